@@ -1,0 +1,6 @@
+export * from './types.js'
+export * from './text.js'
+export * from './fingerprint.js'
+export * from './signer.js'
+export * from './codec.js'
+export * from './store.js'
