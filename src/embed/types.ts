@@ -1,0 +1,20 @@
+/** A sentence embedder: texts in, one L2-normalised vector per text out, in order. */
+export interface Embedder {
+  /** Backend and model, e.g. 'use-lite' or 'transformers:all-minilm-l6-v2@1a2b3c4d'. Part of every scheme id. */
+  readonly id: string
+  readonly dimension: number
+  embed(texts: string[]): Promise<Float32Array[]>
+  close(): Promise<void>
+}
+
+export type EmbedderBackend = 'use-lite' | 'transformers'
+
+export interface EmbedderConfig {
+  backend: EmbedderBackend
+  /** transformers backend: a local model folder (config.json, tokenizer.json, onnx/model*.onnx). Default: $QIS_MODEL_DIR. */
+  modelDir?: string
+  /** transformers backend: fetch missing model files from the Hugging Face hub (modelDir is then a hub model name). */
+  allowDownload?: boolean
+}
+
+export const EMBEDDER_BACKENDS: readonly EmbedderBackend[] = ['use-lite', 'transformers']
