@@ -1,0 +1,240 @@
+import {fold, type Lexicon} from './lexicon.js'
+import {PRIORITY} from './patterns.js'
+import {isAllCaps, isCapitalised, type Token} from './tokens.js'
+import type {PiiType} from './types.js'
+
+/**
+ * Street addresses, in the forms real text uses: `123 Main Street`, `Rue Victor Hugo 40`,
+ * `Genterstrasse 49`, `49 Bergshaugen 43`, `P.O. Box 255`, `Apt. 680`, military `PSC 4296, Box 4371`
+ * / `APO AA 03140`, followed by what usually comes after a street line: unit, city, state code,
+ * postal code and country, across commas and single line breaks (a blank line ends an address).
+ */
+
+const SUFFIX = new Set(
+  ('street st road rd avenue ave av boulevard blvd lane ln drive dr court ct way place pl square sq terrace ' +
+    'parkway pkwy highway hwy circle cir crescent cres close grove gardens gdns row walk mews trail trl alley plaza ' +
+    'loop pike creek heights hts ridge wharf quay esplanade parade pde freeway expressway causeway').split(' '),
+)
+const PREFIX = new Set(
+  ('rue rua via viale vicolo piazza piazzale corso calle carrer avenida avda avenue boulevard bd chemin allée ' +
+    'ul ulica al aleja strada travessa largo praça rambla paseo camino quai impasse rr ulitsa prospekt ' +
+    'plac rynek').split(' '),
+)
+const COMPOUND = /(?:straße|strasse|stasse|str|gasse|weg|allee|platz|damm|ufer|vej|gade|vænget|stræde|allé|alléen|laan|straat|gracht|plein|dijk|kade|singel|gatan|gata|vägen|väg|gränd|katu|tie|kuja|utca|út|útja|veien|vegen|gaten|ulica|cesta|straden|steig|pfad)$/
+const UNIT = new Set(['apt', 'apartment', 'suite', 'ste', 'unit', 'flat', 'floor', 'fl', 'room', 'rm', 'bldg', 'building', 'box', 'psc', 'cmr'])
+const CONNECT = new Set(['and', 'de', 'del', 'della', 'la', 'le', 'les', 'di', 'da', 'do', 'dos', 'das', 'van', 'von', 'der', 'den', 'of', 'the', 'am', 'an', 'im', 'sur', 'upon', 'on', 'en', 'y', 'al', 'el'])
+
+export interface AddressSpan {
+  start: number
+  end: number
+  type: PiiType
+  priority: number
+}
+
+export class AddressFinder {
+  constructor(private readonly lex: Lexicon) {}
+
+  private lower(t: Token | undefined): string {
+    return t ? t.text.toLowerCase() : ''
+  }
+
+  /** A word that can be part of a street or place name: capitalised, all caps, or not ordinary English. */
+  private nameWord(t: Token | undefined): boolean {
+    if (!t || t.kind !== 'word') return false
+    const l = t.text.toLowerCase()
+    if (CONNECT.has(l)) return false
+    return isCapitalised(t.text) || !this.lex.common.has(l) || this.lex.places.has(fold(t.text))
+  }
+
+  private distinctive(t: Token): boolean {
+    return t.kind === 'word' && (!this.lex.common.has(t.text.toLowerCase()) || this.lex.places.has(fold(t.text)) || isAllCaps(t.text))
+  }
+
+  private num(t: Token | undefined, maxLen = 5): boolean {
+    return !!t && t.kind === 'num' && t.text.length <= maxLen
+  }
+
+  find(text: string, toks: Token[], push: (s: number, e: number, type: PiiType, p: number) => void): void {
+    const sameLine = (a: Token, b: Token) => !text.slice(a.end, b.start).includes('\n')
+    let i = 0
+    while (i < toks.length) {
+      const end = this.core(text, toks, i, sameLine)
+      if (end < 0) {
+        i++
+        continue
+      }
+      const last = this.extend(text, toks, end)
+      push(toks[i]!.start, toks[last]!.end, 'ADDRESS', PRIORITY.address)
+      i = last + 1
+    }
+  }
+
+  /** Index of the last token of a street line starting at i, or -1. */
+  private core(text: string, toks: Token[], i: number, sameLine: (a: Token, b: Token) => boolean): number {
+    const t = toks[i]!
+    const run = (from: number, max: number, ok: (t: Token) => boolean): number => {
+      let j = from
+      while (j < toks.length && j - from < max && ok(toks[j]!) && sameLine(toks[from - 1] ?? toks[from]!, toks[j]!)) j++
+      return j // first index not in the run
+    }
+    const wordOrConnector = (x: Token) => this.nameWord(x) || (x.kind === 'word' && CONNECT.has(x.text.toLowerCase()))
+    const afterDot = (j: number) => (toks[j]?.text === '.' ? j + 1 : j)
+
+    // Leading house numbers (up to two: "38 73 Rue ...").
+    let j = i
+    while (j < i + 2 && this.num(toks[j]) && sameLine(t, toks[j]!)) j++
+    const numbers = j - i
+    if (numbers === 0 && t.kind !== 'word') return -1
+
+    // Military and post boxes, units on their own.
+    if (numbers === 0) {
+      const l = this.lower(t)
+      if ((l === 'p' && toks[i + 1]?.text === '.' && this.lower(toks[i + 2]) === 'o') || l === 'po') {
+        let k = l === 'po' ? i + 1 : i + 3
+        if (toks[k]?.text === '.') k++
+        if (this.lower(toks[k]) === 'box' && this.num(toks[k + 1], 8)) return k + 1
+      }
+      if (UNIT.has(l) && l !== 'floor' && l !== 'room' && l !== 'building') {
+        const k = afterDot(i + 1)
+        const kk = toks[k]?.text === '#' ? k + 1 : k
+        if (this.num(toks[kk], 6) && (isCapitalised(t.text) || l === 'apt' || l === 'psc')) {
+          // Unit 4502 Box 4881, PSC 4296, Box 4371
+          let e = kk
+          const n1 = toks[e + 1]?.text === ',' ? e + 2 : e + 1
+          if (this.lower(toks[n1]) === 'box' && this.num(toks[n1 + 1], 6)) e = n1 + 1
+          return e
+        }
+      }
+      if ((t.text === 'APO' || t.text === 'FPO' || t.text === 'DPO') && /^[A-Z]{2}$/.test(toks[i + 1]?.text ?? '') && this.num(toks[i + 2])) return i + 2
+      if ((t.text === 'USS' || t.text === 'USNS') && this.nameWord(toks[i + 1])) return i + 1
+    }
+
+    // Street prefix: [num] Rue|Via|Calle ... words [num]
+    if (t.kind === 'word' || numbers > 0) {
+      const p = j
+      if (toks[p]?.kind === 'word' && PREFIX.has(this.lower(toks[p]))) {
+        const w0 = afterDot(p + 1)
+        const w1 = run(w0, 5, wordOrConnector)
+        if (w1 > w0 && this.nameWord(toks[w1 - 1])) {
+          if (this.num(toks[w1]) && sameLine(toks[w1 - 1]!, toks[w1]!)) return w1
+          if (numbers > 0) return w1 - 1
+        }
+      }
+    }
+
+    if (numbers > 0) {
+      // [num] words Street  /  num words num
+      const w1 = run(j, 5, (x) => x.kind === 'word' && (this.nameWord(x) || SUFFIX.has(x.text.toLowerCase())))
+      for (let k = w1 - 1; k >= j; k--) {
+        const l = this.lower(toks[k])
+        if (SUFFIX.has(l) && k > j) {
+          const words = toks.slice(j, k)
+          // "3 cats on the way" has ordinary words before `way`: street names are capitalised or not English.
+          if (words.every((x) => isCapitalised(x.text) || !this.lex.common.has(x.text.toLowerCase()))) {
+            return toks[k + 1]?.text === '.' && /^(st|rd|ave|av|blvd|ln|dr|ct|pl|sq|ter|pkwy|hwy|cir|cres|gdns|trl|pde|hts)$/.test(l) ? k + 1 : k
+          }
+        }
+        if (COMPOUND.test(l) && l.length > 4) {
+          const w = toks.slice(j, k + 1)
+          if (this.num(toks[k + 1]) && sameLine(toks[k]!, toks[k + 1]!)) return k + 1
+          if (w.every((x) => this.nameWord(x))) return k
+        }
+      }
+      if (w1 > j && w1 - j <= 4 && this.num(toks[w1]) && sameLine(toks[w1 - 1]!, toks[w1]!)) {
+        const words = toks.slice(j, w1)
+        if (words.some((x) => this.distinctive(x)) && words.every((x) => this.nameWord(x))) return w1
+      }
+      return -1
+    }
+
+    // Word-first European form: [Capitalised]{0,2} Xxxstrasse 49
+    if (t.kind === 'word' && isCapitalised(t.text)) {
+      for (let k = i; k < i + 3 && k < toks.length; k++) {
+        const x = toks[k]!
+        if (x.kind !== 'word' || !sameLine(t, x)) break
+        const l = x.text.toLowerCase()
+        if (COMPOUND.test(l) && l.length > 5 && this.num(toks[k + 1]) && sameLine(x, toks[k + 1]!)) return k + 1
+        if (!this.nameWord(x)) break
+      }
+    }
+    return -1
+  }
+
+  /** Extend an address over unit, city, state, postal code and country parts. */
+  private extend(text: string, toks: Token[], last: number): number {
+    let steps = 0
+    while (steps++ < 8) {
+      let k = last + 1
+      let newlines = 0
+      // Separators: commas, one line break, list bullets at a line start.
+      while (k < toks.length) {
+        const x = toks[k]!
+        if (x.text === ',') k++
+        else if (x.kind === 'newline') {
+          newlines++
+          k++
+        } else if (newlines > 0 && x.kind === 'punct' && /[?•*>|\-–—]/.test(x.text)) k++
+        else break
+      }
+      if (newlines > 1 || k >= toks.length) break
+      if (text.slice(toks[last]!.end, toks[k]!.start).includes('.')) break
+      const x = toks[k]!
+      const l = x.text.toLowerCase()
+      // Unit: Apt. 123 / Suite 12 / # 4
+      if ((UNIT.has(l) || x.text === '#') && this.num(toks[x.text === '#' ? k + 1 : toks[k + 1]?.text === '.' ? k + 2 : k + 1], 6)) {
+        last = x.text === '#' ? k + 1 : toks[k + 1]?.text === '.' ? k + 2 : k + 1
+        continue
+      }
+      // Postal code: 12345, 12345-6789, 12-345, NW1 6XE
+      if (x.kind === 'num' && (x.text.length >= 4 && x.text.length <= 6)) {
+        const nxt = toks[k + 1]
+        if (nxt && nxt.text === '-' && toks[k + 2]?.kind === 'num' && text[nxt.end] !== ' ') {
+          if (toks[k + 2]!.text.length === 4) {
+            last = k + 2
+            continue
+          }
+          break // 0431-35-06-90 is a phone number
+        }
+        if (nxt && nxt.kind === 'num' && !text.slice(x.end, nxt.start).includes('\n')) break
+        last = k
+        continue
+      }
+      if (x.kind === 'num' && x.text.length === 2 && toks[k + 1]?.text === '-' && toks[k + 2]?.text.length === 3 && toks[k + 3]?.kind !== 'punct') {
+        last = k + 2
+        continue
+      }
+      // State or province code: PA, NSW
+      if (x.kind === 'word' && /^[A-Z]{2,3}$/.test(x.text)) {
+        last = k
+        continue
+      }
+      // City, region, country: 1-4 name words, needing at least one that is not ordinary English.
+      if (x.kind === 'word') {
+        let e = k
+        let ok = false
+        while (e < toks.length && e - k < 5) {
+          const y = toks[e]!
+          if (y.kind !== 'word') break
+          if (e > k && text.slice(toks[e - 1]!.end, y.start).includes('\n')) break
+          const yl = y.text.toLowerCase()
+          if (e > k && CONNECT.has(yl) && this.nameWord(toks[e + 1])) {
+            e++
+            continue
+          }
+          if (y.text.length === 1 && e > k && isCapitalised(y.text)) {
+            e++
+            continue
+          }
+          if (!this.nameWord(y)) break
+          if (this.distinctive(y)) ok = true
+          e++
+        }
+        if (!ok || e === k) break
+        last = e - 1
+        continue
+      }
+      break
+    }
+    return last
+  }
+}

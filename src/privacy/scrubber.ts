@@ -1,0 +1,59 @@
+import {AddressFinder} from './address.js'
+import {loadLexicon} from './lexicon.js'
+import {NameFinder} from './names.js'
+import {findStructured} from './patterns.js'
+import {tokenize} from './tokens.js'
+import type {Candidate, PiiSpan, PiiType, ScrubResult, Scrubber, ScrubberOptions} from './types.js'
+
+/**
+ * Build a scrubber. Synchronous and reusable: the word lists load once per process (~0.5 s) and
+ * each `scrub` call is pure computation (no I/O, no network), deterministic for a given input.
+ */
+export function createScrubber(options: ScrubberOptions = {}): Scrubber {
+  const lex = loadLexicon()
+  const names = new NameFinder(lex)
+  const addresses = new AddressFinder(lex)
+  const keep = new Set<PiiType>(options.keep ?? [])
+
+  return {
+    scrub(text: string): ScrubResult {
+      const spans = detect(text, names, addresses).filter((s) => !keep.has(s.type))
+      return {text: render(text, spans), spans}
+    },
+  }
+}
+
+function detect(text: string, names: NameFinder, addresses: AddressFinder): PiiSpan[] {
+  const candidates: Candidate[] = []
+  const push = (start: number, end: number, type: PiiType, priority: number) => {
+    if (end > start) candidates.push({start, end, type, priority})
+  }
+  findStructured(text, push)
+  const toks = tokenize(text)
+  addresses.find(text, toks, push)
+  names.find(text, toks, push)
+  return resolve(candidates)
+}
+
+/** Keep the highest-priority, then longest, then earliest candidates that do not overlap. */
+export function resolve(candidates: Candidate[]): PiiSpan[] {
+  const sorted = [...candidates].sort(
+    (a, b) => b.priority - a.priority || b.end - b.start - (a.end - a.start) || a.start - b.start,
+  )
+  const taken: PiiSpan[] = []
+  for (const c of sorted) {
+    if (taken.some((s) => c.start < s.end && s.start < c.end)) continue
+    taken.push({start: c.start, end: c.end, type: c.type})
+  }
+  return taken.sort((a, b) => a.start - b.start)
+}
+
+export function render(text: string, spans: PiiSpan[]): string {
+  let out = ''
+  let at = 0
+  for (const s of spans) {
+    out += text.slice(at, s.start) + `<${s.type}>`
+    at = s.end
+  }
+  return out + text.slice(at)
+}
