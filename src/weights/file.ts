@@ -1,0 +1,100 @@
+import {promises as fs} from 'node:fs'
+import path from 'node:path'
+
+import {ensureDir} from '../config/home.js'
+import {writeFileAtomic} from '../util/atomic.js'
+import {QisError, errorMessage} from '../util/errors.js'
+import type {KeyWeight} from './synthesize.js'
+
+/**
+ * The weights file (`<home>/weights.json`, or `pull-weights --out`): what this node has learnt from
+ * its peers, one entry per key fingerprint. JSON so a deployment can read it without qis.
+ *
+ *   {"version": 1, "scheme": "...", "generatedAt": "ISO", "hammingThreshold": 22,
+ *    "weights": {"<fingerprint>": {"weight": 0.61, "packets": 12, "publishers": 3, "records": 40,
+ *                                  "lastTimestamp": 1764000000, "domain": "...", "routingKey": "..."}}}
+ */
+export const WEIGHTS_FILE_VERSION = 1
+
+export interface WeightsFile {
+  version: number
+  /** Hash scheme the fingerprints were computed under; lookups with another scheme find nothing meaningful. */
+  scheme: string
+  generatedAt: string
+  /** Closeness bound (bits of the fine hash) the weights were synthesised with. */
+  hammingThreshold: number
+  weights: Record<string, KeyWeight>
+}
+
+const FINGERPRINT = /^[0-9a-f]{32}$/
+
+function bad(file: string, where: string, message: string): QisError {
+  return new QisError(`weights file ${file}: ${where}: ${message}`, {code: 'BAD_WEIGHTS_FILE'})
+}
+
+/** Checks a parsed weights file, naming the first bad field. Returns it typed. */
+export function validateWeightsFile(data: unknown, file = '<weights>'): WeightsFile {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw bad(file, 'top level', 'must be a JSON object')
+  const d = data as Record<string, unknown>
+  if (d.version !== WEIGHTS_FILE_VERSION) throw bad(file, 'field "version"', `must be ${WEIGHTS_FILE_VERSION} (found ${JSON.stringify(d.version)})`)
+  if (typeof d.scheme !== 'string' || d.scheme.length === 0) throw bad(file, 'field "scheme"', 'must be a non-empty string')
+  if (typeof d.generatedAt !== 'string' || Number.isNaN(Date.parse(d.generatedAt))) throw bad(file, 'field "generatedAt"', 'must be an ISO date')
+  if (!Number.isInteger(d.hammingThreshold) || (d.hammingThreshold as number) < 0) throw bad(file, 'field "hammingThreshold"', 'must be a whole number >= 0')
+  if (typeof d.weights !== 'object' || d.weights === null || Array.isArray(d.weights)) throw bad(file, 'field "weights"', 'must be an object')
+  for (const [fp, entry] of Object.entries(d.weights as Record<string, unknown>)) {
+    const where = `weights["${fp}"]`
+    if (!FINGERPRINT.test(fp)) throw bad(file, where, 'key must be a 32-character lowercase hex fingerprint')
+    if (typeof entry !== 'object' || entry === null) throw bad(file, where, 'must be an object')
+    const e = entry as Record<string, unknown>
+    if (typeof e.weight !== 'number' || !Number.isFinite(e.weight) || e.weight < -1 || e.weight > 1) throw bad(file, `${where}.weight`, 'must be a number from -1 to 1')
+    for (const field of ['packets', 'publishers', 'records'] as const) {
+      if (!Number.isInteger(e[field]) || (e[field] as number) < 1) throw bad(file, `${where}.${field}`, 'must be a whole number >= 1')
+    }
+    if ((e.publishers as number) > (e.packets as number)) throw bad(file, `${where}.publishers`, 'cannot exceed packets')
+    if (!Number.isInteger(e.lastTimestamp) || (e.lastTimestamp as number) < 0) throw bad(file, `${where}.lastTimestamp`, 'must be epoch seconds')
+    for (const field of ['domain', 'routingKey'] as const) {
+      if (typeof e[field] !== 'string' || (e[field] as string).length === 0) throw bad(file, `${where}.${field}`, 'must be a non-empty string')
+    }
+  }
+  return d as unknown as WeightsFile
+}
+
+export async function readWeightsFile(file: string): Promise<WeightsFile> {
+  let text: string
+  try {
+    text = await fs.readFile(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new QisError(`no weights file at ${file}: run \`qis pull-weights\` first (or pass --weights)`, {code: 'NO_WEIGHTS', cause: err})
+    }
+    throw new QisError(`cannot read weights file ${file}: ${errorMessage(err)}`, {code: 'BAD_WEIGHTS_FILE', cause: err})
+  }
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch (err) {
+    throw bad(file, 'JSON', errorMessage(err))
+  }
+  return validateWeightsFile(data, file)
+}
+
+/** Reads the file, or undefined when there is none yet. */
+export async function readWeightsFileIfExists(file: string): Promise<WeightsFile | undefined> {
+  try {
+    await fs.access(file)
+  } catch {
+    return undefined
+  }
+  return readWeightsFile(file)
+}
+
+/** Writes atomically (temp + fsync + rename): a reader such as `qis adjust` never sees half a file. */
+export async function writeWeightsFile(file: string, weights: WeightsFile): Promise<void> {
+  validateWeightsFile(weights, file)
+  try {
+    await ensureDir(path.dirname(path.resolve(file)))
+    await writeFileAtomic(file, JSON.stringify(weights, null, 2) + '\n', 0o600)
+  } catch (err) {
+    throw new QisError(`cannot write weights file ${file}: ${errorMessage(err)}`, {code: 'WRITE_FAILED', cause: err})
+  }
+}

@@ -1,0 +1,154 @@
+import {promises as fs} from 'node:fs'
+import path from 'node:path'
+
+import {decodePacket} from '../packet/codec.js'
+import {keyFingerprint} from '../packet/fingerprint.js'
+import {STORE_EXTENSION, readStoreFile} from '../packet/store.js'
+import {checkLabel} from '../packet/text.js'
+import {QisError, errorMessage} from '../util/errors.js'
+import type {AskedKey} from './synthesize.js'
+
+/**
+ * What this node is currently asked about, read from its own packet stores: the keys to pull
+ * weights for, and under each key the fine hashes of its own queries (for the closeness filter).
+ */
+export interface LocalKeysOptions {
+  /** Folder of .qisp stores (the home's packets folder). */
+  packetsDir: string
+  /** Keep only packets of this scheme. Default: the scheme of the newest own packet. */
+  scheme?: string
+  /** Domains to ask about for every own routing key, beyond the domains of the own packets (config `domainFocus`). */
+  domainFocus?: string[]
+  /** Only this domain (`--domain`). When no own packet is in it, it is asked for every own routing key, like a focus domain. */
+  domain?: string
+  /** Only packets at least this recent (epoch seconds; `--since`). */
+  since?: number
+  /** Epoch seconds for expiry. Default: now. */
+  now?: number
+}
+
+export type LocalSkipReason = 'expired' | 'too_old' | 'other_scheme' | 'invalid' | 'corrupt_record'
+
+export interface LocalKeys {
+  /** The scheme the keys are in, or undefined when no usable own packet exists. */
+  scheme: string | undefined
+  keys: AskedKey[]
+  stores: number
+  /** Own packets read / used / skipped by reason (used + skipped = read, corrupt records aside). */
+  packetsRead: number
+  packetsUsed: number
+  skipped: Partial<Record<LocalSkipReason, number>>
+}
+
+interface SchemeQueries {
+  newest: number
+  /** domain -> routing keys of own packets in it */
+  keysByDomain: Map<string, Set<string>>
+  /** routing key -> fine hashes of own packets listing it (any domain) */
+  hashesByKey: Map<string, Set<string>>
+  used: number
+}
+
+export function checkDomain(domain: string, what: string): string {
+  const problem = checkLabel('domain_tag', domain)
+  if (problem) throw new QisError(`${what}: ${problem}`, {code: 'BAD_DOMAIN'})
+  return domain
+}
+
+async function listStores(dir: string): Promise<string[]> {
+  let names: string[]
+  try {
+    names = await fs.readdir(dir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw new QisError(`cannot read packet folder ${dir}: ${errorMessage(err)}`, {cause: err})
+  }
+  return names.filter((n) => n.endsWith(STORE_EXTENSION)).sort().map((n) => path.join(dir, n))
+}
+
+export async function collectLocalKeys(options: LocalKeysOptions): Promise<LocalKeys> {
+  const now = options.now ?? Math.floor(Date.now() / 1000)
+  const focus = (options.domainFocus ?? []).map((d) => checkDomain(d, `domain focus "${d}"`))
+  const only = options.domain === undefined ? undefined : checkDomain(options.domain, `--domain "${options.domain}"`)
+  const skipped: Partial<Record<LocalSkipReason, number>> = {}
+  const skip = (reason: LocalSkipReason) => {
+    skipped[reason] = (skipped[reason] ?? 0) + 1
+  }
+  const bySchema = new Map<string, SchemeQueries>()
+  const stores = await listStores(options.packetsDir)
+  let packetsRead = 0
+
+  for (const store of stores) {
+    for await (const entry of readStoreFile(store)) {
+      if (entry.kind === 'corrupt') {
+        skip('corrupt_record')
+        continue
+      }
+      packetsRead++
+      const decoded = decodePacket(entry.bytes, {now})
+      if (!decoded.ok) {
+        skip(decoded.error.code === 'EXPIRED' ? 'expired' : 'invalid')
+        continue
+      }
+      const p = decoded.packet
+      if (options.since !== undefined && p.timestamp < options.since) {
+        skip('too_old')
+        continue
+      }
+      if (options.scheme !== undefined && p.scheme !== options.scheme) {
+        skip('other_scheme')
+        continue
+      }
+      let q = bySchema.get(p.scheme)
+      if (!q) bySchema.set(p.scheme, (q = {newest: 0, keysByDomain: new Map(), hashesByKey: new Map(), used: 0}))
+      q.newest = Math.max(q.newest, p.timestamp)
+      q.used++
+      let keys = q.keysByDomain.get(p.domain_tag)
+      if (!keys) q.keysByDomain.set(p.domain_tag, (keys = new Set()))
+      for (const rk of p.routing_keys) {
+        keys.add(rk)
+        let hashes = q.hashesByKey.get(rk)
+        if (!hashes) q.hashesByKey.set(rk, (hashes = new Set()))
+        hashes.add(p.query_semantic_hash)
+      }
+    }
+  }
+
+  // Without a scheme given, the newest packet's scheme is the one this node hashes with now;
+  // older schemes' packets describe queries in a space peers no longer share with us.
+  let scheme = options.scheme
+  if (scheme === undefined) {
+    let newest = -1
+    for (const [s, q] of [...bySchema].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (q.newest > newest) {
+        newest = q.newest
+        scheme = s
+      }
+    }
+  }
+  const q = scheme === undefined ? undefined : bySchema.get(scheme)
+  for (const [s, other] of bySchema) if (s !== scheme) skipped.other_scheme = (skipped.other_scheme ?? 0) + other.used
+  if (!q || scheme === undefined) return {scheme, keys: [], stores: stores.length, packetsRead, packetsUsed: 0, skipped}
+
+  const allKeys = [...q.hashesByKey.keys()].sort()
+  const asked = new Map<string, AskedKey>()
+  const ask = (domain: string, routingKey: string) => {
+    const fingerprint = keyFingerprint(scheme, domain, routingKey)
+    if (!asked.has(fingerprint)) {
+      asked.set(fingerprint, {fingerprint, domain, routingKey, localHashes: [...q.hashesByKey.get(routingKey)!].sort()})
+    }
+  }
+  const domains = new Set([...q.keysByDomain.keys(), ...focus])
+  if (only !== undefined) {
+    for (const d of [...domains]) if (d !== only) domains.delete(d)
+    domains.add(only)
+  }
+  for (const domain of [...domains].sort()) {
+    const own = q.keysByDomain.get(domain)
+    // A focus domain (or a --domain with no own packets in it) is asked for every key this node's
+    // queries have: the question is "what do peers in that domain know about what I am asked?".
+    const keys = focus.includes(domain) || !own ? allKeys : [...own].sort()
+    for (const rk of keys) ask(domain, rk)
+  }
+  return {scheme, keys: [...asked.values()], stores: stores.length, packetsRead, packetsUsed: q.used, skipped}
+}

@@ -1,0 +1,233 @@
+import {decodePacket} from '../packet/codec.js'
+import {keyFingerprint} from '../packet/fingerprint.js'
+import type {OutcomePacket, PacketErrorCode} from '../packet/types.js'
+
+/**
+ * Weight synthesis: peers' outcome packets in, one routing weight per key fingerprint out.
+ *
+ * The reference pattern (`receive_insight`): value = (outcome - 0.15 if a correction was applied)
+ * x confidence; weight = 0.7 x old + 0.3 x new in timestamp order, the first observation
+ * initialising it. This module adds what a swarm of strangers needs on top (docs/weights.md):
+ *
+ * - A packet with `count` c stands for c records with that mean outcome. It is applied as c
+ *   repeated observations of its value, whose closed form is w <- 0.7^c w + (1 - 0.7^c) v.
+ * - One publisher, one observation per key: each publisher's packets under a key are first folded
+ *   into that publisher's own EMA (the rule above, in its timestamp order), and only that result
+ *   enters the key's EMA across publishers, ordered by each publisher's latest timestamp. A peer that
+ *   publishes 10,000 packets (or one packet with count 10,000) moves the weight exactly as much as a
+ *   peer that publishes one, so no single peer can outvote the rest.
+ * - Closeness: a packet only counts if its fine hash (`query_semantic_hash`) is within
+ *   `hammingThreshold` bits of one of this node's own query hashes under that key. Sharing a coarse
+ *   routing key says the queries are in the same region; the fine hash says they are about the same thing.
+ * - Ties in timestamp are broken by packet id (and, across publishers, by public key), so the same
+ *   packets always give the same weight whatever order the network delivered them in.
+ */
+
+/** The reference pattern's EMA: share kept by the old weight per observation. */
+export const EMA_KEEP = 0.7
+/** The reference pattern's penalty on the outcome of a corrected answer. */
+export const CORRECTION_PENALTY = 0.15
+
+/**
+ * Default closeness bound on the 64-bit fine hash, in differing bits. SimHash bits differ with
+ * probability angle/pi, so 22 bits is an angle of ~62 degrees (cosine ~0.47 before centring);
+ * docs/weights.md gives the measured distributions this was chosen from.
+ */
+export const DEFAULT_HAMMING_THRESHOLD = 22
+
+/** A packet as it arrived from the swarm: its bytes and the key fingerprint it was fetched under. */
+export interface ReceivedPacket {
+  key: string
+  bytes: Uint8Array
+}
+
+/** A key this node asked the swarm about. */
+export interface AskedKey {
+  /** keyFingerprint(scheme, domain, routingKey): the DHT key and the weights-file key. */
+  fingerprint: string
+  domain: string
+  routingKey: string
+  /**
+   * Fine hashes of this node's own queries under this key. A received packet must be within the
+   * Hamming threshold of at least one. Undefined turns the closeness filter off for this key.
+   */
+  localHashes?: string[]
+}
+
+export interface SynthesisOptions {
+  /** The local hash scheme; packets of any other scheme are refused (their keys and hashes mean something else). */
+  scheme: string
+  /** This node's raw ed25519 public key, hex: its own packets are skipped. */
+  ownPublicKey: string
+  keys: AskedKey[]
+  hammingThreshold?: number
+  /** Epoch seconds for TTL checks. Default: now. */
+  now?: number
+}
+
+/** Why a received packet was not used. Decode failures keep the packet codec's code, lowercased. */
+export type RefusalReason =
+  | Lowercase<PacketErrorCode>
+  | 'not_asked'
+  | 'wrong_scheme'
+  | 'key_mismatch'
+  | 'own_packet'
+  | 'duplicate'
+  | 'not_near'
+
+export interface KeyWeight {
+  /** The synthesised routing weight, in [-0.15, 1]. */
+  weight: number
+  /** Accepted packets under this key. */
+  packets: number
+  /** Distinct publishers among them. */
+  publishers: number
+  /** Records those packets stand for (sum of `count`). */
+  records: number
+  /** Newest accepted packet's timestamp, epoch seconds. */
+  lastTimestamp: number
+  domain: string
+  routingKey: string
+}
+
+export interface SynthesisResult {
+  weights: Map<string, KeyWeight>
+  received: number
+  accepted: number
+  /** received = accepted + sum of refused, always. */
+  refused: Partial<Record<RefusalReason, number>>
+}
+
+/** A packet's observation value per the reference pattern. */
+export function observationValue(p: Pick<OutcomePacket, 'outcome_signal' | 'correction_applied' | 'confidence_at_inference'>): number {
+  return (p.outcome_signal - (p.correction_applied ? CORRECTION_PENALTY : 0)) * p.confidence_at_inference
+}
+
+/** Folds `count` repeated observations of `value` into `weight` (closed form of `count` EMA steps). */
+export function emaStep(weight: number | undefined, value: number, count = 1): number {
+  if (weight === undefined) return value
+  const keep = EMA_KEEP ** count
+  return keep * weight + (1 - keep) * value
+}
+
+const HEX_NIBBLE_BITS = [0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4]
+
+/**
+ * Differing bits between two equal-length lowercase hex hashes; Infinity when the lengths differ
+ * (hashes of different widths are not comparable, so they are never "near").
+ */
+export function hexHamming(a: string, b: string): number {
+  if (a.length !== b.length) return Number.POSITIVE_INFINITY
+  let dist = 0
+  for (let i = 0; i < a.length; i++) dist += HEX_NIBBLE_BITS[parseInt(a[i], 16) ^ parseInt(b[i], 16)]
+  return dist
+}
+
+interface Accepted {
+  id: string
+  packet: OutcomePacket
+}
+
+const byTimeThenId = (a: Accepted, b: Accepted) =>
+  a.packet.timestamp - b.packet.timestamp || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+
+/**
+ * Verifies, filters and folds received packets into one weight per asked key. Pure: same inputs,
+ * same output, whatever the input order.
+ */
+export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: SynthesisOptions): SynthesisResult {
+  const threshold = options.hammingThreshold ?? DEFAULT_HAMMING_THRESHOLD
+  if (!Number.isInteger(threshold) || threshold < 0) throw new RangeError(`hammingThreshold must be a whole number >= 0, got ${threshold}`)
+  const asked = new Map(options.keys.map((k) => [k.fingerprint, k]))
+  const ownKey = options.ownPublicKey.toLowerCase()
+  const refused: Partial<Record<RefusalReason, number>> = {}
+  const refuse = (reason: RefusalReason) => {
+    refused[reason] = (refused[reason] ?? 0) + 1
+  }
+  // key fingerprint -> publisher -> accepted packets
+  const byKey = new Map<string, Map<string, Accepted[]>>()
+  const seen = new Set<string>()
+  let receivedCount = 0
+  let accepted = 0
+
+  for (const item of received) {
+    receivedCount++
+    const decoded = decodePacket(item.bytes, {now: options.now})
+    if (!decoded.ok) {
+      refuse(decoded.error.code.toLowerCase() as RefusalReason)
+      continue
+    }
+    const {packet, info} = decoded
+    const key = asked.get(item.key)
+    if (!key) {
+      refuse('not_asked')
+      continue
+    }
+    if (packet.scheme !== options.scheme) {
+      refuse('wrong_scheme')
+      continue
+    }
+    // The packet must itself claim the key it was served under; otherwise a peer could file any
+    // packet under any key and pull unrelated outcomes into this weight.
+    if (!packet.routing_keys.some((rk) => keyFingerprint(packet.scheme, packet.domain_tag, rk) === item.key)) {
+      refuse('key_mismatch')
+      continue
+    }
+    if (packet.public_key === ownKey) {
+      refuse('own_packet')
+      continue
+    }
+    // Replicas on several peers serve the same packet; it counts once per key.
+    const seenId = `${item.key}:${info.id}`
+    if (seen.has(seenId)) {
+      refuse('duplicate')
+      continue
+    }
+    seen.add(seenId)
+    if (key.localHashes !== undefined && !key.localHashes.some((h) => hexHamming(h, packet.query_semantic_hash) <= threshold)) {
+      refuse('not_near')
+      continue
+    }
+    accepted++
+    let publishers = byKey.get(item.key)
+    if (!publishers) byKey.set(item.key, (publishers = new Map()))
+    let list = publishers.get(packet.public_key)
+    if (!list) publishers.set(packet.public_key, (list = []))
+    list.push({id: info.id, packet})
+  }
+
+  const weights = new Map<string, KeyWeight>()
+  for (const fingerprint of [...byKey.keys()].sort()) {
+    const publishers = byKey.get(fingerprint)!
+    const key = asked.get(fingerprint)!
+    const perPublisher: {publicKey: string; value: number; lastTimestamp: number}[] = []
+    let packets = 0
+    let records = 0
+    let lastTimestamp = 0
+    for (const [publicKey, list] of publishers) {
+      list.sort(byTimeThenId)
+      let w: number | undefined
+      for (const {packet} of list) {
+        w = emaStep(w, observationValue(packet), packet.count)
+        records += packet.count
+      }
+      const last = list[list.length - 1].packet.timestamp
+      packets += list.length
+      lastTimestamp = Math.max(lastTimestamp, last)
+      perPublisher.push({publicKey, value: w!, lastTimestamp: last})
+    }
+    perPublisher.sort((a, b) => a.lastTimestamp - b.lastTimestamp || (a.publicKey < b.publicKey ? -1 : a.publicKey > b.publicKey ? 1 : 0))
+    let weight: number | undefined
+    for (const p of perPublisher) weight = emaStep(weight, p.value, 1)
+    weights.set(fingerprint, {
+      weight: weight!,
+      packets,
+      publishers: perPublisher.length,
+      records,
+      lastTimestamp,
+      domain: key.domain,
+      routingKey: key.routingKey,
+    })
+  }
+  return {weights, received: receivedCount, accepted, refused}
+}
