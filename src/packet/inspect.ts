@@ -1,0 +1,179 @@
+import {peerIdFromPublicKey} from '@libp2p/peer-id'
+import {publicKeyFromRaw} from '@libp2p/crypto/keys'
+import {promises as fs} from 'node:fs'
+
+import {QisError, errorMessage} from '../util/errors.js'
+import {decodePacket} from './codec.js'
+import {looksLikeStore, readStoreBytes, readStoreFile, type StoreEntry} from './store.js'
+import type {OutcomePacket, PacketError} from './types.js'
+
+export interface InspectedPacket {
+  index: number
+  size: number
+  /** Decoded, well-formed and signed; expiry does not make a packet invalid here, it is reported. */
+  valid: boolean
+  signatureValid: boolean
+  expired: boolean
+  expiresAt: string | null
+  fingerprint: string | null
+  id: string | null
+  signer: string | null
+  packet: OutcomePacket | null
+  errors: string[]
+}
+
+export interface InspectResult {
+  source: string
+  kind: 'store' | 'packet'
+  packets: InspectedPacket[]
+  /** Store-level problems (torn tail, unreadable header). */
+  storeErrors: string[]
+  total: number
+  invalid: number
+}
+
+export interface InspectOptions {
+  index?: number
+  limit?: number
+  now?: number
+}
+
+function signerOf(publicKeyHex: string): string | null {
+  try {
+    return peerIdFromPublicKey(publicKeyFromRaw(Buffer.from(publicKeyHex, 'hex'))).toString()
+  } catch {
+    return null
+  }
+}
+
+function describeError(error: PacketError): string {
+  return error.field ? `${error.code} (${error.field}): ${error.message}` : `${error.code}: ${error.message}`
+}
+
+export function inspectPacketBytes(bytes: Uint8Array, index: number, now?: number): InspectedPacket {
+  const result = decodePacket(bytes, {now, allowExpired: true})
+  const info = result.info
+  const packet = result.packet ?? null
+  return {
+    index,
+    size: bytes.length,
+    valid: result.ok,
+    signatureValid: info?.signatureValid ?? false,
+    expired: info?.expired ?? false,
+    expiresAt: info ? new Date(info.expiresAt * 1000).toISOString() : null,
+    fingerprint: info?.fingerprint ?? null,
+    id: info?.id ?? null,
+    signer: packet ? signerOf(packet.public_key) : null,
+    packet,
+    errors: result.ok ? [] : [describeError(result.error)],
+  }
+}
+
+/**
+ * Reads a single packet given as hex or base64 text. Store files are binary and start with the
+ * magic "QISP", so they are told apart before this is tried.
+ */
+export function parsePacketText(text: string): Uint8Array | undefined {
+  const t = text.trim()
+  if (t.length === 0) return undefined
+  if (/^(?:[0-9a-fA-F]{2})+$/.test(t)) return Buffer.from(t, 'hex')
+  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(t)) {
+    const b = Buffer.from(t.replace(/-/g, '+').replace(/_/g, '/'), 'base64')
+    return b.length > 0 ? b : undefined
+  }
+  return undefined
+}
+
+async function readSource(source: string): Promise<Uint8Array | {file: string}> {
+  if (source === '-') {
+    const chunks: Buffer[] = []
+    let total = 0
+    for await (const chunk of process.stdin) {
+      chunks.push(chunk as Buffer)
+      total += (chunk as Buffer).length
+      if (total > 256 * 1024 * 1024) throw new QisError('stdin is larger than 256 MiB; pass a store file instead')
+    }
+    return Buffer.concat(chunks)
+  }
+  try {
+    const st = await fs.stat(source)
+    if (st.isFile()) return {file: source}
+    throw new QisError(`${source} is not a file`)
+  } catch (err) {
+    if (err instanceof QisError) throw err
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      // Not a file: maybe the packet itself, as hex or base64 on the command line.
+      const bytes = parsePacketText(source)
+      if (bytes) return bytes
+      throw new QisError(`${source}: no such file, and not a packet in hex or base64`, {code: 'NOT_FOUND'})
+    }
+    throw new QisError(`cannot read ${source}: ${errorMessage(err)}`, {cause: err})
+  }
+}
+
+async function isStoreFile(file: string): Promise<boolean> {
+  const handle = await fs.open(file, 'r')
+  try {
+    const head = Buffer.alloc(4)
+    const {bytesRead} = await handle.read(head, 0, 4, 0)
+    return looksLikeStore(head.subarray(0, bytesRead))
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
+ * Decodes a store file, a single packet (file of raw bytes, hex or base64 text) or stdin, for a
+ * person to read. Bad packets are reported by index and never hide the good ones.
+ */
+export async function inspectSource(source: string, options: InspectOptions = {}): Promise<InspectResult> {
+  const input = await readSource(source)
+  let entries: AsyncIterable<StoreEntry>
+  let kind: InspectResult['kind'] = 'store'
+  if ('file' in input) {
+    if (await isStoreFile(input.file)) entries = readStoreFile(input.file)
+    else {
+      const raw = await fs.readFile(input.file)
+      const text = raw.length <= 4096 ? parsePacketText(raw.toString('latin1')) : undefined
+      entries = singleEntry(text ?? raw)
+      kind = 'packet'
+    }
+  } else if (looksLikeStore(input)) entries = readStoreBytes(input)
+  else {
+    const text = parsePacketText(Buffer.from(input).toString('latin1'))
+    entries = singleEntry(text ?? input)
+    kind = 'packet'
+  }
+
+  const first = options.index ?? 0
+  const limit = options.limit ?? Number.POSITIVE_INFINITY
+  const packets: InspectedPacket[] = []
+  const storeErrors: string[] = []
+  let total = 0
+  let invalid = 0
+  for await (const entry of entries) {
+    if (entry.kind === 'corrupt' && entry.fatal) {
+      storeErrors.push(`at byte ${entry.offset} (record ${entry.index}): ${entry.reason}`)
+      break
+    }
+    total++
+    const shown = entry.index >= first && packets.length < limit
+    if (entry.kind === 'corrupt') {
+      invalid++
+      if (shown) packets.push({...emptyInspected(entry.index, 0), errors: [`CORRUPT: ${entry.reason} at byte ${entry.offset}`]})
+      continue
+    }
+    const inspected = inspectPacketBytes(entry.bytes, entry.index, options.now)
+    if (!inspected.valid) invalid++
+    if (shown) packets.push(inspected)
+  }
+  return {source, kind, packets, storeErrors, total, invalid}
+}
+
+function emptyInspected(index: number, size: number): InspectedPacket {
+  return {index, size, valid: false, signatureValid: false, expired: false, expiresAt: null, fingerprint: null, id: null, signer: null, packet: null, errors: []}
+}
+
+async function* singleEntry(bytes: Uint8Array): AsyncGenerator<StoreEntry> {
+  yield {kind: 'packet', index: 0, offset: 0, bytes}
+}

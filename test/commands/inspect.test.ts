@@ -1,0 +1,98 @@
+import {promises as fs} from 'node:fs'
+import path from 'node:path'
+import {describe, expect, it} from 'vitest'
+
+import {repoRoot, runCli, tempDir} from '../helpers/cli.js'
+
+const fixture = path.join(repoRoot, 'fixtures', 'packets', 'reference.qisp')
+
+describe('qis inspect packet', () => {
+  it('shows the reference example for a person', async () => {
+    const r = await runCli(['inspect', 'packet', fixture])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('store with 4 packet(s)')
+    expect(r.stdout).toMatch(/domain_tag\s+clinical\.oncology/)
+    expect(r.stdout).toMatch(/query_semantic_hash\s+a3f7c9d1b2e4/)
+    expect(r.stdout).toMatch(/signature\s+valid \(ed25519\)/)
+    expect(r.stdout).toMatch(/signer\s+12D3KooW/)
+    expect(r.stdout).toMatch(/expiry\s+(valid for|expired)/)
+  })
+
+  it('returns the documented JSON shape', async () => {
+    const r = await runCli(['inspect', 'packet', fixture, '--json', '--index', '0', '--limit', '1'])
+    expect(r.code).toBe(0)
+    const json = JSON.parse(r.stdout)
+    expect(json.packets).toHaveLength(1)
+    const p = json.packets[0]
+    expect(p).toMatchObject({index: 0, size: expect.any(Number), valid: true, signatureValid: true, fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/), errors: []})
+    expect(p.packet).toMatchObject({
+      domain_tag: 'clinical.oncology',
+      query_semantic_hash: 'a3f7c9d1b2e4',
+      outcome_signal: 0.91,
+      confidence_at_inference: 0.84,
+      model_variant: 'llama3-70b-instruct',
+      correction_applied: false,
+      correction_type: null,
+      ttl_hours: 168,
+    })
+  })
+
+  it('decodes a single packet given as hex on stdin and as base64 argument', async () => {
+    const bytes = await fs.readFile(fixture)
+    const len = bytes.readUInt16BE(8)
+    const one = bytes.subarray(10, 10 + len)
+    const viaStdin = await runCli(['inspect', 'packet', '-', '--json'], {input: one.toString('hex') + '\n'})
+    expect(viaStdin.code).toBe(0)
+    expect(JSON.parse(viaStdin.stdout).packets[0].packet.domain_tag).toBe('clinical.oncology')
+    const viaArg = await runCli(['inspect', 'packet', one.toString('base64'), '--json'])
+    expect(JSON.parse(viaArg.stdout).packets[0].valid).toBe(true)
+  })
+
+  it('explains garbage without a stack trace and exits non-zero', async () => {
+    const dir = tempDir()
+    const garbage = path.join(dir, 'garbage.bin')
+    await fs.writeFile(garbage, 'this is not a packet at all\n'.repeat(3))
+    const r = await runCli(['inspect', 'packet', garbage])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/bad packet/)
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+    const missing = await runCli(['inspect', 'packet', path.join(dir, 'nope.qisp')])
+    expect(missing.code).not.toBe(0)
+    expect(missing.stderr).toMatch(/no such file/)
+  })
+
+  it('names the bad indexes of a damaged, truncated store and still shows the good packets', async () => {
+    const dir = tempDir()
+    const bytes = Buffer.from(await fs.readFile(fixture))
+    const firstLen = bytes.readUInt16BE(8)
+    bytes[8 + 2 + firstLen - 5] ^= 0x01 // damage packet 0 (its checksum catches it)
+    const damaged = path.join(dir, 'damaged.qisp')
+    await fs.writeFile(damaged, bytes.subarray(0, bytes.length - 20)) // and tear the tail
+    const r = await runCli(['inspect', 'packet', damaged, '--json'])
+    expect(r.code).toBe(1)
+    const json = JSON.parse(r.stdout)
+    expect(json.packets[0].valid).toBe(false)
+    expect(json.packets[1].valid).toBe(true)
+    expect(json.storeErrors.join()).toMatch(/torn tail/)
+    const human = await runCli(['inspect', 'packet', damaged])
+    expect(human.stdout).toMatch(/domain_tag\s+clinical\.oncology/)
+    expect(human.stderr).toMatch(/bad packet\(s\) at index 0/)
+  })
+
+  it('flags a tampered packet whose checksum was recomputed by its signature', async () => {
+    const {crc32} = await import('node:zlib')
+    const bytes = Buffer.from(await fs.readFile(fixture))
+    const len = bytes.readUInt16BE(8)
+    const body = bytes.subarray(10, 10 + len)
+    const at = body.indexOf(Buffer.from('clinical'))
+    body[at] = 'x'.charCodeAt(0) // "xlinical.oncology": still a valid label
+    bytes.writeUInt32BE(crc32(body), 10 + len)
+    const file = path.join(tempDir(), 'tampered.qisp')
+    await fs.writeFile(file, bytes)
+    const r = await runCli(['inspect', 'packet', file, '--json', '--limit', '1'])
+    expect(r.code).toBe(1)
+    const p = JSON.parse(r.stdout).packets[0]
+    expect(p.signatureValid).toBe(false)
+    expect(p.errors[0]).toMatch(/BAD_SIGNATURE/)
+  })
+})
