@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 
-import {encodePacket, type PacketBody} from '../../src/packet/codec.js'
+import {encodePacket} from '../../src/packet/codec.js'
+import type {PacketBody} from '../../src/packet/types.js'
 import {keyFingerprint} from '../../src/packet/fingerprint.js'
 import {type Signer, signerFromSeed} from '../../src/packet/signer.js'
 import type {AskedKey, ReceivedPacket} from '../../src/weights/synthesize.js'
