@@ -27,7 +27,7 @@ export interface LocalKeysOptions {
   now?: number
 }
 
-export type LocalSkipReason = 'expired' | 'too_old' | 'other_scheme' | 'invalid' | 'corrupt_record'
+export type LocalSkipReason = 'EXPIRED' | 'TOO_OLD' | 'OTHER_SCHEME' | 'INVALID' | 'CORRUPT_RECORD'
 
 export interface LocalKeys {
   /** The scheme the keys are in, or undefined when no usable own packet exists. */
@@ -81,22 +81,22 @@ export async function collectLocalKeys(options: LocalKeysOptions): Promise<Local
   for (const store of stores) {
     for await (const entry of readStoreFile(store)) {
       if (entry.kind === 'corrupt') {
-        skip('corrupt_record')
+        skip('CORRUPT_RECORD')
         continue
       }
       packetsRead++
       const decoded = decodePacket(entry.bytes, {now})
       if (!decoded.ok) {
-        skip(decoded.error.code === 'EXPIRED' ? 'expired' : 'invalid')
+        skip(decoded.error.code === 'EXPIRED' ? 'EXPIRED' : 'INVALID')
         continue
       }
       const p = decoded.packet
       if (options.since !== undefined && p.timestamp < options.since) {
-        skip('too_old')
+        skip('TOO_OLD')
         continue
       }
       if (options.scheme !== undefined && p.scheme !== options.scheme) {
-        skip('other_scheme')
+        skip('OTHER_SCHEME')
         continue
       }
       let q = bySchema.get(p.scheme)
@@ -127,7 +127,7 @@ export async function collectLocalKeys(options: LocalKeysOptions): Promise<Local
     }
   }
   const q = scheme === undefined ? undefined : bySchema.get(scheme)
-  for (const [s, other] of bySchema) if (s !== scheme) skipped.other_scheme = (skipped.other_scheme ?? 0) + other.used
+  for (const [s, other] of bySchema) if (s !== scheme) skipped.OTHER_SCHEME = (skipped.OTHER_SCHEME ?? 0) + other.used
   if (!q || scheme === undefined) return {scheme, keys: [], stores: stores.length, packetsRead, packetsUsed: 0, skipped}
 
   const allKeys = [...q.hashesByKey.keys()].sort()

@@ -65,15 +65,24 @@ export interface SynthesisOptions {
   now?: number
 }
 
-/** Why a received packet was not used. Decode failures keep the packet codec's code, lowercased. */
-export type RefusalReason =
-  | Lowercase<PacketErrorCode>
-  | 'not_asked'
-  | 'wrong_scheme'
-  | 'key_mismatch'
-  | 'own_packet'
-  | 'duplicate'
-  | 'not_near'
+/**
+ * Why a received packet was not used. Decode failures keep the packet codec's code; KEY_MISMATCH
+ * means what it means to a storing node (src/swarm/protocol.ts).
+ */
+export type SynthesisRefusal =
+  | PacketErrorCode
+  /** Served under a key this node did not ask for. */
+  | 'NOT_ASKED'
+  /** Hashed under another scheme: its keys and fine hash live in another space. */
+  | 'WRONG_SCHEME'
+  /** None of the packet's routing keys has the fingerprint it was served under. */
+  | 'KEY_MISMATCH'
+  /** Signed by this node: its own outcomes are not peer evidence. */
+  | 'OWN_PACKET'
+  /** The same packet again under the same key (replicas on several peers). */
+  | 'DUPLICATE'
+  /** Fine hash farther than the Hamming threshold from every local query hash under the key. */
+  | 'NOT_NEAR'
 
 export interface KeyWeight {
   /** The synthesised routing weight, in [-0.15, 1]. */
@@ -95,7 +104,7 @@ export interface SynthesisResult {
   received: number
   accepted: number
   /** received = accepted + sum of refused, always. */
-  refused: Partial<Record<RefusalReason, number>>
+  refused: Partial<Record<SynthesisRefusal, number>>
 }
 
 /** A packet's observation value per the reference pattern. */
@@ -140,8 +149,8 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
   if (!Number.isInteger(threshold) || threshold < 0) throw new RangeError(`hammingThreshold must be a whole number >= 0, got ${threshold}`)
   const asked = new Map(options.keys.map((k) => [k.fingerprint, k]))
   const ownKey = options.ownPublicKey.toLowerCase()
-  const refused: Partial<Record<RefusalReason, number>> = {}
-  const refuse = (reason: RefusalReason) => {
+  const refused: Partial<Record<SynthesisRefusal, number>> = {}
+  const refuse = (reason: SynthesisRefusal) => {
     refused[reason] = (refused[reason] ?? 0) + 1
   }
   // key fingerprint -> publisher -> accepted packets
@@ -154,38 +163,38 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
     receivedCount++
     const decoded = decodePacket(item.bytes, {now: options.now})
     if (!decoded.ok) {
-      refuse(decoded.error.code.toLowerCase() as RefusalReason)
+      refuse(decoded.error.code)
       continue
     }
     const {packet, info} = decoded
     const key = asked.get(item.key)
     if (!key) {
-      refuse('not_asked')
+      refuse('NOT_ASKED')
       continue
     }
     if (packet.scheme !== options.scheme) {
-      refuse('wrong_scheme')
+      refuse('WRONG_SCHEME')
       continue
     }
     // The packet must itself claim the key it was served under; otherwise a peer could file any
     // packet under any key and pull unrelated outcomes into this weight.
     if (!packet.routing_keys.some((rk) => keyFingerprint(packet.scheme, packet.domain_tag, rk) === item.key)) {
-      refuse('key_mismatch')
+      refuse('KEY_MISMATCH')
       continue
     }
     if (packet.public_key === ownKey) {
-      refuse('own_packet')
+      refuse('OWN_PACKET')
       continue
     }
     // Replicas on several peers serve the same packet; it counts once per key.
     const seenId = `${item.key}:${info.id}`
     if (seen.has(seenId)) {
-      refuse('duplicate')
+      refuse('DUPLICATE')
       continue
     }
     seen.add(seenId)
     if (key.localHashes !== undefined && !key.localHashes.some((h) => hexHamming(h, packet.query_semantic_hash) <= threshold)) {
-      refuse('not_near')
+      refuse('NOT_NEAR')
       continue
     }
     accepted++

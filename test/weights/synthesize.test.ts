@@ -122,21 +122,21 @@ describe('synthesizeWeights: what is refused', () => {
     const far = served(packet(B, {outcome: 0, confidence: 1, timestamp: NOW - 5, hash: hashWithBits(23)}))
     const r = synthesizeWeights([near, far], options({hammingThreshold: 22}))
     expect(r.accepted).toBe(1)
-    expect(r.refused).toEqual({not_near: 1})
+    expect(r.refused).toEqual({NOT_NEAR: 1})
     expect(r.weights.get(fp('k1'))?.weight).toBeCloseTo(1, 12)
     // A second local hash close to the far packet lets it in.
     const both = synthesizeWeights([near, far], options({hammingThreshold: 22, keys: [asked('k1', [HASH0, hashWithBits(30)])]}))
     expect(both.accepted).toBe(2)
     // Without local hashes the filter is off.
     expect(synthesizeWeights([near, far], options({keys: [asked('k1', null)]})).accepted).toBe(2)
-    expect(synthesizeWeights([near], options({hammingThreshold: 5})).refused).toEqual({not_near: 1})
+    expect(synthesizeWeights([near], options({hammingThreshold: 5})).refused).toEqual({NOT_NEAR: 1})
   })
 
   it('skips its own packets', () => {
     const mine = served(packet(ME, {outcome: 1, confidence: 1, timestamp: NOW - 10}))
     const theirs = served(packet(A, {outcome: 0.5, confidence: 1, timestamp: NOW - 10}))
     const r = synthesizeWeights([mine, theirs], options())
-    expect(r.refused).toEqual({own_packet: 1})
+    expect(r.refused).toEqual({OWN_PACKET: 1})
     expect(r.weights.get(fp('k1'))?.weight).toBeCloseTo(0.5, 12)
   })
 
@@ -147,7 +147,7 @@ describe('synthesizeWeights: what is refused', () => {
     const unasked = served(packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 10, keys: ['k9']}), 'k9')
     const good = packet(B, {outcome: 0.4, confidence: 1, timestamp: NOW - 10, keys: ['k1', 'k2']})
     const r = synthesizeWeights([otherScheme, wrongKey, wrongDomain, unasked, served(good, 'k1'), served(good, 'k1'), served(good, 'k2')], options())
-    expect(r.refused).toEqual({wrong_scheme: 1, key_mismatch: 2, not_asked: 1, duplicate: 1})
+    expect(r.refused).toEqual({WRONG_SCHEME: 1, KEY_MISMATCH: 2, NOT_ASKED: 1, DUPLICATE: 1})
     // The same packet under two of its keys counts under each.
     expect(r.accepted).toBe(2)
     expect(r.weights.get(fp('k1'))?.weight).toBeCloseTo(0.4, 12)
@@ -160,7 +160,7 @@ describe('synthesizeWeights: what is refused', () => {
     const expired = packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 169 * 3600, ttlHours: 168})
     const future = packet(A, {outcome: 1, confidence: 1, timestamp: NOW + 2 * 3600})
     const r = synthesizeWeights([served(forged), served(expired), served(future), served(Uint8Array.of(1, 2, 3))], options())
-    expect(r.refused).toEqual({bad_signature: 1, expired: 1, future_timestamp: 1, malformed: 1})
+    expect(r.refused).toEqual({BAD_SIGNATURE: 1, EXPIRED: 1, FUTURE_TIMESTAMP: 1, MALFORMED: 1})
     expect(r.accepted).toBe(0)
     expect(r.weights.size).toBe(0)
   })
@@ -189,7 +189,7 @@ describe('synthesizeWeights: invariants', () => {
         expect(r.received).toBe(input.length)
         expect(r.accepted + refusedTotal).toBe(r.received)
         // Own packets are skipped before replicas are looked for.
-        expect(r.refused.duplicate ?? 0).toBe(dupes.filter((i) => i !== OWN_INDEX).length)
+        expect(r.refused.DUPLICATE ?? 0).toBe(dupes.filter((i) => i !== OWN_INDEX).length)
       }),
       {numRuns: 50},
     )
