@@ -13,7 +13,7 @@ import type {PiiType} from './types.js'
 const SUFFIX = new Set(
   ('street st road rd avenue ave av boulevard blvd lane ln drive dr court ct way place pl square sq terrace ' +
     'parkway pkwy highway hwy circle cir crescent cres close grove gardens gdns row walk mews trail trl alley plaza ' +
-    'loop pike creek heights hts ridge wharf quay esplanade parade pde freeway expressway causeway').split(' '),
+    'loop pike creek heights hts ridge wharf quay esplanade parade pde freeway expressway causeway str').split(' '),
 )
 const PREFIX = new Set(
   ('rue rua via viale vicolo piazza piazzale corso calle carrer avenida avda avenue boulevard bd chemin allée ' +
@@ -86,14 +86,18 @@ export class AddressFinder {
     const numbers = j - i
     if (numbers === 0 && t.kind !== 'word') return -1
 
-    // Military and post boxes, units on their own.
-    if (numbers === 0) {
-      const l = this.lower(t)
-      if ((l === 'p' && toks[i + 1]?.text === '.' && this.lower(toks[i + 2]) === 'o') || l === 'po') {
-        let k = l === 'po' ? i + 1 : i + 3
+    // Post boxes, possibly after a house number.
+    {
+      const l = this.lower(toks[j])
+      if ((l === 'p' && toks[j + 1]?.text === '.' && this.lower(toks[j + 2]) === 'o') || l === 'po') {
+        let k = l === 'po' ? j + 1 : j + 3
         if (toks[k]?.text === '.') k++
         if (this.lower(toks[k]) === 'box' && this.num(toks[k + 1], 8)) return k + 1
       }
+    }
+    // Military addresses, units on their own.
+    if (numbers === 0) {
+      const l = this.lower(t)
       if (UNIT.has(l) && l !== 'floor' && l !== 'room' && l !== 'building') {
         const k = afterDot(i + 1)
         const kk = toks[k]?.text === '#' ? k + 1 : k
@@ -131,7 +135,7 @@ export class AddressFinder {
           const words = toks.slice(j, k)
           // "3 cats on the way" has ordinary words before `way`: street names are capitalised or not English.
           if (words.every((x) => isCapitalised(x.text) || !this.lex.common.has(x.text.toLowerCase()))) {
-            return toks[k + 1]?.text === '.' && /^(st|rd|ave|av|blvd|ln|dr|ct|pl|sq|ter|pkwy|hwy|cir|cres|gdns|trl|pde|hts)$/.test(l) ? k + 1 : k
+            return toks[k + 1]?.text === '.' && /^(st|rd|ave|av|blvd|ln|dr|ct|pl|sq|ter|pkwy|hwy|cir|cres|gdns|trl|pde|hts|str)$/.test(l) ? k + 1 : k
           }
         }
         if (COMPOUND.test(l) && l.length > 4) {
@@ -140,11 +144,25 @@ export class AddressFinder {
           if (w.every((x) => this.nameWord(x))) return k
         }
       }
-      if (w1 > j && w1 - j <= 4 && this.num(toks[w1]) && sameLine(toks[w1 - 1]!, toks[w1]!)) {
-        const words = toks.slice(j, w1)
-        if (words.some((x) => this.distinctive(x)) && words.every((x) => this.nameWord(x))) return w1
+      // num words num: "49 Bergshaugen 43", "14 Republica de Chile 8305"
+      const w2 = run(j, 5, wordOrConnector)
+      if (w2 > j && this.num(toks[w2]) && sameLine(toks[w2 - 1]!, toks[w2]!)) {
+        const words = toks.slice(j, w2)
+        if (words.some((x) => this.distinctive(x)) && this.nameWord(words[0]) && this.nameWord(words[words.length - 1])) return w2
       }
       return -1
+    }
+
+    // A named street without a number: "Almeida Street", "the corner of Sinko Street and ..."
+    if (t.kind === 'word' && isCapitalised(t.text) && this.nameWord(t)) {
+      const w1 = run(i, 4, (x) => x.kind === 'word' && isCapitalised(x.text))
+      for (let k = i + 1; k < w1; k++) {
+        const l = this.lower(toks[k])
+        if (l === 'street' || l === 'avenue' || l === 'road' || l === 'boulevard' || l === 'lane') {
+          if (toks.slice(i, k).some((x) => this.distinctive(x) && !this.lex.firstNames.has(x.text.toLowerCase()))) return k
+          break
+        }
+      }
     }
 
     // Word-first European form: [Capitalised]{0,2} Xxxstrasse 49
@@ -176,7 +194,9 @@ export class AddressFinder {
         } else if (newlines > 0 && x.kind === 'punct' && /[?•*>|\-–—]/.test(x.text)) k++
         else break
       }
-      if (newlines > 1 || k >= toks.length) break
+      if (k >= toks.length) break
+      // A blank line ends the address, unless what follows is plainly its country or postal code.
+      if (newlines > 1 && !(newlines === 2 && (toks[k]!.kind === 'num' || this.lex.places.has(fold(toks[k]!.text))))) break
       if (text.slice(toks[last]!.end, toks[k]!.start).includes('.')) break
       const x = toks[k]!
       const l = x.text.toLowerCase()

@@ -14,6 +14,8 @@ export interface Lexicon {
   lastNames: Set<string>
   /** Place names (countries, regions, cities), lowercase, single and multi-word. */
   places: Set<string>
+  /** First words of place names, to skip most words with one look-up. */
+  placeStarts: Set<string>
   /** Longest place name in words, to bound multi-word look-ups. */
   placeMaxWords: number
   honorifics: Set<string>
@@ -27,7 +29,7 @@ const require = createRequire(import.meta.url)
 
 /** Words SCOWL lacks that are not names, and tech words that look like names in LLM queries. */
 const EXTRA_COMMON = [
-  'ok', 'okay', 'hi', 'hello', 'hey', 'thanks', 'please', 'yes', 'no', 'email', 'online', 'app', 'apps', 'website',
+  'bot', 'user', 'assistant', 'chatbot', 'admin', 'ok', 'okay', 'hi', 'hello', 'hey', 'thanks', 'please', 'yes', 'no', 'email', 'online', 'app', 'apps', 'website',
   'internet', 'wifi', 'smartphone', 'login', 'username', 'password', 'covid', 'iphone', 'ipad', 'android', 'python',
   'javascript', 'typescript', 'java', 'kotlin', 'rust', 'golang', 'swift', 'ruby', 'perl', 'php', 'html', 'css',
   'sql', 'mysql', 'postgres', 'postgresql', 'sqlite', 'mongodb', 'redis', 'kafka', 'docker', 'kubernetes', 'linux',
@@ -80,11 +82,15 @@ export function loadLexicon(): Lexicon {
       placeMaxWords = Math.max(placeMaxWords, word.split(' ').length)
     } else if (has('Organization') || has('SportsTeam')) knownNonPersonal.add(word)
   }
-  cached = {common, firstNames, lastNames, places, placeMaxWords, honorifics, knownNonPersonal}
+  const placeStarts = new Set([...places].map((p) => p.split(' ')[0]!))
+  cached = {common, firstNames, lastNames, places, placeStarts, placeMaxWords, honorifics, knownNonPersonal}
   return cached
 }
 
 /** Lowercase and strip diacritics, for look-ups that should match `Sao Paulo` and `São Paulo` alike. */
 export function fold(word: string): string {
-  return word.normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase()
+  const l = word.toLowerCase()
+  // Most words are ASCII: skip the Unicode normalisation, which dominates the cost otherwise.
+  return NON_ASCII.test(l) ? l.normalize('NFD').replace(/\p{M}+/gu, '') : l
 }
+const NON_ASCII = /[^\x00-\x7f]/

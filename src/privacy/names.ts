@@ -16,6 +16,15 @@ const ORG_SUFFIX = new Set([
   'inc', 'ltd', 'llc', 'llp', 'corp', 'corporation', 'co', 'company', 'gmbh', 'ag', 'sa', 'plc', 'group', 'bv', 'nv',
   'foundation', 'association', 'institute', 'university', 'bank', 'hospital', 'clinic', 'partners', 'holdings',
 ])
+/** Words that end a name run: what follows a name, not part of it. */
+const RUN_STOP = new Set([
+  'apt', 'apartment', 'suite', 'unit', 'street', 'st', 'road', 'rd', 'avenue', 'ave', 'lane', 'drive', 'boulevard', 'blvd',
+  'way', 'court', 'place', 'square', 'box', 'po',
+])
+/** Lowercase particles inside names: Donald van der Voet, Teresa de Vaan. */
+const PARTICLES = new Set(['van', 'von', 'der', 'den', 'de', 'da', 'di', 'del', 'della', 'du', 'la', 'le', 'ten', 'ter', 'bin', 'ibn', 'al', 'el', 'dos', 'das'])
+/** Contraction endings: I'm, We'll, Don't are not names. */
+const CONTRACTION = /['’](?:m|d|ll|re|ve|t|s)$/i
 const PLACE_PREPOSITIONS = new Set(['in', 'from', 'at', 'to', 'near', 'visit', 'visiting', 'visited', 'around', 'across', 'into', 'towards', 'toward'])
 /** Phrases after which the next word is a name even when it is lowercase. */
 const NAME_CUES = [/\bmy name is\s*$/i, /\bname is\s*$/i, /\bname:\s*$/i, /\bcall me\s*$/i, /\b(?:hi|hello|hey|dear)[ ,]+$/i, /\bi am\s*$/i, /\bi'm\s*$/i, /\bthis is\s*$/i, /\bpatient:?\s*$/i]
@@ -43,18 +52,34 @@ export class NameFinder {
 
     // Strength of each word as part of a person name.
     // 2: starts a name; 1: continues one (a surname that is also an English word); 0: neither.
+    const afterPlacePreposition = (i: number): boolean => {
+      const p = toks[i - 1]
+      return !!p && p.kind === 'word' && PLACE_PREPOSITIONS.has(p.text.toLowerCase())
+    }
+    const memo = new Int8Array(toks.length).fill(-1)
     const strength = (i: number, forced: boolean): number => {
+      if (!forced && memo[i]! >= 0) return memo[i]!
+      const s = strengthOf(i, forced)
+      if (!forced) memo[i] = s
+      return s
+    }
+    const strengthOf = (i: number, forced: boolean): number => {
       const t = toks[i]!
       if (t.kind !== 'word') return 0
+      if (CONTRACTION.test(t.text) && !/['’]s$/i.test(t.text)) return 0
       const w = stripPossessive(t.text)
       const l = w.toLowerCase()
-      if (lex.honorifics.has(l) || ORG_SUFFIX.has(l)) return 0
+      if (lex.honorifics.has(l) || ORG_SUFFIX.has(l) || NAME_SUFFIX.has(l) || RUN_STOP.has(l) || w.length < 2) return 0
       const common = lex.common.has(l)
       const first = lex.firstNames.has(l)
       const last = lex.lastNames.has(l)
-      if (isAllCaps(w)) return lowerText ? 0 : w.length > 3 && !common && !lex.knownNonPersonal.has(l) && forced ? 2 : 0
+      if (isAllCaps(w)) {
+        // Acronyms are common in queries; an all-caps word is a name only where one is expected.
+        if (lowerText || w.length < 4 || common || lex.knownNonPersonal.has(l)) return 0
+        return forced || afterPlacePreposition(i) ? 2 : 0
+      }
       if (isCapitalised(w)) {
-        if (lex.knownNonPersonal.has(l)) return 0
+        if (lex.knownNonPersonal.has(l) && !forced) return 0
         if (w.length === 1) return 0
         if (first || last) return common && sentenceStart(i) && !forced ? 1 : 2
         if (!common) return 2
@@ -78,20 +103,27 @@ export class NameFinder {
       let forced = false
       let start = i
       // Honorific (Dr., Mrs) before a name: a TITLE span, and the next word is a name whatever it is.
-      if (lex.honorifics.has(l) && isCapitalised(t.text)) {
+      if (lex.honorifics.has(l) && (isCapitalised(t.text) || (lowerText && STRONG_HONORIFIC.has(l) && toks[i + 1]?.text === '.'))) {
         const k = toks[i + 1]?.text === '.' ? i + 2 : i + 1
         const next = toks[k]
-        if (next && next.kind === 'word' && isCapitalised(next.text) && !gap(toks[k - 1]!, next).includes('\n') && (STRONG_HONORIFIC.has(l) || strength(k, false) === 2)) {
+        if (next && next.kind === 'word' && (isCapitalised(next.text) || lowerText) && !gap(toks[k - 1]!, next).includes('\n') && (STRONG_HONORIFIC.has(l) || strength(k, false) === 2)) {
           push(t.start, toks[k - 1]!.end, 'TITLE', PRIORITY.word)
           forced = true
           start = k
         }
       }
       if (!forced) {
-        const prefix = text.slice(Math.max(0, t.start - 16), t.start)
-        forced = NAME_CUES.some((re) => re.test(prefix)) && !lex.common.has(l)
+        if ((!lex.common.has(l) || isCapitalised(t.text)) && strength(i, false) < 2) {
+          const prefix = text.slice(Math.max(0, t.start - 16), t.start)
+          forced = NAME_CUES.some((re) => re.test(prefix))
+        }
       }
-      const s0 = strength(start, forced)
+      let s0 = strength(start, forced)
+      if (s0 === 1 && lex.firstNames.has(l) && isCapitalised(t.text)) {
+        // "Penny Cavalcanti" at a sentence start: a first name that is also a word, followed by a surname.
+        const n = toks[start + 1]
+        if (n && gap(t, n) === ' ' && isCapitalised(n.text) && strength(start + 1, false) === 2) s0 = 2
+      }
       if (s0 < 2) {
         i = start + 1
         continue
@@ -114,6 +146,19 @@ export class NameFinder {
           break
         }
         if (x.kind !== 'word') break
+        if (/['’]s$/i.test(toks[k - 1]!.text)) break // Elizabeth Mitchell's Cautionary Tales
+        if (PARTICLES.has(x.text) && toks[k + 1] && gap(x, toks[k + 1]!) === ' ') {
+          // Particles: Donald van der Voet
+          let q = k
+          while (q < k + 2 && PARTICLES.has(toks[q]!.text) && toks[q + 1] && gap(toks[q]!, toks[q + 1]!) === ' ') q++
+          const y = toks[q]
+          if (y && y.kind === 'word' && isCapitalised(y.text) && strength(q, false) >= 1) {
+            end = q
+            k = q + 1
+            continue
+          }
+          break
+        }
         if (strength(k, false) < 1) break
         if (!lowerText && !isCapitalised(x.text) && !forced) break
         end = k
@@ -158,18 +203,18 @@ export class NameFinder {
     for (let i = 0; i < toks.length; i++) {
       const t = toks[i]!
       if (t.kind !== 'word') continue
+      const f0 = fold(t.text)
+      if (!lex.placeStarts.has(f0)) continue
       // Longest match first.
-      let words = [fold(t.text)]
-      let best = -1
+      let phrase = f0
+      let best = lex.places.has(f0) ? i : -1
       let j = i
-      for (let n = 1; n <= lex.placeMaxWords; n++) {
-        if (n > 1) {
-          j++
-          const x = toks[j]
-          if (!x || x.kind !== 'word' || text.slice(toks[j - 1]!.end, x.start) !== ' ') break
-          words = [...words, fold(x.text)]
-        }
-        if (lex.places.has(words.join(' '))) best = j
+      for (let n = 2; n <= lex.placeMaxWords; n++) {
+        j++
+        const x = toks[j]
+        if (!x || x.kind !== 'word' || text.slice(toks[j - 1]!.end, x.start) !== ' ') break
+        phrase += ' ' + fold(x.text)
+        if (lex.places.has(phrase)) best = j
       }
       if (best < 0) continue
       const single = best === i
@@ -190,6 +235,7 @@ export class NameFinder {
       if (t.kind !== 'word' || !ORG_SUFFIX.has(t.text.toLowerCase()) || !isCapitalised(t.text)) continue
       let s = i
       while (s > 0 && i - s < 4 && toks[s - 1]!.kind === 'word' && isCapitalised(toks[s - 1]!.text) && text.slice(toks[s - 1]!.end, toks[s]!.start) === ' ') s--
+      while (s < i && /^(?:the|a|an)$/i.test(toks[s]!.text)) s++
       if (s === i) continue
       const e = toks[i + 1]?.text === '.' ? toks[i + 1]!.end : t.end
       push(toks[s]!.start, e, 'ORGANIZATION', PRIORITY.word + 2)

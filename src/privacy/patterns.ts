@@ -45,6 +45,7 @@ const IBAN = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,30}(?![A-Za-z
 
 const PHONE =
   /(?<![\w+.\/-])(?:\+|00)?\(?\d{1,4}\)?(?:[ .\-\u00a0]{0,2}\(?\d{1,6}\)?){1,6}(?:[ ]*(?:x|ext\.?|extension|#)[ ]*\d{1,6})?(?![\w\/]|[.,]\d)/gi
+const SHORT_PHONE_CONTEXT = /\b(?:phone|tel|telephone|call|fax|mobile|cell|reach|office|home|work)\b/i
 const PHONE_CONTEXT = /\b(?:phone|tel|telephone|call|calling|fax|mobile|cell|cellphone|contact|reach|text|sms|whatsapp|hotline|dial|landline)\b/i
 
 const MONTHS =
@@ -76,6 +77,7 @@ const AGE = [
 const ID_CONTEXTS: Array<[RegExp, PiiType]> = [
   [/\b(?:driver'?s'? licen[cs]e|driving licen[cs]e|driver licen[cs]e|dl)(?: (?:number|no\.?|#|id))?\W{0,3}(?:is\W{1,2})?$/i, 'DRIVER_LICENSE'],
   [/\b(?:mrn|medical record(?: number| no\.?| #)?|patient (?:id|number|no\.?)|chart (?:number|no\.?)|health (?:card|insurance) (?:number|no\.?)|nhs number)\W{0,3}(?:is\W{1,2})?$/i, 'MEDICAL_RECORD'],
+  [/\b(?:zip|zip code|zipcode|postal code|postcode|post code)\W{0,3}(?:is\W{1,2})?$/i, 'ZIP'],
   [/\b(?:account|acct|policy|member|membership|customer|client|employee|passport|licen[cs]e|permit|claim|case|tax|vat|national id|id|identification|student|badge|routing|sort code|reference|ref)\.?(?: (?:number|no\.?|#|id|code))?\W{0,3}(?:is\W{1,2})?$/i, 'ID_NUMBER'],
 ]
 const ID_TOKEN = /^[A-Za-z]{0,3}[- ]?\d[\dA-Za-z-]{3,24}/
@@ -190,8 +192,10 @@ function findPhones(text: string, push: Push): void {
     if (raw.startsWith('(') === false && raw.endsWith(')')) raw = raw.slice(0, -1)
     const main = raw.replace(/\s*(?:x|ext\.?|extension|#)\s*\d{1,6}$/i, '')
     const d = digitsOf(main)
-    if (d.length < 7 || d.length > 15) return
     const groups = main.split(/[ .\-\u00a0()]+/).filter(Boolean)
+    // Six-digit local numbers (Greenland, Faroes, small exchanges) only in 3 groups beside a phone word.
+    const shortLocal = d.length === 6 && groups.length === 3 && SHORT_PHONE_CONTEXT.test(text.slice(Math.max(0, m.index - 40), m.index + raw.length + 12))
+    if ((d.length < 7 && !shortLocal) || d.length > 15) return
     const international = /^(?:\+|00)/.test(main)
     if (international) {
       const parsed = parsePhoneNumberFromString('+' + digitsOf(main.replace(/^00/, '')))

@@ -32,18 +32,34 @@ function detect(text: string, names: NameFinder, addresses: AddressFinder): PiiS
   const toks = tokenize(text)
   addresses.find(text, toks, push)
   names.find(text, toks, push)
-  return resolve(candidates)
+  return resolve(candidates, text)
 }
 
-/** Keep the highest-priority, then longest, then earliest candidates that do not overlap. */
-export function resolve(candidates: Candidate[]): PiiSpan[] {
+/** Word-level candidates (names, places, addresses) may be cut down to what a better span leaves free. */
+const TRIMMABLE_BELOW = 61
+
+/**
+ * Keep the highest-priority, then longest, then earliest candidates. A structured candidate that
+ * overlaps a kept span is dropped; a word-level one keeps the part outside it (a name run that ran
+ * into an address keeps the name).
+ */
+export function resolve(candidates: Candidate[], text?: string): PiiSpan[] {
   const sorted = [...candidates].sort(
     (a, b) => b.priority - a.priority || b.end - b.start - (a.end - a.start) || a.start - b.start,
   )
   const taken: PiiSpan[] = []
   for (const c of sorted) {
-    if (taken.some((s) => c.start < s.end && s.start < c.end)) continue
-    taken.push({start: c.start, end: c.end, type: c.type})
+    const hits = taken.filter((s) => c.start < s.end && s.start < c.end)
+    if (hits.length === 0) {
+      taken.push({start: c.start, end: c.end, type: c.type})
+      continue
+    }
+    if (c.priority >= TRIMMABLE_BELOW || text === undefined) continue
+    // The free piece before the first overlap, if it is still a word.
+    const first = Math.min(...hits.map((h) => h.start))
+    let end = first
+    while (end > c.start && /[\s,;:.\-]/.test(text[end - 1]!)) end--
+    if (end - c.start >= 2 && /[\p{L}\p{N}]/u.test(text.slice(c.start, end))) taken.push({start: c.start, end, type: c.type})
   }
   return taken.sort((a, b) => a.start - b.start)
 }
