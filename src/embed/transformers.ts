@@ -82,12 +82,12 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
   // The id names the model and pins its weights, so two different models never share a scheme.
   const weights = await fs.readFile(quantized ? quantizedPath : plainPath)
   const digest = createHash('sha256').update(weights).digest('hex').slice(0, 8)
-  const slug = (segments.at(-1) ?? 'model').toLowerCase().replace(/[^a-z0-9.-]+/g, '-')
+  const slug = (segments.at(-1) ?? 'model').toLowerCase().replace(/[^a-z0-9.-]+/g, '-').slice(0, 24)
   const probe = await extractor(['dimension probe'], {pooling: 'mean', normalize: true})
   const dimension = probe.dims.at(-1) ?? 0
   let closed = false
   return {
-    id: `transformers:${slug}@${digest}`,
+    id: `transformers:${slug}.${digest}`,
     dimension,
     async embed(texts: string[]): Promise<Float32Array[]> {
       if (closed) throw new Error('transformers embedder is closed')

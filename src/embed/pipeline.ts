@@ -1,0 +1,147 @@
+import os from 'node:os'
+
+import type {HashScheme} from '../hash/index.js'
+import type {Embedder, EmbedderConfig} from './types.js'
+
+/** What a text hashes to: the fine SimHash and the routing keys (before fingerprinting). */
+export interface SemanticCodes {
+  hash: string
+  keys: string[]
+}
+
+export interface HashPipelineOptions {
+  /** Texts per model call. Default 32: the model's speed barely depends on it, memory does. */
+  batchSize?: number
+  /** Distinct texts remembered within this pipeline (least recently used dropped). Default 10,000. */
+  cacheSize?: number
+  /**
+   * Extra worker threads, each with its own model copy (~150 MB for use-lite). 'auto' uses them
+   * only with at least 4 cores and a large enough input: on 2 cores, two busy model instances
+   * measured ~1.15x one, not worth the memory and start-up. Default 'auto'.
+   */
+  workers?: number | 'auto'
+  /** How to build the embedder in a worker thread (required for workers > 0). */
+  embedderConfig?: EmbedderConfig
+}
+
+/** Texts below this many uncached ones are never worth a worker's model load (~1 s). */
+const MIN_TEXTS_FOR_WORKERS = 512
+
+/**
+ * Texts in, semantic codes out, in order. Identical texts (after scrubbing, which the caller
+ * does) are embedded once per pipeline: later copies are cache hits and cost no model time.
+ */
+export class HashPipeline {
+  private readonly embedder: Embedder
+  private readonly scheme: HashScheme
+  private readonly batchSize: number
+  private readonly cacheSize: number
+  private readonly workersOption: number | 'auto'
+  private readonly embedderConfig: EmbedderConfig | undefined
+  private readonly cache = new Map<string, SemanticCodes>()
+  private pool: import('./worker-pool.js').WorkerPool | undefined
+  private embedded = 0
+  private cacheHits = 0
+
+  constructor(embedder: Embedder, scheme: HashScheme, options: HashPipelineOptions = {}) {
+    this.embedder = embedder
+    this.scheme = scheme
+    this.batchSize = Math.max(1, Math.floor(options.batchSize ?? 32))
+    this.cacheSize = Math.max(0, Math.floor(options.cacheSize ?? 10_000))
+    this.workersOption = options.workers ?? 'auto'
+    this.embedderConfig = options.embedderConfig
+  }
+
+  async hashMany(texts: string[]): Promise<SemanticCodes[]> {
+    const out = new Array<SemanticCodes | undefined>(texts.length)
+    const pending = new Map<string, number[]>()
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i]
+      const hit = this.cache.get(text)
+      if (hit) {
+        // Refresh recency: Map iteration order is insertion order, so re-insert.
+        this.cache.delete(text)
+        this.cache.set(text, hit)
+        out[i] = hit
+        this.cacheHits++
+        continue
+      }
+      const slots = pending.get(text)
+      if (slots) {
+        slots.push(i)
+        this.cacheHits++
+      } else pending.set(text, [i])
+    }
+    const unique = [...pending.keys()]
+    const codes = await this.codesFor(unique)
+    for (let u = 0; u < unique.length; u++) {
+      for (const i of pending.get(unique[u])!) out[i] = codes[u]
+      this.remember(unique[u], codes[u])
+    }
+    this.embedded += unique.length
+    return out as SemanticCodes[]
+  }
+
+  stats(): {embedded: number; cacheHits: number} {
+    return {embedded: this.embedded, cacheHits: this.cacheHits}
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close()
+    this.pool = undefined
+    await this.embedder.close()
+  }
+
+  private remember(text: string, codes: SemanticCodes): void {
+    if (this.cacheSize === 0) return
+    this.cache.set(text, codes)
+    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string)
+  }
+
+  private workerCount(n: number): number {
+    if (!this.embedderConfig) return 0
+    if (this.workersOption === 'auto') {
+      const cores = os.availableParallelism()
+      return cores >= 4 && n >= MIN_TEXTS_FOR_WORKERS ? Math.min(cores - 1, 7) : 0
+    }
+    return Math.max(0, Math.floor(this.workersOption))
+  }
+
+  private async codesFor(texts: string[]): Promise<SemanticCodes[]> {
+    if (texts.length === 0) return []
+    const workers = this.workerCount(texts.length)
+    if (workers > 0) {
+      if (!this.pool) {
+        const {WorkerPool} = await import('./worker-pool.js')
+        this.pool = new WorkerPool(this.embedderConfig!, workers)
+      }
+      return this.pool.run(texts, this.batchSize, (batch) => this.codesInProcess(batch))
+    }
+    return this.codesInProcess(texts)
+  }
+
+  private async codesInProcess(texts: string[]): Promise<SemanticCodes[]> {
+    const out: SemanticCodes[] = []
+    for (let i = 0; i < texts.length; i += this.batchSize) {
+      const vecs = await this.embedder.embed(texts.slice(i, i + this.batchSize))
+      for (const v of vecs) out.push({hash: this.scheme.fineHash(v), keys: this.scheme.routingKeys(v)})
+    }
+    return out
+  }
+}
+
+/** Embedder + scheme + pipeline in one call: what `qis hash` and `qis distill` use. */
+export async function createHashPipeline(
+  config: EmbedderConfig & {workers?: number | 'auto'; batchSize?: number; cacheSize?: number},
+): Promise<{pipeline: HashPipeline; scheme: HashScheme}> {
+  const [{createEmbedder}, {schemeFor}] = await Promise.all([import('./index.js'), import('../hash/index.js')])
+  const embedder = await createEmbedder(config)
+  const scheme = schemeFor(embedder)
+  const pipeline = new HashPipeline(embedder, scheme, {
+    batchSize: config.batchSize,
+    cacheSize: config.cacheSize,
+    workers: config.workers,
+    embedderConfig: {backend: config.backend, modelDir: config.modelDir, allowDownload: config.allowDownload},
+  })
+  return {pipeline, scheme}
+}

@@ -1,0 +1,150 @@
+import {existsSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import type {Embedder} from '../embed/types.js'
+import {type Codebook, codebookKeys, loadCodebook} from './codebook.js'
+import {SeededRandom, seedFromString} from './prng.js'
+import {SimHasher} from './simhash.js'
+
+export {hammingDistance, SIMHASH_BITS} from './simhash.js'
+
+/**
+ * How an embedding becomes what a packet carries. Results of different schemes are never
+ * compared: the id goes into every packet and into every key fingerprint.
+ */
+export interface HashScheme {
+  /** e.g. 'use-lite.cb4096m.v1': backend + model + hashing. A valid packet label, at most 40 chars. */
+  readonly id: string
+  /** 16 lowercase hex chars: 64-bit SimHash, for the packet's query_semantic_hash. */
+  fineHash(vec: Float32Array): string
+  /** 1..8 routing keys matching /^[a-z0-9._:-]{1,16}$/; queries meet when they share one. */
+  routingKeys(vec: Float32Array): string[]
+}
+
+export const MAX_ROUTING_KEYS = 8
+const SCHEME_VERSION = 'v1'
+
+/** assets/codebook beside dist/ (compiled) or src/ (tests): both are two levels below the package root. */
+export const CODEBOOK_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../assets/codebook')
+
+/** The shipped codebook for each embedder that has one. Changing a file here means a new scheme name. */
+const SHIPPED: Record<string, {file: string; name: string}> = {
+  'use-lite': {file: 'use-lite.cb4096m.qcb', name: 'cb4096m'},
+}
+
+/**
+ * The fallback for models without a fitted codebook: cross-polytope LSH, i.e. a "codebook" whose
+ * centroids are the +/- rows of seeded random rotations. Data-independent, so it works for any
+ * model, but it separates paraphrases from unrelated text less well than a fitted codebook.
+ */
+const CROSS_POLYTOPE = {books: 2, perBook: 4}
+
+function crossPolytope(dimension: number): Codebook {
+  const {books, perBook} = CROSS_POLYTOPE
+  const rnd = new SeededRandom(seedFromString(`qis.cross-polytope.v1:${dimension}`))
+  const K = 2 * dimension
+  const out: Codebook['books'] = []
+  for (let b = 0; b < books; b++) {
+    const centroids = new Float64Array(K * dimension)
+    for (let i = 0; i < dimension; i++) {
+      let n = 0
+      const row = new Float64Array(dimension)
+      for (let j = 0; j < dimension; j++) {
+        row[j] = rnd.nextGaussianish()
+        n += row[j] * row[j]
+      }
+      const inv = 1 / Math.sqrt(n)
+      for (let j = 0; j < dimension; j++) {
+        centroids[2 * i * dimension + j] = row[j] * inv
+        centroids[(2 * i + 1) * dimension + j] = -row[j] * inv
+      }
+    }
+    out.push({centroids, groupCentroids: new Float64Array(0), groupMembers: []})
+  }
+  return {
+    header: {
+      format: 'qis-codebook',
+      version: 1,
+      name: `cp${books}x${perBook}`,
+      embedder: '*',
+      dimension,
+      reducedDimension: dimension,
+      books,
+      centroids: K,
+      groups: 0,
+      probes: 0,
+      selection: {margin: 0, maxPerBook: perBook, minPerBook: perBook},
+      fit: {method: 'cross-polytope LSH, seeded rotations'},
+      sections: [],
+      sha256: '',
+    },
+    mean: new Float64Array(dimension),
+    projection: undefined,
+    books: out,
+  }
+}
+
+/** Scheme ids are packet labels (lowercase a-z 0-9 . _ - :, at most 40 chars). */
+function schemeId(embedderId: string, hashing: string): string {
+  let base = embedderId.toLowerCase().replace(/[^a-z0-9._:-]+/g, '-')
+  // 'transformers:<model>.<digest>' is long; a scheme id must fit a packet field.
+  if (base.startsWith('transformers:')) base = `tx:${base.slice('transformers:'.length)}`
+  const suffix = `.${hashing}.${SCHEME_VERSION}`
+  if (base.length + suffix.length > 40) {
+    // Keep the digest at the end of the model part, which is what makes ids unique.
+    const keep = 40 - suffix.length
+    base = base.slice(0, keep - 9) + '-' + base.slice(-8)
+  }
+  return base + suffix
+}
+
+class CodebookScheme implements HashScheme {
+  readonly id: string
+  private readonly load: () => Codebook
+  private codebook: Codebook | undefined
+  private simhash: SimHasher | undefined
+
+  constructor(id: string, load: () => Codebook) {
+    this.id = id
+    this.load = load
+  }
+
+  private get cb(): Codebook {
+    this.codebook ??= this.load()
+    return this.codebook
+  }
+
+  fineHash(vec: Float32Array): string {
+    // Centred on the codebook's corpus mean: unrelated texts then split ~half the bits, not fewer.
+    this.simhash ??= new SimHasher(this.cb.header.dimension, 'qis.simhash.v1', this.cb.mean)
+    return this.simhash.hash(vec)
+  }
+
+  routingKeys(vec: Float32Array): string[] {
+    const cb = this.cb
+    if (vec.length !== cb.header.dimension) throw new Error(`scheme ${this.id} expects ${cb.header.dimension}-d vectors, got ${vec.length}`)
+    return codebookKeys(cb, vec).slice(0, MAX_ROUTING_KEYS)
+  }
+}
+
+/**
+ * The hashing scheme for an embedder: the shipped codebook when one was fitted for it (loaded on
+ * first use), else cross-polytope LSH. Same embedder, same scheme, on every machine.
+ */
+export function schemeFor(embedder: Embedder): HashScheme {
+  const shipped = SHIPPED[embedder.id]
+  if (shipped) {
+    const file = path.join(CODEBOOK_DIR, shipped.file)
+    if (!existsSync(file)) throw new Error(`the ${embedder.id} codebook is missing from this install (${file}); reinstall qis`)
+    return new CodebookScheme(schemeId(embedder.id, shipped.name), () => {
+      const cb = loadCodebook(file)
+      if (cb.header.name !== shipped.name || cb.header.dimension !== embedder.dimension) {
+        throw new Error(`codebook ${file} is ${cb.header.name}/${cb.header.dimension}-d; expected ${shipped.name}/${embedder.dimension}-d for ${embedder.id}`)
+      }
+      return cb
+    })
+  }
+  const hashing = `cp${CROSS_POLYTOPE.books}x${CROSS_POLYTOPE.perBook}`
+  return new CodebookScheme(schemeId(embedder.id, hashing), () => crossPolytope(embedder.dimension))
+}

@@ -1,0 +1,62 @@
+import {SeededRandom, seedFromString} from './prng.js'
+
+export const SIMHASH_BITS = 64
+
+/**
+ * 64-bit SimHash: bit i is the sign of the dot product with hyperplane i. Hyperplanes come from
+ * a public seed and the dimension, so every node derives the same ones. The expected Hamming
+ * distance between two hashes is 64 * angle / pi, so a receiver can bound the angle between a
+ * peer's query and its own from the hashes alone.
+ */
+export class SimHasher {
+  readonly dimension: number
+  private readonly planes: Float64Array
+  private readonly center: Float64Array | undefined
+
+  /** @param center subtracted before hashing (the corpus mean), so bits split real variation, not a shared offset. */
+  constructor(dimension: number, seed = 'qis.simhash.v1', center?: Float32Array | Float64Array) {
+    if (center && center.length !== dimension) throw new Error(`SimHash centre has ${center.length} dims, expected ${dimension}`)
+    this.dimension = dimension
+    this.center = center ? Float64Array.from(center) : undefined
+    const rnd = new SeededRandom(seedFromString(`${seed}:${dimension}`))
+    this.planes = new Float64Array(SIMHASH_BITS * dimension)
+    for (let i = 0; i < this.planes.length; i++) this.planes[i] = rnd.nextGaussianish()
+  }
+
+  /** 16 lowercase hex characters. */
+  hash(vec: Float32Array): string {
+    if (vec.length !== this.dimension) throw new Error(`SimHash expects ${this.dimension} dims, got ${vec.length}`)
+    const d = this.dimension
+    const x = new Float64Array(d)
+    for (let j = 0; j < d; j++) x[j] = this.center ? vec[j] - this.center[j] : vec[j]
+    let out = ''
+    // Four 16-bit words, each emitted as 4 hex chars, most significant plane first.
+    for (let w = 0; w < 4; w++) {
+      let word = 0
+      for (let b = 0; b < 16; b++) {
+        const p = (w * 16 + b) * d
+        let s = 0
+        for (let j = 0; j < d; j++) s += this.planes[p + j] * x[j]
+        word = (word << 1) | (s > 0 ? 1 : 0)
+      }
+      out += word.toString(16).padStart(4, '0')
+    }
+    return out
+  }
+}
+
+const HEX16 = /^[0-9a-f]{16}$/
+
+/** Number of differing bits between two 16-hex-char fine hashes. */
+export function hammingDistance(a: string, b: string): number {
+  if (!HEX16.test(a) || !HEX16.test(b)) throw new Error(`hammingDistance expects two 16-char lowercase hex hashes, got "${a}" and "${b}"`)
+  let dist = 0
+  for (let i = 0; i < 16; i += 4) {
+    let x = parseInt(a.slice(i, i + 4), 16) ^ parseInt(b.slice(i, i + 4), 16)
+    while (x) {
+      x &= x - 1
+      dist++
+    }
+  }
+  return dist
+}
