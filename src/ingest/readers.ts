@@ -1,0 +1,155 @@
+import type {Readable} from 'node:stream'
+
+import Papa from 'papaparse'
+
+import {QisError} from '../util/errors.js'
+import {type CanonicalField, FieldError, getField, normalise, resolveFieldNames} from './fields.js'
+import {readLines} from './lines.js'
+import {detectFormat, openSource, sourceName} from './source.js'
+import type {IngestEvent, ReadOptions} from './types.js'
+
+export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024
+
+/**
+ * Stream the records of one log file (or stdin as `-`; `.gz` decompressed on the fly) as typed
+ * events, in file order. Memory is bounded by one line (JSONL) or one row (CSV). Malformed lines and
+ * invalid field values become `reject` events naming file, line and field, never the text. A `--map`
+ * source missing from the file is a QisError before any record: for CSV against the header, for
+ * JSONL against the first well-formed record.
+ */
+export async function* readRecords(source: string, options: ReadOptions = {}): AsyncGenerator<IngestEvent> {
+  const {format, delimiter} = detectFormat(source, options.format)
+  const stream = await openSource(source)
+  const opts = {...options, delimiter: options.delimiter ?? delimiter}
+  if (format === 'jsonl') yield* readJsonl(stream, sourceName(source), opts)
+  else yield* readCsv(stream, sourceName(source), opts)
+}
+
+function checkMappedPresent(map: Record<string, string> | undefined, has: (name: string) => boolean, file: string, where: string): void {
+  for (const [canonical, sourceField] of Object.entries(map ?? {})) {
+    if (!has(sourceField)) {
+      throw new QisError(`${file}: --map ${canonical}=${sourceField}: no field ${JSON.stringify(sourceField)} in ${where}`, {code: 'MAP_MISSING'})
+    }
+  }
+}
+
+function toEvent(row: Record<string, unknown>, names: Record<CanonicalField, readonly string[]>, at: {file: string; line: number}): IngestEvent {
+  try {
+    return {kind: 'record', at, record: normalise(row, names)}
+  } catch (err) {
+    if (err instanceof FieldError) return {kind: 'reject', at, reason: err.message, field: err.field}
+    throw err
+  }
+}
+
+async function* readJsonl(stream: Readable, file: string, options: ReadOptions): AsyncGenerator<IngestEvent> {
+  const names = resolveFieldNames(options.map)
+  const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
+  let checked = !options.map || Object.keys(options.map).length === 0
+  for await (const line of readLines(stream, max)) {
+    const at = {file, line: line.line}
+    if (line.text === undefined) {
+      yield {kind: 'reject', at, reason: `line longer than ${max} bytes`}
+      continue
+    }
+    if (line.text.trim() === '') continue
+    let row: unknown
+    try {
+      row = JSON.parse(line.text)
+    } catch (err) {
+      // JSON.parse messages quote the input: keep only the kind of error.
+      yield {kind: 'reject', at, reason: 'malformed JSON'}
+      continue
+    }
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) {
+      yield {kind: 'reject', at, reason: 'not a JSON object'}
+      continue
+    }
+    if (!checked) {
+      checkMappedPresent(options.map, (n) => getField(row as Record<string, unknown>, n) !== undefined, file, `the first record (line ${line.line})`)
+      checked = true
+    }
+    yield toEvent(row as Record<string, unknown>, names, at)
+  }
+}
+
+interface CsvStep {
+  data: Record<string, string> & {__parsed_extra?: string[]}
+  errors: Array<{type: string; code: string}>
+  meta: {fields?: string[]}
+}
+
+async function* readCsv(stream: Readable, file: string, options: ReadOptions): AsyncGenerator<IngestEvent> {
+  const names = resolveFieldNames(options.map)
+  const queue: Array<CsvStep | {done: true} | {error: Error}> = []
+  let wake: (() => void) | undefined
+  let parserHandle: {pause(): void; resume(): void} | undefined
+  let paused = false
+  const HIGH_WATER = 256
+
+  // papaparse pushes rows; pause it when the consumer falls behind so memory stays bounded.
+  Papa.parse(stream as unknown as File, {
+    header: true,
+    delimiter: options.delimiter ?? '',
+    skipEmptyLines: false,
+    step(results: CsvStep, parser: Papa.Parser) {
+      parserHandle = parser
+      queue.push(results)
+      if (queue.length >= HIGH_WATER && !paused) {
+        paused = true
+        parser.pause()
+      }
+      wake?.()
+    },
+    complete() {
+      queue.push({done: true})
+      wake?.()
+    },
+    error(err: Error) {
+      queue.push({error: err})
+      wake?.()
+    },
+  } as Papa.ParseConfig<Record<string, string>> as never)
+
+  // The header is line 1; a row starts one line after the previous row ended.
+  let nextLine: number | undefined
+  let header: string[] | undefined
+  for (;;) {
+    if (queue.length === 0) {
+      if (paused && parserHandle) {
+        paused = false
+        parserHandle.resume()
+      }
+      await new Promise<void>((r) => (wake = r))
+      wake = undefined
+      continue
+    }
+    const item = queue.shift()!
+    if ('done' in item) return
+    if ('error' in item) throw new QisError(`${file}: cannot read CSV: ${item.error.message}`, {code: 'BAD_INPUT'})
+    if (!header) {
+      header = (item.meta.fields ?? []).map((f) => f.replace(/^\ufeff/, ''))
+      nextLine = 2 + countNewlines(header.join(','))
+      checkMappedPresent(options.map, (n) => header!.includes(n), file, 'the CSV header')
+    }
+    const at = {file, line: nextLine!}
+    const values = Object.values(item.data).flat()
+    nextLine! += 1 + values.reduce((n, v) => n + countNewlines(String(v ?? '')), 0)
+    // A blank line parses as one empty field: not a record.
+    if (values.every((v) => v === '' || v === undefined)) continue
+    const fatal = item.errors.find((e) => e.type === 'Quotes' || e.code === 'TooFewFields' || e.code === 'TooManyFields')
+    if (fatal) {
+      yield {kind: 'reject', at, reason: `unparsable CSV row (${fatal.code})`}
+      continue
+    }
+    const row: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(item.data)) if (k !== '__parsed_extra') row[k.replace(/^\ufeff/, '')] = v
+    yield toEvent(row, names, at)
+  }
+}
+
+function countNewlines(s: string): number {
+  let n = 0
+  for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) n++
+  return n
+}
