@@ -1,0 +1,129 @@
+import path from 'node:path'
+import {describe, expect, it} from 'vitest'
+
+import {adjustmentFor} from '../../src/weights/adjustment.js'
+import {adjustConfidence, createAdjuster, type QueryHasher} from '../../src/weights/adjust.js'
+import {type WeightsFile, readWeightsFile, validateWeightsFile, writeWeightsFile} from '../../src/weights/file.js'
+import type {KeyWeight} from '../../src/weights/synthesize.js'
+import {tempDir} from '../helpers/cli.js'
+import {DOMAIN, SCHEME, fp} from './fixtures.js'
+
+const entry = (routingKey: string, weight: number, publishers: number, packets = publishers): KeyWeight => ({
+  weight,
+  packets,
+  publishers,
+  records: packets,
+  lastTimestamp: 1_764_000_000,
+  domain: DOMAIN,
+  routingKey,
+})
+
+function weightsFile(entries: KeyWeight[], scheme = SCHEME): WeightsFile {
+  return {
+    version: 1,
+    scheme,
+    generatedAt: '2026-11-26T03:00:00.000Z',
+    hammingThreshold: 22,
+    weights: Object.fromEntries(entries.map((e) => [fp(e.routingKey, e.domain, scheme), e])),
+  }
+}
+
+describe('adjustmentFor', () => {
+  it('is the reference clamp(weight - 0.5, -0.3, 0.3) for one key', () => {
+    const w = weightsFile([entry('k1', 0.61, 3, 12)])
+    expect(adjustmentFor(w, [fp('k1')])).toMatchObject({adjustment: expect.closeTo(0.11, 12), weight: 0.61, keysMatched: 1, packets: 12, publishers: 3})
+    expect(adjustmentFor(weightsFile([entry('k1', 0.95, 1)]), [fp('k1')]).adjustment).toBeCloseTo(0.3, 12)
+    expect(adjustmentFor(weightsFile([entry('k1', -0.1, 1)]), [fp('k1')]).adjustment).toBeCloseTo(-0.3, 12)
+  })
+
+  it('is 0 when nothing is known', () => {
+    expect(adjustmentFor(weightsFile([entry('k1', 0.9, 2)]), [fp('k2'), fp('k3')])).toEqual({
+      adjustment: 0,
+      weight: null,
+      keysMatched: 0,
+      keysLookedUp: 2,
+      packets: 0,
+      publishers: 0,
+      matched: [],
+    })
+  })
+
+  it('combines several keys as a publisher-weighted mean, not a packet-weighted one', () => {
+    // k1: 1 publisher with 100 packets at 0.2; k2: 3 publishers with 3 packets at 0.8.
+    const w = weightsFile([entry('k1', 0.2, 1, 100), entry('k2', 0.8, 3, 3)])
+    const r = adjustmentFor(w, [fp('k1'), fp('k2'), fp('k1'), fp('k9')])
+    // (0.2 x 1 + 0.8 x 3) / 4 = 0.65
+    expect(r.weight).toBeCloseTo(0.65, 12)
+    expect(r.adjustment).toBeCloseTo(0.15, 12)
+    expect(r).toMatchObject({keysMatched: 2, keysLookedUp: 3, packets: 103, publishers: 4})
+  })
+
+  it('does not match inherited object properties', () => {
+    expect(adjustmentFor(weightsFile([]), ['constructor', '__proto__']).keysMatched).toBe(0)
+  })
+})
+
+/** A hasher whose codes are fixed per (scrubbed) text, recording what it was given. */
+function fakeHasher(codes: Record<string, string[]>) {
+  const seen: string[] = []
+  let closed = 0
+  const pipeline: QueryHasher = {
+    async hashMany(texts) {
+      seen.push(...texts)
+      return texts.map((t) => ({hash: '0000000000000000', keys: codes[t] ?? []}))
+    },
+    async close() {
+      closed++
+    },
+  }
+  return {pipeline, seen, closed: () => closed}
+}
+
+describe('createAdjuster', () => {
+  it('scrubs the query before hashing, and looks its keys up under the domain', async () => {
+    const file = path.join(tempDir(), 'weights.json')
+    await writeWeightsFile(file, weightsFile([entry('k1', 0.7, 2), entry('k2', 0.4, 2)]))
+    const hasher = fakeHasher({'scrubbed query': ['k1', 'k2', 'k3']})
+    const scrubber = {scrub: (t: string) => ({text: t === 'Mail jane@example.com please' ? 'scrubbed query' : t})}
+    const adjuster = await createAdjuster({weightsFile: file, hasher: {pipeline: hasher.pipeline, scheme: SCHEME}, scrubber})
+    const r = await adjuster.adjust('Mail jane@example.com please', DOMAIN)
+    expect(hasher.seen).toEqual(['scrubbed query'])
+    expect(r).toMatchObject({domain: DOMAIN, scheme: SCHEME, weight: expect.closeTo(0.55, 12), adjustment: expect.closeTo(0.05, 12), keysMatched: 2, keysLookedUp: 3})
+    // Another domain has other fingerprints: nothing known there.
+    expect((await adjuster.adjust('Mail jane@example.com please', 'legal')).adjustment).toBe(0)
+    await expect(adjuster.adjust('  ', DOMAIN)).rejects.toThrow(/query is empty/)
+    await expect(adjuster.adjust('x', 'Bad Domain')).rejects.toThrow(/domain "Bad Domain"/)
+    // reload() picks up a new pull.
+    await writeWeightsFile(file, weightsFile([entry('k1', 1, 2)]))
+    await adjuster.reload()
+    expect((await adjuster.adjust('Mail jane@example.com please', DOMAIN)).adjustment).toBeCloseTo(0.3, 12)
+    await adjuster.close()
+    expect(hasher.closed()).toBe(1)
+  })
+
+  it('refuses weights of another scheme, and a missing file, with what to do', async () => {
+    const dir = tempDir()
+    const file = path.join(dir, 'weights.json')
+    await writeWeightsFile(file, weightsFile([entry('k1', 0.7, 2)], 'other.v1'))
+    const hasher = fakeHasher({})
+    await expect(createAdjuster({weightsFile: file, hasher: {pipeline: hasher.pipeline, scheme: SCHEME}, scrubber: {scrub: (t) => ({text: t})}})).rejects.toThrow(
+      /holds weights for scheme other\.v1, but queries here hash under scheme test\.cb16\.v1/,
+    )
+    expect(hasher.closed()).toBe(1)
+    await expect(adjustConfidence('q', DOMAIN, {weightsFile: path.join(dir, 'none.json')})).rejects.toThrow(/no weights file at .*none\.json: run `qis pull-weights` first/)
+  })
+})
+
+describe('weights file', () => {
+  it('round-trips and names the bad field', async () => {
+    const file = path.join(tempDir(), 'w.json')
+    const w = weightsFile([entry('k1', 0.5, 1)])
+    await writeWeightsFile(file, w)
+    expect(await readWeightsFile(file)).toEqual(w)
+    const broken = structuredClone(w) as unknown as {weights: Record<string, {publishers: number}>}
+    broken.weights[fp('k1')].publishers = 5
+    expect(() => validateWeightsFile(broken, 'w.json')).toThrow(`weights file w.json: weights["${fp('k1')}"].publishers: cannot exceed packets`)
+    expect(() => validateWeightsFile({...w, weights: {nothex: entry('k1', 0.5, 1)}}, 'w.json')).toThrow(/weights\["nothex"\]: key must be a 32-character/)
+    expect(() => validateWeightsFile({...w, version: 2}, 'w.json')).toThrow(/field "version": must be 1/)
+  })
+})
