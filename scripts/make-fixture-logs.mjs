@@ -165,7 +165,9 @@ writeFileSync(path.join(outDir, 'support.csv'), csv.join('\n') + '\n')
 // 4. Corrections log: clinicians/lawyers fixing answers, joined to inferences by id. Some ids match
 // nothing (the inference was logged elsewhere) and are reported as unmatched.
 const corrections = []
-const corrected = [...withoutOutcome, ...flat.filter((_, i) => i % 11 === 3).map((l) => { try { return JSON.parse(l).request_id } catch { return undefined } }).filter(Boolean)]
+// Two of every three outcome-less records get a correction (and with it an outcome); the rest are
+// skipped as `no outcome signal`.
+const corrected = [...withoutOutcome.filter((_, i) => i % 3 !== 2), ...flat.filter((_, i) => i % 11 === 3).map((l) => { try { return JSON.parse(l).request_id } catch { return undefined } }).filter(Boolean)]
 for (const id of corrected) {
   corrections.push(JSON.stringify({
     request_id: id,

@@ -1,0 +1,69 @@
+/**
+ * What distill needs from ingestion, PII scrubbing and hashing, as narrow structural types, so the
+ * pipeline states its contract in one place. `loadDistillDeps` imports the real modules lazily (the
+ * embedder pulls in TF.js, which `qis --help` must not pay for).
+ */
+
+export interface SourcePosition {
+  file: string
+  line: number
+}
+
+export interface DistillRecord {
+  id?: string
+  query?: string
+  domain?: string
+  outcome?: number
+  confidence?: number
+  modelVariant?: string
+  correctionApplied?: boolean
+  correctionType?: string
+  /** Epoch milliseconds. */
+  timestamp?: number
+}
+
+export type ReadItem =
+  | {kind: 'record'; at: SourcePosition; record: DistillRecord}
+  | {kind: 'reject'; at: SourcePosition; reason: string; field?: string}
+
+export interface ReadOptions {
+  format?: 'jsonl' | 'csv'
+  delimiter?: string
+  /** canonical field -> source field/column (from --map canonical=source). */
+  map?: Record<string, string>
+}
+
+export interface MatchedCorrection {
+  correctionApplied: boolean
+  outcome?: number
+  correctionType?: string
+}
+
+export interface Corrections {
+  /** The correction for an inference id (marking it matched), or undefined. */
+  take(id: string): MatchedCorrection | undefined
+  /** Corrections no inference record has taken so far. */
+  unmatched(): number
+  /** Rows of the correction files that could not be used. */
+  readonly rejects: ReadonlyArray<ReadItem>
+}
+
+export interface HashResult {
+  hash: string
+  keys: string[]
+}
+
+export interface HashPipeline {
+  hashMany(texts: string[]): Promise<HashResult[]>
+  stats(): Record<string, number>
+  close(): Promise<void>
+}
+
+export interface DistillDeps {
+  readRecords(file: string, options: ReadOptions): AsyncIterable<ReadItem>
+  /** `--map canonical=source` pairs to a map; throws QisError on bad syntax, before any work. */
+  parseMap(pairs: string[]): Record<string, string>
+  loadCorrections(files: string[], options: ReadOptions): Promise<Corrections>
+  createScrubber(): {scrub(text: string): {text: string}}
+  createHashPipeline(options: {backend?: string; modelDir?: string; allowDownload?: boolean}): Promise<{pipeline: HashPipeline; scheme: string}>
+}

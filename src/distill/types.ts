@@ -1,0 +1,108 @@
+import type {Home} from '../config/home.js'
+import type {EmbedderBackend} from '../embed/types.js'
+import type {Signer} from '../packet/signer.js'
+import type {UniformSource} from './ldp.js'
+
+export interface DistillOptions {
+  /** Log files (JSONL or CSV, optionally .gz); `-` is stdin. */
+  files: string[]
+  /** Correction logs joined to records by id. */
+  corrections?: string[]
+  /** Domain for records that carry none (before the config's defaultDomain). */
+  domain?: string
+  /** Store to write. Default: a new `<home>/packets/<UTC time>-<run id>.qisp`. */
+  out?: string
+  /** Rejects JSONL. Default: beside the store, written only when something was rejected. */
+  rejects?: string
+  format?: 'jsonl' | 'csv'
+  delimiter?: string
+  /** `canonical=source` column overrides, as given on the command line. */
+  map?: string[]
+  /** One packet per group instead of one per record. */
+  aggregate?: boolean
+  /** Timestamps are floored to this many seconds (0 = to the second). Default 3600. */
+  timeResolutionSeconds?: number
+  /** Aggregates supported by fewer records are suppressed. Default 1 (nothing suppressed). */
+  minCount?: number
+  /** Local-DP budget per record for the outcome signal (randomised response). Default: no noise. */
+  epsilon?: number
+  /** Confidence for records that carry none; without it they are skipped. */
+  defaultConfidence?: number
+  /** How long peers keep a packet, counted from this run. Default 168 (a week). */
+  ttlHours?: number
+  /** Any reject stops the run with an error and writes nothing. */
+  strict?: boolean
+  /** Bound on distinct aggregate groups held in memory (see aggregate.ts). */
+  maxGroups?: number
+  embedder?: {backend?: EmbedderBackend; modelDir?: string; allowDownload?: boolean}
+  /** Records per embedding batch. */
+  batchSize?: number
+  /** The home: identity (signer), config (defaultDomain, embedder) and packets folder. */
+  home: Home
+  /** Overrides the home identity's signer (tests, libraries with their own keys). */
+  signer?: Signer
+  /** Called about four times a second while the run works. */
+  onProgress?: (progress: DistillProgress) => void
+  /** Aborting stops the run at the next record; nothing is left under the final names. */
+  signal?: AbortSignal
+  /** Noise source for --epsilon. Default: crypto-strength. Tests pass a seeded one. */
+  uniform?: UniformSource
+  /** Epoch milliseconds of "now" (tests). */
+  now?: number
+}
+
+export interface DistillProgress {
+  read: number
+  emitted: number
+  /** Input bytes consumed so far and in total, when the inputs are files of known size. */
+  bytesRead?: number
+  bytesTotal?: number
+  seconds: number
+}
+
+export interface DistillCounts {
+  /** Records read: always emitted + rejected + skipped. */
+  read: number
+  /** Records carried by packets in the store (with --aggregate, records, not packets). */
+  emitted: number
+  rejected: number
+  skipped: number
+  correctionsMatched: number
+  correctionsUnmatched: number
+  /** Rows of the correction logs that could not be used (also listed in the rejects file). */
+  correctionsRejected: number
+}
+
+export interface StageTimes {
+  /** Wall seconds spent waiting for the reader (read + parse + normalise + correction join). */
+  parse: number
+  scrub: number
+  /** Wall seconds an embedding batch was in flight (batches overlap with reading the next one). */
+  embed: number
+  /** Building, signing, encoding and writing packets. */
+  signWrite: number
+}
+
+export interface DistillSummary {
+  counts: DistillCounts
+  /** The packet store written (absolute path). */
+  out: string
+  /** The rejects file written, or null when nothing was rejected and no --rejects was given. */
+  rejects: string | null
+  packets: number
+  /** Size of the store file, header included. */
+  bytes: number
+  rejectedByReason: Record<string, number>
+  skippedByReason: Record<string, number>
+  /** Emitted records per domain. */
+  domains: Record<string, number>
+  seconds: number
+  recordsPerSecond: number
+  scheme: string
+  /** Present with --aggregate. */
+  aggregate: {groups: number; packets: number; suppressedGroups: number; compressionRatio: number; earlyCloses: number; maxGroups: number} | null
+  privacy: {timeResolution: string; timeResolutionSeconds: number; minCount: number; epsilon: number | null; mechanism: string | null}
+  stages: StageTimes
+  /** Embedding cache figures from the hash pipeline. */
+  cache: Record<string, number>
+}
