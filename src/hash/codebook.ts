@@ -86,11 +86,20 @@ function required(header: CodebookHeader, data: Buffer, name: string, file: stri
   return s
 }
 
-/** int8 rows with one float32 scale per row back to float64. */
+/**
+ * int8 rows back to float64, renormalised to unit length: rounding moves a row's norm by ~0.3%,
+ * which would shift its cosine by as much as a key-selection margin, so it is taken out here.
+ */
 function dequantise(q: Float64Array, scales: Float64Array, dim: number): Float64Array {
   const out = new Float64Array(q.length)
   for (let r = 0; r < scales.length; r++) {
-    for (let j = 0; j < dim; j++) out[r * dim + j] = q[r * dim + j] * scales[r]
+    let n = 0
+    for (let j = 0; j < dim; j++) {
+      out[r * dim + j] = q[r * dim + j] * scales[r]
+      n += out[r * dim + j] * out[r * dim + j]
+    }
+    const inv = n > 0 ? 1 / Math.sqrt(n) : 0
+    for (let j = 0; j < dim; j++) out[r * dim + j] *= inv
   }
   return out
 }
@@ -197,4 +206,94 @@ export function codebookKeys(cb: Codebook, vec: Float32Array): string[] {
     }
   }
   return keys
+}
+
+export interface CodebookParts {
+  name: string
+  embedder: string
+  mean: Float32Array
+  /** reducedDimension x dimension, row-major; omit for none. */
+  projection?: Float32Array
+  reducedDimension: number
+  /** Per book: K x reducedDimension centroids (any length; quantised to unit-length int8 rows here). */
+  books: Float32Array[]
+  /** Per book: group centroids (G x reducedDimension) and each centroid's group; omit for exhaustive search. */
+  groups?: Array<{centroids: Float32Array; groupOf: Int32Array}>
+  probes?: number
+  selection: KeySelection
+  fit: Record<string, unknown>
+}
+
+/** int8 per row with a float32 scale (max |x| / 127): 4x smaller than float32, ~0.4% error per value. */
+function quantise(rows: Float32Array, dim: number): {q: Int8Array; scales: Float32Array} {
+  const count = rows.length / dim
+  const q = new Int8Array(rows.length)
+  const scales = new Float32Array(count)
+  for (let r = 0; r < count; r++) {
+    let n = 0
+    for (let j = 0; j < dim; j++) n += rows[r * dim + j] * rows[r * dim + j]
+    const norm = Math.sqrt(n) || 1
+    let max = 0
+    for (let j = 0; j < dim; j++) max = Math.max(max, Math.abs(rows[r * dim + j] / norm))
+    const scale = max / 127 || 1
+    for (let j = 0; j < dim; j++) q[r * dim + j] = Math.round(rows[r * dim + j] / norm / scale)
+    scales[r] = scale
+  }
+  return {q, scales}
+}
+
+/** Serialise a codebook in the format parseCodebook reads (used by scripts/fit-codebook.mjs and tests). */
+export function encodeCodebook(parts: CodebookParts): Buffer {
+  const dimension = parts.mean.length
+  const p = parts.reducedDimension
+  const chunks: Buffer[] = []
+  const sections: SectionInfo[] = []
+  let offset = 0
+  const add = (name: string, dtype: 'f32' | 'i8', shape: number[], data: Float32Array | Int8Array) => {
+    const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+    // Copy: `data` may be a view whose buffer is reused by the caller.
+    chunks.push(Buffer.from(buf))
+    sections.push({name, dtype, shape, offset})
+    offset += buf.length
+    const pad = (4 - (offset % 4)) % 4
+    if (pad) {
+      chunks.push(Buffer.alloc(pad))
+      offset += pad
+    }
+  }
+  add('mean', 'f32', [dimension], parts.mean)
+  if (parts.projection) add('projection', 'f32', [p, dimension], parts.projection)
+  const K = parts.books[0].length / p
+  parts.books.forEach((rows, b) => {
+    if (rows.length !== K * p) throw new Error('all books must have the same number of centroids')
+    const {q, scales} = quantise(rows, p)
+    add(`book${b}`, 'i8', [K, p], q)
+    add(`book${b}.scale`, 'f32', [K], scales)
+    const g = parts.groups?.[b]
+    if (g) {
+      add(`book${b}.groups`, 'f32', [g.centroids.length / p, p], g.centroids)
+      add(`book${b}.group_of`, 'f32', [K], Float32Array.from(g.groupOf))
+    }
+  })
+  const data = Buffer.concat(chunks)
+  const header: CodebookHeader = {
+    format: 'qis-codebook',
+    version: 1,
+    name: parts.name,
+    embedder: parts.embedder,
+    dimension,
+    reducedDimension: p,
+    books: parts.books.length,
+    centroids: K,
+    groups: parts.groups ? parts.groups[0].centroids.length / p : 0,
+    probes: parts.groups ? (parts.probes ?? 1) : 0,
+    selection: parts.selection,
+    fit: parts.fit,
+    sections,
+    sha256: createHash('sha256').update(data).digest('hex'),
+  }
+  const json = Buffer.from(JSON.stringify(header), 'utf8')
+  const len = Buffer.alloc(4)
+  len.writeUInt32LE(json.length)
+  return Buffer.concat([CODEBOOK_MAGIC, len, json, data])
 }

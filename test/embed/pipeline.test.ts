@@ -1,0 +1,81 @@
+import path from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {HashPipeline} from '../../src/embed/pipeline.js'
+import {createEmbedder} from '../../src/embed/index.js'
+import type {Embedder} from '../../src/embed/types.js'
+import {schemeFor} from '../../src/hash/index.js'
+import {repoRoot} from '../helpers/cli.js'
+
+const modelDir = path.join(repoRoot, 'fixtures/models/qis-tiny-bert')
+
+/** Counts the texts that reach the model, so cache hits are observable. */
+function counting(inner: Embedder): Embedder & {seen: string[]} {
+  const seen: string[] = []
+  return {
+    id: inner.id,
+    dimension: inner.dimension,
+    seen,
+    async embed(texts) {
+      seen.push(...texts)
+      return inner.embed(texts)
+    },
+    close: () => inner.close(),
+  }
+}
+
+describe('HashPipeline', () => {
+  let base: Embedder
+
+  beforeAll(async () => {
+    base = await createEmbedder({backend: 'transformers', modelDir})
+  })
+  afterAll(async () => {
+    await base?.close()
+  })
+
+  it('returns codes in input order, equal to hashing each vector directly', async () => {
+    const scheme = schemeFor(base)
+    const pipeline = new HashPipeline(base, scheme, {batchSize: 2, workers: 0})
+    const texts = ['reset my password', 'the cat and the dog', 'refund my order', 'python code error', 'music song']
+    const codes = await pipeline.hashMany(texts)
+    const vecs = await base.embed(texts)
+    expect(codes).toEqual(vecs.map((v) => ({hash: scheme.fineHash(v), keys: scheme.routingKeys(v)})))
+  })
+
+  it('embeds each distinct text once: repeats within and across calls are cache hits', async () => {
+    const embedder = counting(base)
+    const pipeline = new HashPipeline(embedder, schemeFor(base), {batchSize: 4, workers: 0})
+    const first = await pipeline.hashMany(['a dog', 'a cat', 'a dog', 'a dog'])
+    expect(first[0]).toEqual(first[2])
+    expect(embedder.seen).toEqual(['a dog', 'a cat'])
+    await pipeline.hashMany(['a cat', 'a bird'])
+    expect(embedder.seen).toEqual(['a dog', 'a cat', 'a bird'])
+    expect(pipeline.stats()).toEqual({embedded: 3, cacheHits: 3})
+  })
+
+  it('forgets the least recently used text beyond cacheSize', async () => {
+    const embedder = counting(base)
+    const pipeline = new HashPipeline(embedder, schemeFor(base), {cacheSize: 2, workers: 0})
+    await pipeline.hashMany(['one'])
+    await pipeline.hashMany(['two'])
+    await pipeline.hashMany(['one']) // hit, and now the most recent
+    await pipeline.hashMany(['three']) // evicts 'two'
+    await pipeline.hashMany(['one', 'two'])
+    expect(embedder.seen).toEqual(['one', 'two', 'three', 'two'])
+  })
+
+  it('gives the same codes with worker threads as without (compiled dist/, run npm run build first)', async () => {
+    const dist = (await import(path.join(repoRoot, 'dist/embed/pipeline.js'))) as typeof import('../../src/embed/pipeline.js')
+    const texts = Array.from({length: 40}, (_, i) => `order ${i} refund help ${i % 7}`)
+    const inProcess = await dist.createHashPipeline({backend: 'transformers', modelDir, workers: 0, batchSize: 4})
+    const pooled = await dist.createHashPipeline({backend: 'transformers', modelDir, workers: 2, batchSize: 4})
+    try {
+      expect(await pooled.pipeline.hashMany(texts)).toEqual(await inProcess.pipeline.hashMany(texts))
+      expect(pooled.scheme.id).toBe(inProcess.scheme.id)
+    } finally {
+      await inProcess.pipeline.close()
+      await pooled.pipeline.close()
+    }
+  })
+})
