@@ -1,0 +1,409 @@
+import '../util/polyfill.js'
+
+import type {PeerId, PrivateKey, Stream} from '@libp2p/interface'
+
+import {packetId} from '../packet/codec.js'
+import {QisError, errorMessage} from '../util/errors.js'
+import {type NodeLimits, type SwarmCounters, type SwarmEvent, type SwarmNode, createSwarmNode} from './node.js'
+import {
+  FETCH_PROTOCOL,
+  PROTOCOL_LIMITS,
+  ProtocolError,
+  STORE_PROTOCOL,
+  type StoreStatus,
+  decodeFetchFrame,
+  decodeStoreResponse,
+  encodeFetchRequest,
+  encodeStoreRequest,
+  readFrames,
+  readOneFrame,
+  writeFrame,
+} from './protocol.js'
+
+/** A short-lived swarm member that publishes and fetches but stores nothing (a DHT client). */
+export interface SwarmClient {
+  peerId: string
+  /** The underlying node (counters, routing table); for diagnostics and benchmarks. */
+  node: SwarmNode
+  close(): Promise<void>
+}
+
+export const DEFAULT_REPLICAS = 3
+
+export interface OpenClientOptions {
+  privateKey: PrivateKey
+  bootstrap: string[]
+  signal?: AbortSignal
+  /** How long to wait for the routing table to fill. Default 20 s. */
+  joinTimeoutMs?: number
+  limits?: Partial<NodeLimits>
+  logger?: (event: SwarmEvent) => void
+}
+
+/** Joins the swarm through the bootstrap peers and waits until the routing table has peers. */
+export async function openSwarmClient(opts: OpenClientOptions): Promise<SwarmClient> {
+  if (opts.bootstrap.length === 0) {
+    throw new QisError('no bootstrap peers: pass --bootstrap MULTIADDR, set QIS_BOOTSTRAP, or add "bootstrap" to the config', {code: 'NO_BOOTSTRAP'})
+  }
+  const node = await createSwarmNode({privateKey: opts.privateKey, listen: [], bootstrap: opts.bootstrap, limits: opts.limits, logger: opts.logger})
+  const timeoutMs = opts.joinTimeoutMs ?? 20_000
+  const deadline = Date.now() + timeoutMs
+  try {
+    let answered = 0
+    for (let attempt = 0; Date.now() < deadline; attempt++) {
+      opts.signal?.throwIfAborted()
+      if (answered === 0) {
+        const left = Math.max(1, deadline - Date.now())
+        answered = await node.dialBootstrap(anySignal(opts.signal, AbortSignal.timeout(Math.min(left, 5000))))
+      }
+      if (node.routingTableSize() > 0) break
+      await sleep(Math.min(100 * 2 ** attempt, 1000), opts.signal)
+    }
+    if (node.routingTableSize() === 0) {
+      throw new QisError(
+        answered === 0
+          ? `could not reach any bootstrap peer (${opts.bootstrap.join(', ')}) within ${timeoutMs / 1000} s`
+          : `bootstrap peers answered but none is a qis storage node (no /qis/kad/1.0.0 peers) after ${timeoutMs / 1000} s`,
+        {code: 'SWARM_UNREACHABLE'},
+      )
+    }
+  } catch (err) {
+    await node.stop().catch(() => {})
+    if (err instanceof QisError) throw err
+    throw new QisError(`could not join the swarm: ${errorMessage(err)}`, {code: 'SWARM_UNREACHABLE', cause: err})
+  }
+  return {peerId: node.peerId, node, close: () => node.stop()}
+}
+
+function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal {
+  return AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined))
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason)
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = () => {
+      clearTimeout(t)
+      reject(signal!.reason)
+    }
+    signal?.addEventListener('abort', onAbort, {once: true})
+  })
+}
+
+/** Runs `worker` over `items` with at most `concurrency` at a time. */
+async function pool<T>(items: T[], concurrency: number, worker: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const run = async () => {
+    while (next < items.length) await worker(items[next++])
+  }
+  await Promise.all(Array.from({length: Math.max(1, Math.min(concurrency, items.length))}, run))
+}
+
+function failureReason(err: unknown, signal?: AbortSignal): string {
+  if (signal?.aborted) return 'ABORTED'
+  if (err instanceof ProtocolError) return 'BAD_RESPONSE'
+  const name = (err as Error)?.name ?? ''
+  if (name === 'TimeoutError' || name === 'AbortError' || /timed? ?out/i.test(errorMessage(err))) return 'TIMEOUT'
+  if (/protocol/i.test(name) || /protocol selection failed|UnsupportedProtocol/i.test(errorMessage(err))) return 'NOT_A_STORAGE_PEER'
+  return 'UNREACHABLE'
+}
+
+const count = (m: Record<string, number>, k: string, n = 1) => {
+  m[k] = (m[k] ?? 0) + n
+}
+
+async function request<T>(client: SwarmClient, peer: PeerId, protocol: string, body: Uint8Array, signal: AbortSignal, read: (s: Stream) => Promise<T>): Promise<T> {
+  const stream = await client.node.libp2p.dialProtocol(peer, protocol, {signal})
+  try {
+    await writeFrame(stream, body, signal)
+    await stream.close({signal})
+    return await read(stream)
+  } catch (err) {
+    stream.abort(err as Error)
+    throw err
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fetch
+
+export interface FetchedPacket {
+  key: string
+  bytes: Uint8Array
+  /** Peer ID of the first peer that returned it. */
+  from: string
+}
+
+export interface FetchOptions {
+  signal?: AbortSignal
+  /** Keys looked up / peers queried at once. Default 8. */
+  concurrency?: number
+  /** Closest peers asked per key (they all hold replicas). Default 3. */
+  replicas?: number
+  /** Per request deadline. Default 15 s. */
+  requestTimeoutMs?: number
+}
+
+export interface FetchResult {
+  /** Merged over peers and de-duplicated by packet id (per key). Not yet verified: callers decode and check them. */
+  packets: FetchedPacket[]
+  /** Distinct peers that answered. */
+  peers: number
+  /** Failed lookups or requests by reason (a key still succeeds if another replica answered). */
+  failures: Record<string, number>
+  /** Keys for which no peer answered at all. */
+  unanswered: string[]
+}
+
+/**
+ * Fetches the packets stored under each key fingerprint from the `replicas` closest peers of each
+ * key. Lookups run first; then keys are grouped by peer so one request serves up to 64 keys. A
+ * peer that fails is replaced by the next closest one for its keys.
+ */
+export async function fetchPackets(client: SwarmClient, keyFingerprints: string[], opts: FetchOptions = {}): Promise<FetchResult> {
+  const keys = [...new Set(keyFingerprints)]
+  const concurrency = opts.concurrency ?? 8
+  const replicas = opts.replicas ?? DEFAULT_REPLICAS
+  const timeoutMs = opts.requestTimeoutMs ?? 15_000
+  const failures: Record<string, number> = {}
+  const candidates = new Map<string, PeerId[]>()
+  await pool(keys, concurrency, async (key) => {
+    try {
+      candidates.set(key, await client.node.closestPeers(key, {signal: anySignal(opts.signal, AbortSignal.timeout(timeoutMs)), count: replicas * 3}))
+    } catch (err) {
+      opts.signal?.throwIfAborted()
+      count(failures, `LOOKUP_${failureReason(err)}`)
+      candidates.set(key, [])
+    }
+  })
+
+  const peersById = new Map<string, PeerId>()
+  const answeredBy = new Map<string, number>(keys.map((k) => [k, 0]))
+  const nextCandidate = new Map<string, number>(keys.map((k) => [k, 0]))
+  const answeredPeers = new Set<string>()
+  const seen = new Set<string>()
+  const packets: FetchedPacket[] = []
+
+  // Keys still short of `replicas` answers, assigned to their next untried candidates.
+  const assign = (forKeys: string[]): Map<string, string[]> => {
+    const byPeer = new Map<string, string[]>()
+    for (const key of forKeys) {
+      const list = candidates.get(key) ?? []
+      const need = Math.min(replicas, list.length) - answeredBy.get(key)!
+      for (let i = 0; i < need; i++) {
+        const idx = nextCandidate.get(key)!
+        if (idx >= list.length) break
+        nextCandidate.set(key, idx + 1)
+        const id = list[idx].toString()
+        peersById.set(id, list[idx])
+        const group = byPeer.get(id) ?? []
+        group.push(key)
+        byPeer.set(id, group)
+      }
+    }
+    return byPeer
+  }
+
+  let pending = assign(keys)
+  while (pending.size > 0) {
+    const retry: string[] = []
+    const jobs: {peer: string; keys: string[]}[] = []
+    for (const [peer, ks] of pending) for (let i = 0; i < ks.length; i += PROTOCOL_LIMITS.maxFetchKeys) jobs.push({peer, keys: ks.slice(i, i + PROTOCOL_LIMITS.maxFetchKeys)})
+    await pool(jobs, concurrency, async ({peer, keys: ks}) => {
+      const signal = anySignal(opts.signal, AbortSignal.timeout(timeoutMs))
+      client.node.counters.fetchRequests++
+      try {
+        const asked = new Set(ks)
+        const got: FetchedPacket[] = []
+        const truncated = await request(client, peersById.get(peer)!, FETCH_PROTOCOL, encodeFetchRequest({keys: ks}), signal, async (stream) => {
+          const maxFrames = Math.ceil(PROTOCOL_LIMITS.maxFetchPackets / PROTOCOL_LIMITS.maxPacketsPerFrame) + ks.length + 1
+          for await (const raw of readFrames(stream, maxFrames)) {
+            const frame = decodeFetchFrame(raw)
+            if ('done' in frame) return frame.truncated
+            if (!asked.has(frame.key)) throw new ProtocolError('BAD_REQUEST', `peer sent packets for key ${frame.key}, which was not asked for`)
+            for (const bytes of frame.packets) got.push({key: frame.key, bytes, from: peer})
+          }
+          throw new ProtocolError('BAD_REQUEST', 'fetch reply ended without its end marker')
+        })
+        if (truncated) count(failures, 'TRUNCATED')
+        answeredPeers.add(peer)
+        for (const k of ks) answeredBy.set(k, answeredBy.get(k)! + 1)
+        for (const p of got) {
+          const id = `${p.key}:${packetId(p.bytes)}`
+          if (seen.has(id)) continue
+          seen.add(id)
+          packets.push(p)
+        }
+      } catch (err) {
+        opts.signal?.throwIfAborted()
+        if (process.env.QIS_DEBUG) console.error('fetch fail', peer, err)
+        count(failures, failureReason(err, opts.signal))
+        retry.push(...ks)
+      }
+    })
+    pending = assign(retry)
+  }
+  const unanswered = keys.filter((k) => answeredBy.get(k) === 0)
+  for (const k of unanswered) if ((candidates.get(k) ?? []).length === 0) count(failures, 'NO_PEERS')
+  return {packets, peers: answeredPeers.size, failures, unanswered}
+}
+
+// ---------------------------------------------------------------------------------------------
+// Publish
+
+export interface PublishItem {
+  /** Key fingerprint the packet is pushed under (one of its routing keys). */
+  key: string
+  bytes: Uint8Array
+  /** packetId(bytes). */
+  id: string
+}
+
+export interface PublishOptions {
+  /** Packets per store request (at most 256). Default 128. */
+  batchSize?: number
+  /** Keys in flight at once. Default 8. */
+  concurrency?: number
+  /** Peers that must acknowledge each packet. Default 3 (fewer if the swarm is smaller). */
+  replicas?: number
+  /** Attempts per peer and per lookup before giving up on it. Default 3. */
+  retries?: number
+  signal?: AbortSignal
+  requestTimeoutMs?: number
+  /** Called with items acknowledged by the required number of peers; awaited before more is reported, so a journal write here is ordered. */
+  onAck?: (items: PublishItem[]) => void | Promise<void>
+  /** Called with items that will not be delivered in this run, and why. */
+  onFail?: (items: PublishItem[], reason: string) => void | Promise<void>
+}
+
+export interface PublishResult {
+  /** Items acknowledged by the required number of peers. */
+  acked: number
+  /** Items not delivered; by reason in `failures`. */
+  failed: number
+  failures: Record<string, number>
+  keys: number
+  /** Distinct peers that acknowledged anything. */
+  peers: number
+}
+
+/** Refusals that another peer would repeat: the packet itself is bad. */
+const PERMANENT = new Set<StoreStatus>(['EMPTY', 'TOO_LARGE', 'MALFORMED', 'NOT_CANONICAL', 'UNSUPPORTED_VERSION', 'INVALID_FIELD', 'BAD_SIGNATURE', 'EXPIRED', 'FUTURE_TIMESTAMP', 'KEY_MISMATCH'])
+
+/**
+ * Pushes packets to the `replicas` closest peers of their key. One DHT lookup per key serves all
+ * its packets; batches go to the closest peers in parallel, and items short of acknowledgements
+ * move on to the next closest peers. Retries with exponential backoff on lookups and requests.
+ */
+export async function publishPackets(client: SwarmClient, items: PublishItem[], opts: PublishOptions = {}): Promise<PublishResult> {
+  const batchSize = Math.min(Math.max(1, opts.batchSize ?? 128), PROTOCOL_LIMITS.maxStoreBatch)
+  const replicas = Math.max(1, opts.replicas ?? DEFAULT_REPLICAS)
+  const retries = Math.max(1, opts.retries ?? 3)
+  const timeoutMs = opts.requestTimeoutMs ?? 15_000
+  const byKey = new Map<string, PublishItem[]>()
+  for (const item of items) {
+    const list = byKey.get(item.key) ?? []
+    list.push(item)
+    byKey.set(item.key, list)
+  }
+  const failures: Record<string, number> = {}
+  const peers = new Set<string>()
+  let acked = 0
+  let failed = 0
+  // Journal callbacks are serialised so their writes land in order.
+  let reporting: Promise<unknown> = Promise.resolve()
+  const report = (fn: () => void | Promise<void>) => (reporting = reporting.then(fn))
+  const fail = (list: PublishItem[], reason: string) => {
+    if (list.length === 0) return
+    failed += list.length
+    count(failures, reason, list.length)
+    const cb = opts.onFail
+    if (cb) void report(() => cb(list, reason))
+  }
+
+  await pool([...byKey.entries()], opts.concurrency ?? 8, async ([key, keyItems]) => {
+    let candidates: PeerId[] = []
+    let lookupError = 'NO_PEERS'
+    for (let attempt = 0; attempt < retries; attempt++) {
+      opts.signal?.throwIfAborted()
+      try {
+        candidates = await client.node.closestPeers(key, {signal: anySignal(opts.signal, AbortSignal.timeout(timeoutMs)), count: replicas * 3})
+        if (candidates.length > 0) break
+        lookupError = 'NO_PEERS'
+      } catch (err) {
+        opts.signal?.throwIfAborted()
+        lookupError = `LOOKUP_${failureReason(err)}`
+      }
+      await sleep(200 * 2 ** attempt, opts.signal)
+    }
+    if (candidates.length === 0) return fail(keyItems, lookupError)
+    // Fewer replicas only when the swarm is smaller than that; a known-but-dead peer still counts,
+    // so a down node in a small swarm is a failure to re-run rather than a silent under-replication.
+    const target = Math.min(replicas, Math.max(candidates.length, client.node.routingTableSize()))
+
+    for (let b = 0; b < keyItems.length; b += batchSize) {
+      const batch = keyItems.slice(b, b + batchSize)
+      const acks = new Array<number>(batch.length).fill(0)
+      const permanent = new Map<number, string>()
+      let lastError = 'UNDER_REPLICATED'
+      const sendTo = async (peer: PeerId): Promise<void> => {
+        const idx = batch.map((_, i) => i).filter((i) => !permanent.has(i) && acks[i] < target)
+        if (idx.length === 0) return
+        for (let attempt = 0; attempt < retries; attempt++) {
+          opts.signal?.throwIfAborted()
+          client.node.counters.storeRequests++
+          try {
+            const signal = anySignal(opts.signal, AbortSignal.timeout(timeoutMs))
+            const response = await request(client, peer, STORE_PROTOCOL, encodeStoreRequest({key, packets: idx.map((i) => batch[i].bytes)}), signal, async (s) =>
+              decodeStoreResponse(await readOneFrame(s), idx.length),
+            )
+            if (response.error) {
+              lastError = response.error
+              return
+            }
+            let any = false
+            response.results.forEach((status, j) => {
+              const i = idx[j]
+              if (status === 'stored' || status === 'duplicate') {
+                acks[i]++
+                any = true
+              } else if (PERMANENT.has(status)) permanent.set(i, status)
+              else lastError = status
+            })
+            if (any) peers.add(peer.toString())
+            return
+          } catch (err) {
+            opts.signal?.throwIfAborted()
+            lastError = failureReason(err, opts.signal)
+            if (lastError === 'NOT_A_STORAGE_PEER') return
+            if (attempt + 1 < retries) await sleep(200 * 2 ** attempt, opts.signal)
+          }
+        }
+      }
+      await Promise.all(candidates.slice(0, target).map(sendTo))
+      for (const peer of candidates.slice(target)) {
+        if (batch.every((_, i) => permanent.has(i) || acks[i] >= target)) break
+        await sendTo(peer)
+      }
+      const done = batch.filter((_, i) => !permanent.has(i) && acks[i] >= target)
+      acked += done.length
+      if (done.length > 0 && opts.onAck) {
+        const cb = opts.onAck
+        await report(() => cb(done))
+      }
+      const byReason = new Map<string, PublishItem[]>()
+      batch.forEach((item, i) => {
+        if (acks[i] >= target && !permanent.has(i)) return
+        const reason = permanent.get(i) ?? lastError
+        byReason.set(reason, [...(byReason.get(reason) ?? []), item])
+      })
+      for (const [reason, list] of byReason) fail(list, reason)
+    }
+  })
+  await reporting
+  return {acked, failed, failures, keys: byKey.size, peers: peers.size}
+}

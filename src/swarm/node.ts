@@ -1,0 +1,358 @@
+import '../util/polyfill.js'
+
+import {noise} from '@chainsafe/libp2p-noise'
+import {yamux} from '@chainsafe/libp2p-yamux'
+import {identify} from '@libp2p/identify'
+import type {Connection, Libp2p, PeerId, PrivateKey, Stream} from '@libp2p/interface'
+import {type KadDHT, kadDHT, passthroughMapper} from '@libp2p/kad-dht'
+import {ping} from '@libp2p/ping'
+import {tcp} from '@libp2p/tcp'
+import {type Multiaddr, multiaddr} from '@multiformats/multiaddr'
+import {createLibp2p} from 'libp2p'
+import {createHash} from 'node:crypto'
+
+import {decodePacket} from '../packet/codec.js'
+import {keyFingerprint} from '../packet/fingerprint.js'
+import {QisError, errorMessage} from '../util/errors.js'
+import {
+  FETCH_PROTOCOL,
+  FINGERPRINT_PATTERN,
+  KAD_PROTOCOL,
+  PROTOCOL_LIMITS,
+  ProtocolError,
+  RECORD_NAMESPACE,
+  type RefusalReason,
+  STORE_PROTOCOL,
+  decodeFetchRequest,
+  decodeStoreRequest,
+  encodeFetchFrame,
+  encodeStoreResponse,
+  readOneFrame,
+  writeFrame,
+} from './protocol.js'
+import type {PacketStorage} from './storage.js'
+
+/** Limits on what a node accepts from the network, beyond the per-message caps in PROTOCOL_LIMITS. */
+export interface NodeLimits {
+  /** A whole request (read, handle, reply) must finish in this time or its stream is reset. */
+  requestTimeoutMs: number
+  /** Concurrent inbound streams per connection for each of our protocols. */
+  maxInboundStreams: number
+  /** Packets one fetch reply carries at most. */
+  maxFetchPackets: number
+  /** Open connections at most (a flood of peers cannot exhaust file descriptors). */
+  maxConnections: number
+  /** How often expired packets are swept from storage. */
+  sweepIntervalMs: number
+}
+
+export const DEFAULT_NODE_LIMITS: NodeLimits = {
+  requestTimeoutMs: 15_000,
+  maxInboundStreams: 16,
+  maxFetchPackets: PROTOCOL_LIMITS.maxFetchPackets,
+  maxConnections: 256,
+  sweepIntervalMs: 60_000,
+}
+
+/** One thing a node did, for `qis node`'s log (one line per event). */
+export type SwarmEvent =
+  | {event: 'peer:connect'; peer: string}
+  | {event: 'peer:disconnect'; peer: string}
+  | {event: 'stored'; key: string; from: string; stored: number; duplicates: number; refused: Partial<Record<RefusalReason, number>>}
+  | {event: 'refused'; from: string; reason: RefusalReason; message: string}
+  | {event: 'served'; from: string; keys: number; packets: number; truncated: boolean}
+  | {event: 'expired'; dropped: number}
+  | {event: 'bootstrap:failed'; multiaddr: string; message: string}
+
+/** Counters a caller can read to see what the node cost (bench/swarm prints them). */
+export interface SwarmCounters {
+  /** DHT lookups (getClosestPeers) started. */
+  lookups: number
+  /** DHT query messages those lookups sent. */
+  lookupMessages: number
+  /** Store / fetch requests sent (one stream each). */
+  storeRequests: number
+  fetchRequests: number
+}
+
+export interface SwarmNode {
+  libp2p: Libp2p<{dht: KadDHT}>
+  peerId: string
+  storage?: PacketStorage
+  counters: SwarmCounters
+  /** Listen multiaddrs with /p2p/<peerId>, suitable for --bootstrap. */
+  multiaddrs(): string[]
+  /** Peers in the DHT routing table. */
+  routingTableSize(): number
+  /** Up to `count` peers closest to a key fingerprint (Kademlia XOR distance), closest first; never this node. */
+  closestPeers(key: string, options: {signal?: AbortSignal; count?: number}): Promise<PeerId[]>
+  /** Dials the bootstrap multiaddrs (again); resolves with how many answered. */
+  dialBootstrap(signal?: AbortSignal): Promise<number>
+  stop(): Promise<void>
+}
+
+export interface SwarmNodeOptions {
+  privateKey: PrivateKey
+  listen: string[]
+  bootstrap: string[]
+  /** With storage the node serves /qis/store and /qis/fetch and is a DHT server; without, it is a client. */
+  storage?: PacketStorage
+  limits?: Partial<NodeLimits>
+  logger?: (event: SwarmEvent) => void
+}
+
+/** The DHT record key for a fingerprint in our namespace. */
+export function recordKey(fingerprint: string): Uint8Array {
+  return new TextEncoder().encode(`/${RECORD_NAMESPACE}/${fingerprint}`)
+}
+
+/**
+ * Validator for DHT records in the `qis` namespace. We do not store packets as DHT records (a key
+ * holds one record, so publishers would overwrite each other), but kad-dht answers PUT_VALUE for any
+ * registered namespace, so the validator makes sure the DHT cannot be used as a junk store: only a
+ * valid, signed, unexpired packet under a key matching one of its routing keys is accepted.
+ */
+export function validateRecord(key: Uint8Array, value: Uint8Array): void {
+  const text = new TextDecoder().decode(key)
+  const fingerprint = text.slice(RECORD_NAMESPACE.length + 2)
+  if (!text.startsWith(`/${RECORD_NAMESPACE}/`) || !FINGERPRINT_PATTERN.test(fingerprint)) throw new Error('not a qis record key')
+  const decoded = decodePacket(value)
+  if (!decoded.ok) throw new Error(`not a valid packet: ${decoded.error.message}`)
+  const p = decoded.packet
+  if (!p.routing_keys.some((k) => keyFingerprint(p.scheme, p.domain_tag, k) === fingerprint)) throw new Error('packet has no routing key for this record key')
+}
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest()
+
+/** XOR distance between kad ids, compared as big-endian bytes. */
+function compareDistance(target: Buffer, a: Buffer, b: Buffer): number {
+  for (let i = 0; i < target.length; i++) {
+    const da = a[i] ^ target[i]
+    const db = b[i] ^ target[i]
+    if (da !== db) return da - db
+  }
+  return 0
+}
+
+export function fingerprintBytes(key: string): Uint8Array {
+  if (!FINGERPRINT_PATTERN.test(key)) throw new QisError(`"${key}" is not a key fingerprint (32 lowercase hex characters)`)
+  return Buffer.from(key, 'hex')
+}
+
+export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmNode> {
+  const limits = {...DEFAULT_NODE_LIMITS, ...options.limits}
+  const log = options.logger ?? (() => {})
+  const storage = options.storage
+  for (const a of [...options.listen, ...options.bootstrap]) {
+    try {
+      multiaddr(a)
+    } catch (err) {
+      throw new QisError(`"${a}" is not a valid multiaddr: ${errorMessage(err)}`, {code: 'BAD_MULTIADDR'})
+    }
+  }
+  let libp2p: Libp2p<{dht: KadDHT}>
+  try {
+    libp2p = await createLibp2p({
+      privateKey: options.privateKey,
+      addresses: {listen: options.listen},
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      // A publisher looking up many keys opens many streams on a connection the instant it exists;
+      // at yamux's default of 10 such "early" streams the whole connection is aborted.
+      streamMuxers: [yamux({maxEarlyStreams: 256})],
+      connectionManager: {maxConnections: limits.maxConnections},
+      services: {
+        identify: identify(),
+        ping: ping(),
+        dht: kadDHT({
+          protocol: KAD_PROTOCOL,
+          // A publishing/fetching client must not be mistaken for a storage peer by others' lookups.
+          clientMode: storage === undefined,
+          peerInfoMapper: passthroughMapper,
+          allowQueryWithZeroPeers: true,
+          // Many keys are looked up at once (alpha=3 streams each, mostly to the same few peers);
+          // libp2p's default of 32 inbound streams per connection resets them under a publish.
+          maxInboundStreams: 256,
+          maxOutboundStreams: 256,
+          validators: {[RECORD_NAMESPACE]: async (key, value) => validateRecord(key, value)},
+          selectors: {[RECORD_NAMESPACE]: () => 0},
+        }),
+      },
+    })
+  } catch (err) {
+    throw new QisError(`cannot start the libp2p node: ${errorMessage(err)}`, {code: 'NODE_START_FAILED', cause: err})
+  }
+
+  const counters: SwarmCounters = {lookups: 0, lookupMessages: 0, storeRequests: 0, fetchRequests: 0}
+  libp2p.addEventListener('peer:connect', (e) => log({event: 'peer:connect', peer: e.detail.toString()}))
+  libp2p.addEventListener('peer:disconnect', (e) => log({event: 'peer:disconnect', peer: e.detail.toString()}))
+
+  let sweeper: NodeJS.Timeout | undefined
+  if (storage) {
+    const handlerOptions = {maxInboundStreams: limits.maxInboundStreams, maxOutboundStreams: limits.maxInboundStreams}
+    await libp2p.handle(STORE_PROTOCOL, (stream, connection) => handleStore(stream, connection, storage, limits, log), handlerOptions)
+    await libp2p.handle(FETCH_PROTOCOL, (stream, connection) => handleFetch(stream, connection, storage, limits, log), handlerOptions)
+    sweeper = setInterval(() => {
+      storage.sweep().then((dropped) => dropped > 0 && log({event: 'expired', dropped}), () => {})
+    }, limits.sweepIntervalMs)
+    sweeper.unref()
+  }
+
+  const dht = libp2p.services.dht
+  const self = libp2p.peerId
+
+  const node: SwarmNode = {
+    libp2p,
+    peerId: self.toString(),
+    storage,
+    counters,
+    multiaddrs: () => libp2p.getMultiaddrs().map((m) => m.toString()),
+    routingTableSize: () => (dht as unknown as {routingTable: {size: number}}).routingTable.size,
+    async closestPeers(key, {signal, count = 20}) {
+      counters.lookups++
+      const target = sha256(fingerprintBytes(key))
+      const found = new Map<string, PeerId>()
+      const addresses = new Map<string, {id: PeerId; multiaddrs: Multiaddr[]}>()
+      for await (const ev of dht.getClosestPeers(fingerprintBytes(key), {signal})) {
+        if (ev.name === 'SEND_QUERY') counters.lookupMessages++
+        // This kad-dht only follows strictly closer peers, so the queried path can be one peer long;
+        // the closer peers each responder names complete the picture of who is nearest.
+        if (ev.name === 'FINAL_PEER') found.set(ev.peer.id.toString(), ev.peer.id)
+        if (ev.name === 'PEER_RESPONSE') {
+          found.set(ev.from.toString(), ev.from)
+          for (const p of ev.closer) {
+            found.set(p.id.toString(), p.id)
+            if (p.multiaddrs.length > 0) addresses.set(p.id.toString(), {id: p.id, multiaddrs: p.multiaddrs})
+          }
+        }
+      }
+      found.delete(self.toString())
+      const ids = [...found.values()].map((id) => ({id, kad: sha256(id.toMultihash().bytes)}))
+      ids.sort((a, b) => compareDistance(target, a.kad, b.kad))
+      const closest = ids.slice(0, count).map((x) => x.id)
+      // kad-dht does not record the addresses of peers it only heard about, and we may dial these next.
+      await Promise.all(
+        closest.map(async (id) => {
+          const known = addresses.get(id.toString())
+          if (known && libp2p.getConnections(id).length === 0) await libp2p.peerStore.merge(id, {multiaddrs: known.multiaddrs}).catch(() => {})
+        }),
+      )
+      return closest
+    },
+    async dialBootstrap(signal) {
+      let ok = 0
+      await Promise.all(
+        options.bootstrap.map(async (addr) => {
+          try {
+            await libp2p.dial(multiaddr(addr), {signal: signal ?? AbortSignal.timeout(10_000)})
+            ok++
+          } catch (err) {
+            log({event: 'bootstrap:failed', multiaddr: addr, message: errorMessage(err)})
+          }
+        }),
+      )
+      return ok
+    },
+    async stop() {
+      if (sweeper) clearInterval(sweeper)
+      await libp2p.stop()
+      await storage?.close()
+    },
+  }
+  return node
+}
+
+/** Runs a request handler under a deadline: past it the stream is reset, so a slow or silent peer cannot hold a slot. */
+async function withDeadline(stream: Stream, ms: number, task: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  const controller = new AbortController()
+  const timer = setTimeout(() => {
+    controller.abort()
+    stream.abort(new Error(`request took longer than ${ms} ms`))
+  }, ms)
+  try {
+    await task(controller.signal)
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+async function refuseRequest(stream: Stream, from: string, err: unknown, storage: PacketStorage, log: (e: SwarmEvent) => void, reply: Uint8Array | undefined, signal: AbortSignal) {
+  const reason: RefusalReason = err instanceof ProtocolError ? err.reason : 'BAD_REQUEST'
+  storage.countRefusal(reason)
+  log({event: 'refused', from, reason, message: errorMessage(err)})
+  try {
+    if (reply && stream.writeStatus === 'writable') {
+      await writeFrame(stream, reply, signal)
+      await stream.close({signal})
+    } else stream.abort(new Error(reason))
+  } catch {
+    stream.abort(new Error(reason))
+  }
+}
+
+async function handleStore(stream: Stream, connection: Connection, storage: PacketStorage, limits: NodeLimits, log: (e: SwarmEvent) => void): Promise<void> {
+  const from = connection.remotePeer.toString()
+  await withDeadline(stream, limits.requestTimeoutMs, async (signal) => {
+    let request
+    try {
+      request = decodeStoreRequest(await readOneFrame(stream))
+    } catch (err) {
+      await refuseRequest(stream, from, err, storage, log, encodeStoreResponse({results: [], error: 'BAD_REQUEST'}), signal)
+      return
+    }
+    const results = await storage.storeBatch(request.key, request.packets)
+    const refused: Partial<Record<RefusalReason, number>> = {}
+    let stored = 0
+    let duplicates = 0
+    for (const r of results) {
+      if (r === 'stored') stored++
+      else if (r === 'duplicate') duplicates++
+      else refused[r] = (refused[r] ?? 0) + 1
+    }
+    log({event: 'stored', key: request.key, from, stored, duplicates, refused})
+    try {
+      await writeFrame(stream, encodeStoreResponse({results}), signal)
+      await stream.close({signal})
+    } catch (err) {
+      // The packets are on disk; the publisher did not hear so, will retry, and get 'duplicate'.
+      stream.abort(err as Error)
+    }
+  })
+}
+
+async function handleFetch(stream: Stream, connection: Connection, storage: PacketStorage, limits: NodeLimits, log: (e: SwarmEvent) => void): Promise<void> {
+  const from = connection.remotePeer.toString()
+  await withDeadline(stream, limits.requestTimeoutMs, async (signal) => {
+    let request
+    try {
+      request = decodeFetchRequest(await readOneFrame(stream))
+    } catch (err) {
+      await refuseRequest(stream, from, err, storage, log, undefined, signal)
+      return
+    }
+    let budget = limits.maxFetchPackets
+    let sent = 0
+    let truncated = false
+    try {
+      for (const key of new Set(request.keys)) {
+        const packets = storage.get(key, budget + 1)
+        if (packets.length > budget) {
+          truncated = true
+          packets.length = budget
+        }
+        for (let i = 0; i < packets.length; i += PROTOCOL_LIMITS.maxPacketsPerFrame) {
+          await writeFrame(stream, encodeFetchFrame({key, packets: packets.slice(i, i + PROTOCOL_LIMITS.maxPacketsPerFrame)}), signal)
+        }
+        budget -= packets.length
+        sent += packets.length
+        if (truncated) break
+      }
+      await writeFrame(stream, encodeFetchFrame({done: true, truncated}), signal)
+      await stream.close({signal})
+    } catch (err) {
+      stream.abort(err as Error)
+      return
+    }
+    log({event: 'served', from, keys: request.keys.length, packets: sent, truncated})
+  })
+}

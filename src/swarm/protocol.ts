@@ -1,0 +1,186 @@
+import '../util/polyfill.js'
+
+import {decode as cborDecode, encode as cborEncode} from 'cborg'
+import * as lp from 'it-length-prefixed'
+import type {Stream} from '@libp2p/interface'
+
+import {MAX_PACKET_BYTES} from '../packet/types.js'
+
+/**
+ * Wire protocols of the qis swarm (docs/swarm.md has the message flow). kad-dht only routes;
+ * packets travel over two protocols of our own, each one request and one response per stream,
+ * every message a varint-length-prefixed CBOR value with a hard size cap checked before decoding.
+ */
+export const KAD_PROTOCOL = '/qis/kad/1.0.0'
+export const STORE_PROTOCOL = '/qis/store/1.0.0'
+export const FETCH_PROTOCOL = '/qis/fetch/1.0.0'
+/** DHT record namespace: keys `/qis/<fingerprint>`. The store protocol carries the data; the DHT validator refuses anything that is not a valid signed packet under a matching key. */
+export const RECORD_NAMESPACE = 'qis'
+
+/** A key fingerprint: 32 lowercase hex chars (semanticFingerprint). */
+export const FINGERPRINT_PATTERN = /^[0-9a-f]{32}$/
+
+export const PROTOCOL_LIMITS = {
+  /** Packets in one store request (one key). */
+  maxStoreBatch: 256,
+  /** Keys in one fetch request. */
+  maxFetchKeys: 64,
+  /** Packets per fetch response frame. */
+  maxPacketsPerFrame: 128,
+  /** Any single frame we read; a store request of maxStoreBatch full packets fits with room. */
+  maxFrameBytes: 256 * 1024,
+  /** Packets one fetch response carries in total (a node holding more for the keys truncates). */
+  maxFetchPackets: 50_000,
+} as const
+
+// Per-packet CBOR overhead in a batch is at most 3 bytes (bstr header); 1 KiB covers the envelope.
+const STORE_REQUEST_MAX = PROTOCOL_LIMITS.maxStoreBatch * (MAX_PACKET_BYTES + 3) + 1024
+if (STORE_REQUEST_MAX > PROTOCOL_LIMITS.maxFrameBytes) throw new Error('maxFrameBytes is too small for a full store batch')
+
+/** Why a packet (or a whole request) was refused. Packet decode codes plus the node's own checks. */
+export type RefusalReason =
+  | 'EMPTY'
+  | 'TOO_LARGE'
+  | 'MALFORMED'
+  | 'NOT_CANONICAL'
+  | 'UNSUPPORTED_VERSION'
+  | 'INVALID_FIELD'
+  | 'BAD_SIGNATURE'
+  | 'EXPIRED'
+  | 'FUTURE_TIMESTAMP'
+  /** None of the packet's routing keys has the fingerprint it was pushed under. */
+  | 'KEY_MISMATCH'
+  /** The publisher already holds its packet or byte quota on this node. */
+  | 'PUBLISHER_QUOTA'
+  /** The node as a whole is full. */
+  | 'NODE_FULL'
+  /** The request itself was unreadable (bad CBOR, wrong shape, oversized frame, too many packets). */
+  | 'BAD_REQUEST'
+  /** The node could not persist the batch (disk); the publisher should retry. */
+  | 'STORAGE_ERROR'
+
+/** Per packet in a store request, in request order: stored now, already held, or refused. */
+export type StoreStatus = 'stored' | 'duplicate' | RefusalReason
+
+export interface StoreRequest {
+  key: string
+  packets: Uint8Array[]
+}
+
+export interface StoreResponse {
+  /** Same length and order as the request's packets; empty when the whole request was refused. */
+  results: StoreStatus[]
+  /** Set when the whole request was refused. */
+  error?: RefusalReason
+}
+
+export interface FetchRequest {
+  keys: string[]
+}
+
+/** One fetch response frame: packets for one key, or the end marker. */
+export type FetchFrame = {key: string; packets: Uint8Array[]} | {done: true; truncated: boolean}
+
+export class ProtocolError extends Error {
+  constructor(readonly reason: RefusalReason, message: string) {
+    super(message)
+    this.name = 'ProtocolError'
+  }
+}
+
+const STATUSES = new Set<string>([
+  'stored', 'duplicate', 'EMPTY', 'TOO_LARGE', 'MALFORMED', 'NOT_CANONICAL', 'UNSUPPORTED_VERSION', 'INVALID_FIELD',
+  'BAD_SIGNATURE', 'EXPIRED', 'FUTURE_TIMESTAMP', 'KEY_MISMATCH', 'PUBLISHER_QUOTA', 'NODE_FULL', 'BAD_REQUEST', 'STORAGE_ERROR',
+])
+
+function decodeCbor(bytes: Uint8Array): unknown {
+  try {
+    return cborDecode(bytes, {strict: true, allowIndefinite: false, rejectDuplicateMapKeys: true, allowUndefined: false, allowInfinity: false, allowNaN: false, allowBigInt: false})
+  } catch (err) {
+    throw new ProtocolError('BAD_REQUEST', `message is not valid CBOR: ${(err as Error).message}`)
+  }
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x) && !(x instanceof Uint8Array)
+}
+
+function checkPacketList(x: unknown, max: number): Uint8Array[] {
+  if (!Array.isArray(x) || x.length > max) throw new ProtocolError('BAD_REQUEST', `packets must be a list of at most ${max} byte strings`)
+  for (const p of x) if (!(p instanceof Uint8Array)) throw new ProtocolError('BAD_REQUEST', 'every packet must be a byte string')
+  return x as Uint8Array[]
+}
+
+function checkKey(x: unknown): string {
+  if (typeof x !== 'string' || !FINGERPRINT_PATTERN.test(x)) throw new ProtocolError('BAD_REQUEST', 'key must be a 32-character lowercase hex fingerprint')
+  return x
+}
+
+export const encodeStoreRequest = (r: StoreRequest): Uint8Array => cborEncode({v: 1, key: r.key, packets: r.packets})
+
+export function decodeStoreRequest(bytes: Uint8Array): StoreRequest {
+  const m = decodeCbor(bytes)
+  if (!isObject(m) || m.v !== 1) throw new ProtocolError('BAD_REQUEST', 'store request must be a map with v=1')
+  return {key: checkKey(m.key), packets: checkPacketList(m.packets, PROTOCOL_LIMITS.maxStoreBatch)}
+}
+
+export const encodeStoreResponse = (r: StoreResponse): Uint8Array => cborEncode(r.error ? {v: 1, results: r.results, error: r.error} : {v: 1, results: r.results})
+
+export function decodeStoreResponse(bytes: Uint8Array, expected: number): StoreResponse {
+  const m = decodeCbor(bytes)
+  if (!isObject(m) || m.v !== 1 || !Array.isArray(m.results)) throw new ProtocolError('BAD_REQUEST', 'store response must be a map with v=1 and results')
+  if (m.error !== undefined) {
+    if (typeof m.error !== 'string' || !STATUSES.has(m.error)) throw new ProtocolError('BAD_REQUEST', 'store response has an unknown error')
+    return {results: [], error: m.error as RefusalReason}
+  }
+  if (m.results.length !== expected) throw new ProtocolError('BAD_REQUEST', `store response has ${m.results.length} results for ${expected} packets`)
+  for (const s of m.results) if (typeof s !== 'string' || !STATUSES.has(s)) throw new ProtocolError('BAD_REQUEST', 'store response has an unknown status')
+  return {results: m.results as StoreStatus[]}
+}
+
+export const encodeFetchRequest = (r: FetchRequest): Uint8Array => cborEncode({v: 1, keys: r.keys})
+
+export function decodeFetchRequest(bytes: Uint8Array): FetchRequest {
+  const m = decodeCbor(bytes)
+  if (!isObject(m) || m.v !== 1 || !Array.isArray(m.keys) || m.keys.length === 0 || m.keys.length > PROTOCOL_LIMITS.maxFetchKeys) {
+    throw new ProtocolError('BAD_REQUEST', `fetch request must be a map with v=1 and 1..${PROTOCOL_LIMITS.maxFetchKeys} keys`)
+  }
+  return {keys: m.keys.map(checkKey)}
+}
+
+export const encodeFetchFrame = (f: FetchFrame): Uint8Array => cborEncode('done' in f ? {v: 1, done: true, truncated: f.truncated} : {v: 1, key: f.key, packets: f.packets})
+
+export function decodeFetchFrame(bytes: Uint8Array): FetchFrame {
+  const m = decodeCbor(bytes)
+  if (!isObject(m) || m.v !== 1) throw new ProtocolError('BAD_REQUEST', 'fetch frame must be a map with v=1')
+  if (m.done === true) return {done: true, truncated: m.truncated === true}
+  return {key: checkKey(m.key), packets: checkPacketList(m.packets, PROTOCOL_LIMITS.maxPacketsPerFrame)}
+}
+
+/**
+ * Reads length-prefixed frames from a stream, refusing any frame above `maxFrameBytes` before
+ * buffering it and stopping after `maxFrames`. Errors become ProtocolError('BAD_REQUEST').
+ */
+export async function* readFrames(stream: Stream, maxFrames: number, maxFrameBytes: number = PROTOCOL_LIMITS.maxFrameBytes): AsyncGenerator<Uint8Array> {
+  let n = 0
+  try {
+    for await (const frame of lp.decode(stream, {maxDataLength: maxFrameBytes, maxLengthLength: 4})) {
+      if (++n > maxFrames) throw new ProtocolError('BAD_REQUEST', `more than ${maxFrames} frames on one stream`)
+      yield frame.subarray()
+    }
+  } catch (err) {
+    if (err instanceof ProtocolError) throw err
+    throw new ProtocolError('BAD_REQUEST', `unreadable frame: ${(err as Error).message}`)
+  }
+}
+
+/** Reads exactly one frame (the request or response); the peer must then close its side. */
+export async function readOneFrame(stream: Stream, maxFrameBytes?: number): Promise<Uint8Array> {
+  for await (const frame of readFrames(stream, 1, maxFrameBytes)) return frame
+  throw new ProtocolError('BAD_REQUEST', 'stream ended before a message arrived')
+}
+
+/** Writes one length-prefixed frame, waiting for the muxer to drain when its buffer is full. */
+export async function writeFrame(stream: Stream, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
+  if (!stream.send(lp.encode.single(bytes))) await stream.onDrain({signal})
+}

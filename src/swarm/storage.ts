@@ -1,0 +1,329 @@
+import {promises as fs} from 'node:fs'
+import path from 'node:path'
+
+import {decodePacket} from '../packet/codec.js'
+import {keyFingerprint} from '../packet/fingerprint.js'
+import {PacketStoreWriter, appendToStore, readStoreFile, repairStoreTail} from '../packet/store.js'
+import {QisError, errorMessage} from '../util/errors.js'
+import type {RefusalReason, StoreStatus} from './protocol.js'
+
+/**
+ * Bounds on what a storage node keeps. Per publisher (the packet's signing key) so one deployment
+ * cannot fill a node; node-wide so many fresh keys (a Sybil publisher) cannot either.
+ */
+export interface StorageLimits {
+  maxPacketsPerPublisher: number
+  maxBytesPerPublisher: number
+  maxPackets: number
+  maxBytes: number
+  /** Clock skew tolerated on packet timestamps. */
+  maxFutureSeconds: number
+}
+
+export const DEFAULT_STORAGE_LIMITS: StorageLimits = {
+  maxPacketsPerPublisher: 50_000,
+  maxBytesPerPublisher: 16 * 1024 * 1024,
+  maxPackets: 1_000_000,
+  maxBytes: 512 * 1024 * 1024,
+  maxFutureSeconds: 3600,
+}
+
+interface Entry {
+  bytes: Uint8Array
+  publisher: string
+  expiresAt: number
+  keys: string[]
+}
+
+export interface StorageStats {
+  packets: number
+  bytes: number
+  keys: number
+  publishers: number
+  /** Packets accepted since start (not counting duplicates). */
+  stored: number
+  /** Packets offered again that were already held. */
+  duplicates: number
+  /** Refusals by reason since start. */
+  refused: Partial<Record<RefusalReason, number>>
+  /** Packets dropped because their TTL ran out (at load or by a sweep). */
+  expired: number
+  /** Records in the log that are no longer live (expired or superseded); compaction removes them. */
+  deadRecords: number
+}
+
+export const STORAGE_FILE = 'packets.qisp'
+
+/**
+ * A node's packets: an append-only .qisp log in its node dir plus an in-memory index by packet id,
+ * key fingerprint and publisher. A batch is acknowledged only after it is fsynced, so a packet a
+ * publisher saw acknowledged survives kill -9. Every packet is indexed under the fingerprints of
+ * all its routing keys, and stored once however many keys it arrives under.
+ */
+export class PacketStorage {
+  private readonly byId = new Map<string, Entry>()
+  private readonly byKey = new Map<string, Set<string>>()
+  private readonly byPublisher = new Map<string, {packets: number; bytes: number}>()
+  private totalBytes = 0
+  private readonly counters = {stored: 0, duplicates: 0, expired: 0}
+  private readonly refused: Partial<Record<RefusalReason, number>> = {}
+  private deadRecords = 0
+  // Every mutation of the log runs in this chain, so appends, sweeps and compaction never interleave.
+  private chain: Promise<unknown> = Promise.resolve()
+  private closed = false
+
+  private constructor(
+    readonly file: string,
+    readonly limits: StorageLimits,
+    private readonly now: () => number,
+  ) {}
+
+  /** Opens (creating if needed) the storage in `dir`: cuts a torn tail left by a crash, then loads live packets. */
+  static async open(dir: string, options: {limits?: Partial<StorageLimits>; now?: () => number} = {}): Promise<PacketStorage> {
+    const storage = new PacketStorage(
+      path.join(dir, STORAGE_FILE),
+      {...DEFAULT_STORAGE_LIMITS, ...options.limits},
+      options.now ?? (() => Math.floor(Date.now() / 1000)),
+    )
+    try {
+      await fs.mkdir(dir, {recursive: true, mode: 0o700})
+      await storage.load()
+    } catch (err) {
+      if (err instanceof QisError) throw err
+      throw new QisError(`cannot open node storage ${storage.file}: ${errorMessage(err)}`, {code: 'STORAGE_UNUSABLE', cause: err})
+    }
+    return storage
+  }
+
+  private async load(): Promise<void> {
+    try {
+      await fs.access(this.file)
+    } catch {
+      return
+    }
+    await repairStoreTail(this.file)
+    const now = this.now()
+    for await (const entry of readStoreFile(this.file)) {
+      if (entry.kind === 'corrupt') {
+        if (entry.fatal && entry.index === 0 && entry.offset === 0) {
+          throw new QisError(`node storage ${this.file} is not a packet store: ${entry.reason}`, {code: 'STORAGE_CORRUPT'})
+        }
+        this.deadRecords++
+        continue
+      }
+      // The log only ever holds packets that passed every check; re-decoding guards against a
+      // damaged disk and tells expired ones apart.
+      const decoded = decodePacket(entry.bytes, {now, allowExpired: true, maxFutureSeconds: Number.MAX_SAFE_INTEGER})
+      if (!decoded.ok || this.byId.has(decoded.info.id)) {
+        this.deadRecords++
+        continue
+      }
+      if (decoded.info.expired) {
+        this.counters.expired++
+        this.deadRecords++
+        continue
+      }
+      const p = decoded.packet
+      this.index(decoded.info.id, {
+        bytes: entry.bytes,
+        publisher: p.public_key,
+        expiresAt: decoded.info.expiresAt,
+        keys: p.routing_keys.map((k) => keyFingerprint(p.scheme, p.domain_tag, k)),
+      })
+    }
+    if (this.shouldCompact()) await this.compactNow()
+  }
+
+  private index(id: string, e: Entry): void {
+    this.byId.set(id, e)
+    for (const k of e.keys) {
+      let ids = this.byKey.get(k)
+      if (!ids) this.byKey.set(k, (ids = new Set()))
+      ids.add(id)
+    }
+    const q = this.byPublisher.get(e.publisher) ?? {packets: 0, bytes: 0}
+    q.packets++
+    q.bytes += e.bytes.length
+    this.byPublisher.set(e.publisher, q)
+    this.totalBytes += e.bytes.length
+  }
+
+  private unindex(id: string): void {
+    const e = this.byId.get(id)
+    if (!e) return
+    this.byId.delete(id)
+    for (const k of e.keys) {
+      const ids = this.byKey.get(k)
+      ids?.delete(id)
+      if (ids?.size === 0) this.byKey.delete(k)
+    }
+    const q = this.byPublisher.get(e.publisher)
+    if (q) {
+      q.packets--
+      q.bytes -= e.bytes.length
+      if (q.packets <= 0) this.byPublisher.delete(e.publisher)
+    }
+    this.totalBytes -= e.bytes.length
+    this.deadRecords++
+  }
+
+  private refuse(reason: RefusalReason, n = 1): RefusalReason {
+    this.refused[reason] = (this.refused[reason] ?? 0) + n
+    return reason
+  }
+
+  /** Counts a refusal decided outside storage (e.g. an unreadable request), so every refusal shows in stats. */
+  countRefusal(reason: RefusalReason, n = 1): void {
+    this.refuse(reason, n)
+  }
+
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(task, task)
+    this.chain = run.catch(() => {})
+    return run
+  }
+
+  /**
+   * Checks and stores a batch pushed under key fingerprint `key`. Returns one status per packet, in
+   * order. Resolves only after accepted packets are on disk (fsync).
+   */
+  storeBatch(key: string, packets: Uint8Array[]): Promise<StoreStatus[]> {
+    return this.serial(async () => {
+      if (this.closed) throw new QisError('node storage is closed')
+      const now = this.now()
+      const results: StoreStatus[] = []
+      const accepted: {id: string; entry: Entry}[] = []
+      const batchIds = new Set<string>()
+      // Quota is charged as the batch is checked, so a batch cannot overrun it by counting against a stale total.
+      const pending = new Map<string, {packets: number; bytes: number}>()
+      let pendingPackets = 0
+      let pendingBytes = 0
+      for (const bytes of packets) {
+        const decoded = decodePacket(bytes, {now, maxFutureSeconds: this.limits.maxFutureSeconds})
+        if (!decoded.ok) {
+          results.push(this.refuse(decoded.error.code))
+          continue
+        }
+        const {packet: p, info} = decoded
+        const keys = p.routing_keys.map((k) => keyFingerprint(p.scheme, p.domain_tag, k))
+        if (!keys.includes(key)) {
+          results.push(this.refuse('KEY_MISMATCH'))
+          continue
+        }
+        if (this.byId.has(info.id) || batchIds.has(info.id)) {
+          this.counters.duplicates++
+          results.push('duplicate')
+          continue
+        }
+        const used = this.byPublisher.get(p.public_key) ?? {packets: 0, bytes: 0}
+        const extra = pending.get(p.public_key) ?? {packets: 0, bytes: 0}
+        if (used.packets + extra.packets + 1 > this.limits.maxPacketsPerPublisher || used.bytes + extra.bytes + bytes.length > this.limits.maxBytesPerPublisher) {
+          results.push(this.refuse('PUBLISHER_QUOTA'))
+          continue
+        }
+        if (this.byId.size + pendingPackets + 1 > this.limits.maxPackets || this.totalBytes + pendingBytes + bytes.length > this.limits.maxBytes) {
+          results.push(this.refuse('NODE_FULL'))
+          continue
+        }
+        extra.packets++
+        extra.bytes += bytes.length
+        pending.set(p.public_key, extra)
+        pendingPackets++
+        pendingBytes += bytes.length
+        batchIds.add(info.id)
+        accepted.push({id: info.id, entry: {bytes: new Uint8Array(bytes), publisher: p.public_key, expiresAt: info.expiresAt, keys}})
+        results.push('stored')
+      }
+      if (accepted.length > 0) {
+        try {
+          await appendToStore(this.file, accepted.map((a) => a.entry.bytes))
+        } catch {
+          // Nothing was acknowledged, so nothing is lost: the publisher retries. A partial append is cut at next open.
+          return results.map((r) => (r === 'stored' ? this.refuse('STORAGE_ERROR') : r))
+        }
+        for (const a of accepted) this.index(a.id, a.entry)
+        this.counters.stored += accepted.length
+      }
+      return results
+    })
+  }
+
+  /** Live packets under a key fingerprint, oldest first, at most `limit`. */
+  get(key: string, limit = Number.POSITIVE_INFINITY): Uint8Array[] {
+    const ids = this.byKey.get(key)
+    if (!ids) return []
+    const now = this.now()
+    const out: Uint8Array[] = []
+    for (const id of ids) {
+      const e = this.byId.get(id)
+      if (e && e.expiresAt > now) {
+        out.push(e.bytes)
+        if (out.length >= limit) break
+      }
+    }
+    return out
+  }
+
+  has(id: string): boolean {
+    return this.byId.has(id)
+  }
+
+  /** Drops expired packets from the index (and compacts the log when it is mostly dead). Returns how many were dropped. */
+  sweep(): Promise<number> {
+    return this.serial(async () => {
+      const now = this.now()
+      let dropped = 0
+      for (const [id, e] of this.byId) {
+        if (e.expiresAt <= now) {
+          this.unindex(id)
+          dropped++
+        }
+      }
+      this.counters.expired += dropped
+      if (this.shouldCompact()) await this.compactNow()
+      return dropped
+    })
+  }
+
+  private shouldCompact(): boolean {
+    return this.deadRecords >= 1000 && this.deadRecords > this.byId.size
+  }
+
+  /** Rewrites the log with only live packets (temp file + fsync + rename: a crash keeps the old log). */
+  compact(): Promise<void> {
+    return this.serial(() => this.compactNow())
+  }
+
+  private async compactNow(): Promise<void> {
+    const writer = await PacketStoreWriter.create(this.file)
+    try {
+      for (const e of this.byId.values()) await writer.append(e.bytes)
+      await writer.commit()
+    } catch (err) {
+      await writer.abort()
+      throw err
+    }
+    this.deadRecords = 0
+  }
+
+  stats(): StorageStats {
+    return {
+      packets: this.byId.size,
+      bytes: this.totalBytes,
+      keys: this.byKey.size,
+      publishers: this.byPublisher.size,
+      stored: this.counters.stored,
+      duplicates: this.counters.duplicates,
+      refused: {...this.refused},
+      expired: this.counters.expired,
+      deadRecords: this.deadRecords,
+    }
+  }
+
+  /** Waits for in-flight writes; later writes are refused. Everything acknowledged is already on disk. */
+  async close(): Promise<void> {
+    await this.serial(async () => {
+      this.closed = true
+    })
+  }
+}

@@ -1,0 +1,153 @@
+import {type ChildProcessWithoutNullStreams, spawn} from 'node:child_process'
+
+import {repoRoot, runJs, tempDir} from './cli.js'
+
+/** One JSON event line printed by `qis node --json` (see src/commands/node.ts). */
+export interface NodeEvent {
+  event: string
+  [field: string]: unknown
+}
+
+/** A running `qis node` process on 127.0.0.1 with its own temp home. */
+export interface NodeProcess {
+  home: string
+  peerId: string
+  /** Full multiaddrs including /p2p/<peerId>, ready to pass as --bootstrap. */
+  multiaddrs: string[]
+  process: ChildProcessWithoutNullStreams
+  /** Every JSON event the node printed so far. */
+  events: NodeEvent[]
+  stderr(): string
+  /** Resolves with the first event (past or future) matching `pred`; rejects after timeoutMs. */
+  waitForEvent(pred: (e: NodeEvent) => boolean, timeoutMs?: number): Promise<NodeEvent>
+  /** SIGTERM (clean shutdown) and wait for exit; returns the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>
+  exited: Promise<number | null>
+}
+
+export interface StartNodeOptions {
+  home?: string
+  bootstrap?: string[]
+  /** Extra CLI flags, e.g. ['--publisher-max-packets', '10']. */
+  args?: string[]
+  env?: NodeJS.ProcessEnv
+  /** How long to wait for the node to print its addresses. */
+  timeoutMs?: number
+  /** Listen port; 0 (default) picks a free one. Pass the old port to restart a node on the same address. */
+  port?: number
+}
+
+/** Starts one `qis node --json` and resolves once it has printed its multiaddrs. */
+export async function startNode(options: StartNodeOptions = {}): Promise<NodeProcess> {
+  const home = options.home ?? tempDir('qis-node-')
+  const args = [runJs, 'node', '--json', '--home', home, '--listen', `/ip4/127.0.0.1/tcp/${options.port ?? 0}`]
+  for (const b of options.bootstrap ?? []) args.push('--bootstrap', b)
+  args.push(...(options.args ?? []))
+  const child = spawn(process.execPath, args, {
+    cwd: repoRoot,
+    env: {...process.env, NO_COLOR: '1', QIS_BOOTSTRAP: '', ...options.env},
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  const events: NodeEvent[] = []
+  const waiters: {pred: (e: NodeEvent) => boolean; resolve: (e: NodeEvent) => void}[] = []
+  let stderr = ''
+  let buffered = ''
+  child.stderr.on('data', (d) => (stderr += d))
+  child.stdout.on('data', (d) => {
+    buffered += d
+    let nl: number
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl).trim()
+      buffered = buffered.slice(nl + 1)
+      if (!line.startsWith('{"event"')) continue
+      let event: NodeEvent
+      try {
+        event = JSON.parse(line) as NodeEvent
+      } catch {
+        continue
+      }
+      events.push(event)
+      for (const w of [...waiters]) {
+        if (w.pred(event)) {
+          waiters.splice(waiters.indexOf(w), 1)
+          w.resolve(event)
+        }
+      }
+    }
+  })
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+
+  const waitForEvent = (pred: (e: NodeEvent) => boolean, timeoutMs = 20_000): Promise<NodeEvent> => {
+    const seen = events.find(pred)
+    if (seen) return Promise.resolve(seen)
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        pred,
+        resolve: (e: NodeEvent) => {
+          clearTimeout(timer)
+          resolve(e)
+        },
+      }
+      const timer = setTimeout(() => {
+        waiters.splice(waiters.indexOf(waiter), 1)
+        reject(new Error(`node ${home}: no matching event within ${timeoutMs} ms; events: ${JSON.stringify(events.slice(-10))}; stderr: ${stderr.slice(-2000)}`))
+      }, timeoutMs)
+      waiters.push(waiter)
+      void exited.then(() => {
+        if (!waiters.includes(waiter)) return
+        waiters.splice(waiters.indexOf(waiter), 1)
+        clearTimeout(timer)
+        reject(new Error(`node ${home} exited before the event; stderr: ${stderr.slice(-2000)}`))
+      })
+    })
+  }
+
+  const started = await waitForEvent((e) => e.event === 'started', options.timeoutMs ?? 30_000)
+  return {
+    home,
+    peerId: started.peerId as string,
+    multiaddrs: started.multiaddrs as string[],
+    process: child,
+    events,
+    stderr: () => stderr,
+    waitForEvent,
+    exited,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+      const code = await exited
+      clearTimeout(timer)
+      return code
+    },
+  }
+}
+
+/**
+ * Starts `count` nodes: the first alone, the rest bootstrapping from the ones started before
+ * them, so the swarm is connected. Resolves once every node is up.
+ */
+export async function startSwarm(count: number, options: Omit<StartNodeOptions, 'home' | 'bootstrap'> = {}): Promise<NodeProcess[]> {
+  const nodes: NodeProcess[] = []
+  try {
+    nodes.push(await startNode(options))
+    const rest = await Promise.all(
+      Array.from({length: count - 1}, () => startNode({...options, bootstrap: nodes.map((n) => n.multiaddrs[0])})),
+    )
+    nodes.push(...rest)
+  } catch (err) {
+    await stopAll(nodes)
+    throw err
+  }
+  return nodes
+}
+
+export async function stopAll(nodes: NodeProcess[]): Promise<void> {
+  await Promise.all(nodes.map((n) => n.stop().catch(() => null)))
+}
+
+/** The TCP port of a node's first multiaddr (to restart it on the same address). */
+export function portOf(node: NodeProcess): number {
+  const m = /\/tcp\/(\d+)/.exec(node.multiaddrs[0])
+  if (!m) throw new Error(`no tcp port in ${node.multiaddrs[0]}`)
+  return Number(m[1])
+}
