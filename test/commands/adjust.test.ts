@@ -1,0 +1,77 @@
+import path from 'node:path'
+import {beforeAll, describe, expect, it} from 'vitest'
+
+import {createHashPipeline} from '../../src/embed/pipeline.js'
+import {keyFingerprint} from '../../src/packet/fingerprint.js'
+import {createScrubber} from '../../src/privacy/index.js'
+import {writeWeightsFile} from '../../src/weights/file.js'
+import {repoRoot, runCli, tempDir} from '../helpers/cli.js'
+
+// The tiny BERT-shaped fixture model keeps this test offline and fast; adjust must hash exactly as
+// the configured embedder does, which is what the fingerprints computed here check.
+const modelDir = path.join(repoRoot, 'fixtures/models/qis-tiny-bert')
+const env = {QIS_MODEL_DIR: modelDir}
+const QUERY = 'Call Dr. Jane Smith at 555-201-7788 about the ibuprofen dose for a feverish child'
+const DOMAIN = 'clinical.pediatrics'
+
+describe('qis adjust', () => {
+  let home: string
+  let scheme: string
+  let keys: string[]
+
+  beforeAll(async () => {
+    home = tempDir()
+    const {pipeline, scheme: s} = await createHashPipeline({backend: 'transformers', modelDir, workers: 0})
+    const [codes] = await pipeline.hashMany([createScrubber().scrub(QUERY).text])
+    await pipeline.close()
+    scheme = s.id
+    keys = codes.keys
+    expect(keys.length).toBeGreaterThanOrEqual(2)
+    const entry = (routingKey: string, weight: number, publishers: number, packets: number) => ({weight, packets, publishers, records: packets, lastTimestamp: 1_764_000_000, domain: DOMAIN, routingKey})
+    await writeWeightsFile(path.join(home, 'weights.json'), {
+      version: 1,
+      scheme,
+      generatedAt: '2026-11-26T03:00:00.000Z',
+      hammingThreshold: 22,
+      weights: {
+        [keyFingerprint(scheme, DOMAIN, keys[0])]: entry(keys[0], 0.9, 2, 5),
+        [keyFingerprint(scheme, DOMAIN, keys[1])]: entry(keys[1], 0.3, 1, 7),
+        [keyFingerprint(scheme, DOMAIN, 'unrelated')]: entry('unrelated', -0.1, 4, 4),
+      },
+    })
+  })
+
+  it('looks the scrubbed query up and prints the publisher-weighted adjustment', async () => {
+    const r = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', home, '--json'], {env})
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const out = JSON.parse(r.stdout)
+    // (0.9 x 2 + 0.3 x 1) / 3 = 0.7 -> 0.7 - 0.5 = +0.2
+    expect(out.weight).toBeCloseTo(0.7, 12)
+    expect(out.adjustment).toBeCloseTo(0.2, 12)
+    expect(out).toMatchObject({scheme, domain: DOMAIN, keysMatched: 2, keysLookedUp: keys.length, packets: 12, publishers: 3})
+    // Nothing of the query in the output.
+    expect(r.stdout).not.toMatch(/Jane|Smith|555|ibuprofen/)
+
+    const human = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', home], {env})
+    expect(human.stdout).toMatch(/^Adjustment \+0\.200 \(weight 0\.700 from 2 of \d keys; 12 packets, 3 publishers/)
+  })
+
+  it('is 0 where nothing is known', async () => {
+    const r = await runCli(['adjust', QUERY, '--domain', 'legal.contracts', '--home', home], {env})
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^Adjustment 0: none of the query's \d routing keys in legal\.contracts is in /)
+  })
+
+  it('says what to do without a weights file, and refuses a bad domain', async () => {
+    const empty = tempDir()
+    const missing = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', empty], {env})
+    expect(missing.code).toBe(1)
+    // oclif wraps long messages at the terminal width; join the lines back.
+    expect(missing.stderr.replace(/\s*\n\s*›\s*/g, ' ')).toMatch(/no weights file at .*weights\.json: run `qis pull-weights` first/)
+    expect(missing.stderr).not.toMatch(/\n\s+at /)
+    const bad = await runCli(['adjust', QUERY, '--domain', 'Clinical Oncology', '--home', home, '--json'], {env})
+    expect(bad.code).toBe(1)
+    expect(JSON.parse(bad.stdout).error.message).toMatch(/domain "Clinical Oncology": domain_tag may contain only lowercase/)
+  })
+})
