@@ -149,8 +149,18 @@ export function findStructured(text: string, push: Push): void {
     if (ssnValid(m[0]) && SSN_CONTEXT.test(before(text, m.index, 60))) push(m.index, m.index + 9, 'SSN', PRIORITY.exact)
   })
   forEach(IBAN, text, (m) => {
-    const raw = m[0].replace(/ +$/, '')
-    if (ibanValid(raw)) push(m.index, m.index + raw.length, 'IBAN', PRIORITY.exact)
+    // The pattern can run on into the next words ("... 7654 32 please"): drop trailing groups until valid.
+    let raw = m[0].replace(/ +$/, '')
+    while (raw.replace(/ /g, '').length >= 15) {
+      if (ibanValid(raw)) {
+        push(m.index, m.index + raw.length, 'IBAN', PRIORITY.exact)
+        IBAN.lastIndex = m.index + raw.length
+        return
+      }
+      const cut = raw.lastIndexOf(' ')
+      if (cut < 0) return
+      raw = raw.slice(0, cut)
+    }
   })
 
   findDates(text, push)
