@@ -1,0 +1,54 @@
+import {promises as fs} from 'node:fs'
+import path from 'node:path'
+import {describe, expect, it} from 'vitest'
+
+import {runCli, tempDir} from '../helpers/cli.js'
+
+describe('qis config', () => {
+  it('shows defaults before init, and says the file is not written yet', async () => {
+    const home = tempDir()
+    const r = await runCli(['config', '--home', home])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('not written yet: run qis init')
+    expect(r.stdout).toMatch(/^embedder\s+use-lite\s+default$/m)
+    const json = JSON.parse((await runCli(['config', '--home', home, '--json'])).stdout)
+    expect(json.file).toBe(path.join(home, 'config.json'))
+    expect(json.exists).toBe(false)
+    expect(json.values.listen).toEqual({value: ['/ip4/127.0.0.1/tcp/0'], source: 'default'})
+  })
+
+  it('names the source of each value: config file, env and flag', async () => {
+    const home = tempDir()
+    await runCli(['init', '--home', home, '--yes', '--skip-model-check', '--domain-focus', 'clinical.oncology'])
+    const env = {QIS_BOOTSTRAP: '/ip4/127.0.0.1/tcp/4001,/ip4/127.0.0.1/tcp/4003'}
+    const r = await runCli(['config', '--home', home, '--listen', '/ip4/0.0.0.0/tcp/4002'], {env})
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^domainFocus\s+clinical\.oncology\s+config file$/m)
+    expect(r.stdout).toMatch(/^bootstrap\s+\/ip4\/127\.0\.0\.1\/tcp\/4001, \/ip4\/127\.0\.0\.1\/tcp\/4003\s+env QIS_BOOTSTRAP$/m)
+    expect(r.stdout).toMatch(/^listen\s+\/ip4\/0\.0\.0\.0\/tcp\/4002\s+flag$/m)
+    const json = JSON.parse((await runCli(['config', '--home', home, '--json', '--model-dir', home], {env})).stdout)
+    expect(json.values.bootstrap.source).toBe('env')
+    expect(json.values.domainFocus.source).toBe('config')
+    expect(json.values.embedder).toEqual({value: {backend: 'transformers', modelDir: home}, source: 'flag'})
+  })
+
+  it('a config.json that is not JSON is an error naming the file', async () => {
+    const home = tempDir()
+    await fs.writeFile(path.join(home, 'config.json'), '{"bootstrap": [')
+    const r = await runCli(['config', '--home', home])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain(path.join(home, 'config.json'))
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/)
+  })
+
+  it('reports unusable values with key and origin, exit 1', async () => {
+    const home = tempDir()
+    await fs.writeFile(path.join(home, 'config.json'), JSON.stringify({bootstrap: ['localhost:4001'], embedder: {backend: 'transformers'}}))
+    const r = await runCli(['config', '--home', home])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain(`problem: bootstrap (from ${path.join(home, 'config.json')}): "localhost:4001" is not a valid multiaddr`)
+    expect(r.stderr).toContain('problem: embedder')
+    const json = JSON.parse((await runCli(['config', '--home', home, '--json'])).stdout)
+    expect(json.problems.map((p: {key: string}) => p.key).sort()).toEqual(['bootstrap', 'embedder'])
+  })
+})

@@ -1,0 +1,97 @@
+import {promises as fs} from 'node:fs'
+import path from 'node:path'
+import {describe, expect, it} from 'vitest'
+
+import {repoRoot, runCli, tempDir} from '../helpers/cli.js'
+
+const tinyModel = path.join(repoRoot, 'fixtures', 'models', 'qis-tiny-bert')
+const exists = (f: string) => fs.access(f).then(() => true, () => false)
+
+describe('qis init (no terminal: never prompts)', () => {
+  it('names each missing answer by its flag, exits 2 and writes nothing', async () => {
+    const home = tempDir()
+    const r = await runCli(['init', '--home', home, '--bootstrap', '/ip4/127.0.0.1/tcp/4001'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('--domain-focus')
+    expect(r.stderr).toContain('--embedder')
+    expect(r.stderr).toContain('--yes')
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/)
+    expect(await exists(path.join(home, 'config.json'))).toBe(false)
+  })
+
+  it('with --json reports the missing answers as a JSON error', async () => {
+    const home = tempDir()
+    const r = await runCli(['init', '--home', home, '--json'])
+    expect(r.code).toBe(2)
+    const out = JSON.parse(r.stdout)
+    expect(out.error.code).toBe('MISSING_ANSWERS')
+    expect(out.error.message).toContain('--domain-focus')
+  })
+
+  it('--yes with flags writes config.json and returns the typed result', async () => {
+    const home = tempDir()
+    const r = await runCli([
+      'init', '--home', home, '--yes', '--skip-model-check', '--json',
+      '--domain-focus', 'clinical.oncology', '--domain-focus', 'legal.contracts,finance',
+      '--bootstrap', '/ip4/127.0.0.1/tcp/4001', '--listen', '/ip4/127.0.0.1/tcp/4002',
+    ])
+    expect(r.code).toBe(0)
+    const result = JSON.parse(r.stdout)
+    expect(result.created).toBe(true)
+    expect(result.modelCheck).toBeNull()
+    expect(result.peerId).toMatch(/^12D3KooW/)
+    expect(result.file).toBe(path.join(home, 'config.json'))
+    const onDisk = JSON.parse(await fs.readFile(result.file, 'utf8'))
+    expect(onDisk).toEqual(result.config)
+    expect(onDisk.domainFocus).toEqual(['clinical.oncology', 'legal.contracts', 'finance'])
+    expect(onDisk.listen).toEqual(['/ip4/127.0.0.1/tcp/4002'])
+    expect((await fs.stat(result.file)).mode & 0o777).toBe(0o600)
+
+    // A re-run keeps what it is not told to change; "" clears a list.
+    const again = await runCli(['init', '--home', home, '--yes', '--skip-model-check', '--json', '--bootstrap', ''])
+    const second = JSON.parse(again.stdout)
+    expect(second.created).toBe(false)
+    expect(second.peerId).toBe(result.peerId)
+    expect(second.config.bootstrap).toEqual([])
+    expect(second.config.domainFocus).toEqual(['clinical.oncology', 'legal.contracts', 'finance'])
+  })
+
+  it('every flag answered, no --yes needed; a person gets a summary', async () => {
+    const home = tempDir()
+    const r = await runCli(['init', '--home', home, '--skip-model-check', '--domain-focus', '', '--bootstrap', '', '--embedder', 'use-lite'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain(`Wrote ${path.join(home, 'config.json')}`)
+    expect(r.stdout).toMatch(/model check\s+skipped/)
+  })
+
+  it('refuses bad answers with the flag and value named', async () => {
+    const home = tempDir()
+    const r = await runCli(['init', '--home', home, '--yes', '--skip-model-check', '--domain-focus', 'Oncology', '--bootstrap', 'localhost:4001'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('--domain-focus: domain "Oncology"')
+    expect(r.stderr).toContain('--bootstrap: "localhost:4001" is not a valid multiaddr')
+    expect(await exists(path.join(home, 'config.json'))).toBe(false)
+  })
+
+  it('--embedder transformers needs --model-dir, even with --yes', async () => {
+    const r = await runCli(['init', '--home', tempDir(), '--yes', '--embedder', 'transformers'], {env: {QIS_MODEL_DIR: ''}})
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('--model-dir')
+  })
+
+  it('checks that the chosen model loads before writing', async () => {
+    const home = tempDir()
+    const r = await runCli(['init', '--home', home, '--yes', '--model-dir', tinyModel, '--json'])
+    expect(r.code).toBe(0)
+    const result = JSON.parse(r.stdout)
+    expect(result.config.embedder).toEqual({backend: 'transformers', modelDir: tinyModel})
+    expect(result.modelCheck.embedder).toMatch(/^transformers:qis-tiny-bert/)
+    expect(result.modelCheck.dimension).toBe(16)
+
+    const broken = tempDir('qis-no-model-')
+    const bad = await runCli(['init', '--home', tempDir(), '--yes', '--model-dir', broken])
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toContain('did not load')
+    expect(bad.stderr).toContain('--skip-model-check')
+  }, 60_000)
+})
