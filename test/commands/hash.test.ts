@@ -1,0 +1,102 @@
+import {writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {describe, expect, it} from 'vitest'
+
+import {repoRoot, runCli, tempDir} from '../helpers/cli.js'
+
+// These spawn bin/run.js, which runs dist/: `npm run build` first.
+const tiny = ['--backend', 'transformers', '--model-dir', path.join(repoRoot, 'fixtures/models/qis-tiny-bert')]
+
+const lines = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+
+describe('qis hash', () => {
+  it('hashes TEXT arguments with the default use-lite scheme: hash, 1..8 key fingerprints, scheme', async () => {
+    const r = await runCli(['hash', 'How do I reset my password?', 'What is the capital of France?'])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const out = lines(r.stdout)
+    expect(out).toHaveLength(2)
+    for (const o of out) {
+      expect(Object.keys(o).sort()).toEqual(['hash', 'keys', 'scheme'])
+      expect(o.hash).toMatch(/^[0-9a-f]{16}$/)
+      expect(o.scheme).toMatch(/^use-lite\.[a-z0-9]+\.v1$/)
+      const keys = o.keys as string[]
+      expect(keys.length).toBeGreaterThanOrEqual(1)
+      expect(keys.length).toBeLessThanOrEqual(8)
+      for (const k of keys) expect(k).toMatch(/^[0-9a-f]{32}$/)
+    }
+    expect(out[0].hash).not.toBe(out[1].hash)
+  })
+
+  it('gives identical output for identical input in two separate processes', async () => {
+    const input = ['Can I take ibuprofen with a cold?', 'How do I cancel my subscription?', 'Explain the French revolution.']
+      .map((text) => JSON.stringify({text}))
+      .join('\n')
+    const [a, b] = await Promise.all([runCli(['hash'], {input}), runCli(['hash'], {input})])
+    expect(a.code).toBe(0)
+    expect(lines(a.stdout)).toHaveLength(3)
+    expect(b.stdout).toBe(a.stdout)
+  })
+
+  it('reports bad JSONL lines in place, keeps going, and exits 2', async () => {
+    const input = ['{"text": "hello there"}', 'not json', '{"txt": "wrong field"}', '{"text": 42}', '', '{"text": "the cat"}'].join('\n')
+    const r = await runCli(['hash', ...tiny], {input})
+    expect(r.code).toBe(2)
+    const out = lines(r.stdout)
+    expect(out).toHaveLength(6)
+    expect(out[0]).toHaveProperty('hash')
+    expect(out[1]).toEqual({line: 2, error: expect.stringMatching(/^stdin:2: not valid JSON/)})
+    expect(out[2]).toEqual({line: 3, error: 'stdin:3: field "text" is missing'})
+    expect(out[3]).toEqual({line: 4, error: 'stdin:4: field "text" must be a string, got number'})
+    expect(out[4]).toEqual({line: 5, error: 'stdin:5: empty line'})
+    expect(out[5]).toHaveProperty('hash')
+    expect(r.stderr).toMatch(/4 input line\(s\) could not be hashed/)
+  })
+
+  it('reads plain-text files with --input-format text and a custom --field for JSONL', async () => {
+    const dir = tempDir()
+    const txt = path.join(dir, 'q.txt')
+    const jsonl = path.join(dir, 'q.jsonl')
+    writeFileSync(txt, 'reset my password\nrefund my order\n')
+    writeFileSync(jsonl, '{"prompt": "reset my password"}\n{"prompt": "refund my order"}\n')
+    const a = await runCli(['hash', ...tiny, '--input', txt, '--input-format', 'text'])
+    const b = await runCli(['hash', ...tiny, '--input', jsonl, '--field', 'prompt'])
+    expect(a.code).toBe(0)
+    expect(lines(a.stdout)).toHaveLength(2)
+    expect(b.stdout).toBe(a.stdout)
+    const missing = await runCli(['hash', ...tiny, '--input', path.join(dir, 'nope.jsonl')])
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toMatch(/nope\.jsonl/)
+  })
+
+  it('scrubs personal data before hashing unless --no-scrub', async () => {
+    const texts = ['Please call John Smith at 555-123-4567 about my refund', 'Please call Mary Jones at 555-987-6543 about my refund']
+    const scrubbed = lines((await runCli(['hash', ...tiny, ...texts])).stdout)
+    const raw = lines((await runCli(['hash', ...tiny, '--no-scrub', ...texts])).stdout)
+    expect(scrubbed[0]).toEqual(scrubbed[1])
+    expect(raw[0].hash).not.toBe(raw[1].hash)
+  })
+
+  it('--domain changes the key fingerprints but not the hash; a bad domain is refused', async () => {
+    const a = lines((await runCli(['hash', ...tiny, 'refund my order'])).stdout)[0]
+    const b = lines((await runCli(['hash', ...tiny, '--domain', 'support', 'refund my order'])).stdout)[0]
+    expect(b.hash).toBe(a.hash)
+    expect(b.keys).not.toEqual(a.keys)
+    const bad = await runCli(['hash', ...tiny, '--domain', 'Bad Domain', 'x'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/--domain: domain_tag may contain only/)
+  })
+
+  it('--json prints one document with every result', async () => {
+    const r = await runCli(['hash', ...tiny, '--json', 'refund my order', 'the cat'])
+    expect(r.code).toBe(0)
+    const doc = JSON.parse(r.stdout) as {scheme: string; domain: string; results: unknown[]}
+    expect(doc.scheme).toMatch(/^tx:qis-tiny-bert\.[0-9a-f]{8}\.cp2x4\.v1$/)
+    expect(doc.domain).toBe('general')
+    expect(doc.results).toHaveLength(2)
+  })
+})
