@@ -18,3 +18,4 @@ export {MAX_ADJUSTMENT, adjustmentFor, type Adjustment, type MatchedKey} from '.
 export {adjustConfidence, createAdjuster, type Adjuster, type AdjusterOptions, type QueryAdjustment, type QueryHasher} from './adjust.js'
 export {collectLocalKeys, type LocalKeys, type LocalKeysOptions, type LocalSkipReason} from './local.js'
 export {parseSince} from './since.js'
+export {pullWeights, type FetchedPackets, type PacketFetcher, type PullWeightsOptions, type PullWeightsResult} from './pull.js'

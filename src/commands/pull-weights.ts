@@ -1,0 +1,73 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base.js'
+import {loadConfig} from '../config/config.js'
+import {DEFAULT_HAMMING_THRESHOLD} from '../weights/synthesize.js'
+import {type PullWeightsResult, pullWeights} from '../weights/pull.js'
+import {parseSince} from '../weights/since.js'
+
+export default class PullWeights extends BaseCommand<typeof PullWeights> {
+  static summary = "Learn from peers: fetch their outcome packets for this node's recent queries and synthesise routing weights."
+  static description = `Asks the swarm about the routing keys of this node's own recent (unexpired) packets, in their domains and in every domain of the config's domainFocus. Peers' packets are verified (signature, scheme, TTL, key), this node's own are skipped, packets whose fine hash is far from every local query under the key are dropped, and each publisher counts once per key. The result, one weight per key fingerprint, is written atomically to the weights file that \`qis adjust\` reads; entries for keys not asked this time are kept. See docs/weights.md.`
+  static examples = [
+    '<%= config.bin %> pull-weights --bootstrap /ip4/10.0.0.5/tcp/4001/p2p/12D3KooW...',
+    '<%= config.bin %> pull-weights --domain clinical.oncology --since 7d --json',
+  ]
+
+  static flags = {
+    domain: Flags.string({description: 'Only this domain (asked for every own routing key if no own packet is in it).'}),
+    out: Flags.file({description: 'Weights file to write. Default: weights.json in the home.'}),
+    bootstrap: Flags.string({description: 'Multiaddr of a swarm peer to join through (repeatable). Default: $QIS_BOOTSTRAP or the config.', multiple: true}),
+    since: Flags.string({description: 'Only own packets this recent define what to ask: a duration (12h, 7d, 2w) or an ISO date. Default: every unexpired packet.'}),
+    'hamming-threshold': Flags.integer({
+      description: `Largest Hamming distance (bits of the 64-bit fine hash) between a peer's query and one of ours for its packet to count.`,
+      default: DEFAULT_HAMMING_THRESHOLD,
+      min: 0,
+      max: 64,
+    }),
+  }
+
+  async run(): Promise<PullWeightsResult> {
+    const home = await this.home()
+    const {config} = await loadConfig(home)
+    const bootstrap = this.flags.bootstrap && this.flags.bootstrap.length > 0 ? this.flags.bootstrap : config.bootstrap
+    const controller = new AbortController()
+    const onSignal = () => controller.abort(new Error('interrupted'))
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+    try {
+      const result = await pullWeights({
+        home,
+        domain: this.flags.domain,
+        domainFocus: config.domainFocus,
+        since: this.flags.since === undefined ? undefined : parseSince(this.flags.since),
+        out: this.flags.out,
+        hammingThreshold: this.flags['hamming-threshold'],
+        bootstrap,
+        signal: controller.signal,
+      })
+      this.render(result)
+      return result
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+  }
+
+  private render(r: PullWeightsResult): void {
+    const reasons = (m: Record<string, number | undefined>) =>
+      Object.entries(m)
+        .sort(([, a], [, b]) => (b ?? 0) - (a ?? 0))
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')
+    const refusedTotal = Object.values(r.refused).reduce((s: number, n) => s + (n ?? 0), 0)
+    this.log(`Asked ${r.keysAsked} keys (from ${r.local.packetsUsed} own packets in ${r.local.stores} stores, scheme ${r.scheme}); ${r.peers} peers answered.`)
+    this.log(`Received ${r.received} packets: ${r.accepted} accepted, ${refusedTotal} refused${refusedTotal ? ` (${reasons(r.refused)})` : ''}.`)
+    if (r.keysUnanswered > 0 || Object.keys(r.fetchFailures).length > 0) {
+      this.log(`Fetch problems: ${r.keysUnanswered} keys unanswered${Object.keys(r.fetchFailures).length ? `; ${reasons(r.fetchFailures)}` : ''}.`)
+    }
+    const kept = r.weightsKept ? ` (+${r.weightsKept} kept from the previous file)` : ''
+    const replaced = r.previous === 'replaced-other-scheme' ? ' The previous file was of another scheme and was replaced.' : ''
+    this.log(`Wrote ${r.weightsWritten} weights${kept} to ${r.out}.${replaced}`)
+  }
+}

@@ -1,0 +1,155 @@
+import type {Home} from '../config/home.js'
+import {type Identity, loadOrCreateIdentity} from '../identity/identity.js'
+import {QisError} from '../util/errors.js'
+import {WEIGHTS_FILE_VERSION, type WeightsFile, readWeightsFileIfExists, writeWeightsFile} from './file.js'
+import {type LocalSkipReason, collectLocalKeys} from './local.js'
+import {DEFAULT_HAMMING_THRESHOLD, type KeyWeight, type ReceivedPacket, type SynthesisRefusal, synthesizeWeights} from './synthesize.js'
+
+/** What a packet source returns for a set of key fingerprints (the swarm's fetchPackets has this shape). */
+export interface FetchedPackets {
+  packets: ReceivedPacket[]
+  /** Distinct peers that answered. */
+  peers: number
+  /** Failed lookups or requests by reason. */
+  failures: Record<string, number>
+  /** Keys no peer answered for: their previous weights are kept rather than dropped. */
+  unanswered: string[]
+}
+
+export type PacketFetcher = (keyFingerprints: string[], signal?: AbortSignal) => Promise<FetchedPackets>
+
+export interface PullWeightsOptions {
+  home: Home
+  /** Default: the home's identity. */
+  identity?: Identity
+  /** Only this domain. */
+  domain?: string
+  /** Domains asked for every own routing key (config `domainFocus`). */
+  domainFocus?: string[]
+  /** Own packets older than this (epoch seconds) do not say what this node is asked about now. */
+  since?: number
+  /** Default: the home's weights file. */
+  out?: string
+  hammingThreshold?: number
+  /** Where packets come from. Default: the swarm, joined through `bootstrap`. */
+  fetch?: PacketFetcher
+  bootstrap?: string[]
+  signal?: AbortSignal
+  now?: number
+}
+
+export interface PullWeightsResult {
+  scheme: string
+  out: string
+  /** Key fingerprints asked for. */
+  keysAsked: number
+  /** Own packets the keys were read from. */
+  local: {stores: number; packetsRead: number; packetsUsed: number; skipped: Partial<Record<LocalSkipReason, number>>}
+  peers: number
+  received: number
+  accepted: number
+  refused: Partial<Record<SynthesisRefusal, number>>
+  /** Failed lookups or requests by reason, and keys no peer answered for. */
+  fetchFailures: Record<string, number>
+  keysUnanswered: number
+  /** Entries synthesised now. */
+  weightsWritten: number
+  /** Entries carried over from the previous file: keys not asked this time, or asked but unanswered. */
+  weightsKept: number
+  /** What became of the previous weights file. */
+  previous: 'none' | 'merged' | 'replaced-other-scheme'
+}
+
+/**
+ * pull-weights as a library call: read what this node is asked about from its own packets, fetch
+ * peers' packets for those keys, synthesise, and write the weights file atomically.
+ *
+ * The new file holds the fresh synthesis for every key that was asked and answered, plus the
+ * previous file's entries for keys not asked this time (another `--domain`) or not answered (peers
+ * down), so a partial pull never throws away what an earlier one learnt. A key that was answered
+ * but yielded no accepted packet is dropped: what peers knew about it has expired or moved away.
+ */
+export async function pullWeights(options: PullWeightsOptions): Promise<PullWeightsResult> {
+  const now = options.now ?? Math.floor(Date.now() / 1000)
+  const out = options.out ?? options.home.weightsFile
+  const local = await collectLocalKeys({
+    packetsDir: options.home.packetsDir,
+    domainFocus: options.domainFocus,
+    domain: options.domain,
+    since: options.since,
+    now,
+  })
+  if (local.scheme === undefined || local.keys.length === 0) {
+    const why = local.packetsRead === 0 ? `no packets in ${options.home.packetsDir} (run \`qis distill\` first)` : `none of the ${local.packetsRead} packets in ${options.home.packetsDir} is recent and valid${options.domain ? ` for domain ${options.domain}` : ''}`
+    throw new QisError(`nothing to ask the swarm: pull-weights asks about this node's own recent queries, and there are ${why}`, {code: 'NOTHING_TO_ASK'})
+  }
+  const scheme = local.scheme
+  const identity = options.identity ?? (await loadOrCreateIdentity(options.home))
+  const fingerprints = local.keys.map((k) => k.fingerprint)
+  const fetch = options.fetch ?? (await swarmFetcher(identity, options.bootstrap ?? [], options.signal))
+  const fetched = await fetch(fingerprints, options.signal)
+
+  const synthesis = synthesizeWeights(fetched.packets, {
+    scheme,
+    ownPublicKey: Buffer.from(identity.publicKey).toString('hex'),
+    keys: local.keys,
+    hammingThreshold: options.hammingThreshold ?? DEFAULT_HAMMING_THRESHOLD,
+    now,
+  })
+
+  const previousFile = await readWeightsFileIfExists(out)
+  const asked = new Set(fingerprints)
+  const unanswered = new Set(fetched.unanswered)
+  const weights: Record<string, KeyWeight> = {}
+  let kept = 0
+  let previous: PullWeightsResult['previous'] = 'none'
+  if (previousFile) {
+    previous = previousFile.scheme === scheme ? 'merged' : 'replaced-other-scheme'
+    if (previous === 'merged') {
+      for (const [fp, entry] of Object.entries(previousFile.weights)) {
+        if (!asked.has(fp) || unanswered.has(fp)) {
+          weights[fp] = entry
+          kept++
+        }
+      }
+    }
+  }
+  for (const [fp, entry] of synthesis.weights) weights[fp] = entry
+  const file: WeightsFile = {
+    version: WEIGHTS_FILE_VERSION,
+    scheme,
+    generatedAt: new Date(now * 1000).toISOString(),
+    hammingThreshold: options.hammingThreshold ?? DEFAULT_HAMMING_THRESHOLD,
+    weights: Object.fromEntries(Object.entries(weights).sort(([a], [b]) => (a < b ? -1 : 1))),
+  }
+  await writeWeightsFile(out, file)
+  return {
+    scheme,
+    out,
+    keysAsked: fingerprints.length,
+    local: {stores: local.stores, packetsRead: local.packetsRead, packetsUsed: local.packetsUsed, skipped: local.skipped},
+    peers: fetched.peers,
+    received: synthesis.received,
+    accepted: synthesis.accepted,
+    refused: synthesis.refused,
+    fetchFailures: fetched.failures,
+    keysUnanswered: fetched.unanswered.length,
+    weightsWritten: synthesis.weights.size,
+    weightsKept: kept,
+    previous,
+  }
+}
+
+/** A fetcher over the real swarm: joins as a client, fetches, leaves. libp2p loads only here. */
+async function swarmFetcher(identity: Identity, bootstrap: string[], signal?: AbortSignal): Promise<PacketFetcher> {
+  return async (keyFingerprints) => {
+    const {openSwarmClient, fetchPackets} = await import('../swarm/client.js')
+    const client = await openSwarmClient({privateKey: identity.privateKey, bootstrap, signal})
+    try {
+      const result = await fetchPackets(client, keyFingerprints, {signal})
+      return {packets: result.packets, peers: result.peers, failures: result.failures, unanswered: result.unanswered}
+    } finally {
+      await client.close()
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+import {describe, expect, it} from 'vitest'
+
+import {ensureDir, openHome} from '../../src/config/home.js'
+import {loadOrCreateIdentity} from '../../src/identity/identity.js'
+import {signerFromIdentity} from '../../src/packet/signer.js'
+import {PacketStoreWriter} from '../../src/packet/store.js'
+import {type FetchedPackets, pullWeights} from '../../src/weights/pull.js'
+import type {ReceivedPacket} from '../../src/weights/synthesize.js'
+import {tempDir} from '../helpers/cli.js'
+import {DOMAIN, NOW, fp, hashWithBits, packet, publisher, served} from './fixtures.js'
+
+const A = publisher('a')
+const B = publisher('b')
+
+/** A home whose own store has queries under k1 and k2 (hash 0). */
+async function homeWithQueries() {
+  const home = await openHome(tempDir())
+  const identity = await loadOrCreateIdentity(home)
+  const me = signerFromIdentity(identity)
+  await ensureDir(home.packetsDir)
+  const w = await PacketStoreWriter.create(path.join(home.packetsDir, 'mine.qisp'))
+  await w.append(packet(me, {outcome: 1, confidence: 1, timestamp: NOW - 3600, keys: ['k1', 'k2']}))
+  await w.commit()
+  return {home, identity, me}
+}
+
+/** Serves `packets` for whichever asked keys they were filed under, recording what was asked. */
+function fakeSwarm(packets: ReceivedPacket[], over: Partial<FetchedPackets> = {}) {
+  const asked: string[][] = []
+  const fetch = async (keys: string[]): Promise<FetchedPackets> => {
+    asked.push(keys)
+    return {packets: packets.filter((p) => keys.includes(p.key)), peers: 3, failures: {}, unanswered: [], ...over}
+  }
+  return {asked, fetch}
+}
+
+describe('pullWeights', () => {
+  it('asks the own keys, synthesises, and writes the weights file by hand computation', async () => {
+    const {home, me} = await homeWithQueries()
+    const swarm = fakeSwarm([
+      served(packet(A, {outcome: 0.9, confidence: 0.8, timestamp: NOW - 600})),
+      served(packet(B, {outcome: 0.5, confidence: 1, corrected: true, timestamp: NOW - 300, keys: ['k1', 'k2']}), 'k1'),
+      served(packet(B, {outcome: 0.5, confidence: 1, corrected: true, timestamp: NOW - 300, keys: ['k1', 'k2']}), 'k2'),
+      served(packet(me, {outcome: 0, confidence: 1, timestamp: NOW - 100})),
+      served(packet(A, {outcome: 0, confidence: 1, timestamp: NOW - 100, hash: hashWithBits(40)})),
+    ])
+    const r = await pullWeights({home, fetch: swarm.fetch, now: NOW})
+    expect(swarm.asked).toEqual([[fp('k1'), fp('k2')].sort()])
+    expect(r).toMatchObject({keysAsked: 2, peers: 3, received: 5, accepted: 3, refused: {OWN_PACKET: 1, NOT_NEAR: 1}, weightsWritten: 2, weightsKept: 0, previous: 'none'})
+    const file = JSON.parse(readFileSync(home.weightsFile, 'utf8'))
+    expect(file.scheme).toBe('test.cb16.v1')
+    expect(file.generatedAt).toBe(new Date(NOW * 1000).toISOString())
+    // k1: A (0.72, older) then B ((0.5 - 0.15) x 1 = 0.35): 0.7 x 0.72 + 0.3 x 0.35 = 0.609
+    expect(file.weights[fp('k1')]).toEqual({weight: expect.closeTo(0.609, 12), packets: 2, publishers: 2, records: 2, lastTimestamp: NOW - 300, domain: DOMAIN, routingKey: 'k1'})
+    expect(file.weights[fp('k2')]).toMatchObject({weight: expect.closeTo(0.35, 12), packets: 1, publishers: 1})
+  })
+
+  it('keeps entries of keys not asked or not answered, drops answered keys with nothing left', async () => {
+    const {home} = await homeWithQueries()
+    const first = fakeSwarm([served(packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 600})), served(packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 600, keys: ['k2']}), 'k2')])
+    await pullWeights({home, fetch: first.fetch, now: NOW})
+    // Plant an entry for a key this node no longer asks about.
+    const planted = JSON.parse(readFileSync(home.weightsFile, 'utf8'))
+    planted.weights[fp('gone')] = {weight: 0.2, packets: 1, publishers: 1, records: 1, lastTimestamp: NOW - 9000, domain: DOMAIN, routingKey: 'gone'}
+    const {writeWeightsFile} = await import('../../src/weights/file.js')
+    await writeWeightsFile(home.weightsFile, planted)
+    // Second pull: k1 answered but empty, k2 unanswered (peers down).
+    const second = fakeSwarm([], {unanswered: [fp('k2')], failures: {TIMEOUT: 2}})
+    const r = await pullWeights({home, fetch: second.fetch, now: NOW})
+    expect(r).toMatchObject({weightsWritten: 0, weightsKept: 2, previous: 'merged', keysUnanswered: 1, fetchFailures: {TIMEOUT: 2}})
+    const file = JSON.parse(readFileSync(home.weightsFile, 'utf8'))
+    expect(Object.keys(file.weights).sort()).toEqual([fp('gone'), fp('k2')].sort())
+  })
+
+  it('replaces a weights file of another scheme', async () => {
+    const {home} = await homeWithQueries()
+    const {writeWeightsFile} = await import('../../src/weights/file.js')
+    await writeWeightsFile(home.weightsFile, {version: 1, scheme: 'old.v0', generatedAt: new Date().toISOString(), hammingThreshold: 22, weights: {[fp('x', DOMAIN, 'old.v0')]: {weight: 0.1, packets: 1, publishers: 1, records: 1, lastTimestamp: 1, domain: DOMAIN, routingKey: 'x'}}})
+    const r = await pullWeights({home, fetch: fakeSwarm([served(packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 60}))]).fetch, now: NOW})
+    expect(r.previous).toBe('replaced-other-scheme')
+    expect(Object.keys(JSON.parse(readFileSync(home.weightsFile, 'utf8')).weights)).toEqual([fp('k1')])
+  })
+
+  it('refuses to run with nothing to ask, before touching the swarm', async () => {
+    const home = await openHome(tempDir())
+    const swarm = fakeSwarm([])
+    await expect(pullWeights({home, fetch: swarm.fetch, now: NOW})).rejects.toThrow(/nothing to ask the swarm.*run `qis distill` first/)
+    expect(swarm.asked).toEqual([])
+  })
+
+  it('names the field of a damaged weights file instead of overwriting it', async () => {
+    const {home} = await homeWithQueries()
+    const {writeFileSync} = await import('node:fs')
+    writeFileSync(home.weightsFile, JSON.stringify({version: 1, scheme: 's', generatedAt: 'yesterday', hammingThreshold: 22, weights: {}}))
+    await expect(pullWeights({home, fetch: fakeSwarm([]).fetch, now: NOW})).rejects.toThrow(/weights file .*weights\.json: field "generatedAt": must be an ISO date/)
+  })
+})
