@@ -1,0 +1,112 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base.js'
+import {loadConfig} from '../config/config.js'
+import {loadOrCreateIdentity} from '../identity/identity.js'
+import type {SwarmEvent} from '../swarm/node.js'
+import type {StorageStats} from '../swarm/storage.js'
+
+export interface NodeResult {
+  peerId: string
+  multiaddrs: string[]
+  /** Storage at shutdown: packets held, stored/duplicates/refused-by-reason since start. */
+  storage: StorageStats
+}
+
+const short = (peer: string) => (peer.length > 16 ? `${peer.slice(0, 8)}…${peer.slice(-6)}` : peer)
+
+/** One human line per event (the --json log prints the event object instead). */
+export function describeEvent(e: SwarmEvent): string {
+  switch (e.event) {
+    case 'peer:connect':
+      return `peer connected ${e.peer}`
+    case 'peer:disconnect':
+      return `peer disconnected ${e.peer}`
+    case 'stored': {
+      const refused = Object.entries(e.refused).map(([r, n]) => `${r} x${n}`)
+      return `stored ${e.stored} for key ${e.key} from ${short(e.from)}` + (e.duplicates ? `, ${e.duplicates} duplicate(s)` : '') + (refused.length ? `, refused ${refused.join(', ')}` : '')
+    }
+    case 'refused':
+      return `refused ${e.reason} from ${short(e.from)}: ${e.message}`
+    case 'served':
+      return `served ${e.packets} packet(s) for ${e.keys} key(s) to ${short(e.from)}${e.truncated ? ' (truncated)' : ''}`
+    case 'expired':
+      return `expired ${e.dropped} packet(s)`
+    case 'bootstrap:failed':
+      return `bootstrap peer ${e.multiaddr} unreachable: ${e.message}`
+  }
+}
+
+export default class Node extends BaseCommand<typeof Node> {
+  static summary = 'Run a swarm peer that stores and serves outcome packets for the keys it is close to.'
+  static description = `Joins the qis swarm (libp2p: TCP, noise, yamux, Kademlia on /qis/kad/1.0.0) and accepts packets over /qis/store/1.0.0 and /qis/fetch/1.0.0. Every packet is checked on receipt (signature, fields, TTL, that it carries the routing key it was pushed under) and refused with a counted reason otherwise; each publisher's share of the node is bounded. Packets are kept in <home>/node across restarts and dropped when their TTL runs out.
+
+Prints its peer ID and one "listening <multiaddr>" line per address, then one line per event. Stops cleanly on Ctrl-C / SIGTERM. With --json, every line is a JSON object with an "event" field. See docs/swarm.md.`
+
+  static examples = [
+    '<%= config.bin %> node --listen /ip4/0.0.0.0/tcp/4001',
+    '<%= config.bin %> node --listen /ip4/127.0.0.1/tcp/0 --bootstrap /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...',
+    '<%= config.bin %> node --json',
+  ]
+
+  static flags = {
+    listen: Flags.string({description: 'Multiaddr to listen on (repeatable). Default: $QIS_LISTEN, the config, or /ip4/127.0.0.1/tcp/0.', multiple: true}),
+    bootstrap: Flags.string({description: 'Multiaddr of a peer to join through (repeatable). Default: $QIS_BOOTSTRAP or the config.', multiple: true}),
+    'publisher-max-packets': Flags.integer({description: 'Packets one publisher may keep on this node.', min: 1}),
+    'publisher-max-bytes': Flags.integer({description: 'Bytes one publisher may keep on this node.', min: 1}),
+    'max-packets': Flags.integer({description: 'Packets this node keeps in total.', min: 1}),
+    'max-bytes': Flags.integer({description: 'Bytes this node keeps in total.', min: 1}),
+  }
+
+  async run(): Promise<NodeResult> {
+    const {flags} = this
+    const home = await this.home()
+    const {config} = await loadConfig(home)
+    const identity = await loadOrCreateIdentity(home)
+    const [{createSwarmNode}, {PacketStorage}] = await Promise.all([import('../swarm/node.js'), import('../swarm/storage.js')])
+    const json = this.jsonEnabled()
+    // Event lines go straight to stdout: oclif silences this.log under --json, and a log is what --json asks for here.
+    const emit = (event: Record<string, unknown> & {event: string}, text: string) => {
+      process.stdout.write(json ? JSON.stringify({...event, time: new Date().toISOString()}) + '\n' : `${new Date().toISOString()} ${text}\n`)
+    }
+    const storage = await PacketStorage.open(home.nodeDir, {
+      limits: {
+        maxPacketsPerPublisher: flags['publisher-max-packets'],
+        maxBytesPerPublisher: flags['publisher-max-bytes'],
+        maxPackets: flags['max-packets'],
+        maxBytes: flags['max-bytes'],
+      },
+    })
+    const node = await createSwarmNode({
+      privateKey: identity.privateKey,
+      listen: flags.listen ?? config.listen,
+      bootstrap: flags.bootstrap ?? config.bootstrap,
+      storage,
+      logger: (e) => emit(e, describeEvent(e)),
+    })
+    const stopped = new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'))
+      process.once('SIGTERM', () => resolve('SIGTERM'))
+    })
+    const multiaddrs = node.multiaddrs()
+    const loaded = storage.stats()
+    if (json) {
+      emit({event: 'started', peerId: node.peerId, multiaddrs, packets: loaded.packets}, '')
+      for (const m of multiaddrs) emit({event: 'listening', multiaddr: m}, '')
+    } else {
+      process.stdout.write(`qis node ${node.peerId}\n`)
+      for (const m of multiaddrs) process.stdout.write(`listening ${m}\n`)
+      process.stdout.write(`storage ${storage.file}: ${loaded.packets} packet(s) under ${loaded.keys} key(s)\n`)
+    }
+    await node.dialBootstrap()
+
+    const signal = await stopped
+    emit({event: 'stopping', signal}, `stopping (${signal})`)
+    // A second signal or a stuck stop must not leave the process hanging; acknowledged packets are already on disk.
+    setTimeout(() => process.exit(0), 5000).unref()
+    await node.stop()
+    const stats = storage.stats()
+    emit({event: 'stopped', storage: stats}, `stopped: ${stats.packets} packet(s) kept, ${stats.stored} stored and ${Object.values(stats.refused).reduce((a, b) => a + (b ?? 0), 0)} refused this run`)
+    return {peerId: node.peerId, multiaddrs, storage: stats}
+  }
+}

@@ -1,0 +1,135 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base.js'
+import {loadConfig} from '../config/config.js'
+import {loadOrCreateIdentity} from '../identity/identity.js'
+import type {PublishPlan, PublishSummary} from '../swarm/publish.js'
+import {QisError} from '../util/errors.js'
+import {keyValueTable} from '../util/format.js'
+
+/** Above this many packets an interactive publish asks first. */
+const CONFIRM_ABOVE = 1000
+
+export default class Publish extends BaseCommand<typeof Publish> {
+  static summary = 'Send packet stores to the swarm, grouped by routing key; a re-run sends only what is left.'
+  static description = `Without arguments, publishes every packet store in <home>/packets that is not yet fully published. Packets are grouped by routing-key fingerprint so one DHT lookup serves all packets of a key, sent in batches to the 3 closest peers of the key (--replicas), with bounded concurrency and retries with backoff.
+
+Every (packet, key) pair the peers acknowledge is appended to a journal in <home>/journal and fsynced, so after a crash, Ctrl-C or unreachable peers a re-run sends only what is left; nodes de-duplicate by packet id, so nothing is stored twice.
+
+Exit status: 0 when every packet was delivered (or nothing was left), 1 when any packet was not (the summary says why; run again to finish), 130 when interrupted. See docs/swarm.md.`
+
+  static examples = [
+    '<%= config.bin %> publish --bootstrap /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...',
+    '<%= config.bin %> publish ~/.qis/packets/20260101-abc.qisp --dry-run',
+    '<%= config.bin %> publish --yes --json',
+  ]
+
+  static strict = false
+  static args = {}
+
+  static flags = {
+    bootstrap: Flags.string({description: 'Multiaddr of a swarm peer to join through (repeatable). Default: $QIS_BOOTSTRAP or the config.', multiple: true}),
+    'batch-size': Flags.integer({description: 'Packets per store request (1-256).', default: 128, min: 1, max: 256}),
+    concurrency: Flags.integer({description: 'Routing keys in flight at once.', default: 8, min: 1, max: 64}),
+    replicas: Flags.integer({description: 'Peers that must acknowledge each packet (fewer only if the swarm is smaller).', default: 3, min: 1, max: 20}),
+    retries: Flags.integer({description: 'Attempts per lookup and per peer before moving on.', default: 3, min: 1, max: 10}),
+    'dry-run': Flags.boolean({description: 'Show what would be sent; contact no peer.', default: false}),
+    yes: Flags.boolean({char: 'y', description: 'Do not ask before a large publish.', default: false}),
+  }
+
+  async run(): Promise<PublishSummary> {
+    const {flags} = this
+    const {argv} = await this.parse(Publish)
+    const home = await this.home()
+    const {config} = await loadConfig(home)
+    const bootstrap = flags.bootstrap ?? config.bootstrap
+    if (!flags['dry-run'] && bootstrap.length === 0) {
+      throw new QisError('no bootstrap peers: pass --bootstrap MULTIADDR (repeatable), set QIS_BOOTSTRAP, or add "bootstrap" to the config', {code: 'NO_BOOTSTRAP', exitCode: 2})
+    }
+    const identity = await loadOrCreateIdentity(home)
+    const {publishStores} = await import('../swarm/publish.js')
+
+    const controller = new AbortController()
+    const onSignal = () => controller.abort(new QisError('interrupted', {code: 'INTERRUPTED', exitCode: 130}))
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+    const clack = this.interactive ? await import('@clack/prompts') : undefined
+    let bar: ReturnType<NonNullable<typeof clack>['progress']> | undefined
+    let shown = 0
+    try {
+      const summary = await publishStores({
+        home,
+        privateKey: identity.privateKey,
+        stores: argv.map(String),
+        bootstrap,
+        batchSize: flags['batch-size'],
+        concurrency: flags.concurrency,
+        replicas: flags.replicas,
+        retries: flags.retries,
+        dryRun: flags['dry-run'],
+        signal: controller.signal,
+        onPlan: (plan) => this.reportPlan(plan),
+        confirm:
+          clack && !flags.yes
+            ? async (plan) => {
+                if (plan.pending <= CONFIRM_ABOVE) return true
+                const keys = new Set(plan.items.map((i) => i.key)).size
+                const answer = await clack.confirm({message: `Publish ${plan.pending.toLocaleString('en')} packets under ${keys.toLocaleString('en')} keys to the swarm?`})
+                return answer === true
+              }
+            : undefined,
+        onProgress: clack
+          ? (settled, total) => {
+              if (!bar) {
+                bar = clack.progress({max: total, style: 'heavy'})
+                bar.start('Publishing')
+              }
+              bar.advance(settled - shown, `${settled.toLocaleString('en')} / ${total.toLocaleString('en')} packet-key pairs`)
+              shown = settled
+            }
+          : undefined,
+      })
+      bar?.stop(`${summary.deliveries.toLocaleString('en')} packet-key pairs acknowledged`)
+      if (!this.jsonEnabled()) this.log(renderPublishSummary(summary))
+      // A partial publish still prints its summary (and --json its object); the status tells scripts to re-run.
+      if (summary.failed > 0) process.exitCode = 1
+      return summary
+    } catch (err) {
+      bar?.error('Stopped')
+      if (controller.signal.aborted) {
+        throw new QisError('publish interrupted; everything acknowledged so far is journaled, run qis publish again to send the rest', {code: 'INTERRUPTED', exitCode: 130})
+      }
+      throw err
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+  }
+
+  private reportPlan(plan: PublishPlan): void {
+    if (this.jsonEnabled()) return
+    const shown = plan.problems.slice(0, 10)
+    for (const p of shown) this.warn(p)
+    if (plan.problems.length > shown.length) this.warn(`... and ${plan.problems.length - shown.length} more unreadable record(s)`)
+  }
+}
+
+export function renderPublishSummary(s: PublishSummary): string {
+  const lines: string[] = []
+  if (s.dryRun) lines.push(`Dry run: would publish ${s.pending} packet(s) under ${s.keys} key(s) from ${s.stores.length} store(s); nothing sent.`)
+  else if (s.pending === 0) lines.push(`Nothing to publish: ${s.skipped} packet(s) in ${s.stores.length} store(s) already published.`)
+  else lines.push(s.failed === 0 ? `Published ${s.published} packet(s) under ${s.keys} key(s) to ${s.peers} peer(s).` : `Published ${s.published} of ${s.pending} packet(s); ${s.failed} failed (run qis publish again to retry them).`)
+  const rows: [string, string][] = [
+    ['published', String(s.published)],
+    ['keys', String(s.keys)],
+    ['peers', String(s.peers)],
+    ['failed', String(s.failed)],
+    ['skipped', `${s.skipped} (already published)`],
+  ]
+  if (s.expired) rows.push(['expired', `${s.expired} (past their TTL, not sent)`])
+  if (s.invalid) rows.push(['invalid', `${s.invalid} (unreadable records, not sent)`])
+  lines.push(keyValueTable(rows))
+  const reasons = Object.entries(s.failures).sort((a, b) => b[1] - a[1])
+  if (reasons.length > 0) lines.push('Failed by reason:', keyValueTable(reasons.map(([r, n]): [string, string] => [r, String(n)]), '    '))
+  return lines.join('\n')
+}

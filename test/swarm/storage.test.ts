@@ -1,0 +1,116 @@
+import {promises as fs} from 'node:fs'
+import path from 'node:path'
+import {describe, expect, it} from 'vitest'
+
+import {readStoreFile} from '../../src/packet/store.js'
+import {STORAGE_FILE, PacketStorage} from '../../src/swarm/storage.js'
+import {tempDir} from '../helpers/cli.js'
+import {makePacket, makePackets, signerFor} from './fixtures.js'
+
+async function logIds(dir: string): Promise<number> {
+  let n = 0
+  for await (const e of readStoreFile(path.join(dir, STORAGE_FILE))) if (e.kind === 'packet') n++
+  return n
+}
+
+describe('PacketStorage', () => {
+  it('stores a batch under a key it matches, indexes it under all its keys, and keeps it across reopen', async () => {
+    const dir = tempDir()
+    const packets = makePackets(signerFor('a'), 20, {keyCount: 5})
+    const key = packets[0].keys[0]
+    const underKey = packets.filter((p) => p.keys.includes(key))
+    const s = await PacketStorage.open(dir)
+    expect(await s.storeBatch(key, underKey.map((p) => p.bytes))).toEqual(underKey.map(() => 'stored'))
+    const otherKey = underKey[0].keys[1]
+    expect(s.get(otherKey).map((b) => Buffer.from(b).toString('hex'))).toContain(Buffer.from(underKey[0].bytes).toString('hex'))
+    await s.close()
+    const again = await PacketStorage.open(dir)
+    expect(again.stats().packets).toBe(underKey.length)
+    expect(again.get(key)).toHaveLength(underKey.length)
+  })
+
+  it('refuses forged, expired, future, wrong-key and garbage packets with counted reasons', async () => {
+    const s = await PacketStorage.open(tempDir())
+    const signer = signerFor('b')
+    const good = makePacket(signer, 1)
+    const forged = new Uint8Array(good.bytes)
+    forged[forged.length - 5] ^= 0xff // inside the signature: still canonical CBOR, signature no longer matches
+    const expired = makePacket(signer, 2, {routingKeys: good.routingKeys, timestamp: Math.floor(Date.now() / 1000) - 7200, ttlHours: 1})
+    const future = makePacket(signer, 3, {routingKeys: good.routingKeys, timestamp: Math.floor(Date.now() / 1000) + 86_400})
+    const wrongKey = makePacket(signer, 4, {routingKeys: ['elsewhere']})
+    const results = await s.storeBatch(good.keys[0], [forged, expired.bytes, future.bytes, wrongKey.bytes, new Uint8Array([1, 2, 3]), new Uint8Array(600), good.bytes])
+    expect(results).toEqual(['BAD_SIGNATURE', 'EXPIRED', 'FUTURE_TIMESTAMP', 'KEY_MISMATCH', 'MALFORMED', 'TOO_LARGE', 'stored'])
+    expect(s.stats().refused).toEqual({BAD_SIGNATURE: 1, EXPIRED: 1, FUTURE_TIMESTAMP: 1, KEY_MISMATCH: 1, MALFORMED: 1, TOO_LARGE: 1})
+    expect(s.stats().packets).toBe(1)
+  })
+
+  it('stores a packet once however often and under however many keys it arrives', async () => {
+    const dir = tempDir()
+    const s = await PacketStorage.open(dir)
+    const p = makePacket(signerFor('c'), 7)
+    expect(await s.storeBatch(p.keys[0], [p.bytes, p.bytes])).toEqual(['stored', 'duplicate'])
+    expect(await s.storeBatch(p.keys[1], [p.bytes])).toEqual(['duplicate'])
+    expect(s.stats()).toMatchObject({packets: 1, stored: 1, duplicates: 2})
+    await s.close()
+    expect(await logIds(dir)).toBe(1)
+  })
+
+  it('bounds each publisher by packets and bytes, and the node as a whole', async () => {
+    const s = await PacketStorage.open(tempDir(), {limits: {maxPacketsPerPublisher: 3, maxPackets: 5}})
+    const key = 'rk0'
+    const mk = (name: string, n: number) => Array.from({length: n}, (_, i) => makePacket(signerFor(name), i, {routingKeys: [key]}))
+    const a = mk('qa', 4)
+    const k = a[0].keys[0]
+    expect(await s.storeBatch(k, a.map((p) => p.bytes))).toEqual(['stored', 'stored', 'stored', 'PUBLISHER_QUOTA'])
+    const b = mk('qb', 3)
+    expect(await s.storeBatch(k, b.map((p) => p.bytes))).toEqual(['stored', 'stored', 'NODE_FULL'])
+    expect(s.stats().refused).toEqual({PUBLISHER_QUOTA: 1, NODE_FULL: 1})
+
+    const bytesLimited = await PacketStorage.open(tempDir(), {limits: {maxBytesPerPublisher: a[0].bytes.length + a[1].bytes.length}})
+    expect(await bytesLimited.storeBatch(k, a.slice(0, 3).map((p) => p.bytes))).toEqual(['stored', 'stored', 'PUBLISHER_QUOTA'])
+  })
+
+  it('drops expired packets on load and on sweep, and compacts a mostly dead log', async () => {
+    const dir = tempDir()
+    let now = Math.floor(Date.now() / 1000)
+    const s = await PacketStorage.open(dir, {now: () => now})
+    const signer = signerFor('d')
+    const shortLived = Array.from({length: 1200}, (_, i) => makePacket(signer, i, {routingKeys: ['k'], ttlHours: 1}))
+    const longLived = makePacket(signer, 99_999, {routingKeys: ['k'], ttlHours: 48})
+    const key = longLived.keys[0]
+    for (let i = 0; i < shortLived.length; i += 200) await s.storeBatch(key, shortLived.slice(i, i + 200).map((p) => p.bytes))
+    await s.storeBatch(key, [longLived.bytes])
+    expect(s.get(key)).toHaveLength(1201)
+    now += 2 * 3600
+    // Expired packets are not served even before a sweep runs.
+    expect(s.get(key)).toHaveLength(1)
+    expect(await s.sweep()).toBe(1200)
+    expect(s.stats()).toMatchObject({packets: 1, expired: 1200, deadRecords: 0})
+    await s.close()
+    expect(await logIds(dir)).toBe(1)
+    const reopened = await PacketStorage.open(dir, {now: () => now})
+    expect(reopened.get(key)).toHaveLength(1)
+  })
+
+  it('cuts a torn tail left by a crash mid-append and keeps every whole record', async () => {
+    const dir = tempDir()
+    const s = await PacketStorage.open(dir)
+    const packets = makePackets(signerFor('e'), 6, {keyCount: 1})
+    await s.storeBatch(packets[0].keys[0], packets.map((p) => p.bytes))
+    await s.close()
+    const file = path.join(dir, STORAGE_FILE)
+    await fs.appendFile(file, Buffer.from([0x01, 0x20, 0xaa, 0xbb])) // a record header promising 288 bytes, then the crash
+    const reopened = await PacketStorage.open(dir)
+    expect(reopened.stats().packets).toBe(6)
+    const more = makePacket(signerFor('e'), 100, {routingKeys: packets[0].routingKeys})
+    expect(await reopened.storeBatch(packets[0].keys[0], [more.bytes])).toEqual(['stored'])
+    await reopened.close()
+    expect(await logIds(dir)).toBe(7)
+  })
+
+  it('refuses to open a file that is not a packet store, naming it', async () => {
+    const dir = tempDir()
+    await fs.writeFile(path.join(dir, STORAGE_FILE), 'not a store at all')
+    await expect(PacketStorage.open(dir)).rejects.toThrow(/packets\.qisp is not a packet store/)
+  })
+})
