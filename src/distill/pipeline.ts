@@ -23,6 +23,8 @@ export const DEFAULT_BATCH_SIZE = 64
 /** A record may be at most this far ahead of the clock (the packet decoder allows an hour of skew). */
 const MAX_FUTURE_SECONDS = 3600
 
+const PERSONAL = Symbol('personal data')
+
 /** Reasons a record is skipped (valid, but no packet can or should carry it). One spelling each. */
 export const SKIP = {
   noOutcome: 'no outcome signal',
@@ -191,6 +193,20 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
       for (const r of corrections.rejects) if (r.kind === 'reject') await reject(r.at, r.reason, r.field, true)
     }
     const scrubber = d.createScrubber()
+    // Domains and correction types are categories, but a log may put free text there ("Dr Smith's
+    // ward"); toLabel would happily turn that into a valid label. So they pass the scrubber too and
+    // are rejected when it finds anything. Model names are not scrubbed: names like "Meta-Llama" or
+    // "claude-3" trip the person-name detector, and they are chosen by the operator, not the user.
+    // Distinct values are few, so results are cached (bounded).
+    const labelCache = new Map<string, string | typeof PERSONAL | undefined>()
+    const categoryLabel = (field: 'domain_tag' | 'correction_type', raw: string) => {
+      const cacheKey = `${field}\u0000${raw}`
+      if (labelCache.has(cacheKey)) return labelCache.get(cacheKey)
+      const label = scrubber.scrub(raw).text !== raw ? PERSONAL : toLabel(field, raw)
+      if (labelCache.size >= 10_000) labelCache.clear()
+      labelCache.set(cacheKey, label)
+      return label
+    }
     const hp = await d.createHashPipeline({
       backend: options.embedder?.backend ?? config.embedder.backend,
       modelDir: options.embedder?.modelDir ?? config.embedder.modelDir,
@@ -301,9 +317,9 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
         if (correction) counts.correctionsMatched++
 
         // Invalid values are rejects; valid records without a usable signal are skips.
-        const domain = r.domain === undefined || r.domain === '' ? fallbackDomain : toLabel('domain_tag', r.domain)
-        if (domain === undefined) {
-          await reject(item.at, 'domain cannot be made a valid label (lowercase a-z, 0-9, . _ - :, at most 64 characters)', 'domain')
+        const domain = r.domain === undefined || r.domain === '' ? fallbackDomain : categoryLabel('domain_tag', r.domain)
+        if (domain === undefined || domain === PERSONAL) {
+          await reject(item.at, domain === PERSONAL ? 'domain looks like it contains personal data' : 'domain cannot be made a valid label (lowercase a-z, 0-9, . _ - :, at most 64 characters)', 'domain')
           continue
         }
         const modelVariant = r.modelVariant === undefined || r.modelVariant === '' ? 'unknown' : toLabel('model_variant', r.modelVariant)
@@ -315,9 +331,9 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
         const rawType = correction?.correctionType ?? r.correctionType
         let correctionType: string | null = null
         if (correctionApplied && rawType !== undefined && rawType !== '') {
-          const label = toLabel('correction_type', rawType)
-          if (label === undefined) {
-            await reject(item.at, 'correction type cannot be made a valid label (lowercase a-z, 0-9, . _ - :, at most 24 characters)', 'correction_type')
+          const label = categoryLabel('correction_type', rawType)
+          if (label === undefined || label === PERSONAL) {
+            await reject(item.at, label === PERSONAL ? 'correction type looks like it contains personal data' : 'correction type cannot be made a valid label (lowercase a-z, 0-9, . _ - :, at most 24 characters)', 'correction_type')
             continue
           }
           correctionType = label

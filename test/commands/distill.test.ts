@@ -1,0 +1,276 @@
+import {spawn} from 'node:child_process'
+import {existsSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {describe, expect, it} from 'vitest'
+
+import {decodePacket} from '../../src/packet/codec.js'
+import {readStoreFile} from '../../src/packet/store.js'
+import type {OutcomePacket} from '../../src/packet/types.js'
+import type {DistillSummary} from '../../src/distill/types.js'
+import {repoRoot, runCli, runJs, tempDir} from '../helpers/cli.js'
+
+// The tiny fixture model keeps these tests quick; the pipeline is the same for every backend.
+const TINY = ['--backend', 'transformers', '--model-dir', path.join(repoRoot, 'fixtures/models/qis-tiny-bert')]
+const FIXTURES = ['inference.jsonl', 'chat.jsonl', 'support.csv'].map((f) => path.join(repoRoot, 'fixtures/logs', f))
+const CORRECTIONS = path.join(repoRoot, 'fixtures/logs/corrections.jsonl')
+
+async function distillJson(args: string[], home = tempDir()): Promise<{summary: DistillSummary; home: string; stderr: string}> {
+  const r = await runCli(['distill', ...args, ...TINY, '--home', home, '--json'])
+  if (r.code !== 0) throw new Error(`distill exited ${r.code}: ${r.stderr}${r.stdout}`)
+  return {summary: JSON.parse(r.stdout) as DistillSummary, home, stderr: r.stderr}
+}
+
+async function packetsOf(store: string): Promise<OutcomePacket[]> {
+  const out: OutcomePacket[] = []
+  for await (const entry of readStoreFile(store)) {
+    expect(entry.kind).toBe('packet')
+    if (entry.kind !== 'packet') continue
+    expect(entry.bytes.length).toBeLessThanOrEqual(512)
+    const decoded = decodePacket(entry.bytes)
+    if (!decoded.ok) throw new Error(`packet ${entry.index}: ${decoded.error.message}`)
+    out.push(decoded.packet)
+  }
+  return out
+}
+
+function allFiles(dir: string): string[] {
+  return readdirSync(dir, {withFileTypes: true}).flatMap((e) => (e.isDirectory() ? allFiles(path.join(dir, e.name)) : [path.join(dir, e.name)]))
+}
+
+const jsonl = (rows: unknown[]) => rows.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n') + '\n'
+
+describe('qis distill on the bundled example', () => {
+  it('accounts for every record and writes valid signed packets, joined with corrections', async () => {
+    const {summary, home} = await distillJson([...FIXTURES, '--corrections', CORRECTIONS])
+    const c = summary.counts
+    expect(c.read).toBe(c.emitted + c.rejected + c.skipped)
+    expect(c.read).toBeGreaterThan(250)
+    expect(c.rejected).toBeGreaterThanOrEqual(4) // the malformed and invalid lines planted in the fixtures
+    expect(summary.skippedByReason['no outcome signal']).toBeGreaterThan(0)
+    expect(c.correctionsMatched).toBeGreaterThan(10)
+    expect(c.correctionsUnmatched).toBe(4) // req-elsewhere-0..3
+    expect(Object.values(summary.rejectedByReason).reduce((a, b) => a + b, 0)).toBe(c.rejected)
+    expect(Object.values(summary.skippedByReason).reduce((a, b) => a + b, 0)).toBe(c.skipped)
+    expect(Object.values(summary.domains).reduce((a, b) => a + b, 0)).toBe(c.emitted)
+    expect(summary.domains).toHaveProperty('clinical_pharmacology') // "Clinical Pharmacology" made a label
+
+    expect(path.dirname(summary.out)).toBe(path.join(home, 'packets'))
+    expect(statSync(summary.out).size).toBe(summary.bytes)
+    const packets = await packetsOf(summary.out)
+    expect(packets).toHaveLength(summary.packets)
+    expect(packets).toHaveLength(c.emitted)
+    const corrected = packets.filter((p) => p.correction_applied)
+    // Some records that matched a correction were skipped (no confidence), so at most as many packets.
+    expect(corrected.length).toBeGreaterThan(10)
+    expect(corrected.length).toBeLessThanOrEqual(c.correctionsMatched)
+    expect(corrected.every((p) => p.correction_type === null || /^[a-z_]+$/.test(p.correction_type))).toBe(true)
+    expect(new Set(corrected.map((p) => p.correction_type))).toContain('outdated_guideline')
+    for (const p of packets) {
+      expect(p.timestamp % 3600).toBe(0) // default --time-resolution 1h
+      expect(p.count).toBe(1)
+      expect(p.scheme).toBe(summary.scheme)
+    }
+
+    const rejectLines = readFileSync(summary.rejects!, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    expect(rejectLines).toHaveLength(c.rejected + c.correctionsRejected)
+    for (const r of rejectLines) {
+      expect(Object.keys(r).sort()).toEqual(r.field === undefined ? ['file', 'line', 'reason'] : ['field', 'file', 'line', 'reason'])
+      expect(Number.isInteger(r.line) && r.line > 0).toBe(true)
+    }
+    expect(rejectLines).toContainEqual({file: FIXTURES[0], line: 41, reason: 'malformed JSON'})
+  })
+
+  it('prints a summary for a person naming the outputs', async () => {
+    const home = tempDir()
+    const r = await runCli(['distill', FIXTURES[0], '--corrections', CORRECTIONS, ...TINY, '--home', home])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/read\s+\d+/)
+    expect(r.stdout).toMatch(/Rejected by reason:/)
+    expect(r.stdout).toMatch(/Packet store: .*\.qisp/)
+    expect(r.stdout).toMatch(/corrections\s+\d+ matched, \d+ unmatched/)
+    // Not a terminal: no progress output.
+    expect(r.stderr).not.toMatch(/Distilling/)
+  })
+
+  it('--aggregate groups records and reports compression; --min-count suppresses small groups', async () => {
+    const home = tempDir()
+    const plain = (await distillJson([...FIXTURES, '--corrections', CORRECTIONS, '--time-resolution', '1d'], home)).summary
+    const agg = (await distillJson([...FIXTURES, '--corrections', CORRECTIONS, '--time-resolution', '1d', '--aggregate'], home)).summary
+    expect(agg.counts).toEqual(plain.counts)
+    expect(agg.packets).toBeLessThan(plain.packets)
+    expect(agg.aggregate!.compressionRatio).toBeCloseTo(agg.counts.emitted / agg.packets, 6)
+    const packets = await packetsOf(agg.out)
+    expect(packets.reduce((n, p) => n + p.count, 0)).toBe(agg.counts.emitted)
+    expect(packets.some((p) => p.count > 1)).toBe(true)
+    expect(packets.every((p) => p.timestamp % 86_400 === 0)).toBe(true)
+
+    const k = 3
+    const kAnon = (await distillJson([...FIXTURES, '--corrections', CORRECTIONS, '--time-resolution', '1d', '--aggregate', '--min-count', String(k)], home)).summary
+    const kPackets = await packetsOf(kAnon.out)
+    expect(kPackets.length).toBeGreaterThan(0)
+    expect(kPackets.every((p) => p.count >= k)).toBe(true)
+    const suppressed = kAnon.skippedByReason['below min-count']
+    expect(suppressed).toBe(agg.counts.emitted - kAnon.counts.emitted)
+    expect(kAnon.counts.read).toBe(kAnon.counts.emitted + kAnon.counts.rejected + kAnon.counts.skipped)
+    expect(kAnon.aggregate!.suppressedGroups).toBe(packets.filter((p) => p.count < k).length)
+  })
+})
+
+describe('qis distill privacy', () => {
+  it('writes none of the raw text, names or contact details into any output', async () => {
+    const dir = tempDir()
+    const CANARIES = ['Quintavius Zebrowski', 'canary.leak@example.org', 'ZQXJ-CANARY-7731', 'Thaddeus Okonkwo-Villanueva', 'FLAMINGO-RESPONSE-CANARY', 'PELICAN-CORRECTION-CANARY']
+    const log = path.join(dir, 'log.jsonl')
+    writeFileSync(
+      log,
+      jsonl([
+        {id: 'a1', query: `Patient ${CANARIES[0]} (email ${CANARIES[1]}) asks about ZQXJ-CANARY-7731 dosing`, response: CANARIES[4], outcome: 0.9, confidence: 0.8, domain: 'clinical.oncology'},
+        {id: 'a2', messages: [{role: 'user', content: `Dr ${CANARIES[3]} wants a summary of case ZQXJ-CANARY-7731`}], feedback: 'down', confidence: 0.5},
+        {id: 'a3', query: `Is ${CANARIES[0]} eligible for the ZQXJ-CANARY-7731 trial?`, confidence: 0.7},
+        `{"id": "a4", "query": "broken ${CANARIES[0]} ZQXJ-CANARY-7731`,
+        {id: 'a5', query: `Zebrowski ZQXJ-CANARY-7731`, outcome: 3, confidence: 0.7},
+        {id: 'a6', query: 'ZQXJ-CANARY-7731', outcome: 0.5, confidence: 0.5, domain: `${CANARIES[0]} ward`},
+      ]),
+    )
+    const corrections = path.join(dir, 'corr.jsonl')
+    writeFileSync(corrections, jsonl([{id: 'a3', corrected_text: CANARIES[5], correction_type: 'factual', outcome: 0.1}, {id: 'zz', correction: CANARIES[5]}]))
+    const home = path.join(dir, 'home')
+    const outputs: string[] = []
+    // Per record (summary for a person, explicit --rejects), aggregated and noisy (--json, default rejects).
+    for (const extra of [['--rejects', path.join(dir, 'rejects.jsonl')], ['--aggregate', '--json'], ['--epsilon', '1', '--json']]) {
+      const r = await runCli(['distill', log, '--corrections', corrections, ...extra, ...TINY, '--home', home])
+      expect(r.code, r.stderr).toBe(0)
+      outputs.push(r.stdout, r.stderr)
+    }
+    const files = allFiles(dir).filter((f) => f !== log && f !== corrections)
+    expect(files.filter((f) => f.endsWith('.qisp')).length).toBe(3)
+    expect(files.some((f) => f.includes('rejects'))).toBe(true)
+    // Case-insensitive: labels are lower-cased, so a name that slipped into one would be too.
+    const needles = [...CANARIES, 'Quintavius', 'Zebrowski', 'Okonkwo', 'ZQXJ', 'CANARY', 'FLAMINGO', 'PELICAN'].map((n) => n.toLowerCase())
+    for (const f of files) {
+      const text = readFileSync(f).toString('latin1').toLowerCase()
+      for (const n of needles) expect(text.includes(n), `${n} in ${f}`).toBe(false)
+    }
+    for (const o of outputs) for (const n of needles) expect(o.toLowerCase().includes(n), `${n} in command output`).toBe(false)
+  })
+
+  it('--epsilon adds noise to each record and keeps the mean of aggregates', async () => {
+    const dir = tempDir()
+    const log = path.join(dir, 'log.jsonl')
+    // One query repeated: the embedding cache makes 3,000 records cheap.
+    const n = 3000
+    const rows = Array.from({length: n}, (_, i) => ({id: `r${i}`, query: 'How should warfarin be dosed?', outcome: i % 5 === 0 ? 0 : 1, confidence: 0.9, timestamp: '2026-11-20T08:10:00Z'}))
+    writeFileSync(log, jsonl(rows))
+    const trueMean = rows.reduce((s, r) => s + r.outcome, 0) / n // 0.8
+
+    const perRecord = (await distillJson([log, '--epsilon', '1'])).summary
+    expect(perRecord.privacy).toMatchObject({epsilon: 1, mechanism: 'randomised-response'})
+    const noisy = await packetsOf(perRecord.out)
+    expect(noisy).toHaveLength(n)
+    expect(noisy.every((p) => p.outcome_signal === 0 || p.outcome_signal === 1)).toBe(true)
+    const flippedUp = noisy.filter((p, i) => rows[i].outcome === 0 && p.outcome_signal === 1).length
+    const flippedDown = noisy.filter((p, i) => rows[i].outcome === 1 && p.outcome_signal === 0).length
+    // eps = 1 flips each bit with probability 0.269: about 160 of the 600 zeros and 650 of the 2400 ones.
+    expect(flippedUp).toBeGreaterThan(100)
+    expect(flippedDown).toBeGreaterThan(450)
+
+    const agg = (await distillJson([log, '--epsilon', '1', '--aggregate'])).summary
+    const [group] = await packetsOf(agg.out)
+    expect(agg.packets).toBe(1)
+    expect(group.count).toBe(n)
+    // Standard error <= 1.08 / sqrt(3000) = 0.02; allow 5 of them.
+    expect(Math.abs(group.outcome_signal - trueMean)).toBeLessThan(0.1)
+  })
+})
+
+describe('qis distill robustness', () => {
+  it('an interrupted run leaves no store under the final name, and a re-run completes', async () => {
+    const dir = tempDir()
+    const log = path.join(dir, 'big.jsonl')
+    const rows = Array.from({length: 60_000}, (_, i) => ({id: `r${i}`, query: `question number ${i} about topic ${i % 97}`, outcome: 0.7, confidence: 0.6}))
+    writeFileSync(log, jsonl(rows))
+    const out = path.join(dir, 'out', 'run.qisp')
+    for (const signal of ['SIGKILL', 'SIGINT'] as const) {
+      const child = spawn(process.execPath, [runJs, 'distill', log, ...TINY, '--home', path.join(dir, 'home'), '--out', out], {stdio: ['ignore', 'pipe', 'pipe']})
+      let stderr = ''
+      child.stderr.on('data', (d) => (stderr += d))
+      // Wait until the temp store exists and is growing, then interrupt mid-run.
+      const deadline = Date.now() + 60_000
+      for (;;) {
+        // This child's temp store (a killed predecessor's may still lie there).
+        const temps = existsSync(path.dirname(out)) ? readdirSync(path.dirname(out)).filter((f) => f.includes(`.${child.pid}.`)) : []
+        if (temps.length > 0 && statSync(path.join(path.dirname(out), temps[0])).size > 20_000) break
+        if (Date.now() > deadline) throw new Error(`no temp store appeared: ${stderr}`)
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+      child.kill(signal)
+      const code = await exited
+      expect(code).not.toBe(0)
+      expect(existsSync(out)).toBe(false)
+      if (signal === 'SIGINT') {
+        // A clean interrupt also removes its temp file and says so.
+        expect(readdirSync(path.dirname(out)).some((f) => f.includes(`.${child.pid}.`))).toBe(false)
+        expect(stderr).toMatch(/interrupted/)
+      }
+    }
+    const small = path.join(dir, 'small.jsonl')
+    writeFileSync(small, jsonl(rows.slice(0, 500)))
+    const again = await runCli(['distill', small, ...TINY, '--home', path.join(dir, 'home'), '--out', out, '--json'])
+    expect(again.code, again.stderr).toBe(0)
+    expect((await packetsOf(out)).length).toBe(500)
+  }, 120_000)
+
+  it('refuses bad flags and missing files with a clear message and a non-zero exit', async () => {
+    const home = tempDir()
+    const cases: [string[], RegExp][] = [
+      [['distill', '/nonexistent/log.jsonl'], /log file \/nonexistent\/log\.jsonl does not exist/],
+      [['distill'], /no log files given/],
+      [['distill', FIXTURES[0], '--corrections', '/nonexistent/c.jsonl'], /corrections file \/nonexistent\/c\.jsonl does not exist/],
+      [['distill', FIXTURES[0], '--epsilon', 'lots'], /--epsilon must be a number/],
+      [['distill', FIXTURES[0], '--epsilon', '0'], /--epsilon must be a positive number/],
+      [['distill', FIXTURES[0], '--time-resolution', '5 parsecs'], /--time-resolution "5 parsecs" is not a duration/],
+      [['distill', FIXTURES[0], '--min-count', '3'], /--min-count only applies to aggregates: add --aggregate/],
+      [['distill', FIXTURES[0], '--default-confidence', '2'], /--default-confidence must be from 0 to 1/],
+      [['distill', FIXTURES[0], '--domain', '   '], /--domain .* cannot be made a domain label/],
+      [['distill', FIXTURES[0], '--map', 'nonsense'], /--map "nonsense": expected canonical=source/],
+      [['distill', FIXTURES[0], '--format', 'xml'], /Expected --format=xml to be one of: jsonl, csv/],
+    ]
+    for (const [args, message] of cases) {
+      const r = await runCli([...args, '--home', home])
+      expect(r.code, args.join(' ')).not.toBe(0)
+      expect(r.stderr, args.join(' ')).toMatch(message)
+      expect(r.stderr, args.join(' ')).not.toMatch(/\n\s+at /) // no stack trace
+    }
+    expect(existsSync(path.join(home, 'packets')) ? readdirSync(path.join(home, 'packets')) : []).toEqual([])
+  })
+
+  it('--strict makes a reject fatal and writes nothing', async () => {
+    const home = tempDir()
+    const r = await runCli(['distill', FIXTURES[0], '--strict', ...TINY, '--home', home])
+    expect(r.code).toBe(1)
+    expect(r.stderr.replace(/\s*›\s*/g, ' ')).toMatch(/inference\.jsonl:41: malformed JSON; stopping because of --strict/)
+    expect(readdirSync(path.join(home, 'packets'))).toEqual([])
+  })
+
+  it('reads stdin as - and honours --domain, --default-confidence and --out', async () => {
+    const dir = tempDir()
+    const out = path.join(dir, 'mine.qisp')
+    const input = jsonl([
+      {id: 'x1', query: 'What is a tort?', outcome: 1},
+      {id: 'x2', query: 'Define consideration in contract law', rating: 2, domain: 'Legal / Contracts'},
+      {id: 'x3', query: 'no signal here', confidence: 0.4},
+    ])
+    const r = await runCli(['distill', '-', '--domain', 'legal.general', '--default-confidence', '0.5', '--out', out, ...TINY, '--home', path.join(dir, 'home'), '--json'], {input})
+    expect(r.code, r.stderr).toBe(0)
+    const s = JSON.parse(r.stdout) as DistillSummary
+    expect(s.out).toBe(out)
+    expect(s.rejects).toBeNull()
+    expect(s.counts).toMatchObject({read: 3, emitted: 2, rejected: 0, skipped: 1})
+    expect(s.skippedByReason).toEqual({'no outcome signal': 1})
+    const packets = await packetsOf(out)
+    expect(packets.map((p) => p.domain_tag)).toEqual(['legal.general', 'legal_contracts'])
+    expect(packets.map((p) => p.confidence_at_inference)).toEqual([0.5, 0.5])
+    expect(packets[1].outcome_signal).toBe(0.25)
+  })
+})
