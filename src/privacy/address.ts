@@ -35,19 +35,19 @@ export class AddressFinder {
   constructor(private readonly lex: Lexicon) {}
 
   private lower(t: Token | undefined): string {
-    return t ? t.text.toLowerCase() : ''
+    return t ? t.lower : ''
   }
 
   /** A word that can be part of a street or place name: capitalised, all caps, or not ordinary English. */
   private nameWord(t: Token | undefined): boolean {
     if (!t || t.kind !== 'word') return false
-    const l = t.text.toLowerCase()
+    const l = t.lower
     if (CONNECT.has(l)) return false
-    return isCapitalised(t.text) || !this.lex.common.has(l) || this.lex.places.has(fold(t.text))
+    return t.cap || !this.lex.common.has(l) || this.lex.places.has(fold(l))
   }
 
   private distinctive(t: Token): boolean {
-    return t.kind === 'word' && (!this.lex.common.has(t.text.toLowerCase()) || this.lex.places.has(fold(t.text)) || isAllCaps(t.text))
+    return t.kind === 'word' && (!this.lex.common.has(t.lower) || this.lex.places.has(fold(t.lower)) || isAllCaps(t.text))
   }
 
   private num(t: Token | undefined, maxLen = 5): boolean {
@@ -72,6 +72,9 @@ export class AddressFinder {
   /** Index of the last token of a street line starting at i, or -1. */
   private core(text: string, toks: Token[], i: number, sameLine: (a: Token, b: Token) => boolean): number {
     const t = toks[i]!
+    // Cheap exit for the common case: an address starts with a number or a capitalised or keyword word.
+    if (t.kind === 'punct' || t.kind === 'newline') return -1
+    if (t.kind === 'word' && !t.cap && !PREFIX.has(t.lower) && !UNIT.has(t.lower) && t.lower !== 'p' && t.lower !== 'po') return -1
     const run = (from: number, max: number, ok: (t: Token) => boolean): number => {
       let j = from
       while (j < toks.length && j - from < max && ok(toks[j]!) && sameLine(toks[from - 1] ?? toks[from]!, toks[j]!)) j++

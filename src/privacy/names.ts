@@ -28,6 +28,8 @@ const CONTRACTION = /['’](?:m|d|ll|re|ve|t|s)$/i
 const PLACE_PREPOSITIONS = new Set(['in', 'from', 'at', 'to', 'near', 'visit', 'visiting', 'visited', 'around', 'across', 'into', 'towards', 'toward'])
 /** Phrases after which the next word is a name even when it is lowercase. */
 const NAME_CUES = [/\bmy name is\s*$/i, /\bname is\s*$/i, /\bname:\s*$/i, /\bcall me\s*$/i, /\b(?:hi|hello|hey|dear)[ ,]+$/i, /\bi am\s*$/i, /\bi'm\s*$/i, /\bthis is\s*$/i, /\bpatient:?\s*$/i]
+/** Last words of NAME_CUES: the cue regexes run only after one of these. */
+const CUE_ENDS = new Set(['is', ':', 'me', 'hi', 'hello', 'hey', 'dear', ',', 'am', "i'm", 'i’m', 'this', 'patient'])
 /** Honorifics that can stand before a surname that is also an English word (Dr. Ball). */
 const STRONG_HONORIFIC = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'sir', 'madam', 'dame', 'herr', 'frau', 'mme', 'mlle', 'rev'])
 
@@ -66,19 +68,20 @@ export class NameFinder {
     const strengthOf = (i: number, forced: boolean): number => {
       const t = toks[i]!
       if (t.kind !== 'word') return 0
-      if (CONTRACTION.test(t.text) && !/['’]s$/i.test(t.text)) return 0
-      const w = stripPossessive(t.text)
-      const l = w.toLowerCase()
+      const hasApostrophe = t.text.includes("'") || t.text.includes('’')
+      if (hasApostrophe && CONTRACTION.test(t.text) && !/['’]s$/i.test(t.text)) return 0
+      const w = hasApostrophe ? stripPossessive(t.text) : t.text
+      const l = hasApostrophe ? w.toLowerCase() : t.lower
       if (lex.honorifics.has(l) || ORG_SUFFIX.has(l) || NAME_SUFFIX.has(l) || RUN_STOP.has(l) || w.length < 2) return 0
       const common = lex.common.has(l)
       const first = lex.firstNames.has(l)
       const last = lex.lastNames.has(l)
-      if (isAllCaps(w)) {
+      if (w.length > 1 && t.cap && isAllCaps(w)) {
         // Acronyms are common in queries; an all-caps word is a name only where one is expected.
         if (lowerText || w.length < 4 || common || lex.knownNonPersonal.has(l)) return 0
         return forced || afterPlacePreposition(i) ? 2 : 0
       }
-      if (isCapitalised(w)) {
+      if (t.cap) {
         if (lex.knownNonPersonal.has(l) && !forced) return 0
         if (w.length === 1) return 0
         if (first || last) return common && sentenceStart(i) && !forced ? 1 : 2
@@ -99,7 +102,7 @@ export class NameFinder {
         i++
         continue
       }
-      const l = t.text.toLowerCase()
+      const l = t.lower
       let forced = false
       let start = i
       // Honorific (Dr., Mrs) before a name: a TITLE span, and the next word is a name whatever it is.
@@ -113,7 +116,8 @@ export class NameFinder {
         }
       }
       if (!forced) {
-        if ((!lex.common.has(l) || isCapitalised(t.text)) && strength(i, false) < 2) {
+        const prev = toks[i - 1]
+        if (prev && CUE_ENDS.has(prev.lower) && (!lex.common.has(l) || t.cap) && strength(i, false) < 2) {
           const prefix = text.slice(Math.max(0, t.start - 16), t.start)
           forced = NAME_CUES.some((re) => re.test(prefix))
         }
@@ -203,7 +207,7 @@ export class NameFinder {
     for (let i = 0; i < toks.length; i++) {
       const t = toks[i]!
       if (t.kind !== 'word') continue
-      const f0 = fold(t.text)
+      const f0 = fold(t.lower)
       if (!lex.placeStarts.has(f0)) continue
       // Longest match first.
       let phrase = f0
@@ -213,7 +217,7 @@ export class NameFinder {
         j++
         const x = toks[j]
         if (!x || x.kind !== 'word' || text.slice(toks[j - 1]!.end, x.start) !== ' ') break
-        phrase += ' ' + fold(x.text)
+        phrase += ' ' + fold(x.lower)
         if (lex.places.has(phrase)) best = j
       }
       if (best < 0) continue
@@ -232,7 +236,7 @@ export class NameFinder {
   private findOrganisations(text: string, toks: Token[], push: Push): void {
     for (let i = 1; i < toks.length; i++) {
       const t = toks[i]!
-      if (t.kind !== 'word' || !ORG_SUFFIX.has(t.text.toLowerCase()) || !isCapitalised(t.text)) continue
+      if (t.kind !== 'word' || !t.cap || !ORG_SUFFIX.has(t.lower)) continue
       let s = i
       while (s > 0 && i - s < 4 && toks[s - 1]!.kind === 'word' && isCapitalised(toks[s - 1]!.text) && text.slice(toks[s - 1]!.end, toks[s]!.start) === ' ') s--
       while (s < i && /^(?:the|a|an)$/i.test(toks[s]!.text)) s++

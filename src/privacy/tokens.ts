@@ -4,6 +4,10 @@ export interface Token {
   start: number
   end: number
   kind: 'word' | 'num' | 'newline' | 'punct'
+  /** text.toLowerCase(), computed once: every rule looks words up in lowercase. */
+  lower: string
+  /** First letter upper case (and the word not a single-case script). */
+  cap: boolean
 }
 
 const TOKEN = /[\p{L}\p{M}]+(?:[-'’][\p{L}\p{M}]+)*|\d+|\n|[^\s\p{L}\p{M}\d]/gu
@@ -16,7 +20,8 @@ export function tokenize(text: string): Token[] {
     const t = m[0]
     const c = t.charCodeAt(0)
     const kind = t === '\n' ? 'newline' : c >= 48 && c <= 57 ? 'num' : /[\p{L}\p{M}]/u.test(t[0]!) ? 'word' : 'punct'
-    out.push({text: t, start: m.index, end: m.index + t.length, kind})
+    const lower = kind === 'word' ? t.toLowerCase() : t
+    out.push({text: t, start: m.index, end: m.index + t.length, kind, lower, cap: kind === 'word' && lower[0] !== t[0]})
   }
   return out
 }
