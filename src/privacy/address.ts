@@ -151,7 +151,9 @@ export class AddressFinder {
       const w2 = run(j, 5, wordOrConnector)
       if (w2 > j && this.num(toks[w2]) && sameLine(toks[w2 - 1]!, toks[w2]!)) {
         const words = toks.slice(j, w2)
-        if (words.some((x) => this.distinctive(x)) && this.nameWord(words[0]) && this.nameWord(words[words.length - 1])) return w2
+        // Spaces between the parts (2PO4 is a formula) and a real name among the words (5 ft 5 is a height).
+        const spaced = [toks[j - 1]!, ...words, toks[w2]!].every((x, q, a) => q === 0 || (x.start > a[q - 1]!.end && x.start - a[q - 1]!.end <= 2))
+        if (spaced && words.some((x) => this.distinctive(x) && x.text.length >= 3 && (x.cap || text === text.toLowerCase())) && this.nameWord(words[0]) && this.nameWord(words[words.length - 1])) return w2
       }
       return -1
     }

@@ -45,6 +45,13 @@ const EXTRA_COMMON = [
   'january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december',
 ]
 
+const RELIGIONS_AND_LANGUAGES = [
+  'islam', 'islamic', 'muslim', 'muslims', 'christianity', 'christians', 'judaism', 'jew', 'jews', 'hindu', 'hindus',
+  'hinduism', 'buddhism', 'buddhist', 'buddhists', 'sikh', 'sikhism', 'latin', 'sanskrit', 'mandarin', 'cantonese',
+  'swahili', 'hebrew', 'yiddish', 'urdu', 'bengali', 'punjabi', 'tamil', 'mongol', 'mongols', 'aztec', 'aztecs', 'inca',
+  'maya', 'mayan', 'viking', 'vikings', 'ottoman', 'ottomans', 'byzantine', 'roman', 'romans', 'greeks', 'persian',
+]
+
 export function loadLexicon(): Lexicon {
   if (cached) return cached
   const common = new Set<string>()
@@ -81,7 +88,12 @@ export function loadLexicon(): Lexicon {
       places.add(word)
       placeMaxWords = Math.max(placeMaxWords, word.split(' ').length)
     } else if (has('Organization') || has('SportsTeam')) knownNonPersonal.add(word)
+    // Nationalities (Thai, Indians): capitalised, but neither a person nor a place.
+    if (has('Demonym') && !word.includes(' ')) common.add(word)
   }
+  for (const w of RELIGIONS_AND_LANGUAGES) common.add(w)
+  // Two-letter "places" (st, la, ny) are abbreviations far more often than places in prose.
+  for (const p of [...places]) if (p.length < 3) places.delete(p)
   const placeStarts = new Set([...places].map((p) => p.split(' ')[0]!))
   cached = {common, firstNames, lastNames, places, placeStarts, placeMaxWords, honorifics, knownNonPersonal}
   return cached

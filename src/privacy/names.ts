@@ -33,6 +33,12 @@ const CUE_ENDS = new Set(['is', ':', 'me', 'hi', 'hello', 'hey', 'dear', ',', 'a
 /** Honorifics that can stand before a surname that is also an English word (Dr. Ball). */
 const STRONG_HONORIFIC = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'sir', 'madam', 'dame', 'herr', 'frau', 'mme', 'mlle', 'rev'])
 
+/** Sentence-initial words that are never part of an organisation's name (If XYZ Corporation). */
+const LEADING_FUNCTION_WORDS = new Set([
+  'the', 'a', 'an', 'if', 'when', 'in', 'at', 'on', 'for', 'and', 'but', 'or', 'so', 'as', 'by', 'to', 'of', 'with', 'from',
+  'this', 'that', 'these', 'those', 'my', 'our', 'your', 'their', 'his', 'her', 'its', 'while', 'after', 'before', 'since',
+])
+
 type Push = (s: number, e: number, type: PiiType, p: number) => void
 
 export class NameFinder {
@@ -85,7 +91,8 @@ export class NameFinder {
         if (lex.knownNonPersonal.has(l) && !forced) return 0
         if (w.length === 1) return 0
         if (first || last) return common && sentenceStart(i) && !forced ? 1 : 2
-        if (!common) return 2
+        // Two-letter capitalised tokens are mostly symbols and units (Hg, Hz), not names.
+        if (!common) return w.length >= 3 || forced ? 2 : 0
         return forced ? 2 : 1
       }
       // lowercase
@@ -239,7 +246,7 @@ export class NameFinder {
       if (t.kind !== 'word' || !t.cap || !ORG_SUFFIX.has(t.lower)) continue
       let s = i
       while (s > 0 && i - s < 4 && toks[s - 1]!.kind === 'word' && isCapitalised(toks[s - 1]!.text) && text.slice(toks[s - 1]!.end, toks[s]!.start) === ' ') s--
-      while (s < i && /^(?:the|a|an)$/i.test(toks[s]!.text)) s++
+      while (s < i && LEADING_FUNCTION_WORDS.has(toks[s]!.lower)) s++
       if (s === i) continue
       const e = toks[i + 1]?.text === '.' ? toks[i + 1]!.end : t.end
       push(toks[s]!.start, e, 'ORGANIZATION', PRIORITY.word + 2)

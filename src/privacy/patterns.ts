@@ -216,8 +216,19 @@ function findPhones(text: string, push: Push): void {
       if (!PHONE_CONTEXT.test(near)) return
       if (d.length < 8 || d.length > 12) return
     } else {
-      // 1,000,000-style groups (all 3 digits after the first) separated by dots are amounts.
+      // Shapes of numbers that are not phones: 1.000.000 amounts, 1837-1843 year ranges, 12345.6789
+      // decimals, table columns (double spaces), negative numbers, unbalanced brackets.
       if (/^\d{1,3}(?:\.\d{3})+$/.test(main)) return
+      if (/^\(?(?:1[5-9]|20)\d{2}\s*[-–]\s*(?:1[5-9]|20)\d{2}\)?$/.test(main)) return
+      if (main.includes('.') && (groups.length < 3 || main.includes(' '))) return
+      if (/\s{2,}|\s-/.test(main)) return
+      if ((main.match(/\(/g)?.length ?? 0) !== (main.match(/\)/g)?.length ?? 0)) return
+      // Space-separated groups with no phone word nearby: a list of numbers unless it looks dialled
+      // (leading 0, or a group of 4+ digits as in 481 7531 or 9761 9808).
+      if (/^[\d ]+$/.test(main) && !/^0/.test(main) && !groups.some((g) => g.length >= 4)) {
+        const near = text.slice(Math.max(0, m.index - 40), m.index + raw.length + 20)
+        if (!SHORT_PHONE_CONTEXT.test(near) && !PHONE_CONTEXT.test(near)) return
+      }
       // Decimal numbers and scores (3.5, 2-1) are too short to reach here; long groups of one digit are lists.
       if (groups.every((g) => g.length === 1)) return
     }

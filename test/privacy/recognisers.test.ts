@@ -162,6 +162,13 @@ describe('names, places, titles', () => {
   it('organisations by company suffix', () => {
     expect(found('The Keychain Logistics Corp. office', 'ORGANIZATION')).toEqual(['Keychain Logistics Corp.'])
   })
+  it('nationalities, symbols and units are not names', () => {
+    expect(anyType('Why did the Indians and Americans trade? Mercury (Hg) at 50 Hz.')).toEqual([])
+  })
+  it('number shapes that are not phones or addresses', () => {
+    expect(anyType('during 1837-1843, values 12345.6789 and 0.2 -0.15 -0.1')).toEqual([])
+    expect(anyType('balance 2PO4 + 3H2 and a height of 5 ft 5')).toEqual([])
+  })
   it('technical queries stay intact', () => {
     expect(anyType('How do I configure Docker and Kubernetes with Python on Linux?')).toEqual([])
   })
