@@ -10,3 +10,7 @@ export {type InitAnswers, type InitResult, initHome, resolveAnswers, writeInit, 
 export {type ConfigOverrides, type ConfigView, applyOverrides, showConfig} from './init/config-view.js'
 export {type ModelCheck, checkModel} from './init/model-check.js'
 export {type ConfigProblem, configProblems} from './init/validate.js'
+export {CorrectionIndex, DEFAULT_MAX_LINE_BYTES, parseMapFlags, readRecords} from './ingest/index.js'
+export type {CorrectionInfo, IngestEvent, InputFormat, NormalisedRecord, ReadOptions, RecordLocation} from './ingest/index.js'
+export {PII_TYPES, createScrubber} from './privacy/index.js'
+export type {PiiSpan, PiiType, ScrubResult, Scrubber, ScrubberOptions} from './privacy/index.js'
