@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Over-scrubbing check: how much of ordinary, PII-free text the scrubber replaces, and with what.
+// Run after `npm run build`:  node bench/pii/queries.mjs [JSONL with a "text" field]
+// Default: ../shared/data/queries/mmlu-questions.jsonl (exam questions: no private data, but
+// historical names, places, dates and ages, which rules cannot tell from private ones).
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {createScrubber} from '../../dist/privacy/index.js'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const file = process.argv[2] ?? path.resolve(here, '../../../shared/data/queries/mmlu-questions.jsonl')
+const texts = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).text)
+const scrubber = createScrubber()
+const byType = {}
+const examples = {}
+let withAny = 0
+let chars = 0
+let scrubbed = 0
+for (const t of texts) {
+  const r = scrubber.scrub(t)
+  chars += t.length
+  if (r.spans.length) withAny++
+  for (const s of r.spans) {
+    scrubbed += s.end - s.start
+    byType[s.type] = (byType[s.type] ?? 0) + 1
+    const m = (examples[s.type] ??= new Map())
+    const v = t.slice(s.start, s.end).replace(/\n/g, '\\n')
+    m.set(v, (m.get(v) ?? 0) + 1)
+  }
+}
+console.log(`${path.basename(file)}: ${texts.length} texts; ${withAny} (${((100 * withAny) / texts.length).toFixed(1)}%) have a span; ${((100 * scrubbed) / chars).toFixed(2)}% of characters replaced`)
+for (const [type, n] of Object.entries(byType).sort((a, b) => b[1] - a[1])) {
+  const top = [...examples[type].entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([v, c]) => `${v} x${c}`)
+  console.log(`${type.padEnd(15)} ${String(n).padStart(6)}  e.g. ${top.join(', ')}`)
+}
