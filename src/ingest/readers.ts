@@ -87,6 +87,9 @@ async function* readCsv(stream: Readable, file: string, options: ReadOptions): A
   let paused = false
   const HIGH_WATER = 256
 
+  // Decode before papaparse: it would otherwise decode each chunk on its own and break a UTF-8
+  // character split across two chunks.
+  stream.setEncoding('utf8')
   // papaparse pushes rows; pause it when the consumer falls behind so memory stays bounded.
   Papa.parse(stream as unknown as File, {
     header: true,
@@ -118,9 +121,14 @@ async function* readCsv(stream: Readable, file: string, options: ReadOptions): A
     if (queue.length === 0) {
       if (paused && parserHandle) {
         paused = false
+        // resume() may parse synchronously and refill the queue before we wait.
         parserHandle.resume()
+        if (queue.length) continue
       }
-      await new Promise<void>((r) => (wake = r))
+      await new Promise<void>((r) => {
+        wake = r
+        if (queue.length) r()
+      })
       wake = undefined
       continue
     }

@@ -118,6 +118,14 @@ describe('CSV reader', () => {
     await expect(collect(semi, {map: {outcome: 'quality'}})).rejects.toThrow(/no field "quality" in the CSV header/)
   })
 
+  it('streams a file larger than the parser buffer without splitting UTF-8 characters or losing lines', async () => {
+    let body = 'id,query,rating\n'
+    for (let i = 0; i < 3000; i++) body += `r${i},"Zürich straße 日本 ${i}\nline two",${(i % 5) + 1}\n`
+    const events = await collect(write('big.csv', body))
+    expect(events).toHaveLength(3000)
+    expect(events.every((e, i) => e.kind === 'record' && e.record.query === `Zürich straße 日本 ${i}\nline two` && e.at.line === 2 + 2 * i)).toBe(true)
+  })
+
   it('--format overrides the extension, and gz works for CSV too', async () => {
     const file = write('data.log.gz', gzipSync('id,prompt,rating\nz1,q,5\n'))
     expect((await collect(file, {format: 'csv'}))[0]).toMatchObject({record: {id: 'z1', outcome: 1}})
