@@ -248,7 +248,7 @@ function findContextIds(text: string, push: Push): void {
     if (start <= last) continue
     const tok = ID_TOKEN.exec(text.slice(start, start + 40))
     if (!tok) continue
-    let value = tok[0].replace(/-+$/, '')
+    const value = tok[0].replace(/-+$/, '')
     const end = start + value.length
     last = end
     re.lastIndex = end
@@ -260,6 +260,5 @@ function findContextIds(text: string, push: Push): void {
         break
       }
     }
-    value = ''
   }
 }
