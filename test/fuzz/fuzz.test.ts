@@ -58,3 +58,55 @@ describe('fuzzing (in-suite slice)', () => {
     })
   }
 })
+
+describe('the fuzz oracles catch broken code', () => {
+  const firstFailure = async (target: FuzzTarget, runs: number) => {
+    await target.setup?.()
+    try {
+      for (let i = 0; i < runs; i++) {
+        try {
+          await target.run(inputRng(SEED, i))
+        } catch (err) {
+          return err as Error & {kind?: string}
+        }
+      }
+      return undefined
+    } finally {
+      await target.teardown?.()
+    }
+  }
+
+  it('a decoder that accepts a mutated packet is a forgery finding', async () => {
+    const lenient = {...packet, decodePacket: (bytes: Uint8Array) => ({...packet.decodePacket(bytes), ok: true}) as ReturnType<typeof packet.decodePacket>}
+    const err = await firstFailure(createTargets({packet: lenient}).packet as FuzzTarget, 200)
+    expect(err?.kind).toBe('oracle')
+    expect(err?.message).toMatch(/decoded as a valid signed packet/)
+  })
+
+  it('a decoder that throws is a crash', async () => {
+    const throwing = {...packet, decodePacket: (): never => {
+      throw new TypeError('boom')
+    }}
+    const err = await firstFailure(createTargets({packet: throwing}).packet as FuzzTarget, 10)
+    expect(err?.kind).toBe('crash')
+  })
+
+  it('a reader that loses a line, or copies text into a reject, is caught', async () => {
+    const dropping = {
+      ...ingest,
+      async *readRecords(file: string, options?: Parameters<typeof ingest.readRecords>[1]) {
+        const events = []
+        for await (const ev of ingest.readRecords(file, options)) events.push(ev)
+        yield* events.slice(0, -1)
+      },
+    }
+    expect((await firstFailure(createTargets({packet, ingest: dropping}).jsonl as FuzzTarget, 50))?.message).toMatch(/differ from non-blank lines/)
+    const leaking = {
+      ...ingest,
+      async *readRecords(file: string, options?: Parameters<typeof ingest.readRecords>[1]) {
+        for await (const ev of ingest.readRecords(file, options)) yield {kind: 'reject' as const, at: ev.at, reason: `bad line ${JSON.stringify(ev)}`}
+      },
+    }
+    expect((await firstFailure(createTargets({packet, ingest: leaking}).jsonl as FuzzTarget, 50))?.message).toMatch(/copied log text/)
+  })
+})
