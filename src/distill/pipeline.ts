@@ -24,6 +24,8 @@ export const DEFAULT_BATCH_SIZE = 64
 const MAX_FUTURE_SECONDS = 3600
 
 const PERSONAL = Symbol('personal data')
+const SCRUB_CACHE_ENTRIES = 20_000
+const MAX_CACHED_QUERY_CHARS = 2_000
 
 /** Reasons a record is skipped (valid, but no packet can or should carry it). One spelling each. */
 export const SKIP = {
@@ -158,7 +160,7 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
   const rejectedByReason: Record<string, number> = {}
   const skippedByReason: Record<string, number> = {}
   const domains: Record<string, number> = {}
-  const stages: StageTimes = {parse: 0, scrub: 0, embed: 0, signWrite: 0}
+  const stages: StageTimes = {setup: 0, parse: 0, scrub: 0, embed: 0, signWrite: 0}
   let packets = 0
   let suppressedGroups = 0
 
@@ -198,6 +200,19 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
     // are rejected when it finds anything. Model names are not scrubbed: names like "Meta-Llama" or
     // "claude-3" trip the person-name detector, and they are chosen by the operator, not the user.
     // Distinct values are few, so results are cached (bounded).
+    // Logs repeat queries verbatim (FAQ-like traffic); scrubbing costs more than parsing, so exact
+    // repeats reuse the scrubbed text. Bounded by entries and text length; in memory only.
+    const scrubCache = new Map<string, string>()
+    const scrubOnce = (raw: string): string => {
+      const hit = scrubCache.get(raw)
+      if (hit !== undefined) return hit
+      const text = scrubber.scrub(raw).text
+      if (raw.length <= MAX_CACHED_QUERY_CHARS) {
+        if (scrubCache.size >= SCRUB_CACHE_ENTRIES) scrubCache.delete(scrubCache.keys().next().value as string)
+        scrubCache.set(raw, text)
+      }
+      return text
+    }
     const labelCache = new Map<string, string | typeof PERSONAL | undefined>()
     const categoryLabel = (field: 'domain_tag' | 'correction_type', raw: string) => {
       const cacheKey = `${field}\u0000${raw}`
@@ -297,6 +312,7 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
       options.onProgress({read: counts.read, emitted: counts.emitted, bytesRead, bytesTotal: bytesRead === undefined ? undefined : bytesTotal, seconds: (t - started) / 1000})
     }
 
+    stages.setup = (performance.now() - started) / 1000
     for (const file of options.files) {
       const iterator = d.readRecords(file, readOptions)[Symbol.asyncIterator]()
       for (;;) {
@@ -364,7 +380,7 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
         }
 
         const ts = performance.now()
-        const text = scrubber.scrub(r.query).text
+        const text = scrubOnce(r.query)
         stages.scrub += (performance.now() - ts) / 1000
         batch.push({
           at: item.at,

@@ -74,6 +74,8 @@ export interface DistillCounts {
 }
 
 export interface StageTimes {
+  /** Wall seconds before the first record: checks, identity, corrections index, model load. */
+  setup: number
   /** Wall seconds spent waiting for the reader (read + parse + normalise + correction join). */
   parse: number
   scrub: number
