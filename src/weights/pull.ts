@@ -87,7 +87,14 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
   const identity = options.identity ?? (await loadOrCreateIdentity(options.home))
   const fingerprints = local.keys.map((k) => k.fingerprint)
   const fetch = options.fetch ?? (await swarmFetcher(identity, options.bootstrap ?? [], options.signal))
-  const fetched = await fetch(fingerprints, options.signal)
+  let fetched: FetchedPackets
+  try {
+    fetched = await fetch(fingerprints, options.signal)
+  } catch (err) {
+    // Ctrl-C mid-fetch: nothing was synthesised, so the weights file is untouched.
+    if (options.signal?.aborted) throw new QisError(`interrupted; ${out} was not changed`, {code: 'INTERRUPTED', exitCode: 130, cause: err})
+    throw err
+  }
 
   const synthesis = synthesizeWeights(fetched.packets, {
     scheme,

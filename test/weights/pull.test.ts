@@ -90,6 +90,19 @@ describe('pullWeights', () => {
     expect(swarm.asked).toEqual([])
   })
 
+  it('leaves the weights file alone when interrupted mid-fetch', async () => {
+    const {home} = await homeWithQueries()
+    const controller = new AbortController()
+    const fetch = (_keys: string[], signal?: AbortSignal) =>
+      new Promise<FetchedPackets>((_resolve, reject) => {
+        signal!.addEventListener('abort', () => reject(signal!.reason))
+        setTimeout(() => controller.abort(new Error('SIGINT')), 10)
+      })
+    await expect(pullWeights({home, fetch, signal: controller.signal, now: NOW})).rejects.toMatchObject({code: 'INTERRUPTED', exitCode: 130})
+    const {existsSync} = await import('node:fs')
+    expect(existsSync(home.weightsFile)).toBe(false)
+  })
+
   it('names the field of a damaged weights file instead of overwriting it', async () => {
     const {home} = await homeWithQueries()
     const {writeFileSync} = await import('node:fs')
