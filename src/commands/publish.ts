@@ -31,7 +31,7 @@ Exit status: 0 when every packet was delivered (or nothing was left), 1 when any
     bootstrap: Flags.string({description: 'Multiaddr of a swarm peer to join through (repeatable). Default: $QIS_BOOTSTRAP or the config.', multiple: true}),
     'batch-size': Flags.integer({description: 'Packets per store request (1-256).', default: 128, min: 1, max: 256}),
     concurrency: Flags.integer({description: 'Routing keys in flight at once.', default: 8, min: 1, max: 64}),
-    replicas: Flags.integer({description: 'Peers that must acknowledge each packet (fewer only if the swarm is smaller).', default: 3, min: 1, max: 20}),
+    replicas: Flags.integer({description: 'Distinct peers that must acknowledge each packet (at most the number of storage nodes in the swarm).', default: 3, min: 1, max: 20}),
     retries: Flags.integer({description: 'Attempts per lookup and per peer before moving on.', default: 3, min: 1, max: 10}),
     'dry-run': Flags.boolean({description: 'Show what would be sent; contact no peer.', default: false}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask before a large publish.', default: false}),

@@ -67,6 +67,15 @@ export async function openSwarmClient(opts: OpenClientOptions): Promise<SwarmCli
         {code: 'SWARM_UNREACHABLE'},
       )
     }
+    // Kademlia's join: look up our own id, so the routing table holds more than the bootstrap peers
+    // before the first key lookup (a lookup can only start from peers we know).
+    try {
+      for await (const _ of node.libp2p.services.dht.getClosestPeers(node.libp2p.peerId.toMultihash().bytes, {signal: anySignal(opts.signal, AbortSignal.timeout(5000))})) {
+        // drain
+      }
+    } catch {
+      opts.signal?.throwIfAborted()
+    }
   } catch (err) {
     await node.stop().catch(() => {})
     if (err instanceof QisError) throw err
@@ -268,7 +277,7 @@ export interface PublishOptions {
   batchSize?: number
   /** Keys in flight at once. Default 8. */
   concurrency?: number
-  /** Peers that must acknowledge each packet. Default 3 (fewer if the swarm is smaller). */
+  /** Distinct peers that must acknowledge each packet. Default 3; a swarm with fewer storage peers fails with UNDER_REPLICATED. */
   replicas?: number
   /** Attempts per peer and per lookup before giving up on it. Default 3. */
   retries?: number
@@ -341,15 +350,16 @@ export async function publishPackets(client: SwarmClient, items: PublishItem[], 
       await sleep(200 * 2 ** attempt, opts.signal)
     }
     if (candidates.length === 0) return fail(keyItems, lookupError)
-    // Fewer replicas only when the swarm is smaller than that; a known-but-dead peer still counts,
-    // so a down node in a small swarm is a failure to re-run rather than a silent under-replication.
-    const target = Math.min(replicas, Math.max(candidates.length, client.node.routingTableSize()))
+    // Never fewer than asked: a client that joined a moment ago may not see the whole swarm yet, and
+    // shrinking the target to what it sees would under-replicate silently. A swarm smaller than
+    // `replicas` fails with UNDER_REPLICATED; the user lowers --replicas deliberately.
+    const target = replicas
 
     for (let b = 0; b < keyItems.length; b += batchSize) {
       const batch = keyItems.slice(b, b + batchSize)
       const acks = new Array<number>(batch.length).fill(0)
       const permanent = new Map<number, string>()
-      let lastError = 'UNDER_REPLICATED'
+      let lastError = 'UNREACHABLE'
       const sendTo = async (peer: PeerId): Promise<void> => {
         const idx = batch.map((_, i) => i).filter((i) => !permanent.has(i) && acks[i] < target)
         if (idx.length === 0) return
@@ -398,7 +408,7 @@ export async function publishPackets(client: SwarmClient, items: PublishItem[], 
       const byReason = new Map<string, PublishItem[]>()
       batch.forEach((item, i) => {
         if (acks[i] >= target && !permanent.has(i)) return
-        const reason = permanent.get(i) ?? lastError
+        const reason = permanent.get(i) ?? (candidates.length < target ? 'UNDER_REPLICATED' : lastError)
         byReason.set(reason, [...(byReason.get(reason) ?? []), item])
       })
       for (const [reason, list] of byReason) fail(list, reason)
