@@ -79,6 +79,14 @@ describe('qis init (no terminal: never prompts)', () => {
     expect(r.stderr).toContain('--model-dir')
   })
 
+  it('--yes alone checks the default use-lite model for real', async () => {
+    const r = await runCli(['init', '--home', tempDir(), '--yes', '--json'])
+    expect(r.code).toBe(0)
+    const result = JSON.parse(r.stdout)
+    expect(result.config.embedder).toEqual({backend: 'use-lite'})
+    expect(result.modelCheck).toMatchObject({embedder: 'use-lite', dimension: 512})
+  }, 120_000)
+
   it('checks that the chosen model loads before writing', async () => {
     const home = tempDir()
     const r = await runCli(['init', '--home', home, '--yes', '--model-dir', tinyModel, '--json'])

@@ -11,6 +11,10 @@ describe('mistyped commands without a terminal', () => {
     expect(r.stderr).toContain('Did you mean "qis id"?')
   })
 
+  it('qis distil points at qis distill', async () => {
+    expect((await runCli(['distil'])).stderr).toContain('Did you mean "qis distill"?')
+  })
+
   it('handles topics and subcommands', async () => {
     expect((await runCli(['inspec'])).stderr).toContain('Did you mean "qis inspect"?')
     expect((await runCli(['inspect', 'packt'])).stderr).toContain('Did you mean "qis inspect packet"?')

@@ -77,6 +77,17 @@ describe('qis init wizard (real prompts over streams)', () => {
     await fs.access(path.join(home, 'identity.key'))
   }, 30_000)
 
+  it('asks for the home first when neither --home nor QIS_HOME chose one', async () => {
+    const home = path.join(tempDir(), 'chosen-home')
+    const out = await drive({homeDir: undefined, answers: {domainFocus: [], bootstrap: [], embedder: 'use-lite'}, skipModelCheck: true}, [
+      // The prompt starts filled with the default home: clear it, then type the chosen one.
+      {when: 'Home folder', send: BACKSPACE.repeat(200) + home + ENTER},
+      {when: 'Write this configuration?', send: ENTER},
+    ])
+    expect(out.ok).toBe(true)
+    await fs.access(path.join(home, 'config.json'))
+  }, 30_000)
+
   it('refuses a label with capitals and spaces at the prompt, then accepts the corrected one', async () => {
     const home = path.join(tempDir(), 'home')
     const bad = 'Oncology Ward'
