@@ -22,6 +22,10 @@ const PREFIX = new Set(
 )
 const COMPOUND = /(?:straße|strasse|stasse|str|gasse|weg|allee|platz|damm|ufer|vej|gade|vænget|stræde|allé|alléen|laan|straat|gracht|plein|dijk|kade|singel|gatan|gata|vägen|väg|gränd|katu|tie|kuja|utca|út|útja|veien|vegen|gaten|ulica|cesta|straden|steig|pfad)$/
 const UNIT = new Set(['apt', 'apartment', 'suite', 'ste', 'unit', 'flat', 'floor', 'fl', 'room', 'rm', 'bldg', 'building', 'box', 'psc', 'cmr'])
+/** US Navy and Coast Guard ship prefixes in military addresses (USS Name, FPO AP 12345). */
+const SHIP_PREFIX = new Set(['USS', 'USNS', 'USNV', 'USCGC', 'USAV'])
+/** Words before a place that say an address follows ("lives at Bygget 91"). */
+const ADDRESS_CUE = /\b(?:address(?: is)?|live[sd]? (?:at|on|in)|living (?:at|on)|located (?:at|on)|resides? (?:at|on)|deliver(?:ed)? to|sen[dt](?: it)? to|ship(?:ped)? to|meet(?: me)? at|return(?: it)? to|corner of|moved to)\W{0,4}$/i
 const CONNECT = new Set(['and', 'de', 'del', 'della', 'la', 'le', 'les', 'di', 'da', 'do', 'dos', 'das', 'van', 'von', 'der', 'den', 'of', 'the', 'am', 'an', 'im', 'sur', 'upon', 'on', 'en', 'y', 'al', 'el'])
 
 export interface AddressSpan {
@@ -104,7 +108,7 @@ export class AddressFinder {
       if (UNIT.has(l) && l !== 'floor' && l !== 'room' && l !== 'building') {
         const k = afterDot(i + 1)
         const kk = toks[k]?.text === '#' ? k + 1 : k
-        if (this.num(toks[kk], 6) && (isCapitalised(t.text) || l === 'apt' || l === 'psc')) {
+        if (this.num(toks[kk], 6) && (isCapitalised(t.text) || l === 'apt' || l === 'psc' || text === text.toLowerCase())) {
           // Unit 4502 Box 4881, PSC 4296, Box 4371
           let e = kk
           const n1 = toks[e + 1]?.text === ',' ? e + 2 : e + 1
@@ -112,8 +116,10 @@ export class AddressFinder {
           return e
         }
       }
-      if ((t.text === 'APO' || t.text === 'FPO' || t.text === 'DPO') && /^[A-Z]{2}$/.test(toks[i + 1]?.text ?? '') && this.num(toks[i + 2])) return i + 2
-      if ((t.text === 'USS' || t.text === 'USNS') && this.nameWord(toks[i + 1])) return i + 1
+      const lowerText = text === text.toLowerCase()
+      const upper = lowerText ? t.text.toUpperCase() : t.text
+      if ((upper === 'APO' || upper === 'FPO' || upper === 'DPO') && /^[A-Z]{2}$/.test(lowerText ? (toks[i + 1]?.text ?? '').toUpperCase() : (toks[i + 1]?.text ?? '')) && this.num(toks[i + 2])) return i + 2
+      if (SHIP_PREFIX.has(upper) && this.nameWord(toks[i + 1])) return i + 1
     }
 
     // Street prefix: [num] Rue|Via|Calle ... words [num]
@@ -147,13 +153,26 @@ export class AddressFinder {
           if (w.every((x) => this.nameWord(x))) return k
         }
       }
-      // num words num: "49 Bergshaugen 43", "14 Republica de Chile 8305"
-      const w2 = run(j, 5, wordOrConnector)
+      // num words num: "49 Bergshaugen 43", "14 Republica de Chile 8305", "64 Király u. 23", "48 Αγ. Ανδρέα 34"
+      // An abbreviation: a short word with its dot attached (u., Αγ., St.).
+      const abbr = (q: number) => toks[q]!.kind === 'word' && toks[q]!.text.length <= 3 && toks[q + 1]?.text === '.' && toks[q + 1]!.start === toks[q]!.end
+      let w2 = j
+      while (w2 < toks.length && w2 - j < 6 && sameLine(toks[j]!, toks[w2]!)) {
+        const x = toks[w2]!
+        if (wordOrConnector(x) || abbr(w2)) w2++
+        else if (x.text === '.' && w2 > j && abbr(w2 - 1)) w2++
+        else break
+      }
       if (w2 > j && this.num(toks[w2]) && sameLine(toks[w2 - 1]!, toks[w2]!)) {
         const words = toks.slice(j, w2)
         // Spaces between the parts (2PO4 is a formula) and a real name among the words (5 ft 5 is a height).
-        const spaced = [toks[j - 1]!, ...words, toks[w2]!].every((x, q, a) => q === 0 || (x.start > a[q - 1]!.end && x.start - a[q - 1]!.end <= 2))
-        if (spaced && words.some((x) => this.distinctive(x) && x.text.length >= 3 && (x.cap || text === text.toLowerCase())) && this.nameWord(words[0]) && this.nameWord(words[words.length - 1])) return w2
+        const parts = [toks[j - 1]!, ...words.filter((x) => x.text !== '.'), toks[w2]!]
+        const spaced = parts.every((x, q, a) => q === 0 || (x.start > a[q - 1]!.end && x.start - a[q - 1]!.end <= 3))
+        const named = words.filter((x) => x.kind === 'word')
+        const edgeOk = (x: Token) => this.nameWord(x) || (x.text.length <= 3 && text[x.end] === '.')
+        if (spaced && named.some((x) => this.distinctive(x) && x.text.length >= 3 && (x.cap || text === text.toLowerCase())) && edgeOk(named[0]!) && edgeOk(named[named.length - 1]!)) {
+          return toks[w2 + 1]?.text === '.' && toks[w2 + 1]!.start === toks[w2]!.end && toks[w2 + 2]?.text === ',' ? w2 + 1 : w2
+        }
       }
       return -1
     }
@@ -170,6 +189,12 @@ export class AddressFinder {
       }
     }
 
+    // After an address cue, a name and a house number: "lives at Bygget 91", "return to Sorlaskeid 32"
+    if (t.kind === 'word' && t.cap && this.distinctive(t) && ADDRESS_CUE.test(text.slice(Math.max(0, t.start - 40), t.start))) {
+      let k = i
+      while (k < i + 3 && this.nameWord(toks[k]) && sameLine(t, toks[k]!)) k++
+      if (k > i && this.num(toks[k]) && sameLine(t, toks[k]!)) return k
+    }
     // Word-first European form: [Capitalised]{0,2} Xxxstrasse 49
     if (t.kind === 'word' && isCapitalised(t.text)) {
       for (let k = i; k < i + 3 && k < toks.length; k++) {
@@ -181,6 +206,21 @@ export class AddressFinder {
       }
     }
     return -1
+  }
+
+  /** Index of the last token of a known place starting at k, or -1. */
+  private placeAt(text: string, toks: Token[], k: number): number {
+    const t = toks[k]
+    if (!t || t.kind !== 'word' || !this.lex.placeStarts.has(fold(t.lower))) return -1
+    let phrase = fold(t.lower)
+    let best = this.lex.places.has(phrase) ? k : -1
+    for (let j = k + 1; j < toks.length && j - k < this.lex.placeMaxWords; j++) {
+      const x = toks[j]!
+      if (x.kind !== 'word' || text.slice(toks[j - 1]!.end, x.start) !== ' ') break
+      phrase += ' ' + fold(x.lower)
+      if (this.lex.places.has(phrase)) best = j
+    }
+    return best
   }
 
   /** Extend an address over unit, city, state, postal code and country parts. */
@@ -233,9 +273,16 @@ export class AddressFinder {
         last = k
         continue
       }
+      // A known place, possibly several words (Czech Republic, Antigua and Barbuda).
+      const placeEnd = this.placeAt(text, toks, k)
+      if (placeEnd >= 0) {
+        last = placeEnd
+        continue
+      }
       // City, region, country: 1-4 name words, needing at least one that is not ordinary English.
       if (x.kind === 'word') {
         let e = k
+        if (CONNECT.has(x.lower) && x.cap && this.nameWord(toks[k + 1])) e++ // El Tornadizo, La Paz
         let ok = false
         while (e < toks.length && e - k < 5) {
           const y = toks[e]!

@@ -10,7 +10,8 @@ export interface Token {
   cap: boolean
 }
 
-const TOKEN = /[\p{L}\p{M}]+(?:[-'’][\p{L}\p{M}]+)*|\d+|\n|[^\s\p{L}\p{M}\d]/gu
+// Ordinals (40th, 2nd) are one word: street names use them (40th Street).
+const TOKEN = /\d+(?:st|nd|rd|th)(?![\p{L}\d])|[\p{L}\p{M}]+(?:[-'’][\p{L}\p{M}]+)*|\d+|\n|[^\s\p{L}\p{M}\d]/gu
 
 export function tokenize(text: string): Token[] {
   const out: Token[] = []
@@ -19,7 +20,8 @@ export function tokenize(text: string): Token[] {
   while ((m = TOKEN.exec(text)) !== null) {
     const t = m[0]
     const c = t.charCodeAt(0)
-    const kind = t === '\n' ? 'newline' : c >= 48 && c <= 57 ? 'num' : /[\p{L}\p{M}]/u.test(t[0]!) ? 'word' : 'punct'
+    const digit = c >= 48 && c <= 57
+    const kind = t === '\n' ? 'newline' : digit ? (/\d$/.test(t) ? 'num' : 'word') : /[\p{L}\p{M}]/u.test(t[0]!) ? 'word' : 'punct'
     const lower = kind === 'word' ? t.toLowerCase() : t
     out.push({text: t, start: m.index, end: m.index + t.length, kind, lower, cap: kind === 'word' && lower[0] !== t[0]})
   }

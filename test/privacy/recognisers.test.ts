@@ -129,6 +129,14 @@ describe('addresses', () => {
     expect(found('to PSC 4296, Box 4371\nAPO AA 03140 for post', 'ADDRESS')).toEqual(['PSC 4296, Box 4371\nAPO AA 03140'])
     expect(found('P.O. Box 255, Dover', 'ADDRESS')).toEqual(['P.O. Box 255, Dover'])
   })
+  it('ordinal street names, abbreviations inside street names, and a named street after an address cue', () => {
+    expect(found('arrived at 4589 40th Street Suite 603 Calgary AB last night', 'ADDRESS')).toEqual(['4589 40th Street Suite 603 Calgary AB'])
+    expect(found('We meet at Esri, 64 Király u. 23., Tiszabög', 'ADDRESS')).toEqual(['64 Király u. 23., Tiszabög'])
+    expect(found('The title refers to Bygget 91 street', 'ADDRESS')).toEqual([])
+    expect(found('Please return to Sorlaskeid 32 in case of an issue', 'ADDRESS')).toEqual(['Sorlaskeid 32'])
+    // without an address cue a name and a number is not an address
+    expect(found('I upgraded to Kubuntu 22 yesterday', 'ADDRESS')).toEqual([])
+  })
   it('ordinary words before "way" are not a street', () => {
     expect(found('I have 3 cats on the way home', 'ADDRESS')).toEqual([])
   })
