@@ -14,3 +14,4 @@ export {CorrectionIndex, DEFAULT_MAX_LINE_BYTES, parseMapFlags, readRecords} fro
 export type {CorrectionInfo, IngestEvent, InputFormat, NormalisedRecord, ReadOptions, RecordLocation} from './ingest/index.js'
 export {PII_TYPES, createScrubber} from './privacy/index.js'
 export type {PiiSpan, PiiType, ScrubResult, Scrubber, ScrubberOptions} from './privacy/index.js'
+export * from './distill/index.js'
