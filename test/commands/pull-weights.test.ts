@@ -1,0 +1,148 @@
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {ensureDir, openHome} from '../../src/config/home.js'
+import {createHashPipeline} from '../../src/embed/pipeline.js'
+import {loadOrCreateIdentity} from '../../src/identity/identity.js'
+import {encodePacket} from '../../src/packet/codec.js'
+import {keyFingerprint} from '../../src/packet/fingerprint.js'
+import {type Signer, signerFromIdentity} from '../../src/packet/signer.js'
+import {PacketStoreWriter} from '../../src/packet/store.js'
+import {createScrubber} from '../../src/privacy/index.js'
+import {repoRoot, runCli, tempDir} from '../helpers/cli.js'
+import {type NodeProcess, startSwarm, stopAll} from '../helpers/swarm.js'
+
+// Three real `qis node` processes on loopback; two publishers and the pulling node publish through
+// `qis publish`; `qis pull-weights` and `qis adjust` run as a user would. Queries are hashed with the
+// tiny fixture model (offline, fast); the weights are checked against a hand computation.
+const modelDir = path.join(repoRoot, 'fixtures/models/qis-tiny-bert')
+const env = {QIS_MODEL_DIR: modelDir}
+const DOMAIN = 'clinical.pediatrics'
+const QUERY = 'What ibuprofen dose is safe for a feverish four-year-old?'
+
+interface Spec {
+  outcome: number
+  confidence: number
+  corrected?: boolean
+  age: number
+  hash?: string
+}
+
+describe('qis pull-weights across a 3-node swarm', () => {
+  let nodes: NodeProcess[] = []
+  let bootstrap: string
+  let scheme: string
+  let keys: string[]
+  let hash: string
+  const now = Math.floor(Date.now() / 1000)
+
+  async function homeWith(specs: Spec[]): Promise<{root: string; signer: Signer}> {
+    const root = tempDir()
+    const home = await openHome(root)
+    const signer = signerFromIdentity(await loadOrCreateIdentity(home))
+    await ensureDir(home.packetsDir)
+    const w = await PacketStoreWriter.create(path.join(home.packetsDir, 'log.qisp'))
+    for (const s of specs) {
+      await w.append(
+        encodePacket(
+          {
+            scheme,
+            domain_tag: DOMAIN,
+            query_semantic_hash: s.hash ?? hash,
+            routing_keys: keys,
+            outcome_signal: s.outcome,
+            confidence_at_inference: s.confidence,
+            model_variant: 'llama3-8b-instruct',
+            correction_applied: s.corrected ?? false,
+            correction_type: s.corrected ? 'factual' : null,
+            timestamp: now - s.age,
+          },
+          signer,
+        ),
+      )
+    }
+    await w.commit()
+    return {root, signer}
+  }
+
+  async function publish(home: string): Promise<void> {
+    const r = await runCli(['publish', '--home', home, '--bootstrap', bootstrap, '--yes', '--json'], {env})
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout).failed).toBe(0)
+  }
+
+  beforeAll(async () => {
+    const {pipeline, scheme: s} = await createHashPipeline({backend: 'transformers', modelDir, workers: 0})
+    const [codes] = await pipeline.hashMany([createScrubber().scrub(QUERY).text])
+    await pipeline.close()
+    scheme = s.id
+    keys = codes.keys
+    hash = codes.hash
+    nodes = await startSwarm(3)
+    bootstrap = nodes[0].multiaddrs[0]
+  }, 120_000)
+
+  afterAll(async () => {
+    await stopAll(nodes)
+  })
+
+  it('synthesises peers\' packets into the hand-computed weights, and adjust reads them', async () => {
+    // Same query hash flipped in 32 of 64 bits: shares the keys, far from our query.
+    const far = (BigInt(`0x${hash}`) ^ 0xffffffffn).toString(16).padStart(16, '0')
+    const p1 = await homeWith([
+      {outcome: 0.9, confidence: 0.8, age: 600},
+      {outcome: 0.5, confidence: 1, corrected: true, age: 300},
+      {outcome: 0, confidence: 1, age: 200, hash: far},
+    ])
+    const p2 = await homeWith([{outcome: 0.2, confidence: 0.5, age: 100}])
+    const me = await homeWith([{outcome: 0, confidence: 1, age: 50}])
+    await Promise.all([p1.root, p2.root, me.root].map(publish))
+
+    const r = await runCli(['pull-weights', '--home', me.root, '--bootstrap', bootstrap, '--json'], {env})
+    expect(r.code, r.stderr).toBe(0)
+    const summary = JSON.parse(r.stdout)
+    const n = keys.length
+    expect(summary).toMatchObject({
+      scheme,
+      keysAsked: n,
+      received: 5 * n,
+      accepted: 3 * n,
+      refused: {OWN_PACKET: n, NOT_NEAR: n},
+      weightsWritten: n,
+      keysUnanswered: 0,
+      out: path.join(me.root, 'weights.json'),
+    })
+    expect(summary.peers).toBeGreaterThanOrEqual(1)
+
+    // p1 alone: 0.9 x 0.8 = 0.72, then (0.5 - 0.15) x 1 = 0.35: 0.7 x 0.72 + 0.3 x 0.35 = 0.609 (newest at -300 s).
+    // p2: 0.2 x 0.5 = 0.1 (newest at -100 s). Across publishers: 0.7 x 0.609 + 0.3 x 0.1 = 0.4563.
+    const file = JSON.parse(readFileSync(path.join(me.root, 'weights.json'), 'utf8'))
+    expect(file.scheme).toBe(scheme)
+    expect(Object.keys(file.weights).sort()).toEqual(keys.map((k) => keyFingerprint(scheme, DOMAIN, k)).sort())
+    for (const k of keys) {
+      expect(file.weights[keyFingerprint(scheme, DOMAIN, k)]).toEqual({
+        weight: expect.closeTo(0.4563, 9),
+        packets: 3,
+        publishers: 2,
+        records: 3,
+        lastTimestamp: now - 100,
+        domain: DOMAIN,
+        routingKey: k,
+      })
+    }
+
+    const adj = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', me.root, '--json'], {env})
+    expect(adj.code, adj.stderr).toBe(0)
+    const a = JSON.parse(adj.stdout)
+    expect(a.weight).toBeCloseTo(0.4563, 9)
+    expect(a.adjustment).toBeCloseTo(-0.0437, 9)
+    expect(a).toMatchObject({keysMatched: n, publishers: 2 * n, packets: 3 * n})
+  }, 180_000)
+
+  it('with no own packets, says there is nothing to ask', async () => {
+    const r = await runCli(['pull-weights', '--home', tempDir(), '--bootstrap', bootstrap, '--json'], {env})
+    expect(r.code).toBe(1)
+    expect(JSON.parse(r.stdout).error).toMatchObject({code: 'NOTHING_TO_ASK'})
+  })
+})
