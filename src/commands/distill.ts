@@ -114,12 +114,17 @@ async function startProgress(): Promise<ProgressView> {
   let spin: ReturnType<typeof clack.spinner> | undefined
   let shown = 0
   const max = 1000
+  // Until the first records arrive (model load can take seconds), say what is happening.
+  spin = clack.spinner()
+  spin.start('Loading the embedding model')
   return {
     update(p) {
       const rate = p.seconds > 0 ? p.read / p.seconds : 0
       const rateText = `${p.read.toLocaleString('en')} records, ${Math.round(rate).toLocaleString('en')}/s`
       if (p.bytesTotal && p.bytesRead !== undefined) {
         if (!bar) {
+          spin?.clear()
+          spin = undefined
           bar = clack.progress({max, style: 'heavy'})
           bar.start('Distilling')
         }
@@ -132,7 +137,7 @@ async function startProgress(): Promise<ProgressView> {
           spin = clack.spinner()
           spin.start('Distilling')
         }
-        spin.message(rateText)
+        spin.message(`Distilling: ${rateText}`)
       }
     },
     stop(message) {
@@ -172,7 +177,11 @@ export function renderSummary(s: DistillSummary): string {
   lines.push(keyValueTable(rows))
   if (c.rejected > 0) lines.push('Rejected by reason:', keyValueTable(table(s.rejectedByReason), '    '))
   if (c.skipped > 0) lines.push('Skipped by reason:', keyValueTable(table(s.skippedByReason), '    '))
-  if (Object.keys(s.domains).length > 0) lines.push('Emitted records by domain:', keyValueTable(table(s.domains), '    '))
+  const domains = table(s.domains)
+  if (domains.length > 0) {
+    const shown = domains.length > 12 ? [...domains.slice(0, 10), [`(${domains.length - 10} more domains)`, String(domains.slice(10).reduce((n, [, v]) => n + Number(v), 0))] as [string, string]] : domains
+    lines.push('Emitted records by domain:', keyValueTable(shown, '    '))
+  }
   lines.push(`Packet store: ${s.out}`)
   if (s.rejects) lines.push(`Rejects:      ${s.rejects}`)
   lines.push(`Look inside:  qis inspect packet ${s.out}`)
