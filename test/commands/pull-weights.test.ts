@@ -132,6 +132,14 @@ describe('qis pull-weights across a 3-node swarm', () => {
       })
     }
 
+    // A second pull, for a person: same weights, the previous file merged rather than lost.
+    const again = await runCli(['pull-weights', '--home', me.root, '--bootstrap', bootstrap], {env})
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.stdout).toContain(`Asked ${n} keys (from 1 own packets in 1 stores, scheme ${scheme})`)
+    expect(again.stdout).toContain(`Received ${5 * n} packets: ${3 * n} accepted, ${2 * n} refused (`)
+    expect(again.stdout).toMatch(new RegExp(`Wrote ${n} weights to .*weights\\.json\\.`))
+    expect(JSON.parse(readFileSync(path.join(me.root, 'weights.json'), 'utf8')).weights).toEqual(file.weights)
+
     const adj = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', me.root, '--json'], {env})
     expect(adj.code, adj.stderr).toBe(0)
     const a = JSON.parse(adj.stdout)
