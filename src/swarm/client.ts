@@ -151,7 +151,7 @@ export interface FetchOptions {
   signal?: AbortSignal
   /** Keys looked up / peers queried at once. Default 8. */
   concurrency?: number
-  /** Closest peers asked per key (they all hold replicas). Default 3. */
+  /** Replicas the publishers stored (default 3). Each key is asked of twice as many closest peers, because a publisher's view of the swarm may have differed slightly from ours. */
   replicas?: number
   /** Per request deadline. Default 15 s. */
   requestTimeoutMs?: number
@@ -169,20 +169,23 @@ export interface FetchResult {
 }
 
 /**
- * Fetches the packets stored under each key fingerprint from the `replicas` closest peers of each
- * key. Lookups run first; then keys are grouped by peer so one request serves up to 64 keys. A
+ * Fetches the packets stored under each key fingerprint from the 2 x `replicas` closest peers of
+ * each key. Lookups run first; then keys are grouped by peer so one request serves up to 64 keys. A
  * peer that fails is replaced by the next closest one for its keys.
  */
 export async function fetchPackets(client: SwarmClient, keyFingerprints: string[], opts: FetchOptions = {}): Promise<FetchResult> {
   const keys = [...new Set(keyFingerprints)]
   const concurrency = opts.concurrency ?? 8
   const replicas = opts.replicas ?? DEFAULT_REPLICAS
+  // Peers asked per key. Requests are grouped per peer (up to 64 keys each), so asking more peers
+  // per key costs few extra requests and covers publishers whose lookup saw a slightly different swarm.
+  const askPerKey = replicas * 2
   const timeoutMs = opts.requestTimeoutMs ?? 15_000
   const failures: Record<string, number> = {}
   const candidates = new Map<string, PeerId[]>()
   await pool(keys, concurrency, async (key) => {
     try {
-      candidates.set(key, await client.node.closestPeers(key, {signal: anySignal(opts.signal, AbortSignal.timeout(timeoutMs)), count: replicas * 3}))
+      candidates.set(key, await client.node.closestPeers(key, {signal: anySignal(opts.signal, AbortSignal.timeout(timeoutMs)), count: askPerKey * 2}))
     } catch (err) {
       opts.signal?.throwIfAborted()
       count(failures, `LOOKUP_${failureReason(err)}`)
@@ -197,12 +200,12 @@ export async function fetchPackets(client: SwarmClient, keyFingerprints: string[
   const seen = new Set<string>()
   const packets: FetchedPacket[] = []
 
-  // Keys still short of `replicas` answers, assigned to their next untried candidates.
+  // Keys still short of `askPerKey` answers, assigned to their next untried candidates.
   const assign = (forKeys: string[]): Map<string, string[]> => {
     const byPeer = new Map<string, string[]>()
     for (const key of forKeys) {
       const list = candidates.get(key) ?? []
-      const need = Math.min(replicas, list.length) - answeredBy.get(key)!
+      const need = Math.min(askPerKey, list.length) - answeredBy.get(key)!
       for (let i = 0; i < need; i++) {
         const idx = nextCandidate.get(key)!
         if (idx >= list.length) break
@@ -340,14 +343,16 @@ export async function publishPackets(client: SwarmClient, items: PublishItem[], 
     for (let attempt = 0; attempt < retries; attempt++) {
       opts.signal?.throwIfAborted()
       try {
-        candidates = await client.node.closestPeers(key, {signal: anySignal(opts.signal, AbortSignal.timeout(timeoutMs)), count: replicas * 3})
-        if (candidates.length > 0) break
+        const found = await client.node.closestPeers(key, {signal: anySignal(opts.signal, AbortSignal.timeout(timeoutMs)), count: replicas * 3})
+        if (found.length > candidates.length) candidates = found
+        // Fewer candidates than replicas usually means peers answered slowly; ask again before settling.
+        if (candidates.length >= replicas) break
         lookupError = 'NO_PEERS'
       } catch (err) {
         opts.signal?.throwIfAborted()
         lookupError = `LOOKUP_${failureReason(err)}`
       }
-      await sleep(200 * 2 ** attempt, opts.signal)
+      if (attempt + 1 < retries) await sleep(200 * 2 ** attempt, opts.signal)
     }
     if (candidates.length === 0) return fail(keyItems, lookupError)
     // Never fewer than asked: a client that joined a moment ago may not see the whole swarm yet, and

@@ -183,6 +183,7 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
     throw new QisError(`cannot start the libp2p node: ${errorMessage(err)}`, {code: 'NODE_START_FAILED', cause: err})
   }
 
+  const addressesRecorded = new Set<string>()
   const counters: SwarmCounters = {lookups: 0, lookupMessages: 0, storeRequests: 0, fetchRequests: 0}
   libp2p.addEventListener('peer:connect', (e) => log({event: 'peer:connect', peer: e.detail.toString()}))
   libp2p.addEventListener('peer:disconnect', (e) => log({event: 'peer:disconnect', peer: e.detail.toString()}))
@@ -200,6 +201,8 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
 
   const dht = libp2p.services.dht
   const self = libp2p.peerId
+  // kad-dht exposes its routing table on the instance but not in the KadDHT interface.
+  const routingTable = () => (dht as unknown as {routingTable: {size: number; closestPeers(kadId: Uint8Array, o: {count: number}): PeerId[]}}).routingTable
 
   const node: SwarmNode = {
     libp2p,
@@ -207,7 +210,7 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
     storage,
     counters,
     multiaddrs: () => libp2p.getMultiaddrs().map((m) => m.toString()),
-    routingTableSize: () => (dht as unknown as {routingTable: {size: number}}).routingTable.size,
+    routingTableSize: () => routingTable().size,
     async closestPeers(key, {signal, count = 20}) {
       counters.lookups++
       const target = sha256(fingerprintBytes(key))
@@ -226,6 +229,9 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
           }
         }
       }
+      // The lookup's answers may be partial (a slow peer times out); what our own routing table
+      // knows near the key is as good a candidate, and the store/fetch fallbacks skip dead ones.
+      for (const id of routingTable().closestPeers(target, {count})) found.set(id.toString(), id)
       found.delete(self.toString())
       const ids = [...found.values()].map((id) => ({id, kad: sha256(id.toMultihash().bytes)}))
       ids.sort((a, b) => compareDistance(target, a.kad, b.kad))
@@ -234,7 +240,11 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
       await Promise.all(
         closest.map(async (id) => {
           const known = addresses.get(id.toString())
-          if (known && libp2p.getConnections(id).length === 0) await libp2p.peerStore.merge(id, {multiaddrs: known.multiaddrs}).catch(() => {})
+          // Once per peer: peer-store writes are costly (protobuf round trip) and addresses rarely change.
+          if (!known || addressesRecorded.has(known.id.toString()) || libp2p.getConnections(id).length > 0) return
+          if (addressesRecorded.size > 10_000) addressesRecorded.clear()
+          addressesRecorded.add(known.id.toString())
+          await libp2p.peerStore.merge(id, {multiaddrs: known.multiaddrs}).catch(() => {})
         }),
       )
       return closest

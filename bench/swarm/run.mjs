@@ -1,0 +1,212 @@
+// bench/swarm: publish P packets over K keys into an N-node loopback swarm, then pull the K keys
+// from another client, and print wall time, messages and bytes per packet, lookups per key.
+//
+//   npm run build && node bench/swarm/run.mjs [--nodes 5,10,20,40] [--packets 10000] [--keys 500]
+//
+// Storage nodes are separate processes (bench/swarm/node-worker.mjs: the createSwarmNode +
+// PacketStorage that `qis node` runs, without oclif). The publisher and the puller are clients in
+// this process, so "bytes on the wire" is what they send and receive over TCP (payload bytes,
+// noise + yamux framing included; node-to-node DHT upkeep excluded).
+import {generateKeyPair} from '@libp2p/crypto/keys'
+import {spawn} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {encodePacket, keyFingerprint, packetId, signerFromSeed} from '../../dist/packet/index.js'
+import {fetchPackets, openSwarmClient, publishPackets} from '../../dist/swarm/client.js'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 ? process.argv[i + 1] : fallback
+}
+const sizes = arg('nodes', '5,10,20,40').split(',').map(Number)
+const packetCount = Number(arg('packets', '10000'))
+const keyCount = Number(arg('keys', '500'))
+const concurrency = Number(arg('concurrency', '16'))
+
+// Every TCP socket this process opens, so bytes can be summed per phase (sockets keep their counters after close).
+const sockets = new Set()
+const connect = net.Socket.prototype.connect
+net.Socket.prototype.connect = function (...args) {
+  sockets.add(this)
+  return connect.apply(this, args)
+}
+const wireBytes = () => {
+  let sent = 0
+  let received = 0
+  for (const s of sockets) {
+    sent += s.bytesWritten ?? 0
+    received += s.bytesRead ?? 0
+  }
+  return {sent, received}
+}
+
+// CPU seconds are the load-independent cost: this machine is shared, so wall time depends on what
+// else runs. Linux /proc/<pid>/stat: utime and stime (fields 14, 15) in clock ticks of 1/100 s.
+function childCpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return 0
+  }
+}
+const cpuSeconds = (workers) => {
+  const own = process.cpuUsage()
+  return (own.user + own.system) / 1e6 + workers.reduce((a, w) => a + childCpuSeconds(w.child.pid), 0)
+}
+
+function makePackets() {
+  const signer = signerFromSeed(createHash('sha256').update('bench-swarm-publisher').digest())
+  const now = Math.floor(Date.now() / 1000) - 60
+  const items = []
+  for (let i = 0; i < packetCount; i++) {
+    const rk = `rk${i % keyCount}`
+    const bytes = encodePacket(
+      {
+        scheme: 'bench-v1',
+        domain_tag: 'clinical',
+        query_semantic_hash: createHash('sha256').update(`q${i}`).digest('hex').slice(0, 16),
+        routing_keys: [rk],
+        outcome_signal: (i % 10) / 10,
+        confidence_at_inference: 0.5,
+        model_variant: 'llama-3-8b',
+        correction_applied: false,
+        timestamp: now,
+      },
+      signer,
+    )
+    items.push({key: keyFingerprint('bench-v1', 'clinical', rk), bytes, id: packetId(bytes)})
+  }
+  return items
+}
+
+function startWorker(dir, bootstrap) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(here, 'node-worker.mjs'), dir, ...bootstrap], {stdio: ['ignore', 'pipe', 'inherit']})
+    let out = ''
+    const onData = (d) => {
+      out += d
+      const nl = out.indexOf('\n')
+      if (nl < 0) return
+      child.stdout.off('data', onData)
+      resolve({child, multiaddr: JSON.parse(out.slice(0, nl)).multiaddr, dir})
+    }
+    child.stdout.on('data', onData)
+    child.on('error', reject)
+    child.on('exit', (code) => reject(new Error(`node worker exited with ${code} before listening`)))
+  })
+}
+
+async function stopWorker(w) {
+  const exited = new Promise((resolve) => w.child.once('exit', resolve))
+  w.child.kill('SIGTERM')
+  const timer = setTimeout(() => w.child.kill('SIGKILL'), 10_000)
+  await exited
+  clearTimeout(timer)
+}
+
+async function startSwarm(n) {
+  const root = mkdtempSync(path.join(os.tmpdir(), `qis-bench-swarm-${n}-`))
+  const workers = [await startWorker(path.join(root, 'n0'), [])]
+  // Start in waves; each node bootstraps from the first and from one random earlier node.
+  for (let i = 1; i < n; i += 4) {
+    const wave = []
+    for (let j = i; j < Math.min(n, i + 4); j++) {
+      const other = workers[Math.floor(Math.random() * workers.length)].multiaddr
+      wave.push(startWorker(path.join(root, `n${j}`), [...new Set([workers[0].multiaddr, other])]))
+    }
+    workers.push(...(await Promise.all(wave)))
+  }
+  return {root, workers}
+}
+
+const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : String(x))
+
+async function runSize(n, items) {
+  const t0 = Date.now()
+  const {root, workers} = await startSwarm(n)
+  const startSeconds = (Date.now() - t0) / 1000
+  // Let routing tables fill (kad-dht pings and self-queries after connect).
+  await new Promise((r) => setTimeout(r, 3000))
+  try {
+    const publisher = await openSwarmClient({privateKey: await generateKeyPair('Ed25519'), bootstrap: [workers[0].multiaddr]})
+    const w0 = wireBytes()
+    const c0 = cpuSeconds(workers)
+    const tp = Date.now()
+    const pub = await publishPackets(publisher, items, {concurrency, batchSize: 128})
+    const publishSeconds = (Date.now() - tp) / 1000
+    const w1 = wireBytes()
+    const c1 = cpuSeconds(workers)
+    const pc = {...publisher.node.counters}
+    await publisher.close()
+
+    const puller = await openSwarmClient({privateKey: await generateKeyPair('Ed25519'), bootstrap: [workers[workers.length - 1].multiaddr]})
+    const keys = [...new Set(items.map((i) => i.key))]
+    const w2 = wireBytes()
+    const c2 = cpuSeconds(workers)
+    const tf = Date.now()
+    const got = await fetchPackets(puller, keys, {concurrency})
+    const pullSeconds = (Date.now() - tf) / 1000
+    const w3 = wireBytes()
+    const c3 = cpuSeconds(workers)
+    const fc = {...puller.node.counters}
+    await puller.close()
+    const retrieved = new Set(got.packets.map((p) => packetId(p.bytes)))
+    const missing = items.filter((i) => !retrieved.has(i.id)).length
+
+    return {
+      n,
+      startSeconds,
+      publishSeconds,
+      publishCpu: c1 - c0,
+      acked: pub.acked,
+      failed: pub.failed,
+      failures: pub.failures,
+      lookupsPerKey: pc.lookups / keys.length,
+      lookupMsgsPerKey: pc.lookupMessages / keys.length,
+      msgsPerPacket: (pc.lookupMessages + pc.storeRequests) / items.length,
+      storeReqs: pc.storeRequests,
+      pubBytesPerPacket: (w1.sent - w0.sent + w1.received - w0.received) / items.length,
+      pullSeconds,
+      pullCpu: c3 - c2,
+      pullLookupMsgsPerKey: fc.lookupMessages / keys.length,
+      fetchReqs: fc.fetchRequests,
+      pullBytesPerPacket: (w3.sent - w2.sent + w3.received - w2.received) / items.length,
+      retrieved: retrieved.size,
+      missing,
+      pullFailures: got.failures,
+    }
+  } finally {
+    await Promise.all(workers.map(stopWorker))
+    rmSync(root, {recursive: true, force: true})
+  }
+}
+
+const items = makePackets()
+console.log(`bench/swarm: ${packetCount} packets over ${keyCount} keys (1 routing key each), replicas 3, batch 128, concurrency ${concurrency}`)
+console.log(`storage nodes: separate processes; publisher and puller: clients in this process. ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`)
+const rows = []
+for (const n of sizes) {
+  const r = await runSize(n, items)
+  rows.push(r)
+  console.log(
+    `N=${String(n).padStart(2)}  start ${fmt(r.startSeconds)} s | publish ${fmt(r.publishSeconds)} s wall, ${fmt(r.publishCpu)} s CPU (${r.acked} acked, ${r.failed} failed${r.failed ? ' ' + JSON.stringify(r.failures) : ''}), ` +
+      `lookups/key ${fmt(r.lookupsPerKey, 2)}, DHT msgs/lookup ${fmt(r.lookupMsgsPerKey, 2)}, msgs/packet ${fmt(r.msgsPerPacket, 3)}, store reqs ${r.storeReqs}, wire ${fmt(r.pubBytesPerPacket, 0)} B/packet | ` +
+      `pull ${fmt(r.pullSeconds)} s wall, ${fmt(r.pullCpu)} s CPU, DHT msgs/lookup ${fmt(r.pullLookupMsgsPerKey, 2)}, fetch reqs ${r.fetchReqs}, wire ${fmt(r.pullBytesPerPacket, 0)} B/packet, retrieved ${r.retrieved}/${items.length}` +
+      (Object.keys(r.pullFailures).length ? ` failures ${JSON.stringify(r.pullFailures)}` : ''),
+  )
+}
+if (rows.length > 1) {
+  const a = rows[0]
+  const b = rows[rows.length - 1]
+  console.log(
+    `growth N=${a.n} -> N=${b.n} (x${fmt(b.n / a.n, 1)} nodes, log2 ratio ${fmt(Math.log2(b.n) / Math.log2(a.n), 2)}): ` +
+      `DHT msgs/lookup x${fmt(b.lookupMsgsPerKey / a.lookupMsgsPerKey, 2)}, msgs/packet x${fmt(b.msgsPerPacket / a.msgsPerPacket, 2)}, publish bytes/packet x${fmt(b.pubBytesPerPacket / a.pubBytesPerPacket, 2)}`,
+  )
+}
