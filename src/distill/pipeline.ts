@@ -12,7 +12,7 @@ import {toLabel} from '../packet/text.js'
 import {DEFAULT_TTL_HOURS, MAX_TTL_HOURS, type PacketBody} from '../packet/types.js'
 import {QisError, errorMessage} from '../util/errors.js'
 import {type Group, type GroupKey, GroupTable, DEFAULT_MAX_GROUPS} from './aggregate.js'
-import type {Corrections, DistillDeps, HashPipeline, ReadItem, ReadOptions, SourcePosition} from './deps.js'
+import type {Corrections, DistillDeps, HashPipeline, HashResult, ReadItem, ReadOptions, SourcePosition} from './deps.js'
 import {RandomisedResponse} from './ldp.js'
 import {RejectsWriter} from './rejects.js'
 import {coarsen, formatDuration} from './time.js'
@@ -148,6 +148,8 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
   const out = path.resolve(options.out ?? path.join(options.home.packetsDir, defaultStoreName(new Date(options.now ?? Date.now()))))
   const rejectsPath = path.resolve(options.rejects ?? rejectsPathFor(out))
   if (rejectsPath === out) throw badFlag('--rejects and --out name the same file')
+  const outStat = await fs.stat(out).catch(() => undefined)
+  if (outStat?.isDirectory()) throw badFlag(`--out ${out} is a directory; name the store file to write (e.g. ${path.join(out, 'run.qisp')})`)
   await ensureDir(path.dirname(out))
   if (options.rejects !== undefined) await ensureDir(path.dirname(rejectsPath))
 
@@ -167,7 +169,7 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
   const store = await PacketStoreWriter.create(out)
   const rejects = new RejectsWriter(rejectsPath, options.rejects !== undefined)
   let pipeline: HashPipeline | undefined
-  let inflight: Promise<void> | undefined
+  let inflight: {batch: Prepared[]; hashes: Promise<HashResult[]>; started: number} | undefined
   try {
     await rejects.open()
     const skip = (reason: string, n = 1) => {
@@ -261,11 +263,9 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
       domains[g.domain] = (domains[g.domain] ?? 0) + g.count
     }
 
-    const processBatch = async (batch: Prepared[]) => {
-      const t0 = performance.now()
-      const hashes = await pipeline!.hashMany(batch.map((p) => p.text))
+    /** Signs and stores a batch whose hashes are known. */
+    const finishBatch = async (batch: Prepared[], hashes: HashResult[]) => {
       const t1 = performance.now()
-      stages.embed += (t1 - t0) / 1000
       for (let i = 0; i < batch.length; i++) {
         const p = batch[i]
         p.key.hash = hashes[i].hash
@@ -291,12 +291,24 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
       stages.signWrite += (performance.now() - t1) / 1000
     }
 
-    // One batch embeds while the next is read and scrubbed; batches finish in order.
-    const launch = async (batch: Prepared[]) => {
-      if (inflight) await inflight
-      inflight = processBatch(batch)
+    // One batch is embedding while the next is read and scrubbed (this overlaps when the embedder
+    // runs off the main thread); signing happens here on the main loop, in input order, so each
+    // stage's time is its own.
+    const waitForInflight = async () => {
+      if (!inflight) return
+      const {batch: prev, hashes: pending, started: t0} = inflight
+      inflight = undefined
+      const hashes = await pending
+      stages.embed += (performance.now() - t0) / 1000
+      await finishBatch(prev, hashes)
+    }
+    const launch = async (next: Prepared[]) => {
+      await waitForInflight()
+      const t0 = performance.now()
+      const hashes = pipeline!.hashMany(next.map((p) => p.text))
       // Keep a rejection from surfacing as unhandled before it is awaited.
-      inflight.catch(() => {})
+      hashes.catch(() => {})
+      inflight = {batch: next, hashes, started: t0}
     }
 
     let batch: Prepared[] = []
@@ -313,6 +325,8 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
     }
 
     stages.setup = (performance.now() - started) / 1000
+    const interrupted = () => new QisError('interrupted; no packet store was written', {code: 'INTERRUPTED', exitCode: 130})
+    if (options.signal?.aborted) throw interrupted()
     for (const file of options.files) {
       const iterator = d.readRecords(file, readOptions)[Symbol.asyncIterator]()
       for (;;) {
@@ -320,7 +334,7 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
         const next: IteratorResult<ReadItem> = await iterator.next()
         stages.parse += (performance.now() - tp) / 1000
         if (next.done) break
-        if (options.signal?.aborted) throw new QisError('interrupted; no packet store was written', {code: 'INTERRUPTED', exitCode: 130})
+        if (options.signal?.aborted) throw interrupted()
         const item = next.value
         counts.read++
         if ((counts.read & 255) === 0) await progress()
@@ -396,8 +410,7 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
       }
     }
     if (batch.length > 0) await launch(batch)
-    if (inflight) await inflight
-    inflight = undefined
+    await waitForInflight()
     if (table) for (const g of table.drain()) await emitGroup(g)
     counts.correctionsUnmatched = corrections?.unmatched() ?? 0
 
@@ -430,7 +443,7 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
       cache: hp.pipeline.stats(),
     }
   } catch (err) {
-    if (inflight) await inflight.catch(() => {})
+    if (inflight) await inflight.hashes.catch(() => {})
     await store.abort()
     await rejects.abort()
     throw err

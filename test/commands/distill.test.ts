@@ -13,6 +13,8 @@ import {repoRoot, runCli, runJs, tempDir} from '../helpers/cli.js'
 const TINY = ['--backend', 'transformers', '--model-dir', path.join(repoRoot, 'fixtures/models/qis-tiny-bert')]
 const FIXTURES = ['inference.jsonl', 'chat.jsonl', 'support.csv'].map((f) => path.join(repoRoot, 'fixtures/logs', f))
 const CORRECTIONS = path.join(repoRoot, 'fixtures/logs/corrections.jsonl')
+// Several full CLI runs per test; the machine is shared, so allow for a slow one.
+const SLOW = 240_000
 
 async function distillJson(args: string[], home = tempDir()): Promise<{summary: DistillSummary; home: string; stderr: string}> {
   const r = await runCli(['distill', ...args, ...TINY, '--home', home, '--json'])
@@ -78,7 +80,7 @@ describe('qis distill on the bundled example', () => {
       expect(Number.isInteger(r.line) && r.line > 0).toBe(true)
     }
     expect(rejectLines).toContainEqual({file: FIXTURES[0], line: 41, reason: 'malformed JSON'})
-  })
+  }, SLOW)
 
   it('prints a summary for a person naming the outputs', async () => {
     const home = tempDir()
@@ -113,7 +115,7 @@ describe('qis distill on the bundled example', () => {
     expect(suppressed).toBe(agg.counts.emitted - kAnon.counts.emitted)
     expect(kAnon.counts.read).toBe(kAnon.counts.emitted + kAnon.counts.rejected + kAnon.counts.skipped)
     expect(kAnon.aggregate!.suppressedGroups).toBe(packets.filter((p) => p.count < k).length)
-  })
+  }, SLOW)
 })
 
 describe('qis distill privacy', () => {
@@ -152,7 +154,7 @@ describe('qis distill privacy', () => {
       for (const n of needles) expect(text.includes(n), `${n} in ${f}`).toBe(false)
     }
     for (const o of outputs) for (const n of needles) expect(o.toLowerCase().includes(n), `${n} in command output`).toBe(false)
-  })
+  }, SLOW)
 
   it('--epsilon adds noise to each record and keeps the mean of aggregates', async () => {
     const dir = tempDir()
@@ -180,7 +182,7 @@ describe('qis distill privacy', () => {
     expect(group.count).toBe(n)
     // Standard error <= 1.08 / sqrt(3000) = 0.02; allow 5 of them.
     expect(Math.abs(group.outcome_signal - trueMean)).toBeLessThan(0.1)
-  })
+  }, SLOW)
 })
 
 describe('qis distill robustness', () => {
@@ -219,7 +221,7 @@ describe('qis distill robustness', () => {
     const again = await runCli(['distill', small, ...TINY, '--home', path.join(dir, 'home'), '--out', out, '--json'])
     expect(again.code, again.stderr).toBe(0)
     expect((await packetsOf(out)).length).toBe(500)
-  }, 120_000)
+  }, SLOW)
 
   it('refuses bad flags and missing files with a clear message and a non-zero exit', async () => {
     const home = tempDir()
@@ -243,7 +245,7 @@ describe('qis distill robustness', () => {
       expect(r.stderr, args.join(' ')).not.toMatch(/\n\s+at /) // no stack trace
     }
     expect(existsSync(path.join(home, 'packets')) ? readdirSync(path.join(home, 'packets')) : []).toEqual([])
-  })
+  }, SLOW)
 
   it('--strict makes a reject fatal and writes nothing', async () => {
     const home = tempDir()

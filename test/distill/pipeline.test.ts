@@ -1,0 +1,179 @@
+import fc from 'fast-check'
+import {createHash} from 'node:crypto'
+import {existsSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {describe, expect, it} from 'vitest'
+
+import {openHome} from '../../src/config/home.js'
+import type {DistillDeps, HashPipeline} from '../../src/distill/deps.js'
+import {loadDistillDeps} from '../../src/distill/load-deps.js'
+import {distill} from '../../src/distill/pipeline.js'
+import {SeededRandom} from '../../src/hash/prng.js'
+import {decodePacket} from '../../src/packet/codec.js'
+import {signerFromSeed} from '../../src/packet/signer.js'
+import {readStoreFile} from '../../src/packet/store.js'
+import type {OutcomePacket} from '../../src/packet/types.js'
+import {tempDir} from '../helpers/cli.js'
+
+/**
+ * The real readers, correction join and scrubber, with a stand-in for the embedder: a sha256 of the
+ * scrubbed text as the "semantic" hash. The embedder is tested in test/embed; here the accounting,
+ * labels, aggregation and noise are under test, and they do not care what the hash means.
+ */
+async function deps(): Promise<DistillDeps & {hashed: string[]}> {
+  const real = await loadDistillDeps()
+  const hashed: string[] = []
+  const pipeline: HashPipeline = {
+    async hashMany(texts) {
+      hashed.push(...texts)
+      return texts.map((t) => {
+        const h = createHash('sha256').update(t).digest('hex')
+        return {hash: h.slice(0, 16), keys: [h.slice(16, 20), h.slice(20, 24)]}
+      })
+    },
+    stats: () => ({embedded: hashed.length}),
+    close: async () => {},
+  }
+  return {...real, hashed, createHashPipeline: async () => ({pipeline, scheme: 'test.sha256.v1'})}
+}
+
+const signer = signerFromSeed(new Uint8Array(32).fill(9))
+const NOW = Date.UTC(2026, 10, 26, 12)
+
+async function packets(store: string): Promise<OutcomePacket[]> {
+  const out: OutcomePacket[] = []
+  for await (const e of readStoreFile(store)) {
+    if (e.kind !== 'packet') throw new Error(`store entry ${e.index}: ${e.reason}`)
+    const d = decodePacket(e.bytes, {now: NOW / 1000})
+    if (!d.ok) throw new Error(d.error.message)
+    out.push(d.packet)
+  }
+  return out
+}
+
+const write = (dir: string, name: string, lines: unknown[]) => {
+  const file = path.join(dir, name)
+  writeFileSync(file, lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n')
+  return file
+}
+
+describe('distill pipeline (library)', () => {
+  it('accounts for every record whatever the mix of good, bad and signal-less lines', async () => {
+    const d = await deps()
+    const kinds = ['good', 'noOutcome', 'noConfidence', 'malformed', 'badOutcome', 'noQuery', 'future', 'badDomain'] as const
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.constantFrom(...kinds), {minLength: 1, maxLength: 40}), async (mix) => {
+        const dir = tempDir()
+        const lines = mix.map((k, i) => {
+          const base = {id: `r${i}`, query: `question ${i % 5} for Maria Gonzalez`, outcome: 0.5, confidence: 0.5, timestamp: '2026-11-25T10:00:00Z'}
+          switch (k) {
+            case 'good': return base
+            case 'noOutcome': return {...base, outcome: undefined}
+            case 'noConfidence': return {...base, confidence: undefined}
+            case 'malformed': return '{"id": "x", "query": '
+            case 'badOutcome': return {...base, outcome: 7}
+            case 'noQuery': return {...base, query: undefined}
+            case 'future': return {...base, timestamp: '2027-01-01T00:00:00Z'}
+            case 'badDomain': return {...base, domain: '%%%'}
+          }
+        })
+        const s = await distill({files: [write(dir, 'log.jsonl', lines)], home: await openHome(path.join(dir, 'home')), signer, now: NOW}, d)
+        const expect_ = (k: (typeof kinds)[number]) => mix.filter((m) => m === k).length
+        expect(s.counts.read).toBe(mix.length)
+        expect(s.counts.read).toBe(s.counts.emitted + s.counts.rejected + s.counts.skipped)
+        expect(s.counts.emitted).toBe(expect_('good'))
+        expect(s.counts.rejected).toBe(expect_('malformed') + expect_('badOutcome') + expect_('badDomain'))
+        expect(s.skippedByReason['no outcome signal'] ?? 0).toBe(expect_('noOutcome'))
+        expect(s.skippedByReason['timestamp in the future'] ?? 0).toBe(expect_('future'))
+        expect((await packets(s.out)).length).toBe(s.packets)
+        if (s.counts.rejected > 0) expect(readFileSync(s.rejects!, 'utf8').trim().split('\n')).toHaveLength(s.counts.rejected)
+        else expect(s.rejects).toBeNull()
+      }),
+      {numRuns: 25},
+    )
+  })
+
+  it('hashes the scrubbed text, never the raw query', async () => {
+    const d = await deps()
+    const dir = tempDir()
+    const log = write(dir, 'log.jsonl', [
+      {id: 'a', query: 'Can Maria Gonzalez take warfarin with aspirin?', outcome: 1, confidence: 0.9},
+      {id: 'b', query: 'Can James Whitfield take warfarin with aspirin?', outcome: 0, confidence: 0.9},
+    ])
+    const s = await distill({files: [log], home: await openHome(path.join(dir, 'home')), signer, now: NOW, aggregate: true}, d)
+    expect(d.hashed.join(' ')).not.toMatch(/Maria|Gonzalez|James|Whitfield/)
+    // Same question about two patients: one group after scrubbing.
+    expect(s.packets).toBe(1)
+    const [p] = await packets(s.out)
+    expect(p.count).toBe(2)
+    expect(p.outcome_signal).toBe(0.5)
+  })
+
+  it('joins corrections: type and outcome from the correction, unmatched ones counted', async () => {
+    const d = await deps()
+    const dir = tempDir()
+    const log = write(dir, 'log.jsonl', [
+      {request_id: 'a', query: 'q one', confidence: 0.9},
+      {request_id: 'b', query: 'q two', confidence: 0.9, outcome: 0.8},
+      {request_id: 'c', query: 'q three', confidence: 0.9, outcome: 0.7},
+    ])
+    const corr = write(dir, 'corr.jsonl', [
+      {request_id: 'a', correction_type: 'Outdated Guideline', outcome: 0.1, corrected_text: 'x'},
+      {request_id: 'b', correction_type: 'format'},
+      {request_id: 'nobody', correction_type: 'factual'},
+      '{broken',
+    ])
+    const s = await distill({files: [log], corrections: [corr], home: await openHome(path.join(dir, 'home')), signer, now: NOW}, d)
+    expect(s.counts).toMatchObject({read: 3, emitted: 3, correctionsMatched: 2, correctionsUnmatched: 1, correctionsRejected: 1})
+    const ps = await packets(s.out)
+    expect(ps.map((p) => [p.correction_applied, p.correction_type, p.outcome_signal])).toEqual([
+      [true, 'outdated_guideline', 0.1],
+      [true, 'format', 0.8], // the record's own outcome wins
+      [false, null, 0.7],
+    ])
+  })
+
+  it('bounds aggregate memory: a tiny --max-groups closes old buckets early and keeps every count', async () => {
+    const d = await deps()
+    const dir = tempDir()
+    const rows = Array.from({length: 200}, (_, i) => ({id: `r${i}`, query: `question ${i % 7}`, outcome: 1, confidence: 1, timestamp: Date.UTC(2026, 10, 25, Math.floor(i / 20)) }))
+    const s = await distill({files: [write(dir, 'log.jsonl', rows)], home: await openHome(path.join(dir, 'home')), signer, now: NOW, aggregate: true, maxGroups: 10}, d)
+    expect(s.aggregate!.earlyCloses).toBeGreaterThan(0)
+    const ps = await packets(s.out)
+    expect(ps.reduce((n, p) => n + p.count, 0)).toBe(200)
+    expect(ps).toHaveLength(70) // 10 hourly buckets x 7 questions: in time order, nothing is split
+  })
+
+  it('--epsilon through the pipeline: noisy per-record bits, debiased aggregate mean (seeded noise)', async () => {
+    const d = await deps()
+    const dir = tempDir()
+    const n = 4000
+    const rows = Array.from({length: n}, (_, i) => ({id: `r${i}`, query: 'same question', outcome: i % 4 === 0 ? 0.2 : 0.9, confidence: 0.5, timestamp: '2026-11-25T10:00:00Z'}))
+    const log = write(dir, 'log.jsonl', rows)
+    const truth = rows.reduce((a, r) => a + r.outcome, 0) / n // 0.725
+    const rng = new SeededRandom(42)
+    const home = await openHome(path.join(dir, 'home'))
+    const agg = await distill({files: [log], home, signer, now: NOW, aggregate: true, epsilon: 1, uniform: () => rng.nextUnit()}, d)
+    const [p] = await packets(agg.out)
+    expect(p.count).toBe(n)
+    expect(Math.abs(p.outcome_signal - truth)).toBeLessThan(4 * (1.082 / Math.sqrt(n)))
+    const per = await distill({files: [log], home, signer, now: NOW, epsilon: 1, uniform: () => rng.nextUnit()}, d)
+    const bits = (await packets(per.out)).map((x) => x.outcome_signal)
+    expect(new Set(bits)).toEqual(new Set([0, 1]))
+  })
+
+  it('an aborted run leaves neither store nor rejects file, and no temp files', async () => {
+    const d = await deps()
+    const dir = tempDir()
+    const rows = Array.from({length: 3000}, (_, i) => (i === 5 ? '{bad' : {id: `r${i}`, query: `q ${i}`, outcome: 1, confidence: 1}))
+    const controller = new AbortController()
+    const out = path.join(dir, 'out', 'x.qisp')
+    const run = distill(
+      {files: [write(dir, 'log.jsonl', rows)], home: await openHome(path.join(dir, 'home')), signer, now: NOW, out, signal: controller.signal, onProgress: () => controller.abort()},
+      d,
+    )
+    await expect(run).rejects.toThrow(/interrupted/)
+    expect(existsSync(out)).toBe(false)
+    expect(readdirSync(path.dirname(out))).toEqual([])
+  })
+})
