@@ -197,11 +197,6 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
       for (const r of corrections.rejects) if (r.kind === 'reject') await reject(r.at, r.reason, r.field, true)
     }
     const scrubber = d.createScrubber()
-    // Domains and correction types are categories, but a log may put free text there ("Dr Smith's
-    // ward"); toLabel would happily turn that into a valid label. So they pass the scrubber too and
-    // are rejected when it finds anything. Model names are not scrubbed: names like "Meta-Llama" or
-    // "claude-3" trip the person-name detector, and they are chosen by the operator, not the user.
-    // Distinct values are few, so results are cached (bounded).
     // Logs repeat queries verbatim (FAQ-like traffic); scrubbing costs more than parsing, so exact
     // repeats reuse the scrubbed text. Bounded by entries and text length; in memory only.
     const scrubCache = new Map<string, string>()
@@ -215,6 +210,11 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
       }
       return text
     }
+    // Domains and correction types are categories, but a log may put free text there ("Dr Smith's
+    // ward"); toLabel would happily turn that into a valid label. So they pass the scrubber too and
+    // are rejected when it finds anything. Model names are not scrubbed: names like "Meta-Llama" or
+    // "claude-3" trip the person-name detector, and they are chosen by the operator, not the user.
+    // Distinct values are few, so results are cached (bounded).
     const labelCache = new Map<string, string | typeof PERSONAL | undefined>()
     const categoryLabel = (field: 'domain_tag' | 'correction_type', raw: string) => {
       const cacheKey = `${field}\u0000${raw}`
