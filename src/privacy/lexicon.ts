@@ -45,6 +45,21 @@ const EXTRA_COMMON = [
   'january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december',
 ]
 
+/** Official and common country names compromise lacks (ISO 3166 short and long forms). */
+const COUNTRY_NAMES = [
+  'laos', "lao people's democratic republic", 'democratic republic of the congo', 'republic of the congo', 'congo',
+  'saint vincent and the grenadines', 'saint kitts and nevis', 'st kitts and nevis', 'kingdom of the netherlands',
+  "people's republic of china", 'republic of china', 'republic of korea', "democratic people's republic of korea",
+  'vatican', 'holy see', 'timor-leste', 'sao tome and principe', 'eswatini', 'north macedonia', "cote d'ivoire",
+  'bosnia', 'herzegovina', 'western sahara', 'russian federation', 'syrian arab republic', 'islamic republic of iran',
+  'republic of moldova', 'united republic of tanzania', 'viet nam', 'brunei darussalam', 'cabo verde', 'czech republic',
+  'slovak republic', 'kyrgyz republic', 'federated states of micronesia', 'state of palestine', 'american samoa',
+  'british indian ocean territory', 'french southern territories', 'heard island and mcdonald islands',
+  'south georgia and the south sandwich islands', 'svalbard and jan mayen', 'united states minor outlying islands',
+  'saint pierre and miquelon', 'saint barthelemy', 'reunion', 'new caledonia', 'wallis and futuna', 'aland islands',
+  'great britain', 'northern ireland', 'the gambia', 'the bahamas', 'the netherlands', 'the philippines', 'philippines',
+]
+
 const RELIGIONS_AND_LANGUAGES = [
   'islam', 'islamic', 'muslim', 'muslims', 'christianity', 'christians', 'judaism', 'jew', 'jews', 'hindu', 'hindus',
   'hinduism', 'buddhism', 'buddhist', 'buddhists', 'sikh', 'sikhism', 'latin', 'sanskrit', 'mandarin', 'cantonese',
@@ -92,6 +107,12 @@ export function loadLexicon(): Lexicon {
     if (has('Demonym') && !word.includes(' ')) common.add(word)
   }
   for (const w of RELIGIONS_AND_LANGUAGES) common.add(w)
+  for (const c of COUNTRY_NAMES) {
+    const f = fold(c)
+    places.add(f)
+    placeMaxWords = Math.max(placeMaxWords, f.split(' ').length)
+    common.delete(f) // Laos is tagged a demonym too
+  }
   // Two-letter "places" (st, la, ny) are abbreviations far more often than places in prose.
   for (const p of [...places]) if (p.length < 3) places.delete(p)
   const placeStarts = new Set([...places].map((p) => p.split(' ')[0]!))

@@ -33,6 +33,8 @@ const CUE_ENDS = new Set(['is', ':', 'me', 'hi', 'hello', 'hey', 'dear', ',', 'a
 /** Honorifics that can stand before a surname that is also an English word (Dr. Ball). */
 const STRONG_HONORIFIC = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'sir', 'madam', 'dame', 'herr', 'frau', 'mme', 'mlle', 'rev'])
 
+const PLACE_TAILS = new Set(['city', 'county', 'province', 'state', 'island', 'islands', 'region', 'district', 'town', 'village'])
+
 /** Sentence-initial words that are never part of an organisation's name (If XYZ Corporation). */
 const LEADING_FUNCTION_WORDS = new Set([
   'the', 'a', 'an', 'if', 'when', 'in', 'at', 'on', 'for', 'and', 'but', 'or', 'so', 'as', 'by', 'to', 'of', 'with', 'from',
@@ -139,6 +141,15 @@ export class NameFinder {
         i = start + 1
         continue
       }
+      // A capitalised English word right before the name is part of it (Randy Shaw, Producer Sandy
+      // Lahtela -> Sandy Lahtela): mid-sentence, or as the value after a label (User: Penny Cavalcanti).
+      if (!forced && start > 0) {
+        const p = toks[start - 1]!
+        const pp = toks[start - 2]
+        if (p.kind === 'word' && p.cap && !isAllCaps(p.text) && !/['’]s$/i.test(p.text) && gap(p, toks[start]!) === ' ' && strength(start - 1, false) === 1 && !LEADING_FUNCTION_WORDS.has(p.lower) && (!sentenceStart(start - 1) || pp?.text === ':')) {
+          start--
+        }
+      }
       // Extend over name words on the same line separated by one space (middle initials allowed).
       let end = start
       let k = start + 1
@@ -191,7 +202,8 @@ export class NameFinder {
       } else {
         push(toks[start]!.start, endPos, type, PRIORITY.word)
       }
-      i = last + 1
+      i = Math.max(last + 1, i + 1) // always move on, even when the run began before i
+
     }
 
     this.findOrganisations(text, toks, push)
@@ -202,9 +214,8 @@ export class NameFinder {
     if (nxt && nxt.kind === 'word' && ORG_SUFFIX.has(nxt.text.toLowerCase()) && isCapitalised(nxt.text) && text.slice(toks[end]!.end, nxt.start) === ' ') return 'ORGANIZATION'
     const words = toks.slice(start, end + 1)
     if (words.some((w) => this.lex.firstNames.has(w.text.toLowerCase()))) return 'PERSON'
-    let p = start - 1
-    while (p >= 0 && toks[p]!.kind === 'word' && this.lex.common.has(toks[p]!.text.toLowerCase()) && !PLACE_PREPOSITIONS.has(toks[p]!.text.toLowerCase()) && start - p < 2) p--
-    if (p >= 0 && PLACE_PREPOSITIONS.has(toks[p]!.text.toLowerCase())) return 'LOCATION'
+    const p = toks[start - 1]
+    if (p && p.kind === 'word' && PLACE_PREPOSITIONS.has(p.lower)) return 'LOCATION'
     return 'PERSON'
   }
 
@@ -234,6 +245,9 @@ export class NameFinder {
       if (single && lex.common.has(l) && (!cap || sentenceStart(i))) continue
       if (single && !cap && !lowerText) continue
       if (single && (lex.firstNames.has(l) || lex.lastNames.has(l)) && !cap) continue
+      // Oklahoma City, Kent County, Prince Edward Island
+      const nx = toks[best + 1]
+      if (nx && nx.cap && PLACE_TAILS.has(nx.lower) && text.slice(toks[best]!.end, nx.start) === ' ') best++
       push(t.start, toks[best]!.end, 'LOCATION', PRIORITY.word + 1)
       i = best
     }

@@ -29,6 +29,7 @@ describe('createScrubber', () => {
     const pieces = fc.constantFrom(
       'John Smith', 'call', '+1 415 555 0100', 'at', '12 Main Street', 'email', 'a.b@example.com', 'the', 'card',
       '4539301019673114', 'on', '3/13/1956', 'in', 'Berlin', ',', '.', '\n', 'ok', '192.168.0.1', 'Dr.', 'Ünal',
+      "Borough's", 'Kingfield', 'Randy', 'Street', 'van', 'Apt.', '12', 'MD', 'Inc.', ':', 'User', 'mr.', 'carmen',
     )
     fc.assert(
       fc.property(fc.array(pieces, {maxLength: 30}), (parts) => {
@@ -47,6 +48,10 @@ describe('createScrubber', () => {
       }),
       {numRuns: 200},
     )
+  })
+  it('terminates on a possessive before a name (a run that starts before the cursor)', () => {
+    const text = "the Borough's Kingfield Street scheme, and Randy Shaw's plan"
+    expect(scrubber.scrub(text).text).toBe('the <ADDRESS> scheme, and <PERSON>\'s plan')
   })
   it('resolve prefers priority, then length; word-level candidates are trimmed, not dropped', () => {
     const text = 'Diana Weoeres Apt. 434'
