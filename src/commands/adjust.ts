@@ -4,6 +4,7 @@ import {BaseCommand} from '../base.js'
 import {loadConfig} from '../config/config.js'
 import {type QueryAdjustment, adjustConfidence} from '../weights/adjust.js'
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 const signed = (x: number) => (x > 0 ? '+' : x < 0 ? '-' : '') + Math.abs(x).toFixed(3)
 
 export default class Adjust extends BaseCommand<typeof Adjust> {
@@ -32,10 +33,10 @@ export default class Adjust extends BaseCommand<typeof Adjust> {
       this.log(`Adjustment 0: none of the query's ${result.keysLookedUp} routing keys in ${result.domain} is in ${weightsFile}.`)
     } else {
       this.log(
-        `Adjustment ${signed(result.adjustment)} (weight ${result.weight!.toFixed(3)} from ${result.keysMatched} of ${result.keysLookedUp} keys; ${result.packets} packets, ${result.publishers} publishers, summed per key).`,
+        `Adjustment ${signed(result.adjustment)} (weight ${result.weight!.toFixed(3)} from ${result.keysMatched} of ${result.keysLookedUp} keys; ${plural(result.publishers, 'publisher')}, ${plural(result.packets, 'packet')} counted per key).`,
       )
       for (const m of result.matched) {
-        this.log(`  key ${m.routingKey}: weight ${m.weight.toFixed(3)}, ${m.packets} packets, ${m.publishers} publishers`)
+        this.log(`  key ${m.routingKey}: weight ${m.weight.toFixed(3)}, ${plural(m.packets, 'packet')}, ${plural(m.publishers, 'publisher')}`)
       }
     }
     return {...result, weightsFile}

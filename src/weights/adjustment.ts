@@ -22,7 +22,7 @@ export interface Adjustment {
   keysLookedUp: number
   /** Summed over matched keys: a packet filed under two matched keys counts twice. */
   packets: number
-  /** Summed over matched keys: a publisher seen under two matched keys counts twice. */
+  /** Distinct publishers across the matched keys. */
   publishers: number
   matched: MatchedKey[]
 }
@@ -50,21 +50,23 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
     return {adjustment: 0, weight: null, keysMatched: 0, keysLookedUp: looked.size, packets: 0, publishers: 0, matched}
   }
   let sum = 0
-  let publishers = 0
+  let weightTotal = 0
   let packets = 0
+  const publisherIds = new Set<string>()
   for (const m of matched) {
     sum += m.weight * m.publishers
-    publishers += m.publishers
+    weightTotal += m.publishers
     packets += m.packets
+    for (const id of weights.weights[m.fingerprint].publisherIds) publisherIds.add(id)
   }
-  const weight = sum / publishers
+  const weight = sum / weightTotal
   return {
     adjustment: clamp(weight - 0.5, -MAX_ADJUSTMENT, MAX_ADJUSTMENT),
     weight,
     keysMatched: matched.length,
     keysLookedUp: looked.size,
     packets,
-    publishers,
+    publishers: publisherIds.size,
     matched,
   }
 }

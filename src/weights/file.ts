@@ -11,8 +11,8 @@ import type {KeyWeight} from './synthesize.js'
  * its peers, one entry per key fingerprint. JSON so a deployment can read it without qis.
  *
  *   {"version": 1, "scheme": "...", "generatedAt": "ISO", "hammingThreshold": 22,
- *    "weights": {"<fingerprint>": {"weight": 0.61, "packets": 12, "publishers": 3, "records": 40,
- *                                  "lastTimestamp": 1764000000, "domain": "...", "routingKey": "..."}}}
+ *    "weights": {"<fingerprint>": {"weight": 0.61, "packets": 12, "publishers": 3, "publisherIds": ["<16 hex>", ...],
+ *                                  "records": 40, "lastTimestamp": 1764000000, "domain": "...", "routingKey": "..."}}}
  */
 export const WEIGHTS_FILE_VERSION = 1
 
@@ -27,6 +27,7 @@ export interface WeightsFile {
 }
 
 const FINGERPRINT = /^[0-9a-f]{32}$/
+const PUBLISHER_ID = /^[0-9a-f]{16}$/
 
 function bad(file: string, where: string, message: string): QisError {
   return new QisError(`weights file ${file}: ${where}: ${message}`, {code: 'BAD_WEIGHTS_FILE'})
@@ -51,6 +52,9 @@ export function validateWeightsFile(data: unknown, file = '<weights>'): WeightsF
       if (!Number.isInteger(e[field]) || (e[field] as number) < 1) throw bad(file, `${where}.${field}`, 'must be a whole number >= 1')
     }
     if ((e.publishers as number) > (e.packets as number)) throw bad(file, `${where}.publishers`, 'cannot exceed packets')
+    if (!Array.isArray(e.publisherIds) || e.publisherIds.length !== e.publishers || !e.publisherIds.every((id) => typeof id === 'string' && PUBLISHER_ID.test(id))) {
+      throw bad(file, `${where}.publisherIds`, `must list ${String(e.publishers)} publisher ids of 16 lowercase hex characters`)
+    }
     if (!Number.isInteger(e.lastTimestamp) || (e.lastTimestamp as number) < 0) throw bad(file, `${where}.lastTimestamp`, 'must be epoch seconds')
     for (const field of ['domain', 'routingKey'] as const) {
       if (typeof e[field] !== 'string' || (e[field] as string).length === 0) throw bad(file, `${where}.${field}`, 'must be a non-empty string')

@@ -35,6 +35,9 @@ export const CORRECTION_PENALTY = 0.15
  */
 export const DEFAULT_HAMMING_THRESHOLD = 22
 
+/** Hex chars of a publisher's public key kept in the weights file (64 bits: collisions are negligible). */
+export const PUBLISHER_ID_CHARS = 16
+
 /** A packet as it arrived from the swarm: its bytes and the key fingerprint it was fetched under. */
 export interface ReceivedPacket {
   key: string
@@ -91,6 +94,11 @@ export interface KeyWeight {
   packets: number
   /** Distinct publishers among them. */
   publishers: number
+  /**
+   * Their public keys' first 16 hex chars (64 bits), sorted: lets a reader of several keys count
+   * distinct publishers across them without storing whole keys.
+   */
+  publisherIds: string[]
   /** Records those packets stand for (sum of `count`). */
   records: number
   /** Newest accepted packet's timestamp, epoch seconds. */
@@ -237,6 +245,7 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
       weight: weight!,
       packets,
       publishers: perPublisher.length,
+      publisherIds: [...new Set(perPublisher.map((p) => p.publicKey.slice(0, PUBLISHER_ID_CHARS)))].sort(),
       records,
       lastTimestamp,
       domain: key.domain,

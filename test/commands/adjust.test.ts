@@ -27,7 +27,9 @@ describe('qis adjust', () => {
     scheme = s.id
     keys = codes.keys
     expect(keys.length).toBeGreaterThanOrEqual(2)
-    const entry = (routingKey: string, weight: number, publishers: number, packets: number) => ({weight, packets, publishers, records: packets, lastTimestamp: 1_764_000_000, domain: DOMAIN, routingKey})
+    // Publisher ids 1..n: the keys share publisher 1, so 2 distinct publishers back the two matches.
+    const ids = (n: number) => Array.from({length: n}, (_, i) => (i + 1).toString(16).padStart(16, '0'))
+    const entry = (routingKey: string, weight: number, publishers: number, packets: number) => ({weight, packets, publishers, publisherIds: ids(publishers), records: packets, lastTimestamp: 1_764_000_000, domain: DOMAIN, routingKey})
     await writeWeightsFile(path.join(home, 'weights.json'), {
       version: 1,
       scheme,
@@ -49,12 +51,12 @@ describe('qis adjust', () => {
     // (0.9 x 2 + 0.3 x 1) / 3 = 0.7 -> 0.7 - 0.5 = +0.2
     expect(out.weight).toBeCloseTo(0.7, 12)
     expect(out.adjustment).toBeCloseTo(0.2, 12)
-    expect(out).toMatchObject({scheme, domain: DOMAIN, keysMatched: 2, keysLookedUp: keys.length, packets: 12, publishers: 3})
+    expect(out).toMatchObject({scheme, domain: DOMAIN, keysMatched: 2, keysLookedUp: keys.length, packets: 12, publishers: 2})
     // Nothing of the query in the output.
     expect(r.stdout).not.toMatch(/Jane|Smith|555|ibuprofen/)
 
     const human = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', home], {env})
-    expect(human.stdout).toMatch(/^Adjustment \+0\.200 \(weight 0\.700 from 2 of \d keys; 12 packets, 3 publishers/)
+    expect(human.stdout).toMatch(/^Adjustment \+0\.200 \(weight 0\.700 from 2 of \d keys; 2 publishers, 12 packets counted per key\)/)
   })
 
   it('is 0 where nothing is known', async () => {

@@ -8,10 +8,14 @@ import type {KeyWeight} from '../../src/weights/synthesize.js'
 import {tempDir} from '../helpers/cli.js'
 import {DOMAIN, SCHEME, fp} from './fixtures.js'
 
+/** Publisher i's id; keys built with the same count share publishers 0..n-1. */
+const pid = (i: number) => (i + 1).toString(16).padStart(16, '0')
+
 const entry = (routingKey: string, weight: number, publishers: number, packets = publishers): KeyWeight => ({
   weight,
   packets,
   publishers,
+  publisherIds: Array.from({length: publishers}, (_, i) => pid(i)),
   records: packets,
   lastTimestamp: 1_764_000_000,
   domain: DOMAIN,
@@ -55,7 +59,8 @@ describe('adjustmentFor', () => {
     // (0.2 x 1 + 0.8 x 3) / 4 = 0.65
     expect(r.weight).toBeCloseTo(0.65, 12)
     expect(r.adjustment).toBeCloseTo(0.15, 12)
-    expect(r).toMatchObject({keysMatched: 2, keysLookedUp: 3, packets: 103, publishers: 4})
+    // k1's one publisher is also one of k2's three: 3 distinct publishers, packets summed per key.
+    expect(r).toMatchObject({keysMatched: 2, keysLookedUp: 3, packets: 103, publishers: 3})
   })
 
   it('does not match inherited object properties', () => {
@@ -125,5 +130,8 @@ describe('weights file', () => {
     expect(() => validateWeightsFile(broken, 'w.json')).toThrow(`weights file w.json: weights["${fp('k1')}"].publishers: cannot exceed packets`)
     expect(() => validateWeightsFile({...w, weights: {nothex: entry('k1', 0.5, 1)}}, 'w.json')).toThrow(/weights\["nothex"\]: key must be a 32-character/)
     expect(() => validateWeightsFile({...w, version: 2}, 'w.json')).toThrow(/field "version": must be 1/)
+    const noIds = structuredClone(w) as unknown as {weights: Record<string, {publisherIds: string[]}>}
+    noIds.weights[fp('k1')].publisherIds = ['xyz']
+    expect(() => validateWeightsFile(noIds, 'w.json')).toThrow(/\.publisherIds: must list 1 publisher ids of 16 lowercase hex/)
   })
 })

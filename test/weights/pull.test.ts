@@ -53,7 +53,16 @@ describe('pullWeights', () => {
     expect(file.scheme).toBe('test.cb16.v1')
     expect(file.generatedAt).toBe(new Date(NOW * 1000).toISOString())
     // k1: A (0.72, older) then B ((0.5 - 0.15) x 1 = 0.35): 0.7 x 0.72 + 0.3 x 0.35 = 0.609
-    expect(file.weights[fp('k1')]).toEqual({weight: expect.closeTo(0.609, 12), packets: 2, publishers: 2, records: 2, lastTimestamp: NOW - 300, domain: DOMAIN, routingKey: 'k1'})
+    expect(file.weights[fp('k1')]).toEqual({
+      weight: expect.closeTo(0.609, 12),
+      packets: 2,
+      publishers: 2,
+      publisherIds: [A.hex.slice(0, 16), B.hex.slice(0, 16)].sort(),
+      records: 2,
+      lastTimestamp: NOW - 300,
+      domain: DOMAIN,
+      routingKey: 'k1',
+    })
     expect(file.weights[fp('k2')]).toMatchObject({weight: expect.closeTo(0.35, 12), packets: 1, publishers: 1})
   })
 
@@ -63,7 +72,7 @@ describe('pullWeights', () => {
     await pullWeights({home, fetch: first.fetch, now: NOW})
     // Plant an entry for a key this node no longer asks about.
     const planted = JSON.parse(readFileSync(home.weightsFile, 'utf8'))
-    planted.weights[fp('gone')] = {weight: 0.2, packets: 1, publishers: 1, records: 1, lastTimestamp: NOW - 9000, domain: DOMAIN, routingKey: 'gone'}
+    planted.weights[fp('gone')] = {weight: 0.2, packets: 1, publishers: 1, publisherIds: ['00000000000000aa'], records: 1, lastTimestamp: NOW - 9000, domain: DOMAIN, routingKey: 'gone'}
     const {writeWeightsFile} = await import('../../src/weights/file.js')
     await writeWeightsFile(home.weightsFile, planted)
     // Second pull: k1 answered but empty, k2 unanswered (peers down).
@@ -77,7 +86,7 @@ describe('pullWeights', () => {
   it('replaces a weights file of another scheme', async () => {
     const {home} = await homeWithQueries()
     const {writeWeightsFile} = await import('../../src/weights/file.js')
-    await writeWeightsFile(home.weightsFile, {version: 1, scheme: 'old.v0', generatedAt: new Date().toISOString(), hammingThreshold: 22, weights: {[fp('x', DOMAIN, 'old.v0')]: {weight: 0.1, packets: 1, publishers: 1, records: 1, lastTimestamp: 1, domain: DOMAIN, routingKey: 'x'}}})
+    await writeWeightsFile(home.weightsFile, {version: 1, scheme: 'old.v0', generatedAt: new Date().toISOString(), hammingThreshold: 22, weights: {[fp('x', DOMAIN, 'old.v0')]: {weight: 0.1, packets: 1, publishers: 1, publisherIds: ['00000000000000aa'], records: 1, lastTimestamp: 1, domain: DOMAIN, routingKey: 'x'}}})
     const r = await pullWeights({home, fetch: fakeSwarm([served(packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 60}))]).fetch, now: NOW})
     expect(r.previous).toBe('replaced-other-scheme')
     expect(Object.keys(JSON.parse(readFileSync(home.weightsFile, 'utf8')).weights)).toEqual([fp('k1')])

@@ -25,6 +25,7 @@ describe('synthesizeWeights: the reference rule', () => {
       weight: expect.closeTo(0.72, 12),
       packets: 1,
       publishers: 1,
+      publisherIds: [A.hex.slice(0, 16)],
       records: 1,
       lastTimestamp: NOW - 60,
       domain: DOMAIN,
