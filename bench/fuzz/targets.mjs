@@ -377,13 +377,62 @@ export function createTargets(lib, options = {}) {
       },
     )
 
+    /** Wire bytes as a peer's stream delivers them: length-prefixed frames, maybe damaged, in random chunks. */
+    const wireStream = (r, frames) => {
+      let wire = new Uint8Array(Buffer.concat(frames.map((f) => lp.encode.single(f).subarray())))
+      if (r.chance(0.3)) wire = mutate(wire, r, corpus, 2).bytes
+      const chunks = []
+      for (let at = 0; at < wire.length; ) {
+        const size = r.chance(0.5) ? wire.length : r.range(1, 32)
+        chunks.push(wire.subarray(at, at + size))
+        at += size
+      }
+      return (async function* () {
+        yield* chunks
+      })()
+    }
+
+    // What a fetcher does with a storage node's reply (src/swarm/client.ts): read frames up to a
+    // bound, decode each, refuse keys it did not ask for, stop at the end marker.
+    targets['fetch-stream'] = {
+      description: 'fetch reply path: stream bytes -> readFrames -> decodeFetchFrame (a fetcher reading a storage node)',
+      async run(r) {
+        const asked = Array.from({length: r.range(1, 4)}, () => fp(r))
+        const frames = []
+        for (let i = r.int(5); i > 0; i--) {
+          const frame = S.encodeFetchFrame({key: r.chance(0.85) ? r.pick(asked) : fp(r), packets: Array.from({length: r.int(5)}, () => r.pick(corpus))})
+          frames.push(r.chance(0.7) ? frame : r.chance(0.7) ? mutate(frame, r, corpus).bytes : cborGarbage(r))
+        }
+        if (r.chance(0.8)) frames.push(S.encodeFetchFrame({done: true, truncated: r.chance(0.1)}))
+        const maxFrames = 8
+        const got = []
+        try {
+          for await (const raw of S.readFrames(wireStream(r, frames), maxFrames)) {
+            const frame = S.decodeFetchFrame(raw)
+            if ('done' in frame) {
+              if (got.some((p) => !(p instanceof Uint8Array))) throw oracle('a fetched packet is not a byte string')
+              return 'complete'
+            }
+            if (!asked.includes(frame.key)) throw new S.ProtocolError('BAD_REQUEST', 'key not asked for')
+            got.push(...frame.packets)
+          }
+        } catch (err) {
+          if (isProtocolError(err)) return 'refused'
+          if (err instanceof FuzzFailure) throw err
+          throw crash('readFrames/decodeFetchFrame', err)
+        }
+        return 'no-end-marker'
+      },
+    }
+
     if (lib.storage) {
-      // The whole store path of a node: length-prefixed frame bytes as they come off a stream
-      // (random chunking), readOneFrame, decodeStoreRequest, then PacketStorage.storeBatch.
+      // What a storage node does with a store stream (src/swarm/node.ts): one or more length-prefixed
+      // requests, each decoded and handed to PacketStorage.storeBatch before the next is read.
       let storage
       let dir
+      const maxRequests = S.PROTOCOL_LIMITS.maxStoreRequestsPerStream ?? 1
       targets['store-handler'] = {
-        description: 'store protocol path: stream bytes -> readOneFrame -> decodeStoreRequest -> PacketStorage.storeBatch',
+        description: 'store stream path: stream bytes -> readFrames -> decodeStoreRequest -> PacketStorage.storeBatch',
         async setup() {
           dir = await fs.mkdtemp(path.join(options.tmpDir ?? os.tmpdir(), 'qis-fuzz-node-'))
           storage = await lib.storage.PacketStorage.open(dir, {now: () => now, limits: {maxPacketsPerPublisher: 40, maxPackets: 100, maxBytes: 40_000}})
@@ -393,47 +442,44 @@ export function createTargets(lib, options = {}) {
           await fs.rm(dir, {recursive: true, force: true})
         },
         async run(r) {
-          const request = (() => {
-            const valid = () => {
-              const p = r.pick(corpus)
-              const decoded = P.decodePacket(p, {now})
-              const keys = decoded.packet.routing_keys.map((k) => P.keyFingerprint(decoded.packet.scheme, decoded.packet.domain_tag, k))
-              const key = keys.length > 0 && r.chance(0.8) ? r.pick(keys) : fp(r)
-              return S.encodeStoreRequest({key, packets: [p, ...Array.from({length: r.int(4)}, () => (r.chance(0.5) ? r.pick(corpus) : mutate(r.pick(corpus), r, corpus).bytes))]})
-            }
+          const valid = () => {
+            const p = r.pick(corpus)
+            const decoded = P.decodePacket(p, {now})
+            const keys = decoded.packet.routing_keys.map((k) => P.keyFingerprint(decoded.packet.scheme, decoded.packet.domain_tag, k))
+            const key = keys.length > 0 && r.chance(0.8) ? r.pick(keys) : fp(r)
+            return S.encodeStoreRequest({key, packets: [p, ...Array.from({length: r.int(4)}, () => (r.chance(0.5) ? r.pick(corpus) : mutate(r.pick(corpus), r, corpus).bytes))]})
+          }
+          const requests = Array.from({length: r.range(1, 3)}, () => {
             const roll = r.next()
             return roll < 0.5 ? valid() : roll < 0.8 ? mutate(valid(), r, corpus).bytes : cborGarbage(r)
-          })()
-          let wire = lp.encode.single(request).subarray()
-          if (r.chance(0.3)) wire = mutate(wire, r, corpus, 2).bytes
-          const chunks = []
-          for (let at = 0; at < wire.length; ) {
-            const size = r.chance(0.5) ? wire.length : r.range(1, 32)
-            chunks.push(wire.subarray(at, at + size))
-            at += size
-          }
-          const stream = (async function* () { yield* chunks })()
-          let decoded
+          })
+          let handled = 0
+          let stored = false
           try {
-            decoded = S.decodeStoreRequest(await S.readOneFrame(stream))
+            for await (const frame of S.readFrames(wireStream(r, requests), maxRequests)) {
+              const decoded = S.decodeStoreRequest(frame)
+              let results
+              try {
+                results = await storage.storeBatch(decoded.key, decoded.packets)
+              } catch (err) {
+                throw crash('storeBatch', err)
+              }
+              if (!Array.isArray(results) || results.length !== decoded.packets.length) throw oracle(`storeBatch gave ${results?.length} results for ${decoded.packets.length} packets`)
+              for (const [i, st] of results.entries()) {
+                if (!STORE_STATUSES.has(st)) throw oracle(`storeBatch status ${st}`)
+                if (st === 'stored' && !corpusIds.has(hex(decoded.packets[i]))) throw oracle('storage accepted a packet that is not one of the signed originals')
+                stored ||= st === 'stored'
+              }
+              const stats = storage.stats()
+              if (stats.packets > 100 || stats.bytes > 40_000) throw oracle(`storage grew past its limits: ${stats.packets} packets, ${stats.bytes} bytes`)
+              handled++
+            }
           } catch (err) {
-            if (isProtocolError(err)) return 'refused'
-            throw crash('readOneFrame/decodeStoreRequest', err)
+            if (isProtocolError(err)) return handled > 0 ? 'handled-then-refused' : 'refused'
+            if (err instanceof FuzzFailure) throw err
+            throw crash('readFrames/decodeStoreRequest', err)
           }
-          let results
-          try {
-            results = await storage.storeBatch(decoded.key, decoded.packets)
-          } catch (err) {
-            throw crash('storeBatch', err)
-          }
-          if (!Array.isArray(results) || results.length !== decoded.packets.length) throw oracle(`storeBatch gave ${results?.length} results for ${decoded.packets.length} packets`)
-          for (const s of results) if (!STORE_STATUSES.has(s)) throw oracle(`storeBatch status ${s}`)
-          const stats = storage.stats()
-          if (stats.packets > 100 || stats.bytes > 40_000) throw oracle(`storage grew past its limits: ${stats.packets} packets, ${stats.bytes} bytes`)
-          for (const [i, s] of results.entries()) {
-            if (s === 'stored' && !corpusIds.has(hex(decoded.packets[i]))) throw oracle('storage accepted a packet that is not one of the signed originals')
-          }
-          return results.includes('stored') ? 'stored' : 'handled'
+          return stored ? 'stored' : 'handled'
         },
       }
     }

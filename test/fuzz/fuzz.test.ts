@@ -16,13 +16,14 @@ const SEED = 7
 const RUNS: Record<string, number> = {
   packet: 3000,
   store: 1500,
-  jsonl: 800,
-  csv: 800,
+  jsonl: 600,
+  csv: 600,
   'store-request': 2000,
   'fetch-request': 2000,
   'store-response': 2000,
   'fetch-frame': 2000,
-  'store-handler': 1000,
+  'store-handler': 600,
+  'fetch-stream': 2000,
   'dht-record': 2000,
 }
 
