@@ -5,7 +5,11 @@
 // crashes (untyped throws), oracle failures (wrong answers), hangs (an input that did not finish
 // within --hang-ms; the watchdog names it), the slowest input, heap after GC at 10% and at 100% of
 // the run (growth there means memory that grows with inputs) and process RSS before/peak/after.
-// Exit code 1 when anything failed. Reproduce one input with --seed S --from INDEX --runs 1.
+// Exit code 1 when anything failed; a failure names its input index, and inputs are a pure function
+// of (seed, index), so `--seed S --runs INDEX+1` reproduces it (bench/fuzz/targets.mjs inputRng).
+// Time: 100,000 inputs take from ~30 s (packet decoder) to ~10 min (log readers, which write and
+// read a file per input) per target on this 2-core machine when it is busy; run one target with
+// --target when minutes matter.
 import {spawnSync} from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -73,6 +77,8 @@ function runTarget(name) {
     const timer = setInterval(() => {
       rssPeak = Math.max(rssPeak, process.memoryUsage().rss)
       const at = Atomics.load(view, 0)
+      // A long run should not look stuck: show progress when a person is watching.
+      if (process.stdout.isTTY && at !== last) process.stdout.write(`\r${name}: ${Math.floor((100 * at) / opt.runs)}% `)
       if (at !== last) {
         last = at
         lastChange = Date.now()
@@ -90,8 +96,9 @@ function runTarget(name) {
 let failed = false
 const rows = []
 for (const name of names) {
-  process.stdout.write(`${name}: ${available[name].description} ... `)
   const r = await runTarget(name)
+  if (process.stdout.isTTY) process.stdout.write('\r')
+  process.stdout.write(`${name}: ${available[name].description} ... `)
   const first = r.checkpoints[0]
   const lastCp = r.checkpoints.at(-1)
   const growth = first && lastCp ? lastCp.heapUsed - first.heapUsed : 0
