@@ -7,7 +7,7 @@
 // the run (growth there means memory that grows with inputs) and process RSS before/peak/after.
 // Exit code 1 when anything failed; a failure names its input index, and inputs are a pure function
 // of (seed, index), so `--seed S --runs INDEX+1` reproduces it (bench/fuzz/targets.mjs inputRng).
-// Time: 100,000 inputs take from ~30 s (packet decoder) to ~10 min (log readers, which write and
+// Time: 100,000 inputs take from ~30 s (swarm message decoders) to ~10 min (log readers, which write and
 // read a file per input) per target on this 2-core machine when it is busy; run one target with
 // --target when minutes matter.
 import {spawnSync} from 'node:child_process'
