@@ -170,8 +170,10 @@ async function runSize(n, items) {
       failures: pub.failures,
       lookupsPerKey: pc.lookups / keys.length,
       lookupMsgsPerKey: pc.lookupMessages / keys.length,
+      // Messages: DHT queries + store requests (each request and its reply counted once).
       msgsPerPacket: (pc.lookupMessages + pc.storeRequests) / items.length,
       storeReqs: pc.storeRequests,
+      storeStreams: pc.storeStreams,
       pubBytesPerPacket: (w1.sent - w0.sent + w1.received - w0.received) / items.length,
       pullSeconds,
       pullCpu: c3 - c2,
@@ -197,7 +199,7 @@ for (const n of sizes) {
   rows.push(r)
   console.log(
     `N=${String(n).padStart(2)}  start ${fmt(r.startSeconds)} s | publish ${fmt(r.publishSeconds)} s wall, ${fmt(r.publishCpu)} s CPU (${r.acked} acked, ${r.failed} failed${r.failed ? ' ' + JSON.stringify(r.failures) : ''}), ` +
-      `lookups/key ${fmt(r.lookupsPerKey, 2)}, DHT msgs/lookup ${fmt(r.lookupMsgsPerKey, 2)}, msgs/packet ${fmt(r.msgsPerPacket, 3)}, store reqs ${r.storeReqs}, wire ${fmt(r.pubBytesPerPacket, 0)} B/packet | ` +
+      `lookups/key ${fmt(r.lookupsPerKey, 2)}, DHT msgs/lookup ${fmt(r.lookupMsgsPerKey, 2)}, msgs/packet ${fmt(r.msgsPerPacket, 3)}, store reqs ${r.storeReqs} on ${r.storeStreams} streams, wire ${fmt(r.pubBytesPerPacket, 0)} B/packet | ` +
       `pull ${fmt(r.pullSeconds)} s wall, ${fmt(r.pullCpu)} s CPU, DHT msgs/lookup ${fmt(r.pullLookupMsgsPerKey, 2)}, fetch reqs ${r.fetchReqs}, wire ${fmt(r.pullBytesPerPacket, 0)} B/packet, retrieved ${r.retrieved}/${items.length}` +
       (Object.keys(r.pullFailures).length ? ` failures ${JSON.stringify(r.pullFailures)}` : ''),
   )

@@ -306,15 +306,34 @@ export interface PublishResult {
 /** Refusals that another peer would repeat: the packet itself is bad. */
 const PERMANENT = new Set<StoreStatus>(['EMPTY', 'TOO_LARGE', 'MALFORMED', 'NOT_CANONICAL', 'UNSUPPORTED_VERSION', 'INVALID_FIELD', 'BAD_SIGNATURE', 'EXPIRED', 'FUTURE_TIMESTAMP', 'KEY_MISMATCH'])
 
+/** One store request's worth of items for one key, and what the peers said about each item. */
+interface Batch {
+  key: string
+  items: PublishItem[]
+  candidates: PeerId[]
+  /** Distinct peers that acknowledged each item. */
+  ackedBy: Set<string>[]
+  permanent: Map<number, string>
+  /** Attempts per peer id (a peer that failed may be tried again, up to `retries`). */
+  attempts: Map<string, number>
+  /** Peers that answered this batch (acknowledged or refused), never asked again. */
+  answered: Set<string>
+  lastError: string
+  reported: Set<number>
+}
+
 /**
- * Pushes packets to the `replicas` closest peers of their key. One DHT lookup per key serves all
- * its packets; batches go to the closest peers in parallel, and items short of acknowledgements
- * move on to the next closest peers. Retries with exponential backoff on lookups and requests.
+ * Pushes packets to the `replicas` closest peers of their key, in three steps: one DHT lookup per
+ * key (concurrently); batches grouped by destination peer, each peer receiving all its batches on
+ * one stream; then rounds in which items still short of acknowledgements go to the next closest
+ * peers (or, after a transport failure, to the same peer again) with exponential backoff.
+ * `onAck` hears about each item as soon as its last required acknowledgement arrives.
  */
 export async function publishPackets(client: SwarmClient, items: PublishItem[], opts: PublishOptions = {}): Promise<PublishResult> {
   const batchSize = Math.min(Math.max(1, opts.batchSize ?? 128), PROTOCOL_LIMITS.maxStoreBatch)
   const replicas = Math.max(1, opts.replicas ?? DEFAULT_REPLICAS)
   const retries = Math.max(1, opts.retries ?? 3)
+  const concurrency = opts.concurrency ?? 8
   const timeoutMs = opts.requestTimeoutMs ?? 15_000
   const byKey = new Map<string, PublishItem[]>()
   for (const item of items) {
@@ -326,7 +345,7 @@ export async function publishPackets(client: SwarmClient, items: PublishItem[], 
   const peers = new Set<string>()
   let acked = 0
   let failed = 0
-  // Journal callbacks are serialised so their writes land in order.
+  // Callbacks are serialised so journal writes land in order.
   let reporting: Promise<unknown> = Promise.resolve()
   const report = (fn: () => void | Promise<void>) => (reporting = reporting.then(fn))
   const fail = (list: PublishItem[], reason: string) => {
@@ -337,7 +356,9 @@ export async function publishPackets(client: SwarmClient, items: PublishItem[], 
     if (cb) void report(() => cb(list, reason))
   }
 
-  await pool([...byKey.entries()], opts.concurrency ?? 8, async ([key, keyItems]) => {
+  // Step 1: closest peers per key.
+  const batches: Batch[] = []
+  await pool([...byKey.entries()], concurrency, async ([key, keyItems]) => {
     let candidates: PeerId[] = []
     let lookupError = 'NO_PEERS'
     for (let attempt = 0; attempt < retries; attempt++) {
@@ -355,70 +376,156 @@ export async function publishPackets(client: SwarmClient, items: PublishItem[], 
       if (attempt + 1 < retries) await sleep(200 * 2 ** attempt, opts.signal)
     }
     if (candidates.length === 0) return fail(keyItems, lookupError)
-    // Never fewer than asked: a client that joined a moment ago may not see the whole swarm yet, and
-    // shrinking the target to what it sees would under-replicate silently. A swarm smaller than
-    // `replicas` fails with UNDER_REPLICATED; the user lowers --replicas deliberately.
-    const target = replicas
-
     for (let b = 0; b < keyItems.length; b += batchSize) {
-      const batch = keyItems.slice(b, b + batchSize)
-      const acks = new Array<number>(batch.length).fill(0)
-      const permanent = new Map<number, string>()
-      let lastError = 'UNREACHABLE'
-      const sendTo = async (peer: PeerId): Promise<void> => {
-        const idx = batch.map((_, i) => i).filter((i) => !permanent.has(i) && acks[i] < target)
-        if (idx.length === 0) return
-        for (let attempt = 0; attempt < retries; attempt++) {
-          opts.signal?.throwIfAborted()
-          client.node.counters.storeRequests++
-          try {
-            const signal = anySignal(opts.signal, AbortSignal.timeout(timeoutMs))
-            const response = await request(client, peer, STORE_PROTOCOL, encodeStoreRequest({key, packets: idx.map((i) => batch[i].bytes)}), signal, async (s) =>
-              decodeStoreResponse(await readOneFrame(s), idx.length),
-            )
-            if (response.error) {
-              lastError = response.error
-              return
-            }
-            let any = false
-            response.results.forEach((status, j) => {
-              const i = idx[j]
-              if (status === 'stored' || status === 'duplicate') {
-                acks[i]++
-                any = true
-              } else if (PERMANENT.has(status)) permanent.set(i, status)
-              else lastError = status
-            })
-            if (any) peers.add(peer.toString())
-            return
-          } catch (err) {
-            opts.signal?.throwIfAborted()
-            lastError = failureReason(err, opts.signal)
-            if (lastError === 'NOT_A_STORAGE_PEER') return
-            if (attempt + 1 < retries) await sleep(200 * 2 ** attempt, opts.signal)
-          }
-        }
-      }
-      await Promise.all(candidates.slice(0, target).map(sendTo))
-      for (const peer of candidates.slice(target)) {
-        if (batch.every((_, i) => permanent.has(i) || acks[i] >= target)) break
-        await sendTo(peer)
-      }
-      const done = batch.filter((_, i) => !permanent.has(i) && acks[i] >= target)
-      acked += done.length
-      if (done.length > 0 && opts.onAck) {
-        const cb = opts.onAck
-        await report(() => cb(done))
-      }
-      const byReason = new Map<string, PublishItem[]>()
-      batch.forEach((item, i) => {
-        if (acks[i] >= target && !permanent.has(i)) return
-        const reason = permanent.get(i) ?? (candidates.length < target ? 'UNDER_REPLICATED' : lastError)
-        byReason.set(reason, [...(byReason.get(reason) ?? []), item])
+      const slice = keyItems.slice(b, b + batchSize)
+      batches.push({
+        key,
+        items: slice,
+        candidates,
+        ackedBy: slice.map(() => new Set()),
+        permanent: new Map(),
+        attempts: new Map(),
+        answered: new Set(),
+        lastError: 'UNREACHABLE',
+        reported: new Set(),
       })
-      for (const [reason, list] of byReason) fail(list, reason)
     }
   })
+
+  // Never fewer than asked: a client that joined a moment ago may not see the whole swarm yet, and
+  // shrinking the target to what it sees would under-replicate silently. A swarm smaller than
+  // `replicas` fails with UNDER_REPLICATED; the user lowers `replicas` deliberately.
+  const target = replicas
+  const pendingIdx = (b: Batch) => b.items.map((_, i) => i).filter((i) => !b.permanent.has(i) && b.ackedBy[i].size < target)
+
+  const settle = async (b: Batch) => {
+    const done = b.items.filter((_, i) => !b.reported.has(i) && !b.permanent.has(i) && b.ackedBy[i].size >= target)
+    b.items.forEach((_, i) => {
+      if (!b.permanent.has(i) && b.ackedBy[i].size >= target) b.reported.add(i)
+    })
+    if (done.length === 0) return
+    acked += done.length
+    const cb = opts.onAck
+    if (cb) await report(() => cb(done))
+  }
+
+  // Steps 2 and 3: rounds of per-peer streams.
+  for (let round = 0; ; round++) {
+    const assignments = new Map<string, {peer: PeerId; work: Batch[]}>()
+    for (const b of batches) {
+      const pending = pendingIdx(b)
+      if (pending.length === 0) continue
+      // Peers still needed for the least-acknowledged pending item.
+      let needed = target - Math.min(...pending.map((i) => b.ackedBy[i].size))
+      for (const peer of b.candidates) {
+        if (needed <= 0) break
+        const id = peer.toString()
+        if (b.answered.has(id) || pending.every((i) => b.ackedBy[i].has(id))) continue
+        if ((b.attempts.get(id) ?? 0) >= retries) continue
+        const slot = assignments.get(id) ?? {peer, work: []}
+        slot.work.push(b)
+        assignments.set(id, slot)
+        b.attempts.set(id, (b.attempts.get(id) ?? 0) + 1)
+        needed--
+      }
+    }
+    if (assignments.size === 0) break
+    if (round > 0) await sleep(Math.min(200 * 2 ** (round - 1), 2000), opts.signal)
+    await pool([...assignments.values()], concurrency, async ({peer, work}) => {
+      const id = peer.toString()
+      for (let i = 0; i < work.length; i += PROTOCOL_LIMITS.maxStoreRequestsPerStream) {
+        await storeOnPeer(client, peer, work.slice(i, i + PROTOCOL_LIMITS.maxStoreRequestsPerStream), async (b, sent, response) => {
+          b.answered.add(id)
+          if (response.error) {
+            b.lastError = response.error
+            return
+          }
+          let any = false
+          response.results.forEach((status, j) => {
+            const idx = sent[j]
+            if (status === 'stored' || status === 'duplicate') {
+              b.ackedBy[idx].add(id)
+              any = true
+            } else if (PERMANENT.has(status)) b.permanent.set(idx, status)
+            else b.lastError = status
+          })
+          if (any) peers.add(id)
+          await settle(b)
+        }, (b, reason) => {
+          b.lastError = reason
+          // A peer that does not speak the store protocol is not asked again.
+          if (reason === 'NOT_A_STORAGE_PEER') b.answered.add(id)
+        }, {signal: opts.signal, timeoutMs, pendingIdx})
+      }
+    })
+  }
+
+  for (const b of batches) {
+    const byReason = new Map<string, PublishItem[]>()
+    b.items.forEach((item, i) => {
+      if (b.reported.has(i)) return
+      const reason = b.permanent.get(i) ?? (b.candidates.length < target ? 'UNDER_REPLICATED' : b.lastError)
+      byReason.set(reason, [...(byReason.get(reason) ?? []), item])
+    })
+    for (const [reason, list] of byReason) fail(list, reason)
+  }
   await reporting
   return {acked, failed, failures, keys: byKey.size, peers: peers.size}
+}
+
+/**
+ * Sends several batches to one peer on one stream, one request and one response at a time. On a
+ * transport failure the batches not yet answered are reported through `onError`.
+ */
+async function storeOnPeer(
+  client: SwarmClient,
+  peer: PeerId,
+  work: Batch[],
+  onResponse: (b: Batch, sent: number[], response: {results: StoreStatus[]; error?: string}) => Promise<void>,
+  onError: (b: Batch, reason: string) => void,
+  o: {signal?: AbortSignal; timeoutMs: number; pendingIdx: (b: Batch) => number[]},
+): Promise<void> {
+  let next = 0
+  let stream: Stream | undefined
+  try {
+    client.node.counters.storeStreams++
+    stream = await client.node.libp2p.dialProtocol(peer, STORE_PROTOCOL, {signal: anySignal(o.signal, AbortSignal.timeout(o.timeoutMs))})
+    const replies = readFrames(stream, work.length)[Symbol.asyncIterator]()
+    for (; next < work.length; next++) {
+      const b = work[next]
+      const id = peer.toString()
+      const sent = o.pendingIdx(b).filter((i) => !b.ackedBy[i].has(id))
+      if (sent.length === 0) continue
+      const signal = anySignal(o.signal, AbortSignal.timeout(o.timeoutMs))
+      client.node.counters.storeRequests++
+      await writeFrame(stream, encodeStoreRequest({key: b.key, packets: sent.map((i) => b.items[i].bytes)}), signal)
+      const reply = await raceAbort(replies.next(), signal)
+      if (reply.done) throw new ProtocolError('BAD_REQUEST', 'store stream ended before its reply')
+      await onResponse(b, sent, decodeStoreResponse(reply.value, sent.length))
+    }
+    await stream.close({signal: anySignal(o.signal, AbortSignal.timeout(o.timeoutMs))})
+  } catch (err) {
+    stream?.abort(err as Error)
+    o.signal?.throwIfAborted()
+    const reason = failureReason(err, o.signal)
+    for (; next < work.length; next++) onError(work[next], reason)
+  }
+}
+
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, {once: true})
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(v)
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(e)
+      },
+    )
+  })
 }

@@ -27,6 +27,7 @@ import {
   decodeStoreRequest,
   encodeFetchFrame,
   encodeStoreResponse,
+  readFrames,
   readOneFrame,
   writeFrame,
 } from './protocol.js'
@@ -70,8 +71,11 @@ export interface SwarmCounters {
   lookups: number
   /** DHT query messages those lookups sent. */
   lookupMessages: number
-  /** Store / fetch requests sent (one stream each). */
+  /** Store requests sent (one batch for one key each). */
   storeRequests: number
+  /** Streams opened for them (a publisher sends all batches for one peer on one stream). */
+  storeStreams: number
+  /** Fetch requests sent (one stream each, up to 64 keys). */
   fetchRequests: number
 }
 
@@ -184,7 +188,7 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
   }
 
   const addressesRecorded = new Set<string>()
-  const counters: SwarmCounters = {lookups: 0, lookupMessages: 0, storeRequests: 0, fetchRequests: 0}
+  const counters: SwarmCounters = {lookups: 0, lookupMessages: 0, storeRequests: 0, storeStreams: 0, fetchRequests: 0}
   libp2p.addEventListener('peer:connect', (e) => log({event: 'peer:connect', peer: e.detail.toString()}))
   libp2p.addEventListener('peer:disconnect', (e) => log({event: 'peer:disconnect', peer: e.detail.toString()}))
 
@@ -300,34 +304,53 @@ async function refuseRequest(stream: Stream, from: string, err: unknown, storage
   }
 }
 
+/**
+ * A store stream carries one or more requests, each answered before the next is read (a publisher
+ * sends all its batches for one peer on one stream, saving a protocol negotiation per batch). The
+ * deadline applies per request; the number of requests per stream is capped.
+ */
 async function handleStore(stream: Stream, connection: Connection, storage: PacketStorage, limits: NodeLimits, log: (e: SwarmEvent) => void): Promise<void> {
   const from = connection.remotePeer.toString()
-  await withDeadline(stream, limits.requestTimeoutMs, async (signal) => {
-    let request
+  const controller = new AbortController()
+  const signal = controller.signal
+  let timer: NodeJS.Timeout | undefined
+  const arm = () => {
+    clearTimeout(timer)
+    timer = setTimeout(() => {
+      controller.abort()
+      stream.abort(new Error(`request took longer than ${limits.requestTimeoutMs} ms`))
+    }, limits.requestTimeoutMs)
+  }
+  arm()
+  try {
     try {
-      request = decodeStoreRequest(await readOneFrame(stream))
+      for await (const frame of readFrames(stream, PROTOCOL_LIMITS.maxStoreRequestsPerStream)) {
+        const request = decodeStoreRequest(frame)
+        const results = await storage.storeBatch(request.key, request.packets)
+        const refused: Partial<Record<RefusalReason, number>> = {}
+        let stored = 0
+        let duplicates = 0
+        for (const r of results) {
+          if (r === 'stored') stored++
+          else if (r === 'duplicate') duplicates++
+          else refused[r] = (refused[r] ?? 0) + 1
+        }
+        log({event: 'stored', key: request.key, from, stored, duplicates, refused})
+        // If this write fails the packets are still on disk; the publisher retries and gets 'duplicate'.
+        await writeFrame(stream, encodeStoreResponse({results}), signal)
+        arm()
+      }
     } catch (err) {
+      if (signal.aborted) throw err
       await refuseRequest(stream, from, err, storage, log, encodeStoreResponse({results: [], error: 'BAD_REQUEST'}), signal)
       return
     }
-    const results = await storage.storeBatch(request.key, request.packets)
-    const refused: Partial<Record<RefusalReason, number>> = {}
-    let stored = 0
-    let duplicates = 0
-    for (const r of results) {
-      if (r === 'stored') stored++
-      else if (r === 'duplicate') duplicates++
-      else refused[r] = (refused[r] ?? 0) + 1
-    }
-    log({event: 'stored', key: request.key, from, stored, duplicates, refused})
-    try {
-      await writeFrame(stream, encodeStoreResponse({results}), signal)
-      await stream.close({signal})
-    } catch (err) {
-      // The packets are on disk; the publisher did not hear so, will retry, and get 'duplicate'.
-      stream.abort(err as Error)
-    }
-  })
+    await stream.close({signal})
+  } catch (err) {
+    stream.abort(err as Error)
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 async function handleFetch(stream: Stream, connection: Connection, storage: PacketStorage, limits: NodeLimits, log: (e: SwarmEvent) => void): Promise<void> {

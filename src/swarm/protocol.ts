@@ -23,6 +23,8 @@ export const FINGERPRINT_PATTERN = /^[0-9a-f]{32}$/
 export const PROTOCOL_LIMITS = {
   /** Packets in one store request (one key). */
   maxStoreBatch: 256,
+  /** Store requests on one stream (each answered before the next is read). */
+  maxStoreRequestsPerStream: 64,
   /** Keys in one fetch request. */
   maxFetchKeys: 64,
   /** Packets per fetch response frame. */
