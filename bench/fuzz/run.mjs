@@ -62,6 +62,8 @@ function runTarget(name) {
   return new Promise((resolve) => {
     const progress = new SharedArrayBuffer(4)
     const view = new Int32Array(progress)
+    // -1 until the worker has loaded the library and set the target up: that is not a hang.
+    Atomics.store(view, 0, -1)
     const rssBefore = process.memoryUsage().rss
     let rssPeak = rssBefore
     const worker = new Worker(new URL('./worker.mjs', import.meta.url), {workerData: {target: name, runs: opt.runs, seed: opt.seed, progress, tmpDir, now}})
@@ -78,18 +80,18 @@ function runTarget(name) {
       rssPeak = Math.max(rssPeak, process.memoryUsage().rss)
       const at = Atomics.load(view, 0)
       // A long run should not look stuck: show progress when a person is watching.
-      if (process.stdout.isTTY && at !== last) process.stdout.write(`\r${name}: ${Math.floor((100 * at) / opt.runs)}% `)
+      if (process.stdout.isTTY && at !== last && at >= 0) process.stdout.write(`\r${name}: ${Math.floor((100 * at) / opt.runs)}% `)
       if (at !== last) {
         last = at
         lastChange = Date.now()
-      } else if (Date.now() - lastChange > opt.hangMs) {
+      } else if (at >= 0 && Date.now() - lastChange > opt.hangMs) {
         worker.terminate()
         finish({hang: {index: at}, runs: at, kinds: {}, failures: {crash: 0, oracle: 0}, examples: [], maxMs: Date.now() - lastChange, maxIndex: at, slow: 0, seconds: 0, checkpoints: []})
       }
     }, 200)
     worker.on('message', (m) => finish(m))
-    worker.on('error', (err) => finish({error: String(err?.stack ?? err), runs: Atomics.load(view, 0), kinds: {}, failures: {crash: 1, oracle: 0}, examples: [], maxMs: 0, maxIndex: -1, slow: 0, seconds: 0, checkpoints: []}))
-    worker.on('exit', () => finish({error: 'worker exited without a result', runs: Atomics.load(view, 0), kinds: {}, failures: {crash: 1, oracle: 0}, examples: [], maxMs: 0, maxIndex: -1, slow: 0, seconds: 0, checkpoints: []}))
+    worker.on('error', (err) => finish({error: String(err?.stack ?? err), runs: Math.max(0, Atomics.load(view, 0)), kinds: {}, failures: {crash: 1, oracle: 0}, examples: [], maxMs: 0, maxIndex: -1, slow: 0, seconds: 0, checkpoints: []}))
+    worker.on('exit', () => finish({error: 'worker exited without a result', runs: Math.max(0, Atomics.load(view, 0)), kinds: {}, failures: {crash: 1, oracle: 0}, examples: [], maxMs: 0, maxIndex: -1, slow: 0, seconds: 0, checkpoints: []}))
   })
 }
 
