@@ -84,6 +84,9 @@ function runTarget(name) {
       if (at !== last) {
         last = at
         lastChange = Date.now()
+      } else if (at < 0 && Date.now() - lastChange > 120_000) {
+        worker.terminate()
+        finish({error: 'the worker did not load the library and set the target up within 120 s', runs: 0, kinds: {}, failures: {crash: 0, oracle: 0}, examples: [], maxMs: 0, maxIndex: -1, slow: 0, seconds: 0, checkpoints: []})
       } else if (at >= 0 && Date.now() - lastChange > opt.hangMs) {
         worker.terminate()
         finish({hang: {index: at}, runs: at, kinds: {}, failures: {crash: 0, oracle: 0}, examples: [], maxMs: Date.now() - lastChange, maxIndex: at, slow: 0, seconds: 0, checkpoints: []})
