@@ -30,7 +30,7 @@ export const CODEBOOK_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.
 
 /** The shipped codebook for each embedder that has one. Changing a file here means a new scheme name. */
 const SHIPPED: Record<string, {file: string; name: string}> = {
-  'use-lite': {file: 'use-lite.cb4096m.qcb', name: 'cb4096m'},
+  'use-lite': {file: 'use-lite.mm8x1024.qcb', name: 'mm8x1024'},
 }
 
 /**
@@ -126,6 +126,16 @@ class CodebookScheme implements HashScheme {
     if (vec.length !== cb.header.dimension) throw new Error(`scheme ${this.id} expects ${cb.header.dimension}-d vectors, got ${vec.length}`)
     return codebookKeys(cb, vec).slice(0, MAX_ROUTING_KEYS)
   }
+}
+
+/**
+ * A scheme from a codebook file fitted for `embedder` (what schemeFor does with the shipped one);
+ * for evaluating a candidate codebook before shipping it (bench/hash --codebook).
+ */
+export function schemeFromCodebookFile(embedder: Embedder, file: string): HashScheme {
+  const cb = loadCodebook(file)
+  if (cb.header.dimension !== embedder.dimension) throw new Error(`codebook ${file} is ${cb.header.dimension}-d but ${embedder.id} embeds ${embedder.dimension}-d`)
+  return new CodebookScheme(schemeId(embedder.id, cb.header.name), () => cb)
 }
 
 /**

@@ -1,0 +1,156 @@
+#!/usr/bin/env node
+// Fits the public routing codebook that ships in assets/codebook/ (see docs/hashing.md).
+//
+//   npm run build && node scripts/fit-codebook.mjs --cache /tmp/mmlu.use-lite.f32 [--sample-head 4320 --sample-tail 3296]
+//
+// (the shipped use-lite.mm8x1024.qcb was fitted with exactly that sample; without --sample-* it
+// fits on all 15,657 MMLU questions). Needs python3 with numpy for the k-means step.
+//
+// Deterministic: a fixed shuffle for the sample, seeded k-means++ and a fixed number of Lloyd
+// iterations, so the same corpus and flags give the same file on this machine. Steps: embed the
+// corpus with the use-lite embedder (cached, since that is the slow part), centre on the corpus
+// mean, project on its top 128 principal axes, fit `--books` independent spherical k-means
+// codebooks of `--k` centroids, group each book's centroids (`--groups`) for the two-level
+// search, quantise to int8 and write the file. Fit only on text whose licence
+// allows shipping something derived from it (MMLU questions: MIT); never on evaluation pairs.
+import {createHash} from 'node:crypto'
+import {spawnSync} from 'node:child_process'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {parseArgs} from 'node:util'
+import {fileURLToPath} from 'node:url'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const {values: opt} = parseArgs({
+  options: {
+    corpus: {type: 'string', default: path.resolve(root, '../shared/data/queries/mmlu-questions.jsonl')},
+    field: {type: 'string', default: 'text'},
+    cache: {type: 'string'},
+    out: {type: 'string', default: path.join(root, 'assets/codebook/use-lite.mm8x1024.qcb')},
+    name: {type: 'string', default: 'mm8x1024'},
+    k: {type: 'string', default: '1024'},
+    books: {type: 'string', default: '8'},
+    reduced: {type: 'string', default: '128'},
+    // A seeded sample of the corpus: positions [0, head) and [len - tail, len) of a fixed shuffle.
+    'sample-head': {type: 'string'},
+    'sample-tail': {type: 'string', default: '0'},
+    iters: {type: 'string', default: '10'},
+    seed: {type: 'string', default: '20261126'},
+    groups: {type: 'string', default: '32'},
+    probes: {type: 'string', default: '4'},
+    margin: {type: 'string', default: '0'},
+    'max-per-book': {type: 'string', default: '1'},
+    'min-per-book': {type: 'string', default: '1'},
+  },
+})
+const K = Number(opt.k)
+const BOOKS = Number(opt.books)
+const ITERS = Number(opt.iters)
+const SEED = Number(opt.seed)
+const GROUPS = Number(opt.groups)
+
+const {createEmbedder} = await import(path.join(root, 'dist/embed/index.js'))
+const {encodeCodebook, parseCodebook} = await import(path.join(root, 'dist/hash/codebook.js'))
+
+const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...a)
+
+// 1. Corpus and its embeddings.
+const texts = readFileSync(opt.corpus, 'utf8')
+  .split('\n')
+  .filter((l) => l.trim())
+  .map((l, i) => {
+    const t = JSON.parse(l)[opt.field]
+    if (typeof t !== 'string') throw new Error(`${opt.corpus}:${i + 1}: field "${opt.field}" is not a string`)
+    return t
+  })
+// The shuffle is a fixed LCG + Fisher-Yates so the sample is the same on every machine.
+let sampleNote = 'all'
+if (opt['sample-head'] !== undefined) {
+  let state = 12345
+  const rand = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 4294967296
+  const order = texts.map((_, i) => i)
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1))
+    ;[order[i], order[j]] = [order[j], order[i]]
+  }
+  const head = Number(opt['sample-head'])
+  const tail = Number(opt['sample-tail'])
+  const picked = new Set([...order.slice(0, head), ...order.slice(order.length - tail)])
+  const kept = texts.filter((_, i) => picked.has(i))
+  sampleNote = `${kept.length} of ${texts.length} (shuffle positions [0, ${head}) and the last ${tail})`
+  texts.length = 0
+  texts.push(...kept)
+}
+const corpusDigest = createHash('sha256').update(texts.join('\n')).digest('hex')
+const embedder = await createEmbedder({backend: 'use-lite'})
+const D = embedder.dimension
+let X
+if (opt.cache && existsSync(opt.cache)) {
+  const buf = readFileSync(opt.cache)
+  if (buf.subarray(0, 64).toString('latin1') !== corpusDigest) throw new Error(`${opt.cache} caches another corpus; delete it`)
+  X = new Float32Array(buf.buffer.slice(buf.byteOffset + 64, buf.byteOffset + buf.length))
+  log(`embeddings from ${opt.cache}`)
+} else {
+  X = new Float32Array(texts.length * D)
+  for (let i = 0; i < texts.length; i += 32) {
+    const vecs = await embedder.embed(texts.slice(i, i + 32))
+    vecs.forEach((v, j) => X.set(v, (i + j) * D))
+    if (i % 1024 === 0) log(`embedded ${i}/${texts.length}`)
+  }
+  if (opt.cache) writeFileSync(opt.cache, Buffer.concat([Buffer.from(corpusDigest, 'latin1'), Buffer.from(X.buffer)]))
+}
+await embedder.close()
+const N = texts.length
+if (X.length !== N * D) throw new Error('embedding cache has the wrong size')
+
+// 2. k-means in numpy (scripts/fit-codebook-kmeans.py): centre, PCA projection, books, groups.
+const work = mkdtempSync(path.join(os.tmpdir(), 'qis-fit-'))
+const embFile = path.join(work, 'embeddings.f32')
+writeFileSync(embFile, Buffer.from(X.buffer, X.byteOffset, X.byteLength))
+const py = spawnSync(
+  'python3',
+  [path.join(root, 'scripts/fit-codebook-kmeans.py'), '--embeddings', embFile, '--dimension', String(D), '--out-dir', work,
+    '--k', String(K), '--books', String(BOOKS), '--reduced', opt.reduced, '--groups', String(GROUPS), '--iters', String(ITERS), '--seed', String(SEED)],
+  {stdio: ['ignore', 'inherit', 'inherit']},
+)
+if (py.status !== 0) throw new Error('fit-codebook-kmeans.py failed (needs python3 with numpy)')
+const f32 = (name) => {
+  const b = readFileSync(path.join(work, name))
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length))
+}
+const i32 = (name) => {
+  const b = readFileSync(path.join(work, name))
+  return new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length))
+}
+const P = Number(opt.reduced)
+const books = []
+const groups = []
+for (let b = 0; b < BOOKS; b++) {
+  books.push(f32(`book${b}.f32`))
+  if (GROUPS > 0) groups.push({centroids: f32(`groups${b}.f32`), groupOf: i32(`group_of${b}.i32`)})
+}
+
+const bytes = encodeCodebook({
+  name: opt.name,
+  embedder: 'use-lite',
+  mean: f32('mean.f32'),
+  projection: f32('projection.f32'),
+  reducedDimension: P,
+  books,
+  groups: GROUPS > 0 ? groups : undefined,
+  probes: Number(opt.probes),
+  selection: {margin: Number(opt.margin), maxPerBook: Number(opt['max-per-book']), minPerBook: Number(opt['min-per-book'])},
+  fit: {
+    corpus: `${path.basename(opt.corpus)} (${N} texts, sha256 ${corpusDigest.slice(0, 16)})`,
+    licence: 'MMLU questions (hendrycks/test), MIT',
+    method: `centred on the corpus mean, PCA to ${P} dims, ${BOOKS} spherical k-means books (k-means++ init), ${GROUPS} groups per book`,
+    sample: sampleNote,
+    seed: SEED,
+    iterations: ITERS,
+  },
+})
+parseCodebook(bytes, opt.out) // refuse to write a file the loader would reject
+writeFileSync(opt.out, bytes)
+rmSync(work, {recursive: true, force: true})
+log(`wrote ${opt.out} (${bytes.length} bytes)`)
