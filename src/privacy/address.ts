@@ -58,7 +58,11 @@ export class AddressFinder {
     return !!t && t.kind === 'num' && t.text.length <= maxLen
   }
 
+  /** Whether the text being scanned has no capitals (set per find call; lowercasing per token would be quadratic). */
+  private lowerText = false
+
   find(text: string, toks: Token[], push: (s: number, e: number, type: PiiType, p: number) => void): void {
+    this.lowerText = text === text.toLowerCase()
     const sameLine = (a: Token, b: Token) => !text.slice(a.end, b.start).includes('\n')
     let i = 0
     while (i < toks.length) {
@@ -108,7 +112,7 @@ export class AddressFinder {
       if (UNIT.has(l) && l !== 'floor' && l !== 'room' && l !== 'building') {
         const k = afterDot(i + 1)
         const kk = toks[k]?.text === '#' ? k + 1 : k
-        if (this.num(toks[kk], 6) && (isCapitalised(t.text) || l === 'apt' || l === 'psc' || text === text.toLowerCase())) {
+        if (this.num(toks[kk], 6) && (isCapitalised(t.text) || l === 'apt' || l === 'psc' || this.lowerText)) {
           // Unit 4502 Box 4881, PSC 4296, Box 4371
           let e = kk
           const n1 = toks[e + 1]?.text === ',' ? e + 2 : e + 1
@@ -116,7 +120,7 @@ export class AddressFinder {
           return e
         }
       }
-      const lowerText = text === text.toLowerCase()
+      const lowerText = this.lowerText
       const upper = lowerText ? t.text.toUpperCase() : t.text
       if ((upper === 'APO' || upper === 'FPO' || upper === 'DPO') && /^[A-Z]{2}$/.test(lowerText ? (toks[i + 1]?.text ?? '').toUpperCase() : (toks[i + 1]?.text ?? '')) && this.num(toks[i + 2])) return i + 2
       if (SHIP_PREFIX.has(upper) && this.nameWord(toks[i + 1])) return i + 1
@@ -170,7 +174,7 @@ export class AddressFinder {
         const spaced = parts.every((x, q, a) => q === 0 || (x.start > a[q - 1]!.end && x.start - a[q - 1]!.end <= 3))
         const named = words.filter((x) => x.kind === 'word')
         const edgeOk = (x: Token) => this.nameWord(x) || (x.text.length <= 3 && text[x.end] === '.')
-        if (spaced && named.some((x) => this.distinctive(x) && x.text.length >= 3 && (x.cap || text === text.toLowerCase())) && edgeOk(named[0]!) && edgeOk(named[named.length - 1]!)) {
+        if (spaced && named.some((x) => this.distinctive(x) && x.text.length >= 3 && (x.cap || this.lowerText)) && edgeOk(named[0]!) && edgeOk(named[named.length - 1]!)) {
           return toks[w2 + 1]?.text === '.' && toks[w2 + 1]!.start === toks[w2]!.end && toks[w2 + 2]?.text === ',' ? w2 + 1 : w2
         }
       }

@@ -43,8 +43,10 @@ const SSN_BARE = /(?<![\d-])\d{9}(?!\d)/g
 const SSN_CONTEXT = /\b(?:ssn|social security(?: number| no\.?| #)?|social insurance number|tax id|tin)\b/i
 const IBAN = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,30}(?![A-Za-z0-9])/g
 
+// Every group after the first needs a separator (or follows a closing bracket): with optional
+// separators a long digit run could be split in exponentially many ways while backtracking.
 const PHONE =
-  /(?<![\w+.\/-])(?:\+|00)?\(?\d{1,4}\)?(?:[ .\-\u00a0]{0,2}\(?\d{1,6}\)?){1,6}(?:[ ]*(?:x|ext\.?|extension|#)[ ]*\d{1,6})?(?![\w\/]|[.,]\d)/gi
+  /(?<![\w+.\/-])(?:\+|00)?(?:\(\d{1,5}\)|\d{1,15})(?:(?:[ .\-\u00a0]{1,2}|(?<=\)))(?:\(\d{1,6}\)|\d{1,6})){0,6}(?:[ ]*(?:x|ext\.?|extension|#)[ ]*\d{1,6})?(?![\w\/]|[.,]\d)/gi
 const SHORT_PHONE_CONTEXT = /\b(?:phone|tel|telephone|call|fax|mobile|cell|reach|office|home|work)\b/i
 const PHONE_CONTEXT = /\b(?:phone|tel|telephone|call|calling|fax|mobile|cell|cellphone|contact|reach|text|sms|whatsapp|hotline|dial|landline)\b/i
 
@@ -242,16 +244,22 @@ function findContextIds(text: string, push: Push): void {
   let last = -1
   let m: RegExpExecArray | null
   while ((m = re.exec(text)) !== null) {
-    // Start of an alphanumeric token containing this digit.
+    // The alphanumeric token containing this digit; the scan resumes after it, so each character
+    // is visited a bounded number of times however long the token.
     let start = m.index
-    while (start > 0 && /[A-Za-z0-9-]/.test(text[start - 1]!)) start--
-    if (start <= last) continue
+    while (start > 0 && start > last && /[A-Za-z0-9-]/.test(text[start - 1]!)) start--
+    let tokenEnd = m.index
+    while (tokenEnd < text.length && /[A-Za-z0-9-]/.test(text[tokenEnd]!)) tokenEnd++
+    re.lastIndex = tokenEnd
+    if (start <= last || tokenEnd - start > 40) {
+      last = tokenEnd
+      continue
+    }
+    last = tokenEnd
     const tok = ID_TOKEN.exec(text.slice(start, start + 40))
     if (!tok) continue
     const value = tok[0].replace(/-+$/, '')
     const end = start + value.length
-    last = end
-    re.lastIndex = end
     if (digitsOf(value).length < 4) continue
     const ctx = text.slice(Math.max(0, start - 50), start)
     for (const [cre, type] of ID_CONTEXTS) {

@@ -47,21 +47,35 @@ export function resolve(candidates: Candidate[], text?: string): PiiSpan[] {
   const sorted = [...candidates].sort(
     (a, b) => b.priority - a.priority || b.end - b.start - (a.end - a.start) || a.start - b.start,
   )
+  // Kept spans, sorted by start and disjoint, so overlap checks are a binary search (texts with
+  // thousands of candidates stay fast).
   const taken: PiiSpan[] = []
+  /** Index of the first kept span that ends after `pos`. */
+  const firstEndingAfter = (pos: number): number => {
+    let lo = 0
+    let hi = taken.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (taken[mid]!.end <= pos) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+  const insert = (span: PiiSpan) => taken.splice(firstEndingAfter(span.start), 0, span)
   for (const c of sorted) {
-    const hits = taken.filter((s) => c.start < s.end && s.start < c.end)
-    if (hits.length === 0) {
-      taken.push({start: c.start, end: c.end, type: c.type})
+    const at = firstEndingAfter(c.start)
+    const hit = taken[at]
+    if (!hit || hit.start >= c.end) {
+      insert({start: c.start, end: c.end, type: c.type})
       continue
     }
     if (c.priority >= TRIMMABLE_BELOW || text === undefined) continue
     // The free piece before the first overlap, if it is still a word.
-    const first = Math.min(...hits.map((h) => h.start))
-    let end = first
+    let end = hit.start
     while (end > c.start && /[\s,;:.\-]/.test(text[end - 1]!)) end--
-    if (end - c.start >= 2 && /[\p{L}\p{N}]/u.test(text.slice(c.start, end))) taken.push({start: c.start, end, type: c.type})
+    if (end - c.start >= 2 && /[\p{L}\p{N}]/u.test(text.slice(c.start, end))) insert({start: c.start, end, type: c.type})
   }
-  return taken.sort((a, b) => a.start - b.start)
+  return taken
 }
 
 export function render(text: string, spans: PiiSpan[]): string {
