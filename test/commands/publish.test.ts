@@ -1,0 +1,49 @@
+import {promises as fs} from 'node:fs'
+import path from 'node:path'
+import {describe, expect, it} from 'vitest'
+
+import {makePackets, signerFor, type TestPacket, writeStore} from '../swarm/fixtures.js'
+import {runCli, tempDir} from '../helpers/cli.js'
+
+// `qis publish` paths that need no swarm; the swarm paths are in test/swarm/swarm.test.ts.
+// Needs `npm run build`.
+
+async function publisherHome(name: string, packets: TestPacket[]): Promise<string> {
+  const home = tempDir(`qis-pub-${name}-`)
+  await fs.mkdir(path.join(home, 'packets'), {recursive: true})
+  await writeStore(path.join(home, 'packets', `${name}.qisp`), packets)
+  return home
+}
+
+describe('qis publish without a swarm', () => {
+  it('--dry-run counts what would be sent and contacts nobody', async () => {
+    const home = await publisherHome('dry', makePackets(signerFor('dry'), 12, {keyCount: 4}))
+    const r = await runCli(['publish', '--dry-run', '--json', '--home', home], {env: {QIS_BOOTSTRAP: ''}})
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({dryRun: true, pending: 12, keys: 4, published: 0})
+  })
+
+  it('fails clearly without bootstrap peers, and when none answers', async () => {
+    const home = await publisherHome('nob', makePackets(signerFor('nob'), 3))
+    const none = await runCli(['publish', '--home', home], {env: {QIS_BOOTSTRAP: ''}})
+    expect(none.code).toBe(2)
+    expect(none.stderr).toMatch(/no bootstrap peers/)
+    const dead = await runCli(['publish', '--home', home, '--bootstrap', '/ip4/127.0.0.1/tcp/9/p2p/12D3KooWJnhVSweLEpY1RYtjefeQYhjD21gJy5qRmWMNA7k1GW6Y'], {env: {QIS_BOOTSTRAP: ''}})
+    expect(dead.code).toBe(1)
+    expect(dead.stderr).toMatch(/could not reach any bootstrap peer/)
+  }, 60_000)
+
+  it('names the store and record of a damaged packet and still sends the rest', async () => {
+    const packets = makePackets(signerFor('damaged'), 5, {keyCount: 2})
+    const home = await publisherHome('damaged', packets)
+    const file = path.join(home, 'packets', 'damaged.qisp')
+    const bytes = await fs.readFile(file)
+    bytes[8 + 2 + 20] ^= 0xff // inside the first record's packet: its CRC no longer matches
+    await fs.writeFile(file, bytes)
+    const r = await runCli(['publish', '--dry-run', '--home', home], {env: {QIS_BOOTSTRAP: ''}})
+    expect(r.code).toBe(0)
+    // oclif wraps warnings at the terminal width; undo that before matching.
+    expect(r.stderr.replace(/\s*\n\s*›\s*/g, ' ')).toMatch(/damaged\.qisp: record 1 \(byte 8\): checksum mismatch/)
+    expect(r.stdout).toMatch(/would publish 4 packet/)
+  })
+})
