@@ -46,7 +46,7 @@ const IBAN = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,30}(?![A-Za-z
 // Every group after the first needs a separator (or follows a closing bracket): with optional
 // separators a long digit run could be split in exponentially many ways while backtracking.
 const PHONE =
-  /(?<![\w+.\/-])(?:\+|00)?(?:\(\d{1,5}\)|\d{1,15})(?:(?:[ .\-\u00a0]{1,2}|(?<=\)))(?:\(\d{1,6}\)|\d{1,6})){0,6}(?:[ ]*(?:x|ext\.?|extension|#)[ ]*\d{1,6})?(?![\w\/]|[.,]\d)/gi
+  /(?<![\w+.\/-])(?:\+|00)?(?:\(\d{1,5}\)|\d{1,15})(?:(?:[ .\-\u00a0]{1,2}|(?<=\)))(?:\(\d{1,6}\)|\d{1,10})){0,6}(?:[ ]*(?:x|ext\.?|extension|#)[ ]*\d{1,6})?(?![\w\/]|[.,]\d)/gi
 const SHORT_PHONE_CONTEXT = /\b(?:phone|tel|telephone|call|fax|mobile|cell|reach|office|home|work)\b/i
 const PHONE_CONTEXT = /\b(?:phone|tel|telephone|call|calling|fax|mobile|cell|cellphone|contact|reach|text|sms|whatsapp|hotline|dial|landline)\b/i
 
