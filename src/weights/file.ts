@@ -10,7 +10,7 @@ import type {KeyWeight} from './synthesize.js'
  * The weights file (`<home>/weights.json`, or `pull-weights --out`): what this node has learnt from
  * its peers, one entry per key fingerprint. JSON so a deployment can read it without qis.
  *
- *   {"version": 1, "scheme": "...", "generatedAt": "ISO", "hammingThreshold": 22,
+ *   {"version": 1, "scheme": "...", "generatedAt": "ISO", "hammingThreshold": 18,
  *    "weights": {"<fingerprint>": {"weight": 0.61, "packets": 12, "publishers": 3, "publisherIds": ["<16 hex>", ...],
  *                                  "records": 40, "lastTimestamp": 1764000000, "domain": "...", "routingKey": "..."}}}
  */

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
 import {packetId} from '../../src/packet/codec.js'
-import {emaStep, hexHamming, synthesizeWeights, type ReceivedPacket, type SynthesisOptions} from '../../src/weights/synthesize.js'
+import {DEFAULT_HAMMING_THRESHOLD, emaStep, hexHamming, synthesizeWeights, type ReceivedPacket, type SynthesisOptions} from '../../src/weights/synthesize.js'
 import {DOMAIN, HASH0, NOW, SCHEME, asked, fp, hashWithBits, packet, publisher, served} from './fixtures.js'
 
 const A = publisher('a')
@@ -131,6 +131,11 @@ describe('synthesizeWeights: what is refused', () => {
     // Without local hashes the filter is off.
     expect(synthesizeWeights([near, far], options({keys: [asked('k1', null)]})).accepted).toBe(2)
     expect(synthesizeWeights([near], options({hammingThreshold: 5})).refused).toEqual({NOT_NEAR: 1})
+    // The default is DEFAULT_HAMMING_THRESHOLD = 18 bits (docs/weights.md).
+    const at18 = served(packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 10, hash: hashWithBits(18)}))
+    const at19 = served(packet(B, {outcome: 1, confidence: 1, timestamp: NOW - 10, hash: hashWithBits(19)}))
+    expect(synthesizeWeights([at18, at19], options()).refused).toEqual({NOT_NEAR: 1})
+    expect(DEFAULT_HAMMING_THRESHOLD).toBe(18)
   })
 
   it('skips its own packets', () => {
