@@ -103,12 +103,17 @@ function startWorker(dir, bootstrap) {
   })
 }
 
+/** Stops a node; resolves with how many packets it held (from its `stopped` line), or NaN. */
 async function stopWorker(w) {
+  let out = ''
+  w.child.stdout.on('data', (d) => (out += d))
   const exited = new Promise((resolve) => w.child.once('exit', resolve))
   w.child.kill('SIGTERM')
   const timer = setTimeout(() => w.child.kill('SIGKILL'), 10_000)
   await exited
   clearTimeout(timer)
+  const line = out.split('\n').find((l) => l.includes('"stopped"'))
+  return line ? JSON.parse(line).packets : Number.NaN
 }
 
 async function startSwarm(n) {
@@ -159,6 +164,8 @@ async function runSize(n, items) {
     await puller.close()
     const retrieved = new Set(got.packets.map((p) => packetId(p.bytes)))
     const missing = items.filter((i) => !retrieved.has(i.id)).length
+    const held = await Promise.all(workers.map(stopWorker))
+    workers.length = 0
 
     return {
       n,
@@ -181,6 +188,7 @@ async function runSize(n, items) {
       fetchReqs: fc.fetchRequests,
       pullBytesPerPacket: (w3.sent - w2.sent + w3.received - w2.received) / items.length,
       retrieved: retrieved.size,
+      copies: held.reduce((a, b) => a + b, 0),
       missing,
       pullFailures: got.failures,
     }
@@ -200,7 +208,7 @@ for (const n of sizes) {
   console.log(
     `N=${String(n).padStart(2)}  start ${fmt(r.startSeconds)} s | publish ${fmt(r.publishSeconds)} s wall, ${fmt(r.publishCpu)} s CPU (${r.acked} acked, ${r.failed} failed${r.failed ? ' ' + JSON.stringify(r.failures) : ''}), ` +
       `lookups/key ${fmt(r.lookupsPerKey, 2)}, DHT msgs/lookup ${fmt(r.lookupMsgsPerKey, 2)}, msgs/packet ${fmt(r.msgsPerPacket, 3)}, store reqs ${r.storeReqs} on ${r.storeStreams} streams, wire ${fmt(r.pubBytesPerPacket, 0)} B/packet | ` +
-      `pull ${fmt(r.pullSeconds)} s wall, ${fmt(r.pullCpu)} s CPU, DHT msgs/lookup ${fmt(r.pullLookupMsgsPerKey, 2)}, fetch reqs ${r.fetchReqs}, wire ${fmt(r.pullBytesPerPacket, 0)} B/packet, retrieved ${r.retrieved}/${items.length}` +
+      `pull ${fmt(r.pullSeconds)} s wall, ${fmt(r.pullCpu)} s CPU, DHT msgs/lookup ${fmt(r.pullLookupMsgsPerKey, 2)}, fetch reqs ${r.fetchReqs}, wire ${fmt(r.pullBytesPerPacket, 0)} B/packet, retrieved ${r.retrieved}/${items.length}; copies on nodes ${r.copies}` +
       (Object.keys(r.pullFailures).length ? ` failures ${JSON.stringify(r.pullFailures)}` : ''),
   )
 }

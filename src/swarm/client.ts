@@ -184,13 +184,22 @@ export async function fetchPackets(client: SwarmClient, keyFingerprints: string[
   const failures: Record<string, number> = {}
   const candidates = new Map<string, PeerId[]>()
   await pool(keys, concurrency, async (key) => {
-    try {
-      candidates.set(key, await client.node.closestPeers(key, {signal: anySignal(opts.signal, AbortSignal.timeout(timeoutMs)), count: askPerKey * 2}))
-    } catch (err) {
-      opts.signal?.throwIfAborted()
-      count(failures, `LOOKUP_${failureReason(err)}`)
-      candidates.set(key, [])
+    let best: PeerId[] = []
+    let error: unknown
+    // closestPeers already adds what our routing table knows near the key, so a short answer means
+    // a small swarm, not a slow one; only a lookup that failed outright is asked again.
+    for (let attempt = 0; attempt < 3 && best.length === 0; attempt++) {
+      if (attempt > 0) await sleep(200 * 2 ** (attempt - 1), opts.signal)
+      try {
+        const found = await client.node.closestPeers(key, {signal: anySignal(opts.signal, AbortSignal.timeout(timeoutMs)), count: askPerKey * 2})
+        if (found.length > best.length) best = found
+      } catch (err) {
+        opts.signal?.throwIfAborted()
+        error = err
+      }
     }
+    if (best.length === 0 && error !== undefined) count(failures, `LOOKUP_${failureReason(error)}`)
+    candidates.set(key, best)
   })
 
   const peersById = new Map<string, PeerId>()

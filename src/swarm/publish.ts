@@ -131,7 +131,7 @@ export async function planPublish(options: {home: Home; stores?: string[]; journ
   return {stores, items, pending, skipped, expired, invalid, problems}
 }
 
-export interface PublishOptions {
+export interface PublishStoresOptions {
   home: Home
   privateKey: PrivateKey
   stores?: string[]
@@ -154,7 +154,7 @@ export interface PublishOptions {
  * grouped by key, journal every acknowledged pair (fsynced) as it arrives. Safe to interrupt at
  * any point; a re-run sends only what is left.
  */
-export async function publishStores(options: PublishOptions): Promise<PublishSummary> {
+export async function publishStores(options: PublishStoresOptions): Promise<PublishSummary> {
   const journal = await PublishJournal.open(options.home.journalDir)
   try {
     const plan = await planPublish({home: options.home, stores: options.stores, journal})
