@@ -15,3 +15,4 @@ export type {CorrectionInfo, IngestEvent, InputFormat, NormalisedRecord, ReadOpt
 export {PII_TYPES, createScrubber} from './privacy/index.js'
 export type {PiiSpan, PiiType, ScrubResult, Scrubber, ScrubberOptions} from './privacy/index.js'
 export * from './distill/index.js'
+export * from './swarm/index.js'
