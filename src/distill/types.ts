@@ -79,7 +79,7 @@ export interface StageTimes {
   /** Wall seconds spent waiting for the reader (read + parse + normalise + correction join). */
   parse: number
   scrub: number
-  /** Wall seconds an embedding batch was in flight (batches overlap with reading the next one). */
+  /** Embedding and hashing (cache lookups included). */
   embed: number
   /** Building, signing, encoding and writing packets. */
   signWrite: number
