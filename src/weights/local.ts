@@ -79,6 +79,14 @@ export async function collectLocalKeys(options: LocalKeysOptions): Promise<Local
   let packetsRead = 0
 
   for (const store of stores) {
+    try {
+      await readStore(store)
+    } catch (err) {
+      throw new QisError(`cannot read packet store ${store}: ${errorMessage(err)}`, {code: 'STORE_UNREADABLE', cause: err})
+    }
+  }
+
+  async function readStore(store: string): Promise<void> {
     for await (const entry of readStoreFile(store)) {
       if (entry.kind === 'corrupt') {
         skip('CORRUPT_RECORD')
