@@ -246,7 +246,7 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
       weight: weight!,
       packets,
       publishers: perPublisher.length,
-      publisherIds: [...new Set(perPublisher.map((p) => p.publicKey.slice(0, PUBLISHER_ID_CHARS)))].sort(),
+      publisherIds: perPublisher.map((p) => p.publicKey.slice(0, PUBLISHER_ID_CHARS)).sort(),
       records,
       lastTimestamp,
       domain: key.domain,
