@@ -38,7 +38,7 @@ const {values: opt} = parseArgs({
     iters: {type: 'string', default: '10'},
     seed: {type: 'string', default: '20261126'},
     groups: {type: 'string', default: '32'},
-    probes: {type: 'string', default: '4'},
+    probes: {type: 'string', default: '2'},
     margin: {type: 'string', default: '0'},
     'max-per-book': {type: 'string', default: '1'},
     'min-per-book': {type: 'string', default: '1'},

@@ -44,6 +44,8 @@ export interface CodebookHeader {
   groups: number
   /** Groups probed per query. */
   probes: number
+  /** Books combined into one key (LSH AND); 1 or absent = one key per selected centroid. */
+  booksPerKey?: number
   selection: KeySelection
   fit: Record<string, unknown>
   sections: SectionInfo[]
@@ -169,6 +171,34 @@ function dot(a: Float64Array, aOff: number, b: Float64Array, n: number): number 
   return s
 }
 
+/** Keeps the best `size` (index, score) pairs seen: higher score first, lower index on ties. */
+class TopK {
+  readonly index: Int32Array
+  readonly score: Float64Array
+  length = 0
+
+  constructor(readonly size: number) {
+    this.index = new Int32Array(size)
+    this.score = new Float64Array(size)
+  }
+
+  offer(k: number, s: number): void {
+    let i = this.length < this.size ? this.length++ : this.size
+    if (i === this.size) {
+      const last = this.size - 1
+      if (s < this.score[last] || (s === this.score[last] && k > this.index[last])) return
+      i = last
+    }
+    while (i > 0 && (s > this.score[i - 1] || (s === this.score[i - 1] && k < this.index[i - 1]))) {
+      this.index[i] = this.index[i - 1]
+      this.score[i] = this.score[i - 1]
+      i--
+    }
+    this.index[i] = k
+    this.score[i] = s
+  }
+}
+
 /**
  * Nearest centroids of one book for a reduced vector, best first, as [index, similarity].
  * With groups, only the members of the `probes` nearest groups are scored: far cheaper than a
@@ -177,26 +207,40 @@ function dot(a: Float64Array, aOff: number, b: Float64Array, n: number): number 
  */
 export function nearest(cb: Codebook, book: Book, z: Float64Array, count: number): Array<[number, number]> {
   const p = cb.header.reducedDimension
-  const scored: Array<[number, number]> = []
+  const top = new TopK(count)
   if (cb.header.groups > 0) {
-    const groups: Array<[number, number]> = []
-    for (let g = 0; g < cb.header.groups; g++) groups.push([g, dot(book.groupCentroids, g * p, z, p)])
-    groups.sort((a, b) => b[1] - a[1] || a[0] - b[0])
-    for (let i = 0; i < Math.min(cb.header.probes, groups.length); i++) {
-      for (const k of book.groupMembers[groups[i][0]]) scored.push([k, dot(book.centroids, k * p, z, p)])
+    const groups = new TopK(Math.min(cb.header.probes, cb.header.groups))
+    for (let g = 0; g < cb.header.groups; g++) groups.offer(g, dot(book.groupCentroids, g * p, z, p))
+    for (let i = 0; i < groups.length; i++) {
+      for (const k of book.groupMembers[groups.index[i]]) top.offer(k, dot(book.centroids, k * p, z, p))
     }
   } else {
-    for (let k = 0; k < cb.header.centroids; k++) scored.push([k, dot(book.centroids, k * p, z, p)])
+    for (let k = 0; k < cb.header.centroids; k++) top.offer(k, dot(book.centroids, k * p, z, p))
   }
-  scored.sort((a, b) => b[1] - a[1] || a[0] - b[0])
-  return scored.slice(0, count)
+  const out: Array<[number, number]> = []
+  for (let i = 0; i < top.length; i++) out.push([top.index[i], top.score[i]])
+  return out
 }
 
-/** Routing keys of one vector: `<book letter><centroid index>` per selected centroid, book by book. */
+/**
+ * Routing keys of one vector. With one book per key: `<book letter><centroid>` for each selected
+ * centroid, book by book. With `booksPerKey` = m > 1 (LSH AND-OR): books are taken m at a time
+ * and each key joins the nearest centroid of each of its m books, `<band letter><c1>.<c2>`, so
+ * two texts share it only when they agree in all m books.
+ */
 export function codebookKeys(cb: Codebook, vec: Float32Array): string[] {
   const z = reduce(cb, vec)
-  const {margin, maxPerBook, minPerBook} = cb.header.selection
+  const m = cb.header.booksPerKey ?? 1
   const keys: string[] = []
+  if (m > 1) {
+    for (let band = 0; band * m < cb.books.length; band++) {
+      const parts: number[] = []
+      for (let b = band * m; b < (band + 1) * m; b++) parts.push(nearest(cb, cb.books[b], z, 1)[0][0])
+      keys.push(`${String.fromCharCode(97 + band)}${parts.join('.')}`)
+    }
+    return keys
+  }
+  const {margin, maxPerBook, minPerBook} = cb.header.selection
   for (let b = 0; b < cb.books.length; b++) {
     const near = nearest(cb, cb.books[b], z, maxPerBook)
     const best = near[0][1]
@@ -220,6 +264,7 @@ export interface CodebookParts {
   /** Per book: group centroids (G x reducedDimension) and each centroid's group; omit for exhaustive search. */
   groups?: Array<{centroids: Float32Array; groupOf: Int32Array}>
   probes?: number
+  booksPerKey?: number
   selection: KeySelection
   fit: Record<string, unknown>
 }
@@ -287,6 +332,7 @@ export function encodeCodebook(parts: CodebookParts): Buffer {
     centroids: K,
     groups: parts.groups ? parts.groups[0].centroids.length / p : 0,
     probes: parts.groups ? (parts.probes ?? 1) : 0,
+    booksPerKey: parts.booksPerKey ?? 1,
     selection: parts.selection,
     fit: parts.fit,
     sections,
