@@ -46,30 +46,40 @@ async function* readJsonl(stream: Readable, file: string, options: ReadOptions):
   const names = resolveFieldNames(options.map)
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
   let checked = !options.map || Object.keys(options.map).length === 0
-  for await (const line of readLines(stream, max)) {
-    const at = {file, line: line.line}
-    if (line.text === undefined) {
-      yield {kind: 'reject', at, reason: `line longer than ${max} bytes`}
-      continue
+  try {
+    yield* lines()
+  } catch (err) {
+    if (err instanceof QisError) throw err
+    // A truncated .gz or a read error mid-file: name the file, keep what was already yielded.
+    throw new QisError(`${file}: cannot read: ${(err as Error).message}`, {code: 'BAD_INPUT', cause: err})
+  }
+
+  async function* lines(): AsyncGenerator<IngestEvent> {
+    for await (const line of readLines(stream, max)) {
+      const at = {file, line: line.line}
+      if (line.text === undefined) {
+        yield {kind: 'reject', at, reason: `line longer than ${max} bytes`}
+        continue
+      }
+      if (line.text.trim() === '') continue
+      let row: unknown
+      try {
+        row = JSON.parse(line.text)
+      } catch (err) {
+        // JSON.parse messages quote the input: keep only the kind of error.
+        yield {kind: 'reject', at, reason: 'malformed JSON'}
+        continue
+      }
+      if (row === null || typeof row !== 'object' || Array.isArray(row)) {
+        yield {kind: 'reject', at, reason: 'not a JSON object'}
+        continue
+      }
+      if (!checked) {
+        checkMappedPresent(options.map, (n) => getField(row as Record<string, unknown>, n) !== undefined, file, `the first record (line ${line.line})`)
+        checked = true
+      }
+      yield toEvent(row as Record<string, unknown>, names, at)
     }
-    if (line.text.trim() === '') continue
-    let row: unknown
-    try {
-      row = JSON.parse(line.text)
-    } catch (err) {
-      // JSON.parse messages quote the input: keep only the kind of error.
-      yield {kind: 'reject', at, reason: 'malformed JSON'}
-      continue
-    }
-    if (row === null || typeof row !== 'object' || Array.isArray(row)) {
-      yield {kind: 'reject', at, reason: 'not a JSON object'}
-      continue
-    }
-    if (!checked) {
-      checkMappedPresent(options.map, (n) => getField(row as Record<string, unknown>, n) !== undefined, file, `the first record (line ${line.line})`)
-      checked = true
-    }
-    yield toEvent(row as Record<string, unknown>, names, at)
   }
 }
 
@@ -83,7 +93,7 @@ async function* readCsv(stream: Readable, file: string, options: ReadOptions): A
   const names = resolveFieldNames(options.map)
   const queue: Array<CsvStep | {done: true} | {error: Error}> = []
   let wake: (() => void) | undefined
-  let parserHandle: {pause(): void; resume(): void} | undefined
+  let parserHandle: {pause(): void; resume(): void; abort(): void} | undefined
   let paused = false
   const HIGH_WATER = 256
 
@@ -117,42 +127,52 @@ async function* readCsv(stream: Readable, file: string, options: ReadOptions): A
   // The header is line 1; a row starts one line after the previous row ended.
   let nextLine: number | undefined
   let header: string[] | undefined
-  for (;;) {
-    if (queue.length === 0) {
-      if (paused && parserHandle) {
-        paused = false
-        // resume() may parse synchronously and refill the queue before we wait.
-        parserHandle.resume()
-        if (queue.length) continue
+  try {
+    yield* rows()
+  } finally {
+    // A consumer that stops early must not leave the parser paused on an open file.
+    parserHandle?.abort()
+    stream.destroy()
+  }
+
+  async function* rows(): AsyncGenerator<IngestEvent> {
+    for (;;) {
+      if (queue.length === 0) {
+        if (paused && parserHandle) {
+          paused = false
+          // resume() may parse synchronously and refill the queue before we wait.
+          parserHandle.resume()
+          if (queue.length) continue
+        }
+        await new Promise<void>((r) => {
+          wake = r
+          if (queue.length) r()
+        })
+        wake = undefined
+        continue
       }
-      await new Promise<void>((r) => {
-        wake = r
-        if (queue.length) r()
-      })
-      wake = undefined
-      continue
+      const item = queue.shift()!
+      if ('done' in item) return
+      if ('error' in item) throw new QisError(`${file}: cannot read CSV: ${item.error.message}`, {code: 'BAD_INPUT'})
+      if (!header) {
+        header = (item.meta.fields ?? []).map((f) => f.replace(/^\ufeff/, ''))
+        nextLine = 2 + countNewlines(header.join(','))
+        checkMappedPresent(options.map, (n) => header!.includes(n), file, 'the CSV header')
+      }
+      const at = {file, line: nextLine!}
+      const values = Object.values(item.data).flat()
+      nextLine! += 1 + values.reduce((n, v) => n + countNewlines(String(v ?? '')), 0)
+      // A blank line parses as one empty field: not a record.
+      if (values.every((v) => v === '' || v === undefined)) continue
+      const fatal = item.errors.find((e) => e.type === 'Quotes' || e.code === 'TooFewFields' || e.code === 'TooManyFields')
+      if (fatal) {
+        yield {kind: 'reject', at, reason: `unparsable CSV row (${fatal.code})`}
+        continue
+      }
+      const row: Record<string, unknown> = {}
+      for (const [k, v] of Object.entries(item.data)) if (k !== '__parsed_extra') row[k.replace(/^\ufeff/, '')] = v
+      yield toEvent(row, names, at)
     }
-    const item = queue.shift()!
-    if ('done' in item) return
-    if ('error' in item) throw new QisError(`${file}: cannot read CSV: ${item.error.message}`, {code: 'BAD_INPUT'})
-    if (!header) {
-      header = (item.meta.fields ?? []).map((f) => f.replace(/^\ufeff/, ''))
-      nextLine = 2 + countNewlines(header.join(','))
-      checkMappedPresent(options.map, (n) => header!.includes(n), file, 'the CSV header')
-    }
-    const at = {file, line: nextLine!}
-    const values = Object.values(item.data).flat()
-    nextLine! += 1 + values.reduce((n, v) => n + countNewlines(String(v ?? '')), 0)
-    // A blank line parses as one empty field: not a record.
-    if (values.every((v) => v === '' || v === undefined)) continue
-    const fatal = item.errors.find((e) => e.type === 'Quotes' || e.code === 'TooFewFields' || e.code === 'TooManyFields')
-    if (fatal) {
-      yield {kind: 'reject', at, reason: `unparsable CSV row (${fatal.code})`}
-      continue
-    }
-    const row: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(item.data)) if (k !== '__parsed_extra') row[k.replace(/^\ufeff/, '')] = v
-    yield toEvent(row, names, at)
   }
 }
 

@@ -80,6 +80,21 @@ describe('JSONL reader', () => {
     expect(events.map((e) => (e.kind === 'record' ? e.record.id : e.kind))).toEqual(['g1', 'g2'])
   })
 
+  it('a truncated .gz is a QisError naming the file, after the records read before the damage', async () => {
+    const whole = gzipSync('{"id":"x","query":"q"}\n'.repeat(20000))
+    const file = write('cut.jsonl.gz', whole.subarray(0, whole.length - 30))
+    let records = 0
+    await expect(
+      (async () => {
+        for await (const ev of readRecords(file)) if (ev.kind === 'record') records++
+      })(),
+    ).rejects.toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot read`))
+    expect(records).toBeGreaterThan(0)
+    const wholeCsv = gzipSync('id,query\n' + 'a,b\n'.repeat(20000))
+    const csv = write('cut.csv.gz', wholeCsv.subarray(0, wholeCsv.length - 20))
+    await expect(collect(csv)).rejects.toBeInstanceOf(QisError)
+  })
+
   it('--map overrides the built-in names; a mapped field missing from the first record is an error before any record', async () => {
     const file = write('m.jsonl', '{"req":"m1","text":"q","quality":0.4,"meta":{"dom":"law"}}\n')
     const events = await collect(file, {map: parseMapFlags(['id=req', 'query=text', 'outcome=quality', 'domain=meta.dom'])})
