@@ -44,8 +44,6 @@ export interface CodebookHeader {
   groups: number
   /** Groups probed per query. */
   probes: number
-  /** Books combined into one key (LSH AND); 1 or absent = one key per selected centroid. */
-  booksPerKey?: number
   selection: KeySelection
   fit: Record<string, unknown>
   sections: SectionInfo[]
@@ -222,24 +220,10 @@ export function nearest(cb: Codebook, book: Book, z: Float64Array, count: number
   return out
 }
 
-/**
- * Routing keys of one vector. With one book per key: `<book letter><centroid>` for each selected
- * centroid, book by book. With `booksPerKey` = m > 1 (LSH AND-OR): books are taken m at a time
- * and each key joins the nearest centroid of each of its m books, `<band letter><c1>.<c2>`, so
- * two texts share it only when they agree in all m books.
- */
+/** Routing keys of one vector: `<book letter><centroid index>` per selected centroid, book by book. */
 export function codebookKeys(cb: Codebook, vec: Float32Array): string[] {
   const z = reduce(cb, vec)
-  const m = cb.header.booksPerKey ?? 1
   const keys: string[] = []
-  if (m > 1) {
-    for (let band = 0; band * m < cb.books.length; band++) {
-      const parts: number[] = []
-      for (let b = band * m; b < (band + 1) * m; b++) parts.push(nearest(cb, cb.books[b], z, 1)[0][0])
-      keys.push(`${String.fromCharCode(97 + band)}${parts.join('.')}`)
-    }
-    return keys
-  }
   const {margin, maxPerBook, minPerBook} = cb.header.selection
   for (let b = 0; b < cb.books.length; b++) {
     const near = nearest(cb, cb.books[b], z, maxPerBook)
@@ -264,7 +248,6 @@ export interface CodebookParts {
   /** Per book: group centroids (G x reducedDimension) and each centroid's group; omit for exhaustive search. */
   groups?: Array<{centroids: Float32Array; groupOf: Int32Array}>
   probes?: number
-  booksPerKey?: number
   selection: KeySelection
   fit: Record<string, unknown>
 }
@@ -332,7 +315,6 @@ export function encodeCodebook(parts: CodebookParts): Buffer {
     centroids: K,
     groups: parts.groups ? parts.groups[0].centroids.length / p : 0,
     probes: parts.groups ? (parts.probes ?? 1) : 0,
-    booksPerKey: parts.booksPerKey ?? 1,
     selection: parts.selection,
     fit: parts.fit,
     sections,
