@@ -33,6 +33,11 @@ const CUE_ENDS = new Set(['is', ':', 'me', 'hi', 'hello', 'hey', 'dear', ',', 'a
 /** Honorifics that can stand before a surname that is also an English word (Dr. Ball). */
 const STRONG_HONORIFIC = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'sir', 'madam', 'dame', 'herr', 'frau', 'mme', 'mlle', 'rev'])
 
+// ASCII only: identifiers are ASCII, and mis-decoded accents (SÃ£o) put capitals inside real names.
+const INNER_CAPITAL = /^.[a-z'’]*[A-Z]/
+const NAME_PREFIX = /^(?:Mc|Mac|De|Di|Da|Du|La|Le|Van|Von|Fitz|O['’]|D['’])\p{Lu}/u
+const DERIVED = /(?:ean|ian|ism|ist|esque|ology)$/
+
 const PLACE_TAILS = new Set(['city', 'county', 'province', 'state', 'island', 'islands', 'region', 'district', 'town', 'village'])
 
 /** Sentence-initial words that are never part of an organisation's name (If XYZ Corporation). */
@@ -94,7 +99,13 @@ export class NameFinder {
         if (w.length === 1) return 0
         if (first || last) return common && sentenceStart(i) && !forced ? 1 : 2
         // Two-letter capitalised tokens are mostly symbols and units (Hg, Hz), not names.
-        if (!common) return w.length >= 3 || forced ? 2 : 0
+        if (!common && w.length < 3 && !forced) return 0
+        // Identifiers and products (TypeError, UserProfile, JavaScript) have inner capitals; names
+        // that do have a known prefix (McDonald, DeShawn, O'Neil, MacArthur).
+        if (!common && !forced && INNER_CAPITAL.test(w) && !NAME_PREFIX.test(w)) return 0
+        // Adjectives and doctrines made from names (Pythagorean, Newtonian, Marxism) are not names.
+        if (!common && !forced && DERIVED.test(l)) return 0
+        if (!common) return 2
         return forced ? 2 : 1
       }
       // lowercase
