@@ -6,6 +6,9 @@ import {generateKeyPair} from '@libp2p/crypto/keys'
 import {createSwarmNode} from '../../dist/swarm/node.js'
 import {PacketStorage} from '../../dist/swarm/storage.js'
 
+// If the bench dies first, writing to its closed pipe must not crash this node with EPIPE.
+process.stdout.on('error', () => {})
+
 const [dir, ...bootstrap] = process.argv.slice(2)
 const storage = await PacketStorage.open(dir)
 const node = await createSwarmNode({

@@ -229,11 +229,17 @@ export async function fetchPackets(client: SwarmClient, keyFingerprints: string[
     return byPeer
   }
 
+  // A request that failed is tried once more on the same peer (it is among the closest, so likely
+  // a holder; under load a timeout is usually transient) before its keys move to further peers.
+  const failedOnce = new Set<string>()
   let pending = assign(keys)
-  while (pending.size > 0) {
+  let again: {peer: string; keys: string[]}[] = []
+  for (let round = 0; pending.size > 0 || again.length > 0; round++) {
     const retry: string[] = []
-    const jobs: {peer: string; keys: string[]}[] = []
+    const jobs: {peer: string; keys: string[]}[] = again
+    again = []
     for (const [peer, ks] of pending) for (let i = 0; i < ks.length; i += PROTOCOL_LIMITS.maxFetchKeys) jobs.push({peer, keys: ks.slice(i, i + PROTOCOL_LIMITS.maxFetchKeys)})
+    if (round > 0) await sleep(Math.min(250 * 2 ** (round - 1), 2000), opts.signal)
     await pool(jobs, concurrency, async ({peer, keys: ks}) => {
       const signal = anySignal(opts.signal, AbortSignal.timeout(timeoutMs))
       client.node.counters.fetchRequests++
@@ -261,9 +267,13 @@ export async function fetchPackets(client: SwarmClient, keyFingerprints: string[
         }
       } catch (err) {
         opts.signal?.throwIfAborted()
-        if (process.env.QIS_DEBUG) console.error('fetch fail', peer, err)
-        count(failures, failureReason(err, opts.signal))
-        retry.push(...ks)
+        const reason = failureReason(err, opts.signal)
+        count(failures, reason)
+        const jobKey = `${peer} ${ks[0]}`
+        if (reason !== 'NOT_A_STORAGE_PEER' && !failedOnce.has(jobKey)) {
+          failedOnce.add(jobKey)
+          again.push({peer, keys: ks})
+        } else retry.push(...ks)
       }
     })
     pending = assign(retry)
