@@ -66,10 +66,19 @@ describe('qis pull-weights across a 3-node swarm', () => {
     return {root, signer}
   }
 
+  /**
+   * `qis publish` until everything is acknowledged: on a loaded machine a fresh client can see too
+   * few peers and report UNDER_REPLICATED; the journal makes a re-run send only what is left, which is
+   * what a user does. (The swarm's own tests cover publishing; here it only has to get done.)
+   */
   async function publish(home: string): Promise<void> {
-    const r = await runCli(['publish', '--home', home, '--bootstrap', bootstrap, '--yes', '--json'], {env})
-    expect(r.code, r.stderr).toBe(0)
-    expect(JSON.parse(r.stdout).failed).toBe(0)
+    let last = ''
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const r = await runCli(['publish', '--home', home, '--bootstrap', bootstrap, '--yes', '--json'], {env})
+      last = `exit ${r.code}: ${r.stdout}\n${r.stderr}`
+      if (r.code === 0 && JSON.parse(r.stdout).failed === 0) return
+    }
+    throw new Error(`qis publish did not complete in 3 runs; last: ${last}`)
   }
 
   beforeAll(async () => {
