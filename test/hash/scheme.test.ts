@@ -1,0 +1,77 @@
+import {describe, expect, it} from 'vitest'
+
+import type {Embedder} from '../../src/embed/types.js'
+import {MAX_ROUTING_KEYS, hammingDistance, schemeFor} from '../../src/hash/index.js'
+import {SeededRandom} from '../../src/hash/prng.js'
+import {LABEL_PATTERN} from '../../src/packet/text.js'
+
+/** Only id and dimension matter to schemeFor; vectors are made here, no model needed. */
+const stub = (id: string, dimension: number): Embedder => ({
+  id,
+  dimension,
+  embed: async () => {
+    throw new Error('not used')
+  },
+  close: async () => {},
+})
+
+function unit(rnd: SeededRandom, d: number): Float32Array {
+  const v = new Float32Array(d)
+  let n = 0
+  for (let i = 0; i < d; i++) n += (v[i] = rnd.nextGaussianish()) ** 2
+  return v.map((x) => x / Math.sqrt(n))
+}
+
+function nudge(rnd: SeededRandom, v: Float32Array, eps: number): Float32Array {
+  const noise = unit(rnd, v.length)
+  const out = v.map((x, i) => x + eps * noise[i])
+  const n = Math.sqrt(out.reduce((s, x) => s + x * x, 0))
+  return out.map((x) => x / n)
+}
+
+describe('schemeFor', () => {
+  it('uses the shipped codebook for use-lite: 8 valid keys, 16-hex hash, packet-valid id', () => {
+    const scheme = schemeFor(stub('use-lite', 512))
+    expect(scheme.id).toBe('use-lite.mm8x1024.v1')
+    expect(scheme.id).toMatch(LABEL_PATTERN)
+    const v = unit(new SeededRandom(1), 512)
+    const keys = scheme.routingKeys(v)
+    expect(keys).toHaveLength(MAX_ROUTING_KEYS)
+    for (const k of keys) expect(k).toMatch(/^[a-z0-9._:-]{1,16}$/)
+    expect(scheme.fineHash(v)).toMatch(/^[0-9a-f]{16}$/)
+    expect(schemeFor(stub('use-lite', 512)).routingKeys(v)).toEqual(keys)
+  })
+
+  it('keeps near vectors together and far ones apart, in keys and in Hamming distance', () => {
+    const scheme = schemeFor(stub('use-lite', 512))
+    const rnd = new SeededRandom(2)
+    let nearMeet = 0
+    let farMeet = 0
+    let nearBits = 0
+    let farBits = 0
+    const trials = 40
+    for (let t = 0; t < trials; t++) {
+      const a = unit(rnd, 512)
+      const near = nudge(rnd, a, 0.15)
+      const far = unit(rnd, 512)
+      const ka = scheme.routingKeys(a)
+      if (scheme.routingKeys(near).some((k) => ka.includes(k))) nearMeet++
+      if (scheme.routingKeys(far).some((k) => ka.includes(k))) farMeet++
+      nearBits += hammingDistance(scheme.fineHash(a), scheme.fineHash(near))
+      farBits += hammingDistance(scheme.fineHash(a), scheme.fineHash(far))
+    }
+    expect(nearBits / trials).toBeLessThan(farBits / trials / 2)
+    expect(nearMeet).toBeGreaterThan(0.8 * trials)
+    expect(farMeet).toBeLessThan(nearMeet / 2)
+  })
+
+  it('falls back to cross-polytope LSH for models without a codebook, with an id that fits a packet', () => {
+    const scheme = schemeFor(stub('transformers:all-minilm-l6-v2-extra-long-name.0123abcd', 384))
+    expect(scheme.id.length).toBeLessThanOrEqual(40)
+    expect(scheme.id).toMatch(LABEL_PATTERN)
+    expect(scheme.id).toMatch(/^tx:.*0123abcd\.cp2x4\.v1$/)
+    const keys = scheme.routingKeys(unit(new SeededRandom(3), 384))
+    expect(keys).toHaveLength(8)
+    expect(() => scheme.routingKeys(new Float32Array(10))).toThrow(/expects 384-d/)
+  })
+})
