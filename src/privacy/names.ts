@@ -37,6 +37,8 @@ const STRONG_HONORIFIC = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof',
 const INNER_CAPITAL = /^.[a-z'’]*[A-Z]/
 const NAME_PREFIX = /^(?:Mc|Mac|De|Di|Da|Du|La|Le|Van|Von|Fitz|O['’]|D['’])\p{Lu}/u
 const DERIVED = /(?:ean|ian|ism|ist|esque|ology)$/
+/** WHO INN stems of drug names (Amoxicillin, Ibuprofen, Atorvastatin): medical queries capitalise them. */
+const DRUG_STEM = /(?:mab|cillin|mycin|cycline|pril|sartan|statin|olol|azole|prazole|oxetine|tidine|profen|azepam|zolam|floxacin|parin|gliptin|glitazone|dronate|lukast|tinib|setron|triptan|caine|dipine|thiazide|semide|formin|olone|vudine|navir|previr|buvir)$/
 
 const PLACE_TAILS = new Set(['city', 'county', 'province', 'state', 'island', 'islands', 'region', 'district', 'town', 'village'])
 
@@ -104,7 +106,7 @@ export class NameFinder {
         // that do have a known prefix (McDonald, DeShawn, O'Neil, MacArthur).
         if (!common && !forced && INNER_CAPITAL.test(w) && !NAME_PREFIX.test(w)) return 0
         // Adjectives and doctrines made from names (Pythagorean, Newtonian, Marxism) are not names.
-        if (!common && !forced && DERIVED.test(l)) return 0
+        if (!common && !forced && (DERIVED.test(l) || DRUG_STEM.test(l))) return 0
         if (!common) return 2
         return forced ? 2 : 1
       }

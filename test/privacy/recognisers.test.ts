@@ -181,6 +181,7 @@ describe('names, places, titles', () => {
     expect(anyType('How do I configure Docker and Kubernetes with Python on Linux?')).toEqual([])
     expect(anyType('How do I fix a TypeError in my component UserProfile when using Redux and Webpack?')).toEqual([])
     expect(anyType('Explain the Pythagorean theorem')).toEqual([])
+    expect(anyType('Is it safe to take Ibuprofen with Amoxicillin and Atorvastatin?')).toEqual([])
     // names with inner capitals after a known prefix are still names
     expect(found('My colleague McDonald met DeShawn', 'PERSON')).toEqual(['McDonald', 'DeShawn'])
   })
