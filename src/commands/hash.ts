@@ -87,7 +87,7 @@ export default class Hash extends BaseCommand<typeof Hash> {
     const results: HashOutput[] = []
     let bad = 0
     try {
-      for await (const out of hashStream(inputs(), {pipeline, scheme, domain: flags.domain, scrub, chunkSize: flags['batch-size'] * 2})) {
+      for await (const out of hashStream(inputs(), {pipeline, scheme, domain: flags.domain, scrub, chunkSize: flags['batch-size'] * 2 * (1 + pipeline.plannedWorkers)})) {
         if (isLineError(out)) bad++
         if (this.jsonEnabled()) results.push(out)
         else await writeLine(JSON.stringify(out))

@@ -24,8 +24,6 @@ export interface HashPipelineOptions {
   embedderConfig?: EmbedderConfig
 }
 
-/** Texts below this many uncached ones are never worth a worker's model load (~1 s). */
-const MIN_TEXTS_FOR_WORKERS = 512
 
 /**
  * Texts in, semantic codes out, in order. Identical texts (after scrubbing, which the caller
@@ -98,18 +96,25 @@ export class HashPipeline {
     if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string)
   }
 
-  private workerCount(n: number): number {
+  /**
+   * Worker threads this pipeline will use for large calls: 'auto' means none below 4 cores
+   * (measured here: two busy model instances on 2 cores give ~1.15x one, not worth 150 MB and a
+   * second model load), else one per spare core up to 7. Callers that stream should hand
+   * hashMany at least 2 x batchSize x (workers + 1) texts at a time so every thread gets work.
+   */
+  get plannedWorkers(): number {
     if (!this.embedderConfig) return 0
     if (this.workersOption === 'auto') {
       const cores = os.availableParallelism()
-      return cores >= 4 && n >= MIN_TEXTS_FOR_WORKERS ? Math.min(cores - 1, 7) : 0
+      return cores >= 4 ? Math.min(cores - 1, 7) : 0
     }
     return Math.max(0, Math.floor(this.workersOption))
   }
 
   private async codesFor(texts: string[]): Promise<SemanticCodes[]> {
     if (texts.length === 0) return []
-    const workers = this.workerCount(texts.length)
+    // A call smaller than two batches is never worth waking the workers (or loading their models).
+    const workers = texts.length >= 2 * this.batchSize ? this.plannedWorkers : 0
     if (workers > 0) {
       if (!this.pool) {
         const {WorkerPool} = await import('./worker-pool.js')

@@ -67,7 +67,7 @@ describe('HashPipeline', () => {
 
   it('gives the same codes with worker threads as without (compiled dist/, run npm run build first)', async () => {
     const dist = (await import(path.join(repoRoot, 'dist/embed/pipeline.js'))) as typeof import('../../src/embed/pipeline.js')
-    const texts = Array.from({length: 40}, (_, i) => `order ${i} refund help ${i % 7}`)
+    const texts = Array.from({length: 80}, (_, i) => `order ${i} refund help ${i % 7}`)
     const inProcess = await dist.createHashPipeline({backend: 'transformers', modelDir, workers: 0, batchSize: 4})
     const pooled = await dist.createHashPipeline({backend: 'transformers', modelDir, workers: 2, batchSize: 4})
     try {
