@@ -86,9 +86,17 @@ function makePackets() {
   return items
 }
 
+// However this process ends (a crash included), no node process may outlive it.
+const children = new Set()
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL')
+})
+
 function startWorker(dir, bootstrap) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(here, 'node-worker.mjs'), dir, ...bootstrap], {stdio: ['ignore', 'pipe', 'inherit']})
+    children.add(child)
+    child.once('exit', () => children.delete(child))
     let out = ''
     const onData = (d) => {
       out += d
