@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base.js'
 import {loadConfig} from '../config/config.js'
@@ -25,7 +25,9 @@ Exit status: 0 when every packet was delivered (or nothing was left), 1 when any
   ]
 
   static strict = false
-  static args = {}
+  static args = {
+    store: Args.string({description: 'Packet store file or folder (several allowed). Default: the stores in <home>/packets not yet fully published.'}),
+  }
 
   static flags = {
     bootstrap: Flags.string({description: 'Multiaddr of a swarm peer to join through (repeatable). Default: $QIS_BOOTSTRAP or the config.', multiple: true}),
