@@ -3,7 +3,7 @@ import {peerIdFromString} from '@libp2p/peer-id'
 import {execFileSync} from 'node:child_process'
 import {closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync, writeSync} from 'node:fs'
 import path from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it, onTestFinished} from 'vitest'
 
 import {readStoreFile} from '../../src/packet/store.js'
 import {fetchPackets, openSwarmClient} from '../../src/swarm/client.js'
@@ -244,6 +244,10 @@ describe('a full disk', () => {
       if (skip()) return
       const home = path.join(mountPoint, 'node-home')
       const node = await startNode({home, bootstrap: [bootstrap], env})
+      // A failed assertion must not leave the node running.
+      onTestFinished(async () => {
+        await node.stop()
+      })
       // 20 go in first; the other 100 (~16 KiB) cannot fit in the slack of the log's last page.
       const packets = makePackets(signerFor('wf-node'), 120, {keyCount: 1})
       const key = packets[0].keys[0]
