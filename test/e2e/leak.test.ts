@@ -1,4 +1,4 @@
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {mkdirSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
@@ -229,6 +229,11 @@ describe('leak proof: canaries in, none out', () => {
     const homes = [pubHome, pullHome, outDir, ...nodes.map((n) => n.home)]
     const files = searchFiles(homes, needles)
     expect(files.files).toBeGreaterThanOrEqual(10)
+    // The outputs most likely to carry text exist and are searched, so a clean result is not vacuous.
+    const all = homes.flatMap((h) => filesUnder(h))
+    for (const f of ['rejects-a.jsonl', 'rejects-b.jsonl', 'published.log', 'weights.json', 'packets.qisp']) {
+      expect(all.some((x) => path.basename(x) === f && statSync(x).size > 0), f).toBe(true)
+    }
     const hits: Hit[] = [...files.hits]
     for (const {what, r} of captured) {
       hits.push(...searchBytes(`${what} stdout`, r.stdout, needles), ...searchBytes(`${what} stderr`, r.stderr, needles))
