@@ -2,7 +2,7 @@
  * `--aggregate`: one packet per (domain, fine hash, model variant, correction, time bucket) with the
  * group's mean outcome and confidence and its record count.
  *
- * Memory grows with the number of distinct groups (a few hundred bytes each), so the table is bounded
+ * Memory grows with the number of distinct groups (about 1 KB each), so the table is bounded
  * by `maxGroups`. When it is full, the groups of the oldest time bucket(s) are closed early and handed
  * back for emission. Logs are written in time order, so an old bucket is normally complete; when a log
  * is not in order, a group closed early and seen again later becomes two packets whose counts add up
@@ -32,8 +32,8 @@ export interface GroupTableOptions {
   maxGroups: number
 }
 
-/** Default bound: about 100 MB of groups, inside the 600 MB budget beside the embedder. */
-export const DEFAULT_MAX_GROUPS = 250_000
+/** Default bound: ~1 KB per group measured, so about 100 MB, inside the 600 MB budget beside the embedder. */
+export const DEFAULT_MAX_GROUPS = 100_000
 
 export class GroupTable {
   private readonly groups = new Map<string, Group>()
