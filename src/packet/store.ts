@@ -3,7 +3,7 @@ import type {FileHandle} from 'node:fs/promises'
 import {Readable} from 'node:stream'
 import {crc32} from 'node:zlib'
 
-import {tempPathFor} from '../util/atomic.js'
+import {tempPathFor, writeAll} from '../util/atomic.js'
 import {QisError, errorMessage} from '../util/errors.js'
 import {MAX_PACKET_BYTES} from './types.js'
 
@@ -130,11 +130,13 @@ export class PacketStoreWriter {
 
   static async create(target: string): Promise<PacketStoreWriter> {
     const tmp = tempPathFor(target)
-    let handle: FileHandle
+    let handle: FileHandle | undefined
     try {
       handle = await fs.open(tmp, 'wx', 0o600)
-      await handle.write(storeHeader())
+      await writeAll(handle, storeHeader())
     } catch (err) {
+      await handle?.close().catch(() => {})
+      await fs.rm(tmp, {force: true})
       throw new QisError(`cannot write packet store ${target}: ${errorMessage(err)}`, {code: 'WRITE_FAILED', cause: err})
     }
     return new PacketStoreWriter(target, tmp, handle)
@@ -155,7 +157,7 @@ export class PacketStoreWriter {
     this.pending = []
     this.pendingBytes = 0
     try {
-      await this.handle.write(data)
+      await writeAll(this.handle, data)
     } catch (err) {
       throw new QisError(`cannot write packet store ${this.path}: ${errorMessage(err)}`, {code: 'WRITE_FAILED', cause: err})
     }
@@ -196,8 +198,14 @@ export async function appendToStore(file: string, packets: Uint8Array[]): Promis
     const {size} = await handle.stat()
     const parts = size === 0 ? [storeHeader()] : []
     for (const p of packets) parts.push(frameRecord(p))
-    await handle.write(Buffer.concat(parts))
-    await handle.sync()
+    try {
+      await writeAll(handle, Buffer.concat(parts))
+      await handle.sync()
+    } catch (err) {
+      // Cut the partial records off so the next append does not land behind a torn one.
+      await handle.truncate(size).catch(() => {})
+      throw err
+    }
   } finally {
     await handle.close()
   }

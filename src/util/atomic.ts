@@ -31,3 +31,19 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
     throw err
   }
 }
+
+/**
+ * Writes every byte or throws. A plain `handle.write` may write only part of the buffer (a disk
+ * filling up mid-write returns a short count instead of failing), which would let a caller fsync,
+ * rename or acknowledge data that is not on disk.
+ */
+export async function writeAll(handle: import('node:fs/promises').FileHandle, data: Uint8Array): Promise<void> {
+  let offset = 0
+  while (offset < data.length) {
+    const {bytesWritten} = await handle.write(data, offset, data.length - offset)
+    if (bytesWritten <= 0) {
+      throw Object.assign(new Error(`no space left on device (wrote ${offset} of ${data.length} bytes)`), {code: 'ENOSPC'})
+    }
+    offset += bytesWritten
+  }
+}
