@@ -150,8 +150,8 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
   if (rejectsPath === out) throw badFlag('--rejects and --out name the same file')
   const outStat = await fs.stat(out).catch(() => undefined)
   if (outStat?.isDirectory()) throw badFlag(`--out ${out} is a directory; name the store file to write (e.g. ${path.join(out, 'run.qisp')})`)
-  await ensureDir(path.dirname(out))
-  if (options.rejects !== undefined) await ensureDir(path.dirname(rejectsPath))
+  await outputDir(path.dirname(out), 'packet store', out)
+  if (options.rejects !== undefined) await outputDir(path.dirname(rejectsPath), 'rejects file', rejectsPath)
 
   const nowMs = options.now ?? Date.now()
   const nowSeconds = Math.floor(nowMs / 1000)
@@ -451,5 +451,14 @@ async function processBytesRead(): Promise<number | undefined> {
     return m ? Number(m[1]) : undefined
   } catch {
     return undefined
+  }
+}
+
+/** Creates the folder an output goes in, or says plainly why it cannot (e.g. a file is in the way). */
+async function outputDir(dir: string, what: string, target: string): Promise<void> {
+  try {
+    await ensureDir(dir)
+  } catch (err) {
+    throw new QisError(`cannot write ${what} ${target}: ${errorMessage(err)}`, {code: 'WRITE_FAILED', exitCode: 1, cause: err})
   }
 }

@@ -162,6 +162,18 @@ describe('distill pipeline (library)', () => {
     expect(new Set(bits)).toEqual(new Set([0, 1]))
   })
 
+  it('an output that cannot be written fails up front, naming the path', async () => {
+    const d = await deps()
+    const dir = tempDir()
+    const blocker = path.join(dir, 'blocker')
+    writeFileSync(blocker, 'a file, not a folder\n')
+    const log = write(dir, 'log.jsonl', [{id: 'a', query: 'q', outcome: 1, confidence: 1}])
+    const home = await openHome(path.join(dir, 'home'))
+    await expect(distill({files: [log], home, signer, now: NOW, out: path.join(blocker, 'x.qisp')}, d)).rejects.toThrow(/cannot write packet store .*blocker\/x\.qisp/)
+    await expect(distill({files: [log], home, signer, now: NOW, out: dir}, d)).rejects.toThrow(/is a directory/)
+    expect(d.hashed).toEqual([])
+  })
+
   it('an aborted run leaves neither store nor rejects file, and no temp files', async () => {
     const d = await deps()
     const dir = tempDir()
