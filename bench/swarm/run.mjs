@@ -91,6 +91,7 @@ const children = new Set()
 process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL')
 })
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130))
 
 function startWorker(dir, bootstrap) {
   return new Promise((resolve, reject) => {
