@@ -1,7 +1,7 @@
 import {promises as fs} from 'node:fs'
 import type {FileHandle} from 'node:fs/promises'
 
-import {tempPathFor} from '../util/atomic.js'
+import {tempPathFor, writeAll} from '../util/atomic.js'
 import {QisError, errorMessage} from '../util/errors.js'
 
 /** One line of the rejects file. Positions and reasons only: never a byte of the record itself. */
@@ -63,7 +63,7 @@ export class RejectsWriter {
     const data = this.pending.join('')
     this.pending = []
     this.pendingBytes = 0
-    await handle.write(data)
+    await writeAll(handle, Buffer.from(data))
   }
 
   /** Returns the final path, or null when nothing was written and the file was optional. */

@@ -2,6 +2,7 @@ import {promises as fs} from 'node:fs'
 import type {FileHandle} from 'node:fs/promises'
 import path from 'node:path'
 
+import {writeAll} from '../util/atomic.js'
 import {QisError, errorMessage} from '../util/errors.js'
 
 export const JOURNAL_FILE = 'published.log'
@@ -61,7 +62,7 @@ export class PublishJournal {
     if (fresh.length === 0) return
     if (!this.handle) throw new QisError(`publish journal ${this.file} is closed`)
     try {
-      await this.handle.write(fresh.map((p) => `${p.id} ${p.key}\n`).join(''))
+      await writeAll(this.handle, Buffer.from(fresh.map((p) => `${p.id} ${p.key}\n`).join('')))
       await this.handle.datasync()
     } catch (err) {
       throw new QisError(`cannot write the publish journal ${this.file}: ${errorMessage(err)}`, {code: 'JOURNAL_WRITE_FAILED', cause: err})
