@@ -174,6 +174,10 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
           clientMode: storage === undefined,
           peerInfoMapper: passthroughMapper,
           allowQueryWithZeroPeers: true,
+          // A lookup queries the k closest peers it can find; we need the 2 x 3 closest, not 20.
+          // Measured at N=20 (bench/swarm): k=20 costs 20 DHT messages per lookup, k=8 costs 8,
+          // halving publish and pull time with every packet still on 3 nodes and retrieved.
+          kBucketSize: 8,
           // Many keys are looked up at once (alpha=3 streams each, mostly to the same few peers);
           // libp2p's default of 32 inbound streams per connection resets them under a publish.
           maxInboundStreams: 256,
