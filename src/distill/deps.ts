@@ -4,34 +4,13 @@
  * embedder pulls in TF.js, which `qis --help` must not pay for).
  */
 
-export interface SourcePosition {
-  file: string
-  line: number
-}
+// Ingestion's own types (type-only imports: nothing is loaded at run time).
+import type {IngestEvent, NormalisedRecord, ReadOptions as IngestReadOptions, RecordLocation} from '../ingest/types.js'
 
-export interface DistillRecord {
-  id?: string
-  query?: string
-  domain?: string
-  outcome?: number
-  confidence?: number
-  modelVariant?: string
-  correctionApplied?: boolean
-  correctionType?: string
-  /** Epoch milliseconds. */
-  timestamp?: number
-}
-
-export type ReadItem =
-  | {kind: 'record'; at: SourcePosition; record: DistillRecord}
-  | {kind: 'reject'; at: SourcePosition; reason: string; field?: string}
-
-export interface ReadOptions {
-  format?: 'jsonl' | 'csv'
-  delimiter?: string
-  /** canonical field -> source field/column (from --map canonical=source). */
-  map?: Record<string, string>
-}
+export type SourcePosition = RecordLocation
+export type DistillRecord = NormalisedRecord
+export type ReadItem = IngestEvent
+export type ReadOptions = Pick<IngestReadOptions, 'format' | 'delimiter' | 'map'>
 
 export interface MatchedCorrection {
   correctionApplied: boolean

@@ -4,7 +4,7 @@ import {decode as cborDecode, encode as cborEncode} from 'cborg'
 import * as lp from 'it-length-prefixed'
 import type {Stream} from '@libp2p/interface'
 
-import {MAX_PACKET_BYTES} from '../packet/types.js'
+import {MAX_PACKET_BYTES, type PacketErrorCode} from '../packet/types.js'
 
 /**
  * Wire protocols of the qis swarm (docs/swarm.md has the message flow). kad-dht only routes;
@@ -41,15 +41,7 @@ if (STORE_REQUEST_MAX > PROTOCOL_LIMITS.maxFrameBytes) throw new Error('maxFrame
 
 /** Why a packet (or a whole request) was refused. Packet decode codes plus the node's own checks. */
 export type RefusalReason =
-  | 'EMPTY'
-  | 'TOO_LARGE'
-  | 'MALFORMED'
-  | 'NOT_CANONICAL'
-  | 'UNSUPPORTED_VERSION'
-  | 'INVALID_FIELD'
-  | 'BAD_SIGNATURE'
-  | 'EXPIRED'
-  | 'FUTURE_TIMESTAMP'
+  | PacketErrorCode
   /** None of the packet's routing keys has the fingerprint it was pushed under. */
   | 'KEY_MISMATCH'
   /** The publisher already holds its packet or byte quota on this node. */
