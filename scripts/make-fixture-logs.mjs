@@ -8,18 +8,12 @@ import {mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {rng} from '../bench/fuzz/mutate.mjs'
+
 const outDir = process.argv[2] ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'logs')
 
-// mulberry32: small, seeded, deterministic.
-let seed = 0x5eed1e55
-function rand() {
-  seed = (seed + 0x6d2b79f5) >>> 0
-  let t = seed
-  t = Math.imul(t ^ (t >>> 15), t | 1)
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
-const pick = (xs) => xs[Math.floor(rand() * xs.length)]
+// The fuzz bench's seeded mulberry32: one definition for every generator.
+const {next: rand, pick} = rng(0x5eed1e55)
 const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d
 
 const PEOPLE = ['Maria Gonzalez', 'James Whitfield', 'Aisha Karimi', 'Tomasz Nowak', 'Emily Chen', 'Robert Okafor', 'Sarah Lindqvist', 'David Moreau']

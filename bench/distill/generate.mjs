@@ -13,6 +13,8 @@ import {createWriteStream, mkdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {rng} from '../fuzz/mutate.mjs'
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const MMLU = path.resolve(root, '../shared/data/queries/mmlu-questions.jsonl')
 
@@ -21,15 +23,8 @@ function arg(name, fallback) {
   return i === -1 ? fallback : process.argv[i + 1]
 }
 
-let seed = 0x0b5e55ed
-function rand() {
-  seed = (seed + 0x6d2b79f5) >>> 0
-  let t = seed
-  t = Math.imul(t ^ (t >>> 15), t | 1)
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
-const pick = (xs) => xs[Math.floor(rand() * xs.length)]
+// The fuzz bench's seeded mulberry32: one definition for every generator.
+const {next: rand, pick} = rng(0x0b5e55ed)
 
 function domainFor(subject) {
   if (/medic|clinical|anatomy|genetics|nutrition|virology|aging/.test(subject)) return `clinical.${subject}`
