@@ -376,6 +376,31 @@ export function createTargets(lib, options = {}) {
         }
       },
     )
+    targets['closest-request'] = decoderTarget(
+      'decodeClosestRequest (what a storage node reads from a looking-up peer)',
+      (r) => S.encodeClosestRequest({keys: Array.from({length: r.range(1, 6)}, () => fp(r)), count: r.range(1, 20)}),
+      (b) => S.decodeClosestRequest(b),
+      (m) => {
+        if (!Array.isArray(m.keys) || m.keys.length === 0 || m.keys.length > S.PROTOCOL_LIMITS.maxClosestKeys || !m.keys.every((k) => FINGERPRINT.test(k))) throw oracle('accepted bad keys')
+        if (!Number.isInteger(m.count) || m.count < 1 || m.count > S.PROTOCOL_LIMITS.maxClosestCount) throw oracle(`accepted count ${m.count}`)
+      },
+    )
+    const closestAsked = {keys: ['ab'.repeat(16), 'cd'.repeat(16)], count: 4}
+    const peerIdText = (r) => '12D3KooW' + Array.from({length: 44}, () => r.pick([...'123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'])).join('')
+    targets['closest-response'] = decoderTarget(
+      'decodeClosestResponse (what a looking-up peer reads from a storage node)',
+      (r) => {
+        const peers = Array.from({length: r.int(5)}, () => ({id: peerIdText(r), addrs: [`/ip4/127.0.0.1/tcp/${r.range(1, 65535)}`]}))
+        return S.encodeClosestResponse({peers, closest: closestAsked.keys.map(() => (peers.length ? Array.from({length: r.int(4)}, () => r.int(peers.length - 1)) : []))})
+      },
+      (b) => S.decodeClosestResponse(b, closestAsked),
+      (m) => {
+        if (m.peers.length > S.PROTOCOL_LIMITS.maxClosestPeers) throw oracle('too many peers accepted')
+        if (m.closest.length !== closestAsked.keys.length) throw oracle('lists length differs from the request')
+        for (const list of m.closest) if (list.length > closestAsked.count || !list.every((i) => Number.isInteger(i) && i >= 0 && i < m.peers.length)) throw oracle('bad peer index accepted')
+        for (const p of m.peers) if (typeof p.id !== 'string' || p.addrs.length > S.PROTOCOL_LIMITS.maxPeerAddrs) throw oracle('bad peer record accepted')
+      },
+    )
 
     /** Wire bytes as a peer's stream delivers them: length-prefixed frames, maybe damaged, in random chunks. */
     const wireStream = (r, frames) => {

@@ -1,7 +1,7 @@
 // bench/swarm: publish P packets over K keys into an N-node loopback swarm, then pull the K keys
 // from another client, and print wall time, messages and bytes per packet, lookups per key.
 //
-//   npm run build && node bench/swarm/run.mjs [--nodes 5,10,20,40] [--packets 10000] [--keys 500]
+//   npm run build && node bench/swarm/run.mjs [--nodes 5,10,20,40] [--packets 10000] [--keys 500] [--cpu-prof DIR]
 //
 // Storage nodes are separate processes (bench/swarm/node-worker.mjs: the createSwarmNode +
 // PacketStorage that `qis node` runs, without oclif). The publisher and the puller are clients in
@@ -28,6 +28,8 @@ const sizes = arg('nodes', '5,10,20,40').split(',').map(Number)
 const packetCount = Number(arg('packets', '10000'))
 const keyCount = Number(arg('keys', '500'))
 const concurrency = Number(arg('concurrency', '16'))
+// --cpu-prof DIR: profile the node processes too (run this script with node --cpu-prof for its own side).
+const profileDir = arg('cpu-prof', undefined)
 
 // Every TCP socket this process opens, so bytes can be summed per phase (sockets keep their counters after close).
 const sockets = new Set()
@@ -95,7 +97,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exi
 
 function startWorker(dir, bootstrap) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(here, 'node-worker.mjs'), dir, ...bootstrap], {stdio: ['ignore', 'pipe', 'inherit']})
+    const child = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), path.join(here, 'node-worker.mjs'), dir, ...bootstrap], {stdio: ['ignore', 'pipe', 'inherit']})
     children.add(child)
     child.once('exit', () => children.delete(child))
     let out = ''
@@ -148,6 +150,12 @@ async function runSize(n, items) {
   const startSeconds = (Date.now() - t0) / 1000
   // Let routing tables fill (kad-dht pings and self-queries after connect).
   await new Promise((r) => setTimeout(r, 3000))
+  // What the idle swarm itself burns (kad-dht upkeep of N processes on this machine), so publish
+  // and pull CPU can be read net of it.
+  const ci0 = cpuSeconds(workers)
+  const ti0 = Date.now()
+  await new Promise((r) => setTimeout(r, 3000))
+  const idleCpuRate = (cpuSeconds(workers) - ci0) / ((Date.now() - ti0) / 1000)
   try {
     const publisher = await openSwarmClient({privateKey: await generateKeyPair('Ed25519'), bootstrap: [workers[0].multiaddr]})
     const w0 = wireBytes()
@@ -181,19 +189,25 @@ async function runSize(n, items) {
       startSeconds,
       publishSeconds,
       publishCpu: c1 - c0,
+      idleCpuRate,
       acked: pub.acked,
       failed: pub.failed,
       failures: pub.failures,
-      lookupsPerKey: pc.lookups / keys.length,
-      lookupMsgsPerKey: pc.lookupMessages / keys.length,
-      // Messages: DHT queries + store requests (each request and its reply counted once).
-      msgsPerPacket: (pc.lookupMessages + pc.storeRequests) / items.length,
+      lookupsPerKey: pc.batchLookupKeys / keys.length,
+      // Logical Kademlia cost: (key, peer) queries per key; the batched lookup carries many keys
+      // per request, so requests (messages) are far fewer.
+      lookupMsgsPerKey: pc.closestQueries / keys.length,
+      lookupRequests: pc.closestRequests,
+      // Messages: closest-peers requests + store requests
+      // (each request and its reply counted once).
+      msgsPerPacket: (pc.closestRequests + pc.storeRequests) / items.length,
       storeReqs: pc.storeRequests,
       storeStreams: pc.storeStreams,
       pubBytesPerPacket: (w1.sent - w0.sent + w1.received - w0.received) / items.length,
       pullSeconds,
       pullCpu: c3 - c2,
-      pullLookupMsgsPerKey: fc.lookupMessages / keys.length,
+      pullLookupMsgsPerKey: fc.closestQueries / keys.length,
+      pullLookupRequests: fc.closestRequests,
       fetchReqs: fc.fetchRequests,
       pullBytesPerPacket: (w3.sent - w2.sent + w3.received - w2.received) / items.length,
       retrieved: retrieved.size,
@@ -215,9 +229,9 @@ for (const n of sizes) {
   const r = await runSize(n, items)
   rows.push(r)
   console.log(
-    `N=${String(n).padStart(2)}  start ${fmt(r.startSeconds)} s | publish ${fmt(r.publishSeconds)} s wall, ${fmt(r.publishCpu)} s CPU (${r.acked} acked, ${r.failed} failed${r.failed ? ' ' + JSON.stringify(r.failures) : ''}), ` +
-      `lookups/key ${fmt(r.lookupsPerKey, 2)}, DHT msgs/lookup ${fmt(r.lookupMsgsPerKey, 2)}, msgs/packet ${fmt(r.msgsPerPacket, 3)}, store reqs ${r.storeReqs} on ${r.storeStreams} streams, wire ${fmt(r.pubBytesPerPacket, 0)} B/packet | ` +
-      `pull ${fmt(r.pullSeconds)} s wall, ${fmt(r.pullCpu)} s CPU, DHT msgs/lookup ${fmt(r.pullLookupMsgsPerKey, 2)}, fetch reqs ${r.fetchReqs}, wire ${fmt(r.pullBytesPerPacket, 0)} B/packet, retrieved ${r.retrieved}/${items.length}; copies on nodes ${r.copies}` +
+    `N=${String(n).padStart(2)}  start ${fmt(r.startSeconds)} s, idle swarm ${fmt(r.idleCpuRate, 2)} CPU s/s | publish ${fmt(r.publishSeconds)} s wall, ${fmt(r.publishCpu)} s CPU (${r.acked} acked, ${r.failed} failed${r.failed ? ' ' + JSON.stringify(r.failures) : ''}), ` +
+      `lookups/key ${fmt(r.lookupsPerKey, 2)}, queries/lookup ${fmt(r.lookupMsgsPerKey, 2)} in ${r.lookupRequests} requests, msgs/packet ${fmt(r.msgsPerPacket, 3)}, store reqs ${r.storeReqs} on ${r.storeStreams} streams, wire ${fmt(r.pubBytesPerPacket, 0)} B/packet | ` +
+      `pull ${fmt(r.pullSeconds)} s wall, ${fmt(r.pullCpu)} s CPU, queries/lookup ${fmt(r.pullLookupMsgsPerKey, 2)} in ${r.pullLookupRequests} requests, fetch reqs ${r.fetchReqs}, wire ${fmt(r.pullBytesPerPacket, 0)} B/packet, retrieved ${r.retrieved}/${items.length}; copies on nodes ${r.copies}` +
       (Object.keys(r.pullFailures).length ? ` failures ${JSON.stringify(r.pullFailures)}` : ''),
   )
 }
@@ -226,6 +240,6 @@ if (rows.length > 1) {
   const b = rows[rows.length - 1]
   console.log(
     `growth N=${a.n} -> N=${b.n} (x${fmt(b.n / a.n, 1)} nodes, log2 ratio ${fmt(Math.log2(b.n) / Math.log2(a.n), 2)}): ` +
-      `DHT msgs/lookup x${fmt(b.lookupMsgsPerKey / a.lookupMsgsPerKey, 2)}, msgs/packet x${fmt(b.msgsPerPacket / a.msgsPerPacket, 2)}, publish bytes/packet x${fmt(b.pubBytesPerPacket / a.pubBytesPerPacket, 2)}`,
+      `queries/lookup x${fmt(b.lookupMsgsPerKey / a.lookupMsgsPerKey, 2)}, msgs/packet x${fmt(b.msgsPerPacket / a.msgsPerPacket, 2)}, publish bytes/packet x${fmt(b.pubBytesPerPacket / a.pubBytesPerPacket, 2)}`,
   )
 }

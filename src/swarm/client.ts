@@ -137,6 +137,32 @@ async function request<T>(client: SwarmClient, peer: PeerId, protocol: string, b
   }
 }
 
+/**
+ * Closest peers of each key by the node's batched lookup. Keys that come back with fewer than
+ * `want` peers (a swarm still settling, or peers too slow to answer) are looked up again with
+ * backoff, up to `retries` lookups in all; what failed is counted as LOOKUP_<reason> in `failures`.
+ */
+async function lookupKeys(
+  client: SwarmClient,
+  keys: string[],
+  o: {count: number; want: number; retries: number; concurrency: number; timeoutMs: number; signal?: AbortSignal; failures: Record<string, number>},
+): Promise<Map<string, PeerId[]>> {
+  const found = new Map<string, PeerId[]>(keys.map((k) => [k, []]))
+  let todo = keys
+  let lastErrors = new Map<string, unknown>()
+  for (let attempt = 0; attempt < Math.max(1, o.retries) && todo.length > 0; attempt++) {
+    if (attempt > 0) await sleep(200 * 2 ** (attempt - 1), o.signal)
+    const result = await client.node.lookup(todo, {count: o.count, signal: o.signal, concurrency: o.concurrency, timeoutMs: o.timeoutMs})
+    for (const [key, peers] of result.closest) if (peers.length > found.get(key)!.length) found.set(key, peers)
+    lastErrors = result.failures
+    todo = todo.filter((k) => found.get(k)!.length < o.want)
+  }
+  if (todo.some((k) => found.get(k)!.length === 0)) {
+    for (const err of lastErrors.values()) count(o.failures, `LOOKUP_${failureReason(err, o.signal)}`)
+  }
+  return found
+}
+
 // ---------------------------------------------------------------------------------------------
 // Fetch
 
@@ -182,25 +208,8 @@ export async function fetchPackets(client: SwarmClient, keyFingerprints: string[
   const askPerKey = replicas * 2
   const timeoutMs = opts.requestTimeoutMs ?? 15_000
   const failures: Record<string, number> = {}
-  const candidates = new Map<string, PeerId[]>()
-  await pool(keys, concurrency, async (key) => {
-    let best: PeerId[] = []
-    let error: unknown
-    // closestPeers already adds what our routing table knows near the key, so a short answer means
-    // a small swarm, not a slow one; only a lookup that failed outright is asked again.
-    for (let attempt = 0; attempt < 3 && best.length === 0; attempt++) {
-      if (attempt > 0) await sleep(200 * 2 ** (attempt - 1), opts.signal)
-      try {
-        const found = await client.node.closestPeers(key, {signal: anySignal(opts.signal, AbortSignal.timeout(timeoutMs)), count: askPerKey * 2})
-        if (found.length > best.length) best = found
-      } catch (err) {
-        opts.signal?.throwIfAborted()
-        error = err
-      }
-    }
-    if (best.length === 0 && error !== undefined) count(failures, `LOOKUP_${failureReason(error)}`)
-    candidates.set(key, best)
-  })
+  // closest peers beyond the asked ones are the fallbacks for a replica that does not answer.
+  const candidates = await lookupKeys(client, keys, {count: askPerKey * 2, want: 1, retries: 3, concurrency, timeoutMs, signal: opts.signal, failures})
 
   const peersById = new Map<string, PeerId>()
   const answeredBy = new Map<string, number>(keys.map((k) => [k, 0]))
@@ -375,26 +384,16 @@ export async function publishPackets(client: SwarmClient, items: PublishItem[], 
     if (cb) void report(() => cb(list, reason))
   }
 
-  // Step 1: closest peers per key.
+  // Step 1: closest peers of every key, in one batched lookup.
   const batches: Batch[] = []
-  await pool([...byKey.entries()], concurrency, async ([key, keyItems]) => {
-    let candidates: PeerId[] = []
-    let lookupError = 'NO_PEERS'
-    for (let attempt = 0; attempt < retries; attempt++) {
-      opts.signal?.throwIfAborted()
-      try {
-        const found = await client.node.closestPeers(key, {signal: anySignal(opts.signal, AbortSignal.timeout(timeoutMs)), count: replicas * 3})
-        if (found.length > candidates.length) candidates = found
-        // Fewer candidates than replicas usually means peers answered slowly; ask again before settling.
-        if (candidates.length >= replicas) break
-        lookupError = 'NO_PEERS'
-      } catch (err) {
-        opts.signal?.throwIfAborted()
-        lookupError = `LOOKUP_${failureReason(err)}`
-      }
-      if (attempt + 1 < retries) await sleep(200 * 2 ** attempt, opts.signal)
+  const lookupFailures: Record<string, number> = {}
+  const candidatesOf = await lookupKeys(client, [...byKey.keys()], {count: replicas * 3, want: replicas, retries, concurrency, timeoutMs, signal: opts.signal, failures: lookupFailures})
+  for (const [key, keyItems] of byKey) {
+    const candidates = candidatesOf.get(key) ?? []
+    if (candidates.length === 0) {
+      fail(keyItems, Object.keys(lookupFailures)[0] ?? 'NO_PEERS')
+      continue
     }
-    if (candidates.length === 0) return fail(keyItems, lookupError)
     for (let b = 0; b < keyItems.length; b += batchSize) {
       const slice = keyItems.slice(b, b + batchSize)
       batches.push({
@@ -409,7 +408,7 @@ export async function publishPackets(client: SwarmClient, items: PublishItem[], 
         reported: new Set(),
       })
     }
-  })
+  }
 
   // Never fewer than asked: a client that joined a moment ago may not see the whole swarm yet, and
   // shrinking the target to what it sees would under-replicate silently. A swarm smaller than

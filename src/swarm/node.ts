@@ -7,6 +7,7 @@ import type {Connection, Libp2p, PeerId, PrivateKey, Stream} from '@libp2p/inter
 import {type KadDHT, kadDHT, passthroughMapper} from '@libp2p/kad-dht'
 import {ping} from '@libp2p/ping'
 import {tcp} from '@libp2p/tcp'
+import {peerIdFromString} from '@libp2p/peer-id'
 import {type Multiaddr, multiaddr} from '@multiformats/multiaddr'
 import {createLibp2p} from 'libp2p'
 import {createHash} from 'node:crypto'
@@ -14,7 +15,10 @@ import {createHash} from 'node:crypto'
 import {decodePacket} from '../packet/codec.js'
 import {keyFingerprint} from '../packet/fingerprint.js'
 import {QisError, errorMessage} from '../util/errors.js'
+import {type LookupStats, keyKadId, lookupClosest} from './lookup.js'
 import {
+  CLOSEST_PROTOCOL,
+  type ClosestRequest,
   FETCH_PROTOCOL,
   FINGERPRINT_PATTERN,
   KAD_PROTOCOL,
@@ -23,8 +27,12 @@ import {
   RECORD_NAMESPACE,
   type RefusalReason,
   STORE_PROTOCOL,
+  decodeClosestRequest,
+  decodeClosestResponse,
   decodeFetchRequest,
   decodeStoreRequest,
+  encodeClosestRequest,
+  encodeClosestResponse,
   encodeFetchFrame,
   encodeStoreResponse,
   readFrames,
@@ -67,16 +75,26 @@ export type SwarmEvent =
 
 /** Counters a caller can read to see what the node cost (bench/swarm prints them). */
 export interface SwarmCounters {
-  /** DHT lookups (getClosestPeers) started. */
-  lookups: number
-  /** DHT query messages those lookups sent. */
-  lookupMessages: number
   /** Store requests sent (one batch for one key each). */
   storeRequests: number
   /** Streams opened for them (a publisher sends all batches for one peer on one stream). */
   storeStreams: number
   /** Fetch requests sent (one stream each, up to 64 keys). */
   fetchRequests: number
+  /** Batched lookups (`lookup`) started, and the keys they covered. */
+  batchLookups: number
+  batchLookupKeys: number
+  /** Closest-peers requests they sent (one stream each), and the (key, peer) queries those carried. */
+  closestRequests: number
+  closestQueries: number
+}
+
+export interface BatchLookupResult {
+  /** Per key fingerprint: up to `count` storage peers, closest first. */
+  closest: Map<string, PeerId[]>
+  stats: LookupStats
+  /** Peers that failed to answer, with the error. */
+  failures: Map<string, unknown>
 }
 
 export interface SwarmNode {
@@ -88,8 +106,11 @@ export interface SwarmNode {
   multiaddrs(): string[]
   /** Peers in the DHT routing table. */
   routingTableSize(): number
-  /** Up to `count` peers closest to a key fingerprint (Kademlia XOR distance), closest first; never this node. */
-  closestPeers(key: string, options: {signal?: AbortSignal; count?: number}): Promise<PeerId[]>
+  /**
+   * The closest storage peers of many keys in one batched Kademlia lookup (src/swarm/lookup.ts):
+   * each round sends every peer involved one /qis/closest request for all its keys.
+   */
+  lookup(keys: string[], options: {count: number; signal?: AbortSignal; concurrency?: number; timeoutMs?: number}): Promise<BatchLookupResult>
   /** Dials the bootstrap multiaddrs (again); resolves with how many answered. */
   dialBootstrap(signal?: AbortSignal): Promise<number>
   stop(): Promise<void>
@@ -127,16 +148,6 @@ export function validateRecord(key: Uint8Array, value: Uint8Array): void {
 }
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest()
-
-/** XOR distance between kad ids, compared as big-endian bytes. */
-function compareDistance(target: Buffer, a: Buffer, b: Buffer): number {
-  for (let i = 0; i < target.length; i++) {
-    const da = a[i] ^ target[i]
-    const db = b[i] ^ target[i]
-    if (da !== db) return da - db
-  }
-  return 0
-}
 
 export function fingerprintBytes(key: string): Uint8Array {
   if (!FINGERPRINT_PATTERN.test(key)) throw new QisError(`"${key}" is not a key fingerprint (32 lowercase hex characters)`)
@@ -192,7 +203,7 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
   }
 
   const addressesRecorded = new Set<string>()
-  const counters: SwarmCounters = {lookups: 0, lookupMessages: 0, storeRequests: 0, storeStreams: 0, fetchRequests: 0}
+  const counters: SwarmCounters = {storeRequests: 0, storeStreams: 0, fetchRequests: 0, batchLookups: 0, batchLookupKeys: 0, closestRequests: 0, closestQueries: 0}
   libp2p.addEventListener('peer:connect', (e) => log({event: 'peer:connect', peer: e.detail.toString()}))
   libp2p.addEventListener('peer:disconnect', (e) => log({event: 'peer:disconnect', peer: e.detail.toString()}))
 
@@ -201,6 +212,7 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
     const handlerOptions = {maxInboundStreams: limits.maxInboundStreams, maxOutboundStreams: limits.maxInboundStreams}
     await libp2p.handle(STORE_PROTOCOL, (stream, connection) => handleStore(stream, connection, storage, limits, log), handlerOptions)
     await libp2p.handle(FETCH_PROTOCOL, (stream, connection) => handleFetch(stream, connection, storage, limits, log), handlerOptions)
+    await libp2p.handle(CLOSEST_PROTOCOL, (stream, connection) => handleClosest(stream, connection, storage, limits, log, closestFromTable, peerRecord), handlerOptions)
     sweeper = setInterval(() => {
       storage.sweep().then((dropped) => dropped > 0 && log({event: 'expired', dropped}), () => {})
     }, limits.sweepIntervalMs)
@@ -212,6 +224,51 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
   // kad-dht exposes its routing table on the instance but not in the KadDHT interface.
   const routingTable = () => (dht as unknown as {routingTable: {size: number; closestPeers(kadId: Uint8Array, o: {count: number}): PeerId[]}}).routingTable
 
+  // Where to dial peers named by others in lookups; put in the peer store only when we dial them
+  // (peer-store writes are protobuf round trips, and most named peers are never dialled).
+  const heard = new Map<string, Multiaddr[]>()
+  const ensureAddresses = async (id: PeerId) => {
+    const key = id.toString()
+    const addrs = heard.get(key)
+    if (!addrs || addressesRecorded.has(key) || libp2p.getConnections(id).length > 0) return
+    if (addressesRecorded.size > 10_000) addressesRecorded.clear()
+    addressesRecorded.add(key)
+    await libp2p.peerStore.merge(id, {multiaddrs: addrs}).catch(() => {})
+  }
+  // Addresses we tell others, cached briefly: a lookup names the same few peers many times.
+  const recordCache = new Map<string, {at: number; addrs: string[]}>()
+  async function peerRecord(id: PeerId): Promise<{id: string; addrs: string[]}> {
+    const key = id.toString()
+    const hit = recordCache.get(key)
+    if (hit && Date.now() - hit.at < 30_000) return {id: key, addrs: hit.addrs}
+    let addrs: string[] = []
+    try {
+      const peer = await libp2p.peerStore.get(id)
+      addrs = peer.addresses
+        .map((a) => a.multiaddr.toString())
+        .filter((a) => a.length <= PROTOCOL_LIMITS.maxAddrChars)
+        .slice(0, PROTOCOL_LIMITS.maxPeerAddrs)
+    } catch {
+      // Known to the routing table but not the peer store: name it without addresses.
+    }
+    if (recordCache.size > 10_000) recordCache.clear()
+    recordCache.set(key, {at: Date.now(), addrs})
+    return {id: key, addrs}
+  }
+  function closestFromTable(target: Uint8Array, count: number): PeerId[] {
+    return routingTable().closestPeers(target, {count})
+  }
+  const peerIds = new Map<string, PeerId>()
+  const parsePeer = (s: string): PeerId => {
+    let id = peerIds.get(s)
+    if (!id) {
+      id = peerIdFromString(s)
+      if (peerIds.size > 10_000) peerIds.clear()
+      peerIds.set(s, id)
+    }
+    return id
+  }
+
   const node: SwarmNode = {
     libp2p,
     peerId: self.toString(),
@@ -219,43 +276,56 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
     counters,
     multiaddrs: () => libp2p.getMultiaddrs().map((m) => m.toString()),
     routingTableSize: () => routingTable().size,
-    async closestPeers(key, {signal, count = 20}) {
-      counters.lookups++
-      const target = sha256(fingerprintBytes(key))
-      const found = new Map<string, PeerId>()
-      const addresses = new Map<string, {id: PeerId; multiaddrs: Multiaddr[]}>()
-      for await (const ev of dht.getClosestPeers(fingerprintBytes(key), {signal})) {
-        if (ev.name === 'SEND_QUERY') counters.lookupMessages++
-        // This kad-dht only follows strictly closer peers, so the queried path can be one peer long;
-        // the closer peers each responder names complete the picture of who is nearest.
-        if (ev.name === 'FINAL_PEER') found.set(ev.peer.id.toString(), ev.peer.id)
-        if (ev.name === 'PEER_RESPONSE') {
-          found.set(ev.from.toString(), ev.from)
-          for (const p of ev.closer) {
-            found.set(p.id.toString(), p.id)
-            if (p.multiaddrs.length > 0) addresses.set(p.id.toString(), {id: p.id, multiaddrs: p.multiaddrs})
-          }
-        }
-      }
-      // The lookup's answers may be partial (a slow peer times out); what our own routing table
-      // knows near the key is as good a candidate, and the store/fetch fallbacks skip dead ones.
-      for (const id of routingTable().closestPeers(target, {count})) found.set(id.toString(), id)
-      found.delete(self.toString())
-      const ids = [...found.values()].map((id) => ({id, kad: sha256(id.toMultihash().bytes)}))
-      ids.sort((a, b) => compareDistance(target, a.kad, b.kad))
-      const closest = ids.slice(0, count).map((x) => x.id)
-      // kad-dht does not record the addresses of peers it only heard about, and we may dial these next.
-      await Promise.all(
-        closest.map(async (id) => {
-          const known = addresses.get(id.toString())
-          // Once per peer: peer-store writes are costly (protobuf round trip) and addresses rarely change.
-          if (!known || addressesRecorded.has(known.id.toString()) || libp2p.getConnections(id).length > 0) return
-          if (addressesRecorded.size > 10_000) addressesRecorded.clear()
-          addressesRecorded.add(known.id.toString())
-          await libp2p.peerStore.merge(id, {multiaddrs: known.multiaddrs}).catch(() => {})
-        }),
+    async lookup(keys, {count, signal, concurrency, timeoutMs}) {
+      counters.batchLookups++
+      counters.batchLookupKeys += keys.length
+      // A malformed key is a caller's bug: fail loudly before any message is sent.
+      for (const k of keys) fingerprintBytes(k)
+      const result = await lookupClosest(
+        {
+          self: self.toString(),
+          local: (target, n) => closestFromTable(target, n).map((id) => id.toString()),
+          learn(record) {
+            try {
+              const id = parsePeer(record.id)
+              if (!heard.has(record.id) && record.addrs.length > 0) {
+                if (heard.size > 10_000) heard.clear()
+                heard.set(record.id, record.addrs.map((a) => multiaddr(a)))
+              }
+              return id !== undefined
+            } catch {
+              return false
+            }
+          },
+          kadId: (peer) => sha256(parsePeer(peer).toMultihash().bytes),
+          async ask(peer, request: ClosestRequest, askSignal) {
+            const id = parsePeer(peer)
+            await ensureAddresses(id)
+            counters.closestRequests++
+            counters.closestQueries += request.keys.length
+            const stream = await libp2p.dialProtocol(id, CLOSEST_PROTOCOL, {signal: askSignal})
+            try {
+              await writeFrame(stream, encodeClosestRequest(request), askSignal)
+              await stream.close({signal: askSignal})
+              return decodeClosestResponse(await readOneFrame(stream), request)
+            } catch (err) {
+              stream.abort(err as Error)
+              throw err
+            }
+          },
+        },
+        keys,
+        {count, signal, concurrency, timeoutMs},
       )
-      return closest
+      const closest = new Map<string, PeerId[]>()
+      const dialled = new Set<string>()
+      for (const [key, list] of result.closest) {
+        closest.set(key, list.map(parsePeer))
+        for (const p of list) dialled.add(p)
+      }
+      // Store and fetch dial these next by peer id.
+      await Promise.all([...dialled].map((p) => ensureAddresses(parsePeer(p))))
+      return {closest, stats: result.stats, failures: result.failures}
     },
     async dialBootstrap(signal) {
       let ok = 0
@@ -391,5 +461,51 @@ async function handleFetch(stream: Stream, connection: Connection, storage: Pack
       return
     }
     log({event: 'served', from, keys: request.keys.length, packets: sent, truncated})
+  })
+}
+
+/**
+ * Answers a batched FIND_NODE from the routing table: per key, the `count` closest storage peers
+ * this node knows, with their addresses. Cheap (no I/O beyond a cached peer-store read per named peer).
+ */
+async function handleClosest(
+  stream: Stream,
+  connection: Connection,
+  storage: PacketStorage,
+  limits: NodeLimits,
+  log: (e: SwarmEvent) => void,
+  closest: (target: Uint8Array, count: number) => PeerId[],
+  record: (id: PeerId) => Promise<{id: string; addrs: string[]}>,
+): Promise<void> {
+  const from = connection.remotePeer.toString()
+  await withDeadline(stream, limits.requestTimeoutMs, async (signal) => {
+    let request
+    try {
+      request = decodeClosestRequest(await readOneFrame(stream))
+    } catch (err) {
+      await refuseRequest(stream, from, err, storage, log, undefined, signal)
+      return
+    }
+    const index = new Map<string, number>()
+    const ids: PeerId[] = []
+    const lists = request.keys.map((key) =>
+      closest(keyKadId(key), request.count)
+        .filter((id) => {
+          const s = id.toString()
+          if (index.has(s)) return true
+          if (ids.length >= PROTOCOL_LIMITS.maxClosestPeers) return false
+          index.set(s, ids.length)
+          ids.push(id)
+          return true
+        })
+        .map((id) => index.get(id.toString())!),
+    )
+    try {
+      const peers = await Promise.all(ids.map(record))
+      await writeFrame(stream, encodeClosestResponse({peers, closest: lists}), signal)
+      await stream.close({signal})
+    } catch (err) {
+      stream.abort(err as Error)
+    }
   })
 }

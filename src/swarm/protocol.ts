@@ -14,6 +14,8 @@ import {MAX_PACKET_BYTES, type PacketErrorCode} from '../packet/types.js'
 export const KAD_PROTOCOL = '/qis/kad/1.0.0'
 export const STORE_PROTOCOL = '/qis/store/1.0.0'
 export const FETCH_PROTOCOL = '/qis/fetch/1.0.0'
+/** Batched FIND_NODE: the closest storage peers a node knows for many keys in one request (src/swarm/lookup.ts). */
+export const CLOSEST_PROTOCOL = '/qis/closest/1.0.0'
 /** DHT record namespace: keys `/qis/<fingerprint>`. The store protocol carries the data; the DHT validator refuses anything that is not a valid signed packet under a matching key. */
 export const RECORD_NAMESPACE = 'qis'
 
@@ -33,6 +35,15 @@ export const PROTOCOL_LIMITS = {
   maxFrameBytes: 256 * 1024,
   /** Packets one fetch response carries in total (a node holding more for the keys truncates). */
   maxFetchPackets: 50_000,
+  /** Keys in one closest-peers request. */
+  maxClosestKeys: 256,
+  /** Peers asked for per key in one closest-peers request. */
+  maxClosestCount: 20,
+  /** Distinct peers one closest-peers response may name (each key's list indexes into them). */
+  maxClosestPeers: 512,
+  /** Multiaddrs per peer in a closest-peers response, and the length of each. */
+  maxPeerAddrs: 4,
+  maxAddrChars: 128,
 } as const
 
 // Per-packet CBOR overhead in a batch is at most 3 bytes (bstr header); 1 KiB covers the envelope.
@@ -70,6 +81,25 @@ export interface StoreResponse {
 
 export interface FetchRequest {
   keys: string[]
+}
+
+export interface ClosestRequest {
+  keys: string[]
+  /** How many peers to name per key (1..maxClosestCount). */
+  count: number
+}
+
+/** A peer named in a closest-peers response: its peer id and where to dial it. */
+export interface PeerRecord {
+  id: string
+  addrs: string[]
+}
+
+export interface ClosestResponse {
+  /** Every peer named below, once. */
+  peers: PeerRecord[]
+  /** Per requested key, in request order: indexes into `peers`, closest first. */
+  closest: number[][]
 }
 
 /** One fetch response frame: packets for one key, or the end marker. */
@@ -177,4 +207,49 @@ export async function readOneFrame(stream: Stream, maxFrameBytes?: number): Prom
 /** Writes one length-prefixed frame, waiting for the muxer to drain when its buffer is full. */
 export async function writeFrame(stream: Stream, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
   if (!stream.send(lp.encode.single(bytes))) await stream.onDrain({signal})
+}
+
+export const encodeClosestRequest = (r: ClosestRequest): Uint8Array => cborEncode({v: 1, keys: r.keys, count: r.count})
+
+export function decodeClosestRequest(bytes: Uint8Array): ClosestRequest {
+  const m = decodeCbor(bytes)
+  if (!isObject(m) || m.v !== 1 || !Array.isArray(m.keys) || m.keys.length === 0 || m.keys.length > PROTOCOL_LIMITS.maxClosestKeys) {
+    throw new ProtocolError('BAD_REQUEST', `closest-peers request must be a map with v=1 and 1..${PROTOCOL_LIMITS.maxClosestKeys} keys`)
+  }
+  const count = m.count
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > PROTOCOL_LIMITS.maxClosestCount) {
+    throw new ProtocolError('BAD_REQUEST', `closest-peers count must be an integer in 1..${PROTOCOL_LIMITS.maxClosestCount}`)
+  }
+  return {keys: m.keys.map(checkKey), count}
+}
+
+export const encodeClosestResponse = (r: ClosestResponse): Uint8Array => cborEncode({v: 1, peers: r.peers.map((p) => [p.id, p.addrs]), closest: r.closest})
+
+// A base58btc peer id (identity or sha256 multihash): bounded here, parsed by the caller with peerIdFromString.
+const PEER_ID_PATTERN = /^[1-9A-HJ-NP-Za-km-z]{32,64}$/
+
+/**
+ * Checks shape and bounds only; peer ids and multiaddrs are parsed (and a bad one dropped) by the
+ * lookup, which must survive a peer that lies about who is close.
+ */
+export function decodeClosestResponse(bytes: Uint8Array, request: ClosestRequest): ClosestResponse {
+  const m = decodeCbor(bytes)
+  if (!isObject(m) || m.v !== 1 || !Array.isArray(m.peers) || !Array.isArray(m.closest)) {
+    throw new ProtocolError('BAD_REQUEST', 'closest-peers response must be a map with v=1, peers and closest')
+  }
+  if (m.peers.length > PROTOCOL_LIMITS.maxClosestPeers) throw new ProtocolError('BAD_REQUEST', `closest-peers response names more than ${PROTOCOL_LIMITS.maxClosestPeers} peers`)
+  const peers: PeerRecord[] = m.peers.map((p) => {
+    if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== 'string' || !PEER_ID_PATTERN.test(p[0]) || !Array.isArray(p[1]) || p[1].length > PROTOCOL_LIMITS.maxPeerAddrs) {
+      throw new ProtocolError('BAD_REQUEST', 'closest-peers response has a malformed peer')
+    }
+    for (const a of p[1]) if (typeof a !== 'string' || a.length === 0 || a.length > PROTOCOL_LIMITS.maxAddrChars) throw new ProtocolError('BAD_REQUEST', 'closest-peers response has a malformed multiaddr')
+    return {id: p[0], addrs: p[1] as string[]}
+  })
+  if (m.closest.length !== request.keys.length) throw new ProtocolError('BAD_REQUEST', `closest-peers response has ${m.closest.length} lists for ${request.keys.length} keys`)
+  const closest = m.closest.map((list) => {
+    if (!Array.isArray(list) || list.length > request.count) throw new ProtocolError('BAD_REQUEST', `closest-peers response lists more than ${request.count} peers for a key`)
+    for (const i of list) if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= peers.length) throw new ProtocolError('BAD_REQUEST', 'closest-peers response has a peer index out of range')
+    return list as number[]
+  })
+  return {peers, closest}
 }

@@ -1,20 +1,27 @@
 import {generateKeyPair} from '@libp2p/crypto/keys'
 import {encode as cborEncode} from 'cborg'
+import {createHash} from 'node:crypto'
 import fc from 'fast-check'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {packetId} from '../../src/packet/codec.js'
 import {fetchPackets, openSwarmClient, publishPackets} from '../../src/swarm/client.js'
 import {type SwarmNode, createSwarmNode, validateRecord, recordKey} from '../../src/swarm/node.js'
+import {compareXor, keyKadId} from '../../src/swarm/lookup.js'
 import {
+  CLOSEST_PROTOCOL,
   FETCH_PROTOCOL,
   PROTOCOL_LIMITS,
   ProtocolError,
   STORE_PROTOCOL,
+  decodeClosestRequest,
+  decodeClosestResponse,
   decodeFetchFrame,
   decodeFetchRequest,
   decodeStoreRequest,
   decodeStoreResponse,
+  encodeClosestRequest,
+  encodeClosestResponse,
   encodeFetchRequest,
   encodeStoreRequest,
   readOneFrame,
@@ -25,7 +32,15 @@ import {tempDir} from '../helpers/cli.js'
 import {makePacket, makePackets, signerFor} from './fixtures.js'
 
 describe('message decoders', () => {
-  const decoders = [decodeStoreRequest, decodeFetchRequest, decodeFetchFrame, (b: Uint8Array) => decodeStoreResponse(b, 3)]
+  const asked = {keys: ['ab'.repeat(16)], count: 3}
+  const decoders = [
+    decodeStoreRequest,
+    decodeFetchRequest,
+    decodeFetchFrame,
+    (b: Uint8Array) => decodeStoreResponse(b, 3),
+    decodeClosestRequest,
+    (b: Uint8Array) => decodeClosestResponse(b, asked),
+  ]
 
   it('turn any bytes into a message or a ProtocolError, never anything else', () => {
     fc.assert(
@@ -70,6 +85,18 @@ describe('message decoders', () => {
     expect(() => decodeStoreRequest(encodeStoreRequest({key: 'AB'.repeat(16), packets: []}))).toThrow(/fingerprint/)
     expect(() => decodeFetchRequest(encodeFetchRequest({keys: Array.from({length: PROTOCOL_LIMITS.maxFetchKeys + 1}, () => key)}))).toThrow(ProtocolError)
     expect(() => decodeFetchRequest(encodeFetchRequest({keys: []}))).toThrow(ProtocolError)
+
+    expect(decodeClosestRequest(encodeClosestRequest({keys: [key], count: 6}))).toEqual({keys: [key], count: 6})
+    expect(() => decodeClosestRequest(encodeClosestRequest({keys: [key], count: PROTOCOL_LIMITS.maxClosestCount + 1}))).toThrow(/count/)
+    expect(() => decodeClosestRequest(encodeClosestRequest({keys: Array.from({length: PROTOCOL_LIMITS.maxClosestKeys + 1}, () => key), count: 1}))).toThrow(ProtocolError)
+    const peer = {id: '12D3KooWGRUVh8AW3UZ1JNexW5BLyVRb4TTGwD8xvy3YdrHUdpvA', addrs: ['/ip4/127.0.0.1/tcp/4001']}
+    const request = {keys: [key, 'cd'.repeat(16)], count: 2}
+    expect(decodeClosestResponse(encodeClosestResponse({peers: [peer], closest: [[0], []]}), request)).toEqual({peers: [peer], closest: [[0], []]})
+    // A list per asked key, indexes that exist, no more than asked for.
+    expect(() => decodeClosestResponse(encodeClosestResponse({peers: [peer], closest: [[0]]}), request)).toThrow(/2 keys/)
+    expect(() => decodeClosestResponse(encodeClosestResponse({peers: [peer], closest: [[1], []]}), request)).toThrow(/out of range/)
+    expect(() => decodeClosestResponse(encodeClosestResponse({peers: [peer], closest: [[0, 0, 0], []]}), request)).toThrow(/more than 2/)
+    expect(() => decodeClosestResponse(encodeClosestResponse({peers: [{id: 'not a peer id!', addrs: []}], closest: [[], []]}), request)).toThrow(/malformed peer/)
   })
 
   it('DHT record validator accepts only a valid packet under one of its own keys', () => {
@@ -130,6 +157,45 @@ describe('in-process nodes on 127.0.0.1', () => {
       await writeFrame(stream, encodeFetchRequest({keys: ['0'.repeat(32)]}))
       await stream.close()
       expect(decodeFetchFrame(await readOneFrame(stream))).toEqual({done: true, truncated: false})
+    } finally {
+      await client.close()
+    }
+  }, 30_000)
+
+  it('a batched lookup names the storage peers closest to each key, and never a client', async () => {
+    // Another client connected to every node meanwhile: it must never be named as a storage peer.
+    const other = await openSwarmClient({privateKey: await generateKeyPair('Ed25519'), bootstrap: nodes.map((n) => n.multiaddrs()[0])})
+    const client = await openSwarmClient({privateKey: await generateKeyPair('Ed25519'), bootstrap: [nodes[2].multiaddrs()[0]]})
+    try {
+      const keys = Array.from({length: 40}, (_, i) => createHash('sha256').update(`lookup-${i}`).digest('hex').slice(0, 32))
+      const result = await client.node.lookup(keys, {count: 2, signal: AbortSignal.timeout(20_000)})
+      const kad = (n: SwarmNode) => createHash('sha256').update(n.libp2p.peerId.toMultihash().bytes).digest()
+      for (const key of keys) {
+        const target = keyKadId(key)
+        const truth = [...nodes].sort((a, b) => compareXor(target, kad(a), kad(b))).slice(0, 2).map((n) => n.peerId)
+        expect(result.closest.get(key)!.map(String)).toEqual(truth)
+      }
+      // 40 keys cost a handful of requests, not 40 lookups.
+      expect(result.stats.requests).toBeLessThanOrEqual(2 * nodes.length)
+      expect(result.stats.queries).toBeGreaterThanOrEqual(keys.length * 2)
+      expect(result.failures.size).toBe(0)
+      expect([...result.closest.values()].flat().map(String)).not.toContain(other.peerId)
+    } finally {
+      await client.close()
+      await other.close()
+    }
+  }, 30_000)
+
+  it('a malformed closest-peers request is refused and counted', async () => {
+    const target = nodes[0]
+    const client = await openSwarmClient({privateKey: await generateKeyPair('Ed25519'), bootstrap: [target.multiaddrs()[0]]})
+    try {
+      const before = target.storage!.stats().refused.BAD_REQUEST ?? 0
+      const stream = await client.node.libp2p.dialProtocol(target.libp2p.peerId, CLOSEST_PROTOCOL, {signal: AbortSignal.timeout(10_000)})
+      await writeFrame(stream, cborEncode({v: 1, keys: ['0'.repeat(32)], count: 500}))
+      await stream.close()
+      await expect(readOneFrame(stream)).rejects.toThrow()
+      expect(target.storage!.stats().refused.BAD_REQUEST).toBe(before + 1)
     } finally {
       await client.close()
     }
