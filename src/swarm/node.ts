@@ -185,9 +185,9 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
           clientMode: storage === undefined,
           peerInfoMapper: passthroughMapper,
           allowQueryWithZeroPeers: true,
-          // A lookup queries the k closest peers it can find; we need the 2 x 3 closest, not 20.
-          // Measured at N=20 (bench/swarm): k=20 costs 20 DHT messages per lookup, k=8 costs 8,
-          // halving publish and pull time with every packet still on 3 nodes and retrieved.
+          // Peers per bucket. kad-dht's own lookups (only the join's self-lookup now; key lookups
+          // are batched, src/swarm/lookup.ts) query the k closest, and we need the 2 x 3 closest,
+          // not 20: at N=20 k=20 cost 20 messages per lookup, k=8 cost 8.
           kBucketSize: 8,
           // Many keys are looked up at once (alpha=3 streams each, mostly to the same few peers);
           // libp2p's default of 32 inbound streams per connection resets them under a publish.
