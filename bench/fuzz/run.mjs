@@ -49,7 +49,7 @@ if (!Number.isInteger(opt.runs) || opt.runs < 1) throw new Error('--runs must be
 const lib = await loadLibrary()
 const now = Math.floor(Date.now() / 1000)
 const available = createTargets(lib, {now})
-const missing = ['jsonl', 'csv', 'store-request', 'fetch-request', 'store-response', 'fetch-frame', 'fetch-stream', 'store-handler', 'dht-record'].filter((t) => !(t in available))
+const missing = ['jsonl', 'csv', 'store-request', 'fetch-request', 'store-response', 'fetch-frame', 'closest-request', 'closest-response', 'fetch-stream', 'store-handler', 'dht-record'].filter((t) => !(t in available))
 const names = opt.targets.length > 0 ? opt.targets : Object.keys(available)
 for (const n of names) if (!(n in available)) throw new Error(`unknown or unavailable target ${n} (available: ${Object.keys(available).join(', ')})`)
 const tmpDir = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir()

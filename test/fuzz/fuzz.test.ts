@@ -22,6 +22,8 @@ const RUNS: Record<string, number> = {
   'fetch-request': 2000,
   'store-response': 2000,
   'fetch-frame': 2000,
+  'closest-request': 2000,
+  'closest-response': 2000,
   'store-handler': 600,
   'fetch-stream': 2000,
   'dht-record': 2000,
