@@ -130,6 +130,7 @@ export function renderPublishSummary(s: PublishSummary): string {
   ]
   if (s.expired) rows.push(['expired', `${s.expired} (past their TTL, not sent)`])
   if (s.invalid) rows.push(['invalid', `${s.invalid} (unreadable records, not sent)`])
+  if (s.journalPruned) rows.push(['journal', `${s.journalPruned} line(s) of expired or removed packets dropped`])
   lines.push(keyValueTable(rows))
   const reasons = Object.entries(s.failures).sort((a, b) => b[1] - a[1])
   if (reasons.length > 0) lines.push('Failed by reason:', keyValueTable(reasons.map(([r, n]): [string, string] => [r, String(n)]), '    '))

@@ -2,7 +2,7 @@ import {promises as fs} from 'node:fs'
 import type {FileHandle} from 'node:fs/promises'
 import path from 'node:path'
 
-import {writeAll} from '../util/atomic.js'
+import {writeAll, writeFileAtomic} from '../util/atomic.js'
 import {QisError, errorMessage} from '../util/errors.js'
 
 export const JOURNAL_FILE = 'published.log'
@@ -68,6 +68,30 @@ export class PublishJournal {
       throw new QisError(`cannot write the publish journal ${this.file}: ${errorMessage(err)}`, {code: 'JOURNAL_WRITE_FAILED', cause: err})
     }
     for (const p of fresh) this.done.add(`${p.id} ${p.key}`)
+  }
+
+  /**
+   * Drops the pairs of packets `keep` rejects (expired, or gone from every store), when they are at
+   * least `minDead` and at least half of the journal: the journal grows by one line per (packet,
+   * key) ever acknowledged, and a packet that will never be sent again needs no line. The new
+   * journal is written to a temp file, fsynced and renamed over the old one, so a crash keeps one
+   * or the other. Returns how many pairs were dropped (0 when below the thresholds).
+   */
+  async compact(keep: (id: string) => boolean, minDead = 1000): Promise<number> {
+    const live = [...this.done].filter((pair) => keep(pair.slice(0, 64)))
+    const dead = this.done.size - live.length
+    if (dead < minDead || dead * 2 < this.done.size) return 0
+    if (!this.handle) throw new QisError(`publish journal ${this.file} is closed`)
+    try {
+      await writeFileAtomic(this.file, live.map((pair) => `${pair}\n`).join(''), 0o600)
+      await this.handle.close()
+      this.handle = await fs.open(this.file, 'a', 0o600)
+    } catch (err) {
+      throw new QisError(`cannot compact the publish journal ${this.file}: ${errorMessage(err)}`, {code: 'JOURNAL_WRITE_FAILED', cause: err})
+    }
+    this.done.clear()
+    for (const pair of live) this.done.add(pair)
+    return dead
   }
 
   async close(): Promise<void> {

@@ -24,6 +24,8 @@ export interface PublishPlan {
   invalid: number
   /** One line per problem, naming the store and record. */
   problems: string[]
+  /** Ids of the unexpired, valid packets read (sent or not): what the journal must remember. */
+  live: Set<string>
 }
 
 export interface PublishSummary {
@@ -44,6 +46,8 @@ export interface PublishSummary {
   deliveries: number
   /** Packets that were to be sent (all of them in a dry run). */
   pending: number
+  /** Journal lines dropped because their packets expired or left the home's stores. */
+  journalPruned: number
   stores: string[]
   dryRun: boolean
 }
@@ -86,6 +90,7 @@ export async function planPublish(options: {home: Home; stores?: string[]; journ
   const items: PublishItem[] = []
   const queued = new Set<string>()
   const seenPackets = new Set<string>()
+  const live = new Set<string>()
   const problems: string[] = []
   let pending = 0
   let skipped = 0
@@ -113,6 +118,7 @@ export async function planPublish(options: {home: Home; stores?: string[]; journ
           expired++
           continue
         }
+        live.add(info.id)
         let fresh = 0
         for (const rk of p.routing_keys) {
           const key = keyFingerprint(p.scheme, p.domain_tag, rk)
@@ -128,7 +134,7 @@ export async function planPublish(options: {home: Home; stores?: string[]; journ
       throw new QisError(`cannot read packet store ${store}: ${errorMessage(err)}`, {code: 'BAD_INPUT', cause: err})
     }
   }
-  return {stores, items, pending, skipped, expired, invalid, problems}
+  return {stores, items, pending, skipped, expired, invalid, problems, live}
 }
 
 export interface PublishStoresOptions {
@@ -159,7 +165,12 @@ export async function publishStores(options: PublishStoresOptions): Promise<Publ
   try {
     const plan = await planPublish({home: options.home, stores: options.stores, journal})
     options.onPlan?.(plan)
+    // Only when the plan read every store of the home: a packet missing from a subset named on the
+    // command line may still be in another store. Expired packets are never sent again.
+    const wholeHome = (options.stores ?? []).length === 0
+    const journalPruned = wholeHome && !options.dryRun ? await journal.compact((id) => plan.live.has(id)) : 0
     const base = {
+      journalPruned,
       skipped: plan.skipped,
       expired: plan.expired,
       invalid: plan.invalid,

@@ -50,6 +50,8 @@ describe('planPublish', () => {
     expect(plan.pending).toBe(9)
     const expectedPairs = packets.slice(1).flatMap((p) => p.keys.map((key) => `${p.id} ${key}`)).filter((pair) => pair !== `${packets[1].id} ${packets[1].keys[0]}`)
     expect(plan.items.map((i) => `${i.id} ${i.key}`).sort()).toEqual(expectedPairs.sort())
+    // What the journal must keep: every unexpired packet read, sent before or not; never the expired one.
+    expect([...plan.live].sort()).toEqual(packets.map((p) => p.id).sort())
     await journal.close()
   })
 
@@ -58,5 +60,40 @@ describe('planPublish', () => {
     const journal = await PublishJournal.open(home.journalDir)
     await expect(planPublish({home, journal, stores: ['/nonexistent/x.qisp']})).rejects.toThrow(/packet store \/nonexistent\/x\.qisp cannot be read/)
     await journal.close()
+  })
+})
+
+describe('PublishJournal.compact', () => {
+  const pair = (i: number, k = 0) => ({id: i.toString(16).padStart(64, '0'), key: k.toString(16).padStart(32, '0')})
+
+  it('drops the pairs of packets no longer kept, atomically, and keeps appending after', async () => {
+    const dir = tempDir()
+    const j = await PublishJournal.open(dir)
+    await j.record(Array.from({length: 30}, (_, i) => pair(i, i % 3)))
+    const keepIds = new Set([pair(1).id, pair(2).id])
+    // Below the thresholds nothing is rewritten.
+    expect(await j.compact((id) => keepIds.has(id), 100)).toBe(0)
+    expect(j.size).toBe(30)
+    expect(await j.compact((id) => keepIds.has(id), 10)).toBe(28)
+    expect(j.size).toBe(2)
+    expect(j.has(pair(1).id, pair(1, 1).key)).toBe(true)
+    expect(j.has(pair(5).id, pair(5, 2).key)).toBe(false)
+    await j.record([pair(99)])
+    await j.close()
+    expect((await fs.readdir(dir)).sort()).toEqual([JOURNAL_FILE])
+    const again = await PublishJournal.open(dir)
+    expect(again.size).toBe(3)
+    expect(again.has(pair(99).id, pair(99).key)).toBe(true)
+    expect(again.has(pair(2).id, pair(2, 2).key)).toBe(true)
+    await again.close()
+  })
+
+  it('leaves a journal alone while fewer than half its pairs are dead', async () => {
+    const dir = tempDir()
+    const j = await PublishJournal.open(dir)
+    await j.record(Array.from({length: 10}, (_, i) => pair(i)))
+    expect(await j.compact((id) => id !== pair(0).id && id !== pair(1).id, 1)).toBe(0)
+    expect(j.size).toBe(10)
+    await j.close()
   })
 })
