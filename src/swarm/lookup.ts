@@ -48,9 +48,10 @@ export interface LookupStats {
   failedPeers: number
 }
 
-export interface LookupResult {
+/** `P` is how a peer is named: its id string here, a libp2p PeerId once the node has parsed it. */
+export interface LookupResult<P = string> {
   /** Per key: up to `count` peers, closest first. Peers that failed during the lookup are left out. */
-  closest: Map<string, string[]>
+  closest: Map<string, P[]>
   stats: LookupStats
   /** Per peer that failed to answer: the error. */
   failures: Map<string, unknown>

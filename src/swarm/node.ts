@@ -15,7 +15,7 @@ import {createHash} from 'node:crypto'
 import {decodePacket} from '../packet/codec.js'
 import {keyFingerprint} from '../packet/fingerprint.js'
 import {QisError, errorMessage} from '../util/errors.js'
-import {type LookupStats, keyKadId, lookupClosest} from './lookup.js'
+import {type LookupResult, keyKadId, lookupClosest} from './lookup.js'
 import {
   CLOSEST_PROTOCOL,
   type ClosestRequest,
@@ -89,13 +89,6 @@ export interface SwarmCounters {
   closestQueries: number
 }
 
-export interface BatchLookupResult {
-  /** Per key fingerprint: up to `count` storage peers, closest first. */
-  closest: Map<string, PeerId[]>
-  stats: LookupStats
-  /** Peers that failed to answer, with the error. */
-  failures: Map<string, unknown>
-}
 
 export interface SwarmNode {
   libp2p: Libp2p<{dht: KadDHT}>
@@ -110,7 +103,7 @@ export interface SwarmNode {
    * The closest storage peers of many keys in one batched Kademlia lookup (src/swarm/lookup.ts):
    * each round sends every peer involved one /qis/closest request for all its keys.
    */
-  lookup(keys: string[], options: {count: number; signal?: AbortSignal; concurrency?: number; timeoutMs?: number}): Promise<BatchLookupResult>
+  lookup(keys: string[], options: {count: number; signal?: AbortSignal; concurrency?: number; timeoutMs?: number}): Promise<LookupResult<PeerId>>
   /** Dials the bootstrap multiaddrs (again); resolves with how many answered. */
   dialBootstrap(signal?: AbortSignal): Promise<number>
   stop(): Promise<void>
