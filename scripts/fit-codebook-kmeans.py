@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""k-means step of scripts/fit-codebook.mjs (numpy, because the fit is ~100x faster with BLAS).
+"""Numeric step of scripts/fit-codebook.mjs (numpy, because the fit is ~100x faster with BLAS).
 
 Reads N x D float32 embeddings, writes to --out-dir: mean.f32 (D), projection.f32 (P x D, top-P
 principal axes of the centred corpus), book{b}.f32 (K x P), groups{b}.f32 (G x P), group_of{b}.i32 (K).
+With --anchors there is one book and no k-means: its centroids are the corpus points themselves
+(projected, normalised, exact duplicates to 4 decimals dropped), the finest partition the corpus
+supports.
 Deterministic for a given input on a given machine: numpy's seeded PCG64 for k-means++ and a
 fixed number of Lloyd iterations.
 """
@@ -54,6 +57,7 @@ def main():
     ap.add_argument('--groups', type=int, default=64)
     ap.add_argument('--iters', type=int, default=12)
     ap.add_argument('--seed', type=int, default=20261126)
+    ap.add_argument('--anchors', action='store_true')
     a = ap.parse_args()
 
     x = np.fromfile(a.embeddings, dtype=np.float32).reshape(-1, a.dimension).astype(np.float64)
@@ -67,6 +71,16 @@ def main():
     os.makedirs(a.out_dir, exist_ok=True)
     mean.astype(np.float32).tofile(os.path.join(a.out_dir, 'mean.f32'))
     proj.astype(np.float32).tofile(os.path.join(a.out_dir, 'projection.f32'))
+    if a.anchors:
+        # Near-identical questions ("Which of the following is true?") would be two cells with a
+        # boundary through every query near them, spending keys on nothing.
+        _, keep = np.unique(np.round(z, 4), axis=0, return_index=True)
+        keep.sort()
+        z[keep].astype(np.float32).tofile(os.path.join(a.out_dir, 'book0.f32'))
+        print(f'anchors: {len(keep)} of {len(z)} corpus points (duplicates dropped)', flush=True)
+        with open(os.path.join(a.out_dir, 'meta.json'), 'w') as f:
+            json.dump({'n': len(x), 'anchors': int(len(keep)), 'reduced': a.reduced}, f)
+        return
     sizes = []
     for b in range(a.books):
         c, assign = kmeans(z, a.k, a.iters, a.seed + b)

@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 // Fits the public routing codebook that ships in assets/codebook/ (see docs/hashing.md).
 //
-//   npm run build && node scripts/fit-codebook.mjs --cache /tmp/mmlu.use-lite.f32 [--sample-head 4320 --sample-tail 3296]
+//   npm run build && node scripts/fit-codebook.mjs --cache /tmp/mmlu.use-lite.f32
 //
-// (the shipped use-lite.mm8x1024.qcb was fitted with exactly that sample; without --sample-* it
-// fits on all 15,657 MMLU questions). Needs python3 with numpy for the k-means step.
+// fits the shipped use-lite.mmlu-anchors.qcb on all 15,657 MMLU questions (embedding them is the
+// slow part, ~10 minutes of one core; --cache keeps the embeddings for later runs). Needs python3
+// with numpy for the numeric step (scripts/fit-codebook-kmeans.py).
 //
-// Deterministic: a fixed shuffle for the sample, seeded k-means++ and a fixed number of Lloyd
-// iterations, so the same corpus and flags give the same file on this machine. Steps: embed the
-// corpus with the use-lite embedder (cached, since that is the slow part), centre on the corpus
-// mean, project on its top 128 principal axes, fit `--books` independent spherical k-means
-// codebooks of `--k` centroids, group each book's centroids (`--groups`) for the two-level
-// search, quantise to int8 and write the file. Fit only on text whose licence
+// Default (--anchors): centre on the corpus mean, project on its top 128 principal axes, and use
+// every (de-duplicated) corpus point as a centroid of one flat book; keys are the nearest anchor
+// plus the anchors whose cell boundary lies within --boundary of the query, at most 8, found with
+// a --prefilter-dims / --prefilter-candidates search. With --no-anchors: `--books` independent
+// spherical k-means codebooks of `--k` centroids (seeded k-means++, --iters Lloyd steps), grouped
+// (`--groups`) for a two-level search, keys by --margin: the scheme before v2.
+//
+// Deterministic: a fixed shuffle for --sample-*, seeded k-means, a fixed number of iterations, so
+// the same corpus and flags give the same file on this machine. Fit only on text whose licence
 // allows shipping something derived from it (MMLU questions: MIT); never on evaluation pairs.
 import {createHash} from 'node:crypto'
 import {spawnSync} from 'node:child_process'
@@ -27,8 +31,13 @@ const {values: opt} = parseArgs({
     corpus: {type: 'string', default: path.resolve(root, '../shared/data/queries/mmlu-questions.jsonl')},
     field: {type: 'string', default: 'text'},
     cache: {type: 'string'},
-    out: {type: 'string', default: path.join(root, 'assets/codebook/use-lite.mm8x1024.qcb')},
-    name: {type: 'string', default: 'mm8x1024'},
+    out: {type: 'string', default: path.join(root, 'assets/codebook/use-lite.mmlu-anchors.qcb')},
+    name: {type: 'string', default: 'mmlu-anchors'},
+    anchors: {type: 'boolean', default: true},
+    'no-anchors': {type: 'boolean', default: false},
+    boundary: {type: 'string', default: '0.075'},
+    'prefilter-dims': {type: 'string', default: '32'},
+    'prefilter-candidates': {type: 'string', default: '512'},
     k: {type: 'string', default: '1024'},
     books: {type: 'string', default: '8'},
     reduced: {type: 'string', default: '128'},
@@ -40,7 +49,7 @@ const {values: opt} = parseArgs({
     groups: {type: 'string', default: '32'},
     probes: {type: 'string', default: '2'},
     margin: {type: 'string', default: '0'},
-    'max-per-book': {type: 'string', default: '1'},
+    'max-per-book': {type: 'string', default: '8'},
     'min-per-book': {type: 'string', default: '1'},
   },
 })
@@ -48,7 +57,8 @@ const K = Number(opt.k)
 const BOOKS = Number(opt.books)
 const ITERS = Number(opt.iters)
 const SEED = Number(opt.seed)
-const GROUPS = Number(opt.groups)
+const ANCHORS = opt.anchors && !opt['no-anchors']
+const GROUPS = ANCHORS ? 0 : Number(opt.groups)
 
 const {createEmbedder} = await import(path.join(root, 'dist/embed/index.js'))
 const {encodeCodebook, parseCodebook} = await import(path.join(root, 'dist/hash/codebook.js'))
@@ -111,7 +121,8 @@ writeFileSync(embFile, Buffer.from(X.buffer, X.byteOffset, X.byteLength))
 const py = spawnSync(
   'python3',
   [path.join(root, 'scripts/fit-codebook-kmeans.py'), '--embeddings', embFile, '--dimension', String(D), '--out-dir', work,
-    '--k', String(K), '--books', String(BOOKS), '--reduced', opt.reduced, '--groups', String(GROUPS), '--iters', String(ITERS), '--seed', String(SEED)],
+    '--k', String(K), '--books', String(BOOKS), '--reduced', opt.reduced, '--groups', String(GROUPS), '--iters', String(ITERS), '--seed', String(SEED),
+    ...(ANCHORS ? ['--anchors'] : [])],
   {stdio: ['ignore', 'inherit', 'inherit']},
 )
 if (py.status !== 0) throw new Error('fit-codebook-kmeans.py failed (needs python3 with numpy)')
@@ -126,7 +137,7 @@ const i32 = (name) => {
 const P = Number(opt.reduced)
 const books = []
 const groups = []
-for (let b = 0; b < BOOKS; b++) {
+for (let b = 0; b < (ANCHORS ? 1 : BOOKS); b++) {
   books.push(f32(`book${b}.f32`))
   if (GROUPS > 0) groups.push({centroids: f32(`groups${b}.f32`), groupOf: i32(`group_of${b}.i32`)})
 }
@@ -140,14 +151,18 @@ const bytes = encodeCodebook({
   books,
   groups: GROUPS > 0 ? groups : undefined,
   probes: Number(opt.probes),
-  selection: {margin: Number(opt.margin), maxPerBook: Number(opt['max-per-book']), minPerBook: Number(opt['min-per-book'])},
+  prefilter: ANCHORS ? {dimensions: Number(opt['prefilter-dims']), candidates: Number(opt['prefilter-candidates'])} : undefined,
+  selection: ANCHORS
+    ? {margin: 0, boundary: Number(opt.boundary), maxPerBook: Number(opt['max-per-book']), minPerBook: Number(opt['min-per-book'])}
+    : {margin: Number(opt.margin), maxPerBook: Number(opt['max-per-book']), minPerBook: Number(opt['min-per-book'])},
   fit: {
     corpus: `${path.basename(opt.corpus)} (${N} texts, sha256 ${corpusDigest.slice(0, 16)})`,
     licence: 'MMLU questions (hendrycks/test), MIT',
-    method: `centred on the corpus mean, PCA to ${P} dims, ${BOOKS} spherical k-means books (k-means++ init), ${GROUPS} groups per book`,
+    method: ANCHORS
+      ? `centred on the corpus mean, PCA to ${P} dims, one book whose centroids are the de-duplicated corpus points; keys: nearest anchor plus anchors whose cell boundary is within ${opt.boundary}, at most ${opt['max-per-book']}`
+      : `centred on the corpus mean, PCA to ${P} dims, ${BOOKS} spherical k-means books (k-means++ init), ${GROUPS} groups per book`,
     sample: sampleNote,
-    seed: SEED,
-    iterations: ITERS,
+    ...(ANCHORS ? {} : {seed: SEED, iterations: ITERS}),
   },
 })
 parseCodebook(bytes, opt.out) // refuse to write a file the loader would reject

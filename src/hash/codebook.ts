@@ -22,10 +22,27 @@ export interface SectionInfo {
 export interface KeySelection {
   /** Keys per book are the centroids whose similarity is within `margin` of the best one... */
   margin: number
+  /**
+   * ...or, when set (and then instead of `margin`), the centroids whose Voronoi boundary with the
+   * nearest one lies within this distance of the query: (s1 - sj) / |c1 - cj|. A paraphrase moves
+   * the query a short distance, so it can only land in a cell whose boundary is that close; a
+   * cosine margin instead over-counts cells whose centroids sit far from the nearest one...
+   */
+  boundary?: number
   /** ...at most this many per book... */
   maxPerBook: number
   /** ...and at least this many per book (the nearest ones), whatever the margin. */
   minPerBook: number
+}
+
+/**
+ * Exact-in-practice search for large flat books: score every centroid on the first `dimensions`
+ * principal axes (which carry most of the variance), keep the `candidates` best, and score only
+ * those on all axes. Deterministic: the same arithmetic in the same order on every machine.
+ */
+export interface Prefilter {
+  dimensions: number
+  candidates: number
 }
 
 export interface CodebookHeader {
@@ -44,6 +61,8 @@ export interface CodebookHeader {
   groups: number
   /** Groups probed per query. */
   probes: number
+  /** Set for flat books searched with a prefilter instead of groups. */
+  prefilter?: Prefilter
   selection: KeySelection
   fit: Record<string, unknown>
   sections: SectionInfo[]
@@ -57,6 +76,13 @@ export interface Book {
   /** Group centroids (G x reducedDimension) and each group's member centroid indexes. */
   groupCentroids: Float64Array
   groupMembers: Int32Array[]
+  /**
+   * With a prefilter: the first `prefilter.dimensions` int8 values of every row, contiguous, and
+   * each row's factor back to its unit-length float64 form. A flat book of 15k rows is 15 MB as
+   * float64, which a scan reads from memory on every query; this prefix is 0.5 MB and stays in cache.
+   */
+  prefix?: Int8Array
+  prefixScale?: Float64Array
 }
 
 export interface Codebook {
@@ -90,8 +116,9 @@ function required(header: CodebookHeader, data: Buffer, name: string, file: stri
  * int8 rows back to float64, renormalised to unit length: rounding moves a row's norm by ~0.3%,
  * which would shift its cosine by as much as a key-selection margin, so it is taken out here.
  */
-function dequantise(q: Float64Array, scales: Float64Array, dim: number): Float64Array {
+function dequantise(q: Float64Array, scales: Float64Array, dim: number): {rows: Float64Array; factors: Float64Array} {
   const out = new Float64Array(q.length)
+  const factors = new Float64Array(scales.length)
   for (let r = 0; r < scales.length; r++) {
     let n = 0
     for (let j = 0; j < dim; j++) {
@@ -100,8 +127,9 @@ function dequantise(q: Float64Array, scales: Float64Array, dim: number): Float64
     }
     const inv = n > 0 ? 1 / Math.sqrt(n) : 0
     for (let j = 0; j < dim; j++) out[r * dim + j] *= inv
+    factors[r] = scales[r] * inv
   }
-  return out
+  return {rows: out, factors}
 }
 
 export function parseCodebook(bytes: Buffer, file = '<codebook>'): Codebook {
@@ -115,7 +143,15 @@ export function parseCodebook(bytes: Buffer, file = '<codebook>'): Codebook {
   const d = header.reducedDimension
   const books: Book[] = []
   for (let b = 0; b < header.books; b++) {
-    const centroids = dequantise(required(header, data, `book${b}`, file), required(header, data, `book${b}.scale`, file), d)
+    const q = required(header, data, `book${b}`, file)
+    const {rows: centroids, factors} = dequantise(q, required(header, data, `book${b}.scale`, file), d)
+    let prefix: Int8Array | undefined
+    if (header.prefilter) {
+      const w = header.prefilter.dimensions
+      if (!(w >= 1 && w <= d)) throw new Error(`codebook ${file}: prefilter dimensions ${w} out of range`)
+      prefix = new Int8Array(header.centroids * w)
+      for (let k = 0; k < header.centroids; k++) for (let j = 0; j < w; j++) prefix[k * w + j] = q[k * d + j]
+    }
     let groupCentroids: Float64Array = new Float64Array(0)
     let groupMembers: Int32Array[] = []
     if (header.groups > 0) {
@@ -125,7 +161,7 @@ export function parseCodebook(bytes: Buffer, file = '<codebook>'): Codebook {
       for (let k = 0; k < assign.length; k++) lists[assign[k]].push(k)
       groupMembers = lists.map((l) => Int32Array.from(l))
     }
-    books.push({centroids, groupCentroids, groupMembers})
+    books.push(prefix ? {centroids, groupCentroids, groupMembers, prefix, prefixScale: factors} : {centroids, groupCentroids, groupMembers})
   }
   return {
     header,
@@ -212,6 +248,8 @@ export function nearest(cb: Codebook, book: Book, z: Float64Array, count: number
     for (let i = 0; i < groups.length; i++) {
       for (const k of book.groupMembers[groups.index[i]]) top.offer(k, dot(book.centroids, k * p, z, p))
     }
+  } else if (cb.header.prefilter) {
+    for (const k of prefiltered(cb, book, z)) top.offer(k, dot(book.centroids, k * p, z, p))
   } else {
     for (let k = 0; k < cb.header.centroids; k++) top.offer(k, dot(book.centroids, k * p, z, p))
   }
@@ -220,17 +258,96 @@ export function nearest(cb: Codebook, book: Book, z: Float64Array, count: number
   return out
 }
 
+/**
+ * Centroids whose score on the first `dimensions` axes is among the `candidates` best (all of
+ * them on a tie at the cut), in index order.
+ */
+function prefiltered(cb: Codebook, book: Book, z: Float64Array): Int32Array {
+  const {dimensions: w, candidates} = cb.header.prefilter!
+  const K = cb.header.centroids
+  if (candidates >= K || !book.prefix || !book.prefixScale) return Int32Array.from({length: K}, (_, k) => k)
+  const {prefix, prefixScale} = book
+  const coarse = new Float64Array(K)
+  // Four running sums: about twice as fast in V8 as one (it does not vectorise), and still a
+  // fixed order of float64 operations, so every machine computes the same scores.
+  const w4 = w - (w % 4)
+  for (let k = 0; k < K; k++) {
+    let s0 = 0
+    let s1 = 0
+    let s2 = 0
+    let s3 = 0
+    const o = k * w
+    for (let j = 0; j < w4; j += 4) {
+      s0 += prefix[o + j] * z[j]
+      s1 += prefix[o + j + 1] * z[j + 1]
+      s2 += prefix[o + j + 2] * z[j + 2]
+      s3 += prefix[o + j + 3] * z[j + 3]
+    }
+    for (let j = w4; j < w; j++) s0 += prefix[o + j] * z[j]
+    coarse[k] = (s0 + s1 + (s2 + s3)) * prefixScale[k]
+  }
+  const cut = kthLargest(Float64Array.from(coarse), candidates)
+  let n = 0
+  for (let k = 0; k < K; k++) if (coarse[k] >= cut) n++
+  const out = new Int32Array(n)
+  n = 0
+  for (let k = 0; k < K; k++) if (coarse[k] >= cut) out[n++] = k
+  return out
+}
+
+/** The k-th largest value (1-based) of `a`, which it reorders: iterative quickselect, middle pivot. */
+function kthLargest(a: Float64Array, k: number): number {
+  let lo = 0
+  let hi = a.length - 1
+  const target = k - 1
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >>> 1]
+    let i = lo
+    let j = hi
+    while (i <= j) {
+      while (a[i] > pivot) i++
+      while (a[j] < pivot) j--
+      if (i <= j) {
+        const t = a[i]
+        a[i] = a[j]
+        a[j] = t
+        i++
+        j--
+      }
+    }
+    if (target <= j) hi = j
+    else if (target >= i) lo = i
+    else return a[target]
+  }
+  return a[target]
+}
+
+/** Distance from z to the boundary between the cells of centroids a and b, given z's scores sa >= sb. */
+function boundaryDistance(book: Book, p: number, a: number, b: number, sa: number, sb: number): number {
+  let n = 0
+  for (let j = 0; j < p; j++) {
+    const d = book.centroids[a * p + j] - book.centroids[b * p + j]
+    n += d * d
+  }
+  return n > 0 ? (sa - sb) / Math.sqrt(n) : 0
+}
+
 /** Routing keys of one vector: `<book letter><centroid index>` per selected centroid, book by book. */
 export function codebookKeys(cb: Codebook, vec: Float32Array): string[] {
   const z = reduce(cb, vec)
   const keys: string[] = []
-  const {margin, maxPerBook, minPerBook} = cb.header.selection
+  const {margin, boundary, maxPerBook, minPerBook} = cb.header.selection
+  const p = cb.header.reducedDimension
   for (let b = 0; b < cb.books.length; b++) {
     const near = nearest(cb, cb.books[b], z, maxPerBook)
-    const best = near[0][1]
+    const [first, best] = near[0]
     for (let i = 0; i < near.length; i++) {
-      if (i >= minPerBook && near[i][1] < best - margin) break
-      keys.push(`${String.fromCharCode(97 + b)}${near[i][0]}`)
+      const [k, s] = near[i]
+      // Boundary distance is not monotone in rank (it depends on where each centroid sits), so
+      // every candidate is checked; a cosine margin is, so the first miss ends the book.
+      const kept = i < minPerBook || (boundary === undefined ? s >= best - margin : boundaryDistance(cb.books[b], p, first, k, best, s) <= boundary)
+      if (kept) keys.push(`${String.fromCharCode(97 + b)}${k}`)
+      else if (boundary === undefined) break
     }
   }
   return keys
@@ -248,6 +365,7 @@ export interface CodebookParts {
   /** Per book: group centroids (G x reducedDimension) and each centroid's group; omit for exhaustive search. */
   groups?: Array<{centroids: Float32Array; groupOf: Int32Array}>
   probes?: number
+  prefilter?: Prefilter
   selection: KeySelection
   fit: Record<string, unknown>
 }
@@ -315,6 +433,7 @@ export function encodeCodebook(parts: CodebookParts): Buffer {
     centroids: K,
     groups: parts.groups ? parts.groups[0].centroids.length / p : 0,
     probes: parts.groups ? (parts.probes ?? 1) : 0,
+    ...(parts.prefilter && !parts.groups ? {prefilter: parts.prefilter} : {}),
     selection: parts.selection,
     fit: parts.fit,
     sections,

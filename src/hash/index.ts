@@ -14,7 +14,7 @@ export {hammingDistance, SIMHASH_BITS} from './simhash.js'
  * compared: the id goes into every packet and into every key fingerprint.
  */
 export interface HashScheme {
-  /** e.g. 'use-lite.cb4096m.v1': backend + model + hashing. A valid packet label, at most 40 chars. */
+  /** e.g. 'use-lite.mmlu-anchors.v2': backend + model + hashing. A valid packet label, at most 40 chars. */
   readonly id: string
   /** 16 lowercase hex chars: 64-bit SimHash, for the packet's query_semantic_hash. */
   fineHash(vec: Float32Array): string
@@ -23,14 +23,18 @@ export interface HashScheme {
 }
 
 export const MAX_ROUTING_KEYS = 8
+/** Version of schemes that have no SHIPPED entry (cross-polytope LSH, candidate codebooks). */
 const SCHEME_VERSION = 'v1'
 
 /** assets/codebook beside dist/ (compiled) or src/ (tests): both are two levels below the package root. */
 export const CODEBOOK_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../assets/codebook')
 
-/** The shipped codebook for each embedder that has one. Changing a file here means a new scheme name. */
-const SHIPPED: Record<string, {file: string; name: string}> = {
-  'use-lite': {file: 'use-lite.mm8x1024.qcb', name: 'mm8x1024'},
+/**
+ * The shipped codebook for each embedder that has one. Changing a file here means a new scheme
+ * name; `version` moves when the key derivation itself changes (v2: boundary-distance selection).
+ */
+const SHIPPED: Record<string, {file: string; name: string; version: string}> = {
+  'use-lite': {file: 'use-lite.mmlu-anchors.qcb', name: 'mmlu-anchors', version: 'v2'},
 }
 
 /**
@@ -86,11 +90,11 @@ function crossPolytope(dimension: number): Codebook {
 }
 
 /** Scheme ids are packet labels (lowercase a-z 0-9 . _ - :, at most 40 chars). */
-function schemeId(embedderId: string, hashing: string): string {
+function schemeId(embedderId: string, hashing: string, version = SCHEME_VERSION): string {
   let base = embedderId.toLowerCase().replace(/[^a-z0-9._:-]+/g, '-')
   // 'transformers:<model>.<digest>' is long; a scheme id must fit a packet field.
   if (base.startsWith('transformers:')) base = `tx:${base.slice('transformers:'.length)}`
-  const suffix = `.${hashing}.${SCHEME_VERSION}`
+  const suffix = `.${hashing}.${version}`
   if (base.length + suffix.length > 40) {
     // Keep the digest at the end of the model part, which is what makes ids unique.
     const keep = 40 - suffix.length
@@ -135,7 +139,8 @@ class CodebookScheme implements HashScheme {
 export function schemeFromCodebookFile(embedder: Embedder, file: string): HashScheme {
   const cb = loadCodebook(file)
   if (cb.header.dimension !== embedder.dimension) throw new Error(`codebook ${file} is ${cb.header.dimension}-d but ${embedder.id} embeds ${embedder.dimension}-d`)
-  return new CodebookScheme(schemeId(embedder.id, cb.header.name), () => cb)
+  const shipped = SHIPPED[embedder.id]
+  return new CodebookScheme(schemeId(embedder.id, cb.header.name, shipped?.name === cb.header.name ? shipped.version : SCHEME_VERSION), () => cb)
 }
 
 /**
@@ -147,7 +152,7 @@ export function schemeFor(embedder: Embedder): HashScheme {
   if (shipped) {
     const file = path.join(CODEBOOK_DIR, shipped.file)
     if (!existsSync(file)) throw new Error(`the ${embedder.id} codebook is missing from this install (${file}); reinstall qis`)
-    return new CodebookScheme(schemeId(embedder.id, shipped.name), () => {
+    return new CodebookScheme(schemeId(embedder.id, shipped.name, shipped.version), () => {
       const cb = loadCodebook(file)
       if (cb.header.name !== shipped.name || cb.header.dimension !== embedder.dimension) {
         throw new Error(`codebook ${file} is ${cb.header.name}/${cb.header.dimension}-d; expected ${shipped.name}/${embedder.dimension}-d for ${embedder.id}`)

@@ -23,7 +23,7 @@ describe('qis hash', () => {
     for (const o of out) {
       expect(Object.keys(o).sort()).toEqual(['hash', 'keys', 'scheme'])
       expect(o.hash).toMatch(/^[0-9a-f]{16}$/)
-      expect(o.scheme).toMatch(/^use-lite\.[a-z0-9]+\.v1$/)
+      expect(o.scheme).toMatch(/^use-lite\.[a-z0-9-]+\.v[0-9]+$/)
       const keys = o.keys as string[]
       expect(keys.length).toBeGreaterThanOrEqual(1)
       expect(keys.length).toBeLessThanOrEqual(8)

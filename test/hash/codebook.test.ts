@@ -19,7 +19,11 @@ function randomRows(rnd: SeededRandom, n: number, d: number): Float32Array {
   return out
 }
 
-function sample(grouped: boolean, selection = {margin: 0.05, maxPerBook: 4, minPerBook: 1}) {
+function sample(
+  grouped: boolean,
+  selection: {margin: number; boundary?: number; maxPerBook: number; minPerBook: number} = {margin: 0.05, maxPerBook: 4, minPerBook: 1},
+  prefilter?: {dimensions: number; candidates: number},
+) {
   const rnd = new SeededRandom(11)
   const books = [randomRows(rnd, K, D), randomRows(rnd, K, D)]
   const groups = grouped
@@ -42,6 +46,7 @@ function sample(grouped: boolean, selection = {margin: 0.05, maxPerBook: 4, minP
     books,
     groups,
     probes: 8,
+    prefilter,
     selection,
     fit: {},
   })
@@ -98,4 +103,77 @@ describe('routing keys from a codebook', () => {
       expect(codebookKeys(grouped, v)).toEqual(codebookKeys(flat, v))
     }
   })
+
+  it('with a prefilter on all dimensions, find the same nearest centroids as a full scan', () => {
+    // Coarse scores on every axis rank like the full ones, so the kept candidates hold the true top 4.
+    const pre = parseCodebook(sample(false, {margin: 0.05, maxPerBook: 4, minPerBook: 1}, {dimensions: D, candidates: 6}))
+    expect(pre.books[0].prefix).toHaveLength(K * D)
+    const rnd = new SeededRandom(13)
+    for (let t = 0; t < 50; t++) {
+      const v = randomRows(rnd, 1, D)
+      const z = reduce(pre, v)
+      expect(nearest(pre, pre.books[0], z, 4).map(([k]) => k)).toEqual(nearest(flat, flat.books[0], z, 4).map(([k]) => k))
+    }
+  })
+
+  it('with a prefilter on a few dimensions, only rescore the candidates: a narrow one misses some true nearest centroids', () => {
+    const narrow = parseCodebook(sample(false, {margin: 0.05, maxPerBook: 1, minPerBook: 1}, {dimensions: 2, candidates: 1}))
+    const rnd = new SeededRandom(17)
+    let differ = 0
+    for (let t = 0; t < 50; t++) {
+      const z = reduce(narrow, randomRows(rnd, 1, D))
+      if (nearest(narrow, narrow.books[0], z, 1)[0][0] !== nearest(flat, flat.books[0], z, 1)[0][0]) differ++
+    }
+    expect(differ).toBeGreaterThan(0)
+  })
 })
+
+describe('boundary-distance key selection', () => {
+  const tau = 0.1
+  const cb = parseCodebook(sample(false, {margin: 0, boundary: tau, maxPerBook: 4, minPerBook: 1}))
+
+  /** The distance from z to the bisector of centroids a and b, computed here independently. */
+  function toBoundary(a: number, b: number, z: Float64Array, book: number): number {
+    const c = cb.books[book].centroids
+    let sa = 0
+    let sb = 0
+    let n = 0
+    for (let j = 0; j < D; j++) {
+      sa += c[a * D + j] * z[j]
+      sb += c[b * D + j] * z[j]
+      n += (c[a * D + j] - c[b * D + j]) ** 2
+    }
+    return (sa - sb) / Math.sqrt(n)
+  }
+
+  it('keeps the nearest centroid and exactly the next ones whose cell boundary is within the distance', () => {
+    const rnd = new SeededRandom(19)
+    let extra = 0
+    let skipped = 0
+    for (let t = 0; t < 60; t++) {
+      const v = randomRows(rnd, 1, D)
+      const z = reduce(cb, v)
+      const keys = codebookKeys(cb, v)
+      for (let b = 0; b < 2; b++) {
+        const near = nearest(cb, cb.books[b], z, 4).map(([k]) => k)
+        const letter = String.fromCharCode(97 + b)
+        const expected = near.filter((k, i) => i === 0 || toBoundary(near[0], k, z, b) <= tau).map((k) => `${letter}${k}`)
+        expect(keys.filter((k) => k.startsWith(letter))).toEqual(expected)
+        extra += expected.length - 1
+        skipped += near.length - expected.length
+      }
+    }
+    // Both branches are exercised: some neighbours kept, some left out.
+    expect(extra).toBeGreaterThan(0)
+    expect(skipped).toBeGreaterThan(0)
+  })
+
+  it('gives one key per book at distance 0 and more as the distance grows', () => {
+    const v = randomRows(new SeededRandom(23), 1, D)
+    const at = (boundary: number) => codebookKeys(parseCodebook(sample(false, {margin: 0, boundary, maxPerBook: 4, minPerBook: 1})), v).length
+    expect(at(0)).toBe(2)
+    expect(at(10)).toBe(8)
+    expect(at(0.05)).toBeLessThanOrEqual(at(0.2))
+  })
+})
+
