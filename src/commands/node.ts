@@ -39,7 +39,7 @@ export function describeEvent(e: SwarmEvent): string {
 
 export default class Node extends BaseCommand<typeof Node> {
   static summary = 'Run a swarm peer that stores and serves outcome packets for the keys it is close to.'
-  static description = `Joins the qis swarm (libp2p: TCP, noise, yamux, Kademlia on /qis/kad/1.0.0) and accepts packets over /qis/store/1.0.0 and /qis/fetch/1.0.0. Every packet is checked on receipt (signature, fields, TTL, that it carries the routing key it was pushed under) and refused with a counted reason otherwise; each publisher's share of the node is bounded. Packets are kept in <home>/node across restarts and dropped when their TTL runs out.
+  static description = `Joins the qis swarm (libp2p: TCP, noise, yamux, Kademlia routing on /qis/kad/1.0.0), answers batched closest-peer lookups over /qis/closest/1.0.0 and accepts packets over /qis/store/1.0.0 and /qis/fetch/1.0.0. Every packet is checked on receipt (signature, fields, TTL, that it carries the routing key it was pushed under) and refused with a counted reason otherwise; each publisher's share of the node is bounded. Packets are kept in <home>/node across restarts and dropped when their TTL runs out.
 
 Prints its peer ID and one "listening <multiaddr>" line per address, then one line per event. Stops cleanly on Ctrl-C / SIGTERM. With --json, every line is a JSON object with an "event" field. See docs/swarm.md.`
 

@@ -12,7 +12,7 @@ const CONFIRM_ABOVE = 1000
 
 export default class Publish extends BaseCommand<typeof Publish> {
   static summary = 'Send packet stores to the swarm, grouped by routing key; a re-run sends only what is left.'
-  static description = `Without arguments, publishes every packet store in <home>/packets that is not yet fully published. Packets are grouped by routing-key fingerprint so one DHT lookup serves all packets of a key, sent in batches to the 3 closest peers of the key (--replicas), with bounded concurrency and retries with backoff.
+  static description = `Without arguments, publishes every packet store in <home>/packets that is not yet fully published. Packets are grouped by routing-key fingerprint; one batched Kademlia lookup finds the closest peers of every key, and each key's packets are sent in batches to the 3 closest peers of the key (--replicas), with bounded concurrency and retries with backoff.
 
 Every (packet, key) pair the peers acknowledge is appended to a journal in <home>/journal and fsynced, so after a crash, Ctrl-C or unreachable peers a re-run sends only what is left; nodes de-duplicate by packet id, so nothing is stored twice.
 
