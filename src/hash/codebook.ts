@@ -71,18 +71,31 @@ export interface CodebookHeader {
 }
 
 export interface Book {
-  /** Centroids dequantised to float64, row-major K x reducedDimension, unit length. */
+  /**
+   * Centroids dequantised to float64, row-major K x reducedDimension, unit length. Empty for a
+   * book that is `quantised` instead.
+   */
   centroids: Float64Array
   /** Group centroids (G x reducedDimension) and each group's member centroid indexes. */
   groupCentroids: Float64Array
   groupMembers: Int32Array[]
-  /**
-   * With a prefilter: the first `prefilter.dimensions` int8 values of every row, contiguous, and
-   * each row's factor back to its unit-length float64 form. A flat book of 15k rows is 15 MB as
-   * float64, which a scan reads from memory on every query; this prefix is 0.5 MB and stays in cache.
-   */
-  prefix?: Int8Array
-  prefixScale?: Float64Array
+  /** Set for books searched with a prefilter: they are scored straight from their int8 rows. */
+  quantised?: QuantisedRows
+}
+
+/**
+ * A large flat book kept as int8: 15k anchors are 1.9 MB this way and 15.5 MB as float64. The
+ * size matters beyond memory: a query rescores hundreds of random rows, and with float64 rows a
+ * batch of queries pushed the embedding model's weights out of the CPU cache, which slowed the
+ * model itself by more than the key search cost (measured: HashPipeline 0.85x the bare model).
+ */
+export interface QuantisedRows {
+  /** K x reducedDimension int8 values. */
+  rows: Int8Array
+  /** Per row: scale to the unit-length float64 row (int8 scale / norm of the dequantised row). */
+  factors: Float64Array
+  /** The first `prefilter.dimensions` values of every row, contiguous, for the coarse pass. */
+  prefix: Int8Array
 }
 
 export interface Codebook {
@@ -144,14 +157,16 @@ export function parseCodebook(bytes: Buffer, file = '<codebook>'): Codebook {
   const books: Book[] = []
   for (let b = 0; b < header.books; b++) {
     const q = required(header, data, `book${b}`, file)
-    const {rows: centroids, factors} = dequantise(q, required(header, data, `book${b}.scale`, file), d)
-    let prefix: Int8Array | undefined
+    const {rows: dequantised, factors} = dequantise(q, required(header, data, `book${b}.scale`, file), d)
+    let quantised: QuantisedRows | undefined
     if (header.prefilter) {
       const w = header.prefilter.dimensions
       if (!(w >= 1 && w <= d)) throw new Error(`codebook ${file}: prefilter dimensions ${w} out of range`)
-      prefix = new Int8Array(header.centroids * w)
+      const prefix = new Int8Array(header.centroids * w)
       for (let k = 0; k < header.centroids; k++) for (let j = 0; j < w; j++) prefix[k * w + j] = q[k * d + j]
+      quantised = {rows: Int8Array.from(q), factors, prefix}
     }
+    const centroids = quantised ? new Float64Array(0) : dequantised
     let groupCentroids: Float64Array = new Float64Array(0)
     let groupMembers: Int32Array[] = []
     if (header.groups > 0) {
@@ -161,7 +176,7 @@ export function parseCodebook(bytes: Buffer, file = '<codebook>'): Codebook {
       for (let k = 0; k < assign.length; k++) lists[assign[k]].push(k)
       groupMembers = lists.map((l) => Int32Array.from(l))
     }
-    books.push(prefix ? {centroids, groupCentroids, groupMembers, prefix, prefixScale: factors} : {centroids, groupCentroids, groupMembers})
+    books.push(quantised ? {centroids, groupCentroids, groupMembers, quantised} : {centroids, groupCentroids, groupMembers})
   }
   return {
     header,
@@ -183,12 +198,7 @@ export function reduce(cb: Codebook, vec: Float32Array): Float64Array {
   let z = x
   if (cb.projection) {
     z = new Float64Array(p)
-    for (let i = 0; i < p; i++) {
-      let s = 0
-      const o = i * d
-      for (let j = 0; j < d; j++) s += cb.projection[o + j] * x[j]
-      z[i] = s
-    }
+    for (let i = 0; i < p; i++) z[i] = dot4(cb.projection, i * d, x, d)
   }
   let n = 0
   for (let i = 0; i < p; i++) n += z[i] * z[i]
@@ -203,6 +213,45 @@ function dot(a: Float64Array, aOff: number, b: Float64Array, n: number): number 
   let s = 0
   for (let j = 0; j < n; j++) s += a[aOff + j] * b[j]
   return s
+}
+
+/**
+ * Dot product with four running sums (lanes j mod 4, then (s0 + s1) + (s2 + s3)): about twice as
+ * fast in V8, which does not vectorise, and still one fixed order of float64 operations, so every
+ * machine gets the same result. For the hot loops: projection, prefilter, rescoring.
+ */
+function dot4(a: Float64Array, aOff: number, b: Float64Array, n: number): number {
+  let s0 = 0
+  let s1 = 0
+  let s2 = 0
+  let s3 = 0
+  const n4 = n - (n % 4)
+  for (let j = 0; j < n4; j += 4) {
+    s0 += a[aOff + j] * b[j]
+    s1 += a[aOff + j + 1] * b[j + 1]
+    s2 += a[aOff + j + 2] * b[j + 2]
+    s3 += a[aOff + j + 3] * b[j + 3]
+  }
+  for (let j = n4; j < n; j++) s0 += a[aOff + j] * b[j]
+  return s0 + s1 + (s2 + s3)
+}
+
+/** dot4 for an int8 row. A separate function so that each one sees a single array type: one
+ * function for both was slower than the plain loop (V8 then handles two element kinds). */
+function dot4i8(a: Int8Array, aOff: number, b: Float64Array, n: number): number {
+  let s0 = 0
+  let s1 = 0
+  let s2 = 0
+  let s3 = 0
+  const n4 = n - (n % 4)
+  for (let j = 0; j < n4; j += 4) {
+    s0 += a[aOff + j] * b[j]
+    s1 += a[aOff + j + 1] * b[j + 1]
+    s2 += a[aOff + j + 2] * b[j + 2]
+    s3 += a[aOff + j + 3] * b[j + 3]
+  }
+  for (let j = n4; j < n; j++) s0 += a[aOff + j] * b[j]
+  return s0 + s1 + (s2 + s3)
 }
 
 /** Keeps the best `size` (index, score) pairs seen: higher score first, lower index on ties. */
@@ -248,8 +297,9 @@ export function nearest(cb: Codebook, book: Book, z: Float64Array, count: number
     for (let i = 0; i < groups.length; i++) {
       for (const k of book.groupMembers[groups.index[i]]) top.offer(k, dot(book.centroids, k * p, z, p))
     }
-  } else if (cb.header.prefilter) {
-    for (const k of prefiltered(cb, book, z)) top.offer(k, dot(book.centroids, k * p, z, p))
+  } else if (book.quantised) {
+    const {rows, factors} = book.quantised
+    for (const k of prefiltered(cb, book.quantised, z)) top.offer(k, factors[k] * dot4i8(rows, k * p, z, p))
   } else {
     for (let k = 0; k < cb.header.centroids; k++) top.offer(k, dot(book.centroids, k * p, z, p))
   }
@@ -258,35 +308,27 @@ export function nearest(cb: Codebook, book: Book, z: Float64Array, count: number
   return out
 }
 
+let coarseBuffer = new Float64Array(0)
+let selectBuffer = new Float64Array(0)
+
 /**
  * Centroids whose score on the first `dimensions` axes is among the `candidates` best (all of
  * them on a tie at the cut), in index order.
  */
-function prefiltered(cb: Codebook, book: Book, z: Float64Array): Int32Array {
+function prefiltered(cb: Codebook, book: QuantisedRows, z: Float64Array): Int32Array {
   const {dimensions: w, candidates} = cb.header.prefilter!
   const K = cb.header.centroids
-  if (candidates >= K || !book.prefix || !book.prefixScale) return Int32Array.from({length: K}, (_, k) => k)
-  const {prefix, prefixScale} = book
-  const coarse = new Float64Array(K)
-  // Four running sums: about twice as fast in V8 as one (it does not vectorise), and still a
-  // fixed order of float64 operations, so every machine computes the same scores.
-  const w4 = w - (w % 4)
-  for (let k = 0; k < K; k++) {
-    let s0 = 0
-    let s1 = 0
-    let s2 = 0
-    let s3 = 0
-    const o = k * w
-    for (let j = 0; j < w4; j += 4) {
-      s0 += prefix[o + j] * z[j]
-      s1 += prefix[o + j + 1] * z[j + 1]
-      s2 += prefix[o + j + 2] * z[j + 2]
-      s3 += prefix[o + j + 3] * z[j + 3]
-    }
-    for (let j = w4; j < w; j++) s0 += prefix[o + j] * z[j]
-    coarse[k] = (s0 + s1 + (s2 + s3)) * prefixScale[k]
+  if (candidates >= K) return Int32Array.from({length: K}, (_, k) => k)
+  const {prefix, factors: prefixScale} = book
+  // Reused across calls: two fresh 120 KB arrays per query were most of the garbage of hashing.
+  if (coarseBuffer.length < K) {
+    coarseBuffer = new Float64Array(K)
+    selectBuffer = new Float64Array(K)
   }
-  const cut = kthLargest(Float64Array.from(coarse), candidates)
+  const coarse = coarseBuffer
+  for (let k = 0; k < K; k++) coarse[k] = dot4i8(prefix, k * w, z, w) * prefixScale[k]
+  selectBuffer.set(coarse.subarray(0, K))
+  const cut = kthLargest(selectBuffer.subarray(0, K), candidates)
   let n = 0
   for (let k = 0; k < K; k++) if (coarse[k] >= cut) n++
   const out = new Int32Array(n)
@@ -325,9 +367,17 @@ function kthLargest(a: Float64Array, k: number): number {
 /** Distance from z to the boundary between the cells of centroids a and b, given z's scores sa >= sb. */
 function boundaryDistance(book: Book, p: number, a: number, b: number, sa: number, sb: number): number {
   let n = 0
-  for (let j = 0; j < p; j++) {
-    const d = book.centroids[a * p + j] - book.centroids[b * p + j]
-    n += d * d
+  if (book.quantised) {
+    const {rows, factors} = book.quantised
+    for (let j = 0; j < p; j++) {
+      const d = rows[a * p + j] * factors[a] - rows[b * p + j] * factors[b]
+      n += d * d
+    }
+  } else {
+    for (let j = 0; j < p; j++) {
+      const d = book.centroids[a * p + j] - book.centroids[b * p + j]
+      n += d * d
+    }
   }
   return n > 0 ? (sa - sb) / Math.sqrt(n) : 0
 }

@@ -107,7 +107,7 @@ describe('routing keys from a codebook', () => {
   it('with a prefilter on all dimensions, find the same nearest centroids as a full scan', () => {
     // Coarse scores on every axis rank like the full ones, so the kept candidates hold the true top 4.
     const pre = parseCodebook(sample(false, {margin: 0.05, maxPerBook: 4, minPerBook: 1}, {dimensions: D, candidates: 6}))
-    expect(pre.books[0].prefix).toHaveLength(K * D)
+    expect(pre.books[0].quantised?.prefix).toHaveLength(K * D)
     const rnd = new SeededRandom(13)
     for (let t = 0; t < 50; t++) {
       const v = randomRows(rnd, 1, D)
