@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 // Semantic hashing benchmark (issue 4). Run after `npm run build`:
 //
-//   node bench/hash/run.mjs [--pairs N] [--cache FILE] [--speed N] [--no-speed] [--no-quality]
+//   node bench/hash/run.mjs [--pairs N] [--cache FILE] [--codebook FILE] [--speed N] [--rounds R] [--no-speed] [--no-quality]
 //
 // Quality, on MSR paraphrase pairs (../shared/data/paraphrase, train+val; research licence, never
 // fitted on): meet-rate (the two texts share at least one routing key) for paraphrase pairs,
 // non-paraphrase pairs and random pairs; keys per query; Hamming distance of the fine hash.
 // Embeddings can be cached (--cache) because embedding 8k sentences is the slow part.
 //
-// Speed, in one run on the same sentences: the bare use-lite model (sentences/s after load), the
-// in-process HashPipeline (scrub + embed + hash), and `qis hash` end to end as a separate
-// process, whose steady rate is (N - 1) / (time for N - time for 1) so start-up and model load
-// are reported apart, plus its peak RSS; finally the same input repeated, to show cache hits.
+// Speed, in one run on the same sentences, repeated --rounds times (medians reported, because a
+// shared machine's load moves the rates by 10-20% from one minute to the next): the bare use-lite
+// model (sentences/s after load and warm-up), the in-process HashPipeline (scrub + embed + hash),
+// the bare model in its own process (bench/hash/bare.mjs) and `qis hash` end to end; a process's
+// steady rate is (N - 1) / (time for N - time for 1) so start-up and model load are reported
+// apart. Also peak RSS and the same input repeated, to show cache hits.
 import {spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
@@ -31,6 +33,7 @@ const {values: opt} = parseArgs({
     'random-pairs': {type: 'string', default: '20000'},
     'no-speed': {type: 'boolean', default: false},
     'no-quality': {type: 'boolean', default: false},
+    rounds: {type: 'string', default: '3'},
   },
 })
 
@@ -111,44 +114,94 @@ if (!opt['no-quality']) {
 
 if (!opt['no-speed']) {
   const n = Number(opt.speed)
+  const rounds = Math.max(1, Number(opt.rounds))
   const texts = [...new Set(pairs.flatMap((p) => [p.a, p.b]))].slice(-n) // the tail: val sentences first
-  console.log(`\n## speed: ${texts.length} distinct MSR sentences, batch 32, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`)
-  const bare = await createEmbedder({backend: 'use-lite'})
-  await bare.embed(texts.slice(0, 8)) // warm-up: first call compiles kernels
-  let t = performance.now()
-  for (let i = 0; i < texts.length; i += 32) await bare.embed(texts.slice(i, i + 32))
-  const bareRate = texts.length / ((performance.now() - t) / 1000)
-  const scrubber = createScrubber()
-  const pipeline = new HashPipeline(bare, scheme, {batchSize: 32, workers: 0})
-  await pipeline.hashMany(['warm up'])
-  t = performance.now()
-  for (let i = 0; i < texts.length; i += 64) await pipeline.hashMany(texts.slice(i, i + 64).map((s) => scrubber.scrub(s).text))
-  const pipeRate = texts.length / ((performance.now() - t) / 1000)
-  t = performance.now()
-  await pipeline.hashMany(texts.map((s) => scrubber.scrub(s).text))
-  const repeatMs = performance.now() - t
-  await pipeline.close()
-  console.log(`bare model                      ${fmt(bareRate, 1)} sentences/s`)
-  console.log(`HashPipeline (scrub+embed+hash) ${fmt(pipeRate, 1)} sentences/s  = ${fmt(pipeRate / bareRate, 2)}x bare`)
-  console.log(`same ${texts.length} texts again (cache)  ${fmt(repeatMs, 0)} ms total (scrub only)`)
-
+  console.log(`\n## speed: ${texts.length} distinct MSR sentences, batch 32, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}, ${rounds} round(s)`)
+  // Each round measures every variant once, back to back, so a change in machine load (this
+  // machine is shared) hits all of them alike; ratios are taken within a round, then the median.
   const dir = mkdtempSync(path.join(os.tmpdir(), 'qis-bench-hash-'))
   const file = path.join(dir, 'in.jsonl')
   const one = path.join(dir, 'one.jsonl')
   writeFileSync(file, texts.map((text) => JSON.stringify({text})).join('\n') + '\n')
   writeFileSync(one, JSON.stringify({text: texts[0]}) + '\n')
-  const cli = (input) => {
-    const r = spawnSync('/usr/bin/time', ['-f', '%e %M', process.execPath, path.join(root, 'bin/run.js'), 'hash', '--input', input, '--workers', '0'], {encoding: 'utf8', maxBuffer: 1 << 28})
-    if (r.status !== 0) throw new Error(`qis hash failed: ${r.stderr}`)
-    const [secs, kb] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number)
-    return {secs, rssMb: kb / 1024, lines: r.stdout.trim().split('\n').length}
+  const timed = (args) => {
+    const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', process.execPath, ...args], {encoding: 'utf8', maxBuffer: 1 << 28})
+    if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`)
+    const [secs, user, sys, kb] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number)
+    return {secs, cpu: user + sys, rssMb: kb / 1024, lines: r.stdout.trim().split('\n').length}
   }
-  const small = cli(one)
-  const full = cli(file)
-  if (full.lines !== texts.length) throw new Error(`qis hash printed ${full.lines} lines for ${texts.length} inputs`)
-  const steady = (texts.length - 1) / (full.secs - small.secs)
-  console.log(`qis hash (process) start-up + model load ${fmt(small.secs, 2)} s; ${texts.length} texts in ${fmt(full.secs, 2)} s wall`)
-  console.log(`qis hash steady rate            ${fmt(steady, 1)} sentences/s  = ${fmt(steady / bareRate, 2)}x bare; wall-clock incl. start-up ${fmt(texts.length / full.secs, 1)}/s`)
-  console.log(`qis hash peak RSS               ${fmt(full.rssMb, 0)} MB`)
+  const cli = (input) => timed([path.join(root, 'bin/run.js'), 'hash', '--input', input, '--workers', '0'])
+  const bareProcess = (input) => timed([path.join(root, 'bench/hash/bare.mjs'), input])
+  // Steady rate of a process: (N - 1) / (time for N - time for 1), so start-up and model load drop
+  // out; in wall-clock time, and in CPU time (user + sys), which a busy neighbour disturbs less.
+  const steady = (full, small, key = 'secs') => (texts.length - 1) / (full[key] - small[key])
+
+  const bare = await createEmbedder({backend: 'use-lite'})
+  await bare.embed(texts.slice(0, 8)) // warm-up: first call compiles kernels
+  const scrubber = createScrubber()
+  const rows = []
+  let repeatMs = 0
+  let rssMb = 0
+  for (let r = 0; r < rounds; r++) {
+    // In process, bare model and HashPipeline alternate chunk by chunk on the same 64 texts, so a
+    // load change between them is at most a second old.
+    const pipeline = new HashPipeline(bare, scheme, {batchSize: 32, workers: 0})
+    await pipeline.hashMany(['warm up'])
+    // The bare model also runs on the scrubbed texts: placeholders such as <LOCATION> are more
+    // tokens than the names they replace, which costs model time that is not hashing overhead.
+    let bareMs = 0
+    let scrubbedMs = 0
+    let pipeMs = 0
+    for (let i = 0; i < texts.length; i += 64) {
+      const chunk = texts.slice(i, i + 64)
+      let t = performance.now()
+      for (let j = 0; j < chunk.length; j += 32) await bare.embed(chunk.slice(j, j + 32))
+      bareMs += performance.now() - t
+      const scrubbedChunk = chunk.map((s) => scrubber.scrub(s).text)
+      t = performance.now()
+      for (let j = 0; j < chunk.length; j += 32) await bare.embed(scrubbedChunk.slice(j, j + 32))
+      scrubbedMs += performance.now() - t
+      t = performance.now()
+      await pipeline.hashMany(chunk.map((s) => scrubber.scrub(s).text))
+      pipeMs += performance.now() - t
+    }
+    const bareRate = texts.length / (bareMs / 1000)
+    const scrubbedRate = texts.length / (scrubbedMs / 1000)
+    const pipeRate = texts.length / (pipeMs / 1000)
+    const t = performance.now()
+    await pipeline.hashMany(texts.map((s) => scrubber.scrub(s).text))
+    repeatMs = performance.now() - t
+    // The two processes run in alternating order from round to round.
+    const runs = r % 2 === 0 ? [() => bareProcess(one), () => bareProcess(file), () => cli(one), () => cli(file)] : [() => cli(one), () => cli(file), () => bareProcess(one), () => bareProcess(file)]
+    const got = runs.map((f) => f())
+    const [bareOne, bareFull, small, full] = r % 2 === 0 ? got : [got[2], got[3], got[0], got[1]]
+    if (full.lines !== texts.length) throw new Error(`qis hash printed ${full.lines} lines for ${texts.length} inputs`)
+    rssMb = Math.max(rssMb, full.rssMb)
+    const row = {
+      bareRate,
+      scrubbedRate,
+      pipeRate,
+      bareProc: steady(bareFull, bareOne),
+      cliRate: steady(full, small),
+      cpuRatio: steady(full, small, 'cpu') / steady(bareFull, bareOne, 'cpu'),
+      startup: small.secs,
+      bareStartup: bareOne.secs,
+    }
+    rows.push(row)
+    console.log(
+      `round ${r + 1}: bare model ${fmt(row.bareRate, 1)}/s (on scrubbed texts ${fmt(row.scrubbedRate, 1)}/s) | HashPipeline ${fmt(row.pipeRate, 1)}/s (${fmt(row.pipeRate / row.bareRate, 2)}x) | ` +
+        `bare model process ${fmt(row.bareProc, 1)}/s | qis hash ${fmt(row.cliRate, 1)}/s (${fmt(row.cliRate / row.bareRate, 2)}x bare, ` +
+        `${fmt(row.cliRate / row.bareProc, 2)}x bare process; CPU time ${fmt(row.cpuRatio, 2)}x) | load ${os.loadavg()[0].toFixed(1)}`,
+    )
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]
+  console.log(`bare model (in process, warm)      median ${fmt(median(rows.map((x) => x.bareRate)), 1)} sentences/s`)
+  console.log(`bare model on the scrubbed texts    median ${fmt(median(rows.map((x) => x.scrubbedRate / x.bareRate)), 2)}x bare (placeholders cost model time)`)
+  console.log(`HashPipeline (scrub+embed+hash)    median ${fmt(median(rows.map((x) => x.pipeRate / x.bareRate)), 2)}x bare; ${fmt(median(rows.map((x) => x.pipeRate / x.scrubbedRate)), 2)}x the bare model on the same scrubbed texts`)
+  console.log(`same ${texts.length} texts again (cache)     ${fmt(repeatMs, 0)} ms total (scrub only)`)
+  console.log(`qis hash steady rate               median ${fmt(median(rows.map((x) => x.cliRate / x.bareRate)), 2)}x bare; ${fmt(median(rows.map((x) => x.cliRate / x.bareProc)), 2)}x the bare model run the same way in its own process (CPU time: ${fmt(median(rows.map((x) => x.cpuRatio)), 2)}x)`)
+  console.log(`qis hash start-up + model load     median ${fmt(median(rows.map((x) => x.startup)), 2)} s (bare model process: ${fmt(median(rows.map((x) => x.bareStartup)), 2)} s)`)
+  console.log(`qis hash peak RSS                  ${fmt(rssMb, 0)} MB`)
+  await bare.close()
 }
 await embedder.close()
