@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Semantic hashing benchmark (issue 4). Run after `npm run build`:
 //
-//   node bench/hash/run.mjs [--pairs N] [--cache FILE] [--codebook FILE] [--speed N] [--rounds R] [--no-speed] [--no-quality]
+//   node bench/hash/run.mjs [--pairs N] [--cache FILE] [--codebook FILE] [--dump DIR] [--speed N] [--rounds R] [--no-speed] [--no-quality]
 //
 // Quality, on MSR paraphrase pairs (../shared/data/paraphrase, train+val; research licence, never
 // fitted on): meet-rate (the two texts share at least one routing key) for paraphrase pairs,
@@ -16,7 +16,7 @@
 // apart. Also peak RSS and the same input repeated, to show cache hits.
 import {spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {parseArgs} from 'node:util'
@@ -33,6 +33,7 @@ const {values: opt} = parseArgs({
     'random-pairs': {type: 'string', default: '20000'},
     'no-speed': {type: 'boolean', default: false},
     'no-quality': {type: 'boolean', default: false},
+    dump: {type: 'string'},
     rounds: {type: 'string', default: '3'},
   },
 })
@@ -100,6 +101,17 @@ if (!opt['no-quality']) {
   }
   const para = used.filter((p) => p.paraphrase).map((p) => [p.a, p.b])
   const non = used.filter((p) => !p.paraphrase).map((p) => [p.a, p.b])
+  if (opt.dump) {
+    // For bench/hash/explore-keys.py: the sentence embeddings and every evaluated pair as indexes.
+    mkdirSync(opt.dump, {recursive: true})
+    const all = new Float32Array(sentences.length * embedder.dimension)
+    vecs.forEach((v, i) => all.set(v, i * embedder.dimension))
+    writeFileSync(path.join(opt.dump, 'msr.f32'), Buffer.from(all.buffer))
+    const id = new Map(sentences.map((s, i) => [s, i]))
+    const idx = (list) => list.map(([a, b]) => [id.get(a), id.get(b)])
+    writeFileSync(path.join(opt.dump, 'pairs.json'), JSON.stringify({dimension: embedder.dimension, sentences: sentences.length, para: idx(para), non: idx(non), random: idx(randomPairs)}))
+    console.log(`dumped embeddings and pairs to ${opt.dump}`)
+  }
   const keyCounts = [...codes.values()].map((c) => c.keys.length)
   const hist = Array.from({length: 9}, (_, n) => keyCounts.filter((c) => c === n).length)
   console.log(`\n## quality: MSR train+val, ${used.length} pairs (${para.length} paraphrase, ${non.length} not), ${randomPairs.length} random pairs, ${sentences.length} sentences`)
