@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Semantic hashing benchmark (issue 4). Run after `npm run build`:
 //
-//   node bench/hash/run.mjs [--pairs N] [--cache FILE] [--codebook FILE] [--dump DIR] [--speed N] [--rounds R] [--no-speed] [--no-quality]
+//   node bench/hash/run.mjs [--pairs N] [--cache FILE] [--scrub] [--codebook FILE] [--dump DIR] [--speed N] [--rounds R] [--no-speed] [--no-quality]
 //
 // Quality, on MSR paraphrase pairs (../shared/data/paraphrase, train+val; research licence, never
 // fitted on): meet-rate (the two texts share at least one routing key) for paraphrase pairs,
@@ -34,6 +34,7 @@ const {values: opt} = parseArgs({
     'no-speed': {type: 'boolean', default: false},
     'no-quality': {type: 'boolean', default: false},
     dump: {type: 'string'},
+    scrub: {type: 'boolean', default: false},
     rounds: {type: 'string', default: '3'},
   },
 })
@@ -67,7 +68,11 @@ console.log(`scheme ${scheme.id}`)
 
 if (!opt['no-quality']) {
   const sentences = [...new Set(used.flatMap((p) => [p.a, p.b]))]
-  const digest = createHash('sha256').update(embedder.id + '\n' + sentences.join('\n')).digest('hex')
+  // --scrub embeds what qis hash and distill embed: the scrubbed text (names, places, dates as
+  // placeholders). Pairs are still matched on the original sentences.
+  const scrubQuality = opt.scrub ? createScrubber() : undefined
+  const embedded = scrubQuality ? sentences.map((s) => scrubQuality.scrub(s).text) : sentences
+  const digest = createHash('sha256').update(embedder.id + '\n' + embedded.join('\n')).digest('hex')
   let vecs
   if (opt.cache && existsSync(opt.cache)) {
     const buf = readFileSync(opt.cache)
@@ -76,7 +81,7 @@ if (!opt['no-quality']) {
     vecs = sentences.map((_, i) => all.subarray(i * embedder.dimension, (i + 1) * embedder.dimension))
   } else {
     vecs = []
-    for (let i = 0; i < sentences.length; i += 32) vecs.push(...(await embedder.embed(sentences.slice(i, i + 32))))
+    for (let i = 0; i < embedded.length; i += 32) vecs.push(...(await embedder.embed(embedded.slice(i, i + 32))))
     if (opt.cache) {
       const all = new Float32Array(sentences.length * embedder.dimension)
       vecs.forEach((v, i) => all.set(v, i * embedder.dimension))
@@ -114,7 +119,7 @@ if (!opt['no-quality']) {
   }
   const keyCounts = [...codes.values()].map((c) => c.keys.length)
   const hist = Array.from({length: 9}, (_, n) => keyCounts.filter((c) => c === n).length)
-  console.log(`\n## quality: MSR train+val, ${used.length} pairs (${para.length} paraphrase, ${non.length} not), ${randomPairs.length} random pairs, ${sentences.length} sentences`)
+  console.log(`\n## quality: MSR train+val${opt.scrub ? ', scrubbed before embedding' : ''}, ${used.length} pairs (${para.length} paraphrase, ${non.length} not), ${randomPairs.length} random pairs, ${sentences.length} sentences`)
   console.log(`meet-rate  paraphrase ${fmt(para.filter(([a, b]) => meets(a, b)).length / para.length)}  non-paraphrase ${fmt(non.filter(([a, b]) => meets(a, b)).length / non.length)}  random ${fmt(randomPairs.filter(([a, b]) => meets(a, b)).length / randomPairs.length, 4)}`)
   console.log(`keys/query mean ${fmt(keyCounts.reduce((s, x) => s + x, 0) / keyCounts.length, 2)}  max ${Math.max(...keyCounts)}  histogram 1..8: ${hist.slice(1).join(' ')}`)
   for (const [name, set] of [['paraphrase', para], ['non-paraphrase', non], ['random', randomPairs]]) {
