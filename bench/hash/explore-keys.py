@@ -66,7 +66,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--dump', required=True)
     ap.add_argument('--corpus-cache', required=True)
-    ap.add_argument('--only', choices=['kmeans', 'margin', 'anchors'], help='run one family only')
+    ap.add_argument('--only', choices=['kmeans', 'margin', 'anchors', 'asymmetric'], help='run one family only')
     a = ap.parse_args()
 
     pairs = json.load(open(os.path.join(a.dump, 'pairs.json')))
@@ -110,6 +110,26 @@ def main():
         tops = [top(Z, anchors, 8)]
         for tau in (0.07, 0.075, 0.08):
             report(select(tops, 8, 'boundary', tau), f'anchors ({len(anchors)}), boundary {tau}')
+    if a.only in (None, 'asymmetric'):
+        # Publish under few keys, look up under more: two queries meet when one's lookup keys hold
+        # the other's publish key (either way round, as both nodes pull).
+        _, keep = np.unique(np.round(z, 4), axis=0, return_index=True)
+        tops = [top(Z, z[np.sort(keep)], 8)]
+
+        def cross(A, B, p):
+            a, b = A[p[:, 0]], B[p[:, 1]]
+            m = np.zeros(len(p), bool)
+            for i in range(a.shape[1]):
+                m |= np.any((a[:, i:i + 1] == b) & (a[:, i:i + 1] >= 0), axis=1)
+            return m
+
+        for tp, tl in ((0.0, 0.075), (0.0, 0.16), (0.02, 0.075), (0.02, 0.11), (0.04, 0.075), (0.04, 0.11)):
+            pub, look = select(tops, 8, 'boundary', tp), select(tops, 8, 'boundary', tl)
+            rate = {k: (cross(pub, look, P[k]) | cross(look, pub, P[k])).mean() for k in P}
+            print(f'{"anchors, publish boundary %.2f (%.2f keys), look up %.3f (%.2f keys)" % (tp, (pub >= 0).sum(1).mean(), tl, (look >= 0).sum(1).mean()):58s} '
+                  f'paraphrase {rate["para"]:.3f}  non {rate["non"]:.3f}  random {rate["random"]:.4f}', flush=True)
+        for tau in (0.045, 0.06):
+            report(select(tops, 8, 'boundary', tau), f'anchors, symmetric boundary {tau}')
 
 
 if __name__ == '__main__':
