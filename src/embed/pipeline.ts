@@ -1,6 +1,7 @@
 import os from 'node:os'
 
 import type {HashScheme} from '../hash/index.js'
+import {embeddingText} from '../hash/input.js'
 import type {Embedder, EmbedderConfig} from './types.js'
 
 /** What a text hashes to: the fine SimHash and the routing keys (before fingerprinting). */
@@ -54,7 +55,8 @@ export class HashPipeline {
     const out = new Array<SemanticCodes | undefined>(texts.length)
     const pending = new Map<string, number[]>()
     for (let i = 0; i < texts.length; i++) {
-      const text = texts[i]
+      // Keyed by what the model sees, so "<PERSON> called" and "someone called" share one embedding.
+      const text = embeddingText(texts[i])
       const hit = this.cache.get(text)
       if (hit) {
         // Refresh recency: Map iteration order is insertion order, so re-insert.

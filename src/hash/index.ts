@@ -8,13 +8,14 @@ import {SeededRandom, seedFromString} from './prng.js'
 import {SimHasher} from './simhash.js'
 
 export {hammingDistance, SIMHASH_BITS} from './simhash.js'
+export {embeddingText} from './input.js'
 
 /**
  * How an embedding becomes what a packet carries. Results of different schemes are never
  * compared: the id goes into every packet and into every key fingerprint.
  */
 export interface HashScheme {
-  /** e.g. 'use-lite.mmlu-anchors.v2': backend + model + hashing. A valid packet label, at most 40 chars. */
+  /** e.g. 'use-lite.mmlu-anchors.v3': backend + model + hashing. A valid packet label, at most 40 chars. */
   readonly id: string
   /** 16 lowercase hex chars: 64-bit SimHash, for the packet's query_semantic_hash. */
   fineHash(vec: Float32Array): string
@@ -23,18 +24,22 @@ export interface HashScheme {
 }
 
 export const MAX_ROUTING_KEYS = 8
-/** Version of schemes that have no SHIPPED entry (cross-polytope LSH, candidate codebooks). */
-const SCHEME_VERSION = 'v1'
+/**
+ * Version of schemes that have no SHIPPED entry (cross-polytope LSH, candidate codebooks). v2:
+ * placeholders are embedded as plain words (src/hash/input.ts).
+ */
+const SCHEME_VERSION = 'v2'
 
 /** assets/codebook beside dist/ (compiled) or src/ (tests): both are two levels below the package root. */
 export const CODEBOOK_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../assets/codebook')
 
 /**
  * The shipped codebook for each embedder that has one. Changing a file here means a new scheme
- * name; `version` moves when the key derivation itself changes (v2: boundary-distance selection).
+ * name; `version` moves when the key derivation or the model's input changes (v2: boundary-distance
+ * selection; v3: placeholders embedded as plain words, src/hash/input.ts).
  */
 const SHIPPED: Record<string, {file: string; name: string; version: string}> = {
-  'use-lite': {file: 'use-lite.mmlu-anchors.qcb', name: 'mmlu-anchors', version: 'v2'},
+  'use-lite': {file: 'use-lite.mmlu-anchors.qcb', name: 'mmlu-anchors', version: 'v3'},
 }
 
 /**

@@ -95,7 +95,7 @@ describe('qis hash', () => {
     const r = await runCli(['hash', ...tiny, '--json', 'refund my order', 'the cat'])
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout) as {scheme: string; domain: string; results: unknown[]}
-    expect(doc.scheme).toMatch(/^tx:qis-tiny-bert\.[0-9a-f]{8}\.cp2x4\.v1$/)
+    expect(doc.scheme).toMatch(/^tx:qis-tiny-bert\.[0-9a-f]{8}\.cp2x4\.v2$/)
     expect(doc.domain).toBe('general')
     expect(doc.results).toHaveLength(2)
   })

@@ -54,6 +54,15 @@ describe('HashPipeline', () => {
     expect(pipeline.stats()).toEqual({embedded: 3, cacheHits: 3})
   })
 
+  it('gives the model plain words for placeholders, so a scrubbed text and its surrogate share one embedding', async () => {
+    const embedder = counting(base)
+    const pipeline = new HashPipeline(embedder, schemeFor(base), {workers: 0})
+    const [scrubbed, plain, other] = await pipeline.hashMany(['<PERSON> moved to <LOCATION>', 'someone moved to somewhere', '<NOT_A_TYPE> stays'])
+    expect(scrubbed).toEqual(plain)
+    expect(embedder.seen).toEqual(['someone moved to somewhere', '<NOT_A_TYPE> stays'])
+    expect(other).not.toEqual(plain)
+  })
+
   it('forgets the least recently used text beyond cacheSize', async () => {
     const embedder = counting(base)
     const pipeline = new HashPipeline(embedder, schemeFor(base), {cacheSize: 2, workers: 0})

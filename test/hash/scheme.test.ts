@@ -32,7 +32,7 @@ function nudge(rnd: SeededRandom, v: Float32Array, eps: number): Float32Array {
 describe('schemeFor', () => {
   it('uses the shipped codebook for use-lite: 1..8 distinct valid keys, 16-hex hash, packet-valid id', () => {
     const scheme = schemeFor(stub('use-lite', 512))
-    expect(scheme.id).toBe('use-lite.mmlu-anchors.v2')
+    expect(scheme.id).toBe('use-lite.mmlu-anchors.v3')
     expect(scheme.id).toMatch(LABEL_PATTERN)
     const v = unit(new SeededRandom(1), 512)
     const keys = scheme.routingKeys(v)
@@ -71,7 +71,7 @@ describe('schemeFor', () => {
     const scheme = schemeFor(stub('transformers:all-minilm-l6-v2-extra-long-name.0123abcd', 384))
     expect(scheme.id.length).toBeLessThanOrEqual(40)
     expect(scheme.id).toMatch(LABEL_PATTERN)
-    expect(scheme.id).toMatch(/^tx:.*0123abcd\.cp2x4\.v1$/)
+    expect(scheme.id).toMatch(/^tx:.*0123abcd\.cp2x4\.v2$/)
     const keys = scheme.routingKeys(unit(new SeededRandom(3), 384))
     expect(keys).toHaveLength(8)
     expect(() => scheme.routingKeys(new Float32Array(10))).toThrow(/expects 384-d/)
