@@ -17,6 +17,7 @@ import {
   encodeStoreRequest,
   readFrames,
   readOneFrame,
+  sendRequest,
   writeFrame,
 } from './protocol.js'
 
@@ -123,18 +124,6 @@ function failureReason(err: unknown, signal?: AbortSignal): string {
 
 const count = (m: Record<string, number>, k: string, n = 1) => {
   m[k] = (m[k] ?? 0) + n
-}
-
-async function request<T>(client: SwarmClient, peer: PeerId, protocol: string, body: Uint8Array, signal: AbortSignal, read: (s: Stream) => Promise<T>): Promise<T> {
-  const stream = await client.node.libp2p.dialProtocol(peer, protocol, {signal})
-  try {
-    await writeFrame(stream, body, signal)
-    await stream.close({signal})
-    return await read(stream)
-  } catch (err) {
-    stream.abort(err as Error)
-    throw err
-  }
 }
 
 /**
@@ -255,7 +244,7 @@ export async function fetchPackets(client: SwarmClient, keyFingerprints: string[
       try {
         const asked = new Set(ks)
         const got: FetchedPacket[] = []
-        const truncated = await request(client, peersById.get(peer)!, FETCH_PROTOCOL, encodeFetchRequest({keys: ks}), signal, async (stream) => {
+        const truncated = await sendRequest(client.node.libp2p, peersById.get(peer)!, FETCH_PROTOCOL, encodeFetchRequest({keys: ks}), signal, async (stream) => {
           const maxFrames = Math.ceil(PROTOCOL_LIMITS.maxFetchPackets / PROTOCOL_LIMITS.maxPacketsPerFrame) + ks.length + 1
           for await (const raw of readFrames(stream, maxFrames)) {
             const frame = decodeFetchFrame(raw)

@@ -44,8 +44,6 @@ export interface LookupStats {
   /** (key, peer) queries those requests carried: the logical Kademlia cost. */
   queries: number
   rounds: number
-  /** Peers that failed to answer (down, slow, not a storage peer, or a bad reply). */
-  failedPeers: number
 }
 
 /** `P` is how a peer is named: its id string here, a libp2p PeerId once the node has parsed it. */
@@ -53,7 +51,7 @@ export interface LookupResult<P = string> {
   /** Per key: up to `count` peers, closest first. Peers that failed during the lookup are left out. */
   closest: Map<string, P[]>
   stats: LookupStats
-  /** Per peer that failed to answer: the error. */
+  /** Per peer that failed to answer (down, slow, not a storage peer, or a bad reply): the error. */
   failures: Map<string, unknown>
 }
 
@@ -98,7 +96,7 @@ export async function lookupClosest(deps: LookupDeps, keys: string[], opts: Look
     return id
   }
   const failed = new Map<string, unknown>()
-  const stats: LookupStats = {requests: 0, queries: 0, rounds: 0, failedPeers: 0}
+  const stats: LookupStats = {requests: 0, queries: 0, rounds: 0}
 
   const states: KeyState[] = [...new Set(keys)].map((key) => {
     const target = keyKadId(key)
@@ -162,7 +160,6 @@ export async function lookupClosest(deps: LookupDeps, keys: string[], opts: Look
     }
     await Promise.all(Array.from({length: Math.min(concurrency, jobs.length)}, worker))
   }
-  stats.failedPeers = failed.size
 
   const closest = new Map<string, string[]>()
   for (const s of states) closest.set(s.key, closestOf(s))

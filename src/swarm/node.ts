@@ -37,6 +37,7 @@ import {
   encodeStoreResponse,
   readFrames,
   readOneFrame,
+  sendRequest,
   writeFrame,
 } from './protocol.js'
 import type {PacketStorage} from './storage.js'
@@ -280,13 +281,14 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
           local: (target, n) => closestFromTable(target, n).map((id) => id.toString()),
           learn(record) {
             try {
-              const id = parsePeer(record.id)
+              parsePeer(record.id)
               if (!heard.has(record.id) && record.addrs.length > 0) {
                 if (heard.size > 10_000) heard.clear()
                 heard.set(record.id, record.addrs.map((a) => multiaddr(a)))
               }
-              return id !== undefined
+              return true
             } catch {
+              // A peer id or multiaddr that does not parse: the peer is not used.
               return false
             }
           },
@@ -296,15 +298,9 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
             await ensureAddresses(id)
             counters.closestRequests++
             counters.closestQueries += request.keys.length
-            const stream = await libp2p.dialProtocol(id, CLOSEST_PROTOCOL, {signal: askSignal})
-            try {
-              await writeFrame(stream, encodeClosestRequest(request), askSignal)
-              await stream.close({signal: askSignal})
-              return decodeClosestResponse(await readOneFrame(stream), request)
-            } catch (err) {
-              stream.abort(err as Error)
-              throw err
-            }
+            return sendRequest(libp2p, id, CLOSEST_PROTOCOL, encodeClosestRequest(request), askSignal, async (stream) =>
+              decodeClosestResponse(await readOneFrame(stream), request),
+            )
           },
         },
         keys,
@@ -420,16 +416,34 @@ async function handleStore(stream: Stream, connection: Connection, storage: Pack
   }
 }
 
-async function handleFetch(stream: Stream, connection: Connection, storage: PacketStorage, limits: NodeLimits, log: (e: SwarmEvent) => void): Promise<void> {
+/**
+ * The frame of a one-request protocol (fetch, closest): read and decode the request under the
+ * node's deadline; a request that does not decode is refused and counted, the rest is `serve`'s.
+ */
+async function serveRequest<R>(
+  stream: Stream,
+  connection: Connection,
+  storage: PacketStorage,
+  limits: NodeLimits,
+  log: (e: SwarmEvent) => void,
+  decode: (bytes: Uint8Array) => R,
+  serve: (request: R, from: string, signal: AbortSignal) => Promise<void>,
+): Promise<void> {
   const from = connection.remotePeer.toString()
   await withDeadline(stream, limits.requestTimeoutMs, async (signal) => {
-    let request
+    let request: R
     try {
-      request = decodeFetchRequest(await readOneFrame(stream))
+      request = decode(await readOneFrame(stream))
     } catch (err) {
       await refuseRequest(stream, from, err, storage, log, undefined, signal)
       return
     }
+    await serve(request, from, signal)
+  })
+}
+
+async function handleFetch(stream: Stream, connection: Connection, storage: PacketStorage, limits: NodeLimits, log: (e: SwarmEvent) => void): Promise<void> {
+  await serveRequest(stream, connection, storage, limits, log, decodeFetchRequest, async (request, from, signal) => {
     let budget = limits.maxFetchPackets
     let sent = 0
     let truncated = false
@@ -470,29 +484,24 @@ async function handleClosest(
   closest: (target: Uint8Array, count: number) => PeerId[],
   record: (id: PeerId) => Promise<{id: string; addrs: string[]}>,
 ): Promise<void> {
-  const from = connection.remotePeer.toString()
-  await withDeadline(stream, limits.requestTimeoutMs, async (signal) => {
-    let request
-    try {
-      request = decodeClosestRequest(await readOneFrame(stream))
-    } catch (err) {
-      await refuseRequest(stream, from, err, storage, log, undefined, signal)
-      return
-    }
+  await serveRequest(stream, connection, storage, limits, log, decodeClosestRequest, async (request, _from, signal) => {
+    // Each peer is named once; the per-key lists index into that list.
     const index = new Map<string, number>()
     const ids: PeerId[] = []
-    const lists = request.keys.map((key) =>
-      closest(keyKadId(key), request.count)
-        .filter((id) => {
-          const s = id.toString()
-          if (index.has(s)) return true
-          if (ids.length >= PROTOCOL_LIMITS.maxClosestPeers) return false
-          index.set(s, ids.length)
+    const lists = request.keys.map((key) => {
+      const list: number[] = []
+      for (const id of closest(keyKadId(key), request.count)) {
+        const s = id.toString()
+        let i = index.get(s)
+        if (i === undefined) {
+          if (ids.length >= PROTOCOL_LIMITS.maxClosestPeers) continue
+          index.set(s, (i = ids.length))
           ids.push(id)
-          return true
-        })
-        .map((id) => index.get(id.toString())!),
-    )
+        }
+        list.push(i)
+      }
+      return list
+    })
     try {
       const peers = await Promise.all(ids.map(record))
       await writeFrame(stream, encodeClosestResponse({peers, closest: lists}), signal)

@@ -2,7 +2,7 @@ import '../util/polyfill.js'
 
 import {decode as cborDecode, encode as cborEncode} from 'cborg'
 import * as lp from 'it-length-prefixed'
-import type {Stream} from '@libp2p/interface'
+import type {Libp2p, PeerId, Stream} from '@libp2p/interface'
 
 import {MAX_PACKET_BYTES, type PacketErrorCode} from '../packet/types.js'
 
@@ -252,4 +252,27 @@ export function decodeClosestResponse(bytes: Uint8Array, request: ClosestRequest
     return list as number[]
   })
   return {peers, closest}
+}
+
+/**
+ * One request and its reply on a fresh stream: send the request, close our side, let `read` take
+ * the reply. On any failure the stream is aborted, so a half-read stream never lingers.
+ */
+export async function sendRequest<T>(
+  libp2p: Pick<Libp2p, 'dialProtocol'>,
+  peer: PeerId,
+  protocol: string,
+  body: Uint8Array,
+  signal: AbortSignal,
+  read: (stream: Stream) => Promise<T>,
+): Promise<T> {
+  const stream = await libp2p.dialProtocol(peer, protocol, {signal})
+  try {
+    await writeFrame(stream, body, signal)
+    await stream.close({signal})
+    return await read(stream)
+  } catch (err) {
+    stream.abort(err as Error)
+    throw err
+  }
 }
