@@ -58,6 +58,9 @@ def main():
     ap.add_argument('--iters', type=int, default=12)
     ap.add_argument('--seed', type=int, default=20261126)
     ap.add_argument('--anchors', action='store_true')
+    ap.add_argument('--reference-embeddings', help='N x dimension float32: sentences for the anchors\' hub bias')
+    ap.add_argument('--hub-k', type=int, default=10)
+    ap.add_argument('--hub-beta', type=float, default=0.5)
     a = ap.parse_args()
 
     x = np.fromfile(a.embeddings, dtype=np.float32).reshape(-1, a.dimension).astype(np.float64)
@@ -77,6 +80,19 @@ def main():
         _, keep = np.unique(np.round(z, 4), axis=0, return_index=True)
         keep.sort()
         z[keep].astype(np.float32).tofile(os.path.join(a.out_dir, 'book0.f32'))
+        if a.reference_embeddings:
+            # CSLS: an anchor near many reference sentences is a hub for text of that kind; its
+            # bias (beta x mean similarity to its hub_k nearest) shrinks its cell.
+            r = np.fromfile(a.reference_embeddings, dtype=np.float32).reshape(-1, a.dimension).astype(np.float64)
+            zr = normalise((r - mean) @ proj.T)
+            anchors = z[keep]
+            near = np.empty(len(anchors))
+            for s in range(0, len(anchors), 2048):
+                sims = anchors[s:s + 2048] @ zr.T
+                near[s:s + 2048] = -np.sort(-sims, axis=1)[:, :a.hub_k].mean(axis=1)
+            (a.hub_beta * near).astype(np.float32).tofile(os.path.join(a.out_dir, 'bias0.f32'))
+            print(f'hub bias: {len(zr)} reference sentences, k {a.hub_k}, beta {a.hub_beta}; '
+                  f'bias mean {a.hub_beta * near.mean():.4f}, range {a.hub_beta * near.min():.4f}..{a.hub_beta * near.max():.4f}', flush=True)
         print(f'anchors: {len(keep)} of {len(z)} corpus points (duplicates dropped)', flush=True)
         with open(os.path.join(a.out_dir, 'meta.json'), 'w') as f:
             json.dump({'n': len(x), 'anchors': int(len(keep)), 'reduced': a.reduced}, f)

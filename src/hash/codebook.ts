@@ -4,7 +4,9 @@ import {readFileSync} from 'node:fs'
 /**
  * A routing codebook: public k-means centroids over an embedding space, fitted once offline by
  * scripts/fit-codebook.mjs and shipped in assets/codebook/. A query's routing keys are the
- * centroids nearest to it, so two queries meet when they share a nearby centroid.
+ * centroids nearest to it, so two queries meet when they share a nearby centroid. A book may carry
+ * a per-centroid `bias` subtracted from every score (a power diagram instead of a Voronoi one):
+ * the shipped book uses it to shrink the cells of hub anchors, see `Book.bias`.
  *
  * File layout (little-endian): 8-byte magic "QISCB\x01\0\0", u32 header length, UTF-8 JSON
  * header (CodebookHeader), then the sections the header lists, each at its byte offset from the
@@ -81,6 +83,15 @@ export interface Book {
   groupMembers: Int32Array[]
   /** Set for books searched with a prefilter: they are scored straight from their int8 rows. */
   quantised?: QuantisedRows
+  /**
+   * Per centroid, subtracted from its similarity before ranking (section `book<b>.bias`, optional).
+   * Text unlike the fitting corpus crowds into a few "hub" cells, so unrelated queries meet there;
+   * a hub's bias is beta x its mean similarity to its k nearest sentences of a reference corpus
+   * (CSLS, Conneau et al. 2018), which shrinks its cell. Cell boundaries stay hyperplanes, so the
+   * boundary distance (s1 - sj) / |c1 - cj| is still exact with biased scores. All zeros when the
+   * file has no bias section.
+   */
+  bias: Float64Array
 }
 
 /**
@@ -183,7 +194,9 @@ export function parseCodebook(bytes: Buffer, file = '<codebook>'): Codebook {
       for (let k = 0; k < assign.length; k++) lists[assign[k]].push(k)
       groupMembers = lists.map((l) => Int32Array.from(l))
     }
-    books.push(quantised ? {centroids, groupCentroids, groupMembers, quantised} : {centroids, groupCentroids, groupMembers})
+    const bias = section(header, data, `book${b}.bias`) ?? new Float64Array(header.centroids)
+    if (bias.length !== header.centroids) throw new Error(`codebook ${file}: book${b}.bias has ${bias.length} values for ${header.centroids} centroids`)
+    books.push({centroids, groupCentroids, groupMembers, bias, ...(quantised ? {quantised} : {})})
   }
   return {
     header,
@@ -298,17 +311,18 @@ class TopK {
 export function nearest(cb: Codebook, book: Book, z: Float64Array, count: number): Array<[number, number]> {
   const p = cb.header.reducedDimension
   const top = new TopK(count)
+  const {bias} = book
   if (cb.header.groups > 0) {
     const groups = new TopK(Math.min(cb.header.probes, cb.header.groups))
     for (let g = 0; g < cb.header.groups; g++) groups.offer(g, dot(book.groupCentroids, g * p, z, p))
     for (let i = 0; i < groups.length; i++) {
-      for (const k of book.groupMembers[groups.index[i]]) top.offer(k, dot(book.centroids, k * p, z, p))
+      for (const k of book.groupMembers[groups.index[i]]) top.offer(k, dot(book.centroids, k * p, z, p) - bias[k])
     }
   } else if (book.quantised) {
     const {rows, factors} = book.quantised
-    for (const k of prefiltered(cb, book.quantised, z)) top.offer(k, factors[k] * dot4i8(rows, k * p, z, p))
+    for (const k of prefiltered(cb, book.quantised, bias, z)) top.offer(k, factors[k] * dot4i8(rows, k * p, z, p) - bias[k])
   } else {
-    for (let k = 0; k < cb.header.centroids; k++) top.offer(k, dot(book.centroids, k * p, z, p))
+    for (let k = 0; k < cb.header.centroids; k++) top.offer(k, dot(book.centroids, k * p, z, p) - bias[k])
   }
   const out: Array<[number, number]> = []
   for (let i = 0; i < top.length; i++) out.push([top.index[i], top.score[i]])
@@ -322,7 +336,7 @@ let selectBuffer = new Float64Array(0)
  * Centroids whose score on the first `dimensions` axes is among the `candidates` best (all of
  * them on a tie at the cut), in index order.
  */
-function prefiltered(cb: Codebook, book: QuantisedRows, z: Float64Array): Int32Array {
+function prefiltered(cb: Codebook, book: QuantisedRows, bias: Float64Array, z: Float64Array): Int32Array {
   const {dimensions: w, candidates} = cb.header.prefilter!
   const K = cb.header.centroids
   if (candidates >= K) return Int32Array.from({length: K}, (_, k) => k)
@@ -333,7 +347,7 @@ function prefiltered(cb: Codebook, book: QuantisedRows, z: Float64Array): Int32A
     selectBuffer = new Float64Array(K)
   }
   const coarse = coarseBuffer
-  for (let k = 0; k < K; k++) coarse[k] = dot4i8(prefix, k * w, z, w) * prefixScale[k]
+  for (let k = 0; k < K; k++) coarse[k] = dot4i8(prefix, k * w, z, w) * prefixScale[k] - bias[k]
   selectBuffer.set(coarse.subarray(0, K))
   const cut = kthLargest(selectBuffer.subarray(0, K), candidates)
   let n = 0
@@ -371,7 +385,7 @@ function kthLargest(a: Float64Array, k: number): number {
   return a[target]
 }
 
-/** Distance from z to the boundary between the cells of centroids a and b, given z's scores sa >= sb. */
+/** Distance from z to the boundary between the cells of centroids a and b, given z's (biased) scores sa >= sb. */
 function boundaryDistance(book: Book, p: number, a: number, b: number, sa: number, sb: number): number {
   let n = 0
   if (book.quantised) {
@@ -419,6 +433,8 @@ export interface CodebookParts {
   reducedDimension: number
   /** Per book: K x reducedDimension centroids (any length; quantised to unit-length int8 rows here). */
   books: Float32Array[]
+  /** Per book: K score biases (Book.bias); omit for none. */
+  bias?: Float32Array[]
   /** Per book: group centroids (G x reducedDimension) and each centroid's group; omit for exhaustive search. */
   groups?: Array<{centroids: Float32Array; groupOf: Int32Array}>
   probes?: number
@@ -472,6 +488,11 @@ export function encodeCodebook(parts: CodebookParts): Buffer {
     const {q, scales} = quantise(rows, p)
     add(`book${b}`, 'i8', [K, p], q)
     add(`book${b}.scale`, 'f32', [K], scales)
+    const bias = parts.bias?.[b]
+    if (bias) {
+      if (bias.length !== K) throw new Error(`book ${b}: ${bias.length} biases for ${K} centroids`)
+      add(`book${b}.bias`, 'f32', [K], bias)
+    }
     const g = parts.groups?.[b]
     if (g) {
       add(`book${b}.groups`, 'f32', [g.centroids.length / p, p], g.centroids)

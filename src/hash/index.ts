@@ -69,7 +69,7 @@ function crossPolytope(dimension: number): Codebook {
         centroids[(2 * i + 1) * dimension + j] = -row[j] * inv
       }
     }
-    out.push({centroids, groupCentroids: new Float64Array(0), groupMembers: []})
+    out.push({centroids, groupCentroids: new Float64Array(0), groupMembers: [], bias: new Float64Array(K)})
   }
   return {
     header: {
@@ -139,13 +139,19 @@ class CodebookScheme implements HashScheme {
 
 /**
  * A scheme from a codebook file fitted for `embedder` (what schemeFor does with the shipped one);
- * for evaluating a candidate codebook before shipping it (bench/hash --codebook).
+ * for evaluating a candidate codebook before shipping it (bench/hash --codebook). Only the shipped
+ * file itself gets the shipped scheme id: any other file, even one with the same name, is named by
+ * its digest too, so a candidate's keys can never pass for the shipped scheme's.
  */
 export function schemeFromCodebookFile(embedder: Embedder, file: string): HashScheme {
   const cb = loadCodebook(file)
   if (cb.header.dimension !== embedder.dimension) throw new Error(`codebook ${file} is ${cb.header.dimension}-d but ${embedder.id} embeds ${embedder.dimension}-d`)
   const shipped = SHIPPED[embedder.id]
-  return new CodebookScheme(schemeId(embedder.id, cb.header.name, shipped?.name === cb.header.name ? shipped.version : SCHEME_VERSION), () => cb)
+  const shippedFile = shipped && path.join(CODEBOOK_DIR, shipped.file)
+  if (shipped && shippedFile && existsSync(shippedFile) && loadCodebook(shippedFile).header.sha256 === cb.header.sha256) {
+    return new CodebookScheme(schemeId(embedder.id, shipped.name, shipped.version), () => cb)
+  }
+  return new CodebookScheme(schemeId(embedder.id, `${cb.header.name}-${cb.header.sha256.slice(0, 8)}`), () => cb)
 }
 
 /**

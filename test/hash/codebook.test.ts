@@ -23,6 +23,7 @@ function sample(
   grouped: boolean,
   selection: {margin: number; boundary?: number; maxPerBook: number; minPerBook: number} = {margin: 0.05, maxPerBook: 4, minPerBook: 1},
   prefilter?: {dimensions: number; candidates: number},
+  bias?: Float32Array[],
 ) {
   const rnd = new SeededRandom(11)
   const books = [randomRows(rnd, K, D), randomRows(rnd, K, D)]
@@ -47,6 +48,7 @@ function sample(
     groups,
     probes: 8,
     prefilter,
+    bias,
     selection,
     fit: {},
   })
@@ -177,3 +179,76 @@ describe('boundary-distance key selection', () => {
   })
 })
 
+
+describe('score bias (hub anchors)', () => {
+  const rnd = new SeededRandom(29)
+  const bias = [new Float32Array(K), new Float32Array(K)]
+  for (const b of bias) for (let k = 0; k < K; k++) b[k] = 0.3 * rnd.nextUnit()
+
+  it('round-trips; a file without a bias section scores with zeros; a wrong length is refused', () => {
+    const cb = parseCodebook(sample(false, undefined, undefined, bias))
+    expect(Array.from(cb.books[1].bias)).toEqual(Array.from(bias[1]))
+    expect(parseCodebook(sample(false)).books[0].bias.every((x) => x === 0)).toBe(true)
+    expect(() => sample(false, undefined, undefined, [new Float32Array(K - 1), bias[1]])).toThrow(/biases for 64 centroids/)
+  })
+
+  /** Centroids ranked by similarity minus bias, computed here independently of the search. */
+  function ranked(cb: ReturnType<typeof parseCodebook>, book: number, z: Float64Array): Array<[number, number]> {
+    const c = cb.books[book].centroids
+    const scores: Array<[number, number]> = []
+    for (let k = 0; k < K; k++) {
+      let s = 0
+      for (let j = 0; j < D; j++) s += c[k * D + j] * z[j]
+      scores.push([k, s - bias[book][k]])
+    }
+    return scores.sort((x, y) => y[1] - x[1] || x[0] - y[0])
+  }
+
+  it('ranks centroids by similarity minus bias, in every search mode', () => {
+    const flat = parseCodebook(sample(false, undefined, undefined, bias))
+    const grouped = parseCodebook(sample(true, undefined, undefined, bias))
+    const pre = parseCodebook(sample(false, undefined, {dimensions: D, candidates: K}, bias))
+    let moved = 0
+    for (let t = 0; t < 40; t++) {
+      const v = randomRows(rnd, 1, D)
+      const z = reduce(flat, v)
+      for (let b = 0; b < 2; b++) {
+        const expected = ranked(flat, b, z).slice(0, 4).map(([k]) => k)
+        expect(nearest(flat, flat.books[b], z, 4).map(([k]) => k)).toEqual(expected)
+        expect(nearest(grouped, grouped.books[b], z, 4).map(([k]) => k)).toEqual(expected)
+        // The int8 rows round differently from the float ones; the winner is the same here.
+        expect(nearest(pre, pre.books[b], z, 1)[0][0]).toBe(expected[0])
+        const unbiased = nearest(parseCodebook(sample(false)), parseCodebook(sample(false)).books[b], z, 1)[0][0]
+        if (unbiased !== expected[0]) moved++
+      }
+    }
+    // The bias is large enough here to change some winners, so the test can tell it is applied.
+    expect(moved).toBeGreaterThan(0)
+  })
+
+  it('keeps boundary-distance selection exact on biased scores', () => {
+    const tau = 0.1
+    const cb = parseCodebook(sample(false, {margin: 0, boundary: tau, maxPerBook: 4, minPerBook: 1}, undefined, bias))
+    let extra = 0
+    for (let t = 0; t < 40; t++) {
+      const v = randomRows(rnd, 1, D)
+      const z = reduce(cb, v)
+      const keys = codebookKeys(cb, v)
+      for (let b = 0; b < 2; b++) {
+        const near = ranked(cb, b, z).slice(0, 4)
+        const c = cb.books[b].centroids
+        const [first, best] = near[0]
+        const within = near.filter(([k, s], i) => {
+          if (i === 0) return true
+          let n = 0
+          for (let j = 0; j < D; j++) n += (c[first * D + j] - c[k * D + j]) ** 2
+          return (best - s) / Math.sqrt(n) <= tau
+        })
+        const letter = String.fromCharCode(97 + b)
+        expect(keys.filter((k) => k.startsWith(letter))).toEqual(within.map(([k]) => `${letter}${k}`))
+        extra += within.length - 1
+      }
+    }
+    expect(extra).toBeGreaterThan(0)
+  })
+})

@@ -1,7 +1,12 @@
 import {describe, expect, it} from 'vitest'
 
 import type {Embedder} from '../../src/embed/types.js'
-import {MAX_ROUTING_KEYS, hammingDistance, schemeFor} from '../../src/hash/index.js'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+import {encodeCodebook, loadCodebook} from '../../src/hash/codebook.js'
+import {CODEBOOK_DIR, MAX_ROUTING_KEYS, hammingDistance, schemeFor, schemeFromCodebookFile} from '../../src/hash/index.js'
 import {SeededRandom} from '../../src/hash/prng.js'
 import {LABEL_PATTERN} from '../../src/packet/text.js'
 
@@ -75,5 +80,29 @@ describe('schemeFor', () => {
     const keys = scheme.routingKeys(unit(new SeededRandom(3), 384))
     expect(keys).toHaveLength(8)
     expect(() => scheme.routingKeys(new Float32Array(10))).toThrow(/expects 384-d/)
+  })
+})
+
+describe('schemeFromCodebookFile', () => {
+  const shipped = path.join(CODEBOOK_DIR, 'use-lite.mmlu-anchors.qcb')
+
+  it('gives the shipped file the shipped scheme id, and any other file under that name an id of its own', () => {
+    const embedder = stub('use-lite', 512)
+    expect(schemeFromCodebookFile(embedder, shipped).id).toBe(schemeFor(embedder).id)
+    // A candidate with the shipped name but other contents (here: one anchor dropped).
+    const cb = loadCodebook(shipped)
+    const p = cb.header.reducedDimension
+    const K = cb.header.centroids - 1
+    const rows = new Float32Array(K * p)
+    const {rows: q, factors} = cb.books[0].quantised!
+    for (let k = 0; k < K; k++) for (let j = 0; j < p; j++) rows[k * p + j] = q[k * p + j] * factors[k]
+    const projection = Float32Array.from(cb.projection!)
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'qis-cb-')), 'candidate.qcb')
+    writeFileSync(file, encodeCodebook({name: cb.header.name, embedder: 'use-lite', mean: Float32Array.from(cb.mean), projection, reducedDimension: p, books: [rows], prefilter: cb.header.prefilter, selection: cb.header.selection, fit: {}}))
+    const candidate = schemeFromCodebookFile(embedder, file)
+    const digest = loadCodebook(file).header.sha256.slice(0, 8)
+    expect(candidate.id).toBe(`use-lite.mmlu-anchors-${digest}.v2`)
+    expect(candidate.id).toMatch(LABEL_PATTERN)
+    expect(readFileSync(file).equals(readFileSync(shipped))).toBe(false)
   })
 })
