@@ -301,6 +301,11 @@ export function createTargets(lib, options = {}) {
           for (let i = 0; i < lines.length; i++) {
             if (lines[i] < 2 || lines[i] > total || (i > 0 && lines[i] <= lines[i - 1])) throw oracle(`CSV event lines [${lines}] are not increasing within 2..${total}`)
           }
+          if (!damaged) {
+            // Every generated row starts with its id, so the line an event names must start with one.
+            const fileLines = Buffer.from(bytes).toString().split(/\r\n|\r|\n/)
+            for (const line of lines) if (!/^"?req-\d/.test(fileLines[line - 1] ?? '')) throw oracle(`CSV event at line ${line}, which does not start a row`)
+          }
           if (!damaged && !/\r|"[^"]*\n/.test(Buffer.from(bytes).toString())) {
             const dataLines = Buffer.from(bytes).toString().replace(/^\ufeff/, '').split('\n').slice(1).filter((l) => l.trim() !== '').length
             if (lines.length !== dataLines) throw oracle(`${lines.length} events for ${dataLines} CSV rows`)

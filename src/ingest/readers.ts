@@ -86,7 +86,8 @@ async function* readJsonl(stream: Readable, file: string, options: ReadOptions):
 interface CsvStep {
   data: Record<string, string> & {__parsed_extra?: string[]}
   errors: Array<{type: string; code: string}>
-  meta: {fields?: string[]}
+  /** The row break papaparse detected in the first 1 MB ('\r\n', '\n' or '\r'). */
+  meta: {fields?: string[]; linebreak?: string}
 }
 
 async function* readCsv(stream: Readable, file: string, options: ReadOptions): AsyncGenerator<IngestEvent> {
@@ -156,14 +157,18 @@ async function* readCsv(stream: Readable, file: string, options: ReadOptions): A
       if ('error' in item) throw new QisError(`${file}: cannot read CSV: ${item.error.message}`, {code: 'BAD_INPUT'})
       if (!header) {
         header = (item.meta.fields ?? []).map((f) => f.replace(/^\ufeff/, ''))
-        nextLine = 2 + countNewlines(header.join(','))
+        nextLine = 1 + rowLines(header, item.meta.linebreak)
         checkMappedPresent(options.map, (n) => header!.includes(n), file, 'the CSV header')
       }
       const at = {file, line: nextLine!}
-      const values = Object.values(item.data).flat()
-      nextLine! += 1 + values.reduce((n, v) => n + countNewlines(String(v ?? '')), 0)
-      // A blank line parses as one empty field: not a record.
-      if (values.every((v) => v === '' || v === undefined)) continue
+      // In column order: Object.values would put integer-like column names first, and which value
+      // is first and last matters to rowLines.
+      const fields = item.meta.fields ?? []
+      const values = [...fields.map((f) => item.data[f]), ...(item.data.__parsed_extra ?? [])].filter((v) => v !== undefined)
+      nextLine! += rowLines(values.map((v) => String(v ?? '')), item.meta.linebreak)
+      // A blank line parses as one empty field: not a record. Nor is a row of nothing but white
+      // space, e.g. the lone LF a CRLF file picks up at its end (as JSONL skips blank lines).
+      if (values.every((v) => v === undefined || String(v).trim() === '')) continue
       const fatal = item.errors.find((e) => e.type === 'Quotes' || e.code === 'TooFewFields' || e.code === 'TooManyFields')
       if (fatal) {
         yield {kind: 'reject', at, reason: `unparsable CSV row (${fatal.code})`}
@@ -176,8 +181,23 @@ async function* readCsv(stream: Readable, file: string, options: ReadOptions): A
   }
 }
 
-function countNewlines(s: string): number {
-  let n = 0
-  for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) n++
+/** Line breaks as an editor counts them: CRLF, a lone CR and a lone LF are one each. */
+function countLineBreaks(s: string): number {
+  return s.match(/\r\n|\r|\n/g)?.length ?? 0
+}
+
+/**
+ * Lines a CSV row spans, its own break included. papaparse splits rows on the one break it
+ * detected, so in a file that mixes endings half of a CRLF can land in a value: with '\n' rows a
+ * CRLF-ended row's last value ends in '\r', with '\r' rows the next row's first value starts with
+ * '\n'. That half belongs to the row break, which is counted once, not again.
+ */
+function rowLines(values: string[], linebreak: string | undefined): number {
+  let n = 1
+  for (const v of values) n += countLineBreaks(v)
+  const last = values.at(-1)
+  if (linebreak === '\n' && last?.endsWith('\r')) n--
+  const first = values[0]
+  if (linebreak === '\r' && first?.startsWith('\n')) n--
   return n
 }

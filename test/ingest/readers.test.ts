@@ -118,6 +118,30 @@ describe('CSV reader', () => {
     expect(JSON.stringify(events)).not.toContain('secret answer')
   })
 
+  it('numbers lines as an editor does when a file mixes CR, LF and CRLF', async () => {
+    const cases: Array<[string, number[]]> = [
+      // LF rows (detected) with one CRLF row.
+      ['id,query,outcome\nr1,a,1\r\nr2,b,1\nr3,c,1\n', [2, 3, 4]],
+      // CR rows (detected) with one CRLF row: the LF starts the next row's first value.
+      ['id,query,outcome\rr1,a,1\rr2,b,1\r\nr3,c,1\rr4,d,1\r', [2, 3, 4, 5]],
+      // CRLF rows; a quoted cell holding a lone CR and a lone LF spans three lines.
+      ['id,query,outcome\r\nr1,"x\ry\nz",1\r\nr2,b,1\r\n', [2, 5]],
+      // CR rows; a quoted cell with a CR inside.
+      ['id,query,outcome\rr1,"x\ry",1\rr2,b,1\r', [2, 4]],
+      // The same with a column named like an integer (JS objects list such keys first).
+      ['id,query,0\rr1,a,1\rr2,b,1\r\nr3,c,1\rr4,d,1\r', [2, 3, 4, 5]],
+      // CRLF rows ending in a stray LF: a blank line, not a row with too few fields.
+      ['id,query,outcome\r\nr1,a,1\r\nr2,b,1\r\n\n', [2, 3]],
+    ]
+    for (const [content, lines] of cases) {
+      const events = await collect(write('mixed.csv', content))
+      expect(events.map((e) => e.at.line), JSON.stringify(content)).toEqual(lines)
+      // What a reader of the file sees: the row's id is on that line.
+      const fileLines = content.split(/\r\n|\r|\n/)
+      for (const e of events) expect(fileLines[e.at.line - 1]).toMatch(/^r\d/)
+    }
+  })
+
   it('rejects rows with the wrong number of fields, skips blank lines, keeps line numbers right', async () => {
     const events = await collect(fixture('multiline.csv'))
     expect(events.map((e) => `${e.at.line}:${e.kind}`)).toEqual(['2:record', '4:record', '5:reject', '7:record'])
