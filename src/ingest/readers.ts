@@ -164,11 +164,11 @@ async function* readCsv(stream: Readable, file: string, options: ReadOptions): A
       // In column order: Object.values would put integer-like column names first, and which value
       // is first and last matters to rowLines.
       const fields = item.meta.fields ?? []
-      const values = [...fields.map((f) => item.data[f]), ...(item.data.__parsed_extra ?? [])].filter((v) => v !== undefined)
-      nextLine! += rowLines(values.map((v) => String(v ?? '')), item.meta.linebreak)
+      const values = [...fields.map((f) => item.data[f]), ...(item.data.__parsed_extra ?? [])].filter((v): v is string => v !== undefined)
+      nextLine! += rowLines(values, item.meta.linebreak)
       // A blank line parses as one empty field: not a record. Nor is a row of nothing but white
       // space, e.g. the lone LF a CRLF file picks up at its end (as JSONL skips blank lines).
-      if (values.every((v) => v === undefined || String(v).trim() === '')) continue
+      if (values.every((v) => v.trim() === '')) continue
       const fatal = item.errors.find((e) => e.type === 'Quotes' || e.code === 'TooFewFields' || e.code === 'TooManyFields')
       if (fatal) {
         yield {kind: 'reject', at, reason: `unparsable CSV row (${fatal.code})`}
@@ -183,6 +183,8 @@ async function* readCsv(stream: Readable, file: string, options: ReadOptions): A
 
 /** Line breaks as an editor counts them: CRLF, a lone CR and a lone LF are one each. */
 function countLineBreaks(s: string): number {
+  // Most values hold no break: two scans beat building a match array for each.
+  if (s.indexOf('\n') === -1 && s.indexOf('\r') === -1) return 0
   return s.match(/\r\n|\r|\n/g)?.length ?? 0
 }
 
