@@ -1,9 +1,10 @@
-import {existsSync} from 'node:fs'
+import {createHash} from 'node:crypto'
+import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import type {Embedder} from '../embed/types.js'
-import {type Codebook, codebookKeys, loadCodebook} from './codebook.js'
+import {type Codebook, codebookKeys, loadCodebook, parseCodebook} from './codebook.js'
 import {SeededRandom, seedFromString} from './prng.js'
 import {SimHasher} from './simhash.js'
 
@@ -139,19 +140,23 @@ class CodebookScheme implements HashScheme {
 
 /**
  * A scheme from a codebook file fitted for `embedder` (what schemeFor does with the shipped one);
- * for evaluating a candidate codebook before shipping it (bench/hash --codebook). Only the shipped
- * file itself gets the shipped scheme id: any other file, even one with the same name, is named by
- * its digest too, so a candidate's keys can never pass for the shipped scheme's.
+ * for evaluating a candidate codebook before shipping it (bench/hash --codebook). Only a file
+ * byte-identical to the shipped one gets the shipped scheme id: any other file, even one with the
+ * same name, is named by the digest of the whole file too (the header's checksum covers only the
+ * data block, not the key selection in the header), so a candidate's keys never pass for the
+ * shipped scheme's.
  */
 export function schemeFromCodebookFile(embedder: Embedder, file: string): HashScheme {
-  const cb = loadCodebook(file)
+  const bytes = readFileSync(file)
+  const cb = parseCodebook(bytes, file)
   if (cb.header.dimension !== embedder.dimension) throw new Error(`codebook ${file} is ${cb.header.dimension}-d but ${embedder.id} embeds ${embedder.dimension}-d`)
   const shipped = SHIPPED[embedder.id]
-  const shippedFile = shipped && path.join(CODEBOOK_DIR, shipped.file)
-  if (shipped && shippedFile && existsSync(shippedFile) && loadCodebook(shippedFile).header.sha256 === cb.header.sha256) {
-    return new CodebookScheme(schemeId(embedder.id, shipped.name, shipped.version), () => cb)
+  if (shipped) {
+    const shippedFile = path.join(CODEBOOK_DIR, shipped.file)
+    if (existsSync(shippedFile) && readFileSync(shippedFile).equals(bytes)) return new CodebookScheme(schemeId(embedder.id, shipped.name, shipped.version), () => cb)
   }
-  return new CodebookScheme(schemeId(embedder.id, `${cb.header.name}-${cb.header.sha256.slice(0, 8)}`), () => cb)
+  const digest = createHash('sha256').update(bytes).digest('hex').slice(0, 8)
+  return new CodebookScheme(schemeId(embedder.id, `${cb.header.name}-${digest}`), () => cb)
 }
 
 /**

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import type {Embedder} from '../../src/embed/types.js'
+import {createHash} from 'node:crypto'
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -100,9 +101,27 @@ describe('schemeFromCodebookFile', () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'qis-cb-')), 'candidate.qcb')
     writeFileSync(file, encodeCodebook({name: cb.header.name, embedder: 'use-lite', mean: Float32Array.from(cb.mean), projection, reducedDimension: p, books: [rows], prefilter: cb.header.prefilter, selection: cb.header.selection, fit: {}}))
     const candidate = schemeFromCodebookFile(embedder, file)
-    const digest = loadCodebook(file).header.sha256.slice(0, 8)
+    const digest = createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 8)
     expect(candidate.id).toBe(`use-lite.mmlu-anchors-${digest}.v2`)
     expect(candidate.id).toMatch(LABEL_PATTERN)
     expect(readFileSync(file).equals(readFileSync(shipped))).toBe(false)
+  })
+
+  it('tells apart a candidate that differs from the shipped file only in its header (another boundary)', () => {
+    const embedder = stub('use-lite', 512)
+    const bytes = readFileSync(shipped)
+    const headerLength = bytes.readUInt32LE(8)
+    const header = JSON.parse(bytes.subarray(12, 12 + headerLength).toString('utf8'))
+    header.selection.boundary = 0.2
+    const json = Buffer.from(JSON.stringify(header), 'utf8')
+    const len = Buffer.alloc(4)
+    len.writeUInt32LE(json.length)
+    // Same data block, so the same data checksum: the keys still differ (wider boundary, more keys).
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'qis-cb-')), 'wider.qcb')
+    writeFileSync(file, Buffer.concat([bytes.subarray(0, 8), len, json, bytes.subarray(12 + headerLength)]))
+    expect(loadCodebook(file).header.sha256).toBe(loadCodebook(shipped).header.sha256)
+    const candidate = schemeFromCodebookFile(embedder, file)
+    expect(candidate.id).not.toBe(schemeFor(embedder).id)
+    expect(candidate.id).toMatch(/^use-lite\.mmlu-anchors-[0-9a-f]{8}\.v2$/)
   })
 })
