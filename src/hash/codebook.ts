@@ -5,8 +5,8 @@ import {readFileSync} from 'node:fs'
  * A routing codebook: public k-means centroids over an embedding space, fitted once offline by
  * scripts/fit-codebook.mjs and shipped in assets/codebook/. A query's routing keys are the
  * centroids nearest to it, so two queries meet when they share a nearby centroid. A book may carry
- * a per-centroid `bias` subtracted from every score (a power diagram instead of a Voronoi one):
- * the shipped book uses it to shrink the cells of hub anchors, see `Book.bias`.
+ * a per-centroid `bias` subtracted from every score (a power diagram instead of a Voronoi one),
+ * which shrinks the cells of hub anchors (`Book.bias`); the shipped book has none.
  *
  * File layout (little-endian): 8-byte magic "QISCB\x01\0\0", u32 header length, UTF-8 JSON
  * header (CodebookHeader), then the sections the header lists, each at its byte offset from the

@@ -90,7 +90,6 @@ export interface SwarmCounters {
   closestQueries: number
 }
 
-
 export interface SwarmNode {
   libp2p: Libp2p<{dht: KadDHT}>
   peerId: string
