@@ -80,6 +80,7 @@ def main():
         _, keep = np.unique(np.round(z, 4), axis=0, return_index=True)
         keep.sort()
         z[keep].astype(np.float32).tofile(os.path.join(a.out_dir, 'book0.f32'))
+        keep.astype(np.int32).tofile(os.path.join(a.out_dir, 'anchors.i32'))
         if a.reference_embeddings:
             # CSLS: an anchor near many reference sentences is a hub for text of that kind; its
             # bias (beta x mean similarity to its hub_k nearest) shrinks its cell.

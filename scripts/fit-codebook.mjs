@@ -3,9 +3,13 @@
 //
 //   npm run build && node scripts/fit-codebook.mjs --cache /tmp/mmlu.use-lite.f32
 //
-// fits the shipped use-lite.mmlu-anchors.qcb on all 15,657 MMLU questions (embedding them is the
+// fits the shipped use-lite.mmlu-lex.qcb on all 15,657 MMLU questions (embedding them is the
 // slow part, ~10 minutes of one core; --cache keeps the embeddings for later runs). Needs python3
 // with numpy for the numeric step (scripts/fit-codebook-kmeans.py).
+//
+// --lexical-weight W (anchors only; default 1.69, the shipped v4; 0 = no lexicon, the v3 book): each
+// anchor also keeps the content words of its question (scrubbed, as a query is), and scores blend
+// the embedding's cosine with the word overlap, (cosine + W x lexical) / (1 + W) (src/hash/lexical.ts).
 //
 // --reference DIR (candidate books only; the shipped book has no bias, see docs/hashing.md, "Hub
 // bias"): every .txt file in DIR, split into sentences, of which a fixed shuffle keeps
@@ -39,11 +43,12 @@ const {values: opt} = parseArgs({
     corpus: {type: 'string', default: path.resolve(root, '../shared/data/queries/mmlu-questions.jsonl')},
     field: {type: 'string', default: 'text'},
     cache: {type: 'string'},
-    out: {type: 'string', default: path.join(root, 'assets/codebook/use-lite.mmlu-anchors.qcb')},
-    name: {type: 'string', default: 'mmlu-anchors'},
+    out: {type: 'string', default: path.join(root, 'assets/codebook/use-lite.mmlu-lex.qcb')},
+    name: {type: 'string', default: 'mmlu-lex'},
+    'lexical-weight': {type: 'string', default: '1.69'},
     anchors: {type: 'boolean', default: true},
     'no-anchors': {type: 'boolean', default: false},
-    boundary: {type: 'string', default: '0.075'},
+    boundary: {type: 'string', default: '0.05'},
     'prefilter-dims': {type: 'string', default: '32'},
     'prefilter-candidates': {type: 'string', default: '512'},
     k: {type: 'string', default: '1024'},
@@ -77,6 +82,7 @@ const {createEmbedder} = await import(path.join(root, 'dist/embed/index.js'))
 const {encodeCodebook, parseCodebook} = await import(path.join(root, 'dist/hash/codebook.js'))
 const {createScrubber} = await import(path.join(root, 'dist/privacy/index.js'))
 const {embeddingText} = await import(path.join(root, 'dist/hash/input.js'))
+const {fitLexicon} = await import(path.join(root, 'dist/hash/lexical.js'))
 
 const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...a)
 
@@ -194,6 +200,17 @@ for (let b = 0; b < (ANCHORS ? 1 : BOOKS); b++) {
   if (GROUPS > 0) groups.push({centroids: f32(`groups${b}.f32`), groupOf: i32(`group_of${b}.i32`)})
 }
 
+// The anchors' words, from their questions as a query reaches the key search: scrubbed, with
+// placeholders as plain words.
+const LEXICAL_WEIGHT = Number(opt['lexical-weight'])
+let lexicon
+if (ANCHORS && LEXICAL_WEIGHT > 0) {
+  const scrubber = createScrubber()
+  const kept = i32('anchors.i32')
+  lexicon = fitLexicon(Array.from(kept, (i) => embeddingText(scrubber.scrub(texts[i]).text)), LEXICAL_WEIGHT)
+  log(`lexicon: ${lexicon.vocabulary.length} words, ${lexicon.anchors.length} postings over ${kept.length} anchors`)
+}
+
 const bytes = encodeCodebook({
   name: opt.name,
   embedder: 'use-lite',
@@ -204,6 +221,7 @@ const bytes = encodeCodebook({
   bias: reference ? [f32('bias0.f32')] : undefined,
   groups: GROUPS > 0 ? groups : undefined,
   probes: Number(opt.probes),
+  lexicon,
   prefilter: ANCHORS ? {dimensions: Number(opt['prefilter-dims']), candidates: Number(opt['prefilter-candidates'])} : undefined,
   selection: ANCHORS
     ? {margin: 0, boundary: Number(opt.boundary), maxPerBook: Number(opt['max-per-book']), minPerBook: Number(opt['min-per-book'])}
@@ -215,6 +233,7 @@ const bytes = encodeCodebook({
       ? `centred on the corpus mean, PCA to ${P} dims, one book whose centroids are the de-duplicated corpus points; keys: nearest anchor plus anchors whose cell boundary is within ${opt.boundary}, at most ${opt['max-per-book']}`
       : `centred on the corpus mean, PCA to ${P} dims, ${BOOKS} spherical k-means books (k-means++ init), ${GROUPS} groups per book`,
     sample: sampleNote,
+    ...(lexicon ? {lexicon: `content words of each anchor's question (scrubbed), tf-idf, weight ${LEXICAL_WEIGHT}`} : {}),
     ...(reference
       ? {
           hubBias: `beta ${opt['hub-beta']} x mean similarity to the ${opt['hub-k']} nearest of ${reference.count} reference sentences (of ${reference.total} in ${path.basename(path.resolve(opt.reference, '..'))}/${path.basename(opt.reference)})`,

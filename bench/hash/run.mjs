@@ -89,7 +89,7 @@ if (!opt['no-quality']) {
     }
   }
   const t0 = performance.now()
-  const codes = new Map(sentences.map((s, i) => [s, {hash: scheme.fineHash(vecs[i]), keys: scheme.routingKeys(vecs[i])}]))
+  const codes = new Map(sentences.map((s, i) => [s, {hash: scheme.fineHash(vecs[i]), keys: scheme.routingKeys(vecs[i], embedded[i])}]))
   const hashMs = (performance.now() - t0) / sentences.length
   const meets = (x, y) => {
     const kx = codes.get(x).keys

@@ -130,8 +130,9 @@ export class HashPipeline {
   private async codesInProcess(texts: string[]): Promise<SemanticCodes[]> {
     const out: SemanticCodes[] = []
     for (let i = 0; i < texts.length; i += this.batchSize) {
-      const vecs = await this.embedder.embed(texts.slice(i, i + this.batchSize))
-      for (const v of vecs) out.push({hash: this.scheme.fineHash(v), keys: this.scheme.routingKeys(v)})
+      const batch = texts.slice(i, i + this.batchSize)
+      const vecs = await this.embedder.embed(batch)
+      vecs.forEach((v, j) => out.push({hash: this.scheme.fineHash(v), keys: this.scheme.routingKeys(v, batch[j])}))
     }
     return out
   }

