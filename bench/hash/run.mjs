@@ -126,6 +126,24 @@ if (!opt['no-quality']) {
     const d = set.map(([a, b]) => ham(a, b))
     console.log(`hamming ${name.padEnd(15)} p5/p25/p50/p75/p95 ${pct(d, [5, 25, 50, 75, 95]).join('/')}  mean ${fmt(d.reduce((s, x) => s + x, 0) / d.length, 1)}`)
   }
+  // Words take part in the keys since v4 (src/hash/lexical.ts): paraphrases that share few words
+  // are the ones that could lose by it, so their meet-rate is shown by word overlap (Jaccard of
+  // the content-word sets of the two sentences as embedded).
+  const {lexicalTokens} = await import(path.join(root, 'dist/hash/lexical.js'))
+  const words = new Map(sentences.map((s, i) => [s, new Set(lexicalTokens(embedded[i]))]))
+  const jaccard = (a, b) => {
+    const x = words.get(a)
+    const y = words.get(b)
+    let both = 0
+    for (const w of x) if (y.has(w)) both++
+    return both / Math.max(1, x.size + y.size - both)
+  }
+  const edges = [0, 0.2, 0.3, 0.4, 0.5, 0.6, 1.01]
+  const bins = edges.slice(1).map((hi, i) => {
+    const inBin = para.filter(([a, b]) => jaccard(a, b) >= edges[i] && jaccard(a, b) < hi)
+    return `[${edges[i]},${Math.min(hi, 1)}${hi > 1 ? ']' : ')'} n=${inBin.length} ${inBin.length ? fmt(inBin.filter(([a, b]) => meets(a, b)).length / inBin.length) : '-'}`
+  })
+  console.log(`paraphrase meet-rate by word overlap (Jaccard)  ${bins.join('  ')}`)
   console.log(`hashing cost (SimHash + keys, no model) ${fmt(hashMs, 3)} ms/sentence`)
 }
 

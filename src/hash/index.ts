@@ -16,7 +16,7 @@ export {embeddingText} from './input.js'
  * compared: the id goes into every packet and into every key fingerprint.
  */
 export interface HashScheme {
-  /** e.g. 'use-lite.mmlu-anchors.v3': backend + model + hashing. A valid packet label, at most 40 chars. */
+  /** e.g. 'use-lite.mmlu-lex.v4': backend + model + hashing. A valid packet label, at most 40 chars. */
   readonly id: string
   /** 16 lowercase hex chars: 64-bit SimHash, for the packet's query_semantic_hash. */
   fineHash(vec: Float32Array): string
