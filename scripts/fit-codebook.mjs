@@ -11,7 +11,7 @@
 // anchor also keeps the content words of its question (scrubbed, as a query is), and scores blend
 // the embedding's cosine with the word overlap, (cosine + W x lexical) / (1 + W) (src/hash/lexical.ts).
 //
-// --reference DIR (candidate books only; the shipped book has no bias, see docs/hashing.md, "Hub
+// --reference DIR (candidate books without a lexicon, so with --lexical-weight 0; see docs/hashing.md, "Hub
 // bias"): every .txt file in DIR, split into sentences, of which a fixed shuffle keeps
 // --reference-sentences; each anchor's bias is --hub-beta x its mean similarity to its --hub-k
 // nearest reference sentences (CSLS hubness reduction; src/hash/codebook.ts, Book.bias). Measured
@@ -161,6 +161,9 @@ const N = texts.length
 let reference
 if (opt.reference) {
   if (!ANCHORS) throw new Error('--reference (hub bias) is for --anchors books only')
+  // The bias is measured on embedding cosines; with a lexicon the scores it would be subtracted
+  // from are blended ones, a combination nobody has measured.
+  if (Number(opt['lexical-weight']) > 0) throw new Error('--reference (hub bias) needs --lexical-weight 0')
   const {sentences, total} = referenceSentences(opt.reference, Number(opt['reference-sentences']))
   // Scrubbed and with placeholders as plain words, as HashPipeline embeds a query.
   const scrubber = createScrubber()

@@ -132,6 +132,7 @@ export interface Codebook {
 function section(header: CodebookHeader, data: Buffer, name: string): Float64Array | undefined {
   const info = header.sections.find((s) => s.name === name)
   if (!info) return undefined
+  if (info.dtype !== 'f32' && info.dtype !== 'i8') throw new Error(`codebook section "${name}" is ${info.dtype}, not a number section`)
   const count = info.shape.reduce((a, b) => a * b, 1)
   const size = info.dtype === 'f32' ? 4 * count : count
   if (info.offset + size > data.length) throw new Error(`codebook section "${name}" runs past the end of the file`)
@@ -385,11 +386,13 @@ export function nearest(cb: Codebook, book: Book, z: Float64Array, count: number
 function scorer(cb: Codebook, book: Book, lexical: Float64Array | undefined): (k: number, cosine: number) => number {
   const {bias} = book
   if (!cb.lexicon) return (k, cosine) => cosine - bias[k]
-  if (!lexical) throw new Error('this codebook scores words too: routing keys need the text')
+  if (!lexical) throw new Error(NEEDS_TEXT)
   const w = cb.lexicon.weight
   const f = 1 / (1 + w)
   return (k, cosine) => (cosine + w * lexical[k]) * f - bias[k]
 }
+
+const NEEDS_TEXT = 'this codebook scores words too: routing keys need the text'
 
 let coarseBuffer = new Float64Array(0)
 let selectBuffer = new Float64Array(0)
@@ -476,7 +479,7 @@ function boundaryDistance(cb: Codebook, book: Book, p: number, a: number, b: num
  */
 export function codebookKeys(cb: Codebook, vec: Float32Array, text?: string): string[] {
   const z = reduce(cb, vec)
-  if (cb.lexicon && text === undefined) throw new Error('this codebook scores words too: routing keys need the text')
+  if (cb.lexicon && text === undefined) throw new Error(NEEDS_TEXT)
   const lexical = cb.lexicon ? cb.lexicon.scores(cb.lexicon.query(text!)) : undefined
   const keys: string[] = []
   const {margin, boundary, maxPerBook, minPerBook} = cb.header.selection
