@@ -50,6 +50,19 @@ describe('schemeFor', () => {
     expect(schemeFor(stub('use-lite', 512)).routingKeys(v, 'how do I reset my password')).toEqual(keys)
   })
 
+  it('chooses the shipped keys by words as well as by the embedding (scheme v4)', () => {
+    const scheme = schemeFor(stub('use-lite', 512))
+    const rnd = new SeededRandom(5)
+    let moved = 0
+    for (let t = 0; t < 20; t++) {
+      const v = unit(rnd, 512)
+      const a = scheme.routingKeys(v, 'dosage of insulin for a diabetic child')
+      expect(scheme.routingKeys(v, 'dosage of insulin for a diabetic child')).toEqual(a)
+      if (scheme.routingKeys(v, 'breach of a commercial lease by the tenant')[0] !== a[0]) moved++
+    }
+    expect(moved).toBeGreaterThan(10)
+  })
+
   it('keeps near vectors together and far ones apart, in keys and in Hamming distance', () => {
     const scheme = schemeFor(stub('use-lite', 512))
     const rnd = new SeededRandom(2)
