@@ -3,13 +3,14 @@
 //
 //   npm run build && node scripts/fit-codebook.mjs --cache /tmp/mmlu.use-lite.f32
 //
-// fits the shipped use-lite.mmlu-lex.qcb on all 15,657 MMLU questions (embedding them is the
+// fits the shipped use-lite.mmlu-anchors.qcb on all 15,657 MMLU questions (embedding them is the
 // slow part, ~10 minutes of one core; --cache keeps the embeddings for later runs). Needs python3
 // with numpy for the numeric step (scripts/fit-codebook-kmeans.py).
 //
-// --lexical-weight W (anchors only; default 1.69, the shipped v4; 0 = no lexicon, the v3 book): each
-// anchor also keeps the content words of its question (scrubbed, as a query is), and scores blend
-// the embedding's cosine with the word overlap, (cosine + W x lexical) / (1 + W) (src/hash/lexical.ts).
+// --lexical-weight W (candidate books only; default 0 = no lexicon, as shipped; see docs/hashing.md,
+// "Lexical anchors"): each anchor also keeps the content words of its question (scrubbed, as a
+// query is), and scores blend the embedding's cosine with the word overlap, (cosine + W x lexical)
+// / (1 + W) (src/hash/lexical.ts). Measured with W 1.69 and --boundary 0.05.
 //
 // --reference DIR (candidate books without a lexicon, so with --lexical-weight 0; see docs/hashing.md, "Hub
 // bias"): every .txt file in DIR, split into sentences, of which a fixed shuffle keeps
@@ -43,12 +44,12 @@ const {values: opt} = parseArgs({
     corpus: {type: 'string', default: path.resolve(root, '../shared/data/queries/mmlu-questions.jsonl')},
     field: {type: 'string', default: 'text'},
     cache: {type: 'string'},
-    out: {type: 'string', default: path.join(root, 'assets/codebook/use-lite.mmlu-lex.qcb')},
-    name: {type: 'string', default: 'mmlu-lex'},
-    'lexical-weight': {type: 'string', default: '1.69'},
+    out: {type: 'string', default: path.join(root, 'assets/codebook/use-lite.mmlu-anchors.qcb')},
+    name: {type: 'string', default: 'mmlu-anchors'},
+    'lexical-weight': {type: 'string', default: '0'},
     anchors: {type: 'boolean', default: true},
     'no-anchors': {type: 'boolean', default: false},
-    boundary: {type: 'string', default: '0.05'},
+    boundary: {type: 'string', default: '0.075'},
     'prefilter-dims': {type: 'string', default: '32'},
     'prefilter-candidates': {type: 'string', default: '512'},
     k: {type: 'string', default: '1024'},

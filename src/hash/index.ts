@@ -16,14 +16,14 @@ export {embeddingText} from './input.js'
  * compared: the id goes into every packet and into every key fingerprint.
  */
 export interface HashScheme {
-  /** e.g. 'use-lite.mmlu-lex.v4': backend + model + hashing. A valid packet label, at most 40 chars. */
+  /** e.g. 'use-lite.mmlu-anchors.v3': backend + model + hashing. A valid packet label, at most 40 chars. */
   readonly id: string
   /** 16 lowercase hex chars: 64-bit SimHash, for the packet's query_semantic_hash. */
   fineHash(vec: Float32Array): string
   /**
    * 1..8 routing keys matching /^[a-z0-9._:-]{1,16}$/; queries meet when they share one. `text` is
-   * what the model embedded (embeddingText of the scrubbed query): since v4 the shipped scheme
-   * scores word overlap with its anchors too (src/hash/lexical.ts).
+   * what the model embedded (embeddingText of the scrubbed query), for codebooks that score word
+   * overlap with their anchors too (src/hash/lexical.ts); the shipped one does not.
    */
   routingKeys(vec: Float32Array, text: string): string[]
 }
@@ -41,11 +41,11 @@ export const CODEBOOK_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.
 /**
  * The shipped codebook for each embedder that has one. Changing a file here means a new scheme
  * name; `version` moves when the key derivation or the model's input changes (v2: boundary-distance
- * selection; v3: placeholders embedded as plain words, src/hash/input.ts; v4: anchors score word
- * overlap too, src/hash/lexical.ts).
+ * selection; v3: placeholders embedded as plain words, src/hash/input.ts). Word scores
+ * (src/hash/lexical.ts) are measured but not shipped: see docs/hashing.md, "Lexical anchors".
  */
 const SHIPPED: Record<string, {file: string; name: string; version: string}> = {
-  'use-lite': {file: 'use-lite.mmlu-lex.qcb', name: 'mmlu-lex', version: 'v4'},
+  'use-lite': {file: 'use-lite.mmlu-anchors.qcb', name: 'mmlu-anchors', version: 'v3'},
 }
 
 /**
