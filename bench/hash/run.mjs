@@ -126,9 +126,9 @@ if (!opt['no-quality']) {
     const d = set.map(([a, b]) => ham(a, b))
     console.log(`hamming ${name.padEnd(15)} p5/p25/p50/p75/p95 ${pct(d, [5, 25, 50, 75, 95]).join('/')}  mean ${fmt(d.reduce((s, x) => s + x, 0) / d.length, 1)}`)
   }
-  // Words take part in the keys since v4 (src/hash/lexical.ts): paraphrases that share few words
-  // are the ones that could lose by it, so their meet-rate is shown by word overlap (Jaccard of
-  // the content-word sets of the two sentences as embedded).
+  // Meet-rate by how many content words a paraphrase pair shares (Jaccard of the word sets of the
+  // two sentences as embedded): shows whether a candidate with word scores (src/hash/lexical.ts,
+  // --codebook) keeps the pairs that were reworded, not only those that kept their wording.
   const {lexicalTokens} = await import(path.join(root, 'dist/hash/lexical.js'))
   const words = new Map(sentences.map((s, i) => [s, new Set(lexicalTokens(embedded[i]))]))
   const jaccard = (a, b) => {

@@ -1,13 +1,14 @@
 /**
- * The lexical half of a routing key's score (scheme v4): a tf-idf vector of a text's content words,
- * compared with each anchor's by cosine, on top of the embedding's cosine.
+ * Optional word scores for a codebook's anchors: a tf-idf vector of a text's content words,
+ * compared with each anchor's by cosine, on top of the embedding's cosine. Used only by codebooks
+ * fitted with `scripts/fit-codebook.mjs --lexical-weight W`; the shipped one has none.
  *
- * Why: the embedding alone puts text unlike the fitting corpus (news, e-mail) into a few crowded
- * cells, where unrelated queries meet. Paraphrases keep most of their content words and unrelated
- * texts share almost none, so adding word overlap with each anchor spreads a crowded region over
- * more anchors while two phrasings of one query still choose alike. Measured on MSR pairs and
- * SpamAssassin sentences (docs/hashing.md, "Lexical anchors"): random meetings roughly halve at the
- * same paraphrase meet-rate, also for paraphrases with little word overlap.
+ * Why it exists: the embedding alone puts text unlike the fitting corpus (news, e-mail) into a few
+ * crowded cells, where unrelated queries meet; phrasings that keep their words still choose alike
+ * when word overlap counts too. Why it is not shipped: queries reworded by a person share almost
+ * no words, and then the word scores split them (docs/hashing.md, "Lexical anchors": on MSR news
+ * pairs random meetings fell from 0.027 to 0.019, but reworded query paraphrases met 5 times in
+ * 40 instead of 28). It suits a group whose queries keep their wording.
  *
  * Deterministic across machines: the tokenizer is plain Unicode string handling, idf values come
  * from the codebook file as float32, and term weights use only sqrt (correctly rounded in IEEE 754),
