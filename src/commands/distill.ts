@@ -43,6 +43,7 @@ Privacy knobs (see docs/distill.md): --time-resolution coarsens timestamps, --mi
     backend: Flags.string({description: 'Embedding backend (default: from config, use-lite).', options: [...EMBEDDER_BACKENDS]}),
     'model-dir': Flags.directory({description: 'Local model folder for the transformers backend. Default: $QIS_MODEL_DIR.'}),
     'allow-download': Flags.boolean({description: 'transformers backend: fetch missing model files from the hub into --model-dir.', default: false}),
+    codebook: Flags.file({description: "A group's own routing codebook instead of the shipped one (default: from config). Every node of the group must use the same file."}),
   }
 
   async run(): Promise<DistillSummary> {
@@ -76,7 +77,7 @@ Privacy knobs (see docs/distill.md): --time-resolution coarsens timestamps, --mi
         ttlHours: flags['ttl-hours'],
         maxGroups: flags['max-groups'],
         strict: flags.strict,
-        embedder: {backend: flags.backend as EmbedderBackend | undefined, modelDir: flags['model-dir'], allowDownload: flags['allow-download']},
+        embedder: {backend: flags.backend as EmbedderBackend | undefined, modelDir: flags['model-dir'], allowDownload: flags['allow-download'], codebook: flags.codebook},
         home: await this.home(),
         onProgress: progress?.update,
         signal: controller.signal,

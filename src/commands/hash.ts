@@ -42,6 +42,7 @@ export default class Hash extends BaseCommand<typeof Hash> {
     backend: Flags.string({description: 'Embedding backend.', options: [...EMBEDDER_BACKENDS], default: 'use-lite'}),
     'model-dir': Flags.directory({description: 'Local model folder for the transformers backend. Default: $QIS_MODEL_DIR.'}),
     'allow-download': Flags.boolean({description: 'transformers backend: fetch missing model files from the hub into --model-dir.', default: false}),
+    codebook: Flags.file({description: "A group's own routing codebook instead of the shipped one (scripts/fit-codebook.mjs)."}),
     'batch-size': Flags.integer({description: 'Texts per model call.', default: 32, min: 1, max: 1024}),
     workers: Flags.string({description: 'Extra embedding worker threads: a number, or "auto" (only with 4+ cores and large inputs).', default: 'auto'}),
   }
@@ -63,6 +64,7 @@ export default class Hash extends BaseCommand<typeof Hash> {
       backend: flags.backend as EmbedderBackend,
       modelDir: flags['model-dir'],
       allowDownload: flags['allow-download'],
+      codebook: flags.codebook,
       workers,
       batchSize: flags['batch-size'],
     })

@@ -1,4 +1,5 @@
 import {promises as fs} from 'node:fs'
+import path from 'node:path'
 
 import {writeFileAtomic} from '../util/atomic.js'
 import {QisError, errorMessage} from '../util/errors.js'
@@ -12,7 +13,8 @@ export interface QisConfig {
   bootstrap: string[]
   /** Multiaddrs `qis node` listens on. */
   listen: string[]
-  embedder: {backend: 'use-lite' | 'transformers'; modelDir?: string}
+  /** `codebook`: a group's own routing codebook file instead of the shipped one (docs/hashing.md). */
+  embedder: {backend: 'use-lite' | 'transformers'; modelDir?: string; codebook?: string}
   /** Default domain for records that carry none. */
   defaultDomain: string
 }
@@ -68,6 +70,11 @@ export async function loadConfig(home: Home, env: NodeJS.ProcessEnv = process.en
       ;(config as unknown as Record<string, unknown>)[key] = value
       sources[key] = 'env'
     }
+  }
+  // A codebook named relative to config.json lives beside it, wherever qis is run from.
+  const {codebook} = config.embedder ?? {}
+  if (typeof codebook === 'string' && !path.isAbsolute(codebook)) {
+    config.embedder = {...config.embedder, codebook: path.resolve(path.dirname(home.configFile), codebook)}
   }
   return {config, sources, file: home.configFile}
 }

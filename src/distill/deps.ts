@@ -44,5 +44,5 @@ export interface DistillDeps {
   parseMap(pairs: string[]): Record<string, string>
   loadCorrections(files: string[], options: ReadOptions): Promise<Corrections>
   createScrubber(): {scrub(text: string): {text: string}}
-  createHashPipeline(options: {backend?: string; modelDir?: string; allowDownload?: boolean}): Promise<{pipeline: HashPipeline; scheme: string}>
+  createHashPipeline(options: {backend?: string; modelDir?: string; allowDownload?: boolean; codebook?: string}): Promise<{pipeline: HashPipeline; scheme: string}>
 }

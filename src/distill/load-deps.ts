@@ -17,6 +17,7 @@ export async function loadDistillDeps(): Promise<DistillDeps> {
         backend: (options.backend ?? 'use-lite') as 'use-lite' | 'transformers',
         modelDir: options.modelDir,
         allowDownload: options.allowDownload,
+        codebook: options.codebook,
       })
       return {pipeline: pipeline as HashPipeline, scheme: scheme.id}
     },

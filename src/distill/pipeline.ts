@@ -227,6 +227,7 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
       backend: options.embedder?.backend ?? config.embedder.backend,
       modelDir: options.embedder?.modelDir ?? config.embedder.modelDir,
       allowDownload: options.embedder?.allowDownload,
+      codebook: options.embedder?.codebook ?? config.embedder.codebook,
     })
     pipeline = hp.pipeline
     const scheme = hp.scheme

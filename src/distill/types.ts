@@ -34,7 +34,7 @@ export interface DistillOptions {
   strict?: boolean
   /** Bound on distinct aggregate groups held in memory (see aggregate.ts). */
   maxGroups?: number
-  embedder?: {backend?: EmbedderBackend; modelDir?: string; allowDownload?: boolean}
+  embedder?: {backend?: EmbedderBackend; modelDir?: string; allowDownload?: boolean; codebook?: string}
   /** Records per embedding batch. */
   batchSize?: number
   /** The home: identity (signer), config (defaultDomain, embedder) and packets folder. */

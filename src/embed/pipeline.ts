@@ -142,14 +142,14 @@ export class HashPipeline {
 export async function createHashPipeline(
   config: EmbedderConfig & {workers?: number | 'auto'; batchSize?: number; cacheSize?: number},
 ): Promise<{pipeline: HashPipeline; scheme: HashScheme}> {
-  const [{createEmbedder}, {schemeFor}] = await Promise.all([import('./index.js'), import('../hash/index.js')])
+  const [{createEmbedder}, {schemeForConfig}] = await Promise.all([import('./index.js'), import('../hash/index.js')])
   const embedder = await createEmbedder(config)
-  const scheme = schemeFor(embedder)
+  const scheme = schemeForConfig(embedder, config)
   const pipeline = new HashPipeline(embedder, scheme, {
     batchSize: config.batchSize,
     cacheSize: config.cacheSize,
     workers: config.workers,
-    embedderConfig: {backend: config.backend, modelDir: config.modelDir, allowDownload: config.allowDownload},
+    embedderConfig: {backend: config.backend, modelDir: config.modelDir, allowDownload: config.allowDownload, codebook: config.codebook},
   })
   return {pipeline, scheme}
 }

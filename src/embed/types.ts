@@ -15,6 +15,12 @@ export interface EmbedderConfig {
   modelDir?: string
   /** transformers backend: fetch missing model files from the Hugging Face hub (modelDir is then a hub model name). */
   allowDownload?: boolean
+  /**
+   * A routing codebook file to hash with instead of the shipped one (a group's own candidate:
+   * scripts/fit-codebook.mjs). Its scheme id names the file by digest, so its keys never mix with
+   * the shipped scheme's; every node of the group must use the same file.
+   */
+  codebook?: string
 }
 
 export const EMBEDDER_BACKENDS: readonly EmbedderBackend[] = ['use-lite', 'transformers']

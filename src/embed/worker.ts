@@ -1,14 +1,15 @@
 // A worker thread of the hash pipeline: its own model instance, the same deterministic scheme.
 import {parentPort, workerData} from 'node:worker_threads'
 
-import {schemeFor} from '../hash/index.js'
+import {schemeForConfig} from '../hash/index.js'
 import {createEmbedder} from './index.js'
 import type {EmbedderConfig} from './types.js'
 
 const port = parentPort!
 try {
-  const embedder = await createEmbedder((workerData as {config: EmbedderConfig}).config)
-  const scheme = schemeFor(embedder)
+  const {config} = workerData as {config: EmbedderConfig}
+  const embedder = await createEmbedder(config)
+  const scheme = schemeForConfig(embedder, config)
   port.on('message', async (msg: {id: number; texts: string[]}) => {
     try {
       const vecs = await embedder.embed(msg.texts)

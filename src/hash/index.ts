@@ -3,7 +3,8 @@ import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import type {Embedder} from '../embed/types.js'
+import type {Embedder, EmbedderConfig} from '../embed/types.js'
+import {QisError, errorMessage} from '../util/errors.js'
 import {type Codebook, codebookKeys, loadCodebook, parseCodebook} from './codebook.js'
 import {SeededRandom, seedFromString} from './prng.js'
 import {SimHasher} from './simhash.js'
@@ -183,4 +184,16 @@ export function schemeFor(embedder: Embedder): HashScheme {
   }
   const hashing = `cp${CROSS_POLYTOPE.books}x${CROSS_POLYTOPE.perBook}`
   return new CodebookScheme(schemeId(embedder.id, hashing), () => crossPolytope(embedder.dimension))
+}
+
+/** The scheme an embedder config asks for: its `codebook` file when set, else schemeFor. */
+export function schemeForConfig(embedder: Embedder, config: Pick<EmbedderConfig, 'codebook'>): HashScheme {
+  if (config.codebook === undefined) return schemeFor(embedder)
+  if (!existsSync(config.codebook)) throw new QisError(`codebook ${config.codebook} does not exist`, {code: 'BAD_CODEBOOK', exitCode: 2})
+  try {
+    return schemeFromCodebookFile(embedder, config.codebook)
+  } catch (err) {
+    // The parser's messages name the file already.
+    throw new QisError(errorMessage(err), {code: 'BAD_CODEBOOK', exitCode: 2, cause: err})
+  }
 }

@@ -52,12 +52,12 @@ export async function showConfig(
   return {file: path.resolve(resolved.file), exists, values, problems: configProblems(resolved.config)}
 }
 
-/** How a value reads in the table: lists joined, the embedder with its folder. */
+/** How a value reads in the table: lists joined, the embedder with its folder and codebook. */
 export function formatConfigValue(key: ConfigKey, value: unknown): string {
   if (Array.isArray(value)) return value.length > 0 ? value.join(', ') : '(none)'
   if (key === 'embedder' && typeof value === 'object' && value !== null) {
-    const {backend, modelDir} = value as {backend?: unknown; modelDir?: unknown}
-    return `${String(backend)}${modelDir ? ` (${String(modelDir)})` : ''}`
+    const {backend, modelDir, codebook} = value as {backend?: unknown; modelDir?: unknown; codebook?: unknown}
+    return `${String(backend)}${modelDir ? ` (${String(modelDir)})` : ''}${codebook ? `, codebook ${String(codebook)}` : ''}`
   }
   return typeof value === 'string' ? value : JSON.stringify(value)
 }

@@ -75,10 +75,11 @@ export function configProblems(config: QisConfig): ConfigProblem[] {
   if (typeof embedder !== 'object' || embedder === null) {
     problems.push({key: 'embedder', message: 'embedder must be an object like {"backend": "use-lite"}'})
   } else {
-    const {backend, modelDir} = embedder as {backend?: unknown; modelDir?: unknown}
+    const {backend, modelDir, codebook} = embedder as {backend?: unknown; modelDir?: unknown; codebook?: unknown}
     const problem = embedderProblem(backend)
     if (problem) problems.push({key: 'embedder', message: problem})
     if (modelDir !== undefined && typeof modelDir !== 'string') problems.push({key: 'embedder', message: 'embedder.modelDir must be a path'})
+    if (codebook !== undefined && typeof codebook !== 'string') problems.push({key: 'embedder', message: 'embedder.codebook must be a path to a codebook file'})
     if (backend === 'transformers' && !modelDir) problems.push({key: 'embedder', message: 'the transformers embedder needs embedder.modelDir (a local model folder)'})
   }
   const domain = domainProblem(config.defaultDomain)

@@ -46,7 +46,7 @@ export interface Adjuster {
 function checkScheme(weights: WeightsFile, scheme: string, file: string): void {
   if (weights.scheme !== scheme) {
     throw new QisError(
-      `weights file ${file} holds weights for scheme ${weights.scheme}, but queries here hash under scheme ${scheme} (a different embedder or model); configure the embedder of ${weights.scheme}, or distill and pull-weights again with this one`,
+      `weights file ${file} holds weights for scheme ${weights.scheme}, but queries here hash under scheme ${scheme} (a different embedder, model or codebook); configure the embedder of ${weights.scheme}, or distill and pull-weights again with this one`,
       {code: 'SCHEME_MISMATCH'},
     )
   }

@@ -3,6 +3,8 @@ import {existsSync, readFileSync, readdirSync, statSync, writeFileSync} from 'no
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
+import {encodeCodebook} from '../../src/hash/codebook.js'
+import {SeededRandom} from '../../src/hash/prng.js'
 import {decodePacket} from '../../src/packet/codec.js'
 import {readStoreFile} from '../../src/packet/store.js'
 import type {OutcomePacket} from '../../src/packet/types.js'
@@ -275,4 +277,20 @@ describe('qis distill robustness', () => {
     expect(packets.map((p) => p.confidence_at_inference)).toEqual([0.5, 0.5])
     expect(packets[1].outcome_signal).toBe(0.25)
   })
+
+  it("hashes with a group's own codebook named in config.json (beside it), or refuses a missing --codebook", async () => {
+    const home = tempDir()
+    const rnd = new SeededRandom(47)
+    const rows = new Float32Array(32 * 16).map(() => rnd.nextGaussianish())
+    writeFileSync(path.join(home, 'group.qcb'), encodeCodebook({name: 'group', embedder: 'test', mean: new Float32Array(16), reducedDimension: 16, books: [rows], selection: {margin: 0, boundary: 0.1, maxPerBook: 4, minPerBook: 1}, fit: {}}))
+    writeFileSync(path.join(home, 'config.json'), JSON.stringify({embedder: {backend: 'transformers', codebook: 'group.qcb'}}))
+    const {summary} = await distillJson([FIXTURES[0]], home)
+    expect(summary.scheme).toMatch(/\.group-[0-9a-f]{8}\.v2$/)
+    const packets = await packetsOf(summary.out!)
+    expect(packets.length).toBeGreaterThan(0)
+    for (const p of packets) expect(p.scheme).toBe(summary.scheme)
+    const missing = await runCli(['distill', FIXTURES[0], ...TINY, '--home', tempDir(), '--codebook', path.join(home, 'nope.qcb')])
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toContain('nope.qcb')
+  }, SLOW)
 })

@@ -2,6 +2,9 @@ import {writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
+import {encodeCodebook} from '../../src/hash/codebook.js'
+import {fitLexicon} from '../../src/hash/lexical.js'
+import {SeededRandom} from '../../src/hash/prng.js'
 import {repoRoot, runCli, tempDir} from '../helpers/cli.js'
 
 // These spawn bin/run.js, which runs dist/: `npm run build` first.
@@ -98,5 +101,41 @@ describe('qis hash', () => {
     expect(doc.scheme).toMatch(/^tx:qis-tiny-bert\.[0-9a-f]{8}\.cp2x4\.v2$/)
     expect(doc.domain).toBe('general')
     expect(doc.results).toHaveLength(2)
+  })
+
+  it("--codebook hashes with a group's own codebook (words included) under a scheme id of its own", async () => {
+    // A candidate for the 16-d fixture model: 64 random anchors, each with a few words.
+    const rnd = new SeededRandom(41)
+    const D = 16
+    const rows = new Float32Array(64 * D).map(() => rnd.nextGaussianish())
+    const words = ['refund', 'order', 'lease', 'tenant', 'password', 'reset', 'dose', 'child']
+    const texts = Array.from({length: 64}, () => [0, 1, 2].map(() => words[Math.floor(rnd.nextUnit() * words.length)]).join(' '))
+    const dir = tempDir()
+    const file = path.join(dir, 'group.qcb')
+    writeFileSync(file, encodeCodebook({name: 'group', embedder: 'test', mean: new Float32Array(D), reducedDimension: D, books: [rows], lexicon: fitLexicon(texts, 1), selection: {margin: 0, boundary: 0.1, maxPerBook: 4, minPerBook: 1}, fit: {}}))
+    const queries = ['refund my order', 'reset my password', 'the tenant broke the lease']
+    const plain = await runCli(['hash', ...tiny, ...queries])
+    const own = await runCli(['hash', ...tiny, '--codebook', file, '--workers', '0', ...queries])
+    expect(own.stderr).toBe('')
+    const out = lines(own.stdout)
+    expect(out[0].scheme).toMatch(/\.group-[0-9a-f]{8}\.v2$/)
+    expect(out[0].scheme).not.toBe(lines(plain.stdout)[0].scheme)
+    expect(out.map((o) => o.hash)).toEqual(lines(plain.stdout).map((o) => o.hash))
+    expect(out.map((o) => o.keys)).not.toEqual(lines(plain.stdout).map((o) => o.keys))
+    // Worker threads load the same file: test/embed/pipeline.test.ts.
+  })
+
+  it('--codebook refuses a file that is not a codebook, or one for another model, naming the file', async () => {
+    const dir = tempDir()
+    const junk = path.join(dir, 'junk.qcb')
+    writeFileSync(junk, 'not a codebook')
+    const bad = await runCli(['hash', ...tiny, '--codebook', junk, 'x'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr.replace(/\s*\n\s*›\s*/g, ' ')).toContain(`${junk} is not a qis codebook`)
+    const shipped = path.join(repoRoot, 'assets/codebook/use-lite.mmlu-anchors.qcb')
+    const other = await runCli(['hash', ...tiny, '--codebook', shipped, 'x'])
+    expect(other.code).toBe(2)
+    // oclif wraps long error lines behind " ›  ".
+    expect(other.stderr.replace(/\s*\n\s*›\s*/g, ' ')).toMatch(/use-lite\.mmlu-anchors\.qcb is 512-d but transformers:qis-tiny-bert\S* embeds 16-d/)
   })
 })

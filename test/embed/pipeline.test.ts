@@ -1,10 +1,15 @@
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {HashPipeline} from '../../src/embed/pipeline.js'
 import {createEmbedder} from '../../src/embed/index.js'
 import type {Embedder} from '../../src/embed/types.js'
+import {encodeCodebook} from '../../src/hash/codebook.js'
 import {schemeFor} from '../../src/hash/index.js'
+import {fitLexicon} from '../../src/hash/lexical.js'
+import {SeededRandom} from '../../src/hash/prng.js'
 import {repoRoot} from '../helpers/cli.js'
 
 const modelDir = path.join(repoRoot, 'fixtures/models/qis-tiny-bert')
@@ -87,4 +92,35 @@ describe('HashPipeline', () => {
       await pooled.pipeline.close()
     }
   })
+
+  it("hashes with the config's own codebook in worker threads too (compiled dist/)", async () => {
+    const rnd = new SeededRandom(43)
+    const rows = new Float32Array(32 * 16).map(() => rnd.nextGaussianish())
+    const texts = Array.from({length: 32}, (_, i) => `order refund ${['help', 'lease', 'dose', 'reset'][i % 4]}`)
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'qis-cb-')), 'group.qcb')
+    writeFileSync(file, encodeCodebook({name: 'group', embedder: 'test', mean: new Float32Array(16), reducedDimension: 16, books: [rows], lexicon: fitLexicon(texts, 1), selection: {margin: 0, boundary: 0.1, maxPerBook: 4, minPerBook: 1}, fit: {}}))
+    const dist = (await import(path.join(repoRoot, 'dist/embed/pipeline.js'))) as typeof import('../../src/embed/pipeline.js')
+    const {WorkerPool} = (await import(path.join(repoRoot, 'dist/embed/worker-pool.js'))) as typeof import('../../src/embed/worker-pool.js')
+    const config = {backend: 'transformers' as const, modelDir, codebook: file}
+    const inProcess = await dist.createHashPipeline({...config, workers: 0, batchSize: 2})
+    // The pipeline hands its workers the codebook with the rest of the embedder config.
+    expect((inProcess.pipeline as unknown as {embedderConfig: {codebook?: string}}).embedderConfig.codebook).toBe(file)
+    const queries = Array.from({length: 20}, (_, i) => `refund for order ${i} and a ${['lease', 'dose'][i % 2]}`)
+    const expected = await inProcess.pipeline.hashMany(queries)
+    // The calling thread takes a batch and sits on it, so the worker thread does the rest.
+    const pool = new WorkerPool(config, 1)
+    let localBatches = 0
+    try {
+      const pooled = await pool.run(queries, 2, async (batch) => {
+        localBatches++
+        await new Promise((resolve) => setTimeout(resolve, 3000))
+        return inProcess.pipeline.hashMany(batch)
+      })
+      expect(pooled).toEqual(expected)
+      expect(localBatches).toBeLessThan(10)
+    } finally {
+      await pool.close()
+      await inProcess.pipeline.close()
+    }
+  }, 60_000)
 })

@@ -166,6 +166,17 @@ describe('config view', () => {
     expect(problems.map((p) => p.key).sort()).toEqual(['bootstrap', 'defaultDomain', 'domainFocus', 'embedder'])
     expect(configProblems(base())).toEqual([])
   })
+
+  it("reads a group's codebook from config.json relative to the file; a codebook that is not a path is a problem", async () => {
+    const home = await openHome(tempDir())
+    await fs.writeFile(home.configFile, JSON.stringify({embedder: {backend: 'use-lite', codebook: 'books/group.qcb'}}))
+    const resolved = await loadConfig(home, {})
+    expect(resolved.config.embedder.codebook).toBe(path.join(path.dirname(home.configFile), 'books/group.qcb'))
+    await fs.writeFile(home.configFile, JSON.stringify({embedder: {backend: 'use-lite', codebook: '/abs/group.qcb'}}))
+    expect((await loadConfig(home, {})).config.embedder.codebook).toBe('/abs/group.qcb')
+    const problems = configProblems({...base(), embedder: {backend: 'use-lite', codebook: 7 as unknown as string}})
+    expect(problems).toEqual([{key: 'embedder', message: 'embedder.codebook must be a path to a codebook file'}])
+  })
 })
 
 describe('helpers', () => {
