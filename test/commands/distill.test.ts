@@ -3,13 +3,12 @@ import {existsSync, readFileSync, readdirSync, statSync, writeFileSync} from 'no
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {encodeCodebook} from '../../src/hash/codebook.js'
-import {SeededRandom} from '../../src/hash/prng.js'
 import {decodePacket} from '../../src/packet/codec.js'
 import {readStoreFile} from '../../src/packet/store.js'
 import type {OutcomePacket} from '../../src/packet/types.js'
 import type {DistillSummary} from '../../src/distill/types.js'
 import {repoRoot, runCli, runJs, tempDir} from '../helpers/cli.js'
+import {writeGroupCodebook} from '../helpers/codebook.js'
 
 // The tiny fixture model keeps these tests quick; the pipeline is the same for every backend.
 const TINY = ['--backend', 'transformers', '--model-dir', path.join(repoRoot, 'fixtures/models/qis-tiny-bert')]
@@ -280,9 +279,7 @@ describe('qis distill robustness', () => {
 
   it("hashes with a group's own codebook named in config.json (beside it), or refuses a missing --codebook", async () => {
     const home = tempDir()
-    const rnd = new SeededRandom(47)
-    const rows = new Float32Array(32 * 16).map(() => rnd.nextGaussianish())
-    writeFileSync(path.join(home, 'group.qcb'), encodeCodebook({name: 'group', embedder: 'test', mean: new Float32Array(16), reducedDimension: 16, books: [rows], selection: {margin: 0, boundary: 0.1, maxPerBook: 4, minPerBook: 1}, fit: {}}))
+    writeGroupCodebook(path.join(home, 'group.qcb'), {dimension: 16, anchors: 32, seed: 47})
     writeFileSync(path.join(home, 'config.json'), JSON.stringify({embedder: {backend: 'transformers', codebook: 'group.qcb'}}))
     const {summary} = await distillJson([FIXTURES[0]], home)
     expect(summary.scheme).toMatch(/\.group-[0-9a-f]{8}\.v2$/)

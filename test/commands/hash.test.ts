@@ -2,10 +2,8 @@ import {writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {encodeCodebook} from '../../src/hash/codebook.js'
-import {fitLexicon} from '../../src/hash/lexical.js'
-import {SeededRandom} from '../../src/hash/prng.js'
 import {repoRoot, runCli, tempDir} from '../helpers/cli.js'
+import {writeGroupCodebook} from '../helpers/codebook.js'
 
 // These spawn bin/run.js, which runs dist/: `npm run build` first.
 const tiny = ['--backend', 'transformers', '--model-dir', path.join(repoRoot, 'fixtures/models/qis-tiny-bert')]
@@ -105,14 +103,8 @@ describe('qis hash', () => {
 
   it("--codebook hashes with a group's own codebook (words included) under a scheme id of its own", async () => {
     // A candidate for the 16-d fixture model: 64 random anchors, each with a few words.
-    const rnd = new SeededRandom(41)
-    const D = 16
-    const rows = new Float32Array(64 * D).map(() => rnd.nextGaussianish())
-    const words = ['refund', 'order', 'lease', 'tenant', 'password', 'reset', 'dose', 'child']
-    const texts = Array.from({length: 64}, () => [0, 1, 2].map(() => words[Math.floor(rnd.nextUnit() * words.length)]).join(' '))
-    const dir = tempDir()
-    const file = path.join(dir, 'group.qcb')
-    writeFileSync(file, encodeCodebook({name: 'group', embedder: 'test', mean: new Float32Array(D), reducedDimension: D, books: [rows], lexicon: fitLexicon(texts, 1), selection: {margin: 0, boundary: 0.1, maxPerBook: 4, minPerBook: 1}, fit: {}}))
+    const file = path.join(tempDir(), 'group.qcb')
+    writeGroupCodebook(file, {dimension: 16, anchors: 64, seed: 41, words: ['refund', 'order', 'lease', 'tenant', 'password', 'reset', 'dose', 'child']})
     const queries = ['refund my order', 'reset my password', 'the tenant broke the lease']
     const plain = await runCli(['hash', ...tiny, ...queries])
     const own = await runCli(['hash', ...tiny, '--codebook', file, '--workers', '0', ...queries])

@@ -1,4 +1,4 @@
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdtempSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -6,11 +6,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {HashPipeline} from '../../src/embed/pipeline.js'
 import {createEmbedder} from '../../src/embed/index.js'
 import type {Embedder} from '../../src/embed/types.js'
-import {encodeCodebook} from '../../src/hash/codebook.js'
 import {schemeFor} from '../../src/hash/index.js'
-import {fitLexicon} from '../../src/hash/lexical.js'
-import {SeededRandom} from '../../src/hash/prng.js'
 import {repoRoot} from '../helpers/cli.js'
+import {writeGroupCodebook} from '../helpers/codebook.js'
 
 const modelDir = path.join(repoRoot, 'fixtures/models/qis-tiny-bert')
 
@@ -94,11 +92,8 @@ describe('HashPipeline', () => {
   })
 
   it("hashes with the config's own codebook in worker threads too (compiled dist/)", async () => {
-    const rnd = new SeededRandom(43)
-    const rows = new Float32Array(32 * 16).map(() => rnd.nextGaussianish())
-    const texts = Array.from({length: 32}, (_, i) => `order refund ${['help', 'lease', 'dose', 'reset'][i % 4]}`)
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'qis-cb-')), 'group.qcb')
-    writeFileSync(file, encodeCodebook({name: 'group', embedder: 'test', mean: new Float32Array(16), reducedDimension: 16, books: [rows], lexicon: fitLexicon(texts, 1), selection: {margin: 0, boundary: 0.1, maxPerBook: 4, minPerBook: 1}, fit: {}}))
+    writeGroupCodebook(file, {dimension: 16, anchors: 32, seed: 43, words: ['order', 'refund', 'help', 'lease', 'dose', 'reset']})
     const dist = (await import(path.join(repoRoot, 'dist/embed/pipeline.js'))) as typeof import('../../src/embed/pipeline.js')
     const {WorkerPool} = (await import(path.join(repoRoot, 'dist/embed/worker-pool.js'))) as typeof import('../../src/embed/worker-pool.js')
     const config = {backend: 'transformers' as const, modelDir, codebook: file}
