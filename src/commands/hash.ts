@@ -44,7 +44,7 @@ export default class Hash extends BaseCommand<typeof Hash> {
     'allow-download': Flags.boolean({description: 'transformers backend: fetch missing model files from the hub into --model-dir.', default: false}),
     codebook: Flags.file({description: "A group's own routing codebook instead of the shipped one (scripts/fit-codebook.mjs)."}),
     'batch-size': Flags.integer({description: 'Texts per model call.', default: 32, min: 1, max: 1024}),
-    workers: Flags.string({description: 'Extra embedding worker threads: a number, or "auto" (only with 4+ cores and large inputs).', default: 'auto'}),
+    workers: Flags.string({description: 'Extra embedding worker threads: a number, or "auto" (only with 4+ cores, large inputs and the use-lite backend).', default: 'auto'}),
   }
 
   async run(): Promise<HashResult> {

@@ -18,7 +18,10 @@ export interface HashPipelineOptions {
   /**
    * Extra worker threads, each with its own model copy (~150 MB for use-lite). 'auto' uses them
    * only with at least 4 cores and a large enough input: on 2 cores, two busy model instances
-   * measured ~1.15x one, not worth the memory and start-up. Default 'auto'.
+   * measured ~1.15x one, not worth the memory and start-up. 'auto' never uses them for the
+   * transformers backend: onnxruntime already runs one session on every physical core (its
+   * default intra-op thread count), and onnxruntime-node in worker threads is known to crash now
+   * and then (microsoft/onnxruntime#20084). Default 'auto'.
    */
   workers?: number | 'auto'
   /** How to build the embedder in a worker thread (required for workers > 0). */
@@ -101,12 +104,14 @@ export class HashPipeline {
   /**
    * Worker threads this pipeline will use for large calls: 'auto' means none below 4 cores
    * (measured here: two busy model instances on 2 cores give ~1.15x one, not worth 150 MB and a
-   * second model load), else one per spare core up to 7. Callers that stream should hand
+   * second model load) or for the transformers backend (see HashPipelineOptions.workers), else
+   * one per spare core up to 7. Callers that stream should hand
    * hashMany at least 2 x batchSize x (workers + 1) texts at a time so every thread gets work.
    */
   get plannedWorkers(): number {
     if (!this.embedderConfig) return 0
     if (this.workersOption === 'auto') {
+      if (this.embedderConfig.backend === 'transformers') return 0
       const cores = os.availableParallelism()
       return cores >= 4 ? Math.min(cores - 1, 7) : 0
     }

@@ -77,6 +77,15 @@ describe('HashPipeline', () => {
     expect(embedder.seen).toEqual(['one', 'two', 'three', 'two'])
   })
 
+  it("plans no worker threads for 'auto' with the transformers backend (onnxruntime uses the cores itself), N when asked", () => {
+    const scheme = schemeFor(base)
+    const plan = (workers: number | 'auto', backend: 'use-lite' | 'transformers') => new HashPipeline(base, scheme, {workers, embedderConfig: {backend, modelDir}}).plannedWorkers
+    expect(plan('auto', 'transformers')).toBe(0)
+    expect(plan(2, 'transformers')).toBe(2)
+    const cores = os.availableParallelism()
+    expect(plan('auto', 'use-lite')).toBe(cores >= 4 ? Math.min(cores - 1, 7) : 0)
+  })
+
   // One worker thread only: onnxruntime-node in worker threads is known to crash now and then on a
   // loaded machine (microsoft/onnxruntime#20084), and one vitest fork died that way here once.
   it("gives the same codes with a worker thread as in process, with the config's own codebook (compiled dist/)", async () => {
