@@ -129,35 +129,39 @@ export interface Codebook {
   lexicon?: Lexicon
 }
 
-function section(header: CodebookHeader, data: Buffer, name: string): Float64Array | undefined {
+const VALUE_BYTES: Record<SectionInfo['dtype'], number> = {f32: 4, i8: 1, u8: 1, u32: 4}
+
+/** A section's bytes and type as stored, or undefined when the file has no such section. */
+function sectionBytes(header: CodebookHeader, data: Buffer, name: string): {dtype: SectionInfo['dtype']; raw: Uint8Array} | undefined {
   const info = header.sections.find((s) => s.name === name)
   if (!info) return undefined
-  if (info.dtype !== 'f32' && info.dtype !== 'i8') throw new Error(`codebook section "${name}" is ${info.dtype}, not a number section`)
-  const count = info.shape.reduce((a, b) => a * b, 1)
-  const size = info.dtype === 'f32' ? 4 * count : count
+  const width = VALUE_BYTES[info.dtype] as number | undefined
+  if (width === undefined) throw new Error(`codebook section "${name}" has an unknown type "${String(info.dtype)}"`)
+  const size = width * info.shape.reduce((a, b) => a * b, 1)
   if (info.offset + size > data.length) throw new Error(`codebook section "${name}" runs past the end of the file`)
+  // The file is little-endian, as are the machines Node runs on in practice; say so if not.
+  if (width > 1 && new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('big-endian machines cannot read qis codebooks')
   // Copied into fresh memory so the typed-array view is aligned (the data block starts after a
   // header of any length); element by element reads took ~0.2 s for a 2 MB book.
   const raw = new Uint8Array(size)
   raw.set(data.subarray(info.offset, info.offset + size))
-  if (info.dtype === 'f32') {
-    // The file is little-endian, as are the machines Node runs on in practice; say so if not.
-    if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('big-endian machines cannot read qis codebooks')
-    return Float64Array.from(new Float32Array(raw.buffer))
-  }
-  return Float64Array.from(new Int8Array(raw.buffer))
+  return {dtype: info.dtype, raw}
+}
+
+/** A number section (f32 / i8) as float64, or undefined when the file has none. */
+function section(header: CodebookHeader, data: Buffer, name: string): Float64Array | undefined {
+  const s = sectionBytes(header, data, name)
+  if (!s) return undefined
+  if (s.dtype === 'f32') return Float64Array.from(new Float32Array(s.raw.buffer))
+  if (s.dtype === 'i8') return Float64Array.from(new Int8Array(s.raw.buffer))
+  throw new Error(`codebook section "${name}" is ${s.dtype}, not a number section`)
 }
 
 /** A u8 / u32 section as it is stored (vocabulary bytes, postings). */
 function integerSection(header: CodebookHeader, data: Buffer, name: string, file: string): Uint8Array | Uint32Array {
-  const info = header.sections.find((s) => s.name === name)
-  if (!info || (info.dtype !== 'u8' && info.dtype !== 'u32')) throw new Error(`codebook ${file} lacks integer section "${name}"`)
-  const count = info.shape.reduce((a, b) => a * b, 1)
-  const size = info.dtype === 'u32' ? 4 * count : count
-  if (info.offset + size > data.length) throw new Error(`codebook section "${name}" runs past the end of the file`)
-  const raw = new Uint8Array(size)
-  raw.set(data.subarray(info.offset, info.offset + size))
-  return info.dtype === 'u32' ? new Uint32Array(raw.buffer) : raw
+  const s = sectionBytes(header, data, name)
+  if (!s || (s.dtype !== 'u8' && s.dtype !== 'u32')) throw new Error(`codebook ${file} lacks integer section "${name}"`)
+  return s.dtype === 'u32' ? new Uint32Array(s.raw.buffer) : s.raw
 }
 
 function readLexicon(header: CodebookHeader, data: Buffer, file: string): Lexicon {

@@ -15,7 +15,7 @@
  * never log, summed in a fixed order.
  */
 
-/** Version tag of tokenLexicon: a change to the tokenizer or the weights is a new scheme. */
+/** Version tag of lexicalTokens and the term weights: a change to either needs a new tag. */
 export const LEXICAL_TOKENIZER = 'qis-lex-v1'
 
 /**
@@ -53,7 +53,9 @@ export function lexicalTokens(text: string): string[] {
 export function termCounts(tokens: string[]): Array<[string, number]> {
   const counts = new Map<string, number>()
   for (const t of tokens) counts.set(t, (counts.get(t) ?? 0) + 1)
-  return [...counts].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  // Sorted as the keys' own order: Array.prototype.sort compares strings by UTF-16 code units.
+  const order = [...counts.keys()].sort()
+  return order.map((t) => [t, counts.get(t)!])
 }
 
 /** What the codebook stores for its anchors (sections `lexicon.*`, see codebook.ts). */
@@ -86,7 +88,7 @@ export function fitLexicon(texts: string[], weight: number): LexiconParts {
   const perAnchor = texts.map((t) => termCounts(lexicalTokens(t)))
   const df = new Map<string, number>()
   for (const terms of perAnchor) for (const [t] of terms) df.set(t, (df.get(t) ?? 0) + 1)
-  const vocabulary = [...df.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  const vocabulary = [...df.keys()].sort() // code-unit order, as termCounts
   const id = new Map(vocabulary.map((t, i) => [t, i]))
   const N = texts.length
   const idf = Float32Array.from(vocabulary, (t) => Math.log((N + 1) / (df.get(t)! + 1)) + 1)
