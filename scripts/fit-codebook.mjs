@@ -49,7 +49,7 @@ const {values: opt} = parseArgs({
     'lexical-weight': {type: 'string', default: '0'},
     anchors: {type: 'boolean', default: true},
     'no-anchors': {type: 'boolean', default: false},
-    boundary: {type: 'string', default: '0.075'},
+    boundary: {type: 'string', default: '0.095'},
     'prefilter-dims': {type: 'string', default: '32'},
     'prefilter-candidates': {type: 'string', default: '512'},
     k: {type: 'string', default: '1024'},
@@ -157,7 +157,9 @@ function referenceSentences(dir, count) {
   return {sentences: shuffledOrder(all.length).slice(0, count).map((i) => all[i]), total: all.length}
 }
 
-const X = await embedAll(texts, opt.cache, 'corpus')
+// The model input a query gets (lower case, no punctuation; src/hash/input.ts), so anchors and
+// queries are embedded alike. Not scrubbed: the questions are public and name no one.
+const X = await embedAll(texts.map(embeddingText), opt.cache, 'corpus')
 const N = texts.length
 let reference
 if (opt.reference) {

@@ -68,10 +68,11 @@ console.log(`scheme ${scheme.id}`)
 
 if (!opt['no-quality']) {
   const sentences = [...new Set(used.flatMap((p) => [p.a, p.b]))]
-  // --scrub embeds what qis hash and distill embed: the scrubbed text, its placeholders given to the
-  // model as plain words (embeddingText). Pairs are still matched on the original sentences.
+  // The model input of a query (embeddingText: lower case, no punctuation, placeholders as plain
+  // words); --scrub scrubs first, as qis hash and distill do. Pairs are still matched on the
+  // original sentences.
   const scrubQuality = opt.scrub ? createScrubber() : undefined
-  const embedded = scrubQuality ? sentences.map((s) => embeddingText(scrubQuality.scrub(s).text)) : sentences
+  const embedded = sentences.map((s) => embeddingText(scrubQuality ? scrubQuality.scrub(s).text : s))
   const digest = createHash('sha256').update(embedder.id + '\n' + embedded.join('\n')).digest('hex')
   let vecs
   if (opt.cache && existsSync(opt.cache)) {
@@ -182,8 +183,8 @@ if (!opt['no-speed']) {
     // load change between them is at most a second old.
     const pipeline = new HashPipeline(bare, scheme, {batchSize: 32, workers: 0})
     await pipeline.hashMany(['warm up'])
-    // The bare model also runs on exactly what the pipeline embeds (scrubbed, placeholders as plain
-    // words): that text is shorter or longer than the raw one, which moves model time that is not
+    // The bare model also runs on exactly what the pipeline embeds (embeddingText of the scrubbed
+    // text): that text is shorter or longer than the raw one, which moves model time that is not
     // hashing overhead.
     let bareMs = 0
     let scrubbedMs = 0

@@ -282,7 +282,7 @@ describe('qis distill robustness', () => {
     writeGroupCodebook(path.join(home, 'group.qcb'), {dimension: 16, anchors: 32, seed: 47})
     writeFileSync(path.join(home, 'config.json'), JSON.stringify({embedder: {backend: 'transformers', codebook: 'group.qcb'}}))
     const {summary} = await distillJson([FIXTURES[0]], home)
-    expect(summary.scheme).toMatch(/\.group-[0-9a-f]{8}\.v2$/)
+    expect(summary.scheme).toMatch(/\.group-[0-9a-f]{8}\.v3$/)
     const packets = await packetsOf(summary.out!)
     expect(packets.length).toBeGreaterThan(0)
     for (const p of packets) expect(p.scheme).toBe(summary.scheme)

@@ -96,7 +96,7 @@ describe('qis hash', () => {
     const r = await runCli(['hash', ...tiny, '--json', 'refund my order', 'the cat'])
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout) as {scheme: string; domain: string; results: unknown[]}
-    expect(doc.scheme).toMatch(/^tx:qis-tiny-bert\.[0-9a-f]{8}\.cp2x4\.v2$/)
+    expect(doc.scheme).toMatch(/^tx:qis-tiny-bert\.[0-9a-f]{8}\.cp2x4\.v3$/)
     expect(doc.domain).toBe('general')
     expect(doc.results).toHaveLength(2)
   })
@@ -110,7 +110,7 @@ describe('qis hash', () => {
     const own = await runCli(['hash', ...tiny, '--codebook', file, '--workers', '0', ...queries])
     expect(own.stderr).toBe('')
     const out = lines(own.stdout)
-    expect(out[0].scheme).toMatch(/\.group-[0-9a-f]{8}\.v2$/)
+    expect(out[0].scheme).toMatch(/\.group-[0-9a-f]{8}\.v3$/)
     expect(out[0].scheme).not.toBe(lines(plain.stdout)[0].scheme)
     expect(out.map((o) => o.hash)).toEqual(lines(plain.stdout).map((o) => o.hash))
     expect(out.map((o) => o.keys)).not.toEqual(lines(plain.stdout).map((o) => o.keys))

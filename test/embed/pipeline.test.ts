@@ -57,12 +57,12 @@ describe('HashPipeline', () => {
     expect(pipeline.stats()).toEqual({embedded: 3, cacheHits: 3})
   })
 
-  it('gives the model plain words for placeholders, so a scrubbed text and its surrogate share one embedding', async () => {
+  it('gives the model its model input (plain words for placeholders, no case, no punctuation), so such variants share one embedding', async () => {
     const embedder = counting(base)
     const pipeline = new HashPipeline(embedder, schemeFor(base), {workers: 0})
-    const [scrubbed, plain, other] = await pipeline.hashMany(['<PERSON> moved to <LOCATION>', 'someone moved to somewhere', '<NOT_A_TYPE> stays'])
+    const [scrubbed, plain, other] = await pipeline.hashMany(['<PERSON> moved to <LOCATION>', 'Someone moved to somewhere!', '<NOT_A_TYPE> stays'])
     expect(scrubbed).toEqual(plain)
-    expect(embedder.seen).toEqual(['someone moved to somewhere', '<NOT_A_TYPE> stays'])
+    expect(embedder.seen).toEqual(['someone moved to somewhere', 'not a type stays'])
     expect(other).not.toEqual(plain)
   })
 

@@ -12,14 +12,45 @@ describe('embeddingText', () => {
     }
   })
 
-  it('leaves text without known placeholders as it is', () => {
-    for (const text of ['plain text', 'a < b > c', '<html> tags', '<PERSONS> is not a type', 'x <person> y', '']) expect(embeddingText(text)).toBe(text)
+  it('only lower-cases and drops punctuation in text without known placeholders', () => {
+    const cases: Array<[string, string]> = [
+      ['plain text', 'plain text'],
+      ['a < b > c', 'a b c'],
+      ['<html> tags', 'html tags'],
+      ['<PERSONS> is not a type', 'persons is not a type'],
+      ['x <person> y', 'x person y'],
+      ['', ''],
+    ]
+    for (const [text, want] of cases) expect(embeddingText(text)).toBe(want)
+  })
+
+  it('keeps letters of every script, digits, apostrophes and hyphens', () => {
+    expect(embeddingText("What's the dose of Advil for a 6-year-old?")).toBe("what's the dose of advil for a 6-year-old")
+    expect(embeddingText('Où est l’hôpital, SVP ?')).toBe("où est l'hôpital svp")
+    expect(embeddingText('ＧＤＰＲ ﬁnes')).toBe('gdpr fines')
+    expect(embeddingText('I´m sure it`s fine ¨ ok')).toBe("i'm sure it's fine ok")
+    expect(embeddingText('Ärztliche Schweigepflicht: §203 StGB')).toBe('ärztliche schweigepflicht 203 stgb')
+    expect(embeddingText('数据隐私法（2021年）')).toBe('数据隐私法 2021年')
+    // Devanagari vowel signs and viramas are combining marks, not letters: they must survive.
+    expect(embeddingText('क्या यह दवा सुरक्षित है?')).toBe('क्या यह दवा सुरक्षित है')
+  })
+
+  it('gives phrasings that differ only in case, punctuation and spacing the same model input', () => {
+    const forms = ['Is GDPR consent needed for cookies?', 'is gdpr consent needed for cookies', '  Is GDPR  consent needed, for cookies!!', 'IS GDPR CONSENT NEEDED FOR COOKIES?']
+    expect(new Set(forms.map(embeddingText)).size).toBe(1)
+  })
+
+  it('is idempotent, so text that was already prepared is not changed again', () => {
+    for (const text of ['Email <EMAIL> about <PERSON>', 'A < b', "Don't panic!", '']) {
+      const once = embeddingText(text)
+      expect(embeddingText(once)).toBe(once)
+    }
   })
 
   it('turns what the scrubber writes into text with no angle-bracket placeholders', () => {
     const scrubber = createScrubber()
     const {text} = scrubber.scrub('Email jane.doe@example.com or call +1 617 555 0100 about Maria Garcia in Boston')
     expect(text).toContain('<')
-    expect(embeddingText(text)).not.toMatch(/<[A-Z_]+>/)
+    expect(embeddingText(text)).not.toMatch(/[<>]/)
   })
 })
