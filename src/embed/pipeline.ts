@@ -147,9 +147,11 @@ export class HashPipeline {
 export async function createHashPipeline(
   config: EmbedderConfig & {workers?: number | 'auto'; batchSize?: number; cacheSize?: number},
 ): Promise<{pipeline: HashPipeline; scheme: HashScheme}> {
-  const [{createEmbedder}, {schemeForConfig}] = await Promise.all([import('./index.js'), import('../hash/index.js')])
+  const [{createEmbedder}, {readCodebookFile, schemeForConfig}] = await Promise.all([import('./index.js'), import('../hash/index.js')])
+  // A bad codebook file is refused before the model spends a second or more loading.
+  const codebook = config.codebook === undefined ? undefined : readCodebookFile(config.codebook)
   const embedder = await createEmbedder(config)
-  const scheme = schemeForConfig(embedder, config)
+  const scheme = schemeForConfig(embedder, config, codebook)
   const pipeline = new HashPipeline(embedder, scheme, {
     batchSize: config.batchSize,
     cacheSize: config.cacheSize,

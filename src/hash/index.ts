@@ -146,6 +146,29 @@ class CodebookScheme implements HashScheme {
   }
 }
 
+/** A codebook file as read from disk and parsed (checksum and layout checked). */
+export interface CodebookFile {
+  readonly file: string
+  readonly bytes: Buffer
+  readonly codebook: Codebook
+}
+
+/**
+ * Reads and parses a codebook file named by a user (config.json or --codebook); a missing or
+ * damaged file is a QisError naming it, exit code 2. Needs no model, so callers can check the
+ * file before spending a second loading one.
+ */
+export function readCodebookFile(file: string): CodebookFile {
+  if (!existsSync(file)) throw new QisError(`codebook ${file} does not exist`, {code: 'BAD_CODEBOOK', exitCode: 2})
+  try {
+    const bytes = readFileSync(file)
+    return {file, bytes, codebook: parseCodebook(bytes, file)}
+  } catch (err) {
+    // The parser's messages name the file already.
+    throw new QisError(errorMessage(err), {code: 'BAD_CODEBOOK', exitCode: 2, cause: err})
+  }
+}
+
 /**
  * A scheme from a codebook file fitted for `embedder` (what schemeFor does with the shipped one);
  * for evaluating a candidate codebook before shipping it (bench/hash --codebook). Only a file
@@ -156,7 +179,10 @@ class CodebookScheme implements HashScheme {
  */
 export function schemeFromCodebookFile(embedder: Embedder, file: string): HashScheme {
   const bytes = readFileSync(file)
-  const cb = parseCodebook(bytes, file)
+  return schemeFromCodebook(embedder, {file, bytes, codebook: parseCodebook(bytes, file)})
+}
+
+function schemeFromCodebook(embedder: Embedder, {file, bytes, codebook: cb}: CodebookFile): HashScheme {
   if (cb.header.dimension !== embedder.dimension) throw new Error(`codebook ${file} is ${cb.header.dimension}-d but ${embedder.id} embeds ${embedder.dimension}-d`)
   const shipped = SHIPPED[embedder.id]
   if (shipped) {
@@ -188,14 +214,16 @@ export function schemeFor(embedder: Embedder): HashScheme {
   return new CodebookScheme(schemeId(embedder.id, hashing), () => crossPolytope(embedder.dimension))
 }
 
-/** The scheme an embedder config asks for: its `codebook` file when set, else schemeFor. */
-export function schemeForConfig(embedder: Embedder, config: Pick<EmbedderConfig, 'codebook'>): HashScheme {
+/**
+ * The scheme an embedder config asks for: its `codebook` file when set, else schemeFor. `read` is
+ * that file already read with readCodebookFile (createHashPipeline checks it before the model loads).
+ */
+export function schemeForConfig(embedder: Embedder, config: Pick<EmbedderConfig, 'codebook'>, read?: CodebookFile): HashScheme {
   if (config.codebook === undefined) return schemeFor(embedder)
-  if (!existsSync(config.codebook)) throw new QisError(`codebook ${config.codebook} does not exist`, {code: 'BAD_CODEBOOK', exitCode: 2})
+  const file = read ?? readCodebookFile(config.codebook)
   try {
-    return schemeFromCodebookFile(embedder, config.codebook)
+    return schemeFromCodebook(embedder, file)
   } catch (err) {
-    // The parser's messages name the file already.
     throw new QisError(errorMessage(err), {code: 'BAD_CODEBOOK', exitCode: 2, cause: err})
   }
 }

@@ -1,9 +1,9 @@
-import {mkdtempSync} from 'node:fs'
+import {mkdtempSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {HashPipeline} from '../../src/embed/pipeline.js'
+import {HashPipeline, createHashPipeline} from '../../src/embed/pipeline.js'
 import {createEmbedder} from '../../src/embed/index.js'
 import type {Embedder} from '../../src/embed/types.js'
 import {schemeFor} from '../../src/hash/index.js'
@@ -84,6 +84,20 @@ describe('HashPipeline', () => {
     expect(plan(2, 'transformers')).toBe(2)
     const cores = os.availableParallelism()
     expect(plan('auto', 'use-lite')).toBe(cores >= 4 ? Math.min(cores - 1, 7) : 0)
+  })
+
+  it('refuses a missing or damaged codebook file before it loads any model', async () => {
+    // The model folder does not exist either: were the model loaded first, its error would win.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'qis-cb-'))
+    const damaged = path.join(dir, 'damaged.qcb')
+    writeFileSync(damaged, 'not a codebook')
+    for (const codebook of [path.join(dir, 'missing.qcb'), damaged]) {
+      await expect(createHashPipeline({backend: 'transformers', modelDir: path.join(dir, 'no-model'), codebook})).rejects.toMatchObject({
+        code: 'BAD_CODEBOOK',
+        exitCode: 2,
+        message: expect.stringContaining(codebook),
+      })
+    }
   })
 
   // One worker thread only: onnxruntime-node in worker threads is known to crash now and then on a
