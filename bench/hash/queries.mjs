@@ -6,7 +6,7 @@
 //   npm run build && node bench/hash/queries.mjs [--codebook FILE ...] [--no-scrub] [--casual]
 //
 // Each --codebook adds a candidate to compare with the shipped scheme. --casual types the second
-// query of every pair the way people often do: lower case, without punctuation. Queries are scrubbed and
+// query of every pair the way people often do: lower case, without ? ! . , ; : " ( ). Queries are scrubbed and
 // embedded as `qis hash` does. "Unrelated" pairs are every two queries of different topics (a
 // topic is the two consecutive lines that paraphrase one question), split into same domain and
 // other domain. 80 pairs written by the developers: indicative; never used to fit anything, only to

@@ -387,6 +387,8 @@ export function nearest(cb: Codebook, book: Book, z: Float64Array, count: number
  * the lexical cosine, (cosine + w x lexical) / (1 + w). Without a lexicon exactly cosine - bias,
  * so books without one keep their keys bit for bit.
  */
+const NEEDS_TEXT = 'this codebook scores words too: routing keys need the text'
+
 function scorer(cb: Codebook, book: Book, lexical: Float64Array | undefined): (k: number, cosine: number) => number {
   const {bias} = book
   if (!cb.lexicon) return (k, cosine) => cosine - bias[k]
@@ -395,8 +397,6 @@ function scorer(cb: Codebook, book: Book, lexical: Float64Array | undefined): (k
   const f = 1 / (1 + w)
   return (k, cosine) => (cosine + w * lexical[k]) * f - bias[k]
 }
-
-const NEEDS_TEXT = 'this codebook scores words too: routing keys need the text'
 
 let coarseBuffer = new Float64Array(0)
 let selectBuffer = new Float64Array(0)

@@ -178,8 +178,7 @@ export function readCodebookFile(file: string): CodebookFile {
  * shipped scheme's.
  */
 export function schemeFromCodebookFile(embedder: Embedder, file: string): HashScheme {
-  const bytes = readFileSync(file)
-  return schemeFromCodebook(embedder, {file, bytes, codebook: parseCodebook(bytes, file)})
+  return schemeFromCodebook(embedder, readCodebookFile(file))
 }
 
 function schemeFromCodebook(embedder: Embedder, {file, bytes, codebook: cb}: CodebookFile): HashScheme {
