@@ -10,8 +10,10 @@
 //
 // Speed, in one run on the same sentences, repeated --rounds times (medians reported, because a
 // shared machine's load moves the rates by 10-20% from one minute to the next): the bare use-lite
-// model (sentences/s after load and warm-up), the in-process HashPipeline (scrub + embed + hash),
-// the bare model in its own process (bench/hash/bare.mjs) and `qis hash` end to end; a process's
+// model straight from its library (sentences/s after load and warm-up, called with 32 texts and
+// with 1 text at a time; "bare" is the faster of the two in each round), the in-process
+// HashPipeline (scrub + embed + hash), the bare model in its own process (bench/hash/bare.mjs,
+// again the faster batch size) and `qis hash` end to end; a process's
 // steady rate is (N - 1) / (time for N - time for 1) so start-up and model load are reported
 // apart. Also peak RSS and the same input repeated, to show cache hits.
 import {spawnSync} from 'node:child_process'
@@ -43,6 +45,7 @@ const {createEmbedder} = await import(path.join(root, 'dist/embed/index.js'))
 const {HashPipeline} = await import(path.join(root, 'dist/embed/pipeline.js'))
 const {schemeFor, schemeFromCodebookFile, hammingDistance, embeddingText} = await import(path.join(root, 'dist/hash/index.js'))
 const {SeededRandom} = await import(path.join(root, 'dist/hash/prng.js'))
+const {loadBareModel} = await import('./bare-model.mjs')
 const {createScrubber} = await import(path.join(root, 'dist/privacy/index.js'))
 
 const pairs = []
@@ -152,7 +155,7 @@ if (!opt['no-speed']) {
   const n = Number(opt.speed)
   const rounds = Math.max(1, Number(opt.rounds))
   const texts = [...new Set(pairs.flatMap((p) => [p.a, p.b]))].slice(-n) // the tail: val sentences first
-  console.log(`\n## speed: ${texts.length} distinct MSR sentences, batch 32, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}, ${rounds} round(s)`)
+  console.log(`\n## speed: ${texts.length} distinct MSR sentences, pipeline batch 32, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}, ${rounds} round(s)`)
   // Each round measures every variant once, back to back, so a change in machine load (this
   // machine is shared) hits all of them alike; ratios are taken within a round, then the median.
   const dir = mkdtempSync(path.join(os.tmpdir(), 'qis-bench-hash-'))
@@ -167,13 +170,13 @@ if (!opt['no-speed']) {
     return {secs, cpu: user + sys, rssMb: kb / 1024, lines: r.stdout.trim().split('\n').length}
   }
   const cli = (input) => timed([path.join(root, 'bin/run.js'), 'hash', '--input', input, '--workers', '0'])
-  const bareProcess = (input) => timed([path.join(root, 'bench/hash/bare.mjs'), input])
+  const bareProcess = (input, batch) => timed([path.join(root, 'bench/hash/bare.mjs'), input, String(batch)])
   // Steady rate of a process: (N - 1) / (time for N - time for 1), so start-up and model load drop
   // out; in wall-clock time, and in CPU time (user + sys), which a busy neighbour disturbs less.
   const steady = (full, small, key = 'secs') => (texts.length - 1) / (full[key] - small[key])
 
-  const bare = await createEmbedder({backend: 'use-lite'})
-  await bare.embed(texts.slice(0, 8)) // warm-up: first call compiles kernels
+  const bare = await loadBareModel()
+  await bare.embed(texts.slice(0, 8), 8) // warm-up: first call compiles kernels
   const scrubber = createScrubber()
   const rows = []
   let repeatMs = 0
@@ -181,40 +184,51 @@ if (!opt['no-speed']) {
   for (let r = 0; r < rounds; r++) {
     // In process, bare model and HashPipeline alternate chunk by chunk on the same 64 texts, so a
     // load change between them is at most a second old.
-    const pipeline = new HashPipeline(bare, scheme, {batchSize: 32, workers: 0})
+    const pipeline = new HashPipeline(embedder, scheme, {batchSize: 32, workers: 0})
     await pipeline.hashMany(['warm up'])
     // The bare model also runs on exactly what the pipeline embeds (embeddingText of the scrubbed
-    // text): that text is shorter or longer than the raw one, which moves model time that is not
-    // hashing overhead.
-    let bareMs = 0
+    // text, one text per call as the use-lite embedder sends it): that text is shorter or longer
+    // than the raw one, which moves model time that is not hashing overhead.
+    let bare32Ms = 0
+    let bare1Ms = 0
     let scrubbedMs = 0
     let pipeMs = 0
     for (let i = 0; i < texts.length; i += 64) {
       const chunk = texts.slice(i, i + 64)
       let t = performance.now()
-      for (let j = 0; j < chunk.length; j += 32) await bare.embed(chunk.slice(j, j + 32))
-      bareMs += performance.now() - t
+      await bare.embed(chunk, 32)
+      bare32Ms += performance.now() - t
+      t = performance.now()
+      await bare.embed(chunk, 1)
+      bare1Ms += performance.now() - t
       const scrubbedChunk = chunk.map((s) => embeddingText(scrubber.scrub(s).text))
       t = performance.now()
-      for (let j = 0; j < chunk.length; j += 32) await bare.embed(scrubbedChunk.slice(j, j + 32))
+      await bare.embed(scrubbedChunk, 1)
       scrubbedMs += performance.now() - t
       t = performance.now()
       await pipeline.hashMany(chunk.map((s) => scrubber.scrub(s).text))
       pipeMs += performance.now() - t
     }
-    const bareRate = texts.length / (bareMs / 1000)
+    const bare32Rate = texts.length / (bare32Ms / 1000)
+    const bare1Rate = texts.length / (bare1Ms / 1000)
+    const bareRate = Math.max(bare32Rate, bare1Rate)
     const scrubbedRate = texts.length / (scrubbedMs / 1000)
     const pipeRate = texts.length / (pipeMs / 1000)
     const t = performance.now()
     await pipeline.hashMany(texts.map((s) => scrubber.scrub(s).text))
     repeatMs = performance.now() - t
-    // The two processes run in alternating order from round to round.
-    const runs = r % 2 === 0 ? [() => bareProcess(one), () => bareProcess(file), () => cli(one), () => cli(file)] : [() => cli(one), () => cli(file), () => bareProcess(one), () => bareProcess(file)]
-    const got = runs.map((f) => f())
-    const [bareOne, bareFull, small, full] = r % 2 === 0 ? got : [got[2], got[3], got[0], got[1]]
+    // The bare-model and qis processes run in alternating order from round to round.
+    const bareRuns = [() => bareProcess(one, 32), () => bareProcess(file, 32), () => bareProcess(one, 1), () => bareProcess(file, 1)]
+    const cliRuns = [() => cli(one), () => cli(file)]
+    const got = (r % 2 === 0 ? [...bareRuns, ...cliRuns] : [...cliRuns, ...bareRuns]).map((f) => f())
+    const [bare32One, bare32Full, bare1One, bare1Full, small, full] = r % 2 === 0 ? got : [...got.slice(2), ...got.slice(0, 2)]
+    // The faster batch size of the bare process, by wall-clock rate; its CPU rate goes with it.
+    const [bareOne, bareFull] = steady(bare32Full, bare32One) >= steady(bare1Full, bare1One) ? [bare32One, bare32Full] : [bare1One, bare1Full]
     if (full.lines !== texts.length) throw new Error(`qis hash printed ${full.lines} lines for ${texts.length} inputs`)
     rssMb = Math.max(rssMb, full.rssMb)
     const row = {
+      bare32Rate,
+      bare1Rate,
       bareRate,
       scrubbedRate,
       pipeRate,
@@ -226,19 +240,18 @@ if (!opt['no-speed']) {
     }
     rows.push(row)
     console.log(
-      `round ${r + 1}: bare model ${fmt(row.bareRate, 1)}/s (on scrubbed texts ${fmt(row.scrubbedRate, 1)}/s) | HashPipeline ${fmt(row.pipeRate, 1)}/s (${fmt(row.pipeRate / row.bareRate, 2)}x) | ` +
+      `round ${r + 1}: bare model ${fmt(row.bare32Rate, 1)}/s in 32s, ${fmt(row.bare1Rate, 1)}/s one at a time (on scrubbed texts ${fmt(row.scrubbedRate, 1)}/s) | HashPipeline ${fmt(row.pipeRate, 1)}/s (${fmt(row.pipeRate / row.bareRate, 2)}x) | ` +
         `bare model process ${fmt(row.bareProc, 1)}/s | qis hash ${fmt(row.cliRate, 1)}/s (${fmt(row.cliRate / row.bareRate, 2)}x bare, ` +
         `${fmt(row.cliRate / row.bareProc, 2)}x bare process; CPU time ${fmt(row.cpuRatio, 2)}x) | load ${os.loadavg()[0].toFixed(1)}`,
     )
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]
-  console.log(`bare model (in process, warm)      median ${fmt(median(rows.map((x) => x.bareRate)), 1)} sentences/s`)
-  console.log(`bare model on the scrubbed texts    median ${fmt(median(rows.map((x) => x.scrubbedRate / x.bareRate)), 2)}x bare (the model's own speed on what qis hash embeds)`)
+  console.log(`bare model (in process, warm)      median ${fmt(median(rows.map((x) => x.bareRate)), 1)} sentences/s at its faster batch size (32 at a time ${fmt(median(rows.map((x) => x.bare32Rate)), 1)}/s, one at a time ${fmt(median(rows.map((x) => x.bare1Rate)), 1)}/s)`)
+  console.log(`bare model on the scrubbed texts    median ${fmt(median(rows.map((x) => x.scrubbedRate / x.bareRate)), 2)}x bare (the model's own speed on what qis hash embeds, one at a time)`)
   console.log(`HashPipeline (scrub+embed+hash)    median ${fmt(median(rows.map((x) => x.pipeRate / x.bareRate)), 2)}x bare; ${fmt(median(rows.map((x) => x.pipeRate / x.scrubbedRate)), 2)}x the bare model on the same scrubbed texts`)
   console.log(`same ${texts.length} texts again (cache)     ${fmt(repeatMs, 0)} ms total (scrub only)`)
   console.log(`qis hash steady rate               median ${fmt(median(rows.map((x) => x.cliRate / x.bareRate)), 2)}x bare; ${fmt(median(rows.map((x) => x.cliRate / x.bareProc)), 2)}x the bare model run the same way in its own process (CPU time: ${fmt(median(rows.map((x) => x.cpuRatio)), 2)}x)`)
   console.log(`qis hash start-up + model load     median ${fmt(median(rows.map((x) => x.startup)), 2)} s (bare model process: ${fmt(median(rows.map((x) => x.bareStartup)), 2)} s)`)
   console.log(`qis hash peak RSS                  ${fmt(rssMb, 0)} MB`)
-  await bare.close()
 }
 await embedder.close()
