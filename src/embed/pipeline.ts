@@ -11,7 +11,7 @@ export interface SemanticCodes {
 }
 
 export interface HashPipelineOptions {
-  /** Texts per model call. Default 32: the model's speed barely depends on it, memory does. */
+  /** Texts per embedder call. Default: the embedder's preferredBatchSize (use-lite 256), else 32. */
   batchSize?: number
   /** Distinct texts remembered within this pipeline (least recently used dropped). Default 10,000. */
   cacheSize?: number
@@ -36,7 +36,7 @@ export interface HashPipelineOptions {
 export class HashPipeline {
   private readonly embedder: Embedder
   private readonly scheme: HashScheme
-  private readonly batchSize: number
+  readonly batchSize: number
   private readonly cacheSize: number
   private readonly workersOption: number | 'auto'
   private readonly embedderConfig: EmbedderConfig | undefined
@@ -48,7 +48,7 @@ export class HashPipeline {
   constructor(embedder: Embedder, scheme: HashScheme, options: HashPipelineOptions = {}) {
     this.embedder = embedder
     this.scheme = scheme
-    this.batchSize = Math.max(1, Math.floor(options.batchSize ?? 32))
+    this.batchSize = Math.max(1, Math.floor(options.batchSize ?? embedder.preferredBatchSize ?? 32))
     this.cacheSize = Math.max(0, Math.floor(options.cacheSize ?? 10_000))
     this.workersOption = options.workers ?? 'auto'
     this.embedderConfig = options.embedderConfig

@@ -3,6 +3,8 @@ export interface Embedder {
   /** Backend and model, e.g. 'use-lite' or 'transformers:all-minilm-l6-v2@1a2b3c4d'. Part of every scheme id. */
   readonly id: string
   readonly dimension: number
+  /** Texts per embed() call this backend runs fastest with, where it knows; HashPipeline's default. */
+  readonly preferredBatchSize?: number
   embed(texts: string[]): Promise<Float32Array[]>
   close(): Promise<void>
 }

