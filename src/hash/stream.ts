@@ -87,6 +87,11 @@ export interface HashStreamOptions {
   scrub?: (text: string) => string
   /** Inputs gathered before each model call; output for a chunk is written as soon as it is done. */
   chunkSize?: number
+  /**
+   * When the input pauses this long (ms) with inputs gathered, hash them without waiting for a
+   * full chunk, so a slow producer (a live log piped in) still sees its lines promptly. Default 200.
+   */
+  idleMs?: number
 }
 
 /**
@@ -111,9 +116,36 @@ export async function* hashStream(inputs: AsyncIterable<HashInput>, options: Has
     }
     chunk = []
   }
-  for await (const item of inputs) {
-    chunk.push(item)
-    if (chunk.length >= chunkSize) yield* flush()
+  const idleMs = Math.max(0, options.idleMs ?? 200)
+  const it = inputs[Symbol.asyncIterator]()
+  let finished = false
+  try {
+    // One read is always in flight, so a pause in the input can be noticed while it waits.
+    let pending = it.next()
+    for (;;) {
+      let next: IteratorResult<HashInput> | 'idle'
+      if (chunk.length > 0 && idleMs > 0) {
+        let timer: NodeJS.Timeout | undefined
+        const idle = new Promise<'idle'>((resolve) => {
+          timer = setTimeout(() => resolve('idle'), idleMs)
+        })
+        next = await Promise.race([pending, idle])
+        clearTimeout(timer)
+      } else next = await pending
+      if (next === 'idle') {
+        yield* flush()
+        continue
+      }
+      if (next.done) break
+      chunk.push(next.value)
+      pending = it.next()
+      if (chunk.length >= chunkSize) yield* flush()
+    }
+    finished = true
+    if (chunk.length > 0) yield* flush()
+  } finally {
+    // Stopped early (a model error, or the consumer broke off): release the input, without
+    // waiting on a read that may never complete (stdin).
+    if (!finished) void Promise.resolve(it.return?.()).catch(() => {})
   }
-  if (chunk.length > 0) yield* flush()
 }

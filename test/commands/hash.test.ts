@@ -1,8 +1,9 @@
+import {spawn} from 'node:child_process'
 import {writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {repoRoot, runCli, tempDir} from '../helpers/cli.js'
+import {repoRoot, runCli, runJs, tempDir} from '../helpers/cli.js'
 import {writeGroupCodebook} from '../helpers/codebook.js'
 
 // These spawn bin/run.js, which runs dist/: `npm run build` first.
@@ -130,4 +131,23 @@ describe('qis hash', () => {
     // oclif wraps long error lines behind " ›  ".
     expect(other.stderr.replace(/\s*\n\s*›\s*/g, ' ')).toMatch(/use-lite\.mmlu-anchors\.qcb is 512-d but transformers:qis-tiny-bert\S* embeds 16-d/)
   })
+
+  it('prints the hashes of lines piped in slowly without waiting for more input (a live log)', async () => {
+    const child = spawn(process.execPath, [runJs, 'hash', ...tiny, '--input-format', 'text'], {cwd: repoRoot, env: {...process.env, NO_COLOR: '1'}})
+    let stdout = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve))
+    try {
+      child.stdin.write('the first line of a live log\nthe second line\n')
+      // Stdin stays open: the two lines must come out on their own, not at end of input.
+      const deadline = Date.now() + 60_000
+      while (stdout.split('\n').length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      expect(lines(stdout)).toHaveLength(2)
+      child.stdin.end('a third line\n')
+      expect(await closed).toBe(0)
+      expect(lines(stdout)).toHaveLength(3)
+    } finally {
+      child.kill('SIGKILL')
+    }
+  }, 120_000)
 })
