@@ -12,10 +12,10 @@ const MAX_GROUP = 128
  * The model pads a batch to its longest text, and padding moves a row's vector by float noise
  * (up to ~4e-7 a component): in mixed batches of 32, 25 of 32 MSR sentences got a vector other
  * than the one they get alone. Rows of the same token count need no padding and come out
- * bit-identical to the text alone (388 of 388 MSR sentences). So each call is split into groups of equal token count: a
- * text's vector never depends on what it was embedded with (another file, a cache hit, a worker
- * split), and no time goes into padding, which made this faster than plain batches of 32
- * (docs/hashing.md, "Determinism").
+ * bit-identical to the text alone (388 of 388 MSR sentences). So each call is split into groups
+ * of equal token count: a text's vector never depends on what it was embedded with (another file,
+ * a cache hit, a worker split), and no time goes into padding, which makes this faster than plain
+ * batches of 32 (docs/hashing.md, "Determinism"; bench/hash/grouping.mjs).
  */
 export async function createUseLiteEmbedder(): Promise<Embedder> {
   let model: {embed(input: string[]): Promise<number[][]>; tokenizer: {encode(text: string): number[]}}
@@ -35,8 +35,8 @@ export async function createUseLiteEmbedder(): Promise<Embedder> {
   return {
     id: 'use-lite',
     dimension: 512,
-    // Larger calls give larger equal-length groups: grouping 256 at a time ran 1.17x the speed of
-    // plain batches of 32 on MSR sentences, grouping 32 at a time 1.05x.
+    // Larger calls give larger equal-length groups: grouping within 256 texts ran 1.14x the speed
+    // of plain batches of 32 on MSR sentences (1.44x on MMLU questions), grouping within 32 0.90x.
     preferredBatchSize: 256,
     async embed(texts: string[]): Promise<Float32Array[]> {
       if (closed) throw new Error('use-lite embedder is closed')
