@@ -382,13 +382,13 @@ export function nearest(cb: Codebook, book: Book, z: Float64Array, count: number
   return out
 }
 
+const NEEDS_TEXT = 'this codebook scores words too: routing keys need the text'
+
 /**
  * A centroid's score from its embedding cosine: minus its bias, and with a lexicon blended with
  * the lexical cosine, (cosine + w x lexical) / (1 + w). Without a lexicon exactly cosine - bias,
  * so books without one keep their keys bit for bit.
  */
-const NEEDS_TEXT = 'this codebook scores words too: routing keys need the text'
-
 function scorer(cb: Codebook, book: Book, lexical: Float64Array | undefined): (k: number, cosine: number) => number {
   const {bias} = book
   if (!cb.lexicon) return (k, cosine) => cosine - bias[k]
