@@ -12,15 +12,19 @@ import {writeGroupCodebook} from '../helpers/codebook.js'
 
 const modelDir = path.join(repoRoot, 'fixtures/models/qis-tiny-bert')
 
-/** Counts the texts that reach the model, so cache hits are observable. */
-function counting(inner: Embedder): Embedder & {seen: string[]} {
+/** Records the texts that reach the model, and how many each call brought, so cache hits and batching are observable. */
+function counting(inner: Embedder, preferredBatchSize?: number): Embedder & {seen: string[]; calls: number[]} {
   const seen: string[] = []
+  const calls: number[] = []
   return {
     id: inner.id,
     dimension: inner.dimension,
+    preferredBatchSize,
     seen,
+    calls,
     async embed(texts) {
       seen.push(...texts)
+      calls.push(texts.length)
       return inner.embed(texts)
     },
     close: () => inner.close(),
@@ -58,23 +62,13 @@ describe('HashPipeline', () => {
   })
 
   it("calls the embedder with its preferred number of texts unless a batch size is given", async () => {
-    const calls: number[] = []
-    const embedder: Embedder = {
-      id: base.id,
-      dimension: base.dimension,
-      preferredBatchSize: 3,
-      async embed(texts) {
-        calls.push(texts.length)
-        return base.embed(texts)
-      },
-      close: async () => {},
-    }
     const texts = ['one', 'two', 'three', 'four', 'five', 'six', 'seven']
-    await new HashPipeline(embedder, schemeFor(base), {workers: 0}).hashMany(texts)
-    expect(calls).toEqual([3, 3, 1])
-    calls.length = 0
-    await new HashPipeline(embedder, schemeFor(base), {workers: 0, batchSize: 5}).hashMany(texts)
-    expect(calls).toEqual([5, 2])
+    const preferred = counting(base, 3)
+    await new HashPipeline(preferred, schemeFor(base), {workers: 0}).hashMany(texts)
+    expect(preferred.calls).toEqual([3, 3, 1])
+    const given = counting(base, 3)
+    await new HashPipeline(given, schemeFor(base), {workers: 0, batchSize: 5}).hashMany(texts)
+    expect(given.calls).toEqual([5, 2])
   })
 
   it('gives the model its model input (plain words for placeholders, no case, no punctuation), so such variants share one embedding', async () => {
