@@ -190,35 +190,27 @@ if (!opt['no-speed']) {
     // The bare model also runs on exactly what the pipeline embeds (embeddingText of the scrubbed
     // text), again at its faster batch size: that text is shorter or longer than the raw one, which
     // moves model time that is not hashing overhead.
-    let bare32Ms = 0
-    let bare1Ms = 0
-    let scrubbed32Ms = 0
-    let scrubbed1Ms = 0
-    let pipeMs = 0
+    const ms = {bare32: 0, bare1: 0, scrubbed32: 0, scrubbed1: 0, pipe: 0}
+    const timed = async (name, work) => {
+      const t = performance.now()
+      await work()
+      ms[name] += performance.now() - t
+    }
     for (let i = 0; i < texts.length; i += pipeline.batchSize) {
       const chunk = texts.slice(i, i + pipeline.batchSize)
-      let t = performance.now()
-      await bare.embed(chunk, 32)
-      bare32Ms += performance.now() - t
-      t = performance.now()
-      await bare.embed(chunk, 1)
-      bare1Ms += performance.now() - t
+      await timed('bare32', () => bare.embed(chunk, 32))
+      await timed('bare1', () => bare.embed(chunk, 1))
       const scrubbedChunk = chunk.map((s) => embeddingText(scrubber.scrub(s).text))
-      t = performance.now()
-      await bare.embed(scrubbedChunk, 32)
-      scrubbed32Ms += performance.now() - t
-      t = performance.now()
-      await bare.embed(scrubbedChunk, 1)
-      scrubbed1Ms += performance.now() - t
-      t = performance.now()
-      await pipeline.hashMany(chunk.map((s) => scrubber.scrub(s).text))
-      pipeMs += performance.now() - t
+      await timed('scrubbed32', () => bare.embed(scrubbedChunk, 32))
+      await timed('scrubbed1', () => bare.embed(scrubbedChunk, 1))
+      await timed('pipe', () => pipeline.hashMany(chunk.map((s) => scrubber.scrub(s).text)))
     }
-    const bare32Rate = texts.length / (bare32Ms / 1000)
-    const bare1Rate = texts.length / (bare1Ms / 1000)
-    const bareRate = Math.max(bare32Rate, bare1Rate)
-    const scrubbedRate = texts.length / (Math.min(scrubbed32Ms, scrubbed1Ms) / 1000)
-    const pipeRate = texts.length / (pipeMs / 1000)
+    const rate = (...names) => texts.length / (Math.min(...names.map((n) => ms[n])) / 1000)
+    const bare32Rate = rate('bare32')
+    const bare1Rate = rate('bare1')
+    const bareRate = rate('bare32', 'bare1')
+    const scrubbedRate = rate('scrubbed32', 'scrubbed1')
+    const pipeRate = rate('pipe')
     const t = performance.now()
     await pipeline.hashMany(texts.map((s) => scrubber.scrub(s).text))
     repeatMs = performance.now() - t
