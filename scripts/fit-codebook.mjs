@@ -22,8 +22,9 @@
 //
 // Default (--anchors): centre on the corpus mean, project on its top 128 principal axes, and use
 // every (de-duplicated) corpus point as a centroid of one flat book; keys are the nearest anchor
-// plus the anchors whose cell boundary lies within --boundary of the query, at most 8, found with
-// a --prefilter-dims / --prefilter-candidates search. With --no-anchors: `--books` independent
+// plus the anchors among the --pool nearest whose cell boundary lies within --boundary of the
+// query (the 8 closest boundaries at most), found with a --prefilter-dims / --prefilter-candidates
+// search. With --no-anchors: `--books` independent
 // spherical k-means codebooks of `--k` centroids (seeded k-means++, --iters Lloyd steps), grouped
 // (`--groups`) for a two-level search, keys by --margin: the scheme before v2.
 //
@@ -49,7 +50,8 @@ const {values: opt} = parseArgs({
     'lexical-weight': {type: 'string', default: '0'},
     anchors: {type: 'boolean', default: true},
     'no-anchors': {type: 'boolean', default: false},
-    boundary: {type: 'string', default: '0.095'},
+    boundary: {type: 'string', default: '0.085'},
+    pool: {type: 'string', default: '16'},
     'prefilter-dims': {type: 'string', default: '32'},
     'prefilter-candidates': {type: 'string', default: '512'},
     k: {type: 'string', default: '1024'},
@@ -230,13 +232,13 @@ const bytes = encodeCodebook({
   lexicon,
   prefilter: ANCHORS ? {dimensions: Number(opt['prefilter-dims']), candidates: Number(opt['prefilter-candidates'])} : undefined,
   selection: ANCHORS
-    ? {margin: 0, boundary: Number(opt.boundary), maxPerBook: Number(opt['max-per-book']), minPerBook: Number(opt['min-per-book'])}
+    ? {margin: 0, boundary: Number(opt.boundary), pool: Number(opt.pool), maxPerBook: Number(opt['max-per-book']), minPerBook: Number(opt['min-per-book'])}
     : {margin: Number(opt.margin), maxPerBook: Number(opt['max-per-book']), minPerBook: Number(opt['min-per-book'])},
   fit: {
     corpus: `${path.basename(opt.corpus)} (${N} texts, sha256 ${corpusDigest.slice(0, 16)})`,
     licence: 'MMLU questions (hendrycks/test), MIT',
     method: ANCHORS
-      ? `centred on the corpus mean, PCA to ${P} dims, one book whose centroids are the de-duplicated corpus points; keys: nearest anchor plus anchors whose cell boundary is within ${opt.boundary}, at most ${opt['max-per-book']}`
+      ? `centred on the corpus mean, PCA to ${P} dims, one book whose centroids are the de-duplicated corpus points; keys: nearest anchor plus anchors among the ${opt.pool} nearest whose cell boundary is within ${opt.boundary}, the ${opt['max-per-book']} closest at most`
       : `centred on the corpus mean, PCA to ${P} dims, ${BOOKS} spherical k-means books (k-means++ init), ${GROUPS} groups per book`,
     sample: sampleNote,
     ...(lexicon ? {lexicon: `content words of each anchor's question (scrubbed), tf-idf, weight ${LEXICAL_WEIGHT}`} : {}),

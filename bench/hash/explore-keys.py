@@ -6,6 +6,7 @@
     node scripts/fit-codebook.mjs --cache /tmp/mmlu.use-lite.f32      # embeds all MMLU questions once
     python3 bench/hash/explore-keys.py --dump /tmp/qis-dump --corpus-cache /tmp/mmlu.use-lite.f32 [--only anchors]
     python3 bench/hash/explore-keys.py ... --only hub --reference-cache /tmp/sotu.use-lite.f32   # fit script's --reference-cache
+    python3 bench/hash/explore-keys.py ... --only pool    # keys chosen among more than the 8 nearest
 
 Fits on the MMLU embeddings only (the fit script's cache: 64 bytes of corpus digest, then N x 512
 float32) and evaluates on the MSR pairs dumped by the bench (evaluation only, never fitted on).
@@ -50,6 +51,14 @@ def top(Z, C, m, bias=None):
     return idx, sc, dist
 
 
+def select_pooled(idx, dist, pool, tau, cap=8):
+    """The nearest, then the cap-1 closest boundaries within tau among the pool nearest (rank order)."""
+    d = dist[:, :pool].copy()
+    d[:, 0] = -1
+    order = np.sort(np.argsort(d, axis=1, kind='stable')[:, :cap], axis=1)
+    return np.where(np.take_along_axis(d, order, 1) <= tau, np.take_along_axis(idx[:, :pool], order, 1), -1)
+
+
 def select(tops, per, rule, value):
     """Per book: the nearest, then up to per-1 more whose margin / boundary distance is within value."""
     cols = []
@@ -69,7 +78,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--dump', required=True)
     ap.add_argument('--corpus-cache', required=True)
-    ap.add_argument('--only', choices=['kmeans', 'margin', 'anchors', 'asymmetric', 'hub'], help='run one family only')
+    ap.add_argument('--only', choices=['kmeans', 'margin', 'anchors', 'asymmetric', 'hub', 'pool'], help='run one family only')
     ap.add_argument('--reference-cache', help='reference sentences for the hub bias (the fit script\'s --reference-cache)')
     a = ap.parse_args()
 
@@ -134,6 +143,22 @@ def main():
                   f'paraphrase {rate["para"]:.3f}  non {rate["non"]:.3f}  random {rate["random"]:.4f}', flush=True)
         for tau in (0.045, 0.06):
             report(select(tops, 8, 'boundary', tau), f'anchors, symmetric boundary {tau}')
+    if a.only in (None, 'pool'):
+        # Candidates beyond the 8 nearest: the boundary distance is not monotone in rank, so an anchor
+        # ranked 9th or later can have a closer boundary than one of the 8 nearest. Each pool is
+        # compared at equal random meet-rate (and equal paraphrase meet-rate) by sweeping the boundary.
+        _, keep = np.unique(np.round(z, 4), axis=0, return_index=True)
+        idx, _, dist = top(Z, z[np.sort(keep)], 24)
+        taus = np.arange(0.06, 0.1301, 0.0025)
+        for pool in (8, 12, 16, 24):
+            keys = [select_pooled(idx, dist, pool, t) for t in taus]
+            para = np.array([meet_rate(k, P['para']) for k in keys])
+            rand = np.array([meet_rate(k, P['random']) for k in keys])
+            n = np.array([(k >= 0).sum(1).mean() for k in keys])
+            print(f'anchors, pool {pool:2d}: paraphrase {np.interp(0.02, rand, para):.4f} at random 0.02 (boundary '
+                  f'{np.interp(0.02, rand, taus):.4f}, {np.interp(0.02, rand, n):.2f} keys); random {np.interp(0.90, para, rand):.4f} at paraphrase 0.90', flush=True)
+            for t in (0.085, 0.095):
+                report(select_pooled(idx, dist, pool, t), f'anchors, pool {pool}, boundary {t}')
     if a.only in (None, 'hub') and a.reference_cache:
         # CSLS hub bias: beta x an anchor's mean similarity to its k nearest reference sentences.
         _, keep = np.unique(np.round(z, 4), axis=0, return_index=True)

@@ -39,6 +39,13 @@ export interface KeySelection {
   maxPerBook: number
   /** ...and at least this many per book (the nearest ones), whatever the margin. */
   minPerBook: number
+  /**
+   * With `boundary`: how many of the nearest centroids are candidates (default `maxPerBook`);
+   * when more than `maxPerBook` qualify, the closest boundaries win. A centroid beyond the
+   * `maxPerBook` nearest can have a closer boundary than one of them, since the boundary distance
+   * also depends on how far it sits from the nearest one.
+   */
+  pool?: number
 }
 
 /**
@@ -217,6 +224,7 @@ export function parseCodebook(bytes: Buffer, file = '<codebook>'): Codebook {
   const headerLength = bytes.readUInt32LE(8)
   const header = JSON.parse(bytes.subarray(12, 12 + headerLength).toString('utf8')) as CodebookHeader
   if (header.format !== 'qis-codebook' || header.version !== 1) throw new Error(`${file}: unsupported codebook format`)
+  checkSelection(header.selection, file)
   const data = bytes.subarray(12 + headerLength)
   const digest = createHash('sha256').update(data).digest('hex')
   if (digest !== header.sha256) throw new Error(`${file} is damaged (checksum mismatch)`)
@@ -256,6 +264,18 @@ export function parseCodebook(bytes: Buffer, file = '<codebook>'): Codebook {
     books,
     ...(header.lexical ? {lexicon: readLexicon(header, data, file)} : {}),
   }
+}
+
+/** The header is outside the checksum (a candidate may differ only there), so its numbers are checked. */
+function checkSelection(sel: KeySelection | undefined, file: string): void {
+  const count = (v: unknown) => Number.isInteger(v) && (v as number) >= 1
+  const fail = (problem: string): never => {
+    throw new Error(`codebook ${file}: ${problem}`)
+  }
+  if (!sel) return fail('no key selection')
+  if (!count(sel.minPerBook) || !count(sel.maxPerBook) || sel.maxPerBook < sel.minPerBook) fail(`minPerBook ${sel.minPerBook} and maxPerBook ${sel.maxPerBook} must be counts, min <= max`)
+  if (sel.pool !== undefined && !count(sel.pool)) fail(`pool ${sel.pool} must be a count`)
+  if (!Number.isFinite(sel.margin) || (sel.boundary !== undefined && !Number.isFinite(sel.boundary))) fail('margin and boundary must be numbers')
 }
 
 export function loadCodebook(file: string): Codebook {
@@ -486,19 +506,31 @@ export function codebookKeys(cb: Codebook, vec: Float32Array, text?: string): st
   if (cb.lexicon && text === undefined) throw new Error(NEEDS_TEXT)
   const lexical = cb.lexicon ? cb.lexicon.scores(cb.lexicon.query(text!)) : undefined
   const keys: string[] = []
-  const {margin, boundary, maxPerBook, minPerBook} = cb.header.selection
+  const {margin, boundary, pool, maxPerBook, minPerBook} = cb.header.selection
   const p = cb.header.reducedDimension
   for (let b = 0; b < cb.books.length; b++) {
-    const near = nearest(cb, cb.books[b], z, maxPerBook, lexical)
-    const [first, best] = near[0]
-    for (let i = 0; i < near.length; i++) {
-      const [k, s] = near[i]
-      // Boundary distance is not monotone in rank (it depends on where each centroid sits), so
-      // every candidate is checked; a cosine margin is, so the first miss ends the book.
-      const kept = i < minPerBook || (boundary === undefined ? s >= best - margin : boundaryDistance(cb, cb.books[b], p, first, k, best, s) <= boundary)
-      if (kept) keys.push(`${String.fromCharCode(97 + b)}${k}`)
-      else if (boundary === undefined) break
+    const letter = String.fromCharCode(97 + b)
+    if (boundary === undefined) {
+      const near = nearest(cb, cb.books[b], z, maxPerBook, lexical)
+      const best = near[0][1]
+      // A cosine margin is monotone in rank, so the first miss ends the book.
+      for (let i = 0; i < near.length && (i < minPerBook || near[i][1] >= best - margin); i++) keys.push(`${letter}${near[i][0]}`)
+      continue
     }
+    const near = nearest(cb, cb.books[b], z, Math.max(maxPerBook, pool ?? 0), lexical)
+    const [first, best] = near[0]
+    // Boundary distance is not monotone in rank (it depends on where each centroid sits), so
+    // every candidate is checked, and when too many qualify the closest boundaries win.
+    const within: Array<[rank: number, distance: number]> = []
+    for (let i = minPerBook; i < near.length; i++) {
+      const d = boundaryDistance(cb, cb.books[b], p, first, near[i][0], best, near[i][1])
+      if (d <= boundary) within.push([i, d])
+    }
+    within.sort((x, y) => x[1] - y[1] || x[0] - y[0])
+    const kept = within.slice(0, Math.max(0, maxPerBook - minPerBook)).map(([i]) => i)
+    for (let i = 0; i < Math.min(minPerBook, near.length); i++) kept.push(i)
+    kept.sort((x, y) => x - y)
+    for (const i of kept) keys.push(`${letter}${near[i][0]}`)
   }
   return keys
 }

@@ -17,7 +17,7 @@ export {embeddingText} from './input.js'
  * compared: the id goes into every packet and into every key fingerprint.
  */
 export interface HashScheme {
-  /** e.g. 'use-lite.mmlu-anchors.v5': backend + model + hashing. A valid packet label, at most 40 chars. */
+  /** e.g. 'use-lite.mmlu-anchors.v6': backend + model + hashing. A valid packet label, at most 40 chars. */
   readonly id: string
   /** 16 lowercase hex chars: 64-bit SimHash, for the packet's query_semantic_hash. */
   fineHash(vec: Float32Array): string
@@ -46,11 +46,12 @@ export const CODEBOOK_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.
  * selection; v3: placeholders embedded as plain words; v4: model input lower-cased without
  * punctuation, anchors re-fitted on that input, boundary 0.095; src/hash/input.ts; v5: anchors
  * re-fitted on each question's vector alone, which use-lite now gives whatever the batch:
- * docs/hashing.md, "Determinism"). Word scores
+ * docs/hashing.md, "Determinism"; v6: the same anchors, keys chosen among the 16 nearest by their
+ * boundary distance, boundary 0.085: "Candidates beyond the 8 nearest"). Word scores
  * (src/hash/lexical.ts) are measured but not shipped: see docs/hashing.md, "Lexical anchors".
  */
 const SHIPPED: Record<string, {file: string; name: string; version: string}> = {
-  'use-lite': {file: 'use-lite.mmlu-anchors.qcb', name: 'mmlu-anchors', version: 'v5'},
+  'use-lite': {file: 'use-lite.mmlu-anchors.qcb', name: 'mmlu-anchors', version: 'v6'},
 }
 
 /**

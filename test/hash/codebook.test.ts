@@ -21,7 +21,7 @@ function randomRows(rnd: SeededRandom, n: number, d: number): Float32Array {
 
 function sample(
   grouped: boolean,
-  selection: {margin: number; boundary?: number; maxPerBook: number; minPerBook: number} = {margin: 0.05, maxPerBook: 4, minPerBook: 1},
+  selection: {margin: number; boundary?: number; pool?: number; maxPerBook: number; minPerBook: number} = {margin: 0.05, maxPerBook: 4, minPerBook: 1},
   prefilter?: {dimensions: number; candidates: number},
   bias?: Float32Array[],
 ) {
@@ -168,6 +168,41 @@ describe('boundary-distance key selection', () => {
     // Both branches are exercised: some neighbours kept, some left out.
     expect(extra).toBeGreaterThan(0)
     expect(skipped).toBeGreaterThan(0)
+  })
+
+  it('with a pool, keeps the closest boundaries among the pool, best first, at most maxPerBook', () => {
+    const wide = 0.25
+    const pooled = parseCodebook(sample(false, {margin: 0, boundary: wide, pool: 12, maxPerBook: 4, minPerBook: 1}))
+    const rnd = new SeededRandom(31)
+    let beyondRank = 0
+    let capped = 0
+    for (let t = 0; t < 60; t++) {
+      const v = randomRows(rnd, 1, D)
+      const z = reduce(pooled, v)
+      const keys = codebookKeys(pooled, v)
+      for (let b = 0; b < 2; b++) {
+        const near = nearest(pooled, pooled.books[b], z, 12).map(([k]) => k)
+        const within = near
+          .map((k, rank) => ({k, rank, d: toBoundary(near[0], k, z, b)}))
+          .filter(({rank, d}) => rank > 0 && d <= wide)
+          .sort((x, y) => x.d - y.d)
+        const chosen = [0, ...within.slice(0, 3).map(({rank}) => rank)].sort((x, y) => x - y)
+        const letter = String.fromCharCode(97 + b)
+        expect(keys.filter((k) => k.startsWith(letter))).toEqual(chosen.map((rank) => `${letter}${near[rank]}`))
+        if (chosen.some((rank) => rank >= 4)) beyondRank++
+        if (within.length > 3) capped++
+      }
+    }
+    // The pool matters (a key beyond the 4 nearest) and the cap binds (more qualify than fit).
+    expect(beyondRank).toBeGreaterThan(0)
+    expect(capped).toBeGreaterThan(0)
+  })
+
+  it('refuses a header whose selection numbers make no sense', () => {
+    const bad = (selection: Record<string, unknown>) => () => parseCodebook(sample(false, selection as never))
+    expect(bad({margin: 0, boundary: tau, pool: 2.5, maxPerBook: 4, minPerBook: 1})).toThrow(/pool 2.5 must be a count/)
+    expect(bad({margin: 0, boundary: tau, maxPerBook: 1, minPerBook: 2})).toThrow(/min <= max/)
+    expect(bad({margin: 0, boundary: 'far', maxPerBook: 4, minPerBook: 1})).toThrow(/must be numbers/)
   })
 
   it('gives one key per book at distance 0 and more as the distance grows', () => {

@@ -38,7 +38,7 @@ function nudge(rnd: SeededRandom, v: Float32Array, eps: number): Float32Array {
 describe('schemeFor', () => {
   it('uses the shipped codebook for use-lite: 1..8 distinct valid keys, 16-hex hash, packet-valid id', () => {
     const scheme = schemeFor(stub('use-lite', 512))
-    expect(scheme.id).toBe('use-lite.mmlu-anchors.v5')
+    expect(scheme.id).toBe('use-lite.mmlu-anchors.v6')
     expect(scheme.id).toMatch(LABEL_PATTERN)
     const v = unit(new SeededRandom(1), 512)
     const keys = scheme.routingKeys(v, 'how do I reset my password')
