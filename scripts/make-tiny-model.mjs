@@ -1,14 +1,19 @@
 #!/usr/bin/env node
-// Regenerates fixtures/models/qis-tiny-bert: a BERT-shaped ONNX model (a few KB) plus WordPiece
+// Regenerates fixtures/models/qis-tiny-bert: a BERT-shaped ONNX model (~17 KB) plus WordPiece
 // tokenizer files, laid out like a Hugging Face repo, so tests can drive the real
 // @xenova/transformers loading path with remote models off (the hub is unreachable in CI).
 // It is not a language model: word vectors are seeded random numbers, so texts that share
 // words embed closer than texts that do not, which is all the tests need.
 //
-// Usage: node scripts/make-tiny-model.mjs [outDir]
+// Usage: node scripts/make-tiny-model.mjs [outDir] [--hidden N]
+//
+// --hidden (default 16, the fixture's) sets the width. test/embed/transformers.test.ts builds a
+// 256-wide copy in a temp folder: from that width on, onnxruntime's sums come out differently for
+// a text padded in a batch than for the text alone, which the embedder's grouping must hide.
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import path from 'node:path'
+import {parseArgs} from 'node:util'
 import {fileURLToPath} from 'node:url'
 
 const require = createRequire(import.meta.url)
@@ -16,8 +21,10 @@ const require = createRequire(import.meta.url)
 const {onnx} = require('onnx-proto')
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const outDir = path.resolve(process.argv[2] ?? path.join(root, 'fixtures/models/qis-tiny-bert'))
-const HIDDEN = 16
+const {values: opt, positionals} = parseArgs({options: {hidden: {type: 'string', default: '16'}}, allowPositionals: true})
+const outDir = path.resolve(positionals[0] ?? path.join(root, 'fixtures/models/qis-tiny-bert'))
+const HIDDEN = Number(opt.hidden)
+if (!(Number.isInteger(HIDDEN) && HIDDEN >= 1)) throw new Error(`--hidden ${opt.hidden}: expected a positive integer`)
 
 // splitmix32: deterministic weights, so the fixture regenerates byte for byte.
 let state = 0x5eed
@@ -69,7 +76,14 @@ const graph = onnx.GraphProto.create({
     tensor('token_type_embeddings', [2, HIDDEN], randn(2 * HIDDEN, 0.2)),
     tensor('dense_weight', [HIDDEN, HIDDEN], randn(HIDDEN * HIDDEN, 0.5)),
     tensor('dense_bias', [HIDDEN], randn(HIDDEN, 0.1)),
+    tensor('query_weight', [HIDDEN, HIDDEN], randn(HIDDEN * HIDDEN, 0.5)),
+    tensor('key_weight', [HIDDEN, HIDDEN], randn(HIDDEN * HIDDEN, 0.5)),
+    tensor('value_weight', [HIDDEN, HIDDEN], randn(HIDDEN * HIDDEN, 0.5)),
+    tensor('score_scale', [], [1 / Math.sqrt(HIDDEN)]),
+    tensor('one', [], [1]),
+    tensor('mask_fill', [], [-10000]),
     int64Tensor('unsqueeze_axes', [-1]),
+    int64Tensor('key_axes', [1]),
   ],
   input: [
     io('input_ids', INT64, ['batch', 'sequence']),
@@ -85,8 +99,23 @@ const graph = onnx.GraphProto.create({
     node('Add', ['projected', 'dense_bias'], ['biased']),
     node('Tanh', ['biased'], ['activated']),
     node('Cast', ['attention_mask'], ['mask_float'], [onnx.AttributeProto.create({name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: FLOAT})]),
+    // One head of self-attention, as in BERT: padded positions get -10000 before the softmax, so
+    // a text's row depends on the padding only through float rounding (sums over the sequence).
+    node('MatMul', ['activated', 'query_weight'], ['queries']),
+    node('MatMul', ['activated', 'key_weight'], ['keys']),
+    node('MatMul', ['activated', 'value_weight'], ['values']),
+    node('Transpose', ['keys'], ['keys_t'], [onnx.AttributeProto.create({name: 'perm', type: onnx.AttributeProto.AttributeType.INTS, ints: [0, 2, 1]})]),
+    node('MatMul', ['queries', 'keys_t'], ['raw_scores']),
+    node('Mul', ['raw_scores', 'score_scale'], ['scores']),
+    node('Sub', ['one', 'mask_float'], ['mask_off']),
+    node('Mul', ['mask_off', 'mask_fill'], ['mask_bias_2d']),
+    node('Unsqueeze', ['mask_bias_2d', 'key_axes'], ['mask_bias']),
+    node('Add', ['scores', 'mask_bias'], ['masked_scores']),
+    node('Softmax', ['masked_scores'], ['attention'], [onnx.AttributeProto.create({name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: -1})]),
+    node('MatMul', ['attention', 'values'], ['context']),
+    node('Add', ['activated', 'context'], ['attended']),
     node('Unsqueeze', ['mask_float', 'unsqueeze_axes'], ['mask_3d']),
-    node('Mul', ['activated', 'mask_3d'], ['last_hidden_state']),
+    node('Mul', ['attended', 'mask_3d'], ['last_hidden_state']),
   ],
 })
 const model = onnx.ModelProto.create({
@@ -137,7 +166,7 @@ const config = {
   architectures: ['BertModel'],
   model_type: 'bert',
   hidden_size: HIDDEN,
-  num_hidden_layers: 0,
+  num_hidden_layers: 1,
   num_attention_heads: 1,
   intermediate_size: HIDDEN,
   max_position_embeddings: 128,
@@ -154,7 +183,8 @@ writeFileSync(path.join(outDir, 'config.json'), JSON.stringify(config, null, 2) 
 writeFileSync(
   path.join(outDir, 'README.md'),
   '# qis-tiny-bert\n\nTest fixture generated by `node scripts/make-tiny-model.mjs`: a BERT-shaped ONNX graph ' +
-    '(word + token-type embeddings, one dense tanh layer, masked) with seeded random weights and a small WordPiece ' +
+    '(word + token-type embeddings, one dense tanh layer, one head of masked self-attention) with seeded random ' +
+    'weights and a small WordPiece ' +
     'vocabulary. It exercises the real @xenova/transformers loading path offline; it is not a language model.\n',
 )
 console.log(`wrote ${outDir} (model.onnx ${bytes.length} bytes, vocab ${V})`)

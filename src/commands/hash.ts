@@ -43,7 +43,7 @@ export default class Hash extends BaseCommand<typeof Hash> {
     'model-dir': Flags.directory({description: 'Local model folder for the transformers backend. Default: $QIS_MODEL_DIR.'}),
     'allow-download': Flags.boolean({description: 'transformers backend: fetch missing model files from the hub into --model-dir.', default: false}),
     codebook: Flags.file({description: "A group's own routing codebook instead of the shipped one (scripts/fit-codebook.mjs)."}),
-    'batch-size': Flags.integer({description: "Texts per embedding call. Default: the backend's own (use-lite 256, transformers 32).", min: 1, max: 1024}),
+    'batch-size': Flags.integer({description: "Texts per embedding call. Default: the backend's own (256 for both).", min: 1, max: 1024}),
     workers: Flags.string({description: 'Extra embedding worker threads: a number, or "auto" (only with 4+ cores, large inputs and the use-lite backend).', default: 'auto'}),
   }
 

@@ -11,7 +11,7 @@ export interface SemanticCodes {
 }
 
 export interface HashPipelineOptions {
-  /** Texts per embedder call. Default: the embedder's preferredBatchSize (use-lite 256), else 32. */
+  /** Texts per embedder call. Default: the embedder's preferredBatchSize (256 for both backends), else 32. */
   batchSize?: number
   /** Distinct texts remembered within this pipeline (least recently used dropped). Default 10,000. */
   cacheSize?: number

@@ -3,6 +3,7 @@ import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
 import {QisError, errorMessage} from '../util/errors.js'
+import {embedInLengthGroups} from './groups.js'
 import {normalizeInPlace} from './normalize.js'
 import type {Embedder} from './types.js'
 
@@ -19,7 +20,13 @@ export interface TransformersEmbedderOptions {
 type FeatureExtractor = ((texts: string[], options: {pooling: 'mean'; normalize: boolean}) => Promise<{
   data: Float32Array
   dims: number[]
-}>) & {dispose?: () => Promise<void>}
+}>) & {dispose?: () => Promise<void>; tokenizer: {encode(text: string): number[]}}
+
+/**
+ * Texts of one token count sent in one model call, at most. Attention tensors grow with the square
+ * of the length, so this keeps the worst case (long texts) where plain batches of 32 had it.
+ */
+const MAX_GROUP = 32
 
 async function exists(p: string): Promise<boolean> {
   return fs.stat(p).then(
@@ -89,15 +96,23 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
   return {
     id: `transformers:${slug}.${digest}`,
     dimension,
+    // Larger calls give larger equal-length groups. On a one-layer, 384-wide copy of the test model
+    // (no real model can be fetched here), grouping within 256 texts ran 1.4-1.7x plain batches of
+    // 32, grouping within 32 1.1-1.5x (docs/hashing.md, "Determinism").
+    preferredBatchSize: 256,
     async embed(texts: string[]): Promise<Float32Array[]> {
       if (closed) throw new Error('transformers embedder is closed')
       if (texts.length === 0) return []
-      const out = await extractor(texts, {pooling: 'mean', normalize: true})
-      const rows: Float32Array[] = []
-      for (let i = 0; i < texts.length; i++) {
-        rows.push(normalizeInPlace(Float32Array.from(out.data.subarray(i * dimension, (i + 1) * dimension))))
-      }
-      return rows
+      // Grouped by token count so that a text's vector never depends on its batch (src/embed/groups.ts).
+      return embedInLengthGroups(
+        texts,
+        (text) => extractor.tokenizer.encode(text).length,
+        async (group) => {
+          const out = await extractor(group, {pooling: 'mean', normalize: true})
+          return group.map((_, i) => normalizeInPlace(Float32Array.from(out.data.subarray(i * dimension, (i + 1) * dimension))))
+        },
+        MAX_GROUP,
+      )
     },
     async close(): Promise<void> {
       closed = true

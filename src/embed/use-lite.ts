@@ -1,4 +1,5 @@
 import {QisError, errorMessage} from '../util/errors.js'
+import {embedInLengthGroups} from './groups.js'
 import {normalizeInPlace} from './normalize.js'
 import type {Embedder} from './types.js'
 
@@ -42,22 +43,12 @@ export async function createUseLiteEmbedder(): Promise<Embedder> {
       if (closed) throw new Error('use-lite embedder is closed')
       // The tokenizer maps '' to no tokens, which the graph rejects; a lone space embeds as "nothing".
       const inputs = texts.map((t) => (t.length === 0 ? ' ' : t))
-      const groups = new Map<number, number[]>()
-      for (const [i, text] of inputs.entries()) {
-        const tokens = model.tokenizer.encode(text).length
-        const group = groups.get(tokens)
-        if (group) group.push(i)
-        else groups.set(tokens, [i])
-      }
-      const out = new Array<Float32Array>(texts.length)
-      for (const group of groups.values()) {
-        for (let start = 0; start < group.length; start += MAX_GROUP) {
-          const part = group.slice(start, start + MAX_GROUP)
-          const rows = await model.embed(part.map((i) => inputs[i]))
-          part.forEach((i, j) => (out[i] = normalizeInPlace(Float32Array.from(rows[j]))))
-        }
-      }
-      return out
+      return embedInLengthGroups(
+        inputs,
+        (text) => model.tokenizer.encode(text).length,
+        async (group) => (await model.embed(group)).map((row) => normalizeInPlace(Float32Array.from(row))),
+        MAX_GROUP,
+      )
     },
     async close(): Promise<void> {
       closed = true
