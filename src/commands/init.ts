@@ -4,6 +4,7 @@ import {BaseCommand} from '../base.js'
 import {openHome, resolveHomeDir} from '../config/home.js'
 import {EMBEDDER_BACKENDS, type EmbedderBackend} from '../embed/types.js'
 import {type InitAnswers, type InitResult, initHome} from '../init/init.js'
+import {formatConfigValue} from '../init/config-view.js'
 import {splitList} from '../init/validate.js'
 
 export default class Init extends BaseCommand<typeof Init> {
@@ -28,6 +29,9 @@ Also creates the node's identity key if the home has none. The model check loads
     listen: Flags.string({description: 'multiaddr `qis node` listens on (repeatable). Default: the current value, or /ip4/127.0.0.1/tcp/0', multiple: true}),
     embedder: Flags.string({description: 'sentence embedder', options: [...EMBEDDER_BACKENDS]}),
     'model-dir': Flags.directory({description: 'local model folder for --embedder transformers (implies it)'}),
+    codebook: Flags.string({
+      description: "a group's own routing codebook file (\"\" for the shipped one). Default: the current one while the embedder stays the same",
+    }),
     'skip-model-check': Flags.boolean({description: 'write the config without loading the model first'}),
     yes: Flags.boolean({char: 'y', description: 'ask nothing: keep current values (or defaults) for answers not given as flags'}),
   }
@@ -40,6 +44,7 @@ Also creates the node's identity key if the home has none. The model check loads
       listen: flags.listen === undefined ? undefined : splitList(flags.listen),
       embedder: flags.embedder as EmbedderBackend | undefined,
       modelDir: flags['model-dir'],
+      codebook: flags.codebook,
     }
     const canPrompt = Boolean(process.stdin.isTTY) && Boolean(process.stdout.isTTY) && !this.jsonEnabled() && !flags.yes
     if (canPrompt) {
@@ -67,8 +72,9 @@ Also creates the node's identity key if the home has none. The model check loads
     this.log(`  domain focus    ${list(config.domainFocus)}`)
     this.log(`  bootstrap       ${list(config.bootstrap)}`)
     this.log(`  listen          ${list(config.listen)}`)
-    this.log(`  embedder        ${config.embedder.backend}${config.embedder.modelDir ? ` (${config.embedder.modelDir})` : ''}`)
+    this.log(`  embedder        ${formatConfigValue('embedder', config.embedder)}`)
     const check = result.modelCheck
     this.log(`  model check     ${check ? `loads: ${check.embedder}, ${check.dimension} dimensions, ${check.seconds.toFixed(1)} s` : 'skipped'}`)
+    for (const note of result.notes) this.warn(note)
   }
 }

@@ -5,6 +5,7 @@ import {type ConfigKey, type QisConfig, DEFAULT_CONFIG, loadConfig, saveConfig} 
 import type {Home} from '../config/home.js'
 import type {EmbedderBackend} from '../embed/types.js'
 import {loadOrCreateIdentity} from '../identity/identity.js'
+import {readCodebookFile} from '../hash/index.js'
 import {QisError} from '../util/errors.js'
 import {type ModelCheck, checkModel} from './model-check.js'
 import {configProblems, domainProblem, embedderProblem, modelDirProblem, multiaddrProblem} from './validate.js'
@@ -16,6 +17,8 @@ export interface InitAnswers {
   listen?: string[]
   embedder?: EmbedderBackend
   modelDir?: string
+  /** A group's own routing codebook file; '' for the shipped one. Flag-only, like `listen`. */
+  codebook?: string
 }
 
 export type AnswerName = keyof InitAnswers
@@ -27,6 +30,7 @@ export const ANSWER_FLAGS: Record<AnswerName, string> = {
   listen: '--listen',
   embedder: '--embedder',
   modelDir: '--model-dir',
+  codebook: '--codebook',
 }
 
 /** The answers the wizard asks for; `listen` is flag-only (the default suits one machine). */
@@ -41,6 +45,8 @@ export interface InitResult {
   config: QisConfig
   /** Null when the check was skipped (--skip-model-check). */
   modelCheck: ModelCheck | null
+  /** What a person should know about the change, e.g. a group codebook left behind. */
+  notes: string[]
 }
 
 /**
@@ -83,6 +89,15 @@ export async function resolveAnswers(
   answers: InitAnswers,
   options: {yes: boolean; env?: NodeJS.ProcessEnv; cwd?: string},
 ): Promise<QisConfig> {
+  return (await resolveAnswersWithNotes(base, answers, options)).config
+}
+
+/** resolveAnswers, plus what a person should be told about the change. */
+export async function resolveAnswersWithNotes(
+  base: QisConfig,
+  answers: InitAnswers,
+  options: {yes: boolean; env?: NodeJS.ProcessEnv; cwd?: string},
+): Promise<{config: QisConfig; notes: string[]}> {
   const missing: string[] = []
   const problems: string[] = []
   if (!options.yes) for (const name of PROMPTED_ANSWERS) if (answers[name] === undefined) missing.push(ANSWER_FLAGS[name])
@@ -107,12 +122,14 @@ export async function resolveAnswers(
     problems.push('--model-dir applies only to --embedder transformers (use-lite ships its model)')
   }
 
+  const embedder: QisConfig['embedder'] = backend === 'transformers' ? {backend, ...(modelDir ? {modelDir} : {})} : {backend}
+  const {codebook, note} = chooseCodebook(base, embedder, answers.codebook, options.cwd)
   const config: QisConfig = {
     ...structuredClone(base),
     domainFocus: answers.domainFocus ?? base.domainFocus,
     bootstrap: answers.bootstrap ?? base.bootstrap,
     listen: answers.listen ?? base.listen,
-    embedder: backend === 'transformers' ? {backend, ...(modelDir ? {modelDir} : {})} : {backend},
+    embedder: {...embedder, ...(codebook ? {codebook} : {})},
   }
   problems.push(...answerProblems(config))
   if (missing.length > 0) {
@@ -122,7 +139,30 @@ export async function resolveAnswers(
     )
   }
   if (problems.length > 0) throw new QisError(problems.join('\n'), {code: missing.length > 0 ? 'MISSING_ANSWERS' : 'BAD_ANSWER', exitCode: 2})
-  return config
+  return {config, notes: note ? [note] : []}
+}
+
+/**
+ * The routing codebook the new config names: the --codebook answer ('' for the shipped one), else
+ * the current one while the embedder (backend and model folder) stays. A group's codebook is
+ * fitted for one model, so a new embedder leaves it behind, and the note says so: the node's
+ * packets stop meeting the group's.
+ */
+export function chooseCodebook(
+  base: QisConfig,
+  embedder: QisConfig['embedder'],
+  answer: string | undefined,
+  cwd: string = process.cwd(),
+): {codebook?: string; note?: string} {
+  if (answer !== undefined) return answer === '' ? {} : {codebook: path.resolve(cwd, answer)}
+  const current = base.embedder.codebook
+  if (!current) return {}
+  if (base.embedder.backend === embedder.backend && base.embedder.modelDir === embedder.modelDir) return {codebook: current}
+  return {
+    note:
+      `The codebook ${current} was fitted for the previous embedder, so it is no longer used: this node's packets will not ` +
+      "meet the group's. Pass --codebook FILE to name one fitted for the new embedder.",
+  }
 }
 
 /** Problems with answers, each prefixed by its flag. */
@@ -152,9 +192,11 @@ export function answerProblems(config: Pick<QisConfig, 'domainFocus' | 'bootstra
 export async function writeInit(
   home: Home,
   config: QisConfig,
-  options: {skipModelCheck?: boolean; created: boolean; modelCheck?: ModelCheck | null},
+  options: {skipModelCheck?: boolean; created: boolean; modelCheck?: ModelCheck | null; notes?: string[]},
 ): Promise<InitResult> {
   let modelCheck: ModelCheck | null = options.modelCheck ?? null
+  // Needs no model, so it runs even with --skip-model-check: a missing or damaged file is never written in.
+  if (config.embedder.codebook) readCodebookFile(config.embedder.codebook)
   if (!options.skipModelCheck && modelCheck === null) {
     if (config.embedder.backend === 'transformers' && config.embedder.modelDir) {
       const problem = await modelDirProblem(config.embedder.modelDir)
@@ -173,8 +215,15 @@ export async function writeInit(
     }
   }
   const identity = await loadOrCreateIdentity(home)
-  await saveConfig(home, config)
-  return {home: home.root, file: home.configFile, created: options.created, peerId: identity.peerId, config, modelCheck}
+  await saveConfig(home, besideConfig(home, config))
+  return {home: home.root, file: home.configFile, created: options.created, peerId: identity.peerId, config, modelCheck, notes: options.notes ?? []}
+}
+
+/** A codebook beside config.json is written by its bare name, so the home can move (loadConfig reads it beside the file). */
+function besideConfig(home: Home, config: QisConfig): QisConfig {
+  const {codebook} = config.embedder
+  if (!codebook || path.dirname(codebook) !== path.dirname(home.configFile)) return config
+  return {...config, embedder: {...config.embedder, codebook: path.basename(codebook)}}
 }
 
 /** Non-interactive init in one call: what `qis init --yes ...` does, for libraries and scripts. */
@@ -184,6 +233,6 @@ export async function initHome(
   options: {yes?: boolean; skipModelCheck?: boolean; env?: NodeJS.ProcessEnv; cwd?: string} = {},
 ): Promise<InitResult> {
   const {config: base, exists} = await existingConfig(home)
-  const config = await resolveAnswers(base, answers, {yes: options.yes ?? false, env: options.env, cwd: options.cwd})
-  return writeInit(home, config, {skipModelCheck: options.skipModelCheck, created: !exists})
+  const {config, notes} = await resolveAnswersWithNotes(base, answers, {yes: options.yes ?? false, env: options.env, cwd: options.cwd})
+  return writeInit(home, config, {skipModelCheck: options.skipModelCheck, created: !exists, notes})
 }

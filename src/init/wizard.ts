@@ -6,7 +6,8 @@ import {openHome} from '../config/home.js'
 import type {EmbedderBackend} from '../embed/types.js'
 import {QisError, errorMessage} from '../util/errors.js'
 import {knownDomains} from './domains.js'
-import {type InitAnswers, type InitResult, answerProblems, defaultModelDir, existingConfig, writeInit} from './init.js'
+import {formatConfigValue} from './config-view.js'
+import {type InitAnswers, type InitResult, answerProblems, chooseCodebook, defaultModelDir, existingConfig, writeInit} from './init.js'
 import {type ModelCheck, checkModel} from './model-check.js'
 import {domainProblem, modelDirProblem, multiaddrProblem, splitList} from './validate.js'
 
@@ -118,6 +119,8 @@ export async function runWizard(options: WizardOptions): Promise<InitResult> {
   let backend: EmbedderBackend | undefined = given.embedder ?? (given.modelDir !== undefined ? 'transformers' : undefined)
   let modelDir = given.modelDir
   let modelCheck: ModelCheck | null = null
+  let codebook: string | undefined
+  let codebookNote: string | undefined
   for (;;) {
     backend ??= await ask(
       p.select<EmbedderBackend>({
@@ -142,7 +145,9 @@ export async function runWizard(options: WizardOptions): Promise<InitResult> {
         )
       ).trim()
     }
-    const embedder: QisConfig['embedder'] = backend === 'transformers' ? {backend, modelDir: path.resolve(modelDir!)} : {backend: 'use-lite'}
+    const chosen: QisConfig['embedder'] = backend === 'transformers' ? {backend, modelDir: path.resolve(modelDir!)} : {backend: 'use-lite'}
+    ;({codebook, note: codebookNote} = chooseCodebook(base, chosen, given.codebook))
+    const embedder: QisConfig['embedder'] = {...chosen, ...(codebook ? {codebook} : {})}
     if (options.skipModelCheck) break
     const spin = p.spinner({...io})
     spin.start(`Loading the ${backend} model`)
@@ -177,15 +182,19 @@ export async function runWizard(options: WizardOptions): Promise<InitResult> {
     domainFocus,
     bootstrap,
     listen,
-    embedder: backend === 'transformers' ? {backend, modelDir: path.resolve(modelDir!)} : {backend: backend!},
+    embedder: {
+      ...(backend === 'transformers' ? {backend, modelDir: path.resolve(modelDir!)} : {backend: backend!}),
+      ...(codebook ? {codebook} : {}),
+    },
   }
   const problems = answerProblems(config)
   if (problems.length > 0) throw new QisError(problems.join('\n'), {code: 'BAD_ANSWER', exitCode: 2})
+  if (codebookNote) p.log.warn(codebookNote, io)
 
   p.note(describeConfig(config), exists ? `Update ${home.configFile}` : `Write ${home.configFile}`, io)
   const ok = await ask(p.confirm({...io, message: exists ? 'Save these changes?' : 'Write this configuration?', initialValue: true}))
   if (!ok) cancelled()
-  const result = await writeInit(home, config, {created: !exists, skipModelCheck: true, modelCheck})
+  const result = await writeInit(home, config, {created: !exists, skipModelCheck: true, modelCheck, notes: codebookNote ? [codebookNote] : []})
   p.outro(`Done. Peer ID ${result.peerId}. Next: qis distill <logs>, then qis publish.`, io)
   return result
 }
@@ -197,7 +206,7 @@ export function describeConfig(config: QisConfig): string {
     `domain focus   ${list(config.domainFocus)}`,
     `bootstrap      ${list(config.bootstrap)}`,
     `listen         ${list(config.listen)}`,
-    `embedder       ${config.embedder.backend}${config.embedder.modelDir ? ` (${config.embedder.modelDir})` : ''}`,
+    `embedder       ${formatConfigValue('embedder', config.embedder)}`,
     `default domain ${config.defaultDomain}`,
   ].join('\n')
 }

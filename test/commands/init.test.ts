@@ -28,6 +28,24 @@ describe('qis init (no terminal: never prompts)', () => {
     expect(out.error.message).toContain('--domain-focus')
   })
 
+  it("--codebook names a group's codebook; a later run with another embedder warns that it is left behind", async () => {
+    const home = tempDir()
+    const book = path.join(home, 'group.qcb')
+    await fs.copyFile(path.join(repoRoot, 'assets', 'codebook', 'use-lite.mmlu-anchors.qcb'), book)
+    const set = await runCli(['init', '--home', home, '--yes', '--skip-model-check', '--codebook', book])
+    expect(set.code, set.stderr).toBe(0)
+    expect(set.stdout).toContain(`embedder        use-lite, codebook ${book}`)
+    expect(JSON.parse(await fs.readFile(path.join(home, 'config.json'), 'utf8')).embedder).toEqual({backend: 'use-lite', codebook: 'group.qcb'})
+
+    const moved = await runCli(['init', '--home', home, '--yes', '--skip-model-check', '--model-dir', tinyModel, '--json'])
+    expect(moved.code, moved.stderr).toBe(0)
+    expect(JSON.parse(moved.stdout).notes).toEqual([expect.stringMatching(/group\.qcb was fitted for the previous embedder/)])
+    const human = await runCli(['init', '--home', home, '--yes', '--skip-model-check', '--embedder', 'use-lite', '--codebook', book])
+    expect(human.code, human.stderr).toBe(0)
+    const back = await runCli(['init', '--home', home, '--yes', '--skip-model-check', '--model-dir', tinyModel])
+    expect(back.stderr.replace(/\s*\n\s*(›\s*)?/g, ' ')).toMatch(/Warning: The codebook \S*group\.qcb was fitted for the previous embedder/)
+  }, 60_000)
+
   it('--yes with flags writes config.json and returns the typed result', async () => {
     const home = tempDir()
     const r = await runCli([

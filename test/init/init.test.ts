@@ -6,13 +6,14 @@ import {DEFAULT_CONFIG, type QisConfig, loadConfig} from '../../src/config/confi
 import {openHome} from '../../src/config/home.js'
 import {applyOverrides, showConfig} from '../../src/init/config-view.js'
 import {knownDomains} from '../../src/init/domains.js'
-import {existingConfig, initHome, resolveAnswers} from '../../src/init/init.js'
+import {existingConfig, initHome, resolveAnswers, resolveAnswersWithNotes} from '../../src/init/init.js'
 import {checkModel} from '../../src/init/model-check.js'
 import {configProblems, splitList} from '../../src/init/validate.js'
 import {QisError} from '../../src/util/errors.js'
 import {repoRoot, tempDir} from '../helpers/cli.js'
 
 const tinyModel = path.join(repoRoot, 'fixtures', 'models', 'qis-tiny-bert')
+const shippedCodebook = path.join(repoRoot, 'assets', 'codebook', 'use-lite.mmlu-anchors.qcb')
 const base = (): QisConfig => structuredClone(DEFAULT_CONFIG)
 
 async function rejection(p: Promise<unknown>): Promise<QisError> {
@@ -67,6 +68,46 @@ describe('resolveAnswers (init without prompts)', () => {
     expect(lines[1]).toMatch(/^--bootstrap: "\/ip4\/1.2.3\/tcp\/1" is not a valid multiaddr/)
     expect(lines[2]).toMatch(/^--listen: "tcp:4001" is not a valid multiaddr/)
   })
+})
+
+describe('a group codebook across init runs', () => {
+  const withCodebook = (): QisConfig => ({...base(), embedder: {backend: 'use-lite', codebook: '/srv/qis/group.qcb'}})
+
+  it('keeps the current codebook while the embedder stays; --codebook names another, relative to cwd, or "" drops it', async () => {
+    expect((await resolveAnswers(withCodebook(), {}, {yes: true})).embedder).toEqual({backend: 'use-lite', codebook: '/srv/qis/group.qcb'})
+    expect((await resolveAnswers(withCodebook(), {codebook: 'other.qcb'}, {yes: true, cwd: '/work'})).embedder).toEqual({backend: 'use-lite', codebook: '/work/other.qcb'})
+    expect((await resolveAnswers(withCodebook(), {codebook: ''}, {yes: true})).embedder).toEqual({backend: 'use-lite'})
+  })
+
+  it('leaves it behind when the embedder changes, and says so', async () => {
+    const {config, notes} = await resolveAnswersWithNotes(withCodebook(), {modelDir: tinyModel}, {yes: true})
+    expect(config.embedder).toEqual({backend: 'transformers', modelDir: tinyModel})
+    expect(notes).toHaveLength(1)
+    expect(notes[0]).toMatch(/codebook \/srv\/qis\/group\.qcb was fitted for the previous embedder.*--codebook/)
+    expect((await resolveAnswersWithNotes(withCodebook(), {}, {yes: true})).notes).toEqual([])
+  })
+
+  it('a re-run keeps a codebook beside config.json, still by its bare name', async () => {
+    const home = await openHome(tempDir())
+    await fs.copyFile(shippedCodebook, path.join(home.root, 'group.qcb'))
+    await fs.writeFile(home.configFile, JSON.stringify({embedder: {backend: 'use-lite', codebook: 'group.qcb'}}))
+    const result = await initHome(home, {domainFocus: ['legal.contracts']}, {yes: true, skipModelCheck: true})
+    expect(result.config.embedder.codebook).toBe(path.join(home.root, 'group.qcb'))
+    expect(JSON.parse(await fs.readFile(home.configFile, 'utf8')).embedder).toEqual({backend: 'use-lite', codebook: 'group.qcb'})
+  })
+
+  it('refuses a missing codebook even without the model check, and one that does not fit the model with it; nothing is written', async () => {
+    const home = await openHome(tempDir())
+    const missing = path.join(home.root, 'nope.qcb')
+    const gone = await rejection(initHome(home, {codebook: missing}, {yes: true, skipModelCheck: true}))
+    expect(gone.code).toBe('BAD_CODEBOOK')
+    expect(gone.message).toContain(missing)
+    // The shipped use-lite book is 512-d; the tiny model embeds 16-d.
+    const misfit = await rejection(initHome(home, {modelDir: tinyModel, codebook: shippedCodebook}, {yes: true}))
+    expect(misfit.code).toBe('MODEL_CHECK_FAILED')
+    expect(misfit.message).toMatch(/the codebook does not fit the transformers:qis-tiny-bert\S* embedder: codebook .*is 512-d/)
+    await expect(fs.access(home.configFile)).rejects.toThrow()
+  }, 60_000)
 })
 
 describe('initHome', () => {

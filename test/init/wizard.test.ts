@@ -123,6 +123,28 @@ describe('qis init wizard (real prompts over streams)', () => {
     await expect(fs.access(path.join(home, 'config.json'))).rejects.toThrow()
   }, 30_000)
 
+  it("keeps a group's codebook while the embedder stays, and warns when a new embedder leaves it behind", async () => {
+    const home = path.join(tempDir(), 'home')
+    await fs.mkdir(home, {recursive: true})
+    await fs.copyFile(path.join(repoRoot, 'assets', 'codebook', 'use-lite.mmlu-anchors.qcb'), path.join(home, 'group.qcb'))
+    const existing = JSON.stringify({domainFocus: [], bootstrap: [], embedder: {backend: 'use-lite', codebook: 'group.qcb'}})
+    await fs.writeFile(path.join(home, 'config.json'), existing)
+    const kept = await drive({homeDir: home, answers: {domainFocus: [], bootstrap: [], embedder: 'use-lite'}, skipModelCheck: true}, [
+      {when: 'Save these changes?', send: ENTER},
+    ])
+    expect(kept.ok).toBe(true)
+    expect(kept.screen).toContain(`embedder       use-lite, codebook ${path.join(home, 'group.qcb')}`)
+    expect(JSON.parse(await fs.readFile(path.join(home, 'config.json'), 'utf8')).embedder).toEqual({backend: 'use-lite', codebook: 'group.qcb'})
+
+    const tiny = path.join(repoRoot, 'fixtures', 'models', 'qis-tiny-bert')
+    const moved = await drive({homeDir: home, answers: {domainFocus: [], bootstrap: [], modelDir: tiny}, skipModelCheck: true}, [
+      {when: 'Save these changes?', send: ENTER},
+    ])
+    expect(moved.ok).toBe(true)
+    expect(moved.screen.replace(/\s*\n[│\s]*/g, ' ')).toMatch(/group\.qcb was fitted for the previous embedder, so it is no longer used/)
+    expect(JSON.parse(await fs.readFile(path.join(home, 'config.json'), 'utf8')).embedder).toEqual({backend: 'transformers', modelDir: tiny})
+  }, 30_000)
+
   it('on a re-run offers existing values and known packet domains, and keeps them on Enter', async () => {
     const home = path.join(tempDir(), 'home')
     await fs.mkdir(path.join(home, 'packets'), {recursive: true})
