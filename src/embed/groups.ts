@@ -2,9 +2,9 @@
  * Embeds `texts` in model calls of equal token count, at most `maxGroup` texts a call, and returns
  * the rows in input order.
  *
- * A model pads a batch to its longest text, and although the padding is masked out, it changes the
- * length of the sums over the sequence, so a row comes out a little different (float rounding)
- * from the same text embedded alone. Rows of one token count need no padding: each text gets its
+ * A model pads a batch to its longest text. The padding is masked out, but it changes the shapes
+ * the model's kernels compute with, and so their float rounding: a row comes out a little
+ * different from the same text embedded alone (use-lite, and onnxruntime from 256 wide). Rows of one token count need no padding: each text gets its
  * "alone" vector whatever it is embedded with, and no time goes into padding
  * (docs/hashing.md, "Determinism").
  */
