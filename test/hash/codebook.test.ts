@@ -134,9 +134,9 @@ describe('boundary-distance key selection', () => {
   const tau = 0.1
   const cb = parseCodebook(sample(false, {margin: 0, boundary: tau, maxPerBook: 4, minPerBook: 1}))
 
-  /** The distance from z to the bisector of centroids a and b, computed here independently. */
-  function toBoundary(a: number, b: number, z: Float64Array, book: number): number {
-    const c = cb.books[book].centroids
+  /** The distance from z to the bisector of centroids a and b of `book`, computed here independently. */
+  function toBoundary(book: ReturnType<typeof parseCodebook>['books'][number], a: number, b: number, z: Float64Array): number {
+    const c = book.centroids
     let sa = 0
     let sb = 0
     let n = 0
@@ -148,23 +148,38 @@ describe('boundary-distance key selection', () => {
     return (sa - sb) / Math.sqrt(n)
   }
 
-  it('keeps the nearest centroid and exactly the next ones whose cell boundary is within the distance', () => {
-    const rnd = new SeededRandom(19)
-    let extra = 0
-    let skipped = 0
+  /**
+   * For 60 seeded random queries and each of the two books: the centroids nearest the query
+   * (`count` of them, best first), the query reduced, and the keys codebookKeys gave for that book
+   * with the key each centroid would have.
+   */
+  function eachQueryAndBook(
+    book: ReturnType<typeof parseCodebook>,
+    seed: number,
+    count: number,
+    check: (near: number[], z: Float64Array, b: number, keys: string[], keyOf: (k: number) => string) => void,
+  ): void {
+    const rnd = new SeededRandom(seed)
     for (let t = 0; t < 60; t++) {
       const v = randomRows(rnd, 1, D)
-      const z = reduce(cb, v)
-      const keys = codebookKeys(cb, v)
+      const z = reduce(book, v)
+      const keys = codebookKeys(book, v)
       for (let b = 0; b < 2; b++) {
-        const near = nearest(cb, cb.books[b], z, 4).map(([k]) => k)
         const letter = String.fromCharCode(97 + b)
-        const expected = near.filter((k, i) => i === 0 || toBoundary(near[0], k, z, b) <= tau).map((k) => `${letter}${k}`)
-        expect(keys.filter((k) => k.startsWith(letter))).toEqual(expected)
-        extra += expected.length - 1
-        skipped += near.length - expected.length
+        check(nearest(book, book.books[b], z, count).map(([k]) => k), z, b, keys.filter((k) => k.startsWith(letter)), (k) => `${letter}${k}`)
       }
     }
+  }
+
+  it('keeps the nearest centroid and exactly the next ones whose cell boundary is within the distance', () => {
+    let extra = 0
+    let skipped = 0
+    eachQueryAndBook(cb, 19, 4, (near, z, b, keys, keyOf) => {
+      const expected = near.filter((k, i) => i === 0 || toBoundary(cb.books[b], near[0], k, z) <= tau).map(keyOf)
+      expect(keys).toEqual(expected)
+      extra += expected.length - 1
+      skipped += near.length - expected.length
+    })
     // Both branches are exercised: some neighbours kept, some left out.
     expect(extra).toBeGreaterThan(0)
     expect(skipped).toBeGreaterThan(0)
@@ -173,26 +188,18 @@ describe('boundary-distance key selection', () => {
   it('with a pool, keeps the closest boundaries among the pool, best first, at most maxPerBook', () => {
     const wide = 0.25
     const pooled = parseCodebook(sample(false, {margin: 0, boundary: wide, pool: 12, maxPerBook: 4, minPerBook: 1}))
-    const rnd = new SeededRandom(31)
     let beyondRank = 0
     let capped = 0
-    for (let t = 0; t < 60; t++) {
-      const v = randomRows(rnd, 1, D)
-      const z = reduce(pooled, v)
-      const keys = codebookKeys(pooled, v)
-      for (let b = 0; b < 2; b++) {
-        const near = nearest(pooled, pooled.books[b], z, 12).map(([k]) => k)
-        const within = near
-          .map((k, rank) => ({k, rank, d: toBoundary(near[0], k, z, b)}))
-          .filter(({rank, d}) => rank > 0 && d <= wide)
-          .sort((x, y) => x.d - y.d)
-        const chosen = [0, ...within.slice(0, 3).map(({rank}) => rank)].sort((x, y) => x - y)
-        const letter = String.fromCharCode(97 + b)
-        expect(keys.filter((k) => k.startsWith(letter))).toEqual(chosen.map((rank) => `${letter}${near[rank]}`))
-        if (chosen.some((rank) => rank >= 4)) beyondRank++
-        if (within.length > 3) capped++
-      }
-    }
+    eachQueryAndBook(pooled, 31, 12, (near, z, b, keys, keyOf) => {
+      const within = near
+        .map((k, rank) => ({rank, d: toBoundary(pooled.books[b], near[0], k, z)}))
+        .filter(({rank, d}) => rank > 0 && d <= wide)
+        .sort((x, y) => x.d - y.d)
+      const chosen = [0, ...within.slice(0, 3).map(({rank}) => rank)].sort((x, y) => x - y)
+      expect(keys).toEqual(chosen.map((rank) => keyOf(near[rank])))
+      if (chosen.some((rank) => rank >= 4)) beyondRank++
+      if (within.length > 3) capped++
+    })
     // The pool matters (a key beyond the 4 nearest) and the cap binds (more qualify than fit).
     expect(beyondRank).toBeGreaterThan(0)
     expect(capped).toBeGreaterThan(0)
