@@ -4,9 +4,9 @@
  *
  * A model pads a batch to its longest text. The padding is masked out, but it changes the shapes
  * the model's kernels compute with, and so their float rounding: a row comes out a little
- * different from the same text embedded alone (use-lite, and onnxruntime from 256 wide). Rows of one token count need no padding: each text gets its
- * "alone" vector whatever it is embedded with, and no time goes into padding
- * (docs/hashing.md, "Determinism").
+ * different from the same text embedded alone (use-lite, and onnxruntime from 256 wide). Rows of
+ * one token count need no padding: each text gets its "alone" vector whatever it is embedded
+ * with, and no time goes into padding (docs/hashing.md, "Determinism").
  */
 export async function embedInLengthGroups(
   texts: string[],

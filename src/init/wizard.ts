@@ -119,7 +119,7 @@ export async function runWizard(options: WizardOptions): Promise<InitResult> {
   let backend: EmbedderBackend | undefined = given.embedder ?? (given.modelDir !== undefined ? 'transformers' : undefined)
   let modelDir = given.modelDir
   let modelCheck: ModelCheck | null = null
-  let codebook: string | undefined
+  let embedder: QisConfig['embedder']
   let codebookNote: string | undefined
   for (;;) {
     backend ??= await ask(
@@ -146,8 +146,9 @@ export async function runWizard(options: WizardOptions): Promise<InitResult> {
       ).trim()
     }
     const chosen: QisConfig['embedder'] = backend === 'transformers' ? {backend, modelDir: path.resolve(modelDir!)} : {backend: 'use-lite'}
-    ;({codebook, note: codebookNote} = chooseCodebook(base, chosen, given.codebook))
-    const embedder: QisConfig['embedder'] = {...chosen, ...(codebook ? {codebook} : {})}
+    const {codebook, note} = chooseCodebook(base, chosen, given.codebook)
+    embedder = {...chosen, ...(codebook ? {codebook} : {})}
+    codebookNote = note
     if (options.skipModelCheck) break
     const spin = p.spinner({...io})
     spin.start(`Loading the ${backend} model`)
@@ -182,10 +183,7 @@ export async function runWizard(options: WizardOptions): Promise<InitResult> {
     domainFocus,
     bootstrap,
     listen,
-    embedder: {
-      ...(backend === 'transformers' ? {backend, modelDir: path.resolve(modelDir!)} : {backend: backend!}),
-      ...(codebook ? {codebook} : {}),
-    },
+    embedder,
   }
   const problems = answerProblems(config)
   if (problems.length > 0) throw new QisError(problems.join('\n'), {code: 'BAD_ANSWER', exitCode: 2})
