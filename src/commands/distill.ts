@@ -183,6 +183,7 @@ export function renderSummary(s: DistillSummary): string {
     const shown = domains.length > 12 ? [...domains.slice(0, 10), [`(${domains.length - 10} more domains)`, String(domains.slice(10).reduce((n, [, v]) => n + Number(v), 0))] as [string, string]] : domains
     lines.push('Emitted records by domain:', keyValueTable(shown, '    '))
   }
+  if (s.tempFilesRemoved > 0) lines.push(`Removed ${s.tempFilesRemoved} temp file(s) left by killed runs.`)
   lines.push(`Packet store: ${s.out}`)
   if (s.rejects) lines.push(`Rejects:      ${s.rejects}`)
   lines.push(`Look inside:  qis inspect packet ${s.out}`)

@@ -7,7 +7,7 @@ import {ensureDir} from '../config/home.js'
 import {loadOrCreateIdentity} from '../identity/identity.js'
 import {PacketEncodeError, encodePacket} from '../packet/codec.js'
 import {type Signer, signerFromIdentity} from '../packet/signer.js'
-import {PacketStoreWriter} from '../packet/store.js'
+import {PacketStoreWriter, removeOrphanedTempStores} from '../packet/store.js'
 import {toLabel} from '../packet/text.js'
 import {DEFAULT_TTL_HOURS, MAX_TTL_HOURS, type PacketBody} from '../packet/types.js'
 import {QisError, errorMessage} from '../util/errors.js'
@@ -167,6 +167,9 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
   let packets = 0
   let suppressedGroups = 0
 
+  // A killed run (kill -9, OOM) leaves its temp store behind; the next run in the folder removes it.
+  const tempFilesRemoved = (await removeOrphanedTempStores(path.dirname(out))).length +
+    (path.dirname(rejectsPath) === path.dirname(out) ? 0 : (await removeOrphanedTempStores(path.dirname(rejectsPath))).length)
   const store = await PacketStoreWriter.create(out)
   const rejects = new RejectsWriter(rejectsPath, options.rejects !== undefined)
   let pipeline: HashPipeline | undefined
@@ -432,6 +435,7 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
       },
       stages,
       cache: hp.pipeline.stats(),
+      tempFilesRemoved,
     }
   } catch (err) {
     await store.abort()

@@ -107,4 +107,6 @@ export interface DistillSummary {
   stages: StageTimes
   /** Embedding cache figures from the hash pipeline. */
   cache: Record<string, number>
+  /** Orphaned temp stores of killed runs removed from the output folder(s) before this run. */
+  tempFilesRemoved: number
 }

@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process'
-import {existsSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
@@ -193,7 +193,7 @@ describe('qis distill robustness', () => {
     const rows = Array.from({length: 60_000}, (_, i) => ({id: `r${i}`, query: `question number ${i} about topic ${i % 97}`, outcome: 0.7, confidence: 0.6}))
     writeFileSync(log, jsonl(rows))
     const out = path.join(dir, 'out', 'run.qisp')
-    for (const signal of ['SIGKILL', 'SIGINT'] as const) {
+    for (const signal of ['SIGINT', 'SIGKILL'] as const) {
       const child = spawn(process.execPath, [runJs, 'distill', log, ...TINY, '--home', path.join(dir, 'home'), '--out', out], {stdio: ['ignore', 'pipe', 'pipe']})
       let stderr = ''
       child.stderr.on('data', (d) => (stderr += d))
@@ -217,11 +217,17 @@ describe('qis distill robustness', () => {
         expect(stderr).toMatch(/interrupted/)
       }
     }
+    // The kill -9 left its temp store (its PID is dead now): the next run removes it.
+    const orphans = readdirSync(path.dirname(out)).filter((f) => f.endsWith('.tmp'))
+    expect(orphans).toHaveLength(1)
     const small = path.join(dir, 'small.jsonl')
     writeFileSync(small, jsonl(rows.slice(0, 500)))
     const again = await runCli(['distill', small, ...TINY, '--home', path.join(dir, 'home'), '--out', out, '--json'])
     expect(again.code, again.stderr).toBe(0)
     expect((await packetsOf(out)).length).toBe(500)
+    expect(JSON.parse(again.stdout).tempFilesRemoved).toBe(1)
+    expect(readdirSync(path.dirname(out)).filter((f) => f.endsWith('.tmp'))).toEqual([])
+    rmSync(dir, {recursive: true, force: true})
   }, SLOW)
 
   it('refuses bad flags and missing files with a clear message and a non-zero exit', async () => {
