@@ -32,6 +32,7 @@ Privacy knobs (see docs/distill.md): --time-resolution coarsens timestamps, --mi
     format: Flags.string({description: 'Input format (default: by file extension).', options: ['jsonl', 'csv']}),
     delimiter: Flags.string({description: 'CSV delimiter (default: detected).'}),
     map: Flags.string({description: 'Column for a field, canonical=source (repeatable), e.g. query=user_question.', multiple: true, multipleNonGreedy: true}),
+    'model-alias': Flags.string({description: "A model name as logged = the public name packets carry (repeatable), e.g. my-gpt4-deployment=gpt-4o. Over config's modelAlias.", multiple: true, multipleNonGreedy: true}),
     aggregate: Flags.boolean({description: 'One packet per (domain, hash, model, correction, time bucket) carrying mean outcome and confidence and the record count.', default: false}),
     'time-resolution': Flags.string({description: 'Floor timestamps to this resolution so packets cannot be matched to single requests (e.g. 15m, 1h, 1d; 0 for none).', default: '1h'}),
     'min-count': Flags.integer({description: 'With --aggregate: emit a group only when at least this many records support it (k-anonymity).', default: 1, min: 1}),
@@ -52,7 +53,7 @@ Privacy knobs (see docs/distill.md): --time-resolution coarsens timestamps, --mi
     const {argv} = await this.parse(Distill)
     const files = argv.map(String)
     if (files.length === 0) throw new QisError('no log files given: qis distill FILE... (use - for stdin; see qis distill --help)', {code: 'BAD_FLAG', exitCode: 2})
-    const [{distill}, {parseDuration}] = await Promise.all([import('../distill/pipeline.js'), import('../distill/time.js')])
+    const [{distill}, {parseDuration}, {parseModelAliasFlags}] = await Promise.all([import('../distill/pipeline.js'), import('../distill/time.js'), import('../distill/model-name.js')])
 
     const controller = new AbortController()
     const onSignal = () => controller.abort()
@@ -69,6 +70,7 @@ Privacy knobs (see docs/distill.md): --time-resolution coarsens timestamps, --mi
         format: flags.format as 'jsonl' | 'csv' | undefined,
         delimiter: flags.delimiter,
         map: flags.map,
+        modelAlias: flags['model-alias'] ? parseModelAliasFlags(flags['model-alias']) : undefined,
         aggregate: flags.aggregate,
         timeResolutionSeconds: parseDuration(flags['time-resolution']),
         minCount: flags['min-count'],

@@ -17,6 +17,48 @@ export interface QisConfig {
   embedder: {backend: 'use-lite' | 'transformers'; modelDir?: string; codebook?: string}
   /** Default domain for records that carry none. */
   defaultDomain: string
+  /** A deployment's own model names -> the public name packets carry (`qis distill --model-alias`). */
+  modelAlias: Record<string, string>
+  /** Named ways to read a log source (`qis distill --profile NAME`): format, field maps, scores. */
+  profiles: Record<string, IngestProfile>
+  /** The deployment's own recognisers, deny-lists and allow-lists, honoured by `qis scrub` and `qis distill`. */
+  privacy: PrivacyConfig
+}
+
+/** How to read one kind of log, saved under a name in config `profiles`. Flags given on the command line win. */
+export interface IngestProfile {
+  /** As --input-format. */
+  inputFormat?: string
+  /** canonical -> source, as --map. */
+  map?: Record<string, string>
+  /** As --corrections-format. */
+  correctionsFormat?: string
+  /** canonical -> source for the correction logs, as --corrections-map. */
+  correctionsMap?: Record<string, string>
+  /** Langfuse scores: which score names give the outcome, and which mark a correction (with its type). */
+  scores?: ScoreMapping
+  domain?: string
+  defaultConfidence?: number
+}
+
+/** How scores (Langfuse, LangSmith feedback) become an outcome and corrections. */
+export interface ScoreMapping {
+  /** Score names whose value is the outcome (0..1, or booleans, or 1..5 when `ratingScale`). Default: any score named like quality, correctness, outcome, user-feedback, helpfulness, thumbs. */
+  outcome?: string[]
+  /** Score names that mark a correction; the score's value (when text) or name becomes the correction type. */
+  correction?: string[]
+  /** Numeric outcome scores are on 1..5 rather than 0..1. */
+  ratingScale?: boolean
+}
+
+/** User-defined recognisers (docs/pii.md, "Your own recognisers"). */
+export interface PrivacyConfig {
+  /** Regular expressions (JavaScript syntax) whose matches are replaced by `<TYPE>`. */
+  recognizers: Array<{type: string; pattern: string; flags?: string}>
+  /** Words and phrases always replaced by `<TYPE>` (whole words, case-insensitive). */
+  deny: Array<{type: string; words: string[]}>
+  /** Words and phrases never replaced (whole words, case-insensitive): a hospital's drug or ward names. */
+  allow: string[]
 }
 
 export type ConfigKey = keyof QisConfig
@@ -28,6 +70,9 @@ export const DEFAULT_CONFIG: QisConfig = {
   listen: ['/ip4/127.0.0.1/tcp/0'],
   embedder: {backend: 'use-lite'},
   defaultDomain: 'general',
+  modelAlias: {},
+  profiles: {},
+  privacy: {recognizers: [], deny: [], allow: []},
 }
 
 export interface ResolvedConfig {

@@ -14,6 +14,7 @@ import {QisError, errorMessage} from '../util/errors.js'
 import {type Group, type GroupKey, GroupTable, DEFAULT_MAX_GROUPS} from './aggregate.js'
 import type {Corrections, DistillDeps, HashPipeline, HashResult, ReadItem, ReadOptions, SourcePosition} from './deps.js'
 import {RandomisedResponse} from './ldp.js'
+import {type ModelNameResult, normaliseAliases, publicModelName} from './model-name.js'
 import {RejectsWriter} from './rejects.js'
 import {coarsen, formatDuration} from './time.js'
 import type {DistillOptions, DistillSummary, StageTimes} from './types.js'
@@ -236,6 +237,22 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
     pipeline = hp.pipeline
     const scheme = hp.scheme
 
+    // Model names are not scrubbed (names such as "Meta-Llama" trip the person detector); they are
+    // cut down to a public name instead, so an organisation in a fine-tune id never leaves.
+    const aliases = normaliseAliases({...config.modelAlias, ...options.modelAlias})
+    const modelCache = new Map<string, ModelNameResult>()
+    const modelLabel = (raw: string | undefined): ModelNameResult => {
+      if (raw === undefined || raw === '') return {ok: true, name: 'unknown'}
+      let hit = modelCache.get(raw)
+      if (hit) return hit
+      const pub = publicModelName(raw, aliases)
+      const label = pub.ok ? toLabel('model_variant', pub.name) : undefined
+      hit = !pub.ok ? pub : label === undefined ? {ok: false, reason: 'model variant cannot be made a valid label (lowercase a-z, 0-9, . _ - :, at most 48 characters)'} : {ok: true, name: label}
+      if (modelCache.size >= 10_000) modelCache.clear()
+      modelCache.set(raw, hit)
+      return hit
+    }
+
     const ttlFor = (bucket: number) => checked.ttlHours + Math.max(0, Math.ceil((nowSeconds - bucket) / 3600))
 
     const body = (key: GroupKey, routingKeys: string[], outcome: number, confidence: number, count: number): PacketBody => ({
@@ -347,11 +364,12 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
           await reject(item.at, domain === PERSONAL ? 'domain looks like it contains personal data' : 'domain cannot be made a valid label (lowercase a-z, 0-9, . _ - :, at most 64 characters)', 'domain')
           continue
         }
-        const modelVariant = r.modelVariant === undefined || r.modelVariant === '' ? 'unknown' : toLabel('model_variant', r.modelVariant)
-        if (modelVariant === undefined) {
-          await reject(item.at, 'model variant cannot be made a valid label (lowercase a-z, 0-9, . _ - :, at most 48 characters)', 'model')
+        const model = modelLabel(r.modelVariant)
+        if (!model.ok) {
+          await reject(item.at, model.reason, 'model')
           continue
         }
+        const modelVariant = model.name
         const correctionApplied = Boolean(r.correctionApplied) || Boolean(correction?.correctionApplied) || (r.correctionType !== undefined && r.correctionType !== '')
         const rawType = correction?.correctionType ?? r.correctionType
         let correctionType: string | null = null

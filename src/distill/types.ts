@@ -18,6 +18,8 @@ export interface DistillOptions {
   delimiter?: string
   /** `canonical=source` column overrides, as given on the command line. */
   map?: string[]
+  /** Logged model name -> public name, over the config's modelAlias (see model-name.ts). */
+  modelAlias?: Record<string, string>
   /** One packet per group instead of one per record. */
   aggregate?: boolean
   /** Timestamps are floored to this many seconds (0 = to the second). Default 3600. */
