@@ -4,6 +4,7 @@ import Papa from 'papaparse'
 
 import {QisError} from '../util/errors.js'
 import {type CanonicalField, FieldError, getField, normalise, resolveFieldNames} from './fields.js'
+import {type CsvRecord, CsvSplitter} from './csv.js'
 import {readLines} from './lines.js'
 import {detectFormat, openSource, sourceName} from './source.js'
 import type {IngestEvent, ReadOptions} from './types.js'
@@ -83,123 +84,83 @@ async function* readJsonl(stream: Readable, file: string, options: ReadOptions):
   }
 }
 
-interface CsvStep {
-  data: Record<string, string> & {__parsed_extra?: string[]}
-  errors: Array<{type: string; code: string}>
-  /** The row break papaparse detected in the first 1 MB ('\r\n', '\n' or '\r'). */
-  meta: {fields?: string[]; linebreak?: string}
-}
+/** How much of a CSV file's start papaparse looks at to guess the delimiter. */
+const DELIMITER_SAMPLE_CHARS = 64 * 1024
 
 async function* readCsv(stream: Readable, file: string, options: ReadOptions): AsyncGenerator<IngestEvent> {
   const names = resolveFieldNames(options.map)
-  const queue: Array<CsvStep | {done: true} | {error: Error}> = []
-  let wake: (() => void) | undefined
-  let parserHandle: {pause(): void; resume(): void; abort(): void} | undefined
-  let paused = false
-  const HIGH_WATER = 256
-
-  // Decode before papaparse: it would otherwise decode each chunk on its own and break a UTF-8
-  // character split across two chunks.
+  const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
+  // Decode as a stream: a UTF-8 character split across two chunks stays whole.
   stream.setEncoding('utf8')
-  // papaparse pushes rows; pause it when the consumer falls behind so memory stays bounded.
-  Papa.parse(stream as unknown as File, {
-    header: true,
-    delimiter: options.delimiter ?? '',
-    skipEmptyLines: false,
-    step(results: CsvStep, parser: Papa.Parser) {
-      parserHandle = parser
-      queue.push(results)
-      if (queue.length >= HIGH_WATER && !paused) {
-        paused = true
-        parser.pause()
-      }
-      wake?.()
-    },
-    complete() {
-      queue.push({done: true})
-      wake?.()
-    },
-    error(err: Error) {
-      queue.push({error: err})
-      wake?.()
-    },
-  } as Papa.ParseConfig<Record<string, string>> as never)
-
-  // The header is line 1; a row starts one line after the previous row ended.
-  let nextLine: number | undefined
+  let splitter: CsvSplitter | undefined
   let header: string[] | undefined
+  let sample = ''
   try {
-    yield* rows()
+    for await (const chunk of stream as AsyncIterable<string>) {
+      if (!splitter) {
+        // The delimiter is guessed from the first 64 KB, as papaparse guesses it.
+        sample += chunk
+        if (sample.length < DELIMITER_SAMPLE_CHARS) continue
+        splitter = newSplitter(sample)
+        yield* events(splitter.push(sample))
+        sample = ''
+        continue
+      }
+      yield* events(splitter.push(chunk))
+    }
+    if (!splitter) {
+      splitter = newSplitter(sample)
+      yield* events(splitter.push(sample))
+    }
+    yield* events(splitter.end())
+  } catch (err) {
+    if (err instanceof QisError) throw err
+    throw new QisError(`${file}: cannot read: ${(err as Error).message}`, {code: 'BAD_INPUT', cause: err})
   } finally {
-    // A consumer that stops early must not leave the parser paused on an open file.
-    parserHandle?.abort()
+    // A consumer that stops early must not leave the file open.
     stream.destroy()
   }
 
-  async function* rows(): AsyncGenerator<IngestEvent> {
-    for (;;) {
-      if (queue.length === 0) {
-        if (paused && parserHandle) {
-          paused = false
-          // resume() may parse synchronously and refill the queue before we wait.
-          parserHandle.resume()
-          if (queue.length) continue
-        }
-        await new Promise<void>((r) => {
-          wake = r
-          if (queue.length) r()
-        })
-        wake = undefined
+  function newSplitter(text: string): CsvSplitter {
+    let delimiter = options.delimiter
+    if (!delimiter) {
+      const guess = Papa.parse(text.replace(/^\ufeff/, ''), {preview: 20, delimiter: ''}) as {meta: {delimiter?: string}}
+      delimiter = guess.meta.delimiter || ','
+    }
+    try {
+      return new CsvSplitter(delimiter, max)
+    } catch (err) {
+      throw new QisError(`${file}: ${(err as Error).message}`, {code: 'BAD_FLAG', exitCode: 2})
+    }
+  }
+
+  function* events(records: CsvRecord[]): Generator<IngestEvent> {
+    for (const rec of records) {
+      const at = {file, line: rec.line}
+      if (!header) {
+        if (rec.error) throw new QisError(`${file}: the CSV header row cannot be read (${rec.error === 'TooLong' ? `longer than ${max} characters` : rec.error})`, {code: 'BAD_INPUT'})
+        if (rec.fields.every((v) => v.trim() === '')) continue
+        header = rec.fields
+        checkMappedPresent(options.map, (n) => header!.includes(n), file, 'the CSV header')
         continue
       }
-      const item = queue.shift()!
-      if ('done' in item) return
-      if ('error' in item) throw new QisError(`${file}: cannot read CSV: ${item.error.message}`, {code: 'BAD_INPUT'})
-      if (!header) {
-        header = (item.meta.fields ?? []).map((f) => f.replace(/^\ufeff/, ''))
-        nextLine = 1 + rowLines(header, item.meta.linebreak)
-        checkMappedPresent(options.map, (n) => header!.includes(n), file, 'the CSV header')
+      if (rec.error === 'TooLong') {
+        yield {kind: 'reject', at, reason: `CSV record longer than ${max} characters`}
+        continue
       }
-      const at = {file, line: nextLine!}
-      // In column order: Object.values would put integer-like column names first, and which value
-      // is first and last matters to rowLines.
-      const fields = item.meta.fields ?? []
-      const values = [...fields.map((f) => item.data[f]), ...(item.data.__parsed_extra ?? [])].filter((v): v is string => v !== undefined)
-      nextLine! += rowLines(values, item.meta.linebreak)
-      // A blank line parses as one empty field: not a record. Nor is a row of nothing but white
-      // space, e.g. the lone LF a CRLF file picks up at its end (as JSONL skips blank lines).
-      if (values.every((v) => v.trim() === '')) continue
-      const fatal = item.errors.find((e) => e.type === 'Quotes' || e.code === 'TooFewFields' || e.code === 'TooManyFields')
-      if (fatal) {
-        yield {kind: 'reject', at, reason: `unparsable CSV row (${fatal.code})`}
+      // A blank line is not a record (as JSONL skips blank lines).
+      if (!rec.error && rec.fields.every((v) => v.trim() === '')) continue
+      if (rec.error) {
+        yield {kind: 'reject', at, reason: `unparsable CSV row (${rec.error})`}
+        continue
+      }
+      if (rec.fields.length !== header.length) {
+        yield {kind: 'reject', at, reason: `unparsable CSV row (${rec.fields.length < header.length ? 'TooFewFields' : 'TooManyFields'})`}
         continue
       }
       const row: Record<string, unknown> = {}
-      for (const [k, v] of Object.entries(item.data)) if (k !== '__parsed_extra') row[k.replace(/^\ufeff/, '')] = v
+      for (let i = 0; i < header.length; i++) row[header[i]!] = rec.fields[i]
       yield toEvent(row, names, at)
     }
   }
-}
-
-/** Line breaks as an editor counts them: CRLF, a lone CR and a lone LF are one each. */
-function countLineBreaks(s: string): number {
-  // Most values hold no break: two scans beat building a match array for each.
-  if (s.indexOf('\n') === -1 && s.indexOf('\r') === -1) return 0
-  return s.match(/\r\n|\r|\n/g)?.length ?? 0
-}
-
-/**
- * Lines a CSV row spans, its own break included. papaparse splits rows on the one break it
- * detected, so in a file that mixes endings half of a CRLF can land in a value: with '\n' rows a
- * CRLF-ended row's last value ends in '\r', with '\r' rows the next row's first value starts with
- * '\n'. That half belongs to the row break, which is counted once, not again.
- */
-function rowLines(values: string[], linebreak: string | undefined): number {
-  let n = 1
-  for (const v of values) n += countLineBreaks(v)
-  const last = values.at(-1)
-  if (linebreak === '\n' && last?.endsWith('\r')) n--
-  const first = values[0]
-  if (linebreak === '\r' && first?.startsWith('\n')) n--
-  return n
 }

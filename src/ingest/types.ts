@@ -35,7 +35,7 @@ export interface ReadOptions {
   delimiter?: string
   /** canonical field -> source field/column, overriding the built-in names (see parseMapFlags). */
   map?: Record<string, string>
-  /** Longest accepted JSONL line in bytes; longer lines are rejected without being buffered. Default 1 MiB. */
+  /** Longest accepted JSONL line (bytes) or CSV record (characters); longer ones are rejected without being buffered. Default 1 MiB. */
   maxLineBytes?: number
 }
 
