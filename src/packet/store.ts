@@ -1,4 +1,4 @@
-import {createReadStream, promises as fs} from 'node:fs'
+import {createReadStream, promises as fs, readdirSync, rmSync} from 'node:fs'
 import type {FileHandle} from 'node:fs/promises'
 import path from 'node:path'
 import {Readable} from 'node:stream'
@@ -284,4 +284,21 @@ export async function removeOrphanedTempStores(dir: string, options: {maxAgeMs?:
     }
   }
   return removed
+}
+
+/**
+ * Removes this process's own temp stores in `dir`, synchronously: for a second Ctrl-C, which exits
+ * at once without waiting for the run to unwind.
+ */
+export function removeOwnTempStoresSync(dir: string): void {
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return
+  }
+  for (const name of names) {
+    const m = ORPHAN_TEMP.exec(name)
+    if (m && Number(m[1]) === process.pid) rmSync(path.join(dir, name), {force: true})
+  }
 }

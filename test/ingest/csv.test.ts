@@ -4,7 +4,7 @@ import path from 'node:path'
 import {gzipSync} from 'node:zlib'
 import {afterAll, describe, expect, it} from 'vitest'
 
-import {CsvSplitter} from '../../src/ingest/csv.js'
+import {type CsvRecord, CsvSplitter} from '../../src/ingest/csv.js'
 import {type IngestEvent, readRecords} from '../../src/ingest/index.js'
 import {tempDir} from '../helpers/cli.js'
 
@@ -45,7 +45,7 @@ describe('CSV record bounds (issue 21 item 4)', () => {
       fc.property(fc.array(fc.array(cell, {minLength: 3, maxLength: 3}), {minLength: 1, maxLength: 8}), fc.integer({min: 1, max: 7}), fc.constantFrom('\n', '\r\n'), (table, chunk, eol) => {
         const text = table.map((r) => r.map((c) => (/[",\r\n]/.test(c) || c === '' ? `"${c.replace(/"/g, '""')}"` : c)).join(',')).join(eol) + eol
         const sp = new CsvSplitter(',', 1000)
-        const recs = []
+        const recs: CsvRecord[] = []
         for (let i = 0; i < text.length; i += chunk) recs.push(...sp.push(text.slice(i, i + chunk)))
         recs.push(...sp.end())
         expect(recs.map((r) => r.fields)).toEqual(table)
