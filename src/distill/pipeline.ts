@@ -244,12 +244,14 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
       labelCache.set(cacheKey, label)
       return label
     }
-    const hp = await d.createHashPipeline({
+    const interrupted = () => new QisError('interrupted; no packet store was written', {code: 'INTERRUPTED', exitCode: 130})
+    // Loading a model takes seconds; an interrupt meanwhile abandons it.
+    const hp = await raceAbort(d.createHashPipeline({
       backend: options.embedder?.backend ?? config.embedder.backend,
       modelDir: options.embedder?.modelDir ?? config.embedder.modelDir,
       allowDownload: options.embedder?.allowDownload,
       codebook: options.embedder?.codebook ?? config.embedder.codebook,
-    })
+    }), options.signal, interrupted)
     pipeline = hp.pipeline
     const scheme = hp.scheme
 
@@ -332,7 +334,6 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
     // embedding was measured to gain nothing here: the default embedder computes on the main thread
     // (TF.js WASM), and on two cores a worker's gain is ~15%. Sequential batches also keep each
     // stage's time its own, which the benchmark reports.
-    const interrupted = () => new QisError('interrupted; no packet store was written', {code: 'INTERRUPTED', exitCode: 130})
     const sliced = new SlicedHasher(pipeline, {signal: options.signal, onAbort: interrupted})
     const launch = async (next: Prepared[]) => {
       const t0 = performance.now()

@@ -5,7 +5,7 @@ import type {HashPipeline, HashResult} from './deps.js'
  *
  * The default embedder computes on the main thread, so while one call runs no signal handler can:
  * a batch of 256 long questions took 21 s to notice SIGTERM. So the batch goes to the model in
- * slices sized to take about `targetSeconds` each (from the time per text measured so far), the
+ * slices sized to take about `targetSeconds` (default 1 s) each (from the time per text measured so far), the
  * event loop gets a turn between slices, and the run stops at the first slice boundary after an
  * abort. An embedder that computes off the main thread is raced against the abort instead, so it
  * is abandoned at once.
@@ -24,14 +24,14 @@ export class SlicedHasher {
   ) {}
 
   async hash(texts: string[]): Promise<HashResult[]> {
-    const target = this.options.targetSeconds ?? 0.5
+    const target = this.options.targetSeconds ?? 1
     const maxSlice = this.options.maxSlice ?? 256
     const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length || a - b)
     const out = new Array<HashResult>(texts.length)
     let at = 0
     while (at < order.length) {
       await this.checkpoint()
-      const size = this.perText === undefined ? 16 : Math.max(1, Math.min(maxSlice, Math.floor(target / this.perText)))
+      const size = this.perText === undefined ? 2 : Math.max(1, Math.min(maxSlice, Math.floor(target / this.perText)))
       const idx = order.slice(at, at + size)
       const t0 = performance.now()
       const codes = await this.raced(this.pipeline.hashMany(idx.map((i) => texts[i]!)))
