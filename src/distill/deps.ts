@@ -6,6 +6,7 @@
 
 // Ingestion's own types (type-only imports: nothing is loaded at run time).
 import type {IngestEvent, NormalisedRecord, ReadOptions as IngestReadOptions, RecordLocation} from '../ingest/types.js'
+import type {CustomRecognisers} from '../privacy/types.js'
 
 export type SourcePosition = RecordLocation
 export type DistillRecord = NormalisedRecord
@@ -53,6 +54,6 @@ export interface DistillDeps {
   loadCorrections(files: string[], options: ReadOptions): Promise<Corrections>
   /** True when a file's records only add to others (scores, feedback, batch outputs); undefined when unknown (stdin). */
   isJoinSource?(file: string, options: ReadOptions): Promise<boolean | undefined>
-  createScrubber(): {scrub(text: string): {text: string}}
+  createScrubber(options?: {custom?: CustomRecognisers}): {scrub(text: string): {text: string}}
   createHashPipeline(options: {backend?: string; modelDir?: string; allowDownload?: boolean; codebook?: string}): Promise<{pipeline: HashPipeline; scheme: string}>
 }

@@ -216,7 +216,12 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
       if (joinFiles.length) await corrections.add?.(joinFiles, readOptions)
       for (const r of corrections.rejects) if (r.kind === 'reject') await reject(r.at, r.reason, r.field, true)
     }
-    const scrubber = d.createScrubber()
+    let scrubber: ReturnType<DistillDeps['createScrubber']>
+    try {
+      scrubber = d.createScrubber({custom: config.privacy})
+    } catch (err) {
+      throw new QisError(`privacy in ${options.home.configFile}: ${errorMessage(err)}`, {code: 'BAD_CONFIG', exitCode: 2})
+    }
     // Logs repeat queries verbatim (FAQ-like traffic); scrubbing costs more than parsing, so exact
     // repeats reuse the scrubbed text. Bounded by entries and text length; in memory only.
     const scrubCache = new Map<string, string>()

@@ -13,6 +13,8 @@ import type {Candidate, PiiType} from './types.js'
 
 // Priorities: validated identifiers beat loose shapes; everything beats the word-level name rules.
 export const PRIORITY = {
+  custom: 120, // the deployment's own recognisers and deny-lists
+  secret: 110, // keys, tokens, passwords: never left half-replaced by another type
   exact: 100, // email, URL, IP, IBAN, card, SSN: shape plus checksum
   contextId: 92, // ID numbers introduced by a context word
   date: 85,
