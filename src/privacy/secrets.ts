@@ -89,7 +89,7 @@ export function gitleaksCommit(): string {
   return load().commit
 }
 
-const URL_CREDENTIALS = /\b[a-z][a-z0-9+.-]{1,20}:\/\/([^\s:/@'"<>]{1,100}):([^\s@/'"<>]{1,200})@[\w.-]/gi
+const URL_CREDENTIALS = /\b[a-z][a-z0-9+.-]{1,20}:\/\/([^\s:/@'"<>]{0,100}):([^\s@/'"<>]{1,200})@[\w.-]/gi
 const PASSWORD = /(?<![A-Za-z0-9])(?:[A-Za-z0-9]+_)*(?:passwords?|passwd|pwd|pass ?phrase|passcode|pw|pin|secret|secret[_ ]?key|api[_ ]?key|access[_ ]?key|token)(?![A-Za-z0-9])(?:\s+(?:for|of|to)\s+[\w.@-]{1,40})?\s*["']?\s*(?:=|:|=>|\bis\b|\bwas\b|\bis set to\b)\s*["'`]?([^\s"'`,;]{4,200})/gi
 /** Prefixes providers put before their keys, from their documentation; the rest must look random. */
 const PREFIXED =
@@ -158,7 +158,7 @@ export class SecretFinder {
       while ((m = URL_CREDENTIALS.exec(text)) !== null) {
         const pass = m[2]!
         if (PLACEHOLDER.test(pass)) continue
-        const start = m.index + m[0].indexOf(m[1]!)
+        const start = m.index + m[0].indexOf('://') + 3
         push(start, start + m[1]!.length + 1 + pass.length)
       }
     }
