@@ -129,7 +129,8 @@ export function findStructured(text: string, push: Push): void {
     })
   }
   forEach(WEEKDAY, text, (m) => push(m.index, m.index + m[0].length, 'DATE', PRIORITY.date))
-  forEach(RELATIVE_DATE, text, (m) => push(m.index, m.index + m[0].length, 'DATE', PRIORITY.date - 1))
+  // Above weekdays, so "next Monday" is one span.
+  forEach(RELATIVE_DATE, text, (m) => push(m.index, m.index + m[0].length, 'DATE', PRIORITY.date + 1))
   if (!hasDigit && !text.includes(':')) return
 
   forEach(IPV4, text, (m) => {
