@@ -297,7 +297,8 @@ describe('qis distill robustness', () => {
       [['distill', FIXTURES[0], '--default-confidence', '2'], /--default-confidence must be from 0 to 1/],
       [['distill', FIXTURES[0], '--domain', '   '], /--domain .* cannot be made a domain label/],
       [['distill', FIXTURES[0], '--map', 'nonsense'], /--map "nonsense": expected canonical=source/],
-      [['distill', FIXTURES[0], '--format', 'xml'], /Expected --format=xml to be one of: jsonl, csv/],
+      [['distill', FIXTURES[0], '--format', 'xml'], /Expected --input-format=xml to be one of: jsonl, json, csv,/],
+      [['distill', FIXTURES[0], '--model-alias', 'nonsense'], /--model-alias "nonsense": expected NAME=PUBLIC/],
     ]
     for (const [args, message] of cases) {
       const r = await runCli([...args, '--home', home])
