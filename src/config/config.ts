@@ -3,7 +3,10 @@ import path from 'node:path'
 
 import {writeFileAtomic} from '../util/atomic.js'
 import {QisError, errorMessage} from '../util/errors.js'
+import type {ScoreMapping} from '../ingest/formats/index.js'
 import type {Home} from './home.js'
+
+export type {ScoreMapping}
 
 /** The node's settings, stored as JSON in <home>/config.json (written by `qis init`). */
 export interface QisConfig {
@@ -39,16 +42,6 @@ export interface IngestProfile {
   scores?: ScoreMapping
   domain?: string
   defaultConfidence?: number
-}
-
-/** How scores (Langfuse, LangSmith feedback) become an outcome and corrections. */
-export interface ScoreMapping {
-  /** Score names whose value is the outcome (0..1, or booleans, or 1..5 when `ratingScale`). Default: any score named like quality, correctness, outcome, user-feedback, helpfulness, thumbs. */
-  outcome?: string[]
-  /** Score names that mark a correction; the score's value (when text) or name becomes the correction type. */
-  correction?: string[]
-  /** Numeric outcome scores are on 1..5 rather than 0..1. */
-  ratingScale?: boolean
 }
 
 /** User-defined recognisers (docs/pii.md, "Your own recognisers"). */
