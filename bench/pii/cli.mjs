@@ -8,9 +8,11 @@ import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {sharedData} from './data.mjs'
+
 const here = path.dirname(fileURLToPath(import.meta.url))
 const repo = path.resolve(here, '../..')
-const shared = path.resolve(repo, '../shared/data')
+const shared = sharedData()
 const n = Number(process.argv[2] ?? 50000)
 const dir = mkdtempSync(path.join(os.tmpdir(), 'qis-scrub-bench-'))
 

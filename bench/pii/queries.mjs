@@ -8,9 +8,10 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {createScrubber} from '../../dist/privacy/index.js'
+import {sharedData} from './data.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-const file = process.argv[2] ?? path.resolve(here, '../../../shared/data/queries/mmlu-questions.jsonl')
+const file = process.argv[2] ?? sharedData('queries', 'mmlu-questions.jsonl')
 const texts = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).text)
 const scrubber = createScrubber()
 const byType = {}

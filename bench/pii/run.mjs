@@ -9,6 +9,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {createScrubber} from '../../dist/privacy/index.js'
+import {sharedData} from './data.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const args = process.argv.slice(2)
@@ -19,7 +20,7 @@ for (let i = 0; i < args.length; i++) {
   else files.push(args[i])
 }
 if (files.length === 0) {
-  const dir = path.resolve(here, '../../../shared/data/pii')
+  const dir = sharedData('pii')
   files.push(path.join(dir, 'presidio_generated_small.json'), path.join(dir, 'presidio_generated_large.json'))
 }
 

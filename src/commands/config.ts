@@ -45,6 +45,12 @@ Give the same flags another command would get (--bootstrap, --listen, ...) to se
       overrides.embedder = flags['model-dir'] === undefined ? {backend} : {backend, modelDir: flags['model-dir']}
     }
     const view = await showConfig(await this.home(), {overrides})
+    // The deployment's own recognisers are checked as scrub and distill would compile them.
+    const {customProblems} = await import('../privacy/scrubber.js')
+    for (const message of customProblems(view.values.privacy.value)) view.problems.push({key: 'privacy', message})
+    for (const [name, to] of Object.entries(view.values.modelAlias.value ?? {})) {
+      if (typeof to !== 'string' || to.trim() === '') view.problems.push({key: 'modelAlias', message: `modelAlias "${name}" must map to a public model name`})
+    }
     if (view.problems.length > 0) process.exitCode = 1
     if (!this.jsonEnabled()) this.render(view)
     return view
@@ -56,7 +62,7 @@ Give the same flags another command would get (--bootstrap, --listen, ...) to se
     const rows = (Object.keys(view.values) as ConfigKey[]).map((key) => {
       const {value, source} = view.values[key]
       const from = source === 'env' && ENV_NAMES[key] ? `env ${ENV_NAMES[key]}` : SOURCE_LABELS[source]
-      return [key, formatConfigValue(key, value), from]
+      return [key, key === 'privacy' ? formatPrivacy(value as ConfigView['values']['privacy']['value']) : key === 'profiles' ? formatProfiles(value as Record<string, unknown>) : formatConfigValue(key, value), from]
     })
     const header = ['KEY', 'VALUE', 'SOURCE']
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
@@ -70,4 +76,18 @@ Give the same flags another command would get (--bootstrap, --listen, ...) to se
       }
     }
   }
+}
+
+/** Recognisers as TYPE /pattern/, deny-lists as TYPE: words, then what is never scrubbed. */
+function formatPrivacy(p: {recognizers?: Array<{type: string; pattern: string; flags?: string}>; deny?: Array<{type: string; words: string[]}>; allow?: string[]} | undefined): string {
+  const parts: string[] = []
+  for (const r of p?.recognizers ?? []) parts.push(`${r.type} /${r.pattern}/${r.flags ?? ''}`)
+  for (const d of p?.deny ?? []) parts.push(`${d.type}: ${(d.words ?? []).join(' | ')}`)
+  if (p?.allow?.length) parts.push(`allow: ${p.allow.join(' | ')}`)
+  return parts.length ? parts.join('; ') : '(built-in recognisers only)'
+}
+
+function formatProfiles(p: Record<string, unknown> | undefined): string {
+  const names = Object.keys(p ?? {})
+  return names.length ? names.map((n) => `${n} ${JSON.stringify(p![n])}`).join('; ') : '(none)'
 }

@@ -1,14 +1,17 @@
 import {Flags} from '@oclif/core'
+import path from 'node:path'
 
 import {BaseCommand} from '../base.js'
 import {EMBEDDER_BACKENDS, type EmbedderBackend} from '../embed/types.js'
 import type {DistillProgress, DistillSummary} from '../distill/types.js'
+import {removeOwnTempStoresSync} from '../packet/store.js'
+import {INPUT_FORMATS, type InputFormat} from '../ingest/types.js'
 import {QisError} from '../util/errors.js'
 import {formatBytes, formatDuration, keyValueTable} from '../util/format.js'
 
 export default class Distill extends BaseCommand<typeof Distill> {
   static summary = 'Turn inference logs into signed outcome packets (no raw text, no personal data).'
-  static description = `Reads JSONL or CSV logs (flat records or OpenAI chat "messages"; .gz works; - is stdin), joins correction logs by id, scrubs personal data from each query, embeds it locally, and writes one signed outcome packet per record (or per group with --aggregate) to a new packet store. Nothing raw is written anywhere: packets hold a semantic hash, routing keys, labels and numbers.
+  static description = `Reads JSONL, JSON, CSV or Parquet logs (flat records, OpenAI chat "messages", or exports of OpenTelemetry GenAI, Langfuse, LangSmith, OpenAI Batch and Helicone, detected from the first record; .gz works; - is stdin), joins correction logs, scores and batch outputs by id, scrubs personal data from each query, embeds it locally, and writes one signed outcome packet per record (or per group with --aggregate) to a new packet store. Nothing raw is written anywhere: packets hold a semantic hash, routing keys, labels and numbers.
 
 Records that cannot be read are rejected (listed by file, line and reason in the rejects file); records without an outcome signal or confidence are skipped. The summary accounts for every record: read = emitted + rejected + skipped.
 
@@ -29,9 +32,17 @@ Privacy knobs (see docs/distill.md): --time-resolution coarsens timestamps, --mi
     domain: Flags.string({description: 'Domain for records that carry none (default: the config\'s defaultDomain, "general").'}),
     out: Flags.string({char: 'o', description: 'Packet store to write. Default: a new <home>/packets/<time>-<id>.qisp, where publish finds it.'}),
     rejects: Flags.string({description: 'Rejects file (JSONL: file, line, reason, field). Default: beside the store, written only when something was rejected.'}),
-    format: Flags.string({description: 'Input format (default: by file extension).', options: ['jsonl', 'csv']}),
+    'input-format': Flags.string({
+      description: 'Input format: a container (jsonl, json, csv, parquet; the log schema is then detected), a log schema (otel, langfuse, langsmith, openai-batch, helicone; container by extension), or generic (no detection). Default: container by extension, schema detected from the first record.',
+      options: [...INPUT_FORMATS],
+      aliases: ['format'],
+    }),
+    'corrections-format': Flags.string({description: 'Format of the correction logs (as --input-format).', options: [...INPUT_FORMATS]}),
+    'corrections-map': Flags.string({description: 'Field of the correction logs, canonical=source (repeatable), e.g. id=trace_id.', multiple: true, multipleNonGreedy: true}),
+    profile: Flags.string({description: 'A named way to read these logs from config "profiles" (format, maps, scores, domain); flags given here win.'}),
     delimiter: Flags.string({description: 'CSV delimiter (default: detected).'}),
     map: Flags.string({description: 'Column for a field, canonical=source (repeatable), e.g. query=user_question.', multiple: true, multipleNonGreedy: true}),
+    'model-alias': Flags.string({description: "A model name as logged = the public name packets carry (repeatable), e.g. my-gpt4-deployment=gpt-4o. Over config's modelAlias.", multiple: true, multipleNonGreedy: true}),
     aggregate: Flags.boolean({description: 'One packet per (domain, hash, model, correction, time bucket) carrying mean outcome and confidence and the record count.', default: false}),
     'time-resolution': Flags.string({description: 'Floor timestamps to this resolution so packets cannot be matched to single requests (e.g. 15m, 1h, 1d; 0 for none).', default: '1h'}),
     'min-count': Flags.integer({description: 'With --aggregate: emit a group only when at least this many records support it (k-anonymity).', default: 1, min: 1}),
@@ -52,12 +63,21 @@ Privacy knobs (see docs/distill.md): --time-resolution coarsens timestamps, --mi
     const {argv} = await this.parse(Distill)
     const files = argv.map(String)
     if (files.length === 0) throw new QisError('no log files given: qis distill FILE... (use - for stdin; see qis distill --help)', {code: 'BAD_FLAG', exitCode: 2})
-    const [{distill}, {parseDuration}] = await Promise.all([import('../distill/pipeline.js'), import('../distill/time.js')])
+    const [{distill}, {parseDuration}, {parseModelAliasFlags}] = await Promise.all([import('../distill/pipeline.js'), import('../distill/time.js'), import('../distill/model-name.js')])
 
+    const home = await this.home()
+    // The first SIGINT/SIGTERM stops the run at the next slice of work (within about a second) and
+    // removes its temp files; a second one exits at once.
     const controller = new AbortController()
-    const onSignal = () => controller.abort()
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
+    const onSignal = () => {
+      if (!controller.signal.aborted) return controller.abort()
+      const dirs = new Set([path.dirname(path.resolve(flags.out ?? path.join(home.packetsDir, 'x'))), ...(flags.rejects ? [path.dirname(path.resolve(flags.rejects))] : [])])
+      for (const dir of dirs) removeOwnTempStoresSync(dir)
+      process.stderr.write('interrupted twice; stopped at once, no packet store was written\n')
+      process.exit(130)
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
     const progress = this.interactive ? await startProgress() : undefined
     try {
       const summary = await distill({
@@ -66,9 +86,13 @@ Privacy knobs (see docs/distill.md): --time-resolution coarsens timestamps, --mi
         domain: flags.domain,
         out: flags.out,
         rejects: flags.rejects,
-        format: flags.format as 'jsonl' | 'csv' | undefined,
+        format: flags['input-format'] as InputFormat | undefined,
+        correctionsFormat: flags['corrections-format'] as InputFormat | undefined,
+        correctionsMap: flags['corrections-map'],
+        profile: flags.profile,
         delimiter: flags.delimiter,
         map: flags.map,
+        modelAlias: flags['model-alias'] ? parseModelAliasFlags(flags['model-alias']) : undefined,
         aggregate: flags.aggregate,
         timeResolutionSeconds: parseDuration(flags['time-resolution']),
         minCount: flags['min-count'],
@@ -78,7 +102,7 @@ Privacy knobs (see docs/distill.md): --time-resolution coarsens timestamps, --mi
         maxGroups: flags['max-groups'],
         strict: flags.strict,
         embedder: {backend: flags.backend as EmbedderBackend | undefined, modelDir: flags['model-dir'], allowDownload: flags['allow-download'], codebook: flags.codebook},
-        home: await this.home(),
+        home,
         onProgress: progress?.update,
         signal: controller.signal,
       })
@@ -166,7 +190,7 @@ export function renderSummary(s: DistillSummary): string {
     ['emitted', `${c.emitted}  -> ${s.packets} packet(s), ${formatBytes(s.bytes)}`],
     ['rejected', String(c.rejected)],
     ['skipped', String(c.skipped)],
-    ['corrections', `${c.correctionsMatched} matched, ${c.correctionsUnmatched} unmatched`],
+    ['corrections', `${c.correctionsMatched} matched, ${c.correctionsUnmatched} unmatched${c.correctionsSkipped ? `, ${c.correctionsSkipped} without a usable signal` : ''}`],
   ]
   if (s.aggregate) {
     rows.push(['aggregate', `${s.aggregate.packets} packet(s) from ${c.emitted} record(s): ${s.aggregate.compressionRatio.toFixed(2)}x; ${s.aggregate.suppressedGroups} group(s) below min-count`])
@@ -183,6 +207,8 @@ export function renderSummary(s: DistillSummary): string {
     const shown = domains.length > 12 ? [...domains.slice(0, 10), [`(${domains.length - 10} more domains)`, String(domains.slice(10).reduce((n, [, v]) => n + Number(v), 0))] as [string, string]] : domains
     lines.push('Emitted records by domain:', keyValueTable(shown, '    '))
   }
+  if (s.tempFilesRemoved > 0) lines.push(`Removed ${s.tempFilesRemoved} temp file(s) left by killed runs.`)
+  for (const h of s.hints) lines.push(`Hint: ${h}`)
   lines.push(`Packet store: ${s.out}`)
   if (s.rejects) lines.push(`Rejects:      ${s.rejects}`)
   lines.push(`Look inside:  qis inspect packet ${s.out}`)

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base.js'
+import {QisError} from '../util/errors.js'
 
 export interface ScrubSummary {
   lines: number
@@ -11,7 +12,7 @@ export default class Scrub extends BaseCommand<typeof Scrub> {
   static summary = 'Replace personal data in text with typed placeholders (<PERSON>, <EMAIL>, ...).'
   static description = `Reads JSONL (the text in --field) or plain text lines, from files or standard input, and writes one JSON line per input line, in order:
   {"text": "<scrubbed>", "spans": [{"start": 10, "end": 22, "type": "PERSON"}]}
-Span offsets index the original string (JavaScript string indexes). A line that cannot be read yields {"line": N, "error": "..."} in its place (plus "file" when several files are given), a message on standard error, and exit code 2 at the end. Detection is local and rule-based (see docs/pii.md): nothing leaves the machine.`
+Span offsets index the original string (JavaScript string indexes). A line that cannot be read yields {"line": N, "error": "..."} in its place (plus "file" when several files are given), a message on standard error, and exit code 2 at the end. Detection is local and rule-based (see docs/pii.md): nothing leaves the machine. Secrets (API keys, tokens, passwords) become <SECRET>; the recognisers, deny-lists and allow-lists under \"privacy\" in the home's config.json apply too.`
   static examples = [
     '<%= config.bin %> scrub queries.jsonl > scrubbed.jsonl',
     '<%= config.bin %> scrub --field prompt logs.jsonl.gz',
@@ -32,7 +33,17 @@ Span offsets index the original string (JavaScript string indexes). A line that 
   }
 
   async run(): Promise<ScrubSummary> {
-    const {scrubStream} = await import('../privacy/stream.js')
+    const [{scrubStream}, {customProblems}, {loadConfig}, {homeLayout, resolveHomeDir}] = await Promise.all([
+      import('../privacy/stream.js'),
+      import('../privacy/scrubber.js'),
+      import('../config/config.js'),
+      import('../config/home.js'),
+    ])
+    // The deployment's own recognisers, deny- and allow-lists apply here as in distill.
+    // Read only: scrubbing text must not create a home.
+    const {config, file} = await loadConfig(homeLayout(resolveHomeDir(this.flags.home)))
+    const problems = customProblems(config.privacy)
+    if (problems.length) throw new QisError(`privacy in ${file}: ${problems.join('; ')}`, {code: 'BAD_CONFIG', exitCode: 2})
     const {argv} = await this.parse({flags: {...Scrub.baseFlags, ...Scrub.flags}, strict: false})
     const files = (argv as string[]).filter((a) => a !== '')
     const summary = await scrubStream({
@@ -40,6 +51,7 @@ Span offsets index the original string (JavaScript string indexes). A line that 
       field: this.flags.field,
       inputFormat: this.flags['input-format'] as 'jsonl' | 'text',
       maxLineBytes: this.flags['max-line-bytes'],
+      custom: config.privacy,
       out: process.stdout,
       onError: (msg) => process.stderr.write(`qis scrub: ${msg}\n`),
     })

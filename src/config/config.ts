@@ -3,7 +3,10 @@ import path from 'node:path'
 
 import {writeFileAtomic} from '../util/atomic.js'
 import {QisError, errorMessage} from '../util/errors.js'
+import type {ScoreMapping} from '../ingest/formats/index.js'
 import type {Home} from './home.js'
+
+export type {ScoreMapping}
 
 /** The node's settings, stored as JSON in <home>/config.json (written by `qis init`). */
 export interface QisConfig {
@@ -17,6 +20,38 @@ export interface QisConfig {
   embedder: {backend: 'use-lite' | 'transformers'; modelDir?: string; codebook?: string}
   /** Default domain for records that carry none. */
   defaultDomain: string
+  /** A deployment's own model names -> the public name packets carry (`qis distill --model-alias`). */
+  modelAlias: Record<string, string>
+  /** Named ways to read a log source (`qis distill --profile NAME`): format, field maps, scores. */
+  profiles: Record<string, IngestProfile>
+  /** The deployment's own recognisers, deny-lists and allow-lists, honoured by `qis scrub` and `qis distill`. */
+  privacy: PrivacyConfig
+}
+
+/** How to read one kind of log, saved under a name in config `profiles`. Flags given on the command line win. */
+export interface IngestProfile {
+  /** As --input-format. */
+  inputFormat?: string
+  /** canonical -> source, as --map. */
+  map?: Record<string, string>
+  /** As --corrections-format. */
+  correctionsFormat?: string
+  /** canonical -> source for the correction logs, as --corrections-map. */
+  correctionsMap?: Record<string, string>
+  /** Langfuse scores: which score names give the outcome, and which mark a correction (with its type). */
+  scores?: ScoreMapping
+  domain?: string
+  defaultConfidence?: number
+}
+
+/** User-defined recognisers (docs/pii.md, "Your own recognisers"). */
+export interface PrivacyConfig {
+  /** Regular expressions (JavaScript syntax) whose matches are replaced by `<TYPE>`. */
+  recognizers: Array<{type: string; pattern: string; flags?: string}>
+  /** Words and phrases always replaced by `<TYPE>` (whole words, case-insensitive). */
+  deny: Array<{type: string; words: string[]}>
+  /** Words and phrases never replaced (whole words, case-insensitive): a hospital's drug or ward names. */
+  allow: string[]
 }
 
 export type ConfigKey = keyof QisConfig
@@ -28,6 +63,9 @@ export const DEFAULT_CONFIG: QisConfig = {
   listen: ['/ip4/127.0.0.1/tcp/0'],
   embedder: {backend: 'use-lite'},
   defaultDomain: 'general',
+  modelAlias: {},
+  profiles: {},
+  privacy: {recognizers: [], deny: [], allow: []},
 }
 
 export interface ResolvedConfig {

@@ -11,6 +11,7 @@ export async function loadDistillDeps(): Promise<DistillDeps> {
     readRecords: (file, options) => ingest.readRecords(file, options),
     parseMap: (pairs) => ingest.parseMapFlags(pairs),
     loadCorrections: (files, options) => ingest.CorrectionIndex.load(files, options),
+    isJoinSource: (file, options) => ingest.isJoinSource(file, options),
     createScrubber,
     async createHashPipeline(options) {
       const {pipeline, scheme} = await createHashPipeline({

@@ -7,14 +7,17 @@ import {ensureDir} from '../config/home.js'
 import {loadOrCreateIdentity} from '../identity/identity.js'
 import {PacketEncodeError, encodePacket} from '../packet/codec.js'
 import {type Signer, signerFromIdentity} from '../packet/signer.js'
-import {PacketStoreWriter} from '../packet/store.js'
+import {PacketStoreWriter, removeOrphanedTempStores} from '../packet/store.js'
 import {toLabel} from '../packet/text.js'
 import {DEFAULT_TTL_HOURS, MAX_TTL_HOURS, type PacketBody} from '../packet/types.js'
 import {QisError, errorMessage} from '../util/errors.js'
 import {type Group, type GroupKey, GroupTable, DEFAULT_MAX_GROUPS} from './aggregate.js'
 import type {Corrections, DistillDeps, HashPipeline, HashResult, ReadItem, ReadOptions, SourcePosition} from './deps.js'
+import {FileTally, inputSettings} from './inputs.js'
 import {RandomisedResponse} from './ldp.js'
+import {type ModelNameResult, normaliseAliases, publicModelName} from './model-name.js'
 import {RejectsWriter} from './rejects.js'
+import {SlicedHasher, raceAbort} from './slices.js'
 import {coarsen, formatDuration} from './time.js'
 import type {DistillOptions, DistillSummary, StageTimes} from './types.js'
 
@@ -80,9 +83,6 @@ function checkOptions(o: DistillOptions): Checked {
   if (!Number.isInteger(minCount) || minCount < 1) throw badFlag(`--min-count must be a whole number of at least 1, got ${minCount}`)
   if (minCount > 1 && !o.aggregate) throw badFlag('--min-count only applies to aggregates: add --aggregate')
   if (o.epsilon !== undefined && !(Number.isFinite(o.epsilon) && o.epsilon > 0)) throw badFlag(`--epsilon must be a positive number, got ${o.epsilon}`)
-  if (o.defaultConfidence !== undefined && !(o.defaultConfidence >= 0 && o.defaultConfidence <= 1)) {
-    throw badFlag(`--default-confidence must be from 0 to 1, got ${o.defaultConfidence}`)
-  }
   const ttlHours = o.ttlHours ?? DEFAULT_TTL_HOURS
   if (!Number.isInteger(ttlHours) || ttlHours < 1 || ttlHours > MAX_TTL_HOURS) throw badFlag(`--ttl-hours must be a whole number from 1 to ${MAX_TTL_HOURS}, got ${ttlHours}`)
   const batchSize = o.batchSize ?? DEFAULT_BATCH_SIZE
@@ -138,11 +138,21 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
   await checkInputs(options.corrections ?? [], 'corrections file')
   const d = deps ?? (await (await import('./load-deps.js')).loadDistillDeps())
 
-  const readOptions: ReadOptions = {format: options.format, delimiter: options.delimiter}
-  if (options.map?.length) readOptions.map = d.parseMap(options.map)
-
   const {config} = await loadConfig(options.home)
-  const fallbackDomain = checked.domain ?? toLabel('domain_tag', config.defaultDomain)
+  const input = inputSettings(options, config, options.home.configFile)
+  const tally = new FileTally()
+  const readOptions: ReadOptions = {format: input.format, delimiter: options.delimiter, scores: input.scores, onSchema: tally.seen}
+  if (input.map?.length) readOptions.map = d.parseMap(input.map)
+  const correctionOptions: ReadOptions = {format: input.correctionsFormat, scores: input.scores}
+  if (input.correctionsMap?.length) correctionOptions.map = d.parseMap(input.correctionsMap)
+  const defaultConfidence = input.defaultConfidence
+  if (defaultConfidence !== undefined && !(defaultConfidence >= 0 && defaultConfidence <= 1)) throw badFlag(`--default-confidence must be from 0 to 1, got ${defaultConfidence}`)
+  let profileDomain: string | undefined
+  if (checked.domain === undefined && input.domain !== undefined) {
+    profileDomain = toLabel('domain_tag', input.domain)
+    if (profileDomain === undefined) throw badFlag(`profile ${options.profile}: domain "${input.domain}" cannot be made a domain label`)
+  }
+  const fallbackDomain = checked.domain ?? profileDomain ?? toLabel('domain_tag', config.defaultDomain)
   if (fallbackDomain === undefined) throw new QisError(`defaultDomain "${config.defaultDomain}" in ${options.home.configFile} is not a valid domain label`, {code: 'BAD_CONFIG'})
   const signer: Signer = options.signer ?? signerFromIdentity(await loadOrCreateIdentity(options.home))
 
@@ -159,7 +169,8 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
   const rr = options.epsilon === undefined ? undefined : new RandomisedResponse(options.epsilon, options.uniform)
   const table = options.aggregate ? new GroupTable({maxGroups: checked.maxGroups}) : undefined
 
-  const counts = {read: 0, emitted: 0, rejected: 0, skipped: 0, correctionsMatched: 0, correctionsUnmatched: 0, correctionsRejected: 0}
+  const counts = {read: 0, emitted: 0, rejected: 0, skipped: 0, correctionsMatched: 0, correctionsUnmatched: 0, correctionsRejected: 0, correctionsSkipped: 0}
+  const correctionsSkippedByReason: Record<string, number> = {}
   const rejectedByReason: Record<string, number> = {}
   const skippedByReason: Record<string, number> = {}
   const domains: Record<string, number> = {}
@@ -167,6 +178,9 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
   let packets = 0
   let suppressedGroups = 0
 
+  // A killed run (kill -9, OOM) leaves its temp store behind; the next run in the folder removes it.
+  const tempFilesRemoved = (await removeOrphanedTempStores(path.dirname(out))).length +
+    (path.dirname(rejectsPath) === path.dirname(out) ? 0 : (await removeOrphanedTempStores(path.dirname(rejectsPath))).length)
   const store = await PacketStoreWriter.create(out)
   const rejects = new RejectsWriter(rejectsPath, options.rejects !== undefined)
   let pipeline: HashPipeline | undefined
@@ -190,13 +204,24 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
       }
       await rejects.add({file: at.file, line: at.line, reason, field})
     }
+    // Files among the inputs whose records only add to others (scores, feedback, OpenAI Batch
+    // output) are joined like corrections, read with the inputs' format and map.
+    const joinFiles: string[] = []
+    const inferenceFiles: string[] = []
+    for (const file of options.files) ((await d.isJoinSource?.(file, readOptions)) ? joinFiles : inferenceFiles).push(file)
     let corrections: Corrections | undefined
-    if (options.corrections?.length) {
-      // Corrections are their own logs: --map/--format describe the inference logs, not them.
-      corrections = await d.loadCorrections(options.corrections, {})
+    if (options.corrections?.length || joinFiles.length) {
+      // Corrections are their own logs: --map/--input-format describe the inference logs, --corrections-map/--corrections-format them.
+      corrections = await d.loadCorrections(options.corrections ?? [], correctionOptions)
+      if (joinFiles.length) await corrections.add?.(joinFiles, readOptions)
       for (const r of corrections.rejects) if (r.kind === 'reject') await reject(r.at, r.reason, r.field, true)
     }
-    const scrubber = d.createScrubber()
+    let scrubber: ReturnType<DistillDeps['createScrubber']>
+    try {
+      scrubber = d.createScrubber({custom: config.privacy})
+    } catch (err) {
+      throw new QisError(`privacy in ${options.home.configFile}: ${errorMessage(err)}`, {code: 'BAD_CONFIG', exitCode: 2})
+    }
     // Logs repeat queries verbatim (FAQ-like traffic); scrubbing costs more than parsing, so exact
     // repeats reuse the scrubbed text. Bounded by entries and text length; in memory only.
     const scrubCache = new Map<string, string>()
@@ -224,14 +249,32 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
       labelCache.set(cacheKey, label)
       return label
     }
-    const hp = await d.createHashPipeline({
+    const interrupted = () => new QisError('interrupted; no packet store was written', {code: 'INTERRUPTED', exitCode: 130})
+    // Loading a model takes seconds; an interrupt meanwhile abandons it.
+    const hp = await raceAbort(d.createHashPipeline({
       backend: options.embedder?.backend ?? config.embedder.backend,
       modelDir: options.embedder?.modelDir ?? config.embedder.modelDir,
       allowDownload: options.embedder?.allowDownload,
       codebook: options.embedder?.codebook ?? config.embedder.codebook,
-    })
+    }), options.signal, interrupted)
     pipeline = hp.pipeline
     const scheme = hp.scheme
+
+    // Model names are not scrubbed (names such as "Meta-Llama" trip the person detector); they are
+    // cut down to a public name instead, so an organisation in a fine-tune id never leaves.
+    const aliases = normaliseAliases({...config.modelAlias, ...options.modelAlias})
+    const modelCache = new Map<string, ModelNameResult>()
+    const modelLabel = (raw: string | undefined): ModelNameResult => {
+      if (raw === undefined || raw === '') return {ok: true, name: 'unknown'}
+      let hit = modelCache.get(raw)
+      if (hit) return hit
+      const pub = publicModelName(raw, aliases)
+      const label = pub.ok ? toLabel('model_variant', pub.name) : undefined
+      hit = !pub.ok ? pub : label === undefined ? {ok: false, reason: 'model variant cannot be made a valid label (lowercase a-z, 0-9, . _ - :, at most 48 characters)'} : {ok: true, name: label}
+      if (modelCache.size >= 10_000) modelCache.clear()
+      modelCache.set(raw, hit)
+      return hit
+    }
 
     const ttlFor = (bucket: number) => checked.ttlHours + Math.max(0, Math.ceil((nowSeconds - bucket) / 3600))
 
@@ -296,9 +339,10 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
     // embedding was measured to gain nothing here: the default embedder computes on the main thread
     // (TF.js WASM), and on two cores a worker's gain is ~15%. Sequential batches also keep each
     // stage's time its own, which the benchmark reports.
+    const sliced = new SlicedHasher(pipeline, {signal: options.signal, onAbort: interrupted})
     const launch = async (next: Prepared[]) => {
       const t0 = performance.now()
-      const hashes = await pipeline!.hashMany(next.map((p) => p.text))
+      const hashes = await sliced.hash(next.map((p) => p.text))
       stages.embed += (performance.now() - t0) / 1000
       await finishBatch(next, hashes)
     }
@@ -317,13 +361,13 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
     }
 
     stages.setup = (performance.now() - started) / 1000
-    const interrupted = () => new QisError('interrupted; no packet store was written', {code: 'INTERRUPTED', exitCode: 130})
     if (options.signal?.aborted) throw interrupted()
-    for (const file of options.files) {
+    for (const file of inferenceFiles) {
       const iterator = d.readRecords(file, readOptions)[Symbol.asyncIterator]()
       for (;;) {
         const tp = performance.now()
-        const next: IteratorResult<ReadItem> = await iterator.next()
+        // Raced, so a reader working through one huge record still stops at once.
+        const next: IteratorResult<ReadItem> = await raceAbort(iterator.next(), options.signal, interrupted)
         stages.parse += (performance.now() - tp) / 1000
         if (next.done) break
         if (options.signal?.aborted) throw interrupted()
@@ -335,8 +379,17 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
           continue
         }
         const r = item.record
-        const correction = r.id !== undefined && corrections ? corrections.take(r.id) : undefined
-        if (correction) counts.correctionsMatched++
+        if (r.skip !== undefined || r.join) {
+          skip(r.skip ?? 'a score, feedback or batch output row among inference records')
+          continue
+        }
+        const correction = findJoin(corrections, r)
+        if (correction) {
+          counts.correctionsMatched++
+          r.modelVariant ??= correction.modelVariant
+          r.timestamp ??= correction.timestamp
+          r.confidence ??= correction.confidence
+        }
 
         // Invalid values are rejects; valid records without a usable signal are skips.
         const domain = r.domain === undefined || r.domain === '' ? fallbackDomain : categoryLabel('domain_tag', r.domain)
@@ -344,11 +397,12 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
           await reject(item.at, domain === PERSONAL ? 'domain looks like it contains personal data' : 'domain cannot be made a valid label (lowercase a-z, 0-9, . _ - :, at most 64 characters)', 'domain')
           continue
         }
-        const modelVariant = r.modelVariant === undefined || r.modelVariant === '' ? 'unknown' : toLabel('model_variant', r.modelVariant)
-        if (modelVariant === undefined) {
-          await reject(item.at, 'model variant cannot be made a valid label (lowercase a-z, 0-9, . _ - :, at most 48 characters)', 'model')
+        const model = modelLabel(r.modelVariant)
+        if (!model.ok) {
+          await reject(item.at, model.reason, 'model')
           continue
         }
+        const modelVariant = model.name
         const correctionApplied = Boolean(r.correctionApplied) || Boolean(correction?.correctionApplied) || (r.correctionType !== undefined && r.correctionType !== '')
         const rawType = correction?.correctionType ?? r.correctionType
         let correctionType: string | null = null
@@ -363,17 +417,21 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
         const outcome = r.outcome ?? correction?.outcome
         if (outcome === undefined) {
           skip(SKIP.noOutcome)
+          tally.lacked(item.at.file, 'outcome')
           continue
         }
-        const confidence = r.confidence ?? options.defaultConfidence
+        const confidence = r.confidence ?? defaultConfidence
         if (confidence === undefined) {
           skip(SKIP.noConfidence)
+          tally.lacked(item.at.file, 'confidence')
           continue
         }
         if (r.query === undefined || r.query.trim() === '') {
           skip(SKIP.noQuery)
+          tally.lacked(item.at.file, 'query')
           continue
         }
+        tally.emit(item.at.file)
         const seconds = r.timestamp === undefined ? nowSeconds : Math.floor(r.timestamp / 1000)
         if (seconds > nowSeconds + MAX_FUTURE_SECONDS) {
           skip(SKIP.future)
@@ -404,6 +462,10 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
     if (batch.length > 0) await launch(batch)
     if (table) for (const g of table.drain()) await emitGroup(g)
     counts.correctionsUnmatched = corrections?.unmatched() ?? 0
+    for (const [reason, n] of Object.entries(corrections?.skipped ?? {})) {
+      counts.correctionsSkipped += n
+      correctionsSkippedByReason[reason] = n
+    }
 
     await store.commit()
     const rejectsOut = await rejects.commit()
@@ -432,6 +494,9 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
       },
       stages,
       cache: hp.pipeline.stats(),
+      tempFilesRemoved,
+      correctionsSkippedByReason,
+      hints: tally.hints(),
     }
   } catch (err) {
     await store.abort()
@@ -463,4 +528,18 @@ async function outputDir(dir: string, what: string, target: string): Promise<voi
   } catch (err) {
     throw new QisError(`cannot write ${what} ${target}: ${errorMessage(err)}`, {code: 'WRITE_FAILED', exitCode: 1, cause: err})
   }
+}
+
+/** The join entry for a record: by its id, else by its trace (a Langfuse observation's score may sit on the trace). */
+function findJoin(corrections: Corrections | undefined, r: {id?: string; joinIds?: string[]}) {
+  if (!corrections) return undefined
+  if (r.id !== undefined) {
+    const hit = corrections.take(r.id)
+    if (hit) return hit
+  }
+  for (const id of r.joinIds ?? []) {
+    const hit = corrections.take(id)
+    if (hit) return hit
+  }
+  return undefined
 }

@@ -1,4 +1,6 @@
+import type {ScoreMapping} from '../config/config.js'
 import type {Home} from '../config/home.js'
+import type {InputFormat} from '../ingest/types.js'
 import type {EmbedderBackend} from '../embed/types.js'
 import type {Signer} from '../packet/signer.js'
 import type {UniformSource} from './ldp.js'
@@ -14,10 +16,21 @@ export interface DistillOptions {
   out?: string
   /** Rejects JSONL. Default: beside the store, written only when something was rejected. */
   rejects?: string
-  format?: 'jsonl' | 'csv'
+  /** A container or log schema (ingest INPUT_FORMATS); default: container by extension, schema detected. */
+  format?: InputFormat
   delimiter?: string
   /** `canonical=source` column overrides, as given on the command line. */
   map?: string[]
+  /** Format of the correction logs (as `format`). */
+  correctionsFormat?: InputFormat
+  /** `canonical=source` overrides for the correction logs. */
+  correctionsMap?: string[]
+  /** A named profile from config `profiles`: format, maps, scores, domain, default confidence; options given here win. */
+  profile?: string
+  /** How scores and feedback become outcomes and corrections (over the profile's). */
+  scores?: ScoreMapping
+  /** Logged model name -> public name, over the config's modelAlias (see model-name.ts). */
+  modelAlias?: Record<string, string>
   /** One packet per group instead of one per record. */
   aggregate?: boolean
   /** Timestamps are floored to this many seconds (0 = to the second). Default 3600. */
@@ -71,6 +84,8 @@ export interface DistillCounts {
   correctionsUnmatched: number
   /** Rows of the correction logs that could not be used (also listed in the rejects file). */
   correctionsRejected: number
+  /** Readable join rows that add nothing (a categorical score, a failed batch request). */
+  correctionsSkipped: number
 }
 
 export interface StageTimes {
@@ -107,4 +122,9 @@ export interface DistillSummary {
   stages: StageTimes
   /** Embedding cache figures from the hash pipeline. */
   cache: Record<string, number>
+  /** Orphaned temp stores of killed runs removed from the output folder(s) before this run. */
+  tempFilesRemoved: number
+  correctionsSkippedByReason: Record<string, number>
+  /** For files none of whose records could be used for want of a field: the keys seen and the --map to try. */
+  hints: string[]
 }

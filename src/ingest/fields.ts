@@ -1,4 +1,5 @@
 import {QisError} from '../util/errors.js'
+import {SOURCE} from './formats/index.js'
 import type {NormalisedRecord} from './types.js'
 
 /**
@@ -57,10 +58,13 @@ export function parseMapFlags(pairs: string[]): Record<string, string> {
   return map
 }
 
+/** Marks a name that came from `--map`: it may reach into the original object of a converted row. */
+const MAPPED = '\u0000mapped:'
+
 /** Source names to look up for each canonical field, with the map's override first and alone. */
 export function resolveFieldNames(map: Record<string, string> = {}): Record<CanonicalField, readonly string[]> {
   const out = {} as Record<CanonicalField, readonly string[]>
-  for (const f of CANONICAL_FIELDS) out[f] = map[f] !== undefined ? [map[f]!] : FIELD_ALIASES[f]
+  for (const f of CANONICAL_FIELDS) out[f] = map[f] !== undefined ? [MAPPED + map[f]!] : FIELD_ALIASES[f]
   return out
 }
 
@@ -77,6 +81,13 @@ type Row = Record<string, unknown>
 
 /** A value by name; `a.b` reaches into nested JSON objects when no key is literally `a.b`. */
 export function getField(row: Row, name: string): unknown {
+  if (name.startsWith(MAPPED)) {
+    // A --map name: the converted row first, then the object it came from (any field of a log format).
+    const bare = name.slice(MAPPED.length)
+    const v = getField(row, bare)
+    const source = (row as {[SOURCE]?: Row})[SOURCE]
+    return v === undefined && source ? getField(source, bare) : v
+  }
   if (name in row) return row[name]
   if (!name.includes('.')) return undefined
   let v: unknown = row
@@ -92,7 +103,7 @@ const absent = (v: unknown) => v === undefined || v === null || (typeof v === 's
 function pick(row: Row, names: readonly string[]): {name: string; value: unknown} | undefined {
   for (const name of names) {
     const value = getField(row, name)
-    if (!absent(value)) return {name, value}
+    if (!absent(value)) return {name: name.startsWith(MAPPED) ? name.slice(MAPPED.length) : name, value}
   }
   return undefined
 }
@@ -176,6 +187,11 @@ function lastUserMessage(v: unknown, field: string): string | undefined {
  */
 export function normalise(row: Row, names: Record<CanonicalField, readonly string[]>): NormalisedRecord {
   const r: NormalisedRecord = {}
+  // Set by the log-format converters (formats/index.ts).
+  if (typeof row.__invalid === 'string') throw new FieldError('value', row.__invalid)
+  if (typeof row.__skip === 'string') r.skip = row.__skip
+  if (row.join === true && (row as {[SOURCE]?: Row})[SOURCE]) r.join = true
+  if ((row as {[SOURCE]?: Row})[SOURCE] && typeof row.trace_id === 'string' && row.trace_id !== '') r.joinIds = [row.trace_id]
   let p = pick(row, names.id)
   if (p) r.id = toText(p.value, p.name)
 

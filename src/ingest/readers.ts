@@ -1,28 +1,69 @@
-import type {Readable} from 'node:stream'
+import {Readable} from 'node:stream'
 
 import Papa from 'papaparse'
 
 import {QisError} from '../util/errors.js'
+import {type CsvRecord, CsvSplitter} from './csv.js'
 import {type CanonicalField, FieldError, getField, normalise, resolveFieldNames} from './fields.js'
+import {type Row, type Schema, SCHEMAS, convert, detectSchema} from './formats/index.js'
+import {JsonValueSplitter} from './json-values.js'
 import {readLines} from './lines.js'
-import {detectFormat, openSource, sourceName} from './source.js'
-import type {IngestEvent, ReadOptions} from './types.js'
+import {detectContainer, openSource, sourceName} from './source.js'
+import type {IngestEvent, ReadOptions, RecordLocation} from './types.js'
 
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024
 
+/** One parsed object of a file (a JSONL line, a JSON array element, a CSV or Parquet row), or why it could not be read. */
+type SourceItem = {kind: 'object'; at: RecordLocation; value: Record<string, unknown>} | {kind: 'reject'; at: RecordLocation; reason: string}
+
 /**
  * Stream the records of one log file (or stdin as `-`; `.gz` decompressed on the fly) as typed
- * events, in file order. Memory is bounded by one line (JSONL) or one row (CSV). Malformed lines and
- * invalid field values become `reject` events naming file, line and field, never the text. A `--map`
- * source missing from the file is a QisError before any record: for CSV against the header, for
- * JSONL against the first well-formed record.
+ * events, in file order. The container (JSONL, JSON, CSV, Parquet) comes from the extension; the
+ * log schema (generic, OpenTelemetry, Langfuse, LangSmith, OpenAI Batch, Helicone) from the first
+ * well-formed record, or from `format`. Memory is bounded by one line, value or row (Parquet: one
+ * row group). Malformed lines and invalid field values become `reject` events naming file, line and
+ * field, never the text. A `--map` source missing from the first record is a QisError before any
+ * record.
  */
 export async function* readRecords(source: string, options: ReadOptions = {}): AsyncGenerator<IngestEvent> {
-  const {format, delimiter} = detectFormat(source, options.format)
-  const stream = await openSource(source)
+  const file = sourceName(source)
+  const {container, delimiter} = detectContainer(source, options.format)
+  const forced = (SCHEMAS as readonly string[]).includes(options.format ?? '') ? (options.format as Schema) : undefined
   const opts = {...options, delimiter: options.delimiter ?? delimiter}
-  if (format === 'jsonl') yield* readJsonl(stream, sourceName(source), opts)
-  else yield* readCsv(stream, sourceName(source), opts)
+  let objects: AsyncGenerator<SourceItem>
+  if (container === 'parquet') {
+    if (source === '-') throw new QisError('Parquet cannot be read from standard input: name the file', {code: 'BAD_FLAG', exitCode: 2})
+    objects = parquetObjects(source)
+  } else {
+    const stream = await openSource(source)
+    objects = container === 'csv' ? csvObjects(stream, file, opts) : container === 'json' ? jsonObjects(stream, file, opts) : jsonlObjects(stream, file, opts)
+  }
+  const names = resolveFieldNames(options.map)
+  let schema = forced
+  let checked = false
+  try {
+    for await (const item of objects) {
+      if (item.kind === 'reject') {
+        yield item
+        continue
+      }
+      schema ??= detectSchema(item.value)
+      const rows = convert(schema, item.value, options.scores)
+      if (!checked) {
+        checked = true
+        options.onSchema?.({file, container, schema, keys: Object.keys(item.value)})
+        const where = container === 'csv' ? 'the CSV header' : `the first record (line ${item.at.line})`
+        checkMappedPresent(options.map, (n) => getField(item.value, n) !== undefined || rows.some((r) => getField(r, n) !== undefined), file, where)
+      }
+      for (const row of rows) yield toEvent(row, names, item.at)
+    }
+  } catch (err) {
+    if (err instanceof QisError) throw err
+    // A truncated .gz or a read error mid-file: name the file, keep what was already yielded.
+    throw new QisError(`${file}: cannot read: ${(err as Error).message}`, {code: 'BAD_INPUT', cause: err})
+  } finally {
+    await objects.return(undefined)
+  }
 }
 
 function checkMappedPresent(map: Record<string, string> | undefined, has: (name: string) => boolean, file: string, where: string): void {
@@ -33,7 +74,7 @@ function checkMappedPresent(map: Record<string, string> | undefined, has: (name:
   }
 }
 
-function toEvent(row: Record<string, unknown>, names: Record<CanonicalField, readonly string[]>, at: {file: string; line: number}): IngestEvent {
+function toEvent(row: Row, names: Record<CanonicalField, readonly string[]>, at: RecordLocation): IngestEvent {
   try {
     return {kind: 'record', at, record: normalise(row, names)}
   } catch (err) {
@@ -42,164 +83,164 @@ function toEvent(row: Record<string, unknown>, names: Record<CanonicalField, rea
   }
 }
 
-async function* readJsonl(stream: Readable, file: string, options: ReadOptions): AsyncGenerator<IngestEvent> {
-  const names = resolveFieldNames(options.map)
-  const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
-  let checked = !options.map || Object.keys(options.map).length === 0
+function parsed(text: string, at: RecordLocation): SourceItem {
+  let value: unknown
   try {
-    yield* lines()
+    value = JSON.parse(text)
+  } catch {
+    // JSON.parse messages quote the input: keep only the kind of error.
+    return {kind: 'reject', at, reason: 'malformed JSON'}
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return {kind: 'reject', at, reason: 'not a JSON object'}
+  return {kind: 'object', at, value: value as Record<string, unknown>}
+}
+
+async function* jsonlObjects(stream: Readable, file: string, options: ReadOptions): AsyncGenerator<SourceItem> {
+  const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
+  for await (const line of readLines(stream, max)) {
+    const at = {file, line: line.line}
+    if (line.text === undefined) {
+      yield {kind: 'reject', at, reason: `line longer than ${max} bytes`}
+      continue
+    }
+    if (line.text.trim() === '') continue
+    yield parsed(line.text, at)
+  }
+}
+
+async function* jsonObjects(stream: Readable, file: string, options: ReadOptions): AsyncGenerator<SourceItem> {
+  const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
+  stream.setEncoding('utf8')
+  const input = (stream as AsyncIterable<string>)[Symbol.asyncIterator]()
+  try {
+    // A .json file that is JSONL after all (its first line a whole object) is read line by line, so a
+    // torn line costs that line only; an array or pretty-printed objects go to the value splitter.
+    let head = ''
+    let done = false
+    while (!done && !head.includes('\n') && head.length < max) {
+      const next = await input.next()
+      if (next.done) done = true
+      else head += next.value
+    }
+    const rest = async function* () {
+      yield head
+      for (;;) {
+        const next = await input.next()
+        if (next.done) return
+        yield next.value
+      }
+    }
+    const firstLine = head.replace(/^\ufeff/, '').split('\n', 1)[0]!.trim()
+    if (firstLine.startsWith('{') && isObjectText(firstLine)) {
+      yield* jsonlObjects(Readable.from(rest()), file, options)
+      return
+    }
+    const splitter = new JsonValueSplitter(max)
+    const items = function* (values: ReturnType<JsonValueSplitter['push']>): Generator<SourceItem> {
+      for (const v of values) {
+        const at = {file, line: v.line}
+        if (v.error === 'TooLong') yield {kind: 'reject', at, reason: `JSON value longer than ${max} characters`}
+        else if (v.error) yield {kind: 'reject', at, reason: 'malformed JSON'}
+        else yield parsed(v.text!, at)
+      }
+    }
+    for await (const chunk of rest()) yield* items(splitter.push(chunk))
+    yield* items(splitter.end())
+  } finally {
+    stream.destroy()
+  }
+}
+
+function isObjectText(text: string): boolean {
+  try {
+    const v = JSON.parse(text) as unknown
+    return v !== null && typeof v === 'object' && !Array.isArray(v)
+  } catch {
+    return false
+  }
+}
+
+async function* parquetObjects(file: string): AsyncGenerator<SourceItem> {
+  const {parquetRows} = await import('./parquet.js')
+  // A Parquet "line" is the row number (1-based), the closest thing to a place in the file.
+  for await (const {row, value} of parquetRows(file)) yield {kind: 'object', at: {file, line: row}, value}
+}
+
+/** How much of a CSV file's start papaparse looks at to guess the delimiter. */
+const DELIMITER_SAMPLE_CHARS = 64 * 1024
+
+async function* csvObjects(stream: Readable, file: string, options: ReadOptions): AsyncGenerator<SourceItem> {
+  const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
+  // Decode as a stream: a UTF-8 character split across two chunks stays whole.
+  stream.setEncoding('utf8')
+  let splitter: CsvSplitter | undefined
+  let header: string[] | undefined
+  let sample = ''
+  try {
+    for await (const chunk of stream as AsyncIterable<string>) {
+      if (!splitter) {
+        // The delimiter is guessed from the first 64 KB, as papaparse guesses it.
+        sample += chunk
+        if (sample.length < DELIMITER_SAMPLE_CHARS) continue
+        splitter = newSplitter(sample)
+        yield* events(splitter.push(sample))
+        sample = ''
+        continue
+      }
+      yield* events(splitter.push(chunk))
+    }
+    if (!splitter) {
+      splitter = newSplitter(sample)
+      yield* events(splitter.push(sample))
+    }
+    yield* events(splitter.end())
   } catch (err) {
     if (err instanceof QisError) throw err
-    // A truncated .gz or a read error mid-file: name the file, keep what was already yielded.
     throw new QisError(`${file}: cannot read: ${(err as Error).message}`, {code: 'BAD_INPUT', cause: err})
-  }
-
-  async function* lines(): AsyncGenerator<IngestEvent> {
-    for await (const line of readLines(stream, max)) {
-      const at = {file, line: line.line}
-      if (line.text === undefined) {
-        yield {kind: 'reject', at, reason: `line longer than ${max} bytes`}
-        continue
-      }
-      if (line.text.trim() === '') continue
-      let row: unknown
-      try {
-        row = JSON.parse(line.text)
-      } catch (err) {
-        // JSON.parse messages quote the input: keep only the kind of error.
-        yield {kind: 'reject', at, reason: 'malformed JSON'}
-        continue
-      }
-      if (row === null || typeof row !== 'object' || Array.isArray(row)) {
-        yield {kind: 'reject', at, reason: 'not a JSON object'}
-        continue
-      }
-      if (!checked) {
-        checkMappedPresent(options.map, (n) => getField(row as Record<string, unknown>, n) !== undefined, file, `the first record (line ${line.line})`)
-        checked = true
-      }
-      yield toEvent(row as Record<string, unknown>, names, at)
-    }
-  }
-}
-
-interface CsvStep {
-  data: Record<string, string> & {__parsed_extra?: string[]}
-  errors: Array<{type: string; code: string}>
-  /** The row break papaparse detected in the first 1 MB ('\r\n', '\n' or '\r'). */
-  meta: {fields?: string[]; linebreak?: string}
-}
-
-async function* readCsv(stream: Readable, file: string, options: ReadOptions): AsyncGenerator<IngestEvent> {
-  const names = resolveFieldNames(options.map)
-  const queue: Array<CsvStep | {done: true} | {error: Error}> = []
-  let wake: (() => void) | undefined
-  let parserHandle: {pause(): void; resume(): void; abort(): void} | undefined
-  let paused = false
-  const HIGH_WATER = 256
-
-  // Decode before papaparse: it would otherwise decode each chunk on its own and break a UTF-8
-  // character split across two chunks.
-  stream.setEncoding('utf8')
-  // papaparse pushes rows; pause it when the consumer falls behind so memory stays bounded.
-  Papa.parse(stream as unknown as File, {
-    header: true,
-    delimiter: options.delimiter ?? '',
-    skipEmptyLines: false,
-    step(results: CsvStep, parser: Papa.Parser) {
-      parserHandle = parser
-      queue.push(results)
-      if (queue.length >= HIGH_WATER && !paused) {
-        paused = true
-        parser.pause()
-      }
-      wake?.()
-    },
-    complete() {
-      queue.push({done: true})
-      wake?.()
-    },
-    error(err: Error) {
-      queue.push({error: err})
-      wake?.()
-    },
-  } as Papa.ParseConfig<Record<string, string>> as never)
-
-  // The header is line 1; a row starts one line after the previous row ended.
-  let nextLine: number | undefined
-  let header: string[] | undefined
-  try {
-    yield* rows()
   } finally {
-    // A consumer that stops early must not leave the parser paused on an open file.
-    parserHandle?.abort()
+    // A consumer that stops early must not leave the file open.
     stream.destroy()
   }
 
-  async function* rows(): AsyncGenerator<IngestEvent> {
-    for (;;) {
-      if (queue.length === 0) {
-        if (paused && parserHandle) {
-          paused = false
-          // resume() may parse synchronously and refill the queue before we wait.
-          parserHandle.resume()
-          if (queue.length) continue
-        }
-        await new Promise<void>((r) => {
-          wake = r
-          if (queue.length) r()
-        })
-        wake = undefined
+  function newSplitter(text: string): CsvSplitter {
+    let delimiter = options.delimiter
+    if (!delimiter) {
+      const guess = Papa.parse(text.replace(/^\ufeff/, ''), {preview: 20, delimiter: ''}) as {meta: {delimiter?: string}}
+      delimiter = guess.meta.delimiter || ','
+    }
+    try {
+      return new CsvSplitter(delimiter, max)
+    } catch (err) {
+      throw new QisError(`${file}: ${(err as Error).message}`, {code: 'BAD_FLAG', exitCode: 2})
+    }
+  }
+
+  function* events(records: CsvRecord[]): Generator<SourceItem> {
+    for (const rec of records) {
+      const at = {file, line: rec.line}
+      if (!header) {
+        if (rec.error) throw new QisError(`${file}: the CSV header row cannot be read (${rec.error === 'TooLong' ? `longer than ${max} characters` : rec.error})`, {code: 'BAD_INPUT'})
+        if (rec.fields.every((v) => v.trim() === '')) continue
+        header = rec.fields
         continue
       }
-      const item = queue.shift()!
-      if ('done' in item) return
-      if ('error' in item) throw new QisError(`${file}: cannot read CSV: ${item.error.message}`, {code: 'BAD_INPUT'})
-      if (!header) {
-        header = (item.meta.fields ?? []).map((f) => f.replace(/^\ufeff/, ''))
-        nextLine = 1 + rowLines(header, item.meta.linebreak)
-        checkMappedPresent(options.map, (n) => header!.includes(n), file, 'the CSV header')
+      if (rec.error === 'TooLong') {
+        yield {kind: 'reject', at, reason: `CSV record longer than ${max} characters`}
+        continue
       }
-      const at = {file, line: nextLine!}
-      // In column order: Object.values would put integer-like column names first, and which value
-      // is first and last matters to rowLines.
-      const fields = item.meta.fields ?? []
-      const values = [...fields.map((f) => item.data[f]), ...(item.data.__parsed_extra ?? [])].filter((v): v is string => v !== undefined)
-      nextLine! += rowLines(values, item.meta.linebreak)
-      // A blank line parses as one empty field: not a record. Nor is a row of nothing but white
-      // space, e.g. the lone LF a CRLF file picks up at its end (as JSONL skips blank lines).
-      if (values.every((v) => v.trim() === '')) continue
-      const fatal = item.errors.find((e) => e.type === 'Quotes' || e.code === 'TooFewFields' || e.code === 'TooManyFields')
-      if (fatal) {
-        yield {kind: 'reject', at, reason: `unparsable CSV row (${fatal.code})`}
+      // A blank line is not a record (as JSONL skips blank lines).
+      if (!rec.error && rec.fields.every((v) => v.trim() === '')) continue
+      if (rec.error) {
+        yield {kind: 'reject', at, reason: `unparsable CSV row (${rec.error})`}
+        continue
+      }
+      if (rec.fields.length !== header.length) {
+        yield {kind: 'reject', at, reason: `unparsable CSV row (${rec.fields.length < header.length ? 'TooFewFields' : 'TooManyFields'})`}
         continue
       }
       const row: Record<string, unknown> = {}
-      for (const [k, v] of Object.entries(item.data)) if (k !== '__parsed_extra') row[k.replace(/^\ufeff/, '')] = v
-      yield toEvent(row, names, at)
+      for (let i = 0; i < header.length; i++) row[header[i]!] = rec.fields[i]
+      yield {kind: 'object', at, value: row}
     }
   }
-}
-
-/** Line breaks as an editor counts them: CRLF, a lone CR and a lone LF are one each. */
-function countLineBreaks(s: string): number {
-  // Most values hold no break: two scans beat building a match array for each.
-  if (s.indexOf('\n') === -1 && s.indexOf('\r') === -1) return 0
-  return s.match(/\r\n|\r|\n/g)?.length ?? 0
-}
-
-/**
- * Lines a CSV row spans, its own break included. papaparse splits rows on the one break it
- * detected, so in a file that mixes endings half of a CRLF can land in a value: with '\n' rows a
- * CRLF-ended row's last value ends in '\r', with '\r' rows the next row's first value starts with
- * '\n'. That half belongs to the row break, which is counted once, not again.
- */
-function rowLines(values: string[], linebreak: string | undefined): number {
-  let n = 1
-  for (const v of values) n += countLineBreaks(v)
-  const last = values.at(-1)
-  if (linebreak === '\n' && last?.endsWith('\r')) n--
-  const first = values[0]
-  if (linebreak === '\r' && first?.startsWith('\n')) n--
-  return n
 }

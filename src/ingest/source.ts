@@ -29,15 +29,26 @@ export async function openSource(source: string): Promise<Readable> {
   return raw.pipe(gunzip)
 }
 
-export function detectFormat(source: string, explicit?: InputFormat): {format: InputFormat; delimiter?: string} {
-  if (explicit) return {format: explicit}
-  if (source === '-') return {format: 'jsonl'}
-  const name = source.toLowerCase().replace(/\.gz$/, '')
+/** How a file's records are laid out, whatever their schema. */
+export type Container = 'jsonl' | 'json' | 'csv' | 'parquet'
+const CONTAINERS: readonly string[] = ['jsonl', 'json', 'csv', 'parquet']
+
+/**
+ * The container of a source: `format` when it names one, else the extension (`.gz` stripped
+ * first): .jsonl/.ndjson -> jsonl, .json -> json (an array, or objects one after another), .csv
+ * and .tsv -> csv, .parquet -> parquet; stdin and schema-only formats on an unknown extension -> jsonl.
+ */
+export function detectContainer(source: string, format?: InputFormat): {container: Container; delimiter?: string} {
+  if (format && CONTAINERS.includes(format)) return {container: format as Container}
+  const name = source === '-' ? '' : source.toLowerCase().replace(/\.gz$/, '')
   const ext = path.extname(name)
-  if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return {format: 'jsonl'}
-  if (ext === '.csv') return {format: 'csv'}
-  if (ext === '.tsv') return {format: 'csv', delimiter: '\t'}
-  throw new QisError(`${source}: cannot tell the format from the extension ${JSON.stringify(ext || '(none)')}; pass --format jsonl or --format csv`, {
+  if (ext === '.jsonl' || ext === '.ndjson') return {container: 'jsonl'}
+  if (ext === '.json') return {container: 'json'}
+  if (ext === '.csv') return {container: 'csv'}
+  if (ext === '.tsv') return {container: 'csv', delimiter: '\t'}
+  if (ext === '.parquet' || ext === '.pq') return {container: 'parquet'}
+  if (source === '-' || format) return {container: 'jsonl'}
+  throw new QisError(`${source}: cannot tell the format from the extension ${JSON.stringify(ext || '(none)')}; pass --input-format jsonl, json, csv or parquet`, {
     code: 'BAD_INPUT',
   })
 }

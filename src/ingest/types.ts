@@ -1,3 +1,5 @@
+import type {ScoreMapping} from './formats/index.js'
+
 /** One inference-log record reduced to the fields qis uses. Absent fields are undefined. */
 export interface NormalisedRecord {
   id?: string
@@ -13,6 +15,12 @@ export interface NormalisedRecord {
   correctionType?: string
   /** Epoch milliseconds. */
   timestamp?: number
+  /** Further ids a join row may be keyed by (the trace of a Langfuse observation or LangSmith run). */
+  joinIds?: string[]
+  /** Set when the record is not an inference (a Langfuse SPAN, a tool run): the reason it is skipped. */
+  skip?: string
+  /** A row that adds to another record rather than being one (a score, feedback, an OpenAI batch output). */
+  join?: boolean
 }
 
 export interface RecordLocation {
@@ -26,22 +34,40 @@ export type IngestEvent =
   | {kind: 'record'; at: RecordLocation; record: NormalisedRecord}
   | {kind: 'reject'; at: RecordLocation; reason: string; field?: string}
 
-export type InputFormat = 'jsonl' | 'csv'
+/** A container (jsonl, json, csv, parquet: the schema is then detected), a log schema (the container from the extension), or `generic` (no detection). */
+export const INPUT_FORMATS = ['jsonl', 'json', 'csv', 'parquet', 'generic', 'otel', 'langfuse', 'langsmith', 'openai-batch', 'helicone'] as const
+export type InputFormat = (typeof INPUT_FORMATS)[number]
+
+/** What a reader found at the start of a file, for messages about records it could not use. */
+export interface SourceInfo {
+  file: string
+  container: 'jsonl' | 'json' | 'csv' | 'parquet'
+  schema: string
+  /** Top-level keys (CSV: columns) of the first record. */
+  keys: string[]
+}
 
 export interface ReadOptions {
-  /** Default: from the file extension (.jsonl/.ndjson/.json -> jsonl, .csv/.tsv -> csv; .gz stripped first); stdin: jsonl. */
+  /** Default: container from the extension, schema from the first record (see INPUT_FORMATS). */
   format?: InputFormat
   /** CSV delimiter; default: auto-detected (tab for .tsv). */
   delimiter?: string
   /** canonical field -> source field/column, overriding the built-in names (see parseMapFlags). */
   map?: Record<string, string>
-  /** Longest accepted JSONL line in bytes; longer lines are rejected without being buffered. Default 1 MiB. */
+  /** How scores and feedback (Langfuse, LangSmith, Helicone) become outcomes and corrections. */
+  scores?: ScoreMapping
+  /** Called once per file with its container, schema and the first record's keys. */
+  onSchema?: (info: SourceInfo) => void
+  /** Longest accepted JSONL line (bytes) or CSV record (characters); longer ones are rejected without being buffered. Default 1 MiB. */
   maxLineBytes?: number
 }
 
-/** What a correction log contributes to the inference record with the same id. */
+/** What a correction log (or a join row: score, feedback, batch output) contributes to the inference record with the same id. */
 export interface CorrectionInfo {
   correctionApplied: boolean
   correctionType?: string
   outcome?: number
+  modelVariant?: string
+  timestamp?: number
+  confidence?: number
 }

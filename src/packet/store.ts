@@ -1,5 +1,6 @@
-import {createReadStream, promises as fs} from 'node:fs'
+import {createReadStream, promises as fs, readdirSync, rmSync} from 'node:fs'
 import type {FileHandle} from 'node:fs/promises'
+import path from 'node:path'
 import {Readable} from 'node:stream'
 import {crc32} from 'node:zlib'
 
@@ -226,4 +227,78 @@ export async function repairStoreTail(file: string): Promise<number> {
   const {size} = await fs.stat(file)
   await fs.truncate(file, goodEnd)
   return size - goodEnd
+}
+
+/**
+ * Temp files an atomic writer leaves beside its target when its process is killed (`kill -9`, OOM,
+ * power loss): `.NAME.qisp.PID.RAND.tmp` for stores, `.NAME.rejects.jsonl.PID.RAND.tmp` for their
+ * rejects files (the names `tempPathFor` makes).
+ */
+const ORPHAN_TEMP = /^\..+\.(?:qisp|rejects\.jsonl)\.(\d+)\.[0-9a-f]{8}\.tmp$/
+
+/** A writer whose process is alive may be idle for hours (aggregating, or embedding a slow model); past this, its PID was reused. */
+export const ORPHAN_MAX_AGE_MS = 7 * 24 * 3600 * 1000
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Removes orphaned temp stores (and temp rejects files) in `dir`: those whose writer's PID is no
+ * longer running, and any not modified for `maxAgeMs` (default a week), whose PID has likely been
+ * reused. This process's own temp files are never touched. Returns the names removed. Missing
+ * folder: nothing to do. A file that vanishes or cannot be removed meanwhile is skipped.
+ */
+export async function removeOrphanedTempStores(dir: string, options: {maxAgeMs?: number; now?: number; alive?: (pid: number) => boolean} = {}): Promise<string[]> {
+  const maxAge = options.maxAgeMs ?? ORPHAN_MAX_AGE_MS
+  const now = options.now ?? Date.now()
+  const alive = options.alive ?? processAlive
+  let names: string[]
+  try {
+    names = await fs.readdir(dir)
+  } catch {
+    return []
+  }
+  const removed: string[] = []
+  for (const name of names) {
+    const m = ORPHAN_TEMP.exec(name)
+    if (!m) continue
+    const pid = Number(m[1])
+    if (pid === process.pid) continue
+    const file = path.join(dir, name)
+    const st = await fs.lstat(file).catch(() => undefined)
+    if (!st?.isFile()) continue
+    if (alive(pid) && now - st.mtimeMs < maxAge) continue
+    try {
+      await fs.rm(file)
+      removed.push(name)
+    } catch {
+      // Gone already, or not ours to remove: leave it.
+    }
+  }
+  return removed
+}
+
+/**
+ * Removes this process's own temp stores in `dir`, synchronously: for a second Ctrl-C, which exits
+ * at once without waiting for the run to unwind.
+ */
+export function removeOwnTempStoresSync(dir: string): void {
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return
+  }
+  for (const name of names) {
+    const m = ORPHAN_TEMP.exec(name)
+    if (m && Number(m[1]) === process.pid) rmSync(path.join(dir, name), {force: true})
+  }
 }

@@ -21,6 +21,8 @@ export interface Lexicon {
   honorifics: Set<string>
   /** Well-known organisations and products: capitalised but not personal data. */
   knownNonPersonal: Set<string>
+  /** Famous people, planets and gods named alone (Plato, Jupiter): a run of only these is not personal data. */
+  publicFigures: Set<string>
 }
 
 let cached: Lexicon | undefined
@@ -53,6 +55,13 @@ const EXTRA_COMMON = [
   'american', 'british', 'european', 'african', 'asian', 'christian', 'muslim', 'jewish', 'catholic',
   'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday',
   'january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december',
+]
+
+/** Planets and the gods of classical myth: capitalised, often first names too, never a user. */
+const PUBLIC_NAMES = [
+  'mercury', 'venus', 'mars', 'jupiter', 'saturn', 'uranus', 'neptune', 'pluto', 'zeus', 'hera', 'athena', 'apollo',
+  'artemis', 'hermes', 'poseidon', 'hades', 'aphrodite', 'ares', 'dionysus', 'demeter', 'persephone', 'odin', 'thor',
+  'loki', 'osiris', 'isis', 'ra', 'anubis', 'vishnu', 'shiva', 'brahma', 'krishna', 'buddha', 'confucius',
 ]
 
 /** Official and common country names compromise lacks (ISO 3166 short and long forms). */
@@ -103,6 +112,7 @@ export function loadLexicon(): Lexicon {
     'herr', 'frau', 'mme', 'mlle', 'monsieur', 'madame', 'señor', 'señora', 'sr', 'sra', 'signor', 'signora',
   ])
   const knownNonPersonal = new Set<string>()
+  const publicFigures = new Set<string>(PUBLIC_NAMES)
   let placeMaxWords = 1
   for (const [word, raw] of Object.entries(lexicon)) {
     const tags = Array.isArray(raw) ? raw : [raw]
@@ -113,6 +123,9 @@ export function loadLexicon(): Lexicon {
       places.add(word)
       placeMaxWords = Math.max(placeMaxWords, word.split(' ').length)
     } else if (has('Organization') || has('SportsTeam')) knownNonPersonal.add(word)
+    // compromise's famous people (Plato, Shakespeare, Darwin): public figures, named in questions
+    // about what they did, not personal data of a user.
+    else if (has('Person') && !word.includes(' ')) publicFigures.add(word)
     // Nationalities (Thai, Indians): capitalised, but neither a person nor a place.
     if (has('Demonym') && !word.includes(' ')) common.add(word)
   }
@@ -126,7 +139,7 @@ export function loadLexicon(): Lexicon {
   // Two-letter "places" (st, la, ny) are abbreviations far more often than places in prose.
   for (const p of [...places]) if (p.length < 3) places.delete(p)
   const placeStarts = new Set([...places].map((p) => p.split(' ')[0]!))
-  cached = {common, firstNames, lastNames, places, placeStarts, placeMaxWords, honorifics, knownNonPersonal}
+  cached = {common, firstNames, lastNames, places, placeStarts, placeMaxWords, honorifics, knownNonPersonal, publicFigures}
   return cached
 }
 

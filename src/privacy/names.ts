@@ -27,9 +27,11 @@ const PARTICLES = new Set(['van', 'von', 'der', 'den', 'de', 'da', 'di', 'del', 
 const CONTRACTION = /['’](?:m|d|ll|re|ve|t|s)$/i
 const PLACE_PREPOSITIONS = new Set(['in', 'from', 'at', 'to', 'near', 'visit', 'visiting', 'visited', 'around', 'across', 'into', 'towards', 'toward'])
 /** Phrases after which the next word is a name even when it is lowercase. */
-const NAME_CUES = [/\bmy name is\s*$/i, /\bname is\s*$/i, /\bname:\s*$/i, /\bcall me\s*$/i, /\b(?:hi|hello|hey|dear)[ ,]+$/i, /\bi am\s*$/i, /\bi'm\s*$/i, /\bthis is\s*$/i, /\bpatient:?\s*$/i]
+const NAME_CUES = [/\bmy name is\s*$/i, /\bname is\s*$/i, /\bname:\s*$/i, /\bcall me\s*$/i, /\b(?:hi|hello|hey|dear)[ ,]+$/i, /\b(?:hi|hello|hey)[ ,]+(?:i'?m|i am|this is|it'?s) $/i, /\bi am\s*$/i, /\bi'm\s*$/i, /^im\s*$/i, /[.!?,] *im\s*$/i, /\bthis is\s*$/i, /\bpatient:?\s*$/i]
 /** Last words of NAME_CUES: the cue regexes run only after one of these. */
-const CUE_ENDS = new Set(['is', ':', 'me', 'hi', 'hello', 'hey', 'dear', ',', 'am', "i'm", 'i’m', 'this', 'patient'])
+const CUE_ENDS = new Set(['is', ':', 'me', 'hi', 'hello', 'hey', 'dear', ',', 'am', "i'm", 'i’m', 'im', "it's", 'its', 'this', 'patient'])
+/** Words that say who is speaking rather than being a name ("hi im ...", "hey it's ..."). */
+const NOT_NAME_AFTER_GREETING = new Set(['im', 'i', "i'm", 'i’m', 'its', "it's", 'this', 'my', 'there', 'all', 'everyone', 'team', 'guys', 'folks'])
 /** Honorifics that can stand before a surname that is also an English word (Dr. Ball). */
 const STRONG_HONORIFIC = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'sir', 'madam', 'dame', 'herr', 'frau', 'mme', 'mlle', 'rev'])
 
@@ -107,12 +109,28 @@ export class NameFinder {
         if (!common && !forced && INNER_CAPITAL.test(w) && !NAME_PREFIX.test(w)) return 0
         // Adjectives and doctrines made from names (Pythagorean, Newtonian, Marxism) are not names.
         if (!common && !forced && (DERIVED.test(l) || DRUG_STEM.test(l))) return 0
+        if (!common && !forced) {
+          // Not a known name, so its context decides: after an article it names a thing ("the
+          // Castile region", "a Pangloss"), and before a lowercase word that is not English it is a
+          // genus ("Homo sapiens", "Escherichia coli").
+          const p = toks[i - 1]
+          if (p && p.kind === 'word' && (p.lower === 'the' || p.lower === 'a' || p.lower === 'an') && text.slice(p.end, t.start) === ' ') return 0
+          const n = toks[i + 1]
+          if (n && n.kind === 'word' && !n.cap && n.text.length > 3 && !lex.common.has(n.lower) && text.slice(t.end, n.start) === ' ' && !lex.lastNames.has(n.lower)) return 0
+        }
         if (!common) return 2
         return forced ? 2 : 1
       }
       // lowercase
       if (first && !common) return 2
-      if (forced && !common) return 2
+      if (forced && (first || last || !common) && !NOT_NAME_AFTER_GREETING.has(l)) return 2
+      // "mike johnson": a first name that is also a word, when a surname that is not one follows.
+      if (first && lowerText) {
+        const n = toks[i + 1]
+        if (n && n.kind === 'word' && text.slice(t.end, n.start) === ' ' && lex.lastNames.has(n.lower) && !lex.common.has(n.lower)) return 2
+      }
+      // In all-lowercase text a known surname continues a name ("john smith").
+      if (lowerText && last) return 1
       if (!common && lowerText) return 1
       return 0
     }
@@ -139,7 +157,7 @@ export class NameFinder {
       }
       if (!forced) {
         const prev = toks[i - 1]
-        if (prev && CUE_ENDS.has(prev.lower) && (!lex.common.has(l) || t.cap) && strength(i, false) < 2) {
+        if (prev && CUE_ENDS.has(prev.lower) && (!lex.common.has(l) || t.cap || lex.firstNames.has(l)) && strength(i, false) < 2) {
           const prefix = text.slice(Math.max(0, t.start - 16), t.start)
           forced = NAME_CUES.some((re) => re.test(prefix))
         }
@@ -207,6 +225,11 @@ export class NameFinder {
       }
       const endTok = toks[last]!
       const endPos = endTok.start + (last === end ? stripPossessive(endTok.text).length : endTok.text.length)
+      // A famous person, planet or god named alone ("Plato argued", "orbit of Jupiter") is public.
+      if (!forced && start === end && lex.publicFigures.has(stripPossessive(toks[start]!.text).toLowerCase())) {
+        i = Math.max(last + 1, i + 1)
+        continue
+      }
       const type = this.classify(toks, start, end, text)
       if (type === 'ORGANIZATION') {
         const o = toks[end + 1]!

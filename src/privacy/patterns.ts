@@ -13,6 +13,8 @@ import type {Candidate, PiiType} from './types.js'
 
 // Priorities: validated identifiers beat loose shapes; everything beats the word-level name rules.
 export const PRIORITY = {
+  custom: 120, // the deployment's own recognisers and deny-lists
+  secret: 110, // keys, tokens, passwords: never left half-replaced by another type
   exact: 100, // email, URL, IP, IBAN, card, SSN: shape plus checksum
   contextId: 92, // ID numbers introduced by a context word
   date: 85,
@@ -38,6 +40,7 @@ const DOMAIN = new RegExp(
 const IPV4 = /(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]*\d)/g
 const IPV6 = /(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])/g
 const CARD = /(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d])/g
+const CARD_CONTEXT = /\b(?:card|cards|credit|debit|visa|mastercard|amex|discover|maestro|cc|pan|card ?(?:number|no\.?|#))\b[^.\n]{0,30}$/i
 const SSN = /(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d-])/g
 const SSN_BARE = /(?<![\d-])\d{9}(?!\d)/g
 const SSN_CONTEXT = /\b(?:ssn|social security(?: number| no\.?| #)?|social insurance number|tax id|tin)\b/i
@@ -62,9 +65,12 @@ const DATE_PATTERNS: RegExp[] = [
   new RegExp(String.raw`\b(?:${MONTHS})\.?(?: \d{1,2}(?:st|nd|rd|th)?,?(?: \d{4})?| \d{4})\b`, 'gi'),
   // 3 March 1990 / 3rd of March, 1990 / 3 March
   new RegExp(String.raw`\b\d{1,2}(?:st|nd|rd|th)?(?: of)? (?:${MONTHS})\.?(?:,? \d{4})?\b`, 'gi'),
-  // Weekdays: part of when something happened
-  /\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b/gi,
 ]
+/** Weekdays: part of when something happened (found in texts without digits too). */
+const WEEKDAY = /\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b/gi
+/** Dates relative to when the text was written: with the log's timestamp they name a day. */
+const RELATIVE_DATE =
+  /\b(?:(?:the )?day (?:before|after) (?:yesterday|tomorrow)|yesterday|tomorrow|(?:last|next|past|coming) (?:week(?:end)?|month|year|(?:mon|tues|wednes|thurs|fri|satur|sun)day|spring|summer|autumn|fall|winter|january|february|march|april|june|july|august|september|october|november|december)|(?:\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a few|several|couple of) (?:days?|weeks?|months?|years?) ago|(?:in|within) (?:\d{1,3}|a|one|two|three|four|five|six|seven|ten) (?:days?|weeks?)(?= time|\b))\b/gi
 const DOB_CONTEXT = /\b(?:born|birth|dob|d\.o\.b\.?|birthday|birthdate|b\.)\W{0,3}(?:\w+\W{1,3}){0,3}$/i
 const YEAR_OF_BIRTH = /\b(?:born(?: in| on)?|year of birth:?|birth year:?)\s+((?:19|20)\d{2})\b/gi
 
@@ -73,6 +79,9 @@ const AGE = [
   /\b(\d{1,3})(?:\s*|-)(?:years?|yrs?|y\.?o\.?)(?:[\s-]+old)\b/gi,
   /\b(\d{1,3})-year-old\b/gi,
   /\b(\d{1,3})\s?(?:y\/o|yo)\b/gi,
+  // "turned 60", "I'll turn 23", "turning 40", "60 years of age"
+  /\b(?:turned|turning|turns|turn)\s+(\d{1,3})(?!\s*(?:%|percent|degrees|°|times|pages|miles|km|dollars|euros|points|steps|minutes|hours|seconds))\b/gi,
+  /\b(\d{1,3})\s+years?\s+of\s+age\b/gi,
 ]
 
 /** Context words that introduce an identifier, with the type the identifier gets. */
@@ -119,6 +128,9 @@ export function findStructured(text: string, push: Push): void {
       push(m.index, m.index + s.length, 'DOMAIN', PRIORITY.exact - 1)
     })
   }
+  forEach(WEEKDAY, text, (m) => push(m.index, m.index + m[0].length, 'DATE', PRIORITY.date))
+  // Above weekdays, so "next Monday" is one span.
+  forEach(RELATIVE_DATE, text, (m) => push(m.index, m.index + m[0].length, 'DATE', PRIORITY.date + 1))
   if (!hasDigit && !text.includes(':')) return
 
   forEach(IPV4, text, (m) => {
@@ -139,7 +151,10 @@ export function findStructured(text: string, push: Push): void {
     const raw = m[0].replace(/[ -]+$/, '')
     const d = digitsOf(raw)
     if (d.length < 12 || d.length > 19) return
-    if (luhnValid(d) && cardIssuerValid(d)) push(m.index, m.index + raw.length, 'CREDIT_CARD', PRIORITY.exact)
+    if (!luhnValid(d)) return
+    // A Luhn-valid number the text calls a card is one, whatever its issuer prefix (store cards,
+    // regional networks); without such a word it also needs a known issuer prefix and length.
+    if (cardIssuerValid(d) || (d.length >= 13 && CARD_CONTEXT.test(before(text, m.index, 40)))) push(m.index, m.index + raw.length, 'CREDIT_CARD', PRIORITY.exact)
   })
   forEach(SSN, text, (m) => {
     if (!ssnValid(m[1] + m[3] + m[4])) return
@@ -188,7 +203,7 @@ function findDates(text: string, push: Push): void {
         // 1.2.3 style version numbers have a 1-2 digit last part; require a 4-digit year there.
         if (m[2] === '.' && m[4].length !== 4) return
       }
-      const type: PiiType = i < 4 && DOB_CONTEXT.test(before(text, m.index, 40)) ? 'DATE_OF_BIRTH' : 'DATE'
+      const type: PiiType = DOB_CONTEXT.test(before(text, m.index, 40)) ? 'DATE_OF_BIRTH' : 'DATE'
       push(m.index, m.index + m[0].length, type, PRIORITY.date)
     })
   })
@@ -238,7 +253,19 @@ function findPhones(text: string, push: Push): void {
   })
 }
 
+/** UK (M14 5TR, SW1A 1AA) and Canadian (K1A 0B1) postcodes: shapes distinctive enough without a cue. */
+const POSTCODE = /\b(?:[A-PR-UWYZ][A-HK-Y]?\d[A-HJKPSTUW\d]? \d[ABD-HJLNP-UW-Z]{2}|[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d)\b/g
+/** A short ZIP or postcode right after a word that names it ("my zip code is 880"). */
+const NAMED_ZIP = /\b(?:zip code|zipcode|zip|postal code|postcode|post code)\W{0,3}(?:is\W{1,2})?(\d{3,10}(?:-\d{4})?|[A-Z0-9]{2,4} ?[A-Z0-9]{3})(?![\w-])/gi
+
 function findContextIds(text: string, push: Push): void {
+  forEach(POSTCODE, text, (m) => push(m.index, m.index + m[0].length, 'ZIP', PRIORITY.zip))
+  forEach(NAMED_ZIP, text, (m) => {
+    const v = m[1]!.replace(/[ -]+$/, '')
+    if (!/\d/.test(v)) return
+    const start = m.index + m[0].length - m[1]!.length
+    push(start, start + v.length, 'ZIP', PRIORITY.contextId)
+  })
   // Look for a context word, then the identifier that follows it.
   const re = /\d/g
   let last = -1

@@ -1,38 +1,134 @@
 import {AddressFinder} from './address.js'
 import {loadLexicon} from './lexicon.js'
 import {NameFinder} from './names.js'
-import {findStructured} from './patterns.js'
+import {PRIORITY, findStructured} from './patterns.js'
+import {SecretFinder} from './secrets.js'
 import {tokenize} from './tokens.js'
-import type {Candidate, PiiSpan, PiiType, ScrubResult, Scrubber, ScrubberOptions} from './types.js'
+import type {Candidate, CustomRecognisers, PiiSpan, ScrubResult, Scrubber, ScrubberOptions, SpanType} from './types.js'
 
 /**
- * Build a scrubber. Synchronous and reusable: the word lists load once per process (~0.5 s) and
- * each `scrub` call is pure computation (no I/O, no network), deterministic for a given input.
+ * Build a scrubber. Synchronous and reusable: the word lists and secret rules load once per process
+ * (~0.5 s) and each `scrub` call is pure computation (no I/O, no network), deterministic for a given
+ * input. `custom` adds the deployment's own recognisers, deny-lists and allow-lists; a bad one is an
+ * Error naming it (see customProblems).
  */
 export function createScrubber(options: ScrubberOptions = {}): Scrubber {
   const lex = loadLexicon()
   const names = new NameFinder(lex)
   const addresses = new AddressFinder(lex)
-  const keep = new Set<PiiType>(options.keep ?? [])
+  const secrets = new SecretFinder((w) => lex.common.has(w))
+  const keep = new Set<SpanType>(options.keep ?? [])
+  const custom = compileCustom(options.custom)
 
   return {
     scrub(text: string): ScrubResult {
-      const spans = detect(text, names, addresses).filter((s) => !keep.has(s.type))
+      const spans = detect(text, names, addresses, secrets, custom).filter((s) => !keep.has(s.type))
       return {text: render(text, spans), spans}
     },
   }
 }
 
-function detect(text: string, names: NameFinder, addresses: AddressFinder): PiiSpan[] {
-  const candidates: Candidate[] = []
-  const push = (start: number, end: number, type: PiiType, priority: number) => {
+function detect(text: string, names: NameFinder, addresses: AddressFinder, secrets: SecretFinder, custom: CompiledCustom): PiiSpan[] {
+  let candidates: Candidate[] = []
+  const push = (start: number, end: number, type: SpanType, priority: number) => {
     if (end > start) candidates.push({start, end, type, priority})
   }
+  secrets.find(text, (s, e) => push(s, e, 'SECRET', PRIORITY.secret))
   findStructured(text, push)
   const toks = tokenize(text)
   addresses.find(text, toks, push)
   names.find(text, toks, push)
+  for (const {type, re} of custom.patterns) {
+    re.lastIndex = 0
+    let m: RegExpExecArray | null
+    while ((m = re.exec(text)) !== null) {
+      if (m[0].length === 0) {
+        re.lastIndex++
+        continue
+      }
+      push(m.index, m.index + m[0].length, type, PRIORITY.custom)
+    }
+  }
+  if (custom.allow) candidates = allowed(text, candidates, custom.allow)
   return resolve(candidates, text)
+}
+
+interface CompiledCustom {
+  patterns: Array<{type: string; re: RegExp}>
+  allow?: RegExp
+}
+
+const CUSTOM_TYPE = /^[A-Z][A-Z0-9_]{1,31}$/
+const wordsRe = (words: string[]) => new RegExp(`(?<![\\p{L}\\p{N}])(?:${words.map((w) => w.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s+')).filter(Boolean).join('|')})(?![\\p{L}\\p{N}])`, 'giu')
+
+/** What is wrong with a deployment's own recognisers, each naming the entry; empty when usable. */
+export function customProblems(custom: CustomRecognisers | undefined): string[] {
+  const problems: string[] = []
+  if (custom === undefined || custom === null) return problems
+  if (typeof custom !== 'object') return ['privacy must be an object with recognizers, deny and allow']
+  const typeProblem = (where: string, type: unknown) =>
+    typeof type !== 'string' || !CUSTOM_TYPE.test(type) ? `${where}: type ${JSON.stringify(type)} must be 2-32 uppercase letters, digits or _, starting with a letter (it becomes the <TYPE> placeholder)` : undefined
+  ;(custom.recognizers ?? []).forEach((r, i) => {
+    const where = `privacy.recognizers[${i}]`
+    const t = typeProblem(where, r?.type)
+    if (t) problems.push(t)
+    if (typeof r?.pattern !== 'string' || r.pattern === '') problems.push(`${where}: pattern must be a non-empty regular expression`)
+    else {
+      try {
+        const re = new RegExp(r.pattern, (r.flags ?? '').replace(/g/g, ''))
+        if (re.test('')) problems.push(`${where}: pattern ${JSON.stringify(r.pattern)} matches the empty string`)
+      } catch (err) {
+        problems.push(`${where}: pattern ${JSON.stringify(r.pattern)} is not a valid regular expression (${(err as Error).message})`)
+      }
+    }
+  })
+  ;(custom.deny ?? []).forEach((d, i) => {
+    const where = `privacy.deny[${i}]`
+    const t = typeProblem(where, d?.type)
+    if (t) problems.push(t)
+    if (!Array.isArray(d?.words) || d.words.some((w) => typeof w !== 'string' || w.trim() === '')) problems.push(`${where}: words must be a list of non-empty strings`)
+  })
+  if (custom.allow !== undefined && (!Array.isArray(custom.allow) || custom.allow.some((w) => typeof w !== 'string' || w.trim() === ''))) {
+    problems.push('privacy.allow must be a list of non-empty strings')
+  }
+  return problems
+}
+
+function compileCustom(custom: CustomRecognisers | undefined): CompiledCustom {
+  const problems = customProblems(custom)
+  if (problems.length) throw new Error(problems.join('; '))
+  const patterns: CompiledCustom['patterns'] = []
+  for (const r of custom?.recognizers ?? []) patterns.push({type: r.type, re: new RegExp(r.pattern, (r.flags ?? '').replace(/g/g, '') + 'g')})
+  for (const d of custom?.deny ?? []) if (d.words.length) patterns.push({type: d.type, re: wordsRe(d.words)})
+  return {patterns, allow: custom?.allow?.length ? wordsRe(custom.allow) : undefined}
+}
+
+/**
+ * Drops what an allow-listed word or phrase covers: a candidate inside an allowed occurrence goes; a
+ * word-level one (a name run, a place) that reaches into it keeps its longer part outside. The
+ * deployment's own recognisers are never dropped.
+ */
+function allowed(text: string, candidates: Candidate[], allow: RegExp): Candidate[] {
+  const hits: Array<[number, number]> = []
+  allow.lastIndex = 0
+  let m: RegExpExecArray | null
+  while ((m = allow.exec(text)) !== null) hits.push([m.index, m.index + m[0].length])
+  if (hits.length === 0) return candidates
+  const out: Candidate[] = []
+  for (const c of candidates) {
+    const hit = c.priority >= PRIORITY.custom ? undefined : hits.find(([s, e]) => s < c.end && e > c.start)
+    if (!hit) {
+      out.push(c)
+      continue
+    }
+    if (hit[0] <= c.start && hit[1] >= c.end) continue
+    if (c.priority >= TRIMMABLE_BELOW) continue
+    const before = hit[0] - c.start
+    const after = c.end - hit[1]
+    if (before >= after && before > 1) out.push({...c, end: hit[0]})
+    else if (after > 1) out.push({...c, start: hit[1]})
+  }
+  return out
 }
 
 /** Word-level candidates (names, places, addresses) may be cut down to what a better span leaves free. */

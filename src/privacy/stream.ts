@@ -3,7 +3,7 @@ import type {Writable} from 'node:stream'
 import {readLines} from '../ingest/lines.js'
 import {openSource, sourceName} from '../ingest/source.js'
 import {createScrubber} from './scrubber.js'
-import type {Scrubber} from './types.js'
+import type {CustomRecognisers, Scrubber} from './types.js'
 
 export interface ScrubStreamOptions {
   /** Paths (`.gz` decompressed) or `-` for stdin. */
@@ -16,6 +16,8 @@ export interface ScrubStreamOptions {
   /** Called once per unreadable line with `file:line: reason`. */
   onError?: (message: string) => void
   scrubber?: Scrubber
+  /** The deployment's own recognisers (config `privacy`), when no scrubber is given. */
+  custom?: CustomRecognisers
 }
 
 /**
@@ -23,7 +25,7 @@ export interface ScrubStreamOptions {
  * `{"line","error"}`), with output batched and backpressure respected. Returns the counts.
  */
 export async function scrubStream(options: ScrubStreamOptions): Promise<{lines: number; errors: number}> {
-  const scrubber = options.scrubber ?? createScrubber()
+  const scrubber = options.scrubber ?? createScrubber({custom: options.custom})
   const multi = options.sources.length > 1
   let lines = 0
   let errors = 0

@@ -27,11 +27,17 @@ export const PII_TYPES: readonly PiiType[] = [
   'TITLE', 'ORGANIZATION',
 ]
 
+/**
+ * What a span can be: a type of personal data, `SECRET` (keys, tokens, passwords: not personal data,
+ * but never to leave either), or the type of a user-defined recogniser (uppercase letters, digits, _).
+ */
+export type SpanType = PiiType | 'SECRET' | (string & {})
+
 /** A detected span: JavaScript string indexes (UTF-16 code units) into the original text, end exclusive. */
 export interface PiiSpan {
   start: number
   end: number
-  type: PiiType
+  type: SpanType
 }
 
 export interface ScrubResult {
@@ -47,13 +53,25 @@ export interface Scrubber {
 
 export interface ScrubberOptions {
   /** Types to leave in the text (e.g. `['DATE']` to keep non-birth dates). Default: none. */
-  keep?: PiiType[]
+  keep?: SpanType[]
+  /** The deployment's own recognisers, deny-lists and allow-lists (config `privacy`). */
+  custom?: CustomRecognisers
+}
+
+/** User-defined detection (config `privacy`; docs/pii.md, "Your own recognisers"). */
+export interface CustomRecognisers {
+  /** Regular expressions (JavaScript syntax) whose matches become `<TYPE>`. */
+  recognizers?: Array<{type: string; pattern: string; flags?: string}>
+  /** Words and phrases always replaced by `<TYPE>` (whole words, case-insensitive). */
+  deny?: Array<{type: string; words: string[]}>
+  /** Words and phrases never replaced (whole words, case-insensitive). */
+  allow?: string[]
 }
 
 /** A recogniser's proposal; overlaps are resolved by `priority`, then length. */
 export interface Candidate {
   start: number
   end: number
-  type: PiiType
+  type: PiiType | (string & {})
   priority: number
 }

@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process'
-import {existsSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
@@ -193,7 +193,7 @@ describe('qis distill robustness', () => {
     const rows = Array.from({length: 60_000}, (_, i) => ({id: `r${i}`, query: `question number ${i} about topic ${i % 97}`, outcome: 0.7, confidence: 0.6}))
     writeFileSync(log, jsonl(rows))
     const out = path.join(dir, 'out', 'run.qisp')
-    for (const signal of ['SIGKILL', 'SIGINT'] as const) {
+    for (const signal of ['SIGINT', 'SIGKILL'] as const) {
       const child = spawn(process.execPath, [runJs, 'distill', log, ...TINY, '--home', path.join(dir, 'home'), '--out', out], {stdio: ['ignore', 'pipe', 'pipe']})
       let stderr = ''
       child.stderr.on('data', (d) => (stderr += d))
@@ -217,11 +217,71 @@ describe('qis distill robustness', () => {
         expect(stderr).toMatch(/interrupted/)
       }
     }
+    // The kill -9 left its temp store (its PID is dead now): the next run removes it.
+    const orphans = readdirSync(path.dirname(out)).filter((f) => f.endsWith('.tmp'))
+    expect(orphans).toHaveLength(1)
     const small = path.join(dir, 'small.jsonl')
     writeFileSync(small, jsonl(rows.slice(0, 500)))
     const again = await runCli(['distill', small, ...TINY, '--home', path.join(dir, 'home'), '--out', out, '--json'])
     expect(again.code, again.stderr).toBe(0)
     expect((await packetsOf(out)).length).toBe(500)
+    expect(JSON.parse(again.stdout).tempFilesRemoved).toBe(1)
+    expect(readdirSync(path.dirname(out)).filter((f) => f.endsWith('.tmp'))).toEqual([])
+    rmSync(dir, {recursive: true, force: true})
+  }, SLOW)
+
+  it('SIGTERM mid-embedding stops within seconds with exit 130 and nothing committed; a second signal exits at once', async () => {
+    const dir = tempDir('qis-sigterm-')
+    try {
+      // Long, distinct questions: one batch of 256 keeps the default model busy for tens of seconds,
+      // which is how long SIGTERM used to wait.
+      const words = 'patient dose renal hepatic interaction contraindicated infusion weekly taper monitor level trough peak clearance'.split(' ')
+      const rows = Array.from({length: 300}, (_, i) => ({
+        id: `s${i}`,
+        query: Array.from({length: 160}, (_, k) => words[(i * 7 + k * k) % words.length]).join(' ') + ` case ${i}`,
+        outcome: 1,
+        confidence: 0.5,
+      }))
+      const log = path.join(dir, 'long.jsonl')
+      writeFileSync(log, jsonl(rows))
+      const out = path.join(dir, 'out', 'run.qisp')
+      const start = (): {child: ReturnType<typeof spawn>; exited: Promise<number | null>; stderr: () => string} => {
+        const child = spawn(process.execPath, [runJs, 'distill', log, '--home', path.join(dir, 'home'), '--out', out], {stdio: ['ignore', 'pipe', 'pipe']})
+        let stderr = ''
+        child.stderr!.on('data', (d) => (stderr += d))
+        return {child, exited: new Promise((resolve) => child.on('close', (code) => resolve(code))), stderr: () => stderr}
+      }
+      const tempOf = (pid: number | undefined) => (existsSync(path.dirname(out)) ? readdirSync(path.dirname(out)).filter((f) => f.includes(`.${pid}.`)) : [])
+      const waitForTemp = async (pid: number | undefined) => {
+        const deadline = Date.now() + 60_000
+        while (tempOf(pid).length === 0) {
+          if (Date.now() > deadline) throw new Error('no temp store appeared')
+          await new Promise((r) => setTimeout(r, 50))
+        }
+      }
+
+      const a = start()
+      await waitForTemp(a.child.pid)
+      // Model load takes a few seconds; by then the first batch is being embedded.
+      await new Promise((r) => setTimeout(r, 10_000))
+      a.child.kill('SIGTERM')
+      const code = await Promise.race([a.exited, new Promise<string>((r) => setTimeout(() => r('still running 8 s after SIGTERM'), 8_000))])
+      if (code === 'still running 8 s after SIGTERM') a.child.kill('SIGKILL')
+      expect(code).toBe(130)
+      expect(a.stderr()).toMatch(/interrupted/)
+      expect(existsSync(out)).toBe(false)
+      expect(tempOf(a.child.pid)).toEqual([])
+
+      const b = start()
+      await waitForTemp(b.child.pid)
+      b.child.kill('SIGINT')
+      b.child.kill('SIGTERM')
+      expect(await b.exited).toBe(130)
+      expect(existsSync(out)).toBe(false)
+      expect(tempOf(b.child.pid)).toEqual([])
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   }, SLOW)
 
   it('refuses bad flags and missing files with a clear message and a non-zero exit', async () => {
@@ -237,7 +297,8 @@ describe('qis distill robustness', () => {
       [['distill', FIXTURES[0], '--default-confidence', '2'], /--default-confidence must be from 0 to 1/],
       [['distill', FIXTURES[0], '--domain', '   '], /--domain .* cannot be made a domain label/],
       [['distill', FIXTURES[0], '--map', 'nonsense'], /--map "nonsense": expected canonical=source/],
-      [['distill', FIXTURES[0], '--format', 'xml'], /Expected --format=xml to be one of: jsonl, csv/],
+      [['distill', FIXTURES[0], '--format', 'xml'], /Expected --input-format=xml to be one of: jsonl, json, csv,/],
+      [['distill', FIXTURES[0], '--model-alias', 'nonsense'], /--model-alias "nonsense": expected NAME=PUBLIC/],
     ]
     for (const [args, message] of cases) {
       const r = await runCli([...args, '--home', home])

@@ -1,4 +1,4 @@
-import {writeFileSync} from 'node:fs'
+import {rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {gzipSync} from 'node:zlib'
 import {describe, expect, it} from 'vitest'
@@ -60,5 +60,31 @@ describe('qis scrub', () => {
     const missing = await runCli(['scrub', path.join(dir, 'nope.jsonl')])
     expect(missing.code).toBe(1)
     expect(missing.stderr).toMatch(/nope\.jsonl: cannot read \(ENOENT\)/)
+  })
+})
+
+describe('qis scrub with the deployment\'s own recognisers', () => {
+  it('applies config privacy recognisers, deny- and allow-lists; qis config shows them; a bad one is exit 2', async () => {
+    const home = tempDir('qis-scrub-custom-')
+    try {
+      writeFileSync(
+        path.join(home, 'config.json'),
+        JSON.stringify({privacy: {recognizers: [{type: 'WARD', pattern: '\\bWard [A-Z]\\d\\b'}], deny: [{type: 'TRIAL', words: ['Project Zeta']}], allow: ['Keytruda']}}),
+      )
+      const input = JSON.stringify({text: 'Keytruda for Anna Smith in Ward B4 (project zeta), key sk_live_51HxYzABcdEFgh1234567890'}) + '\n'
+      const r = await runCli(['scrub', '--home', home], {input})
+      expect(r.code, r.stderr).toBe(0)
+      expect(lines(r.stdout)[0].text).toBe('Keytruda for <PERSON> in <WARD> (<TRIAL>), key <SECRET>')
+      const c = await runCli(['config', '--home', home])
+      expect(c.stdout).toMatch(/privacy\s+WARD \/\\bWard \[A-Z\]\\d\\b\/; TRIAL: Project Zeta; allow: Keytruda\s+config file/)
+      writeFileSync(path.join(home, 'config.json'), JSON.stringify({privacy: {recognizers: [{type: 'WARD', pattern: '('}]}}))
+      const bad = await runCli(['scrub', '--home', home], {input})
+      expect(bad.code).toBe(2)
+      expect(bad.stderr.replace(/\s*›\s*/g, ' ')).toMatch(/privacy\.recognizers\[0\]: pattern "\(" is not a valid regular expression/)
+      const badConfig = await runCli(['config', '--home', home])
+      expect(badConfig.code).toBe(1)
+    } finally {
+      rmSync(home, {recursive: true, force: true})
+    }
   })
 })

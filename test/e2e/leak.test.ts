@@ -31,6 +31,14 @@ const C = {
   malformed: 'CANARYM7xTornLine',
   badField: 'CANARYF7xBadField',
   adjust: 'CANARYA7xAdjustTok',
+  // Secrets in provider shapes (made up), in queries, responses and correction text.
+  keyQuery: 'sk-proj-Q7xCanaryKey9mZpLw8RtYc0vN3sHd7GaUeXw2',
+  awsQuery: 'AKIAQ7XCANARY2K7ZZQ3',
+  dbPassword: 'Q7xCanaryPw!2931',
+  keyResponse: 'ghp_Q7xCanaryResp0TokenA1b2C3d4E5f6G7h8I9j0',
+  keyCorrection: 'xoxb-2048-3098-Q7xCanaryCorr7Token9z',
+  // An organisation in a fine-tuned model id.
+  org: 'canaryorgq7x',
 }
 const CANARIES = Object.values(C)
 
@@ -40,6 +48,7 @@ const QUESTIONS = [
   `Is pembrolizumab appropriate for patient ${C.name} (MRN: ${C.mrn}) with PD-L1 above 50 percent?`,
   `Dose reduction of capecitabine for grade 2 hand-foot syndrome, call ${C.email} or (617) ${C.phone}`,
   `How long should anticoagulation continue for cancer-associated thrombosis in ${C.surname}'s case?`,
+  `The oncology API rejects my key ${C.keyQuery} and aws_access_key_id=${C.awsQuery}; db is postgres://onc:${C.dbPassword}@db.internal/prod`,
 ]
 
 function writeLogs(dir: string, tag: string): {files: string[]; corrections: string} {
@@ -53,9 +62,9 @@ function writeLogs(dir: string, tag: string): {files: string[]; corrections: str
           request_id: `${tag}-${i}-${r}`,
           timestamp: new Date(t0 + (i * 3 + r) * 60_000).toISOString(),
           domain: DOMAIN,
-          model: 'llama3-70b-instruct',
+          model: i === 4 ? `ft:gpt-4o-mini-2024-07-18:${C.org}::9qLCdJzV` : 'llama3-70b-instruct',
           prompt: q,
-          response: `Answer mentioning ${C.response} and ${C.name}, reachable at ${C.email}.`,
+          response: `Answer mentioning ${C.response} and ${C.name}, reachable at ${C.email}, token ${C.keyResponse}.`,
           confidence: 0.6 + r / 10,
           outcome: (i + r) % 2 === 0 ? 0.9 : 0.2,
           user: C.user,
@@ -108,7 +117,7 @@ function writeLogs(dir: string, tag: string): {files: string[]; corrections: str
   writeFileSync(
     corrections,
     [
-      JSON.stringify({request_id: `${tag}-0-0`, correction_type: 'factual', corrected_text: `Corrected by ${C.name} ${C.correction}, see ${C.email}`, outcome: 0.1, reviewer: C.user}),
+      JSON.stringify({request_id: `${tag}-0-0`, correction_type: 'factual', corrected_text: `Corrected by ${C.name} ${C.correction}, see ${C.email}, use ${C.keyCorrection}`, outcome: 0.1, reviewer: C.user}),
       // A correction type that is personal data must be refused, not published as a label.
       JSON.stringify({request_id: `${tag}-1-0`, correction_type: C.email, corrected_text: `${C.correction} ${C.mrn}`, outcome: 0.2}),
       `{"request_id": "${tag}-2-0", "corrected_text": "${C.correction} torn`,
@@ -194,15 +203,15 @@ describe('leak proof: canaries in, none out', () => {
     const d1 = await run('distill publisher', ['distill', ...a.files, '-c', a.corrections, '--rejects', path.join(outDir, 'rejects-a.jsonl'), '--home', pubHome, '--json'])
     expect(d1.code, d1.stderr).toBe(0)
     const s1 = JSON.parse(d1.stdout)
-    expect(s1.counts.emitted).toBeGreaterThanOrEqual(12)
+    expect(s1.counts.emitted).toBeGreaterThanOrEqual(15)
     expect(s1.counts.rejected).toBeGreaterThanOrEqual(3)
     const d2 = await run('distill puller', ['distill', ...b.files, '-c', b.corrections, '--rejects', path.join(outDir, 'rejects-b.jsonl'), '--home', pullHome])
     expect(d2.code, d2.stderr).toBe(0)
 
     const p1 = await run('publish publisher', ['publish', '--home', pubHome, '--bootstrap', bootstrap, '--yes', '--json'])
     expect(p1.code, p1.stderr).toBe(0)
-    expect(JSON.parse(p1.stdout)).toMatchObject({failed: 0})
-    expect(JSON.parse(p1.stdout).published).toBeGreaterThanOrEqual(12)
+    expect(JSON.parse(p1.stdout), p1.stdout).toMatchObject({failed: 0})
+    expect(JSON.parse(p1.stdout).published).toBeGreaterThanOrEqual(15)
     const p2 = await run('publish puller', ['publish', '--home', pullHome, '--bootstrap', bootstrap, '--yes'])
     expect(p2.code, p2.stderr).toBe(0)
 
@@ -243,7 +252,7 @@ describe('leak proof: canaries in, none out', () => {
     }
     const {packets, texts} = await packetTexts(homes)
     // Publisher and puller stores plus three replicas of each on the nodes.
-    expect(packets).toBeGreaterThanOrEqual(24 + 3 * 12)
+    expect(packets).toBeGreaterThanOrEqual(30 + 3 * 15)
     for (const t of texts) hits.push(...searchBytes(`${t.where} fields`, t.text, needles), ...searchBytes(`${t.where} bytes`, Buffer.from(t.raw), needles))
     expect(hits).toEqual([])
   }, 300_000)

@@ -1,0 +1,79 @@
+import type {HashPipeline, HashResult} from './deps.js'
+
+/**
+ * Embeds a batch in slices short enough that an interrupt is seen within about a second.
+ *
+ * The default embedder computes on the main thread, so while one call runs no signal handler can:
+ * a batch of 256 long questions took 21 s to notice SIGTERM. So the batch goes to the model in
+ * slices sized to take about `targetSeconds` (default 1 s) each (from the time per text measured so far), the
+ * event loop gets a turn between slices, and the run stops at the first slice boundary after an
+ * abort. An embedder that computes off the main thread is raced against the abort instead, so it
+ * is abandoned at once.
+ *
+ * Slices cost no speed: the batch is ordered by text length first, so each slice holds texts of
+ * near-equal length, and the model groups texts of equal token count within a call (vectors never
+ * depend on their batch, docs/hashing.md "Determinism"). Results come back in the batch's order.
+ */
+export class SlicedHasher {
+  /** Seconds per text, smoothed over the calls so far; undefined until the first call. */
+  private perText: number | undefined
+
+  constructor(
+    private readonly pipeline: HashPipeline,
+    private readonly options: {targetSeconds?: number; maxSlice?: number; signal?: AbortSignal; onAbort: () => Error},
+  ) {}
+
+  async hash(texts: string[]): Promise<HashResult[]> {
+    const target = this.options.targetSeconds ?? 1
+    const maxSlice = this.options.maxSlice ?? 256
+    const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length || a - b)
+    const out = new Array<HashResult>(texts.length)
+    let at = 0
+    while (at < order.length) {
+      await this.checkpoint()
+      const size = this.perText === undefined ? 2 : Math.max(1, Math.min(maxSlice, Math.floor(target / this.perText)))
+      const idx = order.slice(at, at + size)
+      const t0 = performance.now()
+      const codes = await this.raced(this.pipeline.hashMany(idx.map((i) => texts[i]!)))
+      const each = (performance.now() - t0) / 1000 / idx.length
+      // Cache hits make some calls nearly free; smoothing keeps one of them from blowing up the next slice.
+      this.perText = this.perText === undefined ? each : 0.7 * this.perText + 0.3 * each
+      idx.forEach((i, k) => (out[i] = codes[k]!))
+      at += idx.length
+    }
+    return out
+  }
+
+  /** Lets a pending signal handler run, then stops if the run was aborted. */
+  private async checkpoint(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    if (this.options.signal?.aborted) throw this.options.onAbort()
+  }
+
+  private raced<T>(work: Promise<T>): Promise<T> {
+    return raceAbort(work, this.options.signal, this.options.onAbort)
+  }
+}
+
+/** `work`, or `onAbort()` thrown as soon as `signal` aborts (the work is abandoned, its outcome ignored). */
+export function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined, onAbort: () => Error): Promise<T> {
+  if (!signal) return work
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(onAbort())
+    if (signal.aborted) {
+      work.catch(() => {})
+      return abort()
+    }
+    signal.addEventListener('abort', abort, {once: true})
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', abort)
+        resolve(v)
+      },
+      (err) => {
+        signal.removeEventListener('abort', abort)
+        reject(err)
+      },
+    )
+  })
+}
