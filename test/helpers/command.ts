@@ -36,8 +36,8 @@ export const COMMANDS: Record<string, () => Promise<{default: unknown}>> = {
 let config: Promise<Config> | undefined
 
 export interface RunCommandOptions {
-  /** Standard input; default: empty. */
-  stdin?: string | Buffer
+  /** Standard input: the bytes, or a stream to write to while the command runs. Default: empty. */
+  stdin?: string | Buffer | Readable
   /** Variables set for the run (undefined removes one); the process's are restored afterwards. */
   env?: Record<string, string | undefined>
   /** Pretend stdin and stdout are a terminal. Default false, as for a script. */
@@ -66,8 +66,10 @@ export async function runCommand(argv: string[], options: RunCommandOptions = {}
       }),
       {isTTY: options.tty ?? false},
     )
+  const stdin = options.stdin instanceof Readable ? options.stdin : Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)])
+  // A prompt library puts a terminal into raw mode; a stream that pretends to be one accepts that.
   const io: CommandIO = {
-    stdin: Object.assign(Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]), {isTTY: options.tty ?? false}),
+    stdin: Object.assign(stdin, options.tty ? {isTTY: true, setRawMode: () => stdin} : {isTTY: false}),
     stdout: sink((s) => (stdout += s)),
     stderr: sink((s) => (stderr += s)),
   }
