@@ -64,6 +64,7 @@ export const ERROR_CODES = {
   // --- runtime failure (1) ------------------------------------------------------------------
   QIS_ERROR: {exit: 'failure', means: 'a failure not yet given its own code', use: 'a specific code'},
   INTERNAL: {exit: 'failure', means: 'an unexpected error: a bug (QIS_DEBUG=1 prints the stack)'},
+  UNSUPPORTED_NODE: {exit: 'failure', means: 'this Node.js is too old for qis (see engines in package.json)'},
   PERMISSION_DENIED: {exit: 'failure', means: 'the operating system refused access to a file or folder'},
   DISK_FULL: {exit: 'failure', means: 'no space left on the device'},
   IO_ERROR: {exit: 'failure', means: 'another operating-system error while reading or writing'},

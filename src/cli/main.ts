@@ -1,5 +1,9 @@
+import {QisError} from '../util/errors.js'
 import {envelope, exitErrorCode, toFailure} from './failure.js'
 import {colorFor, renderFailure} from './render.js'
+
+/** As package.json's engines field. */
+export const SUPPORTED_NODE = '^20.19.0 || >=22.12.0'
 
 /**
  * The process entry (bin/run.js, bin/dev.js): oclif's run, with qis's failure path for what
@@ -16,6 +20,11 @@ export async function main(dir: string, argv: string[] = process.argv.slice(2), 
   // oclif's colour detection (supports-color 8) does not know NO_COLOR.
   if (process.env.NO_COLOR && !('FORCE_COLOR' in process.env)) process.env.FORCE_COLOR = '0'
   if (options.development) process.env.NODE_ENV = 'development'
+  // Packet checksums need node:zlib's crc32 (Node 20.15 / 22.2); older Nodes would fail later, obscurely.
+  const zlib = await import('node:zlib')
+  if (typeof (zlib as {crc32?: unknown}).crc32 !== 'function') {
+    process.exit(report(new QisError(`qis needs Node.js ${SUPPORTED_NODE}; this is ${process.version}`, {code: 'UNSUPPORTED_NODE', hint: 'Install a supported Node.js (see the README).'}), argv))
+  }
   const oclif = await import('@oclif/core')
   try {
     await oclif.run(argv, dir)
