@@ -91,7 +91,7 @@ export function toFailure(err: unknown, context: FailureContext = {}): Failure {
     // oclif's own usage errors ("Flag --x expects a value") and this.error() in not-yet-migrated code.
     const exit = typeof oclifExit === 'number' ? oclifExit : EXIT.usage
     const code: ErrorCode = exit === 127 ? 'UNKNOWN_COMMAND' : exit === EXIT.usage ? (/\bflag\b/i.test(raw) ? 'BAD_FLAG' : 'BAD_ARGUMENT') : exit === EXIT.interrupted ? 'INTERRUPTED' : 'QIS_ERROR'
-    return finish(coded(code, body(raw).join(' '), exit === EXIT.usage ? help : undefined))
+    return finish(coded(code, lowerFirst(body(raw).join(' ')), exit === EXIT.usage ? help : undefined))
   }
   return finish({code: 'INTERNAL', message: raw || name || 'unknown error', hint: BUG_HINT, exitCode: EXIT.failure, stack: err.stack})
 }

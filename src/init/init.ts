@@ -141,7 +141,7 @@ export async function resolveAnswersWithNotes(
         'Pass them as flags, or add --yes to keep the current values (see qis config) for the rest.',
     )
   }
-  if (problems.length > 0) throw new QisError(problems.join('\n'), {code: missing.length > 0 ? 'MISSING_ANSWERS' : 'BAD_ANSWER', exitCode: 2})
+  if (problems.length > 0) throw new QisError(problems.join('\n'), {code: missing.length > 0 ? 'MISSING_ANSWERS' : 'BAD_ANSWER'})
   return {config, notes: note ? [note] : []}
 }
 
@@ -220,7 +220,7 @@ export async function writeInit(
   if (!options.skipModelCheck && modelCheck === null) {
     if (config.embedder.backend === 'transformers' && config.embedder.modelDir) {
       const problem = await modelDirProblem(config.embedder.modelDir)
-      if (problem) throw new QisError(`--model-dir: ${problem}`, {code: 'MODEL_CHECK_FAILED', exitCode: 2})
+      if (problem) throw new QisError(`--model-dir: ${problem}`, {code: 'MODEL_CHECK_FAILED'})
     }
     try {
       modelCheck = await checkModel(config.embedder)

@@ -186,7 +186,7 @@ export async function runWizard(options: WizardOptions): Promise<InitResult> {
     embedder,
   }
   const problems = answerProblems(config)
-  if (problems.length > 0) throw new QisError(problems.join('\n'), {code: 'BAD_ANSWER', exitCode: 2})
+  if (problems.length > 0) throw new QisError(problems.join('\n'), {code: 'BAD_ANSWER'})
   if (codebookNote) p.log.warn(codebookNote, io)
 
   // Nothing to confirm when the answers change nothing (a re-run to look, or Enter all the way).
