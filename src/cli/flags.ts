@@ -4,7 +4,7 @@ import type {QisConfig} from '../config/config.js'
 import {EMBEDDER_BACKENDS, type EmbedderBackend, type EmbedderConfig} from '../embed/types.js'
 import type {TextField} from '../packet/text.js'
 import {QisError} from '../util/errors.js'
-import {DURATION_GRAMMAR, parseDuration} from './duration.js'
+import {DURATION_GRAMMAR, parseDuration, parseSince} from './duration.js'
 import {ENV, envRef} from './env.js'
 import {requireLabel} from './label.js'
 
@@ -138,3 +138,34 @@ export function labelFlag(field: TextField, options: {description: string}) {
     parse: async (input, _ctx, opts) => requireLabel(field, input, `--${opts.name}`),
   })
 }
+
+/** A number typed by a person, in [min, max]; for what oclif's integer flag does not cover (0.5, 1e-3). */
+export function numberFlag(options: {description: string; min?: number; max?: number}) {
+  return Flags.custom<number>({
+    description: options.description,
+    helpValue: 'NUMBER',
+    parse: async (input, _ctx, opts) => {
+      const n = Number(input)
+      const range = options.min !== undefined && options.max !== undefined ? ` from ${options.min} to ${options.max}` : options.min !== undefined ? ` >= ${options.min}` : options.max !== undefined ? ` <= ${options.max}` : ''
+      if (input.trim() === '' || !Number.isFinite(n) || (options.min !== undefined && n < options.min) || (options.max !== undefined && n > options.max)) {
+        throw new QisError(`--${opts.name} must be a number${range}, got "${input}"`, {code: 'BAD_FLAG'})
+      }
+      return n
+    },
+  })
+}
+
+/** A point in time: a duration back from now (7d) or an ISO date, parsed to epoch seconds (--since). */
+export function sinceFlag(options: {description: string}) {
+  return Flags.custom<number>({
+    description: `${options.description} A duration back from now (${DURATION_GRAMMAR}) or an ISO date (2026-11-20).`,
+    helpValue: 'WHEN',
+    parse: async (input, _ctx, opts) => parseSince(input, {flag: `--${opts.name}`}),
+  })
+}
+
+/** The weights file pull-weights writes and adjust reads: one name, --weights, on both. */
+export const weightsFlag = Flags.file({
+  description: 'Weights file (pull-weights writes it, adjust reads it). Default: weights.json in the home.',
+  helpValue: 'FILE',
+})
