@@ -3,7 +3,7 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {ERROR_CODES, EXIT, exitCodeFor} from '../../src/cli/codes.js'
-import {exitCodeDocs} from '../../src/cli/docs.js'
+import {envTable, exitCodeDocs} from '../../src/cli/docs.js'
 import {QisError} from '../../src/util/errors.js'
 import {repoRoot} from '../helpers/cli.js'
 
@@ -83,5 +83,10 @@ describe('error codes', () => {
     expect(m, 'README.md needs a <!-- exit-codes --> ... <!-- /exit-codes --> block').not.toBeNull()
     // On a mismatch, paste the expected value (exitCodeDocs() in src/cli/docs.ts) into the README.
     expect(m![1]).toBe(exitCodeDocs())
+  })
+
+  it("the glossary's table of environment variables is the one list in env.ts", () => {
+    const glossary = readFileSync(path.join(repoRoot, 'docs/glossary.md'), 'utf8')
+    expect(glossary).toContain(envTable())
   })
 })
