@@ -66,10 +66,9 @@ export function toFailure(err: unknown, context: FailureContext = {}): Failure {
     }
     case 'UnexpectedArgsError':
       return finish(coded('UNEXPECTED_ARGUMENT', lowerFirst(body(raw)[0]), help))
-    case 'FlagInvalidOptionError': {
-      const m = /^Expected --([\w-]+)=(.*) to be one of: (.*)$/s.exec(body(raw).join(' '))
-      return finish(coded('BAD_FLAG', m ? `--${m[1]} ${JSON.stringify(m[2])} is not one of: ${m[3]}` : lowerFirst(body(raw).join(' ')), help))
-    }
+    case 'FlagInvalidOptionError':
+      // oclif's own words ("Expected --format=xml to be one of: jsonl, csv") say it well, and scripts match on them.
+      return finish(coded('BAD_FLAG', body(raw).join(' '), help))
     case 'ArgInvalidOptionError':
       return finish(coded('BAD_ARGUMENT', lowerFirst(body(raw).join(' ')), help))
     case 'FailedFlagValidationError':
@@ -154,7 +153,7 @@ export function describeErrno(err: NodeJS.ErrnoException & {dest?: string; addre
     case 'EROFS':
       return {code: 'PERMISSION_DENIED', text: `${at}the file system is read-only`}
     case 'ENOSPC':
-      return {code: 'DISK_FULL', text: `${at}no space left on the device`}
+      return {code: 'DISK_FULL', text: `${at}no space left on device`}
     case 'EMFILE':
     case 'ENFILE':
       return {code: 'IO_ERROR', text: 'too many open files', hint: 'Raise the limit (ulimit -n) or give fewer inputs at once.'}

@@ -36,7 +36,7 @@ describe('toFailure: every failure as code, message, hint and exit code', () => 
       [['--domain', 'd'], 'MISSING_ARGUMENT', 'missing argument QUERY'],
       [['q', '--domain', 'd', 'extra'], 'UNEXPECTED_ARGUMENT', 'unexpected argument: extra'],
       [['q', '--domain', 'd', '--limit', '0'], 'BAD_FLAG', '--limit: expected an integer greater than or equal to 1 but received: 0'],
-      [['q', '--domain', 'd', '--embedder', 'nope'], 'BAD_FLAG', '--embedder "nope" is not one of: use-lite, transformers'],
+      [['q', '--domain', 'd', '--embedder', 'nope'], 'BAD_FLAG', 'Expected --embedder=nope to be one of: use-lite, transformers'],
       [['q', '--domain', 'd', '--since', '1x'], 'BAD_FLAG', '--since "1x" is not a duration'],
       [['q', '--domain', 'd', '--label', 'Bad Label'], 'BAD_LABEL', '--label: domain "Bad Label" may contain only lowercase a-z, 0-9 and . _ - : (found "B")'],
       [['q', '--domain'], 'BAD_FLAG', 'flag --domain expects a value'],
