@@ -129,6 +129,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const defs = {...this.ctor.baseFlags, ...this.ctor.flags} as Record<string, {aliases?: string[]; deprecateAliases?: boolean; deprecated?: unknown}>
     for (const name of Object.keys(flags)) {
       const def = defs[name]
+      if (def?.deprecated && this.argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`))) {
+        const to = typeof def.deprecated === 'object' ? (def.deprecated as {to?: string}).to : undefined
+        this.io.stderr.write(renderWarning(`--${name} is deprecated${to ? `; use ${to}` : ''}`, this.style(this.io.stderr)))
+      }
       if (!def?.deprecateAliases) continue
       for (const alias of def.aliases ?? []) {
         const used = this.argv.some((a) => a === `--${alias}` || a.startsWith(`--${alias}=`) || (alias.length === 1 && a === `-${alias}`))
