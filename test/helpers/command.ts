@@ -1,8 +1,10 @@
 import {type Command, Config} from '@oclif/core'
+import path from 'node:path'
 import {Readable, Writable} from 'node:stream'
 
 import {type CommandIO, withIO} from '../../src/cli/io.js'
 import {repoRoot} from './cli.js'
+import {tempDir} from './temp.js'
 
 /**
  * The fast test tier: runs a command class in this process, with captured stdout/stderr, a given
@@ -38,7 +40,7 @@ let config: Promise<Config> | undefined
 export interface RunCommandOptions {
   /** Standard input: the bytes, or a stream to write to while the command runs. Default: empty. */
   stdin?: string | Buffer | Readable
-  /** Variables set for the run (undefined removes one); the process's are restored afterwards. */
+  /** Variables set for the run (undefined removes one); the process's are restored afterwards. QIS_HOME defaults to a fresh temp folder. */
   env?: Record<string, string | undefined>
   /** Pretend stdin and stdout are a terminal. Default false, as for a script. */
   tty?: boolean
@@ -75,7 +77,9 @@ export async function runCommand(argv: string[], options: RunCommandOptions = {}
   }
 
   const savedEnv: Record<string, string | undefined> = {}
-  for (const [k, v] of Object.entries(options.env ?? {})) {
+  // A test never reaches the real ~/.qis by accident: without QIS_HOME (or --home) it gets a fresh home.
+  const vars = {QIS_HOME: path.join(tempDir(), 'home'), ...options.env}
+  for (const [k, v] of Object.entries(vars)) {
     savedEnv[k] = process.env[k]
     if (v === undefined) delete process.env[k]
     else process.env[k] = v
