@@ -30,7 +30,7 @@ export function withDescription<F extends {description?: string}>(flag: F, descr
 /** On every command (BaseCommand.baseFlags). */
 export const globalFlags = {
   home: Flags.directory({
-    description: 'Home folder (config, identity, packet stores, weights).',
+    description: 'Home folder (config, identity, packet stores, weights). Default: ~/.qis.',
     env: ENV.home.name,
     helpGroup: 'GLOBAL',
     helpValue: 'DIR',
