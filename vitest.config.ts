@@ -7,5 +7,8 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // A private TMPDIR for the run, checked and removed at the end; each file's tempDir()s removed when it ends.
+    globalSetup: ['test/setup/temp-root.ts'],
+    setupFiles: ['test/setup/temp-cleanup.ts'],
   },
 })

@@ -1,5 +1,5 @@
 #!/usr/bin/env -S node --import tsx
 // Development entry: runs the TypeScript sources directly (needs tsx); bin/run.js is what users run.
-import {execute} from '@oclif/core'
+import {main} from '../src/cli/main.ts'
 
-await execute({development: true, dir: import.meta.url})
+await main(import.meta.url, process.argv.slice(2), {development: true})

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 // Production entry: runs the compiled commands in dist/ (npm run build).
-import {execute} from '@oclif/core'
+import {main} from '../dist/cli/main.js'
 
-await execute({dir: import.meta.url})
+await main(import.meta.url)

@@ -1,8 +1,10 @@
 import {Args, Flags} from '@oclif/core'
+import {promises as fs} from 'node:fs'
 
-import {BaseCommand} from '../base.js'
-import {EMBEDDER_BACKENDS, type EmbedderBackend} from '../embed/types.js'
-import {checkLabel} from '../packet/text.js'
+import {BaseCommand} from '../cli/command.js'
+import {embedderFlags, embedderFromFlags, labelFlag, renamed, textInputFlags} from '../cli/flags.js'
+import {writeWithBackpressure} from '../cli/io.js'
+import {loadConfig} from '../config/config.js'
 import {type HashInput, type HashOutput, type InputFormat, hashStream, isLineError, readInputs} from '../hash/stream.js'
 import {QisError} from '../util/errors.js'
 
@@ -14,13 +16,14 @@ export interface HashResult {
 
 export default class Hash extends BaseCommand<typeof Hash> {
   static summary = 'Print the semantic hash and routing-key fingerprints of texts, one JSON line each.'
-  static description = `Texts come from TEXT arguments, --input files, or stdin: JSONL records (text in --field) or plain lines (--input-format text). Each text is scrubbed of personal data first, exactly as distill does, then embedded locally and hashed. Output, in input order: {"hash": 64-bit SimHash as 16 hex chars, "keys": DHT fingerprints of the routing keys for --domain, "scheme": hashing scheme id}. A bad line prints {"line": N, "error": "..."} in its place and the command exits 2 at the end.`
+  static description = `Texts come from TEXT arguments, --input files, or stdin: JSONL records (text in --field) or plain lines (--input-format text). Each text is scrubbed of personal data first, exactly as distill does, then embedded locally with this node's embedder (see qis config) and hashed. Output, in input order: {"hash": 64-bit SimHash as 16 hex chars, "keys": key fingerprints (the DHT keys of the routing keys) for --domain, "scheme": hashing scheme id}.
+A bad line prints {"line": N, "error": "..."} in its place and the command exits 2 at the end; exit 3 when no line could be hashed (or the input is empty).`
 
   static examples = [
     '<%= config.bin %> hash "How do I reset my password?"',
     'cat queries.jsonl | <%= config.bin %> hash --domain support',
     '<%= config.bin %> hash --input questions.txt --input-format text',
-    '<%= config.bin %> hash --backend transformers --model-dir ~/models/Xenova/all-MiniLM-L6-v2 "hello"',
+    '<%= config.bin %> hash --embedder transformers --model-dir ~/models/Xenova/all-MiniLM-L6-v2 "hello"',
   ]
 
   static args = {
@@ -34,40 +37,36 @@ export default class Hash extends BaseCommand<typeof Hash> {
   static strict = false
 
   static flags = {
-    input: Flags.string({char: 'i', description: 'Input file, repeatable; "-" is stdin.', multiple: true}),
-    'input-format': Flags.string({description: 'How input lines are read.', options: ['jsonl', 'text'], default: 'jsonl'}),
-    field: Flags.string({description: 'JSONL field holding the text.', default: 'text'}),
-    domain: Flags.string({description: 'Domain the key fingerprints are computed for.', default: 'general'}),
+    ...textInputFlags,
+    domain: labelFlag('domain_tag', {description: 'Domain the key fingerprints are computed for.'})({default: 'general'}),
     scrub: Flags.boolean({description: 'Scrub personal data before hashing, as distill does (--no-scrub to hash raw text).', default: true, allowNo: true}),
-    backend: Flags.string({description: 'Embedding backend.', options: [...EMBEDDER_BACKENDS], default: 'use-lite'}),
-    'model-dir': Flags.directory({description: 'Local model folder for the transformers backend. Default: $QIS_MODEL_DIR.'}),
-    'allow-download': Flags.boolean({description: 'transformers backend: fetch missing model files from the hub into --model-dir.', default: false}),
-    codebook: Flags.file({description: "A group's own routing codebook instead of the shipped one (scripts/fit-codebook.mjs)."}),
-    'batch-size': Flags.integer({description: "Texts per embedding call. Default: the backend's own (256 for both).", min: 1, max: 1024}),
-    workers: Flags.string({description: 'Extra embedding worker threads: a number, or "auto" (only with 4+ cores, large inputs and the use-lite backend).', default: 'auto'}),
+    ...embedderFlags,
+    'embed-batch-size': renamed(Flags.integer({description: "Texts per embedding call. Default: the embedder's own (256 for both).", min: 1, max: 1024, helpGroup: 'EMBEDDER'}), 'batch-size'),
+    workers: Flags.custom<number | 'auto'>({
+      description: 'Extra embedding worker threads: a number, or "auto" (only with 4+ cores, large inputs and the use-lite embedder).',
+      default: 'auto',
+      helpGroup: 'EMBEDDER',
+      parse: async (input) => {
+        const n = Number(input)
+        if (input === 'auto') return 'auto'
+        if (input.trim() === '' || !Number.isInteger(n) || n < 0) throw new QisError(`--workers must be a whole number >= 0 or "auto", got "${input}"`, {code: 'BAD_FLAG'})
+        return n
+      },
+    })(),
   }
 
   async run(): Promise<HashResult> {
     const {flags} = this
-    // Parsed again for argv: with strict off, oclif collects every TEXT there, and only there.
-    const texts = (await this.parse(Hash)).argv as string[]
-    const domainProblem = checkLabel('domain_tag', flags.domain)
-    if (domainProblem) throw new QisError(`--domain: ${domainProblem}`, {code: 'BAD_FLAG', exitCode: 2})
-    const workers = flags.workers === 'auto' ? 'auto' : Number(flags.workers)
-    if (workers !== 'auto' && (!Number.isInteger(workers) || workers < 0)) {
-      throw new QisError(`--workers must be a whole number >= 0 or "auto", got "${flags.workers}"`, {code: 'BAD_FLAG', exitCode: 2})
-    }
-    if (texts.length > 0 && flags.input) throw new QisError('Give TEXT arguments or --input, not both.', {code: 'BAD_FLAG', exitCode: 2})
+    const texts = this.positionals
+    if (texts.length > 0 && flags.input) throw new QisError('give TEXT arguments or --input, not both', {code: 'BAD_FLAG', hint: 'See qis hash --help.'})
+    const files = texts.length > 0 ? [] : (flags.input ?? ['-'])
+    for (const file of files) if (file !== '-') await checkInputFile(file)
 
+    // The node's embedder, so these keys are the ones its packets carry; nothing is created in the home.
+    const {config} = await loadConfig(await this.readHome())
+    const embedder = embedderFromFlags(flags, config.embedder)
     const {createHashPipeline} = await import('../embed/pipeline.js')
-    const {pipeline, scheme} = await createHashPipeline({
-      backend: flags.backend as EmbedderBackend,
-      modelDir: flags['model-dir'],
-      allowDownload: flags['allow-download'],
-      codebook: flags.codebook,
-      workers,
-      batchSize: flags['batch-size'],
-    })
+    const {pipeline, scheme} = await createHashPipeline({...embedder, workers: flags.workers, batchSize: flags['embed-batch-size']})
     let scrub: ((text: string) => string) | undefined
     if (flags.scrub) {
       const {createScrubber} = await import('../privacy/index.js')
@@ -76,46 +75,46 @@ export default class Hash extends BaseCommand<typeof Hash> {
     }
 
     const format = flags['input-format'] as InputFormat
+    const {stdin, stdout} = this.io
     const inputs = async function* (): AsyncGenerator<HashInput> {
-      if (texts.length > 0) {
-        for (let i = 0; i < texts.length; i++) yield {line: i + 1, text: texts[i]}
-        return
-      }
-      for (const file of flags.input ?? ['-']) {
-        yield* file === '-' ? readInputs({stream: process.stdin}, format, flags.field) : readInputs({file}, format, flags.field)
-      }
+      for (let i = 0; i < texts.length; i++) yield {line: i + 1, text: texts[i]}
+      for (const file of files) yield* file === '-' ? readInputs({stream: stdin}, format, flags.field) : readInputs({file}, format, flags.field)
     }
 
+    const json = this.jsonEnabled()
     const results: HashOutput[] = []
+    let lines = 0
     let bad = 0
     try {
-      for await (const out of hashStream(inputs(), {pipeline, scheme, domain: flags.domain, scrub, chunkSize: pipeline.batchSize * 2 * (1 + pipeline.plannedWorkers)})) {
+      const chunkSize = pipeline.batchSize * 2 * (1 + pipeline.plannedWorkers)
+      for await (const out of hashStream(inputs(), {pipeline, scheme, domain: flags.domain, scrub, chunkSize})) {
+        lines++
         if (isLineError(out)) bad++
-        if (this.jsonEnabled()) results.push(out)
-        else await writeLine(JSON.stringify(out))
+        if (json) results.push(out)
+        else await writeWithBackpressure(stdout, JSON.stringify(out) + '\n')
       }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new QisError(`Cannot read input file: ${(err as Error).message}`, {code: 'INPUT_NOT_FOUND', exitCode: 2})
-      }
-      throw err
     } finally {
       await pipeline.close()
     }
-    const result: HashResult = {scheme: scheme.id, domain: flags.domain, results}
-    if (bad > 0) {
-      if (this.jsonEnabled()) this.logJson(result)
-      else process.stderr.write(`${bad} input line(s) could not be hashed\n`)
-      this.exit(2)
-    }
-    return result
+    if (lines === 0) throw new QisError('no input: nothing to hash', {code: 'NOTHING_PRODUCED', hint: 'Give TEXT arguments, --input FILE, or lines on stdin.'})
+    if (bad === lines) this.failAfterOutput(new QisError(`none of the ${lines} input line(s) could be hashed`, {code: 'NOTHING_PRODUCED', hint: inputHint(format, flags.field)}))
+    else if (bad > 0) this.failAfterOutput(new QisError(`${bad} of ${lines} input line(s) could not be hashed`, {code: 'BAD_INPUT', hint: 'Their {"line", "error"} entries say why.'}))
+    return {scheme: scheme.id, domain: flags.domain, results}
   }
 }
 
-/** Write one line to stdout, waiting when the pipe is full so output never piles up in memory. */
-function writeLine(line: string): Promise<void> {
-  return new Promise((resolve) => {
-    if (process.stdout.write(line + '\n')) resolve()
-    else process.stdout.once('drain', () => resolve())
+function inputHint(format: InputFormat, field: string): string {
+  return format === 'jsonl' ? `Each line must be a JSON object with a "${field}" string (--field names another; --input-format text reads plain lines).` : 'Each line must hold some text.'
+}
+
+/** A missing or unreadable --input is a usage error named by its flag, before any model loads. */
+async function checkInputFile(file: string): Promise<void> {
+  const st = await fs.stat(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') throw new QisError(`--input ${file} does not exist`, {code: 'INPUT_NOT_FOUND'})
+    throw new QisError(`--input ${file} cannot be read`, {code: 'BAD_INPUT', cause: err})
+  })
+  if (st.isDirectory()) throw new QisError(`--input ${file} is a folder; give a file (or - for stdin)`, {code: 'BAD_INPUT'})
+  await fs.access(file, fs.constants.R_OK).catch((err: unknown) => {
+    throw new QisError(`--input ${file} cannot be read: permission denied`, {code: 'PERMISSION_DENIED', cause: err})
   })
 }

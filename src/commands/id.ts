@@ -1,4 +1,4 @@
-import {BaseCommand} from '../base.js'
+import {BaseCommand} from '../cli/command.js'
 import {loadOrCreateIdentity} from '../identity/identity.js'
 
 export interface IdResult {

@@ -1,5 +1,6 @@
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
+import {isDeepStrictEqual} from 'node:util'
 
 import {type ConfigKey, type QisConfig, DEFAULT_CONFIG, loadConfig, saveConfig} from '../config/config.js'
 import type {Home} from '../config/home.js'
@@ -41,6 +42,8 @@ export interface InitResult {
   file: string
   /** True when there was no config.json before this run. */
   created: boolean
+  /** False when config.json already said exactly this, so it was not rewritten. */
+  changed: boolean
   peerId: string
   config: QisConfig
   /** Null when the check was skipped (--skip-model-check). */
@@ -138,7 +141,7 @@ export async function resolveAnswersWithNotes(
         'Pass them as flags, or add --yes to keep the current values (see qis config) for the rest.',
     )
   }
-  if (problems.length > 0) throw new QisError(problems.join('\n'), {code: missing.length > 0 ? 'MISSING_ANSWERS' : 'BAD_ANSWER', exitCode: 2})
+  if (problems.length > 0) throw new QisError(problems.join('\n'), {code: missing.length > 0 ? 'MISSING_ANSWERS' : 'BAD_ANSWER'})
   return {config, notes: note ? [note] : []}
 }
 
@@ -185,9 +188,26 @@ export function answerProblems(config: Pick<QisConfig, 'domainFocus' | 'bootstra
 }
 
 /**
+ * True unless config.json exists and already holds exactly `config` (defaults filled in, a codebook
+ * beside the file read as its full path, no environment applied): then there is nothing to save.
+ */
+export async function configChanged(home: Home, config: QisConfig): Promise<boolean> {
+  const exists = await fs.access(home.configFile).then(
+    () => true,
+    () => false,
+  )
+  if (!exists) return true
+  const current = await loadConfig(home, {}).then(
+    (r) => r.config,
+    () => undefined,
+  )
+  return !isDeepStrictEqual(current, config)
+}
+
+/**
  * Checks the model (unless skipped), creates the node identity if the home has none, and writes
- * config.json. The model check comes first so a config naming a model that does not load is never
- * written.
+ * config.json unless it already says exactly this. The model check comes first so a config naming
+ * a model that does not load is never written.
  */
 export async function writeInit(
   home: Home,
@@ -200,7 +220,7 @@ export async function writeInit(
   if (!options.skipModelCheck && modelCheck === null) {
     if (config.embedder.backend === 'transformers' && config.embedder.modelDir) {
       const problem = await modelDirProblem(config.embedder.modelDir)
-      if (problem) throw new QisError(`--model-dir: ${problem}`, {code: 'MODEL_CHECK_FAILED', exitCode: 2})
+      if (problem) throw new QisError(`--model-dir: ${problem}`, {code: 'MODEL_CHECK_FAILED'})
     }
     try {
       modelCheck = await checkModel(config.embedder)
@@ -215,8 +235,9 @@ export async function writeInit(
     }
   }
   const identity = await loadOrCreateIdentity(home)
-  await saveConfig(home, besideConfig(home, config))
-  return {home: home.root, file: home.configFile, created: options.created, peerId: identity.peerId, config, modelCheck, notes: options.notes ?? []}
+  const changed = await configChanged(home, config)
+  if (changed) await saveConfig(home, besideConfig(home, config))
+  return {home: home.root, file: home.configFile, created: options.created, changed, peerId: identity.peerId, config, modelCheck, notes: options.notes ?? []}
 }
 
 /** A codebook beside config.json is written by its bare name, so the home can move (loadConfig reads it beside the file). */

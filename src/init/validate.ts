@@ -2,18 +2,18 @@ import {multiaddr} from '@multiformats/multiaddr'
 import {promises as fs} from 'node:fs'
 
 import type {ConfigKey, QisConfig} from '../config/config.js'
+import {describeLabelProblem, labelProblem} from '../cli/label.js'
 import {EMBEDDER_BACKENDS, type EmbedderBackend} from '../embed/types.js'
-import {checkLabel} from '../packet/text.js'
 import {errorMessage} from '../util/errors.js'
 
 /**
  * Checks for the answers `qis init` takes and for a config as `qis config` shows it. Each returns a
- * message for a person, or undefined when the value is fine. Domain labels follow the packet text
- * rules, because domain focus is matched against packets' domain_tag.
+ * message for a person, or undefined when the value is fine. Domain labels follow the kit's label
+ * rule (refused, with the normalised form named), because domain focus is matched against packets' domain_tag.
  */
 export function domainProblem(label: string): string | undefined {
-  const problem = checkLabel('domain_tag', label)
-  return problem === undefined ? undefined : `domain "${label}": ${problem.replace(/^domain_tag /, '')}`
+  const problem = labelProblem('domain_tag', label)
+  return problem === undefined ? undefined : describeLabelProblem(problem)
 }
 
 export function multiaddrProblem(addr: string): string | undefined {

@@ -7,7 +7,7 @@ import type {EmbedderBackend} from '../embed/types.js'
 import {QisError, errorMessage} from '../util/errors.js'
 import {knownDomains} from './domains.js'
 import {formatConfigValue} from './config-view.js'
-import {type InitAnswers, type InitResult, answerProblems, chooseCodebook, defaultModelDir, existingConfig, writeInit} from './init.js'
+import {type InitAnswers, type InitResult, answerProblems, chooseCodebook, configChanged, defaultModelDir, existingConfig, writeInit} from './init.js'
 import {type ModelCheck, checkModel} from './model-check.js'
 import {domainProblem, modelDirProblem, multiaddrProblem, splitList} from './validate.js'
 
@@ -186,14 +186,18 @@ export async function runWizard(options: WizardOptions): Promise<InitResult> {
     embedder,
   }
   const problems = answerProblems(config)
-  if (problems.length > 0) throw new QisError(problems.join('\n'), {code: 'BAD_ANSWER', exitCode: 2})
+  if (problems.length > 0) throw new QisError(problems.join('\n'), {code: 'BAD_ANSWER'})
   if (codebookNote) p.log.warn(codebookNote, io)
 
-  p.note(describeConfig(config), exists ? `Update ${home.configFile}` : `Write ${home.configFile}`, io)
-  const ok = await ask(p.confirm({...io, message: exists ? 'Save these changes?' : 'Write this configuration?', initialValue: true}))
-  if (!ok) cancelled()
+  // Nothing to confirm when the answers change nothing (a re-run to look, or Enter all the way).
+  const changed = await configChanged(home, config)
+  if (changed) {
+    p.note(describeConfig(config), exists ? `Update ${home.configFile}` : `Write ${home.configFile}`, io)
+    const ok = await ask(p.confirm({...io, message: exists ? 'Save these changes?' : 'Write this configuration?', initialValue: true}))
+    if (!ok) cancelled()
+  }
   const result = await writeInit(home, config, {created: !exists, skipModelCheck: true, modelCheck, notes: codebookNote ? [codebookNote] : []})
-  p.outro(`Done. Peer ID ${result.peerId}. Next: qis distill <logs>, then qis publish.`, io)
+  p.outro(changed ? `Done. Peer ID ${result.peerId}. Next: qis distill <logs>, then qis publish.` : `No changes: ${home.configFile} already says this. Peer ID ${result.peerId}.`, io)
   return result
 }
 

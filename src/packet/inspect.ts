@@ -15,7 +15,9 @@ export interface InspectedPacket {
   signatureValid: boolean
   expired: boolean
   expiresAt: string | null
-  fingerprint: string | null
+  /** The query fingerprint: semanticFingerprint(scheme, domain, fine hash); not a DHT key (docs/glossary.md). */
+  queryFingerprint: string | null
+  /** The packet id: what nodes and the publish journal de-duplicate by. */
   id: string | null
   signer: string | null
   packet: OutcomePacket | null
@@ -36,6 +38,8 @@ export interface InspectOptions {
   index?: number
   limit?: number
   now?: number
+  /** What "-" reads. Default: process.stdin. */
+  stdin?: AsyncIterable<Uint8Array | string>
 }
 
 function signerOf(publicKeyHex: string): string | null {
@@ -61,7 +65,7 @@ export function inspectPacketBytes(bytes: Uint8Array, index: number, now?: numbe
     signatureValid: info?.signatureValid ?? false,
     expired: info?.expired ?? false,
     expiresAt: info ? new Date(info.expiresAt * 1000).toISOString() : null,
-    fingerprint: info?.fingerprint ?? null,
+    queryFingerprint: info?.fingerprint ?? null,
     id: info?.id ?? null,
     signer: packet ? signerOf(packet.public_key) : null,
     packet,
@@ -84,28 +88,29 @@ export function parsePacketText(text: string): Uint8Array | undefined {
   return undefined
 }
 
-async function readSource(source: string): Promise<Uint8Array | {file: string}> {
+async function readSource(source: string, stdin: AsyncIterable<Uint8Array | string> = process.stdin): Promise<Uint8Array | {file: string}> {
   if (source === '-') {
     const chunks: Buffer[] = []
     let total = 0
-    for await (const chunk of process.stdin) {
-      chunks.push(chunk as Buffer)
-      total += (chunk as Buffer).length
-      if (total > 256 * 1024 * 1024) throw new QisError('stdin is larger than 256 MiB; pass a store file instead')
+    for await (const chunk of stdin) {
+      const bytes = Buffer.from(chunk)
+      chunks.push(bytes)
+      total += bytes.length
+      if (total > 256 * 1024 * 1024) throw new QisError('stdin is larger than 256 MiB; pass a store file instead', {code: 'BAD_INPUT'})
     }
     return Buffer.concat(chunks)
   }
   try {
     const st = await fs.stat(source)
     if (st.isFile()) return {file: source}
-    throw new QisError(`${source} is not a file`)
+    throw new QisError(st.isDirectory() ? `${source} is a folder; give a packet store or packet file` : `${source} is not a file`, {code: 'BAD_INPUT'})
   } catch (err) {
     if (err instanceof QisError) throw err
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       // Not a file: maybe the packet itself, as hex or base64 on the command line.
       const bytes = parsePacketText(source)
       if (bytes) return bytes
-      throw new QisError(`${source}: no such file, and not a packet in hex or base64`, {code: 'NOT_FOUND'})
+      throw new QisError(`${source}: no such file, and not a packet in hex or base64`, {code: 'INPUT_NOT_FOUND'})
     }
     throw new QisError(`cannot read ${source}: ${errorMessage(err)}`, {cause: err})
   }
@@ -127,7 +132,7 @@ async function isStoreFile(file: string): Promise<boolean> {
  * person to read. Bad packets are reported by index and never hide the good ones.
  */
 export async function inspectSource(source: string, options: InspectOptions = {}): Promise<InspectResult> {
-  const input = await readSource(source)
+  const input = await readSource(source, options.stdin)
   let entries: AsyncIterable<StoreEntry>
   let kind: InspectResult['kind'] = 'store'
   if ('file' in input) {
@@ -171,7 +176,7 @@ export async function inspectSource(source: string, options: InspectOptions = {}
 }
 
 function emptyInspected(index: number, size: number): InspectedPacket {
-  return {index, size, valid: false, signatureValid: false, expired: false, expiresAt: null, fingerprint: null, id: null, signer: null, packet: null, errors: []}
+  return {index, size, valid: false, signatureValid: false, expired: false, expiresAt: null, queryFingerprint: null, id: null, signer: null, packet: null, errors: []}
 }
 
 async function* singleEntry(bytes: Uint8Array): AsyncGenerator<StoreEntry> {

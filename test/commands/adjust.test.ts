@@ -68,12 +68,12 @@ describe('qis adjust', () => {
   it('says what to do without a weights file, and refuses a bad domain', async () => {
     const empty = tempDir()
     const missing = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', empty], {env})
-    expect(missing.code).toBe(1)
+    expect(missing.code).toBe(2) // NO_WEIGHTS: a usage error (src/cli/codes.ts)
     // oclif wraps long messages at the terminal width; join the lines back.
     expect(missing.stderr.replace(/\s*\n\s*›\s*/g, ' ')).toMatch(/no weights file at .*weights\.json: run `qis pull-weights` first/)
     expect(missing.stderr).not.toMatch(/\n\s+at /)
     const bad = await runCli(['adjust', QUERY, '--domain', 'Clinical Oncology', '--home', home, '--json'], {env})
-    expect(bad.code).toBe(1)
+    expect(bad.code).toBe(2) // BAD_DOMAIN: a usage error
     expect(JSON.parse(bad.stdout).error.message).toMatch(/domain "Clinical Oncology": domain_tag may contain only lowercase/)
   })
 })

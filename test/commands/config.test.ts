@@ -36,7 +36,7 @@ describe('qis config', () => {
     const home = tempDir()
     await fs.writeFile(path.join(home, 'config.json'), '{"bootstrap": [')
     const r = await runCli(['config', '--home', home])
-    expect(r.code).toBe(1)
+    expect(r.code).toBe(2) // BAD_CONFIG: a usage error (src/cli/codes.ts)
     expect(r.stderr).toContain(path.join(home, 'config.json'))
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/)
   })

@@ -2,10 +2,14 @@ import {promises as fs} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {repoRoot, runCli, tempDir} from '../helpers/cli.js'
+import {repoRoot, tempDir} from '../helpers/cli.js'
+import {runCommand} from '../helpers/command.js'
 
 const tinyModel = path.join(repoRoot, 'fixtures', 'models', 'qis-tiny-bert')
 const exists = (f: string) => fs.access(f).then(() => true, () => false)
+
+// In-process with no terminal: init never prompts. (The wizard itself: test/init/wizard.test.ts.)
+const runCli = (args: string[], options: {env?: Record<string, string | undefined>} = {}) => runCommand(args, {env: {QIS_MODEL_DIR: undefined, ...options.env}})
 
 describe('qis init (no terminal: never prompts)', () => {
   it('names each missing answer by its flag, exits 2 and writes nothing', async () => {
@@ -34,7 +38,7 @@ describe('qis init (no terminal: never prompts)', () => {
     await fs.copyFile(path.join(repoRoot, 'assets', 'codebook', 'use-lite.mmlu-anchors.qcb'), book)
     const set = await runCli(['init', '--home', home, '--yes', '--skip-model-check', '--codebook', book])
     expect(set.code, set.stderr).toBe(0)
-    expect(set.stdout).toContain(`embedder        use-lite, codebook ${book}`)
+    expect(set.stdout).toMatch(new RegExp(`\\n  embedder +use-lite, codebook ${book}\\n`))
     expect(JSON.parse(await fs.readFile(path.join(home, 'config.json'), 'utf8')).embedder).toEqual({backend: 'use-lite', codebook: 'group.qcb'})
 
     const moved = await runCli(['init', '--home', home, '--yes', '--skip-model-check', '--model-dir', tinyModel, '--json'])
@@ -43,7 +47,7 @@ describe('qis init (no terminal: never prompts)', () => {
     const human = await runCli(['init', '--home', home, '--yes', '--skip-model-check', '--embedder', 'use-lite', '--codebook', book])
     expect(human.code, human.stderr).toBe(0)
     const back = await runCli(['init', '--home', home, '--yes', '--skip-model-check', '--model-dir', tinyModel])
-    expect(back.stderr.replace(/\s*\n\s*(›\s*)?/g, ' ')).toMatch(/Warning: The codebook \S*group\.qcb was fitted for the previous embedder/)
+    expect(back.stderr).toMatch(/^Warning: The codebook \S*group\.qcb was fitted for the previous embedder, so it is no longer used: .*\n$/)
   }, 60_000)
 
   it('--yes with flags writes config.json and returns the typed result', async () => {
@@ -72,6 +76,14 @@ describe('qis init (no terminal: never prompts)', () => {
     expect(second.peerId).toBe(result.peerId)
     expect(second.config.bootstrap).toEqual([])
     expect(second.config.domainFocus).toEqual(['clinical.oncology', 'legal.contracts', 'finance'])
+    expect(second.changed).toBe(true)
+
+    // The same answers again change nothing, and nothing is rewritten.
+    const before = await fs.stat(result.file)
+    const same = await runCli(['init', '--home', home, '--yes', '--skip-model-check'])
+    expect(same.code).toBe(0)
+    expect(same.stdout).toContain(`Unchanged ${result.file} (it already says this)`)
+    expect((await fs.stat(result.file)).mtimeMs).toBe(before.mtimeMs)
   })
 
   it('every flag answered, no --yes needed; a person gets a summary', async () => {
@@ -80,6 +92,20 @@ describe('qis init (no terminal: never prompts)', () => {
     expect(r.code).toBe(0)
     expect(r.stdout).toContain(`Wrote ${path.join(home, 'config.json')}`)
     expect(r.stdout).toMatch(/model check\s+skipped/)
+  })
+
+  it('refuses a home that is a file, before creating anything', async () => {
+    const file = path.join(tempDir(), 'not-a-folder')
+    await fs.writeFile(file, 'x')
+    const r = await runCli(['init', '--home', file, '--yes', '--json'])
+    expect(r.code).toBe(2)
+    expect(JSON.parse(r.stdout).error).toMatchObject({code: 'HOME_UNUSABLE', message: `home ${file} is a file, not a folder`})
+  })
+
+  it('refuses a label that is not one and names the normalised form', async () => {
+    const r = await runCli(['init', '--home', tempDir(), '--yes', '--skip-model-check', '--domain-focus', 'Clinical.Oncology'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe('Error: --domain-focus: domain "Clinical.Oncology" may contain only lowercase a-z, 0-9 and . _ - : (found "C"); did you mean "clinical.oncology"?\n')
   })
 
   it('refuses bad answers with the flag and value named', async () => {
@@ -92,7 +118,7 @@ describe('qis init (no terminal: never prompts)', () => {
   })
 
   it('--embedder transformers needs --model-dir, even with --yes', async () => {
-    const r = await runCli(['init', '--home', tempDir(), '--yes', '--embedder', 'transformers'], {env: {QIS_MODEL_DIR: ''}})
+    const r = await runCli(['init', '--home', tempDir(), '--yes', '--embedder', 'transformers'])
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('--model-dir')
   })
@@ -116,7 +142,7 @@ describe('qis init (no terminal: never prompts)', () => {
 
     const broken = tempDir('qis-no-model-')
     const bad = await runCli(['init', '--home', tempDir(), '--yes', '--model-dir', broken])
-    expect(bad.code).toBe(1)
+    expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('did not load')
     expect(bad.stderr).toContain('--skip-model-check')
   }, 60_000)

@@ -3,12 +3,13 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {repoRoot, runCli, tempDir} from '../helpers/cli.js'
+import {runCommand} from '../helpers/command.js'
 
 const fixture = path.join(repoRoot, 'fixtures', 'packets', 'reference.qisp')
 
-describe('qis inspect packet', () => {
+describe('qis inspect packet (in-process)', () => {
   it('shows the reference example for a person', async () => {
-    const r = await runCli(['inspect', 'packet', fixture])
+    const r = await runCommand(['inspect', 'packet', fixture])
     expect(r.code).toBe(0)
     expect(r.stdout).toContain('store with 4 packet(s)')
     expect(r.stdout).toMatch(/domain_tag\s+clinical\.oncology/)
@@ -19,12 +20,13 @@ describe('qis inspect packet', () => {
   })
 
   it('returns the documented JSON shape', async () => {
-    const r = await runCli(['inspect', 'packet', fixture, '--json', '--index', '0', '--limit', '1'])
+    const r = await runCommand(['inspect', 'packet', fixture, '--json', '--index', '0', '--limit', '1'])
     expect(r.code).toBe(0)
     const json = JSON.parse(r.stdout)
     expect(json.packets).toHaveLength(1)
     const p = json.packets[0]
-    expect(p).toMatchObject({index: 0, size: expect.any(Number), valid: true, signatureValid: true, fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/), errors: []})
+    expect(p).toMatchObject({index: 0, size: expect.any(Number), valid: true, signatureValid: true, queryFingerprint: expect.stringMatching(/^[0-9a-f]{32}$/), errors: []})
+    expect(p.id).toMatch(/^[0-9a-f]+$/)
     expect(p.packet).toMatchObject({
       domain_tag: 'clinical.oncology',
       query_semantic_hash: 'a3f7c9d1b2e4',
@@ -41,24 +43,26 @@ describe('qis inspect packet', () => {
     const bytes = await fs.readFile(fixture)
     const len = bytes.readUInt16BE(8)
     const one = bytes.subarray(10, 10 + len)
-    const viaStdin = await runCli(['inspect', 'packet', '-', '--json'], {input: one.toString('hex') + '\n'})
+    const viaStdin = await runCommand(['inspect', 'packet', '-', '--json'], {stdin: one.toString('hex') + '\n'})
     expect(viaStdin.code).toBe(0)
     expect(JSON.parse(viaStdin.stdout).packets[0].packet.domain_tag).toBe('clinical.oncology')
-    const viaArg = await runCli(['inspect', 'packet', one.toString('base64'), '--json'])
+    const viaArg = await runCommand(['inspect', 'packet', one.toString('base64'), '--json'])
     expect(JSON.parse(viaArg.stdout).packets[0].valid).toBe(true)
   })
 
-  it('explains garbage without a stack trace and exits non-zero', async () => {
+  it('explains garbage without a stack trace and exits 2; a missing file or a folder is a usage error too', async () => {
     const dir = tempDir()
     const garbage = path.join(dir, 'garbage.bin')
     await fs.writeFile(garbage, 'this is not a packet at all\n'.repeat(3))
-    const r = await runCli(['inspect', 'packet', garbage])
-    expect(r.code).toBe(1)
-    expect(r.stderr).toMatch(/bad packet/)
-    expect(r.stderr).not.toMatch(/\n\s+at /)
-    const missing = await runCli(['inspect', 'packet', path.join(dir, 'nope.qisp')])
-    expect(missing.code).not.toBe(0)
-    expect(missing.stderr).toMatch(/no such file/)
+    const r = await runCommand(['inspect', 'packet', garbage])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe(`Error: ${garbage}: 1 bad packet(s) at index 0\n`)
+    const missing = await runCommand(['inspect', 'packet', path.join(dir, 'nope.qisp'), '--json'])
+    expect(missing.code).toBe(2)
+    expect(JSON.parse(missing.stdout).error).toEqual({code: 'INPUT_NOT_FOUND', message: `${path.join(dir, 'nope.qisp')}: no such file, and not a packet in hex or base64`})
+    const folder = await runCommand(['inspect', 'packet', dir])
+    expect(folder.code).toBe(2)
+    expect(folder.stderr).toBe(`Error: ${dir} is a folder; give a packet store or packet file\n`)
   })
 
   it('names the bad indexes of a damaged, truncated store and still shows the good packets', async () => {
@@ -68,15 +72,16 @@ describe('qis inspect packet', () => {
     bytes[8 + 2 + firstLen - 5] ^= 0x01 // damage packet 0 (its checksum catches it)
     const damaged = path.join(dir, 'damaged.qisp')
     await fs.writeFile(damaged, bytes.subarray(0, bytes.length - 20)) // and tear the tail
-    const r = await runCli(['inspect', 'packet', damaged, '--json'])
-    expect(r.code).toBe(1)
+    const r = await runCommand(['inspect', 'packet', damaged, '--json'])
+    expect(r.code).toBe(2)
     const json = JSON.parse(r.stdout)
     expect(json.packets[0].valid).toBe(false)
     expect(json.packets[1].valid).toBe(true)
     expect(json.storeErrors.join()).toMatch(/torn tail/)
-    const human = await runCli(['inspect', 'packet', damaged])
+    expect(json.error).toMatchObject({code: 'BAD_PACKET', message: expect.stringMatching(/1 bad packet\(s\) at index 0; store damaged at byte \d+/)})
+    const human = await runCommand(['inspect', 'packet', damaged])
     expect(human.stdout).toMatch(/domain_tag\s+clinical\.oncology/)
-    expect(human.stderr).toMatch(/bad packet\(s\) at index 0/)
+    expect(human.stderr).toMatch(/^Error: \S+damaged\.qisp: 1 bad packet\(s\) at index 0; store damaged at byte/)
   })
 
   it('flags a tampered packet whose checksum was recomputed by its signature', async () => {
@@ -89,10 +94,21 @@ describe('qis inspect packet', () => {
     bytes.writeUInt32BE(crc32(body), 10 + len)
     const file = path.join(tempDir(), 'tampered.qisp')
     await fs.writeFile(file, bytes)
-    const r = await runCli(['inspect', 'packet', file, '--json', '--limit', '1'])
-    expect(r.code).toBe(1)
+    const r = await runCommand(['inspect', 'packet', file, '--json', '--limit', '1'])
+    expect(r.code).toBe(2)
     const p = JSON.parse(r.stdout).packets[0]
     expect(p.signatureValid).toBe(false)
     expect(p.errors[0]).toMatch(/BAD_SIGNATURE/)
+  })
+})
+
+describe('qis inspect packet (real process)', () => {
+  it('reads a packet piped to - and prints it for a person', async () => {
+    const bytes = await fs.readFile(fixture)
+    const one = bytes.subarray(10, 10 + bytes.readUInt16BE(8))
+    const r = await runCli(['inspect', 'packet', '-'], {input: one.toString('base64')})
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/signature\s+valid \(ed25519\)/)
+    expect(r.stdout).toMatch(/query fingerprint\s+[0-9a-f]{32}/)
   })
 })

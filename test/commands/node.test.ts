@@ -43,7 +43,7 @@ describe('qis node', () => {
 
   it('refuses a malformed listen address with a clear message', async () => {
     const r = await runCli(['node', '--home', tempDir(), '--listen', 'not-a-multiaddr'], {env: {QIS_BOOTSTRAP: ''}})
-    expect(r.code).toBe(1)
+    expect(r.code).toBe(2) // BAD_MULTIADDR: a usage error (src/cli/codes.ts)
     expect(r.stderr.replace(/\s*\n\s*›?\s*/g, ' ')).toMatch(/"not-a-multiaddr" is not a valid multiaddr/)
   }, 30_000)
 

@@ -160,7 +160,7 @@ describe('qis pull-weights across a 3-node swarm', () => {
 
   it('with no own packets, says there is nothing to ask', async () => {
     const r = await runCli(['pull-weights', '--home', tempDir(), '--bootstrap', bootstrap, '--json'], {env})
-    expect(r.code).toBe(1)
+    expect(r.code).toBe(3) // NOTHING_TO_ASK: nothing produced (src/cli/codes.ts)
     expect(JSON.parse(r.stdout).error).toMatchObject({code: 'NOTHING_TO_ASK'})
   })
 })

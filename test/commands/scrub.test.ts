@@ -58,7 +58,7 @@ describe('qis scrub', () => {
     expect(r.code).toBe(2)
     expect(lines(r.stdout)[1]).toEqual({file: a, line: 2, error: 'malformed JSON'})
     const missing = await runCli(['scrub', path.join(dir, 'nope.jsonl')])
-    expect(missing.code).toBe(1)
+    expect(missing.code).toBe(2) // a missing file is a usage error everywhere (src/cli/codes.ts)
     expect(missing.stderr).toMatch(/nope\.jsonl: cannot read \(ENOENT\)/)
   })
 })

@@ -1,8 +1,8 @@
 import {spawn} from 'node:child_process'
-import {mkdtempSync} from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+
+export {tempDir} from './temp.js'
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const runJs = path.join(repoRoot, 'bin', 'run.js')
@@ -37,8 +37,4 @@ export function runCli(
     if (options.input !== undefined) child.stdin.end(options.input)
     else child.stdin.end()
   })
-}
-
-export function tempDir(prefix = 'qis-test-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix))
 }

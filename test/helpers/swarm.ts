@@ -102,7 +102,15 @@ export async function startNode(options: StartNodeOptions = {}): Promise<NodePro
     })
   }
 
-  const started = await waitForEvent((e) => e.event === 'started', options.timeoutMs ?? 30_000)
+  let started: NodeEvent
+  try {
+    started = await waitForEvent((e) => e.event === 'started', options.timeoutMs ?? 30_000)
+  } catch (err) {
+    // A node that never said it started is nobody's to stop: kill it, or it outlives the test and writes into a removed home.
+    child.kill('SIGKILL')
+    await exited
+    throw err
+  }
   return {
     home,
     peerId: started.peerId as string,

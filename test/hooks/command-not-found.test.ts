@@ -4,11 +4,15 @@ import {editDistance, nearest} from '../../src/hooks/command-not-found.js'
 import {runCli, tempDir} from '../helpers/cli.js'
 
 describe('mistyped commands without a terminal', () => {
-  it('names the nearest command and exits 127', async () => {
+  it('names the nearest command and exits 2 (UNKNOWN_COMMAND), as text or as the JSON envelope', async () => {
     const r = await runCli(['ids'])
-    expect(r.code).toBe(127)
-    expect(r.stderr).toContain('ids is not a qis command')
-    expect(r.stderr).toContain('Did you mean "qis id"?')
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe('Error: ids is not a qis command\nHint: Did you mean "qis id"? Run qis help for a list of available commands.\n')
+    const json = await runCli(['ids', '--json'])
+    expect(json.code).toBe(2)
+    expect(JSON.parse(json.stdout)).toEqual({
+      error: {code: 'UNKNOWN_COMMAND', message: 'ids is not a qis command', hint: 'Did you mean "qis id"? Run qis help for a list of available commands.'},
+    })
   })
 
   it('qis distil points at qis distill', async () => {
@@ -22,7 +26,7 @@ describe('mistyped commands without a terminal', () => {
 
   it('suggests nothing for a word that resembles no command', async () => {
     const r = await runCli(['zzzzzzzz'])
-    expect(r.code).toBe(127)
+    expect(r.code).toBe(2)
     expect(r.stderr).not.toContain('Did you mean')
     expect(r.stderr).toContain('Run qis help')
   })

@@ -6,6 +6,7 @@ import {describe, expect, it} from 'vitest'
 import {runWizard} from '../../src/init/wizard.js'
 import {QisError} from '../../src/util/errors.js'
 import {repoRoot, tempDir} from '../helpers/cli.js'
+import {runCommand} from '../helpers/command.js'
 
 const ENTER = '\r'
 const DOWN = '\u001B[B'
@@ -114,6 +115,32 @@ describe('qis init wizard (real prompts over streams)', () => {
     expect(out.screen).toContain('Nothing was written')
   }, 30_000)
 
+  it('qis init at a terminal: Ctrl-C says "Cancelled. Nothing was written." once, and exits 130', async () => {
+    const home = path.join(tempDir(), 'home')
+    const stdin = new PassThrough()
+    stdin.write(CTRL_C)
+    const r = await runCommand(['init', '--home', home, '--skip-model-check'], {tty: true, stdin})
+    expect(r.code).toBe(130)
+    expect(strip(r.stdout).match(/Cancelled/g)).toEqual(['Cancelled'])
+    expect(strip(r.stdout)).toContain('Cancelled. Nothing was written.')
+    expect(r.stderr).toBe('')
+    await expect(fs.access(path.join(home, 'config.json'))).rejects.toThrow()
+  }, 30_000)
+
+  it('does not ask to save when the answers change nothing, and leaves the file alone', async () => {
+    const home = path.join(tempDir(), 'home')
+    await fs.mkdir(home, {recursive: true})
+    const file = path.join(home, 'config.json')
+    await fs.writeFile(file, JSON.stringify({domainFocus: ['legal.contracts'], bootstrap: [], embedder: {backend: 'use-lite'}}))
+    const before = await fs.stat(file)
+    const out = await drive({homeDir: home, answers: {domainFocus: ['legal.contracts'], bootstrap: [], embedder: 'use-lite'}, skipModelCheck: true}, [])
+    expect(out.ok).toBe(true)
+    expect(out.screen).not.toContain('Save these changes?')
+    expect(out.screen).toContain(`No changes: ${file} already says this.`)
+    expect((out as {r: Awaited<ReturnType<typeof runWizard>>}).r.changed).toBe(false)
+    expect((await fs.stat(file)).mtimeMs).toBe(before.mtimeMs)
+  }, 30_000)
+
   it('answering No at the confirmation writes nothing', async () => {
     const home = path.join(tempDir(), 'home')
     const out = await drive({homeDir: home, answers: {domainFocus: [], bootstrap: [], embedder: 'use-lite'}, skipModelCheck: true}, [
@@ -129,11 +156,10 @@ describe('qis init wizard (real prompts over streams)', () => {
     await fs.copyFile(path.join(repoRoot, 'assets', 'codebook', 'use-lite.mmlu-anchors.qcb'), path.join(home, 'group.qcb'))
     const existing = JSON.stringify({domainFocus: [], bootstrap: [], embedder: {backend: 'use-lite', codebook: 'group.qcb'}})
     await fs.writeFile(path.join(home, 'config.json'), existing)
-    const kept = await drive({homeDir: home, answers: {domainFocus: [], bootstrap: [], embedder: 'use-lite'}, skipModelCheck: true}, [
-      {when: 'Save these changes?', send: ENTER},
-    ])
+    // Same embedder: the codebook stays, so nothing changes and nothing is asked.
+    const kept = await drive({homeDir: home, answers: {domainFocus: [], bootstrap: [], embedder: 'use-lite'}, skipModelCheck: true}, [])
     expect(kept.ok).toBe(true)
-    expect(kept.screen).toContain(`embedder       use-lite, codebook ${path.join(home, 'group.qcb')}`)
+    expect(kept.screen).toContain('No changes')
     expect(JSON.parse(await fs.readFile(path.join(home, 'config.json'), 'utf8')).embedder).toEqual({backend: 'use-lite', codebook: 'group.qcb'})
 
     const tiny = path.join(repoRoot, 'fixtures', 'models', 'qis-tiny-bert')

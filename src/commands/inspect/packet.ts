@@ -1,14 +1,16 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../base.js'
+import {BaseCommand} from '../../cli/command.js'
+import {keyValue, lines} from '../../cli/render.js'
 import {type InspectResult, type InspectedPacket, inspectSource} from '../../packet/inspect.js'
-import {formatDuration, keyValueTable} from '../../util/format.js'
+import {QisError} from '../../util/errors.js'
+import {formatDuration} from '../../util/format.js'
 
 export default class InspectPacket extends BaseCommand<typeof InspectPacket> {
   static summary = 'Decode and verify outcome packets for a person to read.'
   static description = `SOURCE is a packet store (.qisp), a file holding one packet, a packet as hex or base64 text, or - for stdin.
-Shows every field, size, fingerprint, scheme, signer peer ID, whether the signature is valid and when the packet expires.
-Bad packets in a store are named by index; the good ones are still shown. Exit code 1 when any packet or the store is bad.`
+Shows every field, size, packet id, query fingerprint, scheme, signer peer ID, whether the signature is valid and when the packet expires.
+Bad packets in a store are named by index; the good ones are still shown. Exit code 2 when any packet or the store is bad (the result is still printed, with an "error" beside it under --json).`
 
   static examples = [
     '<%= config.bin %> inspect packet fixtures/packets/reference.qisp',
@@ -18,7 +20,7 @@ Bad packets in a store are named by index; the good ones are still shown. Exit c
   ]
 
   static args = {
-    source: Args.string({description: 'packet store, packet file, hex/base64 packet, or - for stdin', required: true}),
+    source: Args.string({description: 'packet store, packet file, hex/base64 packet, or - for stdin', required: true, ignoreStdin: true}),
   }
 
   static flags = {
@@ -27,40 +29,36 @@ Bad packets in a store are named by index; the good ones are still shown. Exit c
   }
 
   async run(): Promise<InspectResult> {
-    const result = await inspectSource(this.args.source, {index: this.flags.index, limit: this.flags.limit})
-    const failed = result.invalid > 0 || result.storeErrors.length > 0
-    if (this.jsonEnabled()) {
-      // The result still goes to stdout as JSON; the exit code tells scripts something was bad.
-      if (failed) process.exitCode = 1
-      return result
-    }
-    this.render(result)
-    if (failed) {
+    const {source} = this.args
+    const result = await inspectSource(source, {index: this.flags.index, limit: this.flags.limit, stdin: this.io.stdin})
+    if (!this.jsonEnabled()) this.log(renderInspect(result))
+    if (result.invalid > 0 || result.storeErrors.length > 0) {
       const bad = result.packets.filter((p) => !p.valid).map((p) => p.index)
       const parts = []
       if (result.invalid > 0) parts.push(`${result.invalid} bad packet(s)${bad.length > 0 ? ` at index ${bad.join(', ')}` : ''}`)
-      parts.push(...result.storeErrors)
-      this.error(`${this.args.source}: ${parts.join('; ')}`, {exit: 1})
+      parts.push(...result.storeErrors.map((e) => `store damaged ${e}`))
+      this.failAfterOutput(new QisError(`${source}: ${parts.join('; ')}`, {code: 'BAD_PACKET'}))
     }
     return result
   }
+}
 
-  private render(result: InspectResult): void {
-    const shown = result.packets.length
-    const what = result.kind === 'store' ? `store with ${result.total} packet(s)` : 'single packet'
-    this.log(`${result.source}: ${what}${shown < result.total ? `, showing ${shown}` : ''}`)
-    const now = Date.now() / 1000
-    for (const p of result.packets) this.log(`\n${describe(p, now)}`)
-    for (const e of result.storeErrors) this.log(`\nstore error ${e}`)
-  }
+export function renderInspect(result: InspectResult, now = Date.now() / 1000): string {
+  const shown = result.packets.length
+  const what = result.kind === 'store' ? `store with ${result.total} packet(s)` : 'single packet'
+  return lines(
+    `${result.source}: ${what}${shown < result.total ? `, showing ${shown}` : ''}`,
+    ...result.packets.map((p) => `\n${describe(p, now)}`),
+    ...result.storeErrors.map((e) => `\nstore error ${e}`),
+  )
 }
 
 function describe(p: InspectedPacket, now: number): string {
   const status = p.valid ? (p.expired ? 'valid, expired' : 'valid') : 'INVALID'
   const head = `packet #${p.index}  ${status}  ${p.size} bytes`
-  if (!p.packet) return `${head}\n${keyValueTable(p.errors.map((e) => ['error', e]))}`
+  if (!p.packet) return `${head}\n${keyValue(p.errors.map((e) => ['error', e]))}`
   const k = p.packet
-  const expiresIn = p.expiresAt ? (Date.parse(p.expiresAt) / 1000 - now) : 0
+  const expiresIn = p.expiresAt ? Date.parse(p.expiresAt) / 1000 - now : 0
   const rows: [string, string][] = [
     ['domain_tag', k.domain_tag],
     ['query_semantic_hash', k.query_semantic_hash],
@@ -74,11 +72,12 @@ function describe(p: InspectedPacket, now: number): string {
     ['count', String(k.count)],
     ['scheme', k.scheme],
     ['routing_keys', k.routing_keys.length > 0 ? k.routing_keys.join(' ') : '(none)'],
-    ['fingerprint', p.fingerprint ?? '-'],
+    ['packet id', p.id ?? '-'],
+    ['query fingerprint', p.queryFingerprint ?? '-'],
     ['signer', p.signer ?? k.public_key],
     ['signature', p.signatureValid ? 'valid (ed25519)' : 'INVALID'],
     ['version', String(k.version)],
   ]
   for (const e of p.errors) rows.push(['error', e])
-  return `${head}\n${keyValueTable(rows)}`
+  return `${head}\n${keyValue(rows)}`
 }

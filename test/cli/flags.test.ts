@@ -1,0 +1,57 @@
+import {Flags, Parser} from '@oclif/core'
+import {EventEmitter} from 'node:events'
+import {describe, expect, it} from 'vitest'
+
+import {durationFlag, embedderFromFlags, labelFlag, numberFlag, renamed, sinceFlag} from '../../src/cli/flags.js'
+import {interruptSignal} from '../../src/cli/interrupt.js'
+import {QisError} from '../../src/util/errors.js'
+
+const parse = (argv: string[]) =>
+  Parser.parse(argv, {
+    flags: {
+      resolution: durationFlag({description: 'x', allowZero: true})({default: 3600}),
+      since: sinceFlag({description: 'x'})(),
+      domain: labelFlag('domain_tag', {description: 'x'})({default: 'general'}),
+      epsilon: numberFlag({description: 'x', min: 0})(),
+      embedder: renamed(Flags.string({options: ['use-lite', 'transformers']}), 'backend'),
+    },
+  })
+
+describe('shared flags', () => {
+  it('parse to typed values through the kit grammars', async () => {
+    const {flags} = await parse(['--resolution', '1h30m', '--since', '2d', '--domain', 'legal.contracts', '--epsilon', '0.5', '--backend', 'transformers'])
+    expect(flags.resolution).toBe(5400)
+    expect(Math.floor(Date.now() / 1000) - flags.since!).toBeGreaterThanOrEqual(172_800)
+    expect(flags.domain).toBe('legal.contracts')
+    expect(flags.epsilon).toBe(0.5)
+    expect(flags.embedder).toBe('transformers')
+    expect((await parse([])).flags).toMatchObject({resolution: 3600, domain: 'general'})
+    expect((await parse(['--resolution', '0'])).flags.resolution).toBe(0)
+  })
+
+  it('refuse bad values with BAD_FLAG or BAD_LABEL', async () => {
+    await expect(parse(['--epsilon', '-1'])).rejects.toThrow('--epsilon must be a number >= 0, got "-1"')
+    await expect(parse(['--since', 'soon'])).rejects.toThrow('--since "soon" is neither a duration nor a date')
+    await expect(parse(['--domain', 'Legal'])).rejects.toMatchObject({code: 'BAD_LABEL'})
+  })
+
+  it('embedderFromFlags: flags over the config; --model-dir implies transformers; a codebook stays with its embedder', () => {
+    const config = {backend: 'transformers' as const, modelDir: '/m', codebook: '/m/group.qcb'}
+    expect(embedderFromFlags({}, config)).toEqual(config)
+    expect(embedderFromFlags({embedder: 'use-lite'}, config)).toEqual({backend: 'use-lite'})
+    expect(embedderFromFlags({'model-dir': '/other'}, {backend: 'use-lite'})).toEqual({backend: 'transformers', modelDir: '/other'})
+    expect(embedderFromFlags({'model-dir': '/other'}, config)).toEqual({backend: 'transformers', modelDir: '/other'})
+    expect(embedderFromFlags({codebook: '/x.qcb', 'allow-download': true})).toEqual({backend: 'use-lite', codebook: '/x.qcb', allowDownload: true})
+    expect(() => embedderFromFlags({embedder: 'use-lite', 'model-dir': '/m'})).toThrow(QisError)
+  })
+
+  it('interruptSignal aborts with an INTERRUPTED QisError and removes its handlers', () => {
+    const proc = new EventEmitter() as unknown as NodeJS.Process
+    const {signal, dispose} = interruptSignal('stopped', proc)
+    ;(proc as unknown as EventEmitter).emit('SIGINT')
+    expect(signal.aborted).toBe(true)
+    expect(signal.reason).toMatchObject({code: 'INTERRUPTED', exitCode: 130, message: 'stopped'})
+    dispose()
+    expect((proc as unknown as EventEmitter).listenerCount('SIGTERM')).toBe(0)
+  })
+})
