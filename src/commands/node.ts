@@ -56,6 +56,7 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
     'publisher-max-bytes': Flags.integer({description: 'Bytes one publisher may keep on this node.', min: 1}),
     'max-packets': Flags.integer({description: 'Packets this node keeps in total.', min: 1}),
     'max-bytes': Flags.integer({description: 'Bytes this node keeps in total.', min: 1}),
+    'fetch-max-packets': Flags.integer({description: 'Packets one fetch reply carries at most (shared out per key; the rest is paged).', min: 1}),
   }
 
   async run(): Promise<NodeResult> {
@@ -82,6 +83,7 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
       listen: flags.listen ?? config.listen,
       bootstrap: flags.bootstrap ?? config.bootstrap,
       storage,
+      limits: flags['fetch-max-packets'] === undefined ? undefined : {maxFetchPackets: flags['fetch-max-packets']},
       logger: (e) => emit(e, describeEvent(e)),
     })
     const stopped = new Promise<NodeJS.Signals>((resolve) => {

@@ -21,6 +21,7 @@ import {
   type ClosestRequest,
   FETCH_PROTOCOL,
   FINGERPRINT_PATTERN,
+  type FetchMore,
   KAD_PROTOCOL,
   PROTOCOL_LIMITS,
   ProtocolError,
@@ -443,30 +444,32 @@ async function serveRequest<R>(
 
 async function handleFetch(stream: Stream, connection: Connection, storage: PacketStorage, limits: NodeLimits, log: (e: SwarmEvent) => void): Promise<void> {
   await serveRequest(stream, connection, storage, limits, log, decodeFetchRequest, async (request, from, signal) => {
+    // First cursor wins for a key named twice.
+    const cursors = new Map<string, number>()
+    request.keys.forEach((k, i) => cursors.has(k) || cursors.set(k, request.after?.[i] ?? 0))
+    // The reply's budget is shared out per key, so one key holding many packets cannot crowd the
+    // others out of the reply; what does not fit is named in `more` and fetched by a further request.
+    const share = Math.max(1, Math.floor(limits.maxFetchPackets / cursors.size))
     let budget = limits.maxFetchPackets
     let sent = 0
-    let truncated = false
+    const more: FetchMore[] = []
     try {
-      for (const key of new Set(request.keys)) {
-        const packets = storage.get(key, budget + 1)
-        if (packets.length > budget) {
-          truncated = true
-          packets.length = budget
+      for (const [key, after] of cursors) {
+        const page = storage.page(key, after, Math.min(share, budget))
+        for (let i = 0; i < page.packets.length; i += PROTOCOL_LIMITS.maxPacketsPerFrame) {
+          await writeFrame(stream, encodeFetchFrame({key, packets: page.packets.slice(i, i + PROTOCOL_LIMITS.maxPacketsPerFrame)}), signal)
         }
-        for (let i = 0; i < packets.length; i += PROTOCOL_LIMITS.maxPacketsPerFrame) {
-          await writeFrame(stream, encodeFetchFrame({key, packets: packets.slice(i, i + PROTOCOL_LIMITS.maxPacketsPerFrame)}), signal)
-        }
-        budget -= packets.length
-        sent += packets.length
-        if (truncated) break
+        budget -= page.packets.length
+        sent += page.packets.length
+        if (page.more) more.push([key, page.cursor])
       }
-      await writeFrame(stream, encodeFetchFrame({done: true, truncated}), signal)
+      await writeFrame(stream, encodeFetchFrame({done: true, truncated: more.length > 0, more}), signal)
       await stream.close({signal})
     } catch (err) {
       stream.abort(err as Error)
       return
     }
-    log({event: 'served', from, keys: request.keys.length, packets: sent, truncated})
+    log({event: 'served', from, keys: cursors.size, packets: sent, truncated: more.length > 0})
   })
 }
 

@@ -33,6 +33,17 @@ interface Entry {
   publisher: string
   expiresAt: number
   keys: string[]
+  /** Order of indexing in this process (1, 2, ...): the fetch cursor. A key's set of ids iterates in this order. */
+  seq?: number
+}
+
+/** One page of a key's packets (see `page`). */
+export interface KeyPage {
+  packets: Uint8Array[]
+  /** Cursor after the last packet returned: pass it as `after` for the next page. */
+  cursor: number
+  /** More live packets follow the cursor. */
+  more: boolean
 }
 
 export interface StorageStats {
@@ -65,6 +76,7 @@ export class PacketStorage {
   private readonly byKey = new Map<string, Set<string>>()
   private readonly byPublisher = new Map<string, {packets: number; bytes: number}>()
   private totalBytes = 0
+  private seq = 0
   private readonly counters = {stored: 0, duplicates: 0, expired: 0}
   private readonly refused: Partial<Record<RefusalReason, number>> = {}
   private deadRecords = 0
@@ -135,6 +147,7 @@ export class PacketStorage {
   }
 
   private index(id: string, e: Entry): void {
+    e.seq = ++this.seq
     this.byId.set(id, e)
     for (const k of e.keys) {
       let ids = this.byKey.get(k)
@@ -262,6 +275,26 @@ export class PacketStorage {
       }
     }
     return out
+  }
+
+  /**
+   * Live packets under a key indexed after cursor `after` (0: from the start), at most `limit`.
+   * A cursor is an indexing order, not a position, so packets expiring between pages shift nothing.
+   */
+  page(key: string, after: number, limit: number): KeyPage {
+    const ids = this.byKey.get(key)
+    const packets: Uint8Array[] = []
+    let cursor = after
+    if (!ids || limit <= 0) return {packets, cursor, more: limit <= 0 && (ids?.size ?? 0) > 0}
+    const now = this.now()
+    for (const id of ids) {
+      const e = this.byId.get(id)
+      if (!e || e.seq! <= after || e.expiresAt <= now) continue
+      if (packets.length >= limit) return {packets, cursor, more: true}
+      packets.push(e.bytes)
+      cursor = e.seq!
+    }
+    return {packets, cursor, more: false}
   }
 
   has(id: string): boolean {

@@ -2,6 +2,7 @@ import {promises as fs} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
+import {packetId} from '../../src/packet/codec.js'
 import {readStoreFile} from '../../src/packet/store.js'
 import {STORAGE_FILE, PacketStorage} from '../../src/swarm/storage.js'
 import {tempDir} from '../helpers/cli.js'
@@ -90,6 +91,27 @@ describe('PacketStorage', () => {
     expect(await logIds(dir)).toBe(1)
     const reopened = await PacketStorage.open(dir, {now: () => now})
     expect(reopened.get(key)).toHaveLength(1)
+  })
+
+  it('pages a key by cursor: packets expiring between pages shift nothing', async () => {
+    let now = Math.floor(Date.now() / 1000)
+    const s = await PacketStorage.open(tempDir(), {now: () => now})
+    const signer = signerFor('pager')
+    const packets = Array.from({length: 10}, (_, i) => makePacket(signer, i, {routingKeys: ['k'], ttlHours: i < 2 ? 1 : 48}))
+    const key = packets[0].keys[0]
+    await s.storeBatch(key, packets.map((p) => p.bytes))
+    const first = s.page(key, 0, 4)
+    expect(first).toMatchObject({more: true})
+    expect(first.packets.map((b) => packetId(b))).toEqual(packets.slice(0, 4).map((p) => p.id))
+    // The two oldest expire and are swept before the next page: an offset would now skip two live packets.
+    now += 2 * 3600
+    await s.sweep()
+    const second = s.page(key, first.cursor, 4)
+    expect(second.packets.map((b) => packetId(b))).toEqual(packets.slice(4, 8).map((p) => p.id))
+    const third = s.page(key, second.cursor, 4)
+    expect(third).toMatchObject({more: false})
+    expect(third.packets.map((b) => packetId(b))).toEqual(packets.slice(8).map((p) => p.id))
+    await s.close()
   })
 
   it('cuts a torn tail left by a crash mid-append and keeps every whole record', async () => {
