@@ -108,7 +108,7 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
     setTimeout(() => process.exit(0), 5000).unref()
     await node.stop()
     const stats = storage.stats()
-    emit({event: 'stopped', storage: stats}, `stopped: ${stats.packets} packet(s) kept, ${stats.stored} stored and ${Object.values(stats.refused).reduce((a, b) => a + (b ?? 0), 0)} refused this run`)
+    emit({event: 'stopped', storage: stats, guard: node.guard}, `stopped: ${stats.packets} packet(s) kept, ${stats.stored} stored and ${Object.values(stats.refused).reduce((a, b) => a + (b ?? 0), 0)} refused this run`)
     return {peerId: node.peerId, multiaddrs, storage: stats}
   }
 }

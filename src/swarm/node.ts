@@ -3,7 +3,7 @@ import '../util/polyfill.js'
 import {noise} from '@chainsafe/libp2p-noise'
 import {yamux} from '@chainsafe/libp2p-yamux'
 import {identify} from '@libp2p/identify'
-import type {Connection, Libp2p, PeerId, PrivateKey, Stream} from '@libp2p/interface'
+import type {Connection, ConnectionGater, Libp2p, MultiaddrConnection, PeerId, PrivateKey, Stream} from '@libp2p/interface'
 import {type KadDHT, kadDHT, passthroughMapper} from '@libp2p/kad-dht'
 import {ping} from '@libp2p/ping'
 import {tcp} from '@libp2p/tcp'
@@ -55,6 +55,15 @@ export interface NodeLimits {
   maxConnections: number
   /** How often expired packets are swept from storage. */
   sweepIntervalMs: number
+  /**
+   * Inbound connections still being upgraded (noise, yamux), node-wide and per remote IP. libp2p's
+   * default of 10 node-wide let 12 silent sockets from one IP lock every honest peer out (issue 21
+   * item 1); the per-IP cap is what keeps a few addresses from holding all the node-wide slots.
+   */
+  maxPendingInbound: number
+  maxPendingInboundPerIp: number
+  /** An inbound connection must finish its upgrade within this, or it is dropped (libp2p's default is 10 s). */
+  inboundUpgradeTimeoutMs: number
 }
 
 export const DEFAULT_NODE_LIMITS: NodeLimits = {
@@ -63,6 +72,9 @@ export const DEFAULT_NODE_LIMITS: NodeLimits = {
   maxFetchPackets: PROTOCOL_LIMITS.maxFetchPackets,
   maxConnections: 256,
   sweepIntervalMs: 60_000,
+  maxPendingInbound: 128,
+  maxPendingInboundPerIp: 4,
+  inboundUpgradeTimeoutMs: 3000,
 }
 
 /** One thing a node did, for `qis node`'s log (one line per event). */
@@ -91,11 +103,18 @@ export interface SwarmCounters {
   closestQueries: number
 }
 
+/** What a node refused before any qis protocol ran (connections, DHT messages); printed at `qis node`'s stop. */
+export interface GuardCounters {
+  /** Inbound connections refused because their IP already had `maxPendingInboundPerIp` in the upgrade. */
+  pendingPerIpRefused: number
+}
+
 export interface SwarmNode {
   libp2p: Libp2p<{dht: KadDHT}>
   peerId: string
   storage?: PacketStorage
   counters: SwarmCounters
+  guard: GuardCounters
   /** Listen multiaddrs with /p2p/<peerId>, suitable for --bootstrap. */
   multiaddrs(): string[]
   /** Peers in the DHT routing table. */
@@ -159,6 +178,7 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
       throw new QisError(`"${a}" is not a valid multiaddr: ${errorMessage(err)}`, {code: 'BAD_MULTIADDR'})
     }
   }
+  const guard: GuardCounters = {pendingPerIpRefused: 0}
   let libp2p: Libp2p<{dht: KadDHT}>
   try {
     libp2p = await createLibp2p({
@@ -169,7 +189,12 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
       // A publisher looking up many keys opens many streams on a connection the instant it exists;
       // at yamux's default of 10 such "early" streams the whole connection is aborted.
       streamMuxers: [yamux({maxEarlyStreams: 256})],
-      connectionManager: {maxConnections: limits.maxConnections},
+      connectionManager: {
+        maxConnections: limits.maxConnections,
+        maxIncomingPendingConnections: limits.maxPendingInbound,
+        inboundUpgradeTimeout: limits.inboundUpgradeTimeoutMs,
+      },
+      connectionGater: pendingPerIpGater(limits.maxPendingInboundPerIp, () => guard.pendingPerIpRefused++),
       services: {
         identify: identify(),
         ping: ping(),
@@ -268,6 +293,7 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
     peerId: self.toString(),
     storage,
     counters,
+    guard,
     multiaddrs: () => libp2p.getMultiaddrs().map((m) => m.toString()),
     routingTableSize: () => routingTable().size,
     async lookup(keys, {count, signal, concurrency, timeoutMs}) {
@@ -337,6 +363,49 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
     },
   }
   return node
+}
+
+/**
+ * A connection gater that refuses an inbound connection while its remote IP already has `maxPerIp`
+ * connections in the upgrade. A connection stops counting when its upgrade ends either way.
+ */
+export function pendingPerIpGater(maxPerIp: number, onRefuse?: (ip: string) => void): ConnectionGater {
+  const pending = new Map<string, number>()
+  const counted = new WeakSet<MultiaddrConnection>()
+  const release = (ip: string, conn: MultiaddrConnection) => {
+    if (!counted.has(conn)) return
+    counted.delete(conn)
+    const n = (pending.get(ip) ?? 1) - 1
+    if (n <= 0) pending.delete(ip)
+    else pending.set(ip, n)
+  }
+  const ipOf = (conn: MultiaddrConnection): string | undefined => {
+    try {
+      return conn.remoteAddr.getComponents().find((c) => c.name === 'ip4' || c.name === 'ip6')?.value
+    } catch {
+      return undefined
+    }
+  }
+  return {
+    denyInboundConnection(conn) {
+      const ip = ipOf(conn)
+      if (ip === undefined) return false
+      const n = pending.get(ip) ?? 0
+      if (n >= maxPerIp) {
+        onRefuse?.(ip)
+        return true
+      }
+      pending.set(ip, n + 1)
+      counted.add(conn)
+      conn.addEventListener('close', () => release(ip, conn), {once: true})
+      return false
+    },
+    denyInboundUpgradedConnection(_peer, conn) {
+      const ip = ipOf(conn)
+      if (ip !== undefined) release(ip, conn)
+      return false
+    },
+  }
 }
 
 /** Runs a request handler under a deadline: past it the stream is reset, so a slow or silent peer cannot hold a slot. */
