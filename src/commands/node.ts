@@ -33,7 +33,11 @@ export function describeEvent(e: SwarmEvent): string {
     case 'expired':
       return `expired ${e.dropped} packet(s)`
     case 'bootstrap:failed':
-      return `bootstrap peer ${e.multiaddr} unreachable: ${e.message}`
+      return `bootstrap peer ${e.multiaddr} unreachable: ${e.message}${e.retryInMs === undefined ? '' : `; trying again in ${(e.retryInMs / 1000).toFixed(1)} s`}`
+    case 'bootstrap:joined':
+      return `joined the swarm: ${e.peers} peer(s) in the routing table${e.attempts > 1 ? ` after ${e.attempts} attempts` : ''}`
+    case 'routing':
+      return `routing table: ${e.size} peer(s)`
   }
 }
 
@@ -100,7 +104,7 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
       for (const m of multiaddrs) process.stdout.write(`listening ${m}\n`)
       process.stdout.write(`storage ${storage.file}: ${loaded.packets} packet(s) under ${loaded.keys} key(s)\n`)
     }
-    await node.dialBootstrap()
+    // The node dials its bootstrap peers itself, with back-off until joined and again after losing every peer.
 
     const signal = await stopped
     emit({event: 'stopping', signal}, `stopping (${signal})`)

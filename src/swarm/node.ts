@@ -41,6 +41,7 @@ import {
   sendRequest,
   writeFrame,
 } from './protocol.js'
+import {GuardedDatastore, type RefusedDhtMessage} from './datastore.js'
 import type {PacketStorage} from './storage.js'
 
 /** Limits on what a node accepts from the network, beyond the per-message caps in PROTOCOL_LIMITS. */
@@ -85,7 +86,11 @@ export type SwarmEvent =
   | {event: 'refused'; from: string; reason: RefusalReason; message: string}
   | {event: 'served'; from: string; keys: number; packets: number; truncated: boolean}
   | {event: 'expired'; dropped: number}
-  | {event: 'bootstrap:failed'; multiaddr: string; message: string}
+  | {event: 'bootstrap:failed'; multiaddr: string; message: string; retryInMs?: number}
+  /** Connected to a storage peer after having none (at start, or after losing every peer). */
+  | {event: 'bootstrap:joined'; peers: number; attempts: number}
+  /** The routing table gained or lost a peer; `size` is its size now. */
+  | {event: 'routing'; size: number}
 
 /** Counters a caller can read to see what the node cost (bench/swarm prints them). */
 export interface SwarmCounters {
@@ -107,6 +112,8 @@ export interface SwarmCounters {
 export interface GuardCounters {
   /** Inbound connections refused because their IP already had `maxPendingInboundPerIp` in the upgrade. */
   pendingPerIpRefused: number
+  /** kad-dht messages refused because they would store a record qis does not use (src/swarm/datastore.ts). */
+  dhtRefused: Record<RefusedDhtMessage, number>
 }
 
 export interface SwarmNode {
@@ -124,8 +131,8 @@ export interface SwarmNode {
    * each round sends every peer involved one /qis/closest request for all its keys.
    */
   lookup(keys: string[], options: {count: number; signal?: AbortSignal; concurrency?: number; timeoutMs?: number}): Promise<LookupResult<PeerId>>
-  /** Dials the bootstrap multiaddrs (again); resolves with how many answered. */
-  dialBootstrap(signal?: AbortSignal): Promise<number>
+  /** Dials the bootstrap multiaddrs (again); resolves with how many answered. `retryInMs` goes into the failure events. */
+  dialBootstrap(signal?: AbortSignal, retryInMs?: number): Promise<number>
   stop(): Promise<void>
 }
 
@@ -137,7 +144,19 @@ export interface SwarmNodeOptions {
   storage?: PacketStorage
   limits?: Partial<NodeLimits>
   logger?: (event: SwarmEvent) => void
+  /**
+   * Keep dialling the bootstrap peers with back-off until connected to a storage peer, and again
+   * whenever every one is lost. Default: on for a storage node (a client joins once, in openSwarmClient).
+   */
+  keepJoined?: boolean
 }
+
+/** Back-off between bootstrap attempts while not joined: doubling from the first to the last. */
+export const BOOTSTRAP_BACKOFF_MS = {first: 500, max: 10_000}
+/** How often a joined node checks that it still is (a disconnect also triggers the check at once). */
+const JOINED_CHECK_MS = 10_000
+/** A routing table smaller than this (kBucketSize) is refreshed by a self-lookup on every check. */
+const SMALL_TABLE = 8
 
 /** The DHT record key for a fingerprint in our namespace. */
 export function recordKey(fingerprint: string): Uint8Array {
@@ -178,11 +197,13 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
       throw new QisError(`"${a}" is not a valid multiaddr: ${errorMessage(err)}`, {code: 'BAD_MULTIADDR'})
     }
   }
-  const guard: GuardCounters = {pendingPerIpRefused: 0}
+  const datastore = new GuardedDatastore()
+  const guard: GuardCounters = {pendingPerIpRefused: 0, dhtRefused: datastore.refused}
   let libp2p: Libp2p<{dht: KadDHT}>
   try {
     libp2p = await createLibp2p({
       privateKey: options.privateKey,
+      datastore,
       addresses: {listen: options.listen},
       transports: [tcp()],
       connectionEncrypters: [noise()],
@@ -242,6 +263,10 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
   const self = libp2p.peerId
   // kad-dht exposes its routing table on the instance but not in the KadDHT interface.
   const routingTable = () => (dht as unknown as {routingTable: {size: number; closestPeers(kadId: Uint8Array, o: {count: number}): PeerId[]}}).routingTable
+  const routingTableEvents = (dht as unknown as {routingTable: EventTarget}).routingTable
+  const onRouting = () => log({event: 'routing', size: routingTable().size})
+  routingTableEvents.addEventListener('peer:add', onRouting)
+  routingTableEvents.addEventListener('peer:remove', onRouting)
 
   // Where to dial peers named by others in lookups; put in the peer store only when we dial them
   // (peer-store writes are protobuf round trips, and most named peers are never dialled).
@@ -342,7 +367,7 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
       await Promise.all([...dialled].map((p) => ensureAddresses(parsePeer(p))))
       return {closest, stats: result.stats, failures: result.failures}
     },
-    async dialBootstrap(signal) {
+    async dialBootstrap(signal, retryInMs) {
       let ok = 0
       await Promise.all(
         options.bootstrap.map(async (addr) => {
@@ -350,7 +375,7 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
             await libp2p.dial(multiaddr(addr), {signal: signal ?? AbortSignal.timeout(10_000)})
             ok++
           } catch (err) {
-            log({event: 'bootstrap:failed', multiaddr: addr, message: errorMessage(err)})
+            log({event: 'bootstrap:failed', multiaddr: addr, message: errorMessage(err), ...(retryInMs === undefined ? {} : {retryInMs})})
           }
         }),
       )
@@ -358,11 +383,107 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
     },
     async stop() {
       if (sweeper) clearInterval(sweeper)
+      keeper?.stop()
       await libp2p.stop()
       await storage?.close()
     },
   }
+  const keeper = (options.keepJoined ?? storage !== undefined) && options.bootstrap.length > 0 ? keepJoined(node, log) : undefined
   return node
+}
+
+/**
+ * Joined: connected to at least one peer of the routing table (a storage peer). Kademlia's table
+ * keeps a peer after its connection drops, so its size alone does not say we can still reach anyone.
+ */
+function isJoined(node: SwarmNode): boolean {
+  const size = node.routingTableSize()
+  if (size === 0) return false
+  const table = (node.libp2p.services.dht as unknown as {routingTable: {closestPeers(kadId: Uint8Array, o: {count: number}): PeerId[]}}).routingTable
+  const known = new Set(table.closestPeers(sha256(node.libp2p.peerId.toMultihash().bytes), {count: size}).map(String))
+  return node.libp2p.getConnections().some((c) => known.has(c.remotePeer.toString()))
+}
+
+/**
+ * Dials the bootstrap peers until joined, with doubling back-off; once joined, checks every
+ * JOINED_CHECK_MS and on every disconnect, and starts again from the shortest back-off when every
+ * storage peer is gone (issue 21 item 8: a node started before its bootstrap peer listened stayed alone).
+ */
+function keepJoined(node: SwarmNode, log: (e: SwarmEvent) => void): {stop(): void} {
+  let stopped = false
+  let timer: NodeJS.Timeout | undefined
+  let running = false
+  let delay = BOOTSTRAP_BACKOFF_MS.first
+  let joined = false
+  let attempts = 0
+  let checks = 0
+  const controller = new AbortController()
+  const schedule = (ms: number) => {
+    clearTimeout(timer)
+    if (!stopped) timer = setTimeout(() => void tick(), ms)
+  }
+  // Kademlia's join and refresh: looking up our own id fills the table beyond the bootstrap peers.
+  const selfLookup = async () => {
+    try {
+      const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(5000)])
+      for await (const _ of node.libp2p.services.dht.getClosestPeers(node.libp2p.peerId.toMultihash().bytes, {signal})) {
+        // drain
+      }
+    } catch {
+      // A lookup that fails still leaves the peers we are connected to in the table.
+    }
+  }
+  const tick = async () => {
+    if (stopped || running) return
+    running = true
+    try {
+      if (!isJoined(node)) {
+        joined = false
+        attempts++
+        const answered = await node.dialBootstrap(AbortSignal.any([controller.signal, AbortSignal.timeout(5000)]), delay)
+        // The routing table learns a dialled peer once identify has run on the connection.
+        for (let i = 0; answered > 0 && i < 20 && !isJoined(node) && !stopped; i++) await new Promise((r) => setTimeout(r, 100))
+      }
+      if (stopped) return
+      if (isJoined(node)) {
+        if (!joined) {
+          log({event: 'bootstrap:joined', peers: node.routingTableSize(), attempts})
+          checks = 0
+        }
+        joined = true
+        attempts = 0
+        delay = BOOTSTRAP_BACKOFF_MS.first
+        // A small table is refreshed on every check, so peers that joined after us are learnt;
+        // the first check comes soon after joining, when the others are still arriving.
+        if (node.routingTableSize() < SMALL_TABLE) await selfLookup()
+        schedule(checks++ === 0 ? 2000 : JOINED_CHECK_MS)
+      } else {
+        schedule(delay)
+        delay = Math.min(delay * 2, BOOTSTRAP_BACKOFF_MS.max)
+      }
+    } catch {
+      schedule(delay)
+    } finally {
+      running = false
+    }
+  }
+  const onDisconnect = () => {
+    if (joined && !stopped && !isJoined(node)) {
+      joined = false
+      delay = BOOTSTRAP_BACKOFF_MS.first
+      schedule(0)
+    }
+  }
+  node.libp2p.addEventListener('peer:disconnect', onDisconnect)
+  schedule(0)
+  return {
+    stop() {
+      stopped = true
+      clearTimeout(timer)
+      controller.abort()
+      node.libp2p.removeEventListener('peer:disconnect', onDisconnect)
+    },
+  }
 }
 
 /**
