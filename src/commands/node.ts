@@ -24,7 +24,12 @@ export function describeEvent(e: SwarmEvent): string {
       return `peer disconnected ${e.peer}`
     case 'stored': {
       const refused = Object.entries(e.refused).map(([r, n]) => `${r} x${n}`)
-      return `stored ${e.stored} for key ${e.key} from ${short(e.from)}` + (e.duplicates ? `, ${e.duplicates} duplicate(s)` : '') + (refused.length ? `, refused ${refused.join(', ')}` : '')
+      return (
+        `stored ${e.stored} for key ${e.key} from ${short(e.from)}` +
+        (e.duplicates ? `, ${e.duplicates} duplicate(s)` : '') +
+        (refused.length ? `, refused ${refused.join(', ')}` : '') +
+        (e.evicted ? `, evicted ${e.evicted} of newer publishers to make room` : '')
+      )
     }
     case 'refused':
       return `refused ${e.reason} from ${short(e.from)}: ${e.message}`

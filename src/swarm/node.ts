@@ -82,7 +82,7 @@ export const DEFAULT_NODE_LIMITS: NodeLimits = {
 export type SwarmEvent =
   | {event: 'peer:connect'; peer: string}
   | {event: 'peer:disconnect'; peer: string}
-  | {event: 'stored'; key: string; from: string; stored: number; duplicates: number; refused: Partial<Record<RefusalReason, number>>}
+  | {event: 'stored'; key: string; from: string; stored: number; duplicates: number; refused: Partial<Record<RefusalReason, number>>; evicted?: number}
   | {event: 'refused'; from: string; reason: RefusalReason; message: string}
   | {event: 'served'; from: string; keys: number; packets: number; truncated: boolean}
   | {event: 'expired'; dropped: number}
@@ -579,7 +579,9 @@ async function handleStore(stream: Stream, connection: Connection, storage: Pack
     try {
       for await (const frame of readFrames(stream, PROTOCOL_LIMITS.maxStoreRequestsPerStream)) {
         const request = decodeStoreRequest(frame)
+        const evictedBefore = storage.stats().evicted
         const results = await storage.storeBatch(request.key, request.packets)
+        const evicted = storage.stats().evicted - evictedBefore
         const refused: Partial<Record<RefusalReason, number>> = {}
         let stored = 0
         let duplicates = 0
@@ -588,7 +590,7 @@ async function handleStore(stream: Stream, connection: Connection, storage: Pack
           else if (r === 'duplicate') duplicates++
           else refused[r] = (refused[r] ?? 0) + 1
         }
-        log({event: 'stored', key: request.key, from, stored, duplicates, refused})
+        log({event: 'stored', key: request.key, from, stored, duplicates, refused, ...(evicted > 0 ? {evicted} : {})})
         // If this write fails the packets are still on disk; the publisher retries and gets 'duplicate'.
         await writeFrame(stream, encodeStoreResponse({results}), signal)
         arm()
