@@ -24,6 +24,8 @@ export interface PublishPlan {
   invalid: number
   /** One line per problem, naming the store and record. */
   problems: string[]
+  /** Stores that could not be read past a point (no header, unknown version, impossible record length, torn tail), one line each. */
+  unreadable: string[]
   /** Ids of the unexpired, valid packets read (sent or not): what the journal must remember. */
   live: Set<string>
 }
@@ -48,6 +50,8 @@ export interface PublishSummary {
   pending: number
   /** Journal lines dropped because their packets expired or left the home's stores. */
   journalPruned: number
+  /** Stores (or their tails) that could not be read, one line each naming the store and why: publish exits non-zero. */
+  unreadable: string[]
   stores: string[]
   dryRun: boolean
 }
@@ -92,6 +96,7 @@ export async function planPublish(options: {home: Home; stores?: string[]; journ
   const seenPackets = new Set<string>()
   const live = new Set<string>()
   const problems: string[] = []
+  const unreadable: string[] = []
   let pending = 0
   let skipped = 0
   let expired = 0
@@ -101,7 +106,9 @@ export async function planPublish(options: {home: Home; stores?: string[]; journ
       for await (const entry of readStoreFile(store)) {
         if (entry.kind === 'corrupt') {
           invalid++
-          problems.push(`${store}: record ${entry.index + 1} (byte ${entry.offset}): ${entry.reason}`)
+          const line = `${store}: record ${entry.index + 1} (byte ${entry.offset}): ${entry.reason}`
+          problems.push(line)
+          if (entry.fatal) unreadable.push(line)
           continue
         }
         const decoded = decodePacket(entry.bytes, {now, allowExpired: true})
@@ -134,7 +141,7 @@ export async function planPublish(options: {home: Home; stores?: string[]; journ
       throw new QisError(`cannot read packet store ${store}: ${errorMessage(err)}`, {code: 'BAD_INPUT', cause: err})
     }
   }
-  return {stores, items, pending, skipped, expired, invalid, problems, live}
+  return {stores, items, pending, skipped, expired, invalid, problems, unreadable, live}
 }
 
 export interface PublishStoresOptions {
@@ -176,6 +183,7 @@ export async function publishStores(options: PublishStoresOptions): Promise<Publ
       invalid: plan.invalid,
       pending: plan.pending,
       stores: plan.stores,
+      unreadable: plan.unreadable,
     }
     if (options.dryRun || plan.items.length === 0) {
       const keys = new Set(plan.items.map((i) => i.key)).size
