@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base.js'
 import {loadConfig} from '../config/config.js'
+import {acquireHomeLock} from '../config/lock.js'
 import {loadOrCreateIdentity} from '../identity/identity.js'
 import type {SwarmEvent} from '../swarm/node.js'
 import type {StorageStats} from '../swarm/storage.js'
@@ -79,6 +80,9 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
     const emit = (event: Record<string, unknown> & {event: string}, text: string) => {
       process.stdout.write(json ? JSON.stringify({...event, time: new Date().toISOString()}) + '\n' : `${new Date().toISOString()} ${text}\n`)
     }
+    // Two nodes on one home would share a peer id and append to one storage log.
+    const lock = await acquireHomeLock(home, 'node')
+    process.once('exit', () => lock.releaseSync())
     const storage = await PacketStorage.open(home.nodeDir, {
       limits: {
         maxPacketsPerPublisher: flags['publisher-max-packets'],
@@ -116,6 +120,7 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
     // A second signal or a stuck stop must not leave the process hanging; acknowledged packets are already on disk.
     setTimeout(() => process.exit(0), 5000).unref()
     await node.stop()
+    await lock.release()
     const stats = storage.stats()
     emit({event: 'stopped', storage: stats, guard: node.guard}, `stopped: ${stats.packets} packet(s) kept, ${stats.stored} stored and ${Object.values(stats.refused).reduce((a, b) => a + (b ?? 0), 0)} refused this run`)
     return {peerId: node.peerId, multiaddrs, storage: stats}

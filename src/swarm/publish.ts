@@ -3,6 +3,7 @@ import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
 import type {Home} from '../config/home.js'
+import {acquireHomeLock} from '../config/lock.js'
 import {decodePacket} from '../packet/codec.js'
 import {keyFingerprint} from '../packet/fingerprint.js'
 import {STORE_EXTENSION, readStoreFile} from '../packet/store.js'
@@ -168,7 +169,15 @@ export interface PublishStoresOptions {
  * any point; a re-run sends only what is left.
  */
 export async function publishStores(options: PublishStoresOptions): Promise<PublishSummary> {
-  const journal = await PublishJournal.open(options.home.journalDir)
+  // Two publishes on one home would each send everything the journal does not yet hold.
+  const lock = options.dryRun ? undefined : await acquireHomeLock(options.home, 'publish')
+  let journal: PublishJournal
+  try {
+    journal = await PublishJournal.open(options.home.journalDir)
+  } catch (err) {
+    await lock?.release()
+    throw err
+  }
   try {
     const plan = await planPublish({home: options.home, stores: options.stores, journal})
     options.onPlan?.(plan)
@@ -234,5 +243,6 @@ export async function publishStores(options: PublishStoresOptions): Promise<Publ
     }
   } finally {
     await journal.close()
+    await lock?.release()
   }
 }
