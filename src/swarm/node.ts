@@ -3,7 +3,7 @@ import '../util/polyfill.js'
 import {noise} from '@chainsafe/libp2p-noise'
 import {yamux} from '@chainsafe/libp2p-yamux'
 import {identify} from '@libp2p/identify'
-import type {Connection, ConnectionGater, Libp2p, MultiaddrConnection, PeerId, PrivateKey, Stream} from '@libp2p/interface'
+import type {Libp2p, PeerId, PrivateKey} from '@libp2p/interface'
 import {type KadDHT, kadDHT, passthroughMapper} from '@libp2p/kad-dht'
 import {ping} from '@libp2p/ping'
 import {tcp} from '@libp2p/tcp'
@@ -15,33 +15,28 @@ import {createHash} from 'node:crypto'
 import {decodePacket} from '../packet/codec.js'
 import {keyFingerprint} from '../packet/fingerprint.js'
 import {QisError, errorMessage} from '../util/errors.js'
-import {type LookupResult, keyKadId, lookupClosest} from './lookup.js'
+import {GuardedDatastore, type RefusedDhtMessage} from './datastore.js'
+import {pendingPerIpGater} from './gater.js'
+import {handleClosest} from './handlers/closest.js'
+import {handleFetch} from './handlers/fetch.js'
+import {handleStore} from './handlers/store.js'
+import {keepJoined} from './join.js'
+import {type LookupResult, lookupClosest} from './lookup.js'
 import {
   CLOSEST_PROTOCOL,
   type ClosestRequest,
   FETCH_PROTOCOL,
   FINGERPRINT_PATTERN,
-  type FetchMore,
   KAD_PROTOCOL,
   PROTOCOL_LIMITS,
-  ProtocolError,
   RECORD_NAMESPACE,
   type RefusalReason,
   STORE_PROTOCOL,
-  decodeClosestRequest,
   decodeClosestResponse,
-  decodeFetchRequest,
-  decodeStoreRequest,
   encodeClosestRequest,
-  encodeClosestResponse,
-  encodeFetchFrame,
-  encodeStoreResponse,
-  readFrames,
   readOneFrame,
   sendRequest,
-  writeFrame,
 } from './protocol.js'
-import {GuardedDatastore, type RefusedDhtMessage} from './datastore.js'
 import type {PacketStorage} from './storage.js'
 
 /** Limits on what a node accepts from the network, beyond the per-message caps in PROTOCOL_LIMITS. */
@@ -150,13 +145,6 @@ export interface SwarmNodeOptions {
    */
   keepJoined?: boolean
 }
-
-/** Back-off between bootstrap attempts while not joined: doubling from the first to the last. */
-export const BOOTSTRAP_BACKOFF_MS = {first: 500, max: 10_000}
-/** How often a joined node checks that it still is (a disconnect also triggers the check at once). */
-const JOINED_CHECK_MS = 10_000
-/** A routing table smaller than this (kBucketSize) is refreshed by a self-lookup on every check. */
-const SMALL_TABLE = 8
 
 /** The DHT record key for a fingerprint in our namespace. */
 export function recordKey(fingerprint: string): Uint8Array {
@@ -392,316 +380,6 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
   return node
 }
 
-/**
- * Joined: connected to at least one peer of the routing table (a storage peer). Kademlia's table
- * keeps a peer after its connection drops, so its size alone does not say we can still reach anyone.
- */
-function isJoined(node: SwarmNode): boolean {
-  const size = node.routingTableSize()
-  if (size === 0) return false
-  const table = (node.libp2p.services.dht as unknown as {routingTable: {closestPeers(kadId: Uint8Array, o: {count: number}): PeerId[]}}).routingTable
-  const known = new Set(table.closestPeers(sha256(node.libp2p.peerId.toMultihash().bytes), {count: size}).map(String))
-  return node.libp2p.getConnections().some((c) => known.has(c.remotePeer.toString()))
-}
-
-/**
- * Dials the bootstrap peers until joined, with doubling back-off; once joined, checks every
- * JOINED_CHECK_MS and on every disconnect, and starts again from the shortest back-off when every
- * storage peer is gone (issue 21 item 8: a node started before its bootstrap peer listened stayed alone).
- */
-function keepJoined(node: SwarmNode, log: (e: SwarmEvent) => void): {stop(): void} {
-  let stopped = false
-  let timer: NodeJS.Timeout | undefined
-  let running = false
-  let delay = BOOTSTRAP_BACKOFF_MS.first
-  let joined = false
-  let attempts = 0
-  let checks = 0
-  const controller = new AbortController()
-  const schedule = (ms: number) => {
-    clearTimeout(timer)
-    if (!stopped) timer = setTimeout(() => void tick(), ms)
-  }
-  // Kademlia's join and refresh: looking up our own id fills the table beyond the bootstrap peers.
-  const selfLookup = async () => {
-    try {
-      const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(5000)])
-      for await (const _ of node.libp2p.services.dht.getClosestPeers(node.libp2p.peerId.toMultihash().bytes, {signal})) {
-        // drain
-      }
-    } catch {
-      // A lookup that fails still leaves the peers we are connected to in the table.
-    }
-  }
-  const tick = async () => {
-    if (stopped || running) return
-    running = true
-    try {
-      if (!isJoined(node)) {
-        joined = false
-        attempts++
-        const answered = await node.dialBootstrap(AbortSignal.any([controller.signal, AbortSignal.timeout(5000)]), delay)
-        // The routing table learns a dialled peer once identify has run on the connection.
-        for (let i = 0; answered > 0 && i < 20 && !isJoined(node) && !stopped; i++) await new Promise((r) => setTimeout(r, 100))
-      }
-      if (stopped) return
-      if (isJoined(node)) {
-        if (!joined) {
-          log({event: 'bootstrap:joined', peers: node.routingTableSize(), attempts})
-          checks = 0
-        }
-        joined = true
-        attempts = 0
-        delay = BOOTSTRAP_BACKOFF_MS.first
-        // A small table is refreshed on every check, so peers that joined after us are learnt;
-        // the first check comes soon after joining, when the others are still arriving.
-        if (node.routingTableSize() < SMALL_TABLE) await selfLookup()
-        schedule(checks++ === 0 ? 2000 : JOINED_CHECK_MS)
-      } else {
-        schedule(delay)
-        delay = Math.min(delay * 2, BOOTSTRAP_BACKOFF_MS.max)
-      }
-    } catch {
-      schedule(delay)
-    } finally {
-      running = false
-    }
-  }
-  const onDisconnect = () => {
-    if (joined && !stopped && !isJoined(node)) {
-      joined = false
-      delay = BOOTSTRAP_BACKOFF_MS.first
-      schedule(0)
-    }
-  }
-  node.libp2p.addEventListener('peer:disconnect', onDisconnect)
-  schedule(0)
-  return {
-    stop() {
-      stopped = true
-      clearTimeout(timer)
-      controller.abort()
-      node.libp2p.removeEventListener('peer:disconnect', onDisconnect)
-    },
-  }
-}
-
-/**
- * A connection gater that refuses an inbound connection while its remote IP already has `maxPerIp`
- * connections in the upgrade. A connection stops counting when its upgrade ends either way.
- */
-export function pendingPerIpGater(maxPerIp: number, onRefuse?: (ip: string) => void): ConnectionGater {
-  const pending = new Map<string, number>()
-  const counted = new WeakSet<MultiaddrConnection>()
-  const release = (ip: string, conn: MultiaddrConnection) => {
-    if (!counted.has(conn)) return
-    counted.delete(conn)
-    const n = (pending.get(ip) ?? 1) - 1
-    if (n <= 0) pending.delete(ip)
-    else pending.set(ip, n)
-  }
-  const ipOf = (conn: MultiaddrConnection): string | undefined => {
-    try {
-      return conn.remoteAddr.getComponents().find((c) => c.name === 'ip4' || c.name === 'ip6')?.value
-    } catch {
-      return undefined
-    }
-  }
-  return {
-    denyInboundConnection(conn) {
-      const ip = ipOf(conn)
-      if (ip === undefined) return false
-      const n = pending.get(ip) ?? 0
-      if (n >= maxPerIp) {
-        onRefuse?.(ip)
-        return true
-      }
-      pending.set(ip, n + 1)
-      counted.add(conn)
-      conn.addEventListener('close', () => release(ip, conn), {once: true})
-      return false
-    },
-    denyInboundUpgradedConnection(_peer, conn) {
-      const ip = ipOf(conn)
-      if (ip !== undefined) release(ip, conn)
-      return false
-    },
-  }
-}
-
-/** Runs a request handler under a deadline: past it the stream is reset, so a slow or silent peer cannot hold a slot. */
-async function withDeadline(stream: Stream, ms: number, task: (signal: AbortSignal) => Promise<void>): Promise<void> {
-  const controller = new AbortController()
-  const timer = setTimeout(() => {
-    controller.abort()
-    stream.abort(new Error(`request took longer than ${ms} ms`))
-  }, ms)
-  try {
-    await task(controller.signal)
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-async function refuseRequest(stream: Stream, from: string, err: unknown, storage: PacketStorage, log: (e: SwarmEvent) => void, reply: Uint8Array | undefined, signal: AbortSignal) {
-  const reason: RefusalReason = err instanceof ProtocolError ? err.reason : 'BAD_REQUEST'
-  storage.countRefusal(reason)
-  log({event: 'refused', from, reason, message: errorMessage(err)})
-  try {
-    if (reply && stream.writeStatus === 'writable') {
-      await writeFrame(stream, reply, signal)
-      await stream.close({signal})
-    } else stream.abort(new Error(reason))
-  } catch {
-    stream.abort(new Error(reason))
-  }
-}
-
-/**
- * A store stream carries one or more requests, each answered before the next is read (a publisher
- * sends all its batches for one peer on one stream, saving a protocol negotiation per batch). The
- * deadline applies per request; the number of requests per stream is capped.
- */
-async function handleStore(stream: Stream, connection: Connection, storage: PacketStorage, limits: NodeLimits, log: (e: SwarmEvent) => void): Promise<void> {
-  const from = connection.remotePeer.toString()
-  const controller = new AbortController()
-  const signal = controller.signal
-  let timer: NodeJS.Timeout | undefined
-  const arm = () => {
-    clearTimeout(timer)
-    timer = setTimeout(() => {
-      controller.abort()
-      stream.abort(new Error(`request took longer than ${limits.requestTimeoutMs} ms`))
-    }, limits.requestTimeoutMs)
-  }
-  arm()
-  try {
-    try {
-      for await (const frame of readFrames(stream, PROTOCOL_LIMITS.maxStoreRequestsPerStream)) {
-        const request = decodeStoreRequest(frame)
-        const evictedBefore = storage.stats().evicted
-        const results = await storage.storeBatch(request.key, request.packets)
-        const evicted = storage.stats().evicted - evictedBefore
-        const refused: Partial<Record<RefusalReason, number>> = {}
-        let stored = 0
-        let duplicates = 0
-        for (const r of results) {
-          if (r === 'stored') stored++
-          else if (r === 'duplicate') duplicates++
-          else refused[r] = (refused[r] ?? 0) + 1
-        }
-        log({event: 'stored', key: request.key, from, stored, duplicates, refused, ...(evicted > 0 ? {evicted} : {})})
-        // If this write fails the packets are still on disk; the publisher retries and gets 'duplicate'.
-        await writeFrame(stream, encodeStoreResponse({results}), signal)
-        arm()
-      }
-    } catch (err) {
-      if (signal.aborted) throw err
-      await refuseRequest(stream, from, err, storage, log, encodeStoreResponse({results: [], error: 'BAD_REQUEST'}), signal)
-      return
-    }
-    await stream.close({signal})
-  } catch (err) {
-    stream.abort(err as Error)
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-/**
- * The frame of a one-request protocol (fetch, closest): read and decode the request under the
- * node's deadline; a request that does not decode is refused and counted, the rest is `serve`'s.
- */
-async function serveRequest<R>(
-  stream: Stream,
-  connection: Connection,
-  storage: PacketStorage,
-  limits: NodeLimits,
-  log: (e: SwarmEvent) => void,
-  decode: (bytes: Uint8Array) => R,
-  serve: (request: R, from: string, signal: AbortSignal) => Promise<void>,
-): Promise<void> {
-  const from = connection.remotePeer.toString()
-  await withDeadline(stream, limits.requestTimeoutMs, async (signal) => {
-    let request: R
-    try {
-      request = decode(await readOneFrame(stream))
-    } catch (err) {
-      await refuseRequest(stream, from, err, storage, log, undefined, signal)
-      return
-    }
-    await serve(request, from, signal)
-  })
-}
-
-async function handleFetch(stream: Stream, connection: Connection, storage: PacketStorage, limits: NodeLimits, log: (e: SwarmEvent) => void): Promise<void> {
-  await serveRequest(stream, connection, storage, limits, log, decodeFetchRequest, async (request, from, signal) => {
-    // First cursor wins for a key named twice.
-    const cursors = new Map<string, number>()
-    request.keys.forEach((k, i) => cursors.has(k) || cursors.set(k, request.after?.[i] ?? 0))
-    // The reply's budget is shared out per key, so one key holding many packets cannot crowd the
-    // others out of the reply; what does not fit is named in `more` and fetched by a further request.
-    const share = Math.max(1, Math.floor(limits.maxFetchPackets / cursors.size))
-    let budget = limits.maxFetchPackets
-    let sent = 0
-    const more: FetchMore[] = []
-    try {
-      for (const [key, after] of cursors) {
-        const page = storage.page(key, after, Math.min(share, budget))
-        for (let i = 0; i < page.packets.length; i += PROTOCOL_LIMITS.maxPacketsPerFrame) {
-          await writeFrame(stream, encodeFetchFrame({key, packets: page.packets.slice(i, i + PROTOCOL_LIMITS.maxPacketsPerFrame)}), signal)
-        }
-        budget -= page.packets.length
-        sent += page.packets.length
-        if (page.more) more.push([key, page.cursor])
-      }
-      await writeFrame(stream, encodeFetchFrame({done: true, truncated: more.length > 0, more}), signal)
-      await stream.close({signal})
-    } catch (err) {
-      stream.abort(err as Error)
-      return
-    }
-    log({event: 'served', from, keys: cursors.size, packets: sent, truncated: more.length > 0})
-  })
-}
-
-/**
- * Answers a batched FIND_NODE from the routing table: per key, the `count` closest storage peers
- * this node knows, with their addresses. Cheap (no I/O beyond a cached peer-store read per named peer).
- */
-async function handleClosest(
-  stream: Stream,
-  connection: Connection,
-  storage: PacketStorage,
-  limits: NodeLimits,
-  log: (e: SwarmEvent) => void,
-  closest: (target: Uint8Array, count: number) => PeerId[],
-  record: (id: PeerId) => Promise<{id: string; addrs: string[]}>,
-): Promise<void> {
-  await serveRequest(stream, connection, storage, limits, log, decodeClosestRequest, async (request, _from, signal) => {
-    // Each peer is named once; the per-key lists index into that list.
-    const index = new Map<string, number>()
-    const ids: PeerId[] = []
-    const lists = request.keys.map((key) => {
-      const list: number[] = []
-      for (const id of closest(keyKadId(key), request.count)) {
-        const s = id.toString()
-        let i = index.get(s)
-        if (i === undefined) {
-          if (ids.length >= PROTOCOL_LIMITS.maxClosestPeers) continue
-          index.set(s, (i = ids.length))
-          ids.push(id)
-        }
-        list.push(i)
-      }
-      return list
-    })
-    try {
-      const peers = await Promise.all(ids.map(record))
-      await writeFrame(stream, encodeClosestResponse({peers, closest: lists}), signal)
-      await stream.close({signal})
-    } catch (err) {
-      stream.abort(err as Error)
-    }
-  })
-}
+// Moved out of this file (one module per protocol handler, issue 19); re-exported for callers.
+export {BOOTSTRAP_BACKOFF_MS} from './join.js'
+export {pendingPerIpGater} from './gater.js'
