@@ -64,8 +64,14 @@ export async function acquireHomeLock(home: Home, role: LockRole): Promise<HomeL
         },
       }
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new QisError(`cannot lock ${file}: ${errorMessage(err)}`, {code: 'HOME_UNUSABLE', cause: err})
+      const errno = (err as NodeJS.ErrnoException).code
+      if (errno !== 'EEXIST') {
+        const why = errno === 'ENOSPC' ? 'no space left on device' : errorMessage(err)
+        const untouched = role === 'publish' ? 'nothing was sent and the journal is untouched' : 'the node storage is untouched'
+        throw new QisError(`cannot take the ${role} lock ${file} (${untouched}): ${why}`, {
+          code: errno === 'ENOSPC' ? 'DISK_FULL' : errno === 'EACCES' || errno === 'EPERM' || errno === 'EROFS' ? 'PERMISSION_DENIED' : 'IO_ERROR',
+          cause: err,
+        })
       }
     }
     let held: Partial<LockInfo> | undefined
