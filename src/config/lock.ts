@@ -2,6 +2,7 @@ import {promises as fs, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
+import type {ErrorCode} from '../cli/codes.js'
 import {QisError, errorMessage} from '../util/errors.js'
 import type {Home} from './home.js'
 
@@ -68,10 +69,8 @@ export async function acquireHomeLock(home: Home, role: LockRole): Promise<HomeL
       if (errno !== 'EEXIST') {
         const why = errno === 'ENOSPC' ? 'no space left on device' : errorMessage(err)
         const untouched = role === 'publish' ? 'nothing was sent and the journal is untouched' : 'the node storage is untouched'
-        throw new QisError(`cannot take the ${role} lock ${file} (${untouched}): ${why}`, {
-          code: errno === 'ENOSPC' ? 'DISK_FULL' : errno === 'EACCES' || errno === 'EPERM' || errno === 'EROFS' ? 'PERMISSION_DENIED' : 'IO_ERROR',
-          cause: err,
-        })
+        const code: ErrorCode = errno === 'ENOSPC' ? 'DISK_FULL' : ['EACCES', 'EPERM', 'EROFS'].includes(errno ?? '') ? 'PERMISSION_DENIED' : 'IO_ERROR'
+        throw new QisError(`cannot take the ${role} lock ${file} (${untouched}): ${why}`, {code, cause: err})
       }
     }
     let held: Partial<LockInfo> | undefined
