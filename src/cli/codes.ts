@@ -77,6 +77,8 @@ export const ERROR_CODES = {
   JOURNAL_WRITE_FAILED: {exit: 'failure', means: 'the publish journal cannot be written'},
   NODE_START_FAILED: {exit: 'failure', means: 'the libp2p node did not start (e.g. the port is taken)'},
   SWARM_UNREACHABLE: {exit: 'failure', means: 'no bootstrap peer answered'},
+  HOME_LOCKED: {exit: 'failure', means: 'another qis publish or node is running on the same home (its lock file names the process)'},
+  INCOMPLETE_ANSWERS: {exit: 'failure', means: 'pull-weights: peers held more packets for some keys than they sent; those keys kept their previous weights'},
   // --- nothing produced (3) -----------------------------------------------------------------
   NOTHING_PRODUCED: {exit: 'nothing', means: 'the input was empty, or every record was rejected or skipped'},
   NOTHING_TO_ASK: {exit: 'nothing', means: 'pull-weights has no own packets to ask peers about'},

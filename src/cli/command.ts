@@ -56,7 +56,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected async home(): Promise<Home> {
     const dir = resolveHomeDir(this.flags.home)
     await refuseNonFolder(dir)
-    return openHome(dir)
+    const home = await openHome(dir)
+    const p = home.permissions
+    const octal = (m: number) => `0${m.toString(8)}`
+    if (p && !p.error) this.warn(`the home ${home.root} was readable by other users (mode ${octal(p.from)}); tightened to ${octal(p.to)}`)
+    else if (p) this.warn(`the home ${home.root} is readable by other users (mode ${octal(p.from)}) and could not be tightened: ${p.error}`)
+    return home
   }
 
   /** The home's layout without creating anything: for commands that only read it (nothing to create on a typo). */

@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base.js'
 import {loadConfig} from '../config/config.js'
+import {acquireHomeLock} from '../config/lock.js'
 import {loadOrCreateIdentity} from '../identity/identity.js'
 import type {SwarmEvent} from '../swarm/node.js'
 import type {StorageStats} from '../swarm/storage.js'
@@ -24,7 +25,12 @@ export function describeEvent(e: SwarmEvent): string {
       return `peer disconnected ${e.peer}`
     case 'stored': {
       const refused = Object.entries(e.refused).map(([r, n]) => `${r} x${n}`)
-      return `stored ${e.stored} for key ${e.key} from ${short(e.from)}` + (e.duplicates ? `, ${e.duplicates} duplicate(s)` : '') + (refused.length ? `, refused ${refused.join(', ')}` : '')
+      return (
+        `stored ${e.stored} for key ${e.key} from ${short(e.from)}` +
+        (e.duplicates ? `, ${e.duplicates} duplicate(s)` : '') +
+        (refused.length ? `, refused ${refused.join(', ')}` : '') +
+        (e.evicted ? `, evicted ${e.evicted} of newer publishers to make room` : '')
+      )
     }
     case 'refused':
       return `refused ${e.reason} from ${short(e.from)}: ${e.message}`
@@ -33,7 +39,11 @@ export function describeEvent(e: SwarmEvent): string {
     case 'expired':
       return `expired ${e.dropped} packet(s)`
     case 'bootstrap:failed':
-      return `bootstrap peer ${e.multiaddr} unreachable: ${e.message}`
+      return `bootstrap peer ${e.multiaddr} unreachable: ${e.message}${e.retryInMs === undefined ? '' : `; trying again in ${(e.retryInMs / 1000).toFixed(1)} s`}`
+    case 'bootstrap:joined':
+      return `joined the swarm: ${e.peers} peer(s) in the routing table${e.attempts > 1 ? ` after ${e.attempts} attempts` : ''}`
+    case 'routing':
+      return `routing table: ${e.size} peer(s)`
   }
 }
 
@@ -56,6 +66,7 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
     'publisher-max-bytes': Flags.integer({description: 'Bytes one publisher may keep on this node.', min: 1}),
     'max-packets': Flags.integer({description: 'Packets this node keeps in total.', min: 1}),
     'max-bytes': Flags.integer({description: 'Bytes this node keeps in total.', min: 1}),
+    'fetch-max-packets': Flags.integer({description: 'Packets one fetch reply carries at most (shared out per key; the rest is paged).', min: 1}),
   }
 
   async run(): Promise<NodeResult> {
@@ -69,6 +80,9 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
     const emit = (event: Record<string, unknown> & {event: string}, text: string) => {
       process.stdout.write(json ? JSON.stringify({...event, time: new Date().toISOString()}) + '\n' : `${new Date().toISOString()} ${text}\n`)
     }
+    // Two nodes on one home would share a peer id and append to one storage log.
+    const lock = await acquireHomeLock(home, 'node')
+    process.once('exit', () => lock.releaseSync())
     const storage = await PacketStorage.open(home.nodeDir, {
       limits: {
         maxPacketsPerPublisher: flags['publisher-max-packets'],
@@ -82,6 +96,7 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
       listen: flags.listen ?? config.listen,
       bootstrap: flags.bootstrap ?? config.bootstrap,
       storage,
+      limits: flags['fetch-max-packets'] === undefined ? undefined : {maxFetchPackets: flags['fetch-max-packets']},
       logger: (e) => emit(e, describeEvent(e)),
     })
     const stopped = new Promise<NodeJS.Signals>((resolve) => {
@@ -98,15 +113,16 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
       for (const m of multiaddrs) process.stdout.write(`listening ${m}\n`)
       process.stdout.write(`storage ${storage.file}: ${loaded.packets} packet(s) under ${loaded.keys} key(s)\n`)
     }
-    await node.dialBootstrap()
+    // The node dials its bootstrap peers itself, with back-off until joined and again after losing every peer.
 
     const signal = await stopped
     emit({event: 'stopping', signal}, `stopping (${signal})`)
     // A second signal or a stuck stop must not leave the process hanging; acknowledged packets are already on disk.
     setTimeout(() => process.exit(0), 5000).unref()
     await node.stop()
+    await lock.release()
     const stats = storage.stats()
-    emit({event: 'stopped', storage: stats}, `stopped: ${stats.packets} packet(s) kept, ${stats.stored} stored and ${Object.values(stats.refused).reduce((a, b) => a + (b ?? 0), 0)} refused this run`)
+    emit({event: 'stopped', storage: stats, guard: node.guard}, `stopped: ${stats.packets} packet(s) kept, ${stats.stored} stored and ${Object.values(stats.refused).reduce((a, b) => a + (b ?? 0), 0)} refused this run`)
     return {peerId: node.peerId, multiaddrs, storage: stats}
   }
 }

@@ -95,6 +95,24 @@ Exit status: 0 when every packet was delivered (or nothing was left), 1 when any
       if (!this.jsonEnabled()) this.log(renderPublishSummary(summary))
       // A partial publish still prints its summary (and --json its object); the status tells scripts to re-run.
       if (summary.failed > 0) process.exitCode = 1
+      // A store that cannot be read is never "nothing left to publish" (issue 21 item 10).
+      const read = summary.pending + summary.skipped + summary.expired + summary.invalid
+      if (read === 0 && summary.unreadable.length === 0) {
+        this.failAfterOutput(
+          new QisError(summary.stores.length === 0 ? `no packet stores to publish in ${home.packetsDir}` : `the ${summary.stores.length} packet store(s) hold no packets`, {
+            code: 'NOTHING_PRODUCED',
+            hint: 'run `qis distill` first, or name the stores to publish',
+          }),
+        )
+      } else if (summary.unreadable.length > 0) {
+        const more = summary.unreadable.length > 1 ? ` (and ${summary.unreadable.length - 1} more)` : ''
+        this.failAfterOutput(
+          new QisError(`${summary.unreadable.length} packet store(s) could not be read: ${summary.unreadable[0]}${more}`, {
+            code: 'STORE_UNREADABLE',
+            hint: 'a store qis did not write, or one damaged on disk: `qis inspect STORE` shows what is readable',
+          }),
+        )
+      }
       return summary
     } catch (err) {
       bar?.error('Stopped')

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base.js'
+import {QisError} from '../util/errors.js'
 import {loadConfig} from '../config/config.js'
 import {DEFAULT_HAMMING_THRESHOLD} from '../weights/synthesize.js'
 import {type PullWeightsResult, pullWeights} from '../weights/pull.js'
@@ -47,6 +48,14 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
         signal: controller.signal,
       })
       this.render(result)
+      if (result.keysIncomplete > 0) {
+        this.failAfterOutput(
+          new QisError(`${result.keysIncomplete} of ${result.keysAsked} keys were answered only in part (a peer held more packets than it sent); their previous weights were kept, not replaced or dropped`, {
+            code: 'INCOMPLETE_ANSWERS',
+            hint: 're-run pull-weights later; many packets under one key can be a flood aimed at that key',
+          }),
+        )
+      }
       return result
     } finally {
       process.off('SIGINT', onSignal)
@@ -63,8 +72,8 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
     const refusedTotal = Object.values(r.refused).reduce((s: number, n) => s + (n ?? 0), 0)
     this.log(`Asked ${r.keysAsked} keys (from ${r.local.packetsUsed} own packets in ${r.local.stores} stores, scheme ${r.scheme}); ${r.peers} peers answered.`)
     this.log(`Received ${r.received} packets: ${r.accepted} accepted, ${refusedTotal} refused${refusedTotal ? ` (${reasons(r.refused)})` : ''}.`)
-    if (r.keysUnanswered > 0 || Object.keys(r.fetchFailures).length > 0) {
-      this.log(`Fetch problems: ${r.keysUnanswered} keys unanswered${Object.keys(r.fetchFailures).length ? `; ${reasons(r.fetchFailures)}` : ''}.`)
+    if (r.keysUnanswered > 0 || r.keysIncomplete > 0 || Object.keys(r.fetchFailures).length > 0) {
+      this.log(`Fetch problems: ${r.keysUnanswered} keys unanswered, ${r.keysIncomplete} answered in part${Object.keys(r.fetchFailures).length ? `; ${reasons(r.fetchFailures)}` : ''}.`)
     }
     const kept = r.weightsKept ? ` (+${r.weightsKept} kept from the previous file)` : ''
     const replaced = r.previous === 'replaced-other-scheme' ? ' The previous file was of another scheme and was replaced.' : ''

@@ -13,6 +13,8 @@ export interface Home {
   weightsFile: string
   journalDir: string
   nodeDir: string
+  /** Set when the home folder was readable by others: tightened to 0700 by openHome, or not (`error`). */
+  permissions?: {from: number; to: number; error?: string}
 }
 
 export function resolveHomeDir(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -43,6 +45,17 @@ export async function openHome(root: string): Promise<Home> {
     const st = await fs.stat(home.root)
     if (!st.isDirectory()) throw new QisError(`QIS home ${home.root} is not a directory`)
     await fs.access(home.root, fs.constants.W_OK)
+    // mkdir's mode applies only to a folder it creates: an existing home made 0755 by hand (or by
+    // an older qis) is tightened, and the caller says so (issue 21 item 13).
+    if ((st.mode & 0o077) !== 0) {
+      const from = st.mode & 0o777
+      try {
+        await fs.chmod(home.root, 0o700)
+        home.permissions = {from, to: 0o700}
+      } catch (err) {
+        home.permissions = {from, to: from, error: errorMessage(err)}
+      }
+    }
   } catch (err) {
     if (err instanceof QisError) throw err
     throw new QisError(`cannot use QIS home ${home.root}: ${errorMessage(err)}`, {code: 'HOME_UNUSABLE', cause: err})

@@ -170,7 +170,15 @@ export interface FetchOptions {
   replicas?: number
   /** Per request deadline. Default 15 s. */
   requestTimeoutMs?: number
+  /**
+   * Packets taken per key from one peer, over as many pages as it takes. A key with more is
+   * reported in `incomplete` (never as answered). Default 50,000.
+   */
+  maxPacketsPerKey?: number
 }
+
+/** Pages (requests) at most per group of keys asked of one peer; a peer that pages slower leaves its keys incomplete. */
+const MAX_FETCH_PAGES = 100
 
 export interface FetchResult {
   /** Merged over peers and de-duplicated by packet id (per key). Not yet verified: callers decode and check them. */
@@ -181,6 +189,11 @@ export interface FetchResult {
   failures: Record<string, number>
   /** Keys for which no peer answered at all. */
   unanswered: string[]
+  /**
+   * Keys for which some peer held more than it sent: past `maxPacketsPerKey`, or a peer that
+   * stopped paging. What was received is in `packets`, but it is not everything peers hold.
+   */
+  incomplete: string[]
 }
 
 /**
@@ -206,6 +219,8 @@ export async function fetchPackets(client: SwarmClient, keyFingerprints: string[
   const answeredPeers = new Set<string>()
   const seen = new Set<string>()
   const packets: FetchedPacket[] = []
+  const incomplete = new Set<string>()
+  const maxPerKey = opts.maxPacketsPerKey ?? PROTOCOL_LIMITS.maxFetchPackets
 
   // Keys still short of `askPerKey` answers, assigned to their next untried candidates.
   const assign = (forKeys: string[]): Map<string, string[]> => {
@@ -239,29 +254,51 @@ export async function fetchPackets(client: SwarmClient, keyFingerprints: string[
     for (const [peer, ks] of pending) for (let i = 0; i < ks.length; i += PROTOCOL_LIMITS.maxFetchKeys) jobs.push({peer, keys: ks.slice(i, i + PROTOCOL_LIMITS.maxFetchKeys)})
     if (round > 0) await sleep(Math.min(250 * 2 ** (round - 1), 2000), opts.signal)
     await pool(jobs, concurrency, async ({peer, keys: ks}) => {
-      const signal = anySignal(opts.signal, AbortSignal.timeout(timeoutMs))
-      client.node.counters.fetchRequests++
       try {
-        const asked = new Set(ks)
-        const got: FetchedPacket[] = []
-        const truncated = await sendRequest(client.node.libp2p, peersById.get(peer)!, FETCH_PROTOCOL, encodeFetchRequest({keys: ks}), signal, async (stream) => {
-          const maxFrames = Math.ceil(PROTOCOL_LIMITS.maxFetchPackets / PROTOCOL_LIMITS.maxPacketsPerFrame) + ks.length + 1
-          for await (const raw of readFrames(stream, maxFrames)) {
-            const frame = decodeFetchFrame(raw)
-            if ('done' in frame) return frame.truncated
-            if (!asked.has(frame.key)) throw new ProtocolError('BAD_REQUEST', `peer sent packets for key ${frame.key}, which was not asked for`)
-            for (const bytes of frame.packets) got.push({key: frame.key, bytes, from: peer})
+        // Page until every key is finished, each page under its own deadline. Packets are merged
+        // as they arrive; a key counts as answered by this peer only once it is finished.
+        let cursors = new Map<string, number>(ks.map((k) => [k, 0]))
+        const taken = new Map<string, number>(ks.map((k) => [k, 0]))
+        for (let pageNo = 0; cursors.size > 0; pageNo++) {
+          if (pageNo >= MAX_FETCH_PAGES) {
+            for (const k of cursors.keys()) incomplete.add(k)
+            count(failures, 'TRUNCATED')
+            break
           }
-          throw new ProtocolError('BAD_REQUEST', 'fetch reply ended without its end marker')
-        })
-        if (truncated) count(failures, 'TRUNCATED')
-        answeredPeers.add(peer)
-        for (const k of ks) answeredBy.set(k, answeredBy.get(k)! + 1)
-        for (const p of got) {
-          const id = `${p.key}:${packetId(p.bytes)}`
-          if (seen.has(id)) continue
-          seen.add(id)
-          packets.push(p)
+          const request = {keys: [...cursors.keys()], after: [...cursors.values()]}
+          const signal = anySignal(opts.signal, AbortSignal.timeout(timeoutMs))
+          client.node.counters.fetchRequests++
+          const got = new Map<string, number>()
+          const done = await sendRequest(client.node.libp2p, peersById.get(peer)!, FETCH_PROTOCOL, encodeFetchRequest(request), signal, async (stream) => {
+            const maxFrames = Math.ceil(PROTOCOL_LIMITS.maxFetchPackets / PROTOCOL_LIMITS.maxPacketsPerFrame) + request.keys.length + 1
+            for await (const raw of readFrames(stream, maxFrames)) {
+              const frame = decodeFetchFrame(raw, request)
+              if ('done' in frame) return frame
+              if (!cursors.has(frame.key)) throw new ProtocolError('BAD_REQUEST', `peer sent packets for key ${frame.key}, which was not asked for`)
+              got.set(frame.key, (got.get(frame.key) ?? 0) + frame.packets.length)
+              for (const bytes of frame.packets) {
+                const id = `${frame.key}:${packetId(bytes)}`
+                if (seen.has(id)) continue
+                seen.add(id)
+                packets.push({key: frame.key, bytes, from: peer})
+              }
+            }
+            throw new ProtocolError('BAD_REQUEST', 'fetch reply ended without its end marker')
+          })
+          answeredPeers.add(peer)
+          const next = new Map<string, number>()
+          for (const [k, after] of done.more) {
+            const before = cursors.get(k)!
+            const total = taken.get(k)! + (got.get(k) ?? 0)
+            taken.set(k, total)
+            // A peer that names no new cursor (or sent nothing) would page forever; past the per-key bound we stop asking.
+            if (after <= before || (got.get(k) ?? 0) === 0 || total >= maxPerKey) {
+              incomplete.add(k)
+              count(failures, 'TRUNCATED')
+            } else next.set(k, after)
+          }
+          for (const k of cursors.keys()) if (!next.has(k) && !incomplete.has(k)) answeredBy.set(k, answeredBy.get(k)! + 1)
+          cursors = next
         }
       } catch (err) {
         opts.signal?.throwIfAborted()
@@ -276,9 +313,9 @@ export async function fetchPackets(client: SwarmClient, keyFingerprints: string[
     })
     pending = assign(retry)
   }
-  const unanswered = keys.filter((k) => answeredBy.get(k) === 0)
+  const unanswered = keys.filter((k) => answeredBy.get(k) === 0 && !incomplete.has(k))
   for (const k of unanswered) if ((candidates.get(k) ?? []).length === 0) count(failures, 'NO_PEERS')
-  return {packets, peers: answeredPeers.size, failures, unanswered}
+  return {packets, peers: answeredPeers.size, failures, unanswered, incomplete: keys.filter((k) => incomplete.has(k))}
 }
 
 // ---------------------------------------------------------------------------------------------

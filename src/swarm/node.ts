@@ -3,7 +3,7 @@ import '../util/polyfill.js'
 import {noise} from '@chainsafe/libp2p-noise'
 import {yamux} from '@chainsafe/libp2p-yamux'
 import {identify} from '@libp2p/identify'
-import type {Connection, Libp2p, PeerId, PrivateKey, Stream} from '@libp2p/interface'
+import type {Libp2p, PeerId, PrivateKey} from '@libp2p/interface'
 import {type KadDHT, kadDHT, passthroughMapper} from '@libp2p/kad-dht'
 import {ping} from '@libp2p/ping'
 import {tcp} from '@libp2p/tcp'
@@ -15,7 +15,13 @@ import {createHash} from 'node:crypto'
 import {decodePacket} from '../packet/codec.js'
 import {keyFingerprint} from '../packet/fingerprint.js'
 import {QisError, errorMessage} from '../util/errors.js'
-import {type LookupResult, keyKadId, lookupClosest} from './lookup.js'
+import {GuardedDatastore, type RefusedDhtMessage} from './datastore.js'
+import {pendingPerIpGater} from './gater.js'
+import {handleClosest} from './handlers/closest.js'
+import {handleFetch} from './handlers/fetch.js'
+import {handleStore} from './handlers/store.js'
+import {keepJoined} from './join.js'
+import {type LookupResult, lookupClosest} from './lookup.js'
 import {
   CLOSEST_PROTOCOL,
   type ClosestRequest,
@@ -23,22 +29,13 @@ import {
   FINGERPRINT_PATTERN,
   KAD_PROTOCOL,
   PROTOCOL_LIMITS,
-  ProtocolError,
   RECORD_NAMESPACE,
   type RefusalReason,
   STORE_PROTOCOL,
-  decodeClosestRequest,
   decodeClosestResponse,
-  decodeFetchRequest,
-  decodeStoreRequest,
   encodeClosestRequest,
-  encodeClosestResponse,
-  encodeFetchFrame,
-  encodeStoreResponse,
-  readFrames,
   readOneFrame,
   sendRequest,
-  writeFrame,
 } from './protocol.js'
 import type {PacketStorage} from './storage.js'
 
@@ -54,6 +51,15 @@ export interface NodeLimits {
   maxConnections: number
   /** How often expired packets are swept from storage. */
   sweepIntervalMs: number
+  /**
+   * Inbound connections still being upgraded (noise, yamux), node-wide and per remote IP. libp2p's
+   * default of 10 node-wide let 12 silent sockets from one IP lock every honest peer out (issue 21
+   * item 1); the per-IP cap is what keeps a few addresses from holding all the node-wide slots.
+   */
+  maxPendingInbound: number
+  maxPendingInboundPerIp: number
+  /** An inbound connection must finish its upgrade within this, or it is dropped (libp2p's default is 10 s). */
+  inboundUpgradeTimeoutMs: number
 }
 
 export const DEFAULT_NODE_LIMITS: NodeLimits = {
@@ -62,17 +68,24 @@ export const DEFAULT_NODE_LIMITS: NodeLimits = {
   maxFetchPackets: PROTOCOL_LIMITS.maxFetchPackets,
   maxConnections: 256,
   sweepIntervalMs: 60_000,
+  maxPendingInbound: 128,
+  maxPendingInboundPerIp: 4,
+  inboundUpgradeTimeoutMs: 3000,
 }
 
 /** One thing a node did, for `qis node`'s log (one line per event). */
 export type SwarmEvent =
   | {event: 'peer:connect'; peer: string}
   | {event: 'peer:disconnect'; peer: string}
-  | {event: 'stored'; key: string; from: string; stored: number; duplicates: number; refused: Partial<Record<RefusalReason, number>>}
+  | {event: 'stored'; key: string; from: string; stored: number; duplicates: number; refused: Partial<Record<RefusalReason, number>>; evicted?: number}
   | {event: 'refused'; from: string; reason: RefusalReason; message: string}
   | {event: 'served'; from: string; keys: number; packets: number; truncated: boolean}
   | {event: 'expired'; dropped: number}
-  | {event: 'bootstrap:failed'; multiaddr: string; message: string}
+  | {event: 'bootstrap:failed'; multiaddr: string; message: string; retryInMs?: number}
+  /** Connected to a storage peer after having none (at start, or after losing every peer). */
+  | {event: 'bootstrap:joined'; peers: number; attempts: number}
+  /** The routing table gained or lost a peer; `size` is its size now. */
+  | {event: 'routing'; size: number}
 
 /** Counters a caller can read to see what the node cost (bench/swarm prints them). */
 export interface SwarmCounters {
@@ -90,11 +103,20 @@ export interface SwarmCounters {
   closestQueries: number
 }
 
+/** What a node refused before any qis protocol ran (connections, DHT messages); printed at `qis node`'s stop. */
+export interface GuardCounters {
+  /** Inbound connections refused because their IP already had `maxPendingInboundPerIp` in the upgrade. */
+  pendingPerIpRefused: number
+  /** kad-dht messages refused because they would store a record qis does not use (src/swarm/datastore.ts). */
+  dhtRefused: Record<RefusedDhtMessage, number>
+}
+
 export interface SwarmNode {
   libp2p: Libp2p<{dht: KadDHT}>
   peerId: string
   storage?: PacketStorage
   counters: SwarmCounters
+  guard: GuardCounters
   /** Listen multiaddrs with /p2p/<peerId>, suitable for --bootstrap. */
   multiaddrs(): string[]
   /** Peers in the DHT routing table. */
@@ -104,8 +126,8 @@ export interface SwarmNode {
    * each round sends every peer involved one /qis/closest request for all its keys.
    */
   lookup(keys: string[], options: {count: number; signal?: AbortSignal; concurrency?: number; timeoutMs?: number}): Promise<LookupResult<PeerId>>
-  /** Dials the bootstrap multiaddrs (again); resolves with how many answered. */
-  dialBootstrap(signal?: AbortSignal): Promise<number>
+  /** Dials the bootstrap multiaddrs (again); resolves with how many answered. `retryInMs` goes into the failure events. */
+  dialBootstrap(signal?: AbortSignal, retryInMs?: number): Promise<number>
   stop(): Promise<void>
 }
 
@@ -117,6 +139,11 @@ export interface SwarmNodeOptions {
   storage?: PacketStorage
   limits?: Partial<NodeLimits>
   logger?: (event: SwarmEvent) => void
+  /**
+   * Keep dialling the bootstrap peers with back-off until connected to a storage peer, and again
+   * whenever every one is lost. Default: on for a storage node (a client joins once, in openSwarmClient).
+   */
+  keepJoined?: boolean
 }
 
 /** The DHT record key for a fingerprint in our namespace. */
@@ -158,17 +185,25 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
       throw new QisError(`"${a}" is not a valid multiaddr: ${errorMessage(err)}`, {code: 'BAD_MULTIADDR'})
     }
   }
+  const datastore = new GuardedDatastore()
+  const guard: GuardCounters = {pendingPerIpRefused: 0, dhtRefused: datastore.refused}
   let libp2p: Libp2p<{dht: KadDHT}>
   try {
     libp2p = await createLibp2p({
       privateKey: options.privateKey,
+      datastore,
       addresses: {listen: options.listen},
       transports: [tcp()],
       connectionEncrypters: [noise()],
       // A publisher looking up many keys opens many streams on a connection the instant it exists;
       // at yamux's default of 10 such "early" streams the whole connection is aborted.
       streamMuxers: [yamux({maxEarlyStreams: 256})],
-      connectionManager: {maxConnections: limits.maxConnections},
+      connectionManager: {
+        maxConnections: limits.maxConnections,
+        maxIncomingPendingConnections: limits.maxPendingInbound,
+        inboundUpgradeTimeout: limits.inboundUpgradeTimeoutMs,
+      },
+      connectionGater: pendingPerIpGater(limits.maxPendingInboundPerIp, () => guard.pendingPerIpRefused++),
       services: {
         identify: identify(),
         ping: ping(),
@@ -216,6 +251,10 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
   const self = libp2p.peerId
   // kad-dht exposes its routing table on the instance but not in the KadDHT interface.
   const routingTable = () => (dht as unknown as {routingTable: {size: number; closestPeers(kadId: Uint8Array, o: {count: number}): PeerId[]}}).routingTable
+  const routingTableEvents = (dht as unknown as {routingTable: EventTarget}).routingTable
+  const onRouting = () => log({event: 'routing', size: routingTable().size})
+  routingTableEvents.addEventListener('peer:add', onRouting)
+  routingTableEvents.addEventListener('peer:remove', onRouting)
 
   // Where to dial peers named by others in lookups; put in the peer store only when we dial them
   // (peer-store writes are protobuf round trips, and most named peers are never dialled).
@@ -267,6 +306,7 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
     peerId: self.toString(),
     storage,
     counters,
+    guard,
     multiaddrs: () => libp2p.getMultiaddrs().map((m) => m.toString()),
     routingTableSize: () => routingTable().size,
     async lookup(keys, {count, signal, concurrency, timeoutMs}) {
@@ -315,7 +355,7 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
       await Promise.all([...dialled].map((p) => ensureAddresses(parsePeer(p))))
       return {closest, stats: result.stats, failures: result.failures}
     },
-    async dialBootstrap(signal) {
+    async dialBootstrap(signal, retryInMs) {
       let ok = 0
       await Promise.all(
         options.bootstrap.map(async (addr) => {
@@ -323,7 +363,7 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
             await libp2p.dial(multiaddr(addr), {signal: signal ?? AbortSignal.timeout(10_000)})
             ok++
           } catch (err) {
-            log({event: 'bootstrap:failed', multiaddr: addr, message: errorMessage(err)})
+            log({event: 'bootstrap:failed', multiaddr: addr, message: errorMessage(err), ...(retryInMs === undefined ? {} : {retryInMs})})
           }
         }),
       )
@@ -331,182 +371,15 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
     },
     async stop() {
       if (sweeper) clearInterval(sweeper)
+      keeper?.stop()
       await libp2p.stop()
       await storage?.close()
     },
   }
+  const keeper = (options.keepJoined ?? storage !== undefined) && options.bootstrap.length > 0 ? keepJoined(node, log) : undefined
   return node
 }
 
-/** Runs a request handler under a deadline: past it the stream is reset, so a slow or silent peer cannot hold a slot. */
-async function withDeadline(stream: Stream, ms: number, task: (signal: AbortSignal) => Promise<void>): Promise<void> {
-  const controller = new AbortController()
-  const timer = setTimeout(() => {
-    controller.abort()
-    stream.abort(new Error(`request took longer than ${ms} ms`))
-  }, ms)
-  try {
-    await task(controller.signal)
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-async function refuseRequest(stream: Stream, from: string, err: unknown, storage: PacketStorage, log: (e: SwarmEvent) => void, reply: Uint8Array | undefined, signal: AbortSignal) {
-  const reason: RefusalReason = err instanceof ProtocolError ? err.reason : 'BAD_REQUEST'
-  storage.countRefusal(reason)
-  log({event: 'refused', from, reason, message: errorMessage(err)})
-  try {
-    if (reply && stream.writeStatus === 'writable') {
-      await writeFrame(stream, reply, signal)
-      await stream.close({signal})
-    } else stream.abort(new Error(reason))
-  } catch {
-    stream.abort(new Error(reason))
-  }
-}
-
-/**
- * A store stream carries one or more requests, each answered before the next is read (a publisher
- * sends all its batches for one peer on one stream, saving a protocol negotiation per batch). The
- * deadline applies per request; the number of requests per stream is capped.
- */
-async function handleStore(stream: Stream, connection: Connection, storage: PacketStorage, limits: NodeLimits, log: (e: SwarmEvent) => void): Promise<void> {
-  const from = connection.remotePeer.toString()
-  const controller = new AbortController()
-  const signal = controller.signal
-  let timer: NodeJS.Timeout | undefined
-  const arm = () => {
-    clearTimeout(timer)
-    timer = setTimeout(() => {
-      controller.abort()
-      stream.abort(new Error(`request took longer than ${limits.requestTimeoutMs} ms`))
-    }, limits.requestTimeoutMs)
-  }
-  arm()
-  try {
-    try {
-      for await (const frame of readFrames(stream, PROTOCOL_LIMITS.maxStoreRequestsPerStream)) {
-        const request = decodeStoreRequest(frame)
-        const results = await storage.storeBatch(request.key, request.packets)
-        const refused: Partial<Record<RefusalReason, number>> = {}
-        let stored = 0
-        let duplicates = 0
-        for (const r of results) {
-          if (r === 'stored') stored++
-          else if (r === 'duplicate') duplicates++
-          else refused[r] = (refused[r] ?? 0) + 1
-        }
-        log({event: 'stored', key: request.key, from, stored, duplicates, refused})
-        // If this write fails the packets are still on disk; the publisher retries and gets 'duplicate'.
-        await writeFrame(stream, encodeStoreResponse({results}), signal)
-        arm()
-      }
-    } catch (err) {
-      if (signal.aborted) throw err
-      await refuseRequest(stream, from, err, storage, log, encodeStoreResponse({results: [], error: 'BAD_REQUEST'}), signal)
-      return
-    }
-    await stream.close({signal})
-  } catch (err) {
-    stream.abort(err as Error)
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-/**
- * The frame of a one-request protocol (fetch, closest): read and decode the request under the
- * node's deadline; a request that does not decode is refused and counted, the rest is `serve`'s.
- */
-async function serveRequest<R>(
-  stream: Stream,
-  connection: Connection,
-  storage: PacketStorage,
-  limits: NodeLimits,
-  log: (e: SwarmEvent) => void,
-  decode: (bytes: Uint8Array) => R,
-  serve: (request: R, from: string, signal: AbortSignal) => Promise<void>,
-): Promise<void> {
-  const from = connection.remotePeer.toString()
-  await withDeadline(stream, limits.requestTimeoutMs, async (signal) => {
-    let request: R
-    try {
-      request = decode(await readOneFrame(stream))
-    } catch (err) {
-      await refuseRequest(stream, from, err, storage, log, undefined, signal)
-      return
-    }
-    await serve(request, from, signal)
-  })
-}
-
-async function handleFetch(stream: Stream, connection: Connection, storage: PacketStorage, limits: NodeLimits, log: (e: SwarmEvent) => void): Promise<void> {
-  await serveRequest(stream, connection, storage, limits, log, decodeFetchRequest, async (request, from, signal) => {
-    let budget = limits.maxFetchPackets
-    let sent = 0
-    let truncated = false
-    try {
-      for (const key of new Set(request.keys)) {
-        const packets = storage.get(key, budget + 1)
-        if (packets.length > budget) {
-          truncated = true
-          packets.length = budget
-        }
-        for (let i = 0; i < packets.length; i += PROTOCOL_LIMITS.maxPacketsPerFrame) {
-          await writeFrame(stream, encodeFetchFrame({key, packets: packets.slice(i, i + PROTOCOL_LIMITS.maxPacketsPerFrame)}), signal)
-        }
-        budget -= packets.length
-        sent += packets.length
-        if (truncated) break
-      }
-      await writeFrame(stream, encodeFetchFrame({done: true, truncated}), signal)
-      await stream.close({signal})
-    } catch (err) {
-      stream.abort(err as Error)
-      return
-    }
-    log({event: 'served', from, keys: request.keys.length, packets: sent, truncated})
-  })
-}
-
-/**
- * Answers a batched FIND_NODE from the routing table: per key, the `count` closest storage peers
- * this node knows, with their addresses. Cheap (no I/O beyond a cached peer-store read per named peer).
- */
-async function handleClosest(
-  stream: Stream,
-  connection: Connection,
-  storage: PacketStorage,
-  limits: NodeLimits,
-  log: (e: SwarmEvent) => void,
-  closest: (target: Uint8Array, count: number) => PeerId[],
-  record: (id: PeerId) => Promise<{id: string; addrs: string[]}>,
-): Promise<void> {
-  await serveRequest(stream, connection, storage, limits, log, decodeClosestRequest, async (request, _from, signal) => {
-    // Each peer is named once; the per-key lists index into that list.
-    const index = new Map<string, number>()
-    const ids: PeerId[] = []
-    const lists = request.keys.map((key) => {
-      const list: number[] = []
-      for (const id of closest(keyKadId(key), request.count)) {
-        const s = id.toString()
-        let i = index.get(s)
-        if (i === undefined) {
-          if (ids.length >= PROTOCOL_LIMITS.maxClosestPeers) continue
-          index.set(s, (i = ids.length))
-          ids.push(id)
-        }
-        list.push(i)
-      }
-      return list
-    })
-    try {
-      const peers = await Promise.all(ids.map(record))
-      await writeFrame(stream, encodeClosestResponse({peers, closest: lists}), signal)
-      await stream.close({signal})
-    } catch (err) {
-      stream.abort(err as Error)
-    }
-  })
-}
+// Moved out of this file (one module per protocol handler, issue 19); re-exported for callers.
+export {BOOTSTRAP_BACKOFF_MS} from './join.js'
+export {pendingPerIpGater} from './gater.js'

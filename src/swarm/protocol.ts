@@ -33,7 +33,11 @@ export const PROTOCOL_LIMITS = {
   maxPacketsPerFrame: 128,
   /** Any single frame we read; a store request of maxStoreBatch full packets fits with room. */
   maxFrameBytes: 256 * 1024,
-  /** Packets one fetch response carries in total (a node holding more for the keys truncates). */
+  /**
+   * Packets one fetch response carries in total. The budget is shared out per key, so a key
+   * holding more than its share cannot starve the others; what did not fit is named in the `done`
+   * frame's `more` with a cursor, and the client asks again from there (paging).
+   */
   maxFetchPackets: 50_000,
   /** Keys in one closest-peers request. */
   maxClosestKeys: 256,
@@ -81,7 +85,15 @@ export interface StoreResponse {
 
 export interface FetchRequest {
   keys: string[]
+  /**
+   * Per key, in `keys` order: a cursor from an earlier reply's `more`; only packets after it are
+   * sent. Absent (or 0) means from the start.
+   */
+  after?: number[]
 }
+
+/** A key the reply did not finish, and the cursor to ask again from. */
+export type FetchMore = [key: string, after: number]
 
 export interface ClosestRequest {
   keys: string[]
@@ -102,8 +114,11 @@ export interface ClosestResponse {
   closest: number[][]
 }
 
-/** One fetch response frame: packets for one key, or the end marker. */
-export type FetchFrame = {key: string; packets: Uint8Array[]} | {done: true; truncated: boolean}
+/**
+ * One fetch response frame: packets for one key, or the end marker. `truncated` is set when `more`
+ * is not empty; every key of the request not in `more` was answered in full.
+ */
+export type FetchFrame = {key: string; packets: Uint8Array[]} | {done: true; truncated: boolean; more: FetchMore[]}
 
 export class ProtocolError extends Error {
   constructor(readonly reason: RefusalReason, message: string) {
@@ -162,22 +177,47 @@ export function decodeStoreResponse(bytes: Uint8Array, expected: number): StoreR
   return {results: m.results as StoreStatus[]}
 }
 
-export const encodeFetchRequest = (r: FetchRequest): Uint8Array => cborEncode({v: 1, keys: r.keys})
+export const encodeFetchRequest = (r: FetchRequest): Uint8Array =>
+  cborEncode(r.after && r.after.some((a) => a > 0) ? {v: 1, keys: r.keys, after: r.after} : {v: 1, keys: r.keys})
+
+const isCursor = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0
 
 export function decodeFetchRequest(bytes: Uint8Array): FetchRequest {
   const m = decodeCbor(bytes)
   if (!isObject(m) || m.v !== 1 || !Array.isArray(m.keys) || m.keys.length === 0 || m.keys.length > PROTOCOL_LIMITS.maxFetchKeys) {
     throw new ProtocolError('BAD_REQUEST', `fetch request must be a map with v=1 and 1..${PROTOCOL_LIMITS.maxFetchKeys} keys`)
   }
-  return {keys: m.keys.map(checkKey)}
+  const keys = m.keys.map(checkKey)
+  if (m.after === undefined) return {keys}
+  if (!Array.isArray(m.after) || m.after.length !== keys.length || !m.after.every(isCursor)) {
+    throw new ProtocolError('BAD_REQUEST', 'fetch request "after" must list one non-negative integer cursor per key')
+  }
+  return {keys, after: m.after as number[]}
 }
 
-export const encodeFetchFrame = (f: FetchFrame): Uint8Array => cborEncode('done' in f ? {v: 1, done: true, truncated: f.truncated} : {v: 1, key: f.key, packets: f.packets})
+export const encodeFetchFrame = (f: FetchFrame): Uint8Array =>
+  cborEncode('done' in f ? {v: 1, done: true, truncated: f.truncated, more: f.more} : {v: 1, key: f.key, packets: f.packets})
 
-export function decodeFetchFrame(bytes: Uint8Array): FetchFrame {
+/** `request` is the fetch it answers: `more` may only name keys that were asked. */
+export function decodeFetchFrame(bytes: Uint8Array, request?: FetchRequest): FetchFrame {
   const m = decodeCbor(bytes)
   if (!isObject(m) || m.v !== 1) throw new ProtocolError('BAD_REQUEST', 'fetch frame must be a map with v=1')
-  if (m.done === true) return {done: true, truncated: m.truncated === true}
+  if (m.done === true) {
+    const truncated = m.truncated === true
+    if (m.more === undefined) {
+      // A peer that says it truncated without saying where: every key asked is unfinished, none is "answered and empty".
+      return {done: true, truncated, more: truncated ? (request?.keys ?? []).map((k, i): FetchMore => [k, request?.after?.[i] ?? 0]) : []}
+    }
+    const asked = new Set(request?.keys ?? [])
+    if (!Array.isArray(m.more) || m.more.length > PROTOCOL_LIMITS.maxFetchKeys) throw new ProtocolError('BAD_REQUEST', 'fetch end marker "more" must be a list of [key, cursor]')
+    const more = m.more.map((e): FetchMore => {
+      if (!Array.isArray(e) || e.length !== 2 || !isCursor(e[1])) throw new ProtocolError('BAD_REQUEST', 'fetch end marker "more" must be a list of [key, cursor]')
+      const key = checkKey(e[0])
+      if (request && !asked.has(key)) throw new ProtocolError('BAD_REQUEST', `fetch end marker names key ${key}, which was not asked for`)
+      return [key, e[1]]
+    })
+    return {done: true, truncated: truncated || more.length > 0, more}
+  }
   return {key: checkKey(m.key), packets: checkPacketList(m.packets, PROTOCOL_LIMITS.maxPacketsPerFrame)}
 }
 

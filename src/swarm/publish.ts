@@ -3,6 +3,7 @@ import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
 import type {Home} from '../config/home.js'
+import {acquireHomeLock} from '../config/lock.js'
 import {decodePacket} from '../packet/codec.js'
 import {keyFingerprint} from '../packet/fingerprint.js'
 import {STORE_EXTENSION, readStoreFile} from '../packet/store.js'
@@ -24,6 +25,8 @@ export interface PublishPlan {
   invalid: number
   /** One line per problem, naming the store and record. */
   problems: string[]
+  /** Stores that could not be read past a point (no header, unknown version, impossible record length, torn tail), one line each. */
+  unreadable: string[]
   /** Ids of the unexpired, valid packets read (sent or not): what the journal must remember. */
   live: Set<string>
 }
@@ -48,6 +51,8 @@ export interface PublishSummary {
   pending: number
   /** Journal lines dropped because their packets expired or left the home's stores. */
   journalPruned: number
+  /** Stores (or their tails) that could not be read, one line each naming the store and why: publish exits non-zero. */
+  unreadable: string[]
   stores: string[]
   dryRun: boolean
 }
@@ -92,6 +97,7 @@ export async function planPublish(options: {home: Home; stores?: string[]; journ
   const seenPackets = new Set<string>()
   const live = new Set<string>()
   const problems: string[] = []
+  const unreadable: string[] = []
   let pending = 0
   let skipped = 0
   let expired = 0
@@ -101,7 +107,9 @@ export async function planPublish(options: {home: Home; stores?: string[]; journ
       for await (const entry of readStoreFile(store)) {
         if (entry.kind === 'corrupt') {
           invalid++
-          problems.push(`${store}: record ${entry.index + 1} (byte ${entry.offset}): ${entry.reason}`)
+          const line = `${store}: record ${entry.index + 1} (byte ${entry.offset}): ${entry.reason}`
+          problems.push(line)
+          if (entry.fatal) unreadable.push(line)
           continue
         }
         const decoded = decodePacket(entry.bytes, {now, allowExpired: true})
@@ -134,7 +142,7 @@ export async function planPublish(options: {home: Home; stores?: string[]; journ
       throw new QisError(`cannot read packet store ${store}: ${errorMessage(err)}`, {code: 'BAD_INPUT', cause: err})
     }
   }
-  return {stores, items, pending, skipped, expired, invalid, problems, live}
+  return {stores, items, pending, skipped, expired, invalid, problems, unreadable, live}
 }
 
 export interface PublishStoresOptions {
@@ -161,7 +169,15 @@ export interface PublishStoresOptions {
  * any point; a re-run sends only what is left.
  */
 export async function publishStores(options: PublishStoresOptions): Promise<PublishSummary> {
-  const journal = await PublishJournal.open(options.home.journalDir)
+  // Two publishes on one home would each send everything the journal does not yet hold.
+  const lock = options.dryRun ? undefined : await acquireHomeLock(options.home, 'publish')
+  let journal: PublishJournal
+  try {
+    journal = await PublishJournal.open(options.home.journalDir)
+  } catch (err) {
+    await lock?.release()
+    throw err
+  }
   try {
     const plan = await planPublish({home: options.home, stores: options.stores, journal})
     options.onPlan?.(plan)
@@ -176,6 +192,7 @@ export async function publishStores(options: PublishStoresOptions): Promise<Publ
       invalid: plan.invalid,
       pending: plan.pending,
       stores: plan.stores,
+      unreadable: plan.unreadable,
     }
     if (options.dryRun || plan.items.length === 0) {
       const keys = new Set(plan.items.map((i) => i.key)).size
@@ -226,5 +243,6 @@ export async function publishStores(options: PublishStoresOptions): Promise<Publ
     }
   } finally {
     await journal.close()
+    await lock?.release()
   }
 }

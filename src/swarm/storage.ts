@@ -28,11 +28,30 @@ export const DEFAULT_STORAGE_LIMITS: StorageLimits = {
   maxFutureSeconds: 3600,
 }
 
+/** What one publisher holds here. `ids` iterate oldest first; `order` is its slot in the tenure list. */
+interface Publisher {
+  packets: number
+  bytes: number
+  ids: Set<string>
+  order: number
+}
+
 interface Entry {
   bytes: Uint8Array
   publisher: string
   expiresAt: number
   keys: string[]
+  /** Order of indexing in this process (1, 2, ...): the fetch cursor. A key's set of ids iterates in this order. */
+  seq?: number
+}
+
+/** One page of a key's packets (see `page`). */
+export interface KeyPage {
+  packets: Uint8Array[]
+  /** Cursor after the last packet returned: pass it as `after` for the next page. */
+  cursor: number
+  /** More live packets follow the cursor. */
+  more: boolean
 }
 
 export interface StorageStats {
@@ -48,6 +67,8 @@ export interface StorageStats {
   refused: Partial<Record<RefusalReason, number>>
   /** Packets dropped because their TTL ran out (at load or by a sweep). */
   expired: number
+  /** Packets evicted to make room on a full node (only ever of publishers that arrived after the one making room). */
+  evicted: number
   /** Records in the log that are no longer live (expired or superseded); compaction removes them. */
   deadRecords: number
 }
@@ -63,9 +84,12 @@ export const STORAGE_FILE = 'packets.qisp'
 export class PacketStorage {
   private readonly byId = new Map<string, Entry>()
   private readonly byKey = new Map<string, Set<string>>()
-  private readonly byPublisher = new Map<string, {packets: number; bytes: number}>()
+  private readonly byPublisher = new Map<string, Publisher>()
+  /** Publisher keys in order of arrival on this node (tenure), oldest first; stale slots are skipped. */
+  private readonly tenure: string[] = []
   private totalBytes = 0
-  private readonly counters = {stored: 0, duplicates: 0, expired: 0}
+  private seq = 0
+  private readonly counters = {stored: 0, duplicates: 0, expired: 0, evicted: 0}
   private readonly refused: Partial<Record<RefusalReason, number>> = {}
   private deadRecords = 0
   // Every mutation of the log runs in this chain, so appends, sweeps and compaction never interleave.
@@ -130,22 +154,47 @@ export class PacketStorage {
         expiresAt: decoded.info.expiresAt,
         keys: p.routing_keys.map((k) => keyFingerprint(p.scheme, p.domain_tag, k)),
       })
+      // The log replays arrivals in order, so the same evictions happen again (an evicted packet
+      // stays in the log until compaction); a lowered cap sheds by the same rule.
+      while (this.byId.size > this.limits.maxPackets || this.totalBytes > this.limits.maxBytes) {
+        const victim = this.victimFor(p.public_key) ?? decoded.info.id
+        this.unindex(victim)
+        this.counters.evicted++
+        if (victim === decoded.info.id) break
+      }
     }
     if (this.shouldCompact()) await this.compactNow()
   }
 
   private index(id: string, e: Entry): void {
+    e.seq = ++this.seq
     this.byId.set(id, e)
     for (const k of e.keys) {
       let ids = this.byKey.get(k)
       if (!ids) this.byKey.set(k, (ids = new Set()))
       ids.add(id)
     }
-    const q = this.byPublisher.get(e.publisher) ?? {packets: 0, bytes: 0}
+    let q = this.byPublisher.get(e.publisher)
+    if (!q) {
+      if (this.tenure.length > 2 * this.byPublisher.size + 1024) this.compactTenure()
+      q = {packets: 0, bytes: 0, ids: new Set(), order: this.tenure.length}
+      this.tenure.push(e.publisher)
+      this.byPublisher.set(e.publisher, q)
+    }
     q.packets++
     q.bytes += e.bytes.length
-    this.byPublisher.set(e.publisher, q)
+    q.ids.add(id)
     this.totalBytes += e.bytes.length
+  }
+
+  /** Drops stale slots from the tenure list, keeping the order of the live ones. */
+  private compactTenure(): void {
+    const live = this.tenure.filter((k, i) => this.byPublisher.get(k)?.order === i)
+    this.tenure.length = 0
+    for (const k of live) {
+      this.byPublisher.get(k)!.order = this.tenure.length
+      this.tenure.push(k)
+    }
   }
 
   private unindex(id: string): void {
@@ -161,8 +210,11 @@ export class PacketStorage {
     if (q) {
       q.packets--
       q.bytes -= e.bytes.length
+      q.ids.delete(id)
       if (q.packets <= 0) this.byPublisher.delete(e.publisher)
     }
+    // Drop stale slots at the end of the tenure list, so it does not grow with churned publishers.
+    while (this.tenure.length > 0 && this.byPublisher.get(this.tenure.at(-1)!)?.order !== this.tenure.length - 1) this.tenure.pop()
     this.totalBytes -= e.bytes.length
     this.deadRecords++
   }
@@ -198,6 +250,8 @@ export class PacketStorage {
       const pending = new Map<string, {packets: number; bytes: number}>()
       let pendingPackets = 0
       let pendingBytes = 0
+      // Packets to evict once the batch is on disk, to make room for it.
+      const planned = {ids: new Set<string>(), bytes: 0}
       for (const bytes of packets) {
         const decoded = decodePacket(bytes, {now, maxFutureSeconds: this.limits.maxFutureSeconds})
         if (!decoded.ok) {
@@ -221,9 +275,25 @@ export class PacketStorage {
           results.push(this.refuse('PUBLISHER_QUOTA'))
           continue
         }
-        if (this.byId.size + pendingPackets + 1 > this.limits.maxPackets || this.totalBytes + pendingBytes + bytes.length > this.limits.maxBytes) {
-          results.push(this.refuse('NODE_FULL'))
-          continue
+        const over = (extraPackets: number, extraBytes: number) =>
+          this.byId.size - planned.ids.size + pendingPackets + extraPackets > this.limits.maxPackets ||
+          this.totalBytes - planned.bytes + pendingBytes + extraBytes > this.limits.maxBytes
+        if (over(1, bytes.length)) {
+          // Full: make room by evicting packets of publishers that arrived here after this one.
+          const mine: string[] = []
+          let freed = 0
+          while (over(1 - mine.length, bytes.length - freed)) {
+            const victim = this.victimFor(p.public_key, planned.ids, mine)
+            if (victim === undefined) break
+            mine.push(victim)
+            freed += this.byId.get(victim)!.bytes.length
+          }
+          if (over(1 - mine.length, bytes.length - freed)) {
+            results.push(this.refuse('NODE_FULL'))
+            continue
+          }
+          for (const v of mine) planned.ids.add(v)
+          planned.bytes += freed
         }
         extra.packets++
         extra.bytes += bytes.length
@@ -241,11 +311,35 @@ export class PacketStorage {
           // Nothing was acknowledged, so nothing is lost: the publisher retries. A partial append is cut at next open.
           return results.map((r) => (r === 'stored' ? this.refuse('STORAGE_ERROR') : r))
         }
+        for (const v of planned.ids) this.unindex(v)
+        this.counters.evicted += planned.ids.size
         for (const a of accepted) this.index(a.id, a.entry)
         this.counters.stored += accepted.length
       }
       return results
     })
+  }
+
+  /**
+   * The packet to evict so `publisher` can store one more on a full node: the oldest packet of the
+   * publisher that arrived here most recently, among those that arrived after `publisher` (a
+   * publisher new to the node arrived last, so it evicts nobody). A flood of fresh identities can
+   * therefore only displace itself, never packets of publishers that were here before it; an
+   * established publisher reclaims room from the newest arrivals first. `skip` are already chosen.
+   */
+  private victimFor(publisher: string, ...skip: Iterable<string>[]): string | undefined {
+    const self = this.byPublisher.get(publisher)
+    if (!self) return undefined
+    const taken = (id: string) => {
+      for (const set of skip) if (set instanceof Set ? set.has(id) : (set as string[]).includes(id)) return true
+      return false
+    }
+    for (let i = this.tenure.length - 1; i > self.order; i--) {
+      const q = this.byPublisher.get(this.tenure[i])
+      if (!q || q.order !== i) continue
+      for (const id of q.ids) if (!taken(id)) return id
+    }
+    return undefined
   }
 
   /** Live packets under a key fingerprint, oldest first, at most `limit`. */
@@ -262,6 +356,26 @@ export class PacketStorage {
       }
     }
     return out
+  }
+
+  /**
+   * Live packets under a key indexed after cursor `after` (0: from the start), at most `limit`.
+   * A cursor is an indexing order, not a position, so packets expiring between pages shift nothing.
+   */
+  page(key: string, after: number, limit: number): KeyPage {
+    const ids = this.byKey.get(key)
+    const packets: Uint8Array[] = []
+    let cursor = after
+    if (!ids || limit <= 0) return {packets, cursor, more: limit <= 0 && (ids?.size ?? 0) > 0}
+    const now = this.now()
+    for (const id of ids) {
+      const e = this.byId.get(id)
+      if (!e || e.seq! <= after || e.expiresAt <= now) continue
+      if (packets.length >= limit) return {packets, cursor, more: true}
+      packets.push(e.bytes)
+      cursor = e.seq!
+    }
+    return {packets, cursor, more: false}
   }
 
   has(id: string): boolean {
@@ -316,6 +430,7 @@ export class PacketStorage {
       duplicates: this.counters.duplicates,
       refused: {...this.refused},
       expired: this.counters.expired,
+      evicted: this.counters.evicted,
       deadRecords: this.deadRecords,
     }
   }

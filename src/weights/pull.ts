@@ -14,6 +14,8 @@ export interface FetchedPackets {
   failures: Record<string, number>
   /** Keys no peer answered for: their previous weights are kept rather than dropped. */
   unanswered: string[]
+  /** Keys some peer answered only in part (it held more than it sent): their previous weights are kept too. */
+  incomplete?: string[]
 }
 
 export type PacketFetcher = (keyFingerprints: string[], signal?: AbortSignal) => Promise<FetchedPackets>
@@ -52,6 +54,8 @@ export interface PullWeightsResult {
   /** Failed lookups or requests by reason, and keys no peer answered for. */
   fetchFailures: Record<string, number>
   keysUnanswered: number
+  /** Keys whose answers were incomplete: a previous weight for them was kept, not replaced or dropped. */
+  keysIncomplete: number
   /** Entries synthesised now. */
   weightsWritten: number
   /** Entries carried over from the previous file: keys not asked this time, or asked but unanswered. */
@@ -107,6 +111,8 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
   const previousFile = await readWeightsFileIfExists(out)
   const asked = new Set(fingerprints)
   const unanswered = new Set(fetched.unanswered)
+  // Partial evidence neither replaces nor drops what an earlier, complete pull learnt.
+  const incomplete = new Set(fetched.incomplete ?? [])
   const weights: Record<string, KeyWeight> = {}
   let kept = 0
   let previous: PullWeightsResult['previous'] = 'none'
@@ -114,14 +120,19 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
     previous = previousFile.scheme === scheme ? 'merged' : 'replaced-other-scheme'
     if (previous === 'merged') {
       for (const [fp, entry] of Object.entries(previousFile.weights)) {
-        if (!asked.has(fp) || unanswered.has(fp)) {
+        if (!asked.has(fp) || unanswered.has(fp) || incomplete.has(fp)) {
           weights[fp] = entry
           kept++
         }
       }
     }
   }
-  for (const [fp, entry] of synthesis.weights) weights[fp] = entry
+  let written = 0
+  for (const [fp, entry] of synthesis.weights) {
+    if (incomplete.has(fp) && fp in weights) continue
+    weights[fp] = entry
+    written++
+  }
   const file: WeightsFile = {
     version: WEIGHTS_FILE_VERSION,
     scheme,
@@ -141,7 +152,8 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
     refused: synthesis.refused,
     fetchFailures: fetched.failures,
     keysUnanswered: fetched.unanswered.length,
-    weightsWritten: synthesis.weights.size,
+    keysIncomplete: incomplete.size,
+    weightsWritten: written,
     weightsKept: kept,
     previous,
   }
@@ -154,7 +166,7 @@ async function swarmFetcher(identity: Identity, bootstrap: string[], signal?: Ab
     const client = await openSwarmClient({privateKey: identity.privateKey, bootstrap, signal})
     try {
       const result = await fetchPackets(client, keyFingerprints, {signal})
-      return {packets: result.packets, peers: result.peers, failures: result.failures, unanswered: result.unanswered}
+      return {packets: result.packets, peers: result.peers, failures: result.failures, unanswered: result.unanswered, incomplete: result.incomplete}
     } finally {
       await client.close()
     }

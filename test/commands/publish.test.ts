@@ -46,4 +46,30 @@ describe('qis publish without a swarm', () => {
     expect(r.stderr.replace(/\s*\n\s*›\s*/g, ' ')).toMatch(/damaged\.qisp: record 1 \(byte 8\): checksum mismatch/)
     expect(r.stdout).toMatch(/would publish 4 packet/)
   })
+
+  it('a store it cannot read is an error naming the store and why, never "already published" (issue 21 item 10)', async () => {
+    const packets = makePackets(signerFor('unreadable'), 2)
+    const cases: [string, (bytes: Buffer) => Buffer, RegExp][] = [
+      ['zero-bytes', () => Buffer.alloc(0), /file is empty/],
+      ['wrong-version', (b) => Buffer.from(b.map((x, i) => (i === 4 ? 99 : x))), /version/],
+      ['zero-length-record', (b) => Buffer.concat([b.subarray(0, 8), Buffer.from([0, 0]), b.subarray(8)]), /record length 0 is impossible/],
+    ]
+    for (const [name, damage, reason] of cases) {
+      const home = await publisherHome(name, packets)
+      const file = path.join(home, 'packets', `${name}.qisp`)
+      await fs.writeFile(file, damage(await fs.readFile(file)))
+      const r = await runCli(['publish', '--dry-run', '--home', home], {env: {QIS_BOOTSTRAP: ''}})
+      expect(r.code, `${name}: ${r.stdout}${r.stderr}`).toBe(1)
+      expect(r.stderr.replace(/\s*\n\s*/g, ' ')).toMatch(reason)
+      expect(r.stderr).toContain(`${name}.qisp`)
+      const j = await runCli(['publish', '--dry-run', '--json', '--home', home], {env: {QIS_BOOTSTRAP: ''}})
+      expect(j.code).toBe(1)
+      expect(JSON.parse(j.stdout)).toMatchObject({error: {code: 'STORE_UNREADABLE'}, pending: 0})
+    }
+    // A store with a header and no records holds nothing: exit 3, not "already published".
+    const empty = await publisherHome('header-only', [])
+    const r = await runCli(['publish', '--dry-run', '--home', empty], {env: {QIS_BOOTSTRAP: ''}})
+    expect(r.code).toBe(3)
+    expect(r.stderr).toMatch(/hold no packets/)
+  }, 60_000)
 })

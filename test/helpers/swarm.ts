@@ -130,9 +130,23 @@ export async function startNode(options: StartNodeOptions = {}): Promise<NodePro
   }
 }
 
+/** The routing-table size a node last reported (its `routing` events), 0 before any. */
+export function routingSize(node: NodeProcess): number {
+  const last = node.events.findLast((e) => e.event === 'routing')
+  return (last?.size as number | undefined) ?? 0
+}
+
+/**
+ * Waits until every node's routing table holds every other node: a test that publishes to three
+ * replicas right after start must not find a node that still knows only its bootstrap peer.
+ */
+export async function waitForFullRouting(nodes: NodeProcess[], timeoutMs = 30_000): Promise<void> {
+  await Promise.all(nodes.map((n) => n.waitForEvent((e) => e.event === 'routing' && (e.size as number) >= nodes.length - 1, timeoutMs)))
+}
+
 /**
  * Starts `count` nodes: the first alone, the rest bootstrapping from the ones started before
- * them, so the swarm is connected. Resolves once every node is up.
+ * them. Resolves once every node is up and every routing table holds all the others.
  */
 export async function startSwarm(count: number, options: Omit<StartNodeOptions, 'home' | 'bootstrap'> = {}): Promise<NodeProcess[]> {
   const nodes: NodeProcess[] = []
@@ -142,6 +156,7 @@ export async function startSwarm(count: number, options: Omit<StartNodeOptions, 
       Array.from({length: count - 1}, () => startNode({...options, bootstrap: nodes.map((n) => n.multiaddrs[0])})),
     )
     nodes.push(...rest)
+    await waitForFullRouting(nodes)
   } catch (err) {
     await stopAll(nodes)
     throw err

@@ -60,6 +60,23 @@ const reference: PacketBody = {
 }
 
 describe('packet codec', () => {
+  it('names non-minimal integer and length headers MALFORMED and a float for an integer NOT_CANONICAL, as docs/protocol.md says (issue 21 item 13)', () => {
+    const buf = Buffer.from(encodePacket({...reference, ttl_hours: 10}, signer))
+    const code = (b: Buffer) => {
+      const r = decodePacket(b, {now: NOW})
+      return r.ok ? 'ok' : r.error.code
+    }
+    // The body array (0x8d, 13 elements) starts with version 1: as 0x18 0x01 it takes two bytes.
+    const v = buf.indexOf(Buffer.from([0x8d, 0x01]))
+    expect(code(Buffer.concat([buf.subarray(0, v + 1), Buffer.from([0x18, 0x01]), buf.subarray(v + 2)]))).toBe('MALFORMED')
+    // The scheme's text header (0x73 = 19 chars) written with a one-byte length argument.
+    const t = buf.indexOf(Buffer.from([0x73, ...Buffer.from('use-lite')]))
+    expect(code(Buffer.concat([buf.subarray(0, t), Buffer.from([0x78, 19]), buf.subarray(t + 1)]))).toBe('MALFORMED')
+    // ttl_hours 10 then count 1, then the public key's byte-string header: 10 as a half float.
+    const f = buf.indexOf(Buffer.from([0x0a, 0x01, 0x58]))
+    expect(code(Buffer.concat([buf.subarray(0, f), Buffer.from([0xf9, 0x49, 0x00]), buf.subarray(f + 1)]))).toBe('NOT_CANONICAL')
+  })
+
   it('encodes the reference example well under 512 bytes and decodes it exactly', () => {
     const bytes = encodePacket(reference, signer)
     expect(bytes.length).toBeLessThan(256)

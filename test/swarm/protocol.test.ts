@@ -17,6 +17,7 @@ import {
   decodeClosestRequest,
   decodeClosestResponse,
   decodeFetchFrame,
+  encodeFetchFrame,
   decodeFetchRequest,
   decodeStoreRequest,
   decodeStoreResponse,
@@ -85,6 +86,15 @@ describe('message decoders', () => {
     expect(() => decodeStoreRequest(encodeStoreRequest({key: 'AB'.repeat(16), packets: []}))).toThrow(/fingerprint/)
     expect(() => decodeFetchRequest(encodeFetchRequest({keys: Array.from({length: PROTOCOL_LIMITS.maxFetchKeys + 1}, () => key)}))).toThrow(ProtocolError)
     expect(() => decodeFetchRequest(encodeFetchRequest({keys: []}))).toThrow(ProtocolError)
+    // Paging: one cursor per key; the end marker names only asked keys.
+    const other = 'cd'.repeat(16)
+    expect(decodeFetchRequest(encodeFetchRequest({keys: [key, other], after: [0, 7]}))).toEqual({keys: [key, other], after: [0, 7]})
+    expect(() => decodeFetchRequest(encodeFetchRequest({keys: [key, other], after: [7]}))).toThrow(/cursor/)
+    const asked = {keys: [key], after: [3]}
+    expect(decodeFetchFrame(encodeFetchFrame({done: true, truncated: true, more: [[key, 9]]}), asked)).toEqual({done: true, truncated: true, more: [[key, 9]]})
+    expect(() => decodeFetchFrame(encodeFetchFrame({done: true, truncated: true, more: [[other, 9]]}), asked)).toThrow(/not asked/)
+    // A peer that truncates without saying where leaves every asked key unfinished, never "answered and empty".
+    expect(decodeFetchFrame(cborEncode({v: 1, done: true, truncated: true}), asked)).toEqual({done: true, truncated: true, more: [[key, 3]]})
 
     expect(decodeClosestRequest(encodeClosestRequest({keys: [key], count: 6}))).toEqual({keys: [key], count: 6})
     expect(() => decodeClosestRequest(encodeClosestRequest({keys: [key], count: PROTOCOL_LIMITS.maxClosestCount + 1}))).toThrow(/count/)
@@ -163,7 +173,7 @@ describe('in-process nodes on 127.0.0.1', () => {
       const stream = await client.node.libp2p.dialProtocol(nodes[1].libp2p.peerId, FETCH_PROTOCOL, {signal: AbortSignal.timeout(10_000)})
       await writeFrame(stream, encodeFetchRequest({keys: ['0'.repeat(32)]}))
       await stream.close()
-      expect(decodeFetchFrame(await readOneFrame(stream))).toEqual({done: true, truncated: false})
+      expect(decodeFetchFrame(await readOneFrame(stream))).toEqual({done: true, truncated: false, more: []})
     } finally {
       await client.close()
     }

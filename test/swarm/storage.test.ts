@@ -2,6 +2,7 @@ import {promises as fs} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
+import {packetId} from '../../src/packet/codec.js'
 import {readStoreFile} from '../../src/packet/store.js'
 import {STORAGE_FILE, PacketStorage} from '../../src/swarm/storage.js'
 import {tempDir} from '../helpers/cli.js'
@@ -90,6 +91,59 @@ describe('PacketStorage', () => {
     expect(await logIds(dir)).toBe(1)
     const reopened = await PacketStorage.open(dir, {now: () => now})
     expect(reopened.get(key)).toHaveLength(1)
+  })
+
+  it('a node filled by fresh identities still takes an established publisher\'s packets, evicting only the flood (issue 21 item 7)', async () => {
+    const dir = tempDir()
+    const limits = {maxPackets: 100}
+    const s = await PacketStorage.open(dir, {limits})
+    const honest = signerFor('established')
+    const key = makePacket(honest, 0, {routingKeys: ['k']}).keys[0]
+    const early = Array.from({length: 30}, (_, i) => makePacket(honest, i, {routingKeys: ['k']}))
+    expect(await s.storeBatch(key, early.map((p) => p.bytes))).toEqual(Array(30).fill('stored'))
+    // 20 fresh identities, 10 packets each, fill the node: 70 fit, the rest is NODE_FULL (a newcomer evicts nobody).
+    const flood = Array.from({length: 20}, (_, k) => Array.from({length: 10}, (_, i) => makePacket(signerFor(`sybil-${k}`), 1000 + k * 10 + i, {routingKeys: ['k']}))).flat()
+    const floodResults = await s.storeBatch(key, flood.map((p) => p.bytes))
+    expect(floodResults.filter((r) => r === 'stored')).toHaveLength(70)
+    expect(floodResults.filter((r) => r === 'NODE_FULL')).toHaveLength(130)
+    expect(s.stats()).toMatchObject({packets: 100, evicted: 0})
+    // The established publisher publishes again: stored, by evicting the newest arrivals' packets.
+    const later = Array.from({length: 15}, (_, i) => makePacket(honest, 100 + i, {routingKeys: ['k']}))
+    expect(await s.storeBatch(key, later.map((p) => p.bytes))).toEqual(Array(15).fill('stored'))
+    expect(s.stats()).toMatchObject({packets: 100, evicted: 15})
+    const held = new Set(s.get(key).map((b) => packetId(b)))
+    for (const p of [...early, ...later]) expect(held.has(p.id)).toBe(true)
+    // The flood again, from the same and fresh identities: nothing of the established publisher moves.
+    const again = Array.from({length: 30}, (_, i) => makePacket(signerFor(`sybil-late-${i}`), 5000 + i, {routingKeys: ['k']}))
+    expect(await s.storeBatch(key, again.map((p) => p.bytes))).toEqual(Array(30).fill('NODE_FULL'))
+    expect(new Set(s.get(key).map((b) => packetId(b)))).toEqual(held)
+    await s.close()
+    // A restart replays the log (evicted packets are still in it) and ends with the same packets.
+    const reopened = await PacketStorage.open(dir, {limits})
+    expect(new Set(reopened.get(key).map((b) => packetId(b)))).toEqual(held)
+    expect(reopened.stats().packets).toBe(100)
+    await reopened.close()
+  })
+
+  it('pages a key by cursor: packets expiring between pages shift nothing', async () => {
+    let now = Math.floor(Date.now() / 1000)
+    const s = await PacketStorage.open(tempDir(), {now: () => now})
+    const signer = signerFor('pager')
+    const packets = Array.from({length: 10}, (_, i) => makePacket(signer, i, {routingKeys: ['k'], ttlHours: i < 2 ? 1 : 48}))
+    const key = packets[0].keys[0]
+    await s.storeBatch(key, packets.map((p) => p.bytes))
+    const first = s.page(key, 0, 4)
+    expect(first).toMatchObject({more: true})
+    expect(first.packets.map((b) => packetId(b))).toEqual(packets.slice(0, 4).map((p) => p.id))
+    // The two oldest expire and are swept before the next page: an offset would now skip two live packets.
+    now += 2 * 3600
+    await s.sweep()
+    const second = s.page(key, first.cursor, 4)
+    expect(second.packets.map((b) => packetId(b))).toEqual(packets.slice(4, 8).map((p) => p.id))
+    const third = s.page(key, second.cursor, 4)
+    expect(third).toMatchObject({more: false})
+    expect(third.packets.map((b) => packetId(b))).toEqual(packets.slice(8).map((p) => p.id))
+    await s.close()
   })
 
   it('cuts a torn tail left by a crash mid-append and keeps every whole record', async () => {

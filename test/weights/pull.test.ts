@@ -83,6 +83,24 @@ describe('pullWeights', () => {
     expect(Object.keys(file.weights).sort()).toEqual([fp('gone'), fp('k2')].sort())
   })
 
+  it('an incomplete answer neither replaces nor drops a previous weight (issue 21 item 3)', async () => {
+    const {home} = await homeWithQueries()
+    const first = fakeSwarm([served(packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 600})), served(packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 600, keys: ['k2']}), 'k2')])
+    await pullWeights({home, fetch: first.fetch, now: NOW})
+    const before = JSON.parse(readFileSync(home.weightsFile, 'utf8'))
+    // k1 came back truncated with a flood's worth of other packets; k2 truncated with nothing at all.
+    const second = fakeSwarm([served(packet(B, {outcome: 0, confidence: 1, timestamp: NOW - 60}))], {incomplete: [fp('k1'), fp('k2')], failures: {TRUNCATED: 2}})
+    const r = await pullWeights({home, fetch: second.fetch, now: NOW})
+    expect(r).toMatchObject({weightsWritten: 0, weightsKept: 2, keysIncomplete: 2, keysUnanswered: 0})
+    expect(JSON.parse(readFileSync(home.weightsFile, 'utf8')).weights).toEqual(before.weights)
+  })
+
+  it('an incomplete key with no previous weight gets what was received', async () => {
+    const {home} = await homeWithQueries()
+    const r = await pullWeights({home, fetch: fakeSwarm([served(packet(B, {outcome: 1, confidence: 1, timestamp: NOW - 60}))], {incomplete: [fp('k1')]}).fetch, now: NOW})
+    expect(r).toMatchObject({weightsWritten: 1, keysIncomplete: 1})
+  })
+
   it('replaces a weights file of another scheme', async () => {
     const {home} = await homeWithQueries()
     const {writeWeightsFile} = await import('../../src/weights/file.js')
