@@ -62,12 +62,14 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
         .join(', ')
     const refusedTotal = Object.values(r.refused).reduce((s: number, n) => s + (n ?? 0), 0)
     this.log(`Asked ${r.keysAsked} keys (from ${r.local.packetsUsed} own packets in ${r.local.stores} stores, scheme ${r.scheme}); ${r.peers} peers answered.`)
-    this.log(`Received ${r.received} packets: ${r.accepted} accepted, ${refusedTotal} refused${refusedTotal ? ` (${reasons(r.refused)})` : ''}.`)
+    // Packets as a person counts them first; a packet filed under several asked keys arrives once per key.
+    this.log(`Received ${r.packets.received} packets from peers, ${r.packets.accepted} of them used (as ${r.received} packet-key deliveries: ${r.accepted} accepted, ${refusedTotal} refused${refusedTotal ? ` (${reasons(r.refused)})` : ''}).`)
     if (r.keysUnanswered > 0 || Object.keys(r.fetchFailures).length > 0) {
       this.log(`Fetch problems: ${r.keysUnanswered} keys unanswered${Object.keys(r.fetchFailures).length ? `; ${reasons(r.fetchFailures)}` : ''}.`)
     }
     const kept = r.weightsKept ? ` (+${r.weightsKept} kept from the previous file)` : ''
-    const replaced = r.previous === 'replaced-other-scheme' ? ' The previous file was of another scheme and was replaced.' : ''
+    const replaced = r.previous === 'replaced-other-scheme' ? ' The previous file was of another scheme and was replaced.' : r.previous === 'replaced-old-version' ? ' The previous file was of version 1 (no per-model evidence) and was replaced.' : ''
     this.log(`Wrote ${r.weightsWritten} weights${kept} to ${r.out}.${replaced}`)
+    if (r.publishersNew > 0) this.log(`${r.publishersNew} publishers seen for the first time: together they hold a bounded share of each weight for a week (docs/weights.md).`)
   }
 }

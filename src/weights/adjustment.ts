@@ -1,7 +1,34 @@
 import type {WeightsFile} from './file.js'
+import type {Evidence} from './synthesize.js'
 
-/** The reference pattern's bound on a confidence adjustment. */
+/** The reference pattern's bound on a confidence adjustment (the `reference` rule only). */
 export const MAX_ADJUSTMENT = 0.3
+
+/**
+ * The rules `qis adjust --rule` knows:
+ * - `calibrated` (default): estimates P(success) for this query on this model from the evidence
+ *   under its keys; the adjustment is that estimate minus the confidence given.
+ * - `reference`: the reference pattern's clamp(weight - 0.5, -0.3, +0.3).
+ */
+export const ADJUST_RULES = ['calibrated', 'reference'] as const
+export type AdjustRule = (typeof ADJUST_RULES)[number]
+export const DEFAULT_RULE: AdjustRule = 'calibrated'
+
+/**
+ * Prior strength of the calibrated rule, in records: the publishers' own confidence counts as much
+ * as this many records of outcomes. Chosen on a split of MMLU-Pro outcomes (docs/weights.md, "How
+ * the constants were chosen").
+ */
+export const PRIOR_STRENGTH = 8
+
+/** The confidence assumed when the caller gives none (`qis adjust` without `--confidence`). */
+export const DEFAULT_CONFIDENCE = 0.5
+
+/** Probabilities are kept inside [FLOOR, 1 - FLOOR] before taking log-odds, so no estimate is ever certain. */
+const FLOOR = 0.01
+
+/** How many variants bestVariants / worstVariants name at most. */
+const NAMED_VARIANTS = 3
 
 export interface MatchedKey {
   fingerprint: string
@@ -10,12 +37,47 @@ export interface MatchedKey {
   weight: number
   packets: number
   publishers: number
+  evidence: Evidence
+}
+
+/** What peers' evidence says about one model variant on this query. */
+export interface VariantEstimate {
+  model: string
+  /** Estimated P(success) of this variant on this query, from its own outcomes and the pooled shift. */
+  probability: number
+  /** Records' worth of its evidence under the matched keys (after the publisher bounds). */
+  mass: number
+  /** Its raw success rate under those keys. */
+  success: number
+  publishers: number
+}
+
+export interface AdjustmentOptions {
+  rule?: AdjustRule
+  /** The deployment's own confidence in its answer, [0, 1]. Default DEFAULT_CONFIDENCE. */
+  confidence?: number
+  /** This deployment's model variant: its own evidence is used where peers have it. */
+  model?: string
+  /**
+   * Variants to estimate (routing): names, or name -> that variant's own base confidence. A name
+   * without a base uses its peers' stated confidence where they have evidence, else `confidence`.
+   */
+  candidates?: string[] | Record<string, number>
 }
 
 export interface Adjustment {
-  /** clamp(weight - 0.5, -0.3, +0.3); 0 when no key is known. Add it to the model's confidence. */
+  rule: AdjustRule
+  /** Add it to the confidence: probability - confidence (calibrated) or the reference clamp. */
   adjustment: number
-  /** The combined weight of the matched keys (publisher-weighted mean), or null when none matched. */
+  /** The estimated probability that this answer is right, in [0, 1]. */
+  probability: number
+  /** The confidence the adjustment is relative to. */
+  confidence: number
+  /** The model variant asked about, or null. */
+  model: string | null
+  /** True when that model's own evidence was found under the keys (else the pooled evidence was used). */
+  modelEvidence: boolean
+  /** The reference weight of the matched keys (publisher-weighted mean), or null when none matched. */
   weight: number | null
   /** How many of the query's keys the weights file knows. */
   keysMatched: number
@@ -24,19 +86,107 @@ export interface Adjustment {
   packets: number
   /** Distinct publishers across the matched keys. */
   publishers: number
+  /**
+   * Pooled evidence across the matched keys: success and confidence are mass-weighted means, and
+   * mass is the largest key's (records under several keys are not counted twice). Null when none matched.
+   */
+  evidence: Evidence | null
+  /** Every variant with evidence, best estimate first. */
+  variants: VariantEstimate[]
+  /** The variants peers did best with on such queries (best first) ... */
+  bestVariants: VariantEstimate[]
+  /** ... and worst with (worst first); disjoint from bestVariants. */
+  worstVariants: VariantEstimate[]
+  /** Estimated P(success) per candidate variant, when candidates were given. */
+  candidates?: Record<string, number>
   matched: MatchedKey[]
 }
 
 const clamp = (x: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, x))
+const logit = (p: number) => {
+  const q = clamp(p, FLOOR, 1 - FLOOR)
+  return Math.log(q / (1 - q))
+}
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x))
+
+interface Pool {
+  mass: number
+  success: number
+  confidence: number
+  publishers: number
+}
+
+/** Evidence of several keys as one: means weighted by mass; mass is the largest key's, so a record under two keys counts once. */
+function pool(parts: Pool[]): Pool | null {
+  let total = 0
+  let success = 0
+  let confidence = 0
+  let largest = 0
+  let publishers = 0
+  for (const p of parts) {
+    if (!(p.mass > 0)) continue
+    total += p.mass
+    success += p.mass * p.success
+    confidence += p.mass * p.confidence
+    largest = Math.max(largest, p.mass)
+    publishers = Math.max(publishers, p.publishers)
+  }
+  if (total === 0) return null
+  return {mass: largest, success: success / total, confidence: confidence / total, publishers}
+}
+
+/** Posterior mean of a success rate: `mass` records with mean `success`, and a prior `prior` worth PRIOR_STRENGTH records. */
+function posterior(e: Pool, prior: number): number {
+  return (e.mass * e.success + PRIOR_STRENGTH * prior) / (e.mass + PRIOR_STRENGTH)
+}
 
 /**
- * The reference pattern's `get_confidence_adjustment`, over several keys: a query has up to 8
- * routing keys, and the weights of those the file knows are combined as a mean weighted by each
- * key's publisher count. Publishers rather than packets, because synthesis already bounds every
- * publisher to one observation per key; weighting by packets would hand back to a prolific
- * publisher the influence synthesis took away.
+ * The peers' surprise in log-odds: how much better (or worse) they did on such queries than they
+ * themselves expected, shrunk towards none by how little evidence there is. Transferring the
+ * surprise rather than the raw rate lets a strong model learn from a weak one's outcomes: a
+ * question a weak model got right against its odds is easy for everyone.
  */
-export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<string>): Adjustment {
+function shift(e: Pool | null): number {
+  if (!e) return 0
+  return logit(posterior(e, e.confidence)) - logit(e.confidence)
+}
+
+/** A key's pooled evidence with one variant's taken out (the variant's own prior must not count its evidence twice). */
+function without(total: Evidence, part: Evidence | undefined): Pool {
+  if (!part) return total
+  const mass = total.mass - part.mass
+  if (!(mass > 1e-9)) return {mass: 0, success: 0, confidence: 0, publishers: 0}
+  return {
+    mass,
+    success: clamp((total.mass * total.success - part.mass * part.success) / mass, 0, 1),
+    confidence: clamp((total.mass * total.confidence - part.mass * part.confidence) / mass, 0, 1),
+    publishers: total.publishers,
+  }
+}
+
+function checkProbability(name: string, x: number): number {
+  if (typeof x !== 'number' || !(x >= 0 && x <= 1)) throw new RangeError(`${name} must be a number from 0 to 1, got ${String(x)}`)
+  return x
+}
+
+/**
+ * Looks a query's key fingerprints up in a weights file and turns what peers saw under them into
+ * an adjustment of this deployment's confidence (docs/weights.md, "qis adjust").
+ *
+ * calibrated: with d the peers' surprise in log-odds (for `model`, from that variant's own
+ * outcomes where peers have any, with the other variants' surprise as its prior),
+ * probability = sigmoid(logit(confidence) + d); adjustment = probability - confidence. No evidence
+ * gives d = 0, i.e. probability = confidence.
+ *
+ * reference: clamp(weight - 0.5, -0.3, +0.3) over the publisher-weighted mean of the keys' weights;
+ * probability = clamp(confidence + adjustment, 0, 1).
+ */
+export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<string>, options: AdjustmentOptions = {}): Adjustment {
+  const rule = options.rule ?? DEFAULT_RULE
+  if (!ADJUST_RULES.includes(rule)) throw new RangeError(`rule must be one of ${ADJUST_RULES.join(', ')}, got ${String(rule)}`)
+  const confidence = checkProbability('confidence', options.confidence ?? DEFAULT_CONFIDENCE)
+  const model = options.model ?? null
+
   const matched: MatchedKey[] = []
   const looked = new Set<string>()
   for (const fp of keyFingerprints) {
@@ -44,29 +194,103 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
     looked.add(fp)
     const entry = Object.hasOwn(weights.weights, fp) ? weights.weights[fp] : undefined
     if (!entry) continue
-    matched.push({fingerprint: fp, domain: entry.domain, routingKey: entry.routingKey, weight: entry.weight, packets: entry.packets, publishers: entry.publishers})
+    matched.push({
+      fingerprint: fp,
+      domain: entry.domain,
+      routingKey: entry.routingKey,
+      weight: entry.weight,
+      packets: entry.packets,
+      publishers: entry.publishers,
+      evidence: entry.evidence,
+    })
   }
-  if (matched.length === 0) {
-    return {adjustment: 0, weight: null, keysMatched: 0, keysLookedUp: looked.size, packets: 0, publishers: 0, matched}
-  }
-  let sum = 0
-  let weightTotal = 0
+
+  let weight: number | null = null
   let packets = 0
   const publisherIds = new Set<string>()
-  for (const m of matched) {
-    sum += m.weight * m.publishers
-    weightTotal += m.publishers
-    packets += m.packets
-    for (const id of weights.weights[m.fingerprint].publisherIds) publisherIds.add(id)
+  if (matched.length > 0) {
+    let sum = 0
+    let weightTotal = 0
+    for (const m of matched) {
+      sum += m.weight * m.publishers
+      weightTotal += m.publishers
+      packets += m.packets
+      for (const id of weights.weights[m.fingerprint].publisherIds) publisherIds.add(id)
+    }
+    weight = sum / weightTotal
   }
-  const weight = sum / weightTotal
+
+  const entries = matched.map((m) => weights.weights[m.fingerprint])
+  const pooled = pool(entries.map((e) => e.evidence))
+  const pooledShift = shift(pooled)
+  const variantNames = [...new Set(entries.flatMap((e) => Object.keys(e.variants)))].sort()
+  const perVariant = new Map<string, {estimate: VariantEstimate; shift: number; confidence: number}>()
+  for (const name of variantNames) {
+    const own = pool(entries.map((e) => e.variants[name]).filter((v): v is Evidence => v !== undefined))
+    if (!own) continue
+    const others = pool(entries.map((e) => without(e.evidence, e.variants[name])))
+    const prior = sigmoid(logit(own.confidence) + shift(others))
+    const probability = clamp(posterior(own, prior), 0, 1)
+    perVariant.set(name, {
+      estimate: {model: name, probability, mass: own.mass, success: own.success, publishers: own.publishers},
+      shift: logit(probability) - logit(own.confidence),
+      confidence: own.confidence,
+    })
+  }
+  const variants = [...perVariant.values()].map((v) => v.estimate).sort((a, b) => b.probability - a.probability || (a.model < b.model ? -1 : 1))
+  const nBest = Math.min(NAMED_VARIANTS, Math.ceil(variants.length / 2))
+  const nWorst = Math.min(NAMED_VARIANTS, Math.floor(variants.length / 2))
+  const bestVariants = variants.slice(0, nBest)
+  const worstVariants = variants.slice(variants.length - nWorst).reverse()
+
+  const own = model === null ? undefined : perVariant.get(model)
+  let adjustment: number
+  let probability: number
+  if (rule === 'reference') {
+    adjustment = weight === null ? 0 : clamp(weight - 0.5, -MAX_ADJUSTMENT, MAX_ADJUSTMENT)
+    probability = clamp(confidence + adjustment, 0, 1)
+  } else if (matched.length === 0) {
+    probability = confidence
+    adjustment = 0
+  } else {
+    // Log-odds keep the estimate inside (0, 1) and make the same surprise move a confident answer less.
+    const d = own ? own.shift : pooledShift
+    probability = sigmoid(logit(confidence) + d)
+    // A certain confidence (0 or 1) stays where the floor put it only if evidence moved it.
+    if (d === 0) probability = confidence
+    adjustment = probability - confidence
+  }
+
+  let candidates: Record<string, number> | undefined
+  if (options.candidates) {
+    candidates = {}
+    const list = Array.isArray(options.candidates) ? options.candidates.map((name) => [name, undefined] as const) : Object.entries(options.candidates)
+    for (const [name, base] of list) {
+      const v = perVariant.get(name)
+      const b = base === undefined ? (v ? v.confidence : confidence) : checkProbability(`candidates["${name}"]`, base)
+      candidates[name] = rule === 'reference'
+        ? clamp(b + (weight === null ? 0 : clamp(weight - 0.5, -MAX_ADJUSTMENT, MAX_ADJUSTMENT)), 0, 1)
+        : matched.length === 0 ? b : sigmoid(logit(b) + (v ? v.shift : pooledShift))
+    }
+  }
+
   return {
-    adjustment: clamp(weight - 0.5, -MAX_ADJUSTMENT, MAX_ADJUSTMENT),
+    rule,
+    adjustment,
+    probability,
+    confidence,
+    model,
+    modelEvidence: own !== undefined,
     weight,
     keysMatched: matched.length,
     keysLookedUp: looked.size,
     packets,
     publishers: publisherIds.size,
+    evidence: pooled,
+    variants,
+    bestVariants,
+    worstVariants,
+    ...(candidates ? {candidates} : {}),
     matched,
   }
 }

@@ -20,11 +20,14 @@ const entry = (routingKey: string, weight: number, publishers: number, packets =
   lastTimestamp: 1_764_000_000,
   domain: DOMAIN,
   routingKey,
+  evidence: {mass: packets, success: Math.max(0, weight), confidence: 0.5, publishers},
+  variants: {'llama3-8b-instruct': {mass: packets, success: Math.max(0, weight), confidence: 0.5, publishers}},
+  newShare: 0,
 })
 
 function weightsFile(entries: KeyWeight[], scheme = SCHEME): WeightsFile {
   return {
-    version: 1,
+    version: 2,
     scheme,
     generatedAt: '2026-11-26T03:00:00.000Z',
     hammingThreshold: 22,
@@ -35,27 +38,39 @@ function weightsFile(entries: KeyWeight[], scheme = SCHEME): WeightsFile {
 describe('adjustmentFor', () => {
   it('is the reference clamp(weight - 0.5, -0.3, 0.3) for one key', () => {
     const w = weightsFile([entry('k1', 0.61, 3, 12)])
-    expect(adjustmentFor(w, [fp('k1')])).toMatchObject({adjustment: expect.closeTo(0.11, 12), weight: 0.61, keysMatched: 1, packets: 12, publishers: 3})
-    expect(adjustmentFor(weightsFile([entry('k1', 0.95, 1)]), [fp('k1')]).adjustment).toBeCloseTo(0.3, 12)
-    expect(adjustmentFor(weightsFile([entry('k1', -0.1, 1)]), [fp('k1')]).adjustment).toBeCloseTo(-0.3, 12)
+    const reference = {rule: 'reference'} as const
+    expect(adjustmentFor(w, [fp('k1')], reference)).toMatchObject({adjustment: expect.closeTo(0.11, 12), weight: 0.61, keysMatched: 1, packets: 12, publishers: 3})
+    expect(adjustmentFor(weightsFile([entry('k1', 0.95, 1)]), [fp('k1')], reference).adjustment).toBeCloseTo(0.3, 12)
+    expect(adjustmentFor(weightsFile([entry('k1', -0.1, 1)]), [fp('k1')], reference).adjustment).toBeCloseTo(-0.3, 12)
   })
 
   it('is 0 when nothing is known', () => {
-    expect(adjustmentFor(weightsFile([entry('k1', 0.9, 2)]), [fp('k2'), fp('k3')])).toEqual({
-      adjustment: 0,
-      weight: null,
-      keysMatched: 0,
-      keysLookedUp: 2,
-      packets: 0,
-      publishers: 0,
-      matched: [],
-    })
+    for (const rule of ['reference', 'calibrated'] as const) {
+      expect(adjustmentFor(weightsFile([entry('k1', 0.9, 2)]), [fp('k2'), fp('k3')], {rule, confidence: 0.42})).toEqual({
+        rule,
+        adjustment: 0,
+        probability: 0.42,
+        confidence: 0.42,
+        model: null,
+        modelEvidence: false,
+        weight: null,
+        keysMatched: 0,
+        keysLookedUp: 2,
+        packets: 0,
+        publishers: 0,
+        evidence: null,
+        variants: [],
+        bestVariants: [],
+        worstVariants: [],
+        matched: [],
+      })
+    }
   })
 
   it('combines several keys as a publisher-weighted mean, not a packet-weighted one', () => {
     // k1: 1 publisher with 100 packets at 0.2; k2: 3 publishers with 3 packets at 0.8.
     const w = weightsFile([entry('k1', 0.2, 1, 100), entry('k2', 0.8, 3, 3)])
-    const r = adjustmentFor(w, [fp('k1'), fp('k2'), fp('k1'), fp('k9')])
+    const r = adjustmentFor(w, [fp('k1'), fp('k2'), fp('k1'), fp('k9')], {rule: 'reference'})
     // (0.2 x 1 + 0.8 x 3) / 4 = 0.65
     expect(r.weight).toBeCloseTo(0.65, 12)
     expect(r.adjustment).toBeCloseTo(0.15, 12)
@@ -90,7 +105,7 @@ describe('createAdjuster', () => {
     await writeWeightsFile(file, weightsFile([entry('k1', 0.7, 2), entry('k2', 0.4, 2)]))
     const hasher = fakeHasher({'scrubbed query': ['k1', 'k2', 'k3']})
     const scrubber = {scrub: (t: string) => ({text: t === 'Mail jane@example.com please' ? 'scrubbed query' : t})}
-    const adjuster = await createAdjuster({weightsFile: file, hasher: {pipeline: hasher.pipeline, scheme: SCHEME}, scrubber})
+    const adjuster = await createAdjuster({weights: file, rule: 'reference', hasher: {pipeline: hasher.pipeline, scheme: SCHEME}, scrubber})
     const r = await adjuster.adjust('Mail jane@example.com please', DOMAIN)
     expect(hasher.seen).toEqual(['scrubbed query'])
     expect(r).toMatchObject({domain: DOMAIN, scheme: SCHEME, weight: expect.closeTo(0.55, 12), adjustment: expect.closeTo(0.05, 12), keysMatched: 2, keysLookedUp: 3})
@@ -129,7 +144,11 @@ describe('weights file', () => {
     broken.weights[fp('k1')].publishers = 5
     expect(() => validateWeightsFile(broken, 'w.json')).toThrow(`weights file w.json: weights["${fp('k1')}"].publishers: cannot exceed packets`)
     expect(() => validateWeightsFile({...w, weights: {nothex: entry('k1', 0.5, 1)}}, 'w.json')).toThrow(/weights\["nothex"\]: key must be a 32-character/)
-    expect(() => validateWeightsFile({...w, version: 2}, 'w.json')).toThrow(/field "version": must be 1/)
+    expect(() => validateWeightsFile({...w, version: 3}, 'w.json')).toThrow(/field "version": must be 2/)
+    expect(() => validateWeightsFile({...w, version: 1}, 'w.json')).toThrow(/field "version": is 1, written before per-model evidence .*run `qis pull-weights` to replace it/)
+    const noEvidence = structuredClone(w) as unknown as {weights: Record<string, {evidence: {success: number}}>}
+    noEvidence.weights[fp('k1')].evidence.success = 1.5
+    expect(() => validateWeightsFile(noEvidence, 'w.json')).toThrow(`weights file w.json: weights["${fp('k1')}"].evidence.success: must be a number from 0 to 1`)
     const noIds = structuredClone(w) as unknown as {weights: Record<string, {publisherIds: string[]}>}
     noIds.weights[fp('k1')].publisherIds = ['xyz']
     expect(() => validateWeightsFile(noIds, 'w.json')).toThrow(/\.publisherIds: must list 1 publisher ids of 16 lowercase hex/)
