@@ -24,8 +24,12 @@ export const PRIOR_STRENGTH = 8
 /** The confidence assumed when the caller gives none (`qis adjust` without `--confidence`). */
 export const DEFAULT_CONFIDENCE = 0.5
 
-/** Probabilities are kept inside [FLOOR, 1 - FLOOR] before taking log-odds, so no estimate is ever certain. */
-const FLOOR = 0.01
+/**
+ * Probabilities are clamped to [FLOOR, 1 - FLOOR] before taking log-odds: a peer that claimed
+ * certainty (confidence 1) and failed would otherwise be an unbounded surprise, and one such
+ * claim could drive every estimate to 0. With 0.05 no shift exceeds 2 x logit(0.95) = 5.9.
+ */
+const FLOOR = 0.05
 
 /** How many variants bestVariants / worstVariants name at most. */
 const NAMED_VARIANTS = 3
@@ -63,6 +67,8 @@ export interface AdjustmentOptions {
    * without a base uses its peers' stated confidence where they have evidence, else `confidence`.
    */
   candidates?: string[] | Record<string, number>
+  /** Prior strength in records. Default PRIOR_STRENGTH; other values are for fitting it (bench/weights/fit-prior.mjs). */
+  priorStrength?: number
 }
 
 export interface Adjustment {
@@ -108,6 +114,8 @@ const logit = (p: number) => {
   return Math.log(q / (1 - q))
 }
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x))
+/** A probability moved by `d` in log-odds. */
+const shifted = (p: number, d: number) => sigmoid(logit(p) + d)
 
 interface Pool {
   mass: number
@@ -136,8 +144,8 @@ function pool(parts: Pool[]): Pool | null {
 }
 
 /** Posterior mean of a success rate: `mass` records with mean `success`, and a prior `prior` worth PRIOR_STRENGTH records. */
-function posterior(e: Pool, prior: number): number {
-  return (e.mass * e.success + PRIOR_STRENGTH * prior) / (e.mass + PRIOR_STRENGTH)
+function posterior(e: Pool, prior: number, k: number): number {
+  return (e.mass * e.success + k * prior) / (e.mass + k)
 }
 
 /**
@@ -146,9 +154,9 @@ function posterior(e: Pool, prior: number): number {
  * surprise rather than the raw rate lets a strong model learn from a weak one's outcomes: a
  * question a weak model got right against its odds is easy for everyone.
  */
-function shift(e: Pool | null): number {
+function shift(e: Pool | null, k: number): number {
   if (!e) return 0
-  return logit(posterior(e, e.confidence)) - logit(e.confidence)
+  return logit(posterior(e, e.confidence, k)) - logit(e.confidence)
 }
 
 /** A key's pooled evidence with one variant's taken out (the variant's own prior must not count its evidence twice). */
@@ -186,6 +194,8 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
   if (!ADJUST_RULES.includes(rule)) throw new RangeError(`rule must be one of ${ADJUST_RULES.join(', ')}, got ${String(rule)}`)
   const confidence = checkProbability('confidence', options.confidence ?? DEFAULT_CONFIDENCE)
   const model = options.model ?? null
+  const k = options.priorStrength ?? PRIOR_STRENGTH
+  if (!(k > 0)) throw new RangeError(`priorStrength must be > 0, got ${String(k)}`)
 
   const matched: MatchedKey[] = []
   const looked = new Set<string>()
@@ -222,15 +232,15 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
 
   const entries = matched.map((m) => weights.weights[m.fingerprint])
   const pooled = pool(entries.map((e) => e.evidence))
-  const pooledShift = shift(pooled)
+  const pooledShift = shift(pooled, k)
   const variantNames = [...new Set(entries.flatMap((e) => Object.keys(e.variants)))].sort()
   const perVariant = new Map<string, {estimate: VariantEstimate; shift: number; confidence: number}>()
   for (const name of variantNames) {
     const own = pool(entries.map((e) => e.variants[name]).filter((v): v is Evidence => v !== undefined))
     if (!own) continue
     const others = pool(entries.map((e) => without(e.evidence, e.variants[name])))
-    const prior = sigmoid(logit(own.confidence) + shift(others))
-    const probability = clamp(posterior(own, prior), 0, 1)
+    const prior = sigmoid(logit(own.confidence) + shift(others, k))
+    const probability = clamp(posterior(own, prior, k), 0, 1)
     perVariant.set(name, {
       estimate: {model: name, probability, mass: own.mass, success: own.success, publishers: own.publishers},
       shift: logit(probability) - logit(own.confidence),
@@ -253,11 +263,12 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
     probability = confidence
     adjustment = 0
   } else {
-    // Log-odds keep the estimate inside (0, 1) and make the same surprise move a confident answer less.
+    // Log-odds keep the estimate inside (0, 1) and make the same surprise move a confident answer
+    // less. The move is measured from the clamped confidence, so its sign is always the evidence's
+    // even for a confidence of 0 or 1.
     const d = own ? own.shift : pooledShift
-    probability = sigmoid(logit(confidence) + d)
-    // A certain confidence (0 or 1) stays where the floor put it only if evidence moved it.
-    if (d === 0) probability = confidence
+    adjustment = shifted(confidence, d) - clamp(confidence, FLOOR, 1 - FLOOR)
+    probability = clamp(confidence + adjustment, 0, 1)
     adjustment = probability - confidence
   }
 
@@ -270,7 +281,7 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
       const b = base === undefined ? (v ? v.confidence : confidence) : checkProbability(`candidates["${name}"]`, base)
       candidates[name] = rule === 'reference'
         ? clamp(b + (weight === null ? 0 : clamp(weight - 0.5, -MAX_ADJUSTMENT, MAX_ADJUSTMENT)), 0, 1)
-        : matched.length === 0 ? b : sigmoid(logit(b) + (v ? v.shift : pooledShift))
+        : matched.length === 0 ? b : clamp(b + shifted(b, v ? v.shift : pooledShift) - clamp(b, FLOOR, 1 - FLOOR), 0, 1)
     }
   }
 

@@ -54,7 +54,7 @@ export const NEW_PUBLISHER_AGE = 7 * 24 * 3600
  * New publishers together hold at most this share of a key's evidence whenever publishers seen
  * for longer exist under it, however many identities they are (docs/weights.md, "The bound").
  */
-export const NEW_PUBLISHER_SHARE = 0.2
+export const NEW_PUBLISHER_SHARE = 0.1
 
 /** A packet as it arrived from the swarm: its bytes and the key fingerprint it was fetched under. */
 export interface ReceivedPacket {

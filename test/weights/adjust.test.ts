@@ -1,4 +1,5 @@
 import path from 'node:path'
+import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
 import {adjustmentFor} from '../../src/weights/adjustment.js'
@@ -80,6 +81,83 @@ describe('adjustmentFor', () => {
 
   it('does not match inherited object properties', () => {
     expect(adjustmentFor(weightsFile([]), ['constructor', '__proto__']).keysMatched).toBe(0)
+  })
+})
+
+describe('adjustmentFor: the calibrated rule', () => {
+  /** One key whose evidence is `mass` records at `success`, from peers who expected `peerConfidence`. */
+  const one = (mass: number, success: number, peerConfidence: number, variants: Record<string, {mass: number; success: number; confidence: number}> = {}) => {
+    const e = entry('k1', 0.5, 2, 10)
+    e.evidence = {mass, success, confidence: peerConfidence, publishers: 2}
+    e.variants = Object.fromEntries(Object.entries(variants).map(([m, v]) => [m, {...v, publishers: 1}]))
+    return weightsFile([e])
+  }
+  const p = (w: WeightsFile, confidence: number, model?: string) => adjustmentFor(w, [fp('k1')], {confidence, model}).probability
+  const unit = fc.double({min: 0, max: 1, noNaN: true})
+  const mass = fc.double({min: 0.001, max: 500, noNaN: true})
+
+  it('never leaves [0, 1], and adjustment = probability - confidence', () => {
+    fc.assert(
+      fc.property(mass, unit, unit, unit, (m, s, pc, c) => {
+        const r = adjustmentFor(one(m, s, pc), [fp('k1')], {confidence: c})
+        expect(r.probability).toBeGreaterThanOrEqual(0)
+        expect(r.probability).toBeLessThanOrEqual(1)
+        expect(r.adjustment).toBeCloseTo(r.probability - c, 12)
+      }),
+    )
+  })
+
+  it('shrinks to the confidence as evidence vanishes, and is the confidence with none', () => {
+    fc.assert(
+      fc.property(unit, unit, unit, (s, pc, c) => {
+        expect(Math.abs(p(one(1e-9, s, pc), c) - c)).toBeLessThan(1e-6)
+      }),
+    )
+    expect(adjustmentFor(one(5, 1, 0.5), [fp('k9')], {confidence: 0.3})).toMatchObject({probability: 0.3, adjustment: 0})
+    // Peers that did exactly as they expected move nothing.
+    expect(p(one(40, 0.7, 0.7), 0.3)).toBeCloseTo(0.3, 12)
+  })
+
+  it('is monotone in evidence: a higher success rate, or one more success, never lowers the estimate', () => {
+    fc.assert(
+      fc.property(mass, unit, unit, unit, unit, (m, s1, s2, pc, c) => {
+        const [lo, hi] = s1 <= s2 ? [s1, s2] : [s2, s1]
+        expect(p(one(m, hi, pc), c)).toBeGreaterThanOrEqual(p(one(m, lo, pc), c) - 1e-12)
+        // One more record that succeeded / failed.
+        const up = one(m + 1, (m * lo + 1) / (m + 1), (m * pc + pc) / (m + 1))
+        const down = one(m + 1, (m * lo) / (m + 1), (m * pc + pc) / (m + 1))
+        expect(p(up, c)).toBeGreaterThanOrEqual(p(one(m, lo, pc), c) - 1e-12)
+        expect(p(down, c)).toBeLessThanOrEqual(p(one(m, lo, pc), c) + 1e-12)
+      }),
+    )
+  })
+
+  it('moves further with more evidence of the same surprise, and its sign is the surprise\'s', () => {
+    const c = 0.4
+    const moves = [1, 4, 16, 64, 256].map((m) => p(one(m, 0.9, 0.6), c) - c)
+    for (let i = 1; i < moves.length; i++) expect(moves[i]).toBeGreaterThan(moves[i - 1])
+    expect(moves[0]).toBeGreaterThan(0)
+    expect(p(one(16, 0.2, 0.6), c)).toBeLessThan(c)
+    // Even from a confidence of 1 or 0, evidence moves the estimate its own way.
+    expect(p(one(16, 0.2, 0.6), 1)).toBeLessThan(1)
+    expect(p(one(16, 0.9, 0.6), 0)).toBeGreaterThan(0)
+  })
+
+  it('uses the model\'s own evidence where peers have it, and estimates every candidate', () => {
+    const w = one(24, 0.5, 0.5, {'llama-3-70b': {mass: 12, success: 0.9, confidence: 0.5}, 'mistral-7b': {mass: 12, success: 0.1, confidence: 0.5}})
+    const strong = adjustmentFor(w, [fp('k1')], {confidence: 0.5, model: 'llama-3-70b', candidates: ['llama-3-70b', 'mistral-7b', 'gpt-x']})
+    const weak = adjustmentFor(w, [fp('k1')], {confidence: 0.5, model: 'mistral-7b'})
+    expect(strong.modelEvidence).toBe(true)
+    expect(strong.probability).toBeGreaterThan(0.6)
+    expect(weak.probability).toBeLessThan(0.4)
+    expect(strong.bestVariants.map((v) => v.model)).toEqual(['llama-3-70b'])
+    expect(strong.worstVariants.map((v) => v.model)).toEqual(['mistral-7b'])
+    expect(strong.candidates!['llama-3-70b']).toBeCloseTo(strong.probability, 12)
+    expect(strong.candidates!['mistral-7b']).toBeCloseTo(weak.probability, 12)
+    // No evidence of its own: the pooled shift (none here) applied to the confidence.
+    expect(strong.candidates!['gpt-x']).toBeCloseTo(0.5, 12)
+    // Unknown model: pooled evidence.
+    expect(adjustmentFor(w, [fp('k1')], {confidence: 0.5, model: 'gpt-x'})).toMatchObject({modelEvidence: false, probability: expect.closeTo(0.5, 12)})
   })
 })
 
