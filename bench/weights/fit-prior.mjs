@@ -21,7 +21,7 @@ import {fileURLToPath} from 'node:url'
 import {createHashPipeline} from '../../dist/embed/pipeline.js'
 import {keyFingerprint} from '../../dist/packet/fingerprint.js'
 import {createScrubber} from '../../dist/privacy/index.js'
-import {DEFAULT_HAMMING_THRESHOLD, PRIOR_STRENGTH, PUBLISHER_RECORD_CAP, adjustmentFor} from '../../dist/weights/index.js'
+import {DEFAULT_HAMMING_THRESHOLD, PRIOR_STRENGTH, PUBLISHER_RECORD_CAP, REGION_WEIGHT, adjustmentFor} from '../../dist/weights/index.js'
 import {hexHamming} from '../../dist/weights/synthesize.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -33,7 +33,8 @@ const nQuestions = Number(arg('questions', 2000))
 const jsonOut = arg('json')
 // ../shared beside the checkout (a worktree sits one level deeper).
 const dataDir = [path.resolve(root, '../shared/data/outcomes'), path.resolve(root, '../../shared/data/outcomes')].find((d) => existsSync(d)) ?? path.resolve(root, '../shared/data/outcomes')
-const GRID = [1, 2, 4, 8, 16, 32, 64]
+const GRID = [1, 2, 4, 8, 16, 32]
+const RHO = [0.05, 0.1, 0.25, 0.5, 1]
 const PAST = 0.7
 
 // ---- data
@@ -113,38 +114,41 @@ function evaluate(half, scenario) {
           // The reference value is outcome x confidence; its EMA is approximated by the mean (order-free).
           value += mm * s * accuracy[m]
         }
-        file.weights[fp] = {weight: value / mass, packets: 1, publishers: 1, publisherIds: ['0000000000000001'], records: 1, lastTimestamp: 0, domain: DOMAIN, routingKey: 'k', evidence: {mass, success: success / mass, confidence: confidence / mass, publishers: models.length - 1}, variants, newShare: 0}
+        // Per query and model: one record each (every model answered each question once).
+        const queries = []
+        for (const p of near) for (let m = 0; m < models.length; m++) if (m !== d) queries.push({hash: cache[p.question_id].hash, model: models[m], mass: 1, success: outcome.get(p.question_id)[m], confidence: accuracy[m], publishers: 1})
+        file.weights[fp] = {weight: value / mass, packets: 1, publishers: 1, publisherIds: ['0000000000000001'], records: 1, lastTimestamp: 0, domain: DOMAIN, routingKey: 'k', evidence: {mass, success: success / mass, confidence: confidence / mass, publishers: models.length - 1}, variants, queries, newShare: 0}
       }
-      pairs.push({file, fps, d, y: outcome.get(q.question_id)[d], c: accuracy[d]})
+      pairs.push({file, fps, d, y: outcome.get(q.question_id)[d], c: accuracy[d], h: fine})
     }
   }
   const brier = (f) => pairs.reduce((s, p) => s + (f(p) - p.y) ** 2, 0) / pairs.length
   const result = {pairs: pairs.length, matched: pairs.filter((p) => Object.keys(p.file.weights).length > 0).length / pairs.length, noPeers: brier((p) => p.c), byK: {}}
   for (const k of GRID) {
-    result.byK[k] = {
-      pooled: brier((p) => adjustmentFor(p.file, p.fps, {confidence: p.c, priorStrength: k}).probability),
-      ownModel: brier((p) => adjustmentFor(p.file, p.fps, {confidence: p.c, priorStrength: k, model: models[p.d]}).probability),
+    for (const rho of RHO) {
+      result.byK[`${k}/${rho}`] = brier((p) => adjustmentFor(p.file, p.fps, {confidence: p.c, priorStrength: k, regionWeight: rho, queryHash: p.h}).probability)
     }
   }
   result.reference = brier((p) => adjustmentFor(p.file, p.fps, {confidence: p.c, rule: 'reference'}).probability)
   return result
 }
 
-// In the simulation every peer is a distinct model, so --model finds no own evidence; "ownModel"
-// equals "pooled" except where a deployment shares its model with a peer (not here). Both are kept
-// so the table shows the rule a deployment actually runs.
-const out = {scheme: scheme.id, questions: chosen.length, models: models.length, grid: GRID, current: PRIOR_STRENGTH, runs: {}}
+const out = {scheme: scheme.id, questions: chosen.length, models: models.length, grid: GRID, rho: RHO, current: {priorStrength: PRIOR_STRENGTH, regionWeight: REGION_WEIGHT}, runs: {}}
 for (const half of [0, 1]) for (const scenario of ['overlap', 'disjoint']) out.runs[`${half === 0 ? 'A' : 'B'}-${scenario}`] = evaluate(half, scenario)
 
 console.log(`scheme ${scheme.id}; ${chosen.length} MMLU-Pro questions x ${models.length} models; confidence = own past accuracy; half A (even ids) fits, half B checks`)
-console.log(`Brier by prior strength K (records); no-peers = confidence alone; reference = clamp(weight - 0.5, +-0.3)`)
-console.log(['run'.padEnd(12), 'pairs', 'matched', 'no-peers', 'reference', ...GRID.map((k) => `K=${k}`.padStart(7))].join('  '))
 for (const [name, r] of Object.entries(out.runs)) {
-  console.log([name.padEnd(12), String(r.pairs).padStart(5), `${(r.matched * 100).toFixed(0)}%`.padStart(7), r.noPeers.toFixed(4).padStart(8), r.reference.toFixed(4).padStart(9), ...GRID.map((k) => r.byK[k].pooled.toFixed(4).padStart(7))].join('  '))
+  console.log(`\n${name}: ${r.pairs} (question, deployment) pairs, ${(r.matched * 100).toFixed(0)}% with evidence; Brier no-peers ${r.noPeers.toFixed(4)}, reference rule ${r.reference.toFixed(4)}`)
+  console.log(['  K \\ rho', ...RHO.map((x) => String(x).padStart(7))].join(' '))
+  for (const k of GRID) console.log([`  ${String(k).padStart(6)}`, ...RHO.map((rho) => r.byK[`${k}/${rho}`].toFixed(4).padStart(7))].join(' '))
 }
-// Choice on half A: the K with the lowest mean Brier over both scenarios.
-const meanA = GRID.map((k) => (out.runs['A-overlap'].byK[k].pooled + out.runs['A-disjoint'].byK[k].pooled) / 2)
-const best = GRID[meanA.indexOf(Math.min(...meanA))]
+// Choice on half A: the lowest mean Brier over both scenarios among the pairs never worse than no-peers in either.
+const keys = GRID.flatMap((k) => RHO.map((rho) => `${k}/${rho}`))
+const score = (half, key) => (out.runs[`${half}-overlap`].byK[key] + out.runs[`${half}-disjoint`].byK[key]) / 2
+const safe = keys.filter((key) => ['overlap', 'disjoint'].every((sc) => out.runs[`A-${sc}`].byK[key] <= out.runs[`A-${sc}`].noPeers))
+const best = (safe.length ? safe : keys).reduce((a, b) => (score('A', b) < score('A', a) ? b : a))
 out.chosen = best
-console.log(`best K on half A (mean over scenarios): ${best}; on half B that K gives overlap ${out.runs['B-overlap'].byK[best].pooled.toFixed(4)} (no-peers ${out.runs['B-overlap'].noPeers.toFixed(4)}), disjoint ${out.runs['B-disjoint'].byK[best].pooled.toFixed(4)} (no-peers ${out.runs['B-disjoint'].noPeers.toFixed(4)})`)
+const line = (half) => ['overlap', 'disjoint'].map((sc) => `${sc} ${out.runs[`${half}-${sc}`].byK[best].toFixed(4)} (no-peers ${out.runs[`${half}-${sc}`].noPeers.toFixed(4)})`).join(', ')
+console.log(`\nchosen on half A (K/rho, never worse than no-peers there): ${best}: ${line('A')}`)
+console.log(`checked on half B: ${line('B')}`)
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify(out, null, 2) + '\n')

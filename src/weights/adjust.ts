@@ -138,6 +138,7 @@ export async function createAdjuster(options: AdjusterOptions): Promise<Adjuster
         confidence,
         model: label(model ?? options.model),
         candidates: candidateLabels(candidates),
+        queryHash: codes[i].hash,
       })
       // Candidates come back under the caller's own names.
       if (result.candidates && candidates) {

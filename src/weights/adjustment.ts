@@ -1,5 +1,5 @@
 import type {WeightsFile} from './file.js'
-import type {Evidence} from './synthesize.js'
+import {type Evidence, type QueryEvidence, hexHamming} from './synthesize.js'
 
 /** The reference pattern's bound on a confidence adjustment (the `reference` rule only). */
 export const MAX_ADJUSTMENT = 0.3
@@ -19,7 +19,21 @@ export const DEFAULT_RULE: AdjustRule = 'calibrated'
  * as this many records of outcomes. Chosen on a split of MMLU-Pro outcomes (docs/weights.md, "How
  * the constants were chosen").
  */
-export const PRIOR_STRENGTH = 8
+export const PRIOR_STRENGTH = 4
+
+/**
+ * A record under one of the query's keys whose own query is farther than CLOSE_BITS counts as this
+ * fraction of a record: it says how such queries go, not how this one goes. Fitted with
+ * PRIOR_STRENGTH (docs/weights.md).
+ */
+export const REGION_WEIGHT = 0.1
+
+/**
+ * Fine hashes within this many bits of the query count as the same question (fully). 8 bits keeps
+ * identical and near-identical questions (a quarter of paraphrases, about 0.1% of unrelated queries
+ * sharing a key: docs/weights.md, "Choosing the threshold").
+ */
+export const CLOSE_BITS = 8
 
 /** The confidence assumed when the caller gives none (`qis adjust` without `--confidence`). */
 export const DEFAULT_CONFIDENCE = 0.5
@@ -67,8 +81,12 @@ export interface AdjustmentOptions {
    * without a base uses its peers' stated confidence where they have evidence, else `confidence`.
    */
   candidates?: string[] | Record<string, number>
-  /** Prior strength in records. Default PRIOR_STRENGTH; other values are for fitting it (bench/weights/fit-prior.mjs). */
+  /** The query's fine hash: records of close queries under its keys count fully. Without it every record counts REGION_WEIGHT. */
+  queryHash?: string
+  /** Constants of the calibrated rule; other values than the defaults are for fitting them (bench/weights/fit-prior.mjs). */
   priorStrength?: number
+  regionWeight?: number
+  closeBits?: number
 }
 
 export interface Adjustment {
@@ -93,10 +111,13 @@ export interface Adjustment {
   /** Distinct publishers across the matched keys. */
   publishers: number
   /**
-   * Pooled evidence across the matched keys: success and confidence are mass-weighted means, and
-   * mass is the largest key's (records under several keys are not counted twice). Null when none matched.
+   * The evidence the estimate used, pooled across the matched keys: records of close queries
+   * count fully, the others REGION_WEIGHT each (mass is in those units); success and confidence
+   * are mass-weighted means. Null when none matched.
    */
   evidence: Evidence | null
+  /** The part of it from queries within CLOSE_BITS of this one (the same question, as far as the hash tells), or null. */
+  closeEvidence: Evidence | null
   /** Every variant with evidence, best estimate first. */
   variants: VariantEstimate[]
   /** The variants peers did best with on such queries (best first) ... */
@@ -124,8 +145,11 @@ interface Pool {
   publishers: number
 }
 
-/** Evidence of several keys as one: means weighted by mass; mass is the largest key's, so a record under two keys counts once. */
-function pool(parts: Pool[]): Pool | null {
+/**
+ * Evidence of several parts as one: means weighted by mass. For keys (`max`), mass is the largest
+ * key's, so a record under two keys counts once; for disjoint parts (`sum`), masses add.
+ */
+function pool(parts: Pool[], mass: 'max' | 'sum' = 'max'): Pool | null {
   let total = 0
   let success = 0
   let confidence = 0
@@ -140,7 +164,7 @@ function pool(parts: Pool[]): Pool | null {
     publishers = Math.max(publishers, p.publishers)
   }
   if (total === 0) return null
-  return {mass: largest, success: success / total, confidence: confidence / total, publishers}
+  return {mass: mass === 'max' ? largest : total, success: success / total, confidence: confidence / total, publishers}
 }
 
 /** Posterior mean of a success rate: `mass` records with mean `success`, and a prior `prior` worth PRIOR_STRENGTH records. */
@@ -160,7 +184,7 @@ function shift(e: Pool | null, k: number): number {
 }
 
 /** A key's pooled evidence with one variant's taken out (the variant's own prior must not count its evidence twice). */
-function without(total: Evidence, part: Evidence | undefined): Pool {
+function without(total: Pool, part: Pool | undefined): Pool {
   if (!part) return total
   const mass = total.mass - part.mass
   if (!(mass > 1e-9)) return {mass: 0, success: 0, confidence: 0, publishers: 0}
@@ -231,14 +255,38 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
   }
 
   const entries = matched.map((m) => weights.weights[m.fingerprint])
-  const pooled = pool(entries.map((e) => e.evidence))
+  const rho = options.regionWeight ?? REGION_WEIGHT
+  const closeBits = options.closeBits ?? CLOSE_BITS
+  // Close queries' entries, once each though they sit under several of the query's keys.
+  const close = new Map<string, QueryEvidence>()
+  if (options.queryHash !== undefined) {
+    for (const e of entries) {
+      for (const q of e.queries) {
+        if (hexHamming(q.hash, options.queryHash) > closeBits) continue
+        const id = `${q.hash}\u0000${q.model}`
+        const had = close.get(id)
+        if (!had || had.mass < q.mass) close.set(id, q)
+      }
+    }
+  }
+  /** Evidence for a set of variants: close records count fully, the other records under the keys count rho. */
+  const weighed = (region: Pool | null, which: (model: string) => boolean): Pool | null => {
+    const near = pool([...close.values()].filter((q) => which(q.model)).map((q) => ({...q})), 'sum')
+    const far = region && near ? without(region as Evidence, near as Evidence) : region
+    const parts: Pool[] = []
+    if (near) parts.push(near)
+    if (far && far.mass > 0) parts.push({...far, mass: far.mass * rho})
+    return pool(parts, 'sum')
+  }
+  const regionAll = pool(entries.map((e) => e.evidence))
+  const pooled = weighed(regionAll, () => true)
   const pooledShift = shift(pooled, k)
   const variantNames = [...new Set(entries.flatMap((e) => Object.keys(e.variants)))].sort()
   const perVariant = new Map<string, {estimate: VariantEstimate; shift: number; confidence: number}>()
   for (const name of variantNames) {
-    const own = pool(entries.map((e) => e.variants[name]).filter((v): v is Evidence => v !== undefined))
+    const own = weighed(pool(entries.map((e) => e.variants[name]).filter((v): v is Evidence => v !== undefined)), (m) => m === name)
     if (!own) continue
-    const others = pool(entries.map((e) => without(e.evidence, e.variants[name])))
+    const others = weighed(pool(entries.map((e) => without(e.evidence, e.variants[name]))), (m) => m !== name)
     const prior = sigmoid(logit(own.confidence) + shift(others, k))
     const probability = clamp(posterior(own, prior, k), 0, 1)
     perVariant.set(name, {
@@ -298,6 +346,7 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
     packets,
     publishers: publisherIds.size,
     evidence: pooled,
+    closeEvidence: pool([...close.values()].map((q) => ({...q})), 'sum'),
     variants,
     bestVariants,
     worstVariants,

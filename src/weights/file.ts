@@ -14,7 +14,8 @@ import type {KeyWeight} from './synthesize.js'
  *    "weights": {"<fingerprint>": {"weight": 0.61, "packets": 12, "publishers": 3, "publisherIds": ["<16 hex>", ...],
  *                                  "records": 40, "lastTimestamp": 1764000000, "domain": "...", "routingKey": "...",
  *                                  "evidence": {"mass": 32, "success": 0.7, "confidence": 0.6, "publishers": 3},
- *                                  "variants": {"llama-3-8b": {"mass": 16, ...}, ...}, "newShare": 0}}}
+ *                                  "variants": {"llama-3-8b": {"mass": 16, ...}, ...},
+ *                                  "queries": [{"hash": "<16 hex>", "model": "llama-3-8b", "mass": 3, ...}], "newShare": 0}}}
  *
  * Version 2 added the evidence (pooled and per model variant) the calibrated rule needs; a
  * version 1 file lacks it, so it is refused with what to do (pull-weights replaces it).
@@ -88,6 +89,14 @@ export function validateWeightsFile(data: unknown, file = '<weights>'): WeightsF
       if (variant.length === 0) throw bad(file, `${where}.variants`, 'a variant name is empty')
       checkEvidence(file, `${where}.variants["${variant}"]`, ev)
     }
+    if (!Array.isArray(e.queries)) throw bad(file, `${where}.queries`, 'must be an array')
+    e.queries.forEach((q: unknown, i: number) => {
+      const at = `${where}.queries[${i}]`
+      checkEvidence(file, at, q)
+      const qq = q as Record<string, unknown>
+      if (typeof qq.hash !== 'string' || !/^[0-9a-f]{16}$/.test(qq.hash)) throw bad(file, `${at}.hash`, 'must be 16 lowercase hex characters')
+      if (typeof qq.model !== 'string' || qq.model.length === 0) throw bad(file, `${at}.model`, 'must be a non-empty string')
+    })
     if (typeof e.newShare !== 'number' || !(e.newShare >= 0 && e.newShare <= 1)) throw bad(file, `${where}.newShare`, 'must be a number from 0 to 1')
   }
   return d as unknown as WeightsFile

@@ -126,6 +126,16 @@ export interface Evidence {
   publishers: number
 }
 
+/** Evidence about one query (fine hash) on one model variant under a key. */
+export interface QueryEvidence extends Evidence {
+  /** The packets' `query_semantic_hash`. */
+  hash: string
+  model: string
+}
+
+/** Per key, the weights file keeps at most this many per-query entries (the bulk of the file). */
+export const MAX_QUERY_ENTRIES = 256
+
 export interface KeyWeight {
   /**
    * The reference routing weight, in [-0.15, 1]: each publisher's packets folded by the reference
@@ -152,6 +162,11 @@ export interface KeyWeight {
   evidence: Evidence
   /** Per model variant (the packets' `model_variant`). */
   variants: Record<string, Evidence>
+  /**
+   * Per query (fine hash) and model variant: lets adjust weight evidence by how close each query is
+   * to the one being adjusted. At most MAX_QUERY_ENTRIES per key, those with the most mass.
+   */
+  queries: QueryEvidence[]
   /** Share of `evidence.mass` held by publishers first seen less than NEW_PUBLISHER_AGE ago. */
   newShare: number
 }
@@ -215,6 +230,8 @@ interface PublisherSummary {
   successSum: number
   confidenceSum: number
   variants: Map<string, {records: number; successSum: number; confidenceSum: number}>
+  /** hash + NUL + variant -> the same sums for that query */
+  queries: Map<string, {hash: string; model: string; records: number; successSum: number; confidenceSum: number}>
   isNew: boolean
 }
 
@@ -344,7 +361,7 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
       list.sort(byTimeThenId)
       const id = publicKey.slice(0, PUBLISHER_ID_CHARS)
       allPublishers.add(id)
-      const summary: PublisherSummary = {id, value: 0, records: 0, successSum: 0, confidenceSum: 0, variants: new Map(), isNew: isNew(id)}
+      const summary: PublisherSummary = {id, value: 0, records: 0, successSum: 0, confidenceSum: 0, variants: new Map(), queries: new Map(), isNew: isNew(id)}
       let w: number | undefined
       for (const {packet} of list) {
         w = emaStep(w, observationValue(packet), packet.count)
@@ -357,6 +374,12 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
         v.records += packet.count
         v.successSum += packet.count * s
         v.confidenceSum += packet.count * packet.confidence_at_inference
+        const qk = `${packet.query_semantic_hash}\u0000${packet.model_variant}`
+        let q = summary.queries.get(qk)
+        if (!q) summary.queries.set(qk, (q = {hash: packet.query_semantic_hash, model: packet.model_variant, records: 0, successSum: 0, confidenceSum: 0}))
+        q.records += packet.count
+        q.successSum += packet.count * s
+        q.confidenceSum += packet.count * packet.confidence_at_inference
       }
       summary.value = w!
       records += summary.records
@@ -385,6 +408,19 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
     }
     const variants: Record<string, Evidence> = {}
     for (const variant of [...perVariant.keys()].sort()) variants[variant] = combine(perVariant.get(variant)!)
+    const perQuery = new Map<string, {hash: string; model: string; parts: {mass: number; success: number; confidence: number}[]}>()
+    for (const p of summaries) {
+      for (const [qk, q] of p.queries) {
+        let entry = perQuery.get(qk)
+        if (!entry) perQuery.set(qk, (entry = {hash: q.hash, model: q.model, parts: []}))
+        entry.parts.push({mass: massOf(q.records, p), success: q.successSum / q.records, confidence: q.confidenceSum / q.records})
+      }
+    }
+    const queries: QueryEvidence[] = [...perQuery.values()]
+      .map(({hash, model, parts}) => ({hash, model, ...combine(parts)}))
+      .sort((a, b) => b.mass - a.mass || (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : a.model < b.model ? -1 : a.model > b.model ? 1 : 0))
+      .slice(0, MAX_QUERY_ENTRIES)
+      .sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : a.model < b.model ? -1 : a.model > b.model ? 1 : 0))
     let massTotal = 0
     for (const p of pooled) massTotal += p.mass
     weights.set(fingerprint, {
@@ -398,6 +434,7 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
       routingKey: key.routingKey,
       evidence,
       variants,
+      queries,
       newShare: (newMass / massTotal),
     })
   }

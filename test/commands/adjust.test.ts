@@ -18,6 +18,7 @@ describe('qis adjust', () => {
   let home: string
   let scheme: string
   let keys: string[]
+  let hash: string
 
   beforeAll(async () => {
     home = tempDir()
@@ -26,10 +27,11 @@ describe('qis adjust', () => {
     await pipeline.close()
     scheme = s.id
     keys = codes.keys
+    hash = codes.hash
     expect(keys.length).toBeGreaterThanOrEqual(2)
     // Publisher ids 1..n: the keys share publisher 1, so 2 distinct publishers back the two matches.
     const ids = (n: number) => Array.from({length: n}, (_, i) => (i + 1).toString(16).padStart(16, '0'))
-    const entry = (routingKey: string, weight: number, publishers: number, packets: number) => ({weight, packets, publishers, publisherIds: ids(publishers), records: packets, lastTimestamp: 1_764_000_000, domain: DOMAIN, routingKey, evidence: {mass: packets, success: Math.max(0, weight), confidence: 0.5, publishers}, variants: {}, newShare: 0})
+    const entry = (routingKey: string, weight: number, publishers: number, packets: number) => ({weight, packets, publishers, publisherIds: ids(publishers), records: packets, lastTimestamp: 1_764_000_000, domain: DOMAIN, routingKey, evidence: {mass: packets, success: Math.max(0, weight), confidence: 0.5, publishers}, variants: {}, queries: [], newShare: 0})
     await writeWeightsFile(path.join(home, 'weights.json'), {
       version: 2,
       scheme,
@@ -72,6 +74,8 @@ describe('qis adjust', () => {
           weight: 0.5, packets: 24, publishers: 2, publisherIds: ['0000000000000001', '0000000000000002'], records: 24, lastTimestamp: 1_764_000_000, domain: DOMAIN, routingKey: keys[0],
           evidence: ev(24, 0.5, 0.5, 2),
           variants: {'llama-3-70b': ev(12, 0.9, 0.5), 'mistral-7b': ev(12, 0.1, 0.5)},
+          // Peers were asked this very query (its fine hash): their records count fully.
+          queries: [{hash, model: 'llama-3-70b', ...ev(12, 0.9, 0.5)}, {hash, model: 'mistral-7b', ...ev(12, 0.1, 0.5)}],
           newShare: 0,
         },
       },
@@ -110,7 +114,7 @@ describe('qis adjust', () => {
     expect(JSON.parse(bad.stdout).error).toMatchObject({code: 'BAD_FLAG', message: expect.stringMatching(/--confidence must be a number from 0 to 1/)})
     const badRule = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', other, '--rule', 'magic'], {env})
     expect(badRule.code).toBe(2)
-  })
+  }, 240_000)
 
   it('is 0 where nothing is known', async () => {
     const r = await runCli(['adjust', QUERY, '--domain', 'legal.contracts', '--home', home], {env})

@@ -142,6 +142,7 @@ describe('qis pull-weights across a 3-node swarm', () => {
         routingKey: k,
         evidence: {mass: 3, success: expect.closeTo(1.45 / 3, 9), confidence: expect.closeTo(2.3 / 3, 9), publishers: 2},
         variants: {'llama3-8b-instruct': {mass: 3, success: expect.closeTo(1.45 / 3, 9), confidence: expect.closeTo(2.3 / 3, 9), publishers: 2}},
+        queries: [{hash, model: 'llama3-8b-instruct', mass: 3, success: expect.closeTo(1.45 / 3, 9), confidence: expect.closeTo(2.3 / 3, 9), publishers: 2}],
         newShare: 1,
       })
     }
@@ -160,11 +161,12 @@ describe('qis pull-weights across a 3-node swarm', () => {
     expect(a.weight).toBeCloseTo(1.318 / 3, 9)
     expect(a.adjustment).toBeCloseTo(1.318 / 3 - 0.5, 9)
     expect(a).toMatchObject({keysMatched: n, publishers: 2, packets: 3 * n})
-    // Calibrated: peers were right 48% where they expected 77%; with 3 records against a prior of
-    // PRIOR_STRENGTH (8): posterior (1.45 + 8 x 2.3/3) / 11, whose log-odds shift moves 0.5 down.
+    // Calibrated: peers were right 48% where they expected 77%, on this very question (same fine
+    // hash, so all 3 records count fully) against a prior of PRIOR_STRENGTH (4):
+    // posterior (1.45 + 4 x 2.3/3) / 7, whose log-odds shift moves 0.5 down.
     const cal = JSON.parse((await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', me.root, '--json'], {env})).stdout)
     const logit = (p: number) => Math.log(p / (1 - p))
-    const expected = 1 / (1 + Math.exp(-(logit((1.45 + (8 * 2.3) / 3) / 11) - logit(2.3 / 3))))
+    const expected = 1 / (1 + Math.exp(-(logit((1.45 + (4 * 2.3) / 3) / 7) - logit(2.3 / 3))))
     expect(cal).toMatchObject({rule: 'calibrated', confidence: 0.5, probability: expect.closeTo(expected, 9), adjustment: expect.closeTo(expected - 0.5, 9)})
   }, 180_000)
 

@@ -23,6 +23,7 @@ const entry = (routingKey: string, weight: number, publishers: number, packets =
   routingKey,
   evidence: {mass: packets, success: Math.max(0, weight), confidence: 0.5, publishers},
   variants: {'llama3-8b-instruct': {mass: packets, success: Math.max(0, weight), confidence: 0.5, publishers}},
+  queries: [],
   newShare: 0,
 })
 
@@ -60,6 +61,7 @@ describe('adjustmentFor', () => {
         packets: 0,
         publishers: 0,
         evidence: null,
+        closeEvidence: null,
         variants: [],
         bestVariants: [],
         worstVariants: [],
@@ -145,8 +147,20 @@ describe('adjustmentFor: the calibrated rule', () => {
 
   it('uses the model\'s own evidence where peers have it, and estimates every candidate', () => {
     const w = one(24, 0.5, 0.5, {'llama-3-70b': {mass: 12, success: 0.9, confidence: 0.5}, 'mistral-7b': {mass: 12, success: 0.1, confidence: 0.5}})
-    const strong = adjustmentFor(w, [fp('k1')], {confidence: 0.5, model: 'llama-3-70b', candidates: ['llama-3-70b', 'mistral-7b', 'gpt-x']})
-    const weak = adjustmentFor(w, [fp('k1')], {confidence: 0.5, model: 'mistral-7b'})
+    // The same question (hash) was answered by both models: those records count fully.
+    w.weights[fp('k1')].queries = [
+      {hash: '00000000000000ff', model: 'llama-3-70b', mass: 12, success: 0.9, confidence: 0.5, publishers: 1},
+      {hash: '00000000000000ff', model: 'mistral-7b', mass: 12, success: 0.1, confidence: 0.5, publishers: 1},
+    ]
+    const queryHash = '00000000000000fe'
+    const strong = adjustmentFor(w, [fp('k1')], {confidence: 0.5, model: 'llama-3-70b', candidates: ['llama-3-70b', 'mistral-7b', 'gpt-x'], queryHash})
+    const weak = adjustmentFor(w, [fp('k1')], {confidence: 0.5, model: 'mistral-7b', queryHash})
+    // Without the query's hash (or far from it) the same records count REGION_WEIGHT each: a smaller move.
+    const regionOnly = adjustmentFor(w, [fp('k1')], {confidence: 0.5, model: 'llama-3-70b', queryHash: 'ffff0000000000ff'})
+    expect(regionOnly.probability).toBeGreaterThan(0.5)
+    expect(regionOnly.probability).toBeLessThan(strong.probability)
+    expect(strong.closeEvidence).toMatchObject({mass: 24, success: expect.closeTo(0.5, 12)})
+    expect(regionOnly.closeEvidence).toBeNull()
     expect(strong.modelEvidence).toBe(true)
     expect(strong.probability).toBeGreaterThan(0.6)
     expect(weak.probability).toBeLessThan(0.4)
@@ -157,7 +171,7 @@ describe('adjustmentFor: the calibrated rule', () => {
     // No evidence of its own: the pooled shift (none here) applied to the confidence.
     expect(strong.candidates!['gpt-x']).toBeCloseTo(0.5, 12)
     // Unknown model: pooled evidence.
-    expect(adjustmentFor(w, [fp('k1')], {confidence: 0.5, model: 'gpt-x'})).toMatchObject({modelEvidence: false, probability: expect.closeTo(0.5, 12)})
+    expect(adjustmentFor(w, [fp('k1')], {confidence: 0.5, model: 'gpt-x', queryHash})).toMatchObject({modelEvidence: false, probability: expect.closeTo(0.5, 12)})
   })
 })
 

@@ -66,6 +66,7 @@ describe('pullWeights', () => {
       routingKey: 'k1',
       evidence: {mass: 2, success: expect.closeTo(0.625, 12), confidence: expect.closeTo(0.9, 12), publishers: 2},
       variants: {'llama3-8b-instruct': {mass: 2, success: expect.closeTo(0.625, 12), confidence: expect.closeTo(0.9, 12), publishers: 2}},
+      queries: [{hash: hashWithBits(0), model: 'llama3-8b-instruct', mass: 2, success: expect.closeTo(0.625, 12), confidence: expect.closeTo(0.9, 12), publishers: 2}],
       newShare: 1,
     })
     // Both publishers are recorded as first seen now: new for a week.
@@ -82,7 +83,7 @@ describe('pullWeights', () => {
     // Plant an entry for a key this node no longer asks about.
     const planted = JSON.parse(readFileSync(home.weightsFile, 'utf8'))
     const evidence = {mass: 1, success: 0.2, confidence: 1, publishers: 1}
-    planted.weights[fp('gone')] = {weight: 0.2, packets: 1, publishers: 1, publisherIds: ['00000000000000aa'], records: 1, lastTimestamp: NOW - 9000, domain: DOMAIN, routingKey: 'gone', evidence, variants: {}, newShare: 0}
+    planted.weights[fp('gone')] = {weight: 0.2, packets: 1, publishers: 1, publisherIds: ['00000000000000aa'], records: 1, lastTimestamp: NOW - 9000, domain: DOMAIN, routingKey: 'gone', evidence, variants: {}, queries: [], newShare: 0}
     const {writeWeightsFile} = await import('../../src/weights/file.js')
     await writeWeightsFile(home.weightsFile, planted)
     // Second pull: k1 answered but empty, k2 unanswered (peers down).
@@ -97,7 +98,7 @@ describe('pullWeights', () => {
     const {home} = await homeWithQueries()
     const {writeWeightsFile} = await import('../../src/weights/file.js')
     const evidence = {mass: 1, success: 0.1, confidence: 1, publishers: 1}
-    await writeWeightsFile(home.weightsFile, {version: 2, scheme: 'old.v0', generatedAt: new Date().toISOString(), hammingThreshold: 22, weights: {[fp('x', DOMAIN, 'old.v0')]: {weight: 0.1, packets: 1, publishers: 1, publisherIds: ['00000000000000aa'], records: 1, lastTimestamp: 1, domain: DOMAIN, routingKey: 'x', evidence, variants: {m: evidence}, newShare: 0}}})
+    await writeWeightsFile(home.weightsFile, {version: 2, scheme: 'old.v0', generatedAt: new Date().toISOString(), hammingThreshold: 22, weights: {[fp('x', DOMAIN, 'old.v0')]: {weight: 0.1, packets: 1, publishers: 1, publisherIds: ['00000000000000aa'], records: 1, lastTimestamp: 1, domain: DOMAIN, routingKey: 'x', evidence, variants: {m: evidence}, queries: [], newShare: 0}}})
     const r = await pullWeights({home, fetch: fakeSwarm([served(packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 60}))]).fetch, now: NOW})
     expect(r.previous).toBe('replaced-other-scheme')
     expect(Object.keys(JSON.parse(readFileSync(home.weightsFile, 'utf8')).weights)).toEqual([fp('k1')])

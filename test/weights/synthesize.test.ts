@@ -44,6 +44,7 @@ describe('synthesizeWeights: the reference rule', () => {
       routingKey: 'k1',
       evidence,
       variants: {'llama3-8b-instruct': evidence},
+      queries: [{hash: HASH0, model: 'llama3-8b-instruct', ...evidence}],
       newShare: 0,
     })
     expect(r.accepted).toBe(1)
