@@ -88,14 +88,14 @@ for (const k of KS) {
       newShare: w.newShare,
       weight: w.weight,
       adjustReference: adjustmentFor(file, [FP], {rule: 'reference'}).adjustment,
-      adjustCalibrated: adjustmentFor(file, [FP], {rule: 'calibrated', confidence: 0.5}).adjustment,
+      adjustCalibrated: adjustmentFor(file, [FP], {rule: 'calibrated', confidence: 0.5, queryHash: VICTIM_HASH}).adjustment,
     }
   }
   rows.push(row)
 }
 const clean = synthesizeWeights(honestPackets, options(established))
 const cleanFile = fileOf(clean.weights)
-const baseline = {adjustReference: adjustmentFor(cleanFile, [FP], {rule: 'reference'}).adjustment, adjustCalibrated: adjustmentFor(cleanFile, [FP], {rule: 'calibrated', confidence: 0.5}).adjustment}
+const baseline = {adjustReference: adjustmentFor(cleanFile, [FP], {rule: 'reference'}).adjustment, adjustCalibrated: adjustmentFor(cleanFile, [FP], {rule: 'calibrated', confidence: 0.5, queryHash: VICTIM_HASH}).adjustment}
 
 const pct = (x) => `${(x * 100).toFixed(1)}%`.padStart(6)
 const sgn = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`.padStart(6)
