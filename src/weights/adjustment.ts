@@ -30,8 +30,8 @@ export const REGION_WEIGHT = 0.1
 
 /**
  * Fine hashes within this many bits of the query count as the same question (fully). 8 bits keeps
- * identical and near-identical questions (a quarter of paraphrases, about 0.1% of unrelated queries
- * sharing a key: docs/weights.md, "Choosing the threshold").
+ * identical and near-identical questions (a quarter of paraphrases; unrelated queries sharing a key
+ * are 2% at 12 bits, fewer here: docs/weights.md, "Choosing the threshold").
  */
 export const CLOSE_BITS = 8
 
