@@ -131,12 +131,24 @@ export async function readWeightsFileIfExists(file: string): Promise<WeightsFile
   return readWeightsFile(file)
 }
 
+/**
+ * One line per key: per-query evidence makes entries long (up to MAX_QUERY_ENTRIES each), and
+ * indenting every field would multiply the file several times over; a line per key stays readable
+ * with grep and diff.
+ */
+function serialise(weights: WeightsFile): string {
+  const {weights: entries, ...head} = weights
+  const lines = Object.entries(head).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)},`)
+  const keys = Object.entries(entries).map(([fp, e]) => `    ${JSON.stringify(fp)}: ${JSON.stringify(e)}`)
+  return ['{', ...lines, keys.length ? '  "weights": {' : '  "weights": {}', ...(keys.length ? [keys.join(',\n'), '  }'] : []), '}'].join('\n') + '\n'
+}
+
 /** Writes atomically (temp + fsync + rename): a reader such as `qis adjust` never sees half a file. */
 export async function writeWeightsFile(file: string, weights: WeightsFile): Promise<void> {
   validateWeightsFile(weights, file)
   try {
     await ensureDir(path.dirname(path.resolve(file)))
-    await writeFileAtomic(file, JSON.stringify(weights, null, 2) + '\n', 0o600)
+    await writeFileAtomic(file, serialise(weights), 0o600)
   } catch (err) {
     throw new QisError(`cannot write weights file ${file}: ${errorMessage(err)}`, {code: 'WRITE_FAILED', cause: err})
   }

@@ -229,9 +229,17 @@ describe('createAdjuster', () => {
 describe('weights file', () => {
   it('round-trips and names the bad field', async () => {
     const file = path.join(tempDir(), 'w.json')
-    const w = weightsFile([entry('k1', 0.5, 1)])
+    const w = weightsFile([entry('k1', 0.5, 1), entry('k2', 0.25, 2)])
+    w.weights[fp('k1')].queries = [{hash: '00000000000000ff', model: 'llama3-8b-instruct', mass: 1, success: 0.5, confidence: 0.5, publishers: 1}]
     await writeWeightsFile(file, w)
+    // Per-variant and per-query evidence survive the round trip.
     expect(await readWeightsFile(file)).toEqual(w)
+    await writeWeightsFile(file, weightsFile([]))
+    expect((await readWeightsFile(file)).weights).toEqual({})
+    await writeWeightsFile(file, w)
+    const badQuery = structuredClone(w) as unknown as {weights: Record<string, {queries: {hash: string}[]}>}
+    badQuery.weights[fp('k1')].queries[0].hash = 'xyz'
+    expect(() => validateWeightsFile(badQuery, 'w.json')).toThrow(`weights file w.json: weights["${fp('k1')}"].queries[0].hash: must be 16 lowercase hex characters`)
     const broken = structuredClone(w) as unknown as {weights: Record<string, {publishers: number}>}
     broken.weights[fp('k1')].publishers = 5
     expect(() => validateWeightsFile(broken, 'w.json')).toThrow(`weights file w.json: weights["${fp('k1')}"].publishers: cannot exceed packets`)
