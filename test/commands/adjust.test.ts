@@ -6,6 +6,7 @@ import {keyFingerprint} from '../../src/packet/fingerprint.js'
 import {createScrubber} from '../../src/privacy/index.js'
 import {writeWeightsFile} from '../../src/weights/file.js'
 import {repoRoot, runCli, tempDir} from '../helpers/cli.js'
+import {runCommand} from '../helpers/command.js'
 
 // The tiny BERT-shaped fixture model keeps this test offline and fast; adjust must hash exactly as
 // the configured embedder does, which is what the fingerprints computed here check.
@@ -61,6 +62,7 @@ describe('qis adjust', () => {
     expect(human.stdout).toMatch(/^Adjustment \+0\.200 \(reference rule: weight 0\.700 from 2 of \d keys; 2 publishers, 12 packets counted per key\)/)
   })
 
+  // In-process (the kit's harness): the same command object, without a process per run.
   it('calibrated (default): estimates P(right) for --model from its own evidence, names best and worst variants', async () => {
     const other = tempDir()
     const ev = (mass: number, success: number, confidence: number, publishers = 1) => ({mass, success, confidence, publishers})
@@ -81,7 +83,7 @@ describe('qis adjust', () => {
       },
     })
     const run = async (...extra: string[]) => {
-      const r = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', other, '--json', ...extra], {env})
+      const r = await runCommand(['adjust', QUERY, '--domain', DOMAIN, '--home', other, '--json', ...extra], {env})
       expect(r.code, r.stderr).toBe(0)
       return JSON.parse(r.stdout)
     }
@@ -103,16 +105,16 @@ describe('qis adjust', () => {
     // The reference rule on the same file.
     expect(await run('--rule', 'reference')).toMatchObject({rule: 'reference', adjustment: 0})
 
-    const human = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', other, '--confidence', '0.5', '--model', 'mistral-7b'], {env})
+    const human = await runCommand(['adjust', QUERY, '--domain', DOMAIN, '--home', other, '--confidence', '0.5', '--model', 'mistral-7b'], {env})
     expect(human.stdout).toMatch(/^Adjustment -0\.\d{3}: P\(right\) 0\.\d{3} against your confidence 0\.500\./)
     expect(human.stdout).toContain("estimate from mistral-7b's own outcomes")
     expect(human.stdout).toMatch(/Peers did best with: llama-3-70b 0\.\d\d \(90% of 12 records\)/)
     expect(human.stdout).toMatch(/Peers did worst with: mistral-7b 0\.\d\d \(10% of 12 records\)/)
 
-    const bad = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', other, '--confidence', '1.5', '--json'], {env})
+    const bad = await runCommand(['adjust', QUERY, '--domain', DOMAIN, '--home', other, '--confidence', '1.5', '--json'], {env})
     expect(bad.code).toBe(2)
     expect(JSON.parse(bad.stdout).error).toMatchObject({code: 'BAD_FLAG', message: expect.stringMatching(/--confidence must be a number from 0 to 1/)})
-    const badRule = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', other, '--rule', 'magic'], {env})
+    const badRule = await runCommand(['adjust', QUERY, '--domain', DOMAIN, '--home', other, '--rule', 'magic'], {env})
     expect(badRule.code).toBe(2)
   }, 240_000)
 
