@@ -19,6 +19,7 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
     out: Flags.file({description: 'Weights file to write. Default: weights.json in the home.'}),
     bootstrap: Flags.string({description: 'Multiaddr of a swarm peer to join through (repeatable). Default: $QIS_BOOTSTRAP or the config.', multiple: true}),
     since: Flags.string({description: 'Only own packets this recent define what to ask: a duration (12h, 7d, 2w) or an ISO date. Default: every unexpired packet.'}),
+    'trusted-only': Flags.boolean({description: 'Use only publishers on the trust list (qis trust add); the others are refused as NOT_TRUSTED.', default: false}),
     'hamming-threshold': Flags.integer({
       description: `Largest Hamming distance (bits of the 64-bit fine hash) between a peer's query and one of ours for its packet to count.`,
       default: DEFAULT_HAMMING_THRESHOLD,
@@ -43,6 +44,7 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
         since: this.flags.since === undefined ? undefined : parseSince(this.flags.since),
         out: this.flags.out,
         hammingThreshold: this.flags['hamming-threshold'],
+        trustedOnly: this.flags['trusted-only'],
         bootstrap,
         signal: controller.signal,
       })

@@ -97,6 +97,7 @@ export function validateWeightsFile(data: unknown, file = '<weights>'): WeightsF
       if (typeof qq.hash !== 'string' || !/^[0-9a-f]{16}$/.test(qq.hash)) throw bad(file, `${at}.hash`, 'must be 16 lowercase hex characters')
       if (typeof qq.model !== 'string' || qq.model.length === 0) throw bad(file, `${at}.model`, 'must be a non-empty string')
     })
+    if (e.trustedShare !== undefined && (typeof e.trustedShare !== 'number' || !(e.trustedShare >= 0 && e.trustedShare <= 1))) throw bad(file, `${where}.trustedShare`, 'must be a number from 0 to 1')
     if (typeof e.newShare !== 'number' || !(e.newShare >= 0 && e.newShare <= 1)) throw bad(file, `${where}.newShare`, 'must be a number from 0 to 1')
   }
   return d as unknown as WeightsFile

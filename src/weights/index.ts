@@ -47,3 +47,5 @@ export {adjustConfidence, createAdjuster, type AdjustQueryOptions, type Adjuster
 export {collectLocalKeys, type LocalKeys, type LocalKeysOptions, type LocalSkipReason} from './local.js'
 export {parseSince} from './since.js'
 export {pullWeights, type FetchedPackets, type PacketFetcher, type PullWeightsOptions, type PullWeightsResult} from './pull.js'
+export {parsePublisher, readTrustList, trustAdd, trustFile, trustRemove, trustedIds, type TrustedPublisher} from './trust.js'
+export {publishersFile, readFirstSeen} from './publishers.js'

@@ -4,6 +4,7 @@ import {QisError} from '../util/errors.js'
 import {OldWeightsFileError, WEIGHTS_FILE_VERSION, type WeightsFile, readWeightsFileIfExists, writeWeightsFile} from './file.js'
 import {type LocalSkipReason, collectLocalKeys} from './local.js'
 import {publishersFile, readFirstSeen, recordSeen} from './publishers.js'
+import {readTrustList, trustFile, trustedIds} from './trust.js'
 import {DEFAULT_HAMMING_THRESHOLD, type KeyWeight, type ReceivedPacket, type SynthesisRefusal, synthesizeWeights} from './synthesize.js'
 
 /** What a packet source returns for a set of key fingerprints (the swarm's fetchPackets has this shape). */
@@ -32,6 +33,8 @@ export interface PullWeightsOptions {
   /** Default: the home's weights file. */
   out?: string
   hammingThreshold?: number
+  /** Use only publishers on the home's trust list (`qis trust`). */
+  trustedOnly?: boolean
   /** Where packets come from. Default: the swarm, joined through `bootstrap`. */
   fetch?: PacketFetcher
   bootstrap?: string[]
@@ -64,6 +67,8 @@ export interface PullWeightsResult {
   previous: 'none' | 'merged' | 'replaced-other-scheme' | 'replaced-old-version'
   /** Publishers seen for the first time by this home in this pull (they count as new for NEW_PUBLISHER_AGE). */
   publishersNew: number
+  /** Publishers on the home's trust list, and whether only they were used. */
+  trust: {listed: number; only: boolean}
 }
 
 /**
@@ -90,6 +95,10 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
     throw new QisError(`nothing to ask the swarm: pull-weights asks about this node's own recent queries, and there are ${why}`, {code: 'NOTHING_TO_ASK'})
   }
   const scheme = local.scheme
+  const trustList = await readTrustList(trustFile(options.home))
+  if (options.trustedOnly && trustList.length === 0) {
+    throw new QisError(`--trusted-only, but the trust list ${trustFile(options.home)} is empty: add peers with \`qis trust add PEER_ID\``, {code: 'BAD_FLAG', exitCode: 2})
+  }
   const identity = options.identity ?? (await loadOrCreateIdentity(options.home))
   const fingerprints = local.keys.map((k) => k.fingerprint)
   const fetch = options.fetch ?? (await swarmFetcher(identity, options.bootstrap ?? [], options.signal))
@@ -107,6 +116,8 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
   const synthesis = synthesizeWeights(fetched.packets, {
     scheme,
     firstSeen,
+    trusted: trustedIds(trustList),
+    trustedOnly: options.trustedOnly,
     ownPublicKey: Buffer.from(identity.publicKey).toString('hex'),
     keys: local.keys,
     hammingThreshold: options.hammingThreshold ?? DEFAULT_HAMMING_THRESHOLD,
@@ -165,6 +176,7 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
     weightsKept: kept,
     previous,
     publishersNew,
+    trust: {listed: trustList.length, only: options.trustedOnly ?? false},
   }
 }
 

@@ -89,6 +89,10 @@ export interface SynthesisOptions {
    * Publishers missing from it are new. Without it no publisher is treated as new.
    */
   firstSeen?: Map<string, number> | Record<string, number>
+  /** 16-hex ids of publishers on this home's trust list: never new. */
+  trusted?: Set<string>
+  /** Use only trusted publishers' packets; the others are refused as NOT_TRUSTED. */
+  trustedOnly?: boolean
 }
 
 /**
@@ -109,6 +113,8 @@ export type SynthesisRefusal =
   | 'DUPLICATE'
   /** Fine hash farther than the Hamming threshold from every local query hash under the key. */
   | 'NOT_NEAR'
+  /** Not on the trust list, with trustedOnly. */
+  | 'NOT_TRUSTED'
 
 /**
  * Evidence about a key (pooled) or about one model variant under it, after the publisher bounds
@@ -169,6 +175,8 @@ export interface KeyWeight {
   queries: QueryEvidence[]
   /** Share of `evidence.mass` held by publishers first seen less than NEW_PUBLISHER_AGE ago. */
   newShare: number
+  /** Share of `evidence.mass` held by publishers on the trust list; absent when there is no trust list. */
+  trustedShare?: number
 }
 
 export interface SynthesisResult {
@@ -332,6 +340,10 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
       refuse('NOT_NEAR')
       continue
     }
+    if (options.trustedOnly && !options.trusted?.has(packet.public_key.slice(0, PUBLISHER_ID_CHARS))) {
+      refuse('NOT_TRUSTED')
+      continue
+    }
     accepted++
     acceptedIds.add(info.id)
     let publishers = byKey.get(item.key)
@@ -343,7 +355,7 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
 
   const firstSeen = options.firstSeen
   const isNew = (id: string): boolean => {
-    if (!firstSeen) return false
+    if (!firstSeen || options.trusted?.has(id)) return false
     const t = firstSeen instanceof Map ? firstSeen.get(id) : Object.hasOwn(firstSeen, id) ? firstSeen[id] : undefined
     return t === undefined || now - t < NEW_PUBLISHER_AGE
   }
@@ -394,9 +406,11 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
     const evidence = combine(pooled)
     let weightSum = 0
     let newMass = 0
+    let trustedMass = 0
     summaries.forEach((p, i) => {
       weightSum += pooled[i].mass * p.value
       if (p.isNew) newMass += pooled[i].mass
+      if (options.trusted?.has(p.id)) trustedMass += pooled[i].mass
     })
     const perVariant = new Map<string, {mass: number; success: number; confidence: number}[]>()
     for (const p of summaries) {
@@ -436,6 +450,7 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
       variants,
       queries,
       newShare: (newMass / massTotal),
+      ...(options.trusted && options.trusted.size > 0 ? {trustedShare: trustedMass / massTotal} : {}),
     })
   }
   return {weights, received: receivedCount, accepted, refused, publishers: [...allPublishers].sort(), packets: {received: decodedById.size, accepted: acceptedIds.size}}
