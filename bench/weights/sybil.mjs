@@ -13,6 +13,8 @@
 // after:  synthesizeWeights as shipped (publisher record cap, newcomer share bound), with the
 //         victim's first-seen history; and "after, fresh home" with no history at all (every
 //         publisher new), the case the newcomer bound cannot help.
+// "fresh home + trust list": no history, but the honest peers are on the trust list (so never
+// new); "--trusted-only": only trusted publishers are used.
 // Reported: the attacker's share of the key's evidence, the weight, and the adjustment by the
 // reference rule and by the calibrated rule (confidence 0.5). Real signed packets, real decode.
 import {createHash} from 'node:crypto'
@@ -78,8 +80,14 @@ for (const k of KS) {
   const beforeAdjust = Math.max(-0.3, Math.min(0.3, beforeWeight - 0.5))
 
   const row = {k, before: {attackerShare: beforeShare, weight: beforeWeight, adjustReference: beforeAdjust}}
-  for (const [name, firstSeen] of [['after', established], ['afterFreshHome', new Map()]]) {
-    const r = synthesizeWeights([...honestPackets, ...attackPackets], options(firstSeen))
+  const trusted = new Set(honest.map((s) => s.hex.slice(0, 16)))
+  for (const [name, extra] of [
+    ['after', {firstSeen: established}],
+    ['afterFreshHome', {firstSeen: new Map()}],
+    ['freshHomeTrustList', {firstSeen: new Map(), trusted}],
+    ['trustedOnly', {firstSeen: new Map(), trusted, trustedOnly: true}],
+  ]) {
+    const r = synthesizeWeights([...honestPackets, ...attackPackets], {...options(undefined), ...extra})
     const w = r.weights.get(FP)
     const file = fileOf(r.weights)
     // Honest evidence says success 1 and attackers 0, so the attacker's share of the evidence is 1 - success.
@@ -103,10 +111,9 @@ console.log(`${HONEST} established honest publishers (outcome 1, confidence 0.8,
 console.log(`no attack: adjust reference ${sgn(baseline.adjustReference)}, calibrated ${sgn(baseline.adjustCalibrated)} (confidence 0.5)`)
 console.log(`bounds: PUBLISHER_RECORD_CAP ${PUBLISHER_RECORD_CAP} records, NEW_PUBLISHER_SHARE ${NEW_PUBLISHER_SHARE}`)
 console.log('')
-console.log('   k | before: share  adjust | after: share  adjust(ref)  adjust(cal) | fresh home: share  adjust(ref)  adjust(cal)')
+const cols = [['after', 'after (history)'], ['afterFreshHome', 'fresh home'], ['freshHomeTrustList', 'fresh home + trust list'], ['trustedOnly', '--trusted-only']]
+console.log(['   k | before: share  adjust(ref)', ...cols.map(([, t]) => `${t}: share  adj(ref)  adj(cal)`)].join(' | '))
 for (const r of rows) {
-  console.log(
-    `${String(r.k).padStart(4)} |        ${pct(r.before.attackerShare)}  ${sgn(r.before.adjustReference)} |       ${pct(r.after.attackerShare)}       ${sgn(r.after.adjustReference)}       ${sgn(r.after.adjustCalibrated)} |            ${pct(r.afterFreshHome.attackerShare)}       ${sgn(r.afterFreshHome.adjustReference)}       ${sgn(r.afterFreshHome.adjustCalibrated)}`,
-  )
+  console.log([`${String(r.k).padStart(4)} | ${' '.repeat(7)}${pct(r.before.attackerShare)}  ${sgn(r.before.adjustReference)}${' '.repeat(5)}`, ...cols.map(([c, t]) => `${' '.repeat(t.length - 1)}${pct(r[c].attackerShare)}  ${sgn(r[c].adjustReference)}  ${sgn(r[c].adjustCalibrated)}`)].join(' | '))
 }
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify({honest: HONEST, baseline, rows}, null, 2) + '\n')
