@@ -261,7 +261,7 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
   const close = new Map<string, QueryEvidence>()
   if (options.queryHash !== undefined) {
     for (const e of entries) {
-      for (const q of e.queries) {
+      for (const q of e.queries ?? []) {
         if (hexHamming(q.hash, options.queryHash) > closeBits) continue
         const id = `${q.hash}\u0000${q.model}`
         const had = close.get(id)
@@ -278,15 +278,16 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
     if (far && far.mass > 0) parts.push({...far, mass: far.mass * rho})
     return pool(parts, 'sum')
   }
-  const regionAll = pool(entries.map((e) => e.evidence))
+  const regionAll = pool(entries.map((e) => e.evidence).filter((v): v is Evidence => v !== undefined))
   const pooled = weighed(regionAll, () => true)
   const pooledShift = shift(pooled, k)
-  const variantNames = [...new Set(entries.flatMap((e) => Object.keys(e.variants)))].sort()
+  // Entries built by hand (benches) may lack variants or queries: read as none.
+  const variantNames = [...new Set(entries.flatMap((e) => Object.keys(e.variants ?? {})))].sort()
   const perVariant = new Map<string, {estimate: VariantEstimate; shift: number; confidence: number}>()
   for (const name of variantNames) {
-    const own = weighed(pool(entries.map((e) => e.variants[name]).filter((v): v is Evidence => v !== undefined)), (m) => m === name)
+    const own = weighed(pool(entries.map((e) => e.variants?.[name]).filter((v): v is Evidence => v !== undefined)), (m) => m === name)
     if (!own) continue
-    const others = weighed(pool(entries.map((e) => without(e.evidence, e.variants[name]))), (m) => m !== name)
+    const others = weighed(pool(entries.filter((e) => e.evidence !== undefined).map((e) => without(e.evidence, e.variants?.[name]))), (m) => m !== name)
     const prior = sigmoid(logit(own.confidence) + shift(others, k))
     const probability = clamp(posterior(own, prior, k), 0, 1)
     perVariant.set(name, {
