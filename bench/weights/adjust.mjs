@@ -3,7 +3,7 @@
 //   node bench/weights/adjust.mjs [QUERIES]
 // Uses the configured default embedder (use-lite) and MMLU questions as queries; the weights file
 // holds an entry for every other query's first key, so half the lookups hit.
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -16,7 +16,9 @@ import {createAdjuster, writeWeightsFile} from '../../dist/weights/index.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const n = Number(process.argv[2] ?? 200)
-const lines = readFileSync(path.resolve(root, '../shared/data/queries/mmlu-questions.jsonl'), 'utf8').split('\n').filter(Boolean)
+// ../shared beside the checkout (a worktree sits one level deeper).
+const shared = [path.resolve(root, '../shared'), path.resolve(root, '../../shared')].find((d) => existsSync(d)) ?? path.resolve(root, '../shared')
+const lines = readFileSync(path.join(shared, 'data/queries/mmlu-questions.jsonl'), 'utf8').split('\n').filter(Boolean)
 // Spread over the file so subjects vary.
 const queries = Array.from({length: n}, (_, i) => JSON.parse(lines[Math.floor((i * lines.length) / n)]).text)
 const domain = 'general'
@@ -33,15 +35,21 @@ const codes = await keyer.hashMany(queries.filter((_, i) => i % 2 === 0).map((q)
 await keyer.close()
 const weights = {}
 for (const c of codes) {
-  weights[keyFingerprint(scheme.id, domain, c.keys[0])] = {weight: 0.7, packets: 4, publishers: 2, publisherIds: ['00000000000000a1', '00000000000000a2'], records: 4, lastTimestamp: 1764000000, domain, routingKey: c.keys[0]}
+  const evidence = {mass: 4, success: 0.75, confidence: 0.6, publishers: 2}
+  weights[keyFingerprint(scheme.id, domain, c.keys[0])] = {
+    weight: 0.7, packets: 4, publishers: 2, publisherIds: ['00000000000000a1', '00000000000000a2'], records: 4, lastTimestamp: 1764000000, domain, routingKey: c.keys[0],
+    evidence, variants: {'llama-3-8b': {...evidence, mass: 2, publishers: 1}, 'mistral-7b': {...evidence, mass: 2, success: 0.5, publishers: 1}},
+    queries: [{hash: c.hash, model: 'llama-3-8b', ...evidence, mass: 2, publishers: 1}, {hash: c.hash, model: 'mistral-7b', ...evidence, mass: 2, success: 0.5, publishers: 1}],
+    newShare: 0,
+  }
 }
 const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'qis-bench-')), 'weights.json')
-await writeWeightsFile(file, {version: 1, scheme: scheme.id, generatedAt: new Date().toISOString(), hammingThreshold: 22, weights})
+await writeWeightsFile(file, {version: 2, scheme: scheme.id, generatedAt: new Date().toISOString(), hammingThreshold: 22, weights})
 
 const adjuster = await createAdjuster({weightsFile: file, hasher: {pipeline, scheme: scheme.id}, scrubber})
 t = performance.now()
 let hits = 0
-for (const q of queries) if ((await adjuster.adjust(q, domain)).keysMatched > 0) hits++
+for (const q of queries) if ((await adjuster.adjust(q, {domain, confidence: 0.6, model: 'llama-3-8b'})).keysMatched > 0) hits++
 const oneByOne = (performance.now() - t) / queries.length
 
 t = performance.now()

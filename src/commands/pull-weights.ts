@@ -20,6 +20,7 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
     out: Flags.file({description: 'Weights file to write. Default: weights.json in the home.'}),
     bootstrap: Flags.string({description: 'Multiaddr of a swarm peer to join through (repeatable). Default: $QIS_BOOTSTRAP or the config.', multiple: true}),
     since: Flags.string({description: 'Only own packets this recent define what to ask: a duration (12h, 7d, 2w) or an ISO date. Default: every unexpired packet.'}),
+    'trusted-only': Flags.boolean({description: 'Use only publishers on the trust list (qis trust add); the others are refused as NOT_TRUSTED.', default: false}),
     'hamming-threshold': Flags.integer({
       description: `Largest Hamming distance (bits of the 64-bit fine hash) between a peer's query and one of ours for its packet to count.`,
       default: DEFAULT_HAMMING_THRESHOLD,
@@ -44,6 +45,7 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
         since: this.flags.since === undefined ? undefined : parseSince(this.flags.since),
         out: this.flags.out,
         hammingThreshold: this.flags['hamming-threshold'],
+        trustedOnly: this.flags['trusted-only'],
         bootstrap,
         signal: controller.signal,
       })
@@ -71,12 +73,14 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
         .join(', ')
     const refusedTotal = Object.values(r.refused).reduce((s: number, n) => s + (n ?? 0), 0)
     this.log(`Asked ${r.keysAsked} keys (from ${r.local.packetsUsed} own packets in ${r.local.stores} stores, scheme ${r.scheme}); ${r.peers} peers answered.`)
-    this.log(`Received ${r.received} packets: ${r.accepted} accepted, ${refusedTotal} refused${refusedTotal ? ` (${reasons(r.refused)})` : ''}.`)
+    // Packets as a person counts them first; a packet filed under several asked keys arrives once per key.
+    this.log(`Received ${r.packets.received} packets from peers, ${r.packets.accepted} of them used (as ${r.received} packet-key deliveries: ${r.accepted} accepted, ${refusedTotal} refused${refusedTotal ? ` (${reasons(r.refused)})` : ''}).`)
     if (r.keysUnanswered > 0 || r.keysIncomplete > 0 || Object.keys(r.fetchFailures).length > 0) {
       this.log(`Fetch problems: ${r.keysUnanswered} keys unanswered, ${r.keysIncomplete} answered in part${Object.keys(r.fetchFailures).length ? `; ${reasons(r.fetchFailures)}` : ''}.`)
     }
     const kept = r.weightsKept ? ` (+${r.weightsKept} kept from the previous file)` : ''
-    const replaced = r.previous === 'replaced-other-scheme' ? ' The previous file was of another scheme and was replaced.' : ''
+    const replaced = r.previous === 'replaced-other-scheme' ? ' The previous file was of another scheme and was replaced.' : r.previous === 'replaced-old-version' ? ' The previous file was of version 1 (no per-model evidence) and was replaced.' : ''
     this.log(`Wrote ${r.weightsWritten} weights${kept} to ${r.out}.${replaced}`)
+    if (r.publishersNew > 0) this.log(`${r.publishersNew} publishers seen for the first time: together they hold a bounded share of each weight for a week (docs/weights.md).`)
   }
 }

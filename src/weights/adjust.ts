@@ -1,8 +1,13 @@
+import path from 'node:path'
+
+import {type Home, homeLayout} from '../config/home.js'
 import type {EmbedderConfig} from '../embed/types.js'
+import {normaliseAliases, publicModelName} from '../distill/model-name.js'
 import {keyFingerprint} from '../packet/fingerprint.js'
+import {toLabel} from '../packet/text.js'
 import {QisError} from '../util/errors.js'
-import {type Adjustment, adjustmentFor} from './adjustment.js'
-import {type WeightsFile, readWeightsFile} from './file.js'
+import {ADJUST_RULES, type AdjustRule, type Adjustment, adjustmentFor} from './adjustment.js'
+import {type WeightsFile, readWeightsFile, validateWeightsFile} from './file.js'
 import {checkDomain} from './local.js'
 
 /** Text in, semantic codes out: the part of the hash pipeline adjust needs (src/embed/pipeline.ts). */
@@ -12,14 +17,36 @@ export interface QueryHasher {
 }
 
 export interface AdjusterOptions {
-  /** The weights file `qis pull-weights` wrote (a home's `weightsFile`). */
-  weightsFile: string
-  /** Embedder to hash queries with; must be the one whose scheme the weights were pulled under. Default: use-lite. */
+  /** A qis home (folder or opened): its weights file, and its config's embedder unless `embedder` is given. */
+  home?: string | Home
+  /** The weights: a file `qis pull-weights` wrote, or one already read. Default: the home's weights file. */
+  weights?: string | WeightsFile
+  /** Same as a string `weights` (kept for callers written before `weights`). */
+  weightsFile?: string
+  /** Default rule for adjust() calls that do not name one. Default: calibrated. */
+  rule?: AdjustRule
+  /** Default model variant for adjust() calls that do not name one (this deployment's model). */
+  model?: string
+  /** Model name aliases as distill's `--model-alias` / config `modelAlias`. Default: the home's config. */
+  modelAlias?: Record<string, string>
+  /** Embedder to hash queries with; must be the one whose scheme the weights were pulled under. Default: the home's config, else use-lite. */
   embedder?: EmbedderConfig
   /** A ready hasher and its scheme id instead of building one from `embedder` (tests, or sharing distill's). */
   hasher?: {pipeline: QueryHasher; scheme: string}
   /** A ready PII scrubber instead of building one (the word lists cost ~0.5 s once). */
   scrubber?: {scrub(text: string): {text: string}}
+}
+
+/** One query to adjust: its domain, and what the deployment knows about its own answer. */
+export interface AdjustQueryOptions {
+  domain: string
+  /** The deployment's own confidence in its answer, [0, 1]. Default 0.5. */
+  confidence?: number
+  /** The model variant that answered. Default: the adjuster's `model`. */
+  model?: string
+  rule?: AdjustRule
+  /** Variants to estimate for routing (names, or name -> its base confidence): `candidates` in the result. */
+  candidates?: string[] | Record<string, number>
 }
 
 export interface QueryAdjustment extends Adjustment {
@@ -32,15 +59,29 @@ export interface QueryAdjustment extends Adjustment {
 /**
  * Holds the scrubber, the embedding model and the weights, so a deployment pays for loading them
  * once and then adjusts each answer's confidence in milliseconds, in-process.
+ *
+ *   const a = await createAdjuster({home: '/srv/qis', model: 'llama-3-8b'})
+ *   const {probability, adjustment, bestVariants} = await a.adjust(query, {domain: 'clinical.oncology', confidence: 0.62})
  */
 export interface Adjuster {
   readonly scheme: string
-  adjust(query: string, domain: string): Promise<QueryAdjustment>
+  /** `domain` alone (a string) is the same as {domain}. */
+  adjust(query: string, options: AdjustQueryOptions | string): Promise<QueryAdjustment>
   /** Many queries in one model call (faster per query). */
-  adjustMany(items: {query: string; domain: string}[]): Promise<QueryAdjustment[]>
-  /** Re-reads the weights file (after a `pull-weights`). */
+  adjustMany(items: ({query: string} & AdjustQueryOptions)[]): Promise<QueryAdjustment[]>
+  /** Re-reads the weights file (after a `pull-weights`); a no-op for weights passed in memory. */
   reload(): Promise<void>
   close(): Promise<void>
+}
+
+/**
+ * The variant name as distill would have put it in a packet (public name, label form), so
+ * `--model meta-llama/Meta-Llama-3-8B` finds the packets of the same model. A name distill would
+ * refuse is kept as given: it matches nothing, which is the truth.
+ */
+export function modelVariantLabel(raw: string, aliases?: Record<string, string>): string {
+  const pub = publicModelName(raw, normaliseAliases(aliases))
+  return (pub.ok ? toLabel('model_variant', pub.name) : undefined) ?? raw
 }
 
 function checkScheme(weights: WeightsFile, scheme: string, file: string): void {
@@ -53,47 +94,72 @@ function checkScheme(weights: WeightsFile, scheme: string, file: string): void {
 }
 
 export async function createAdjuster(options: AdjusterOptions): Promise<Adjuster> {
+  const home = options.home === undefined ? undefined : typeof options.home === 'string' ? homeLayout(path.resolve(options.home)) : options.home
+  const source = options.weights ?? options.weightsFile ?? home?.weightsFile
+  if (source === undefined) throw new QisError('createAdjuster needs a home or weights', {code: 'NO_WEIGHTS'})
+  const file = typeof source === 'string' ? source : '<weights in memory>'
   // The weights first: a missing or bad file should fail before a model is loaded for nothing.
-  let weights = await readWeightsFile(options.weightsFile)
+  let weights = typeof source === 'string' ? await readWeightsFile(source) : validateWeightsFile(source, file)
+  if (options.rule !== undefined && !ADJUST_RULES.includes(options.rule)) throw new QisError(`rule must be one of ${ADJUST_RULES.join(', ')}`, {code: 'BAD_FLAG', exitCode: 2})
   const scrubber = options.scrubber ?? (await import('../privacy/index.js')).createScrubber()
+  const config = home && (!options.hasher && !options.embedder || !options.modelAlias) ? (await (await import('../config/config.js')).loadConfig(home)).config : undefined
+  const aliases = options.modelAlias ?? config?.modelAlias
+  const label = (m: string | undefined) => (m === undefined ? undefined : modelVariantLabel(m, aliases))
+  const candidateLabels = (c: AdjustQueryOptions['candidates']) =>
+    c === undefined ? undefined : Array.isArray(c) ? c.map((m) => label(m)!) : Object.fromEntries(Object.entries(c).map(([m, b]) => [label(m)!, b]))
   let hasher = options.hasher
   if (!hasher) {
+    const embedder = options.embedder ?? config?.embedder
     const {createHashPipeline} = await import('../embed/pipeline.js')
-    const made = await createHashPipeline({...(options.embedder ?? {backend: 'use-lite'}), workers: 0})
+    const made = await createHashPipeline({...(embedder ?? {backend: 'use-lite'}), workers: 0})
     hasher = {pipeline: made.pipeline, scheme: made.scheme.id}
   }
   const {pipeline, scheme} = hasher
   try {
-    checkScheme(weights, scheme, options.weightsFile)
+    checkScheme(weights, scheme, file)
   } catch (err) {
     await pipeline.close()
     throw err
   }
 
-  const adjustMany = async (items: {query: string; domain: string}[]): Promise<QueryAdjustment[]> => {
-    for (const {query, domain} of items) {
+  const adjustMany = async (items: ({query: string} & AdjustQueryOptions)[]): Promise<QueryAdjustment[]> => {
+    for (const {query, domain, confidence} of items) {
       if (typeof query !== 'string' || query.trim().length === 0) throw new QisError('the query is empty', {code: 'BAD_QUERY', exitCode: 2})
       checkDomain(domain, `domain "${domain}"`)
+      if (confidence !== undefined && !(typeof confidence === 'number' && confidence >= 0 && confidence <= 1)) {
+        throw new QisError(`confidence must be a number from 0 to 1, got ${String(confidence)}`, {code: 'BAD_FLAG', exitCode: 2})
+      }
     }
     // Exactly what distill does to a query before hashing it, so the same text meets the same keys.
     const codes = await pipeline.hashMany(items.map(({query}) => scrubber.scrub(query).text))
-    return items.map(({domain}, i) => ({
-      domain,
-      scheme,
-      weightsGeneratedAt: weights.generatedAt,
-      ...adjustmentFor(weights, codes[i].keys.map((k) => keyFingerprint(scheme, domain, k))),
-    }))
+    return items.map(({domain, confidence, model, rule, candidates}, i) => {
+      const result = adjustmentFor(weights, codes[i].keys.map((k) => keyFingerprint(scheme, domain, k)), {
+        rule: rule ?? options.rule,
+        confidence,
+        model: label(model ?? options.model),
+        candidates: candidateLabels(candidates),
+        queryHash: codes[i].hash,
+      })
+      // Candidates come back under the caller's own names.
+      if (result.candidates && candidates) {
+        const names = Array.isArray(candidates) ? candidates : Object.keys(candidates)
+        result.candidates = Object.fromEntries(names.map((n) => [n, result.candidates![label(n)!]]))
+      }
+      return {domain, scheme, weightsGeneratedAt: weights.generatedAt, ...result}
+    })
   }
 
   return {
     scheme,
     adjustMany,
-    async adjust(query, domain) {
-      return (await adjustMany([{query, domain}]))[0]
+    async adjust(query, queryOptions) {
+      const o = typeof queryOptions === 'string' ? {domain: queryOptions} : queryOptions
+      return (await adjustMany([{query, ...o}]))[0]
     },
     async reload() {
-      const next = await readWeightsFile(options.weightsFile)
-      checkScheme(next, scheme, options.weightsFile)
+      if (typeof source !== 'string') return
+      const next = await readWeightsFile(source)
+      checkScheme(next, scheme, source)
       weights = next
     },
     close: () => pipeline.close(),
@@ -101,10 +167,10 @@ export async function createAdjuster(options: AdjusterOptions): Promise<Adjuster
 }
 
 /** One-shot: builds an adjuster, adjusts one query, closes. For many queries keep a `createAdjuster()`. */
-export async function adjustConfidence(query: string, domain: string, options: AdjusterOptions): Promise<QueryAdjustment> {
+export async function adjustConfidence(query: string, queryOptions: AdjustQueryOptions | string, options: AdjusterOptions): Promise<QueryAdjustment> {
   const adjuster = await createAdjuster(options)
   try {
-    return await adjuster.adjust(query, domain)
+    return await adjuster.adjust(query, queryOptions)
   } finally {
     await adjuster.close()
   }

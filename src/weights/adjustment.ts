@@ -1,7 +1,52 @@
 import type {WeightsFile} from './file.js'
+import {type Evidence, type QueryEvidence, hexHamming} from './synthesize.js'
 
-/** The reference pattern's bound on a confidence adjustment. */
+/** The reference pattern's bound on a confidence adjustment (the `reference` rule only). */
 export const MAX_ADJUSTMENT = 0.3
+
+/**
+ * The rules `qis adjust --rule` knows:
+ * - `calibrated` (default): estimates P(success) for this query on this model from the evidence
+ *   under its keys; the adjustment is that estimate minus the confidence given.
+ * - `reference`: the reference pattern's clamp(weight - 0.5, -0.3, +0.3).
+ */
+export const ADJUST_RULES = ['calibrated', 'reference'] as const
+export type AdjustRule = (typeof ADJUST_RULES)[number]
+export const DEFAULT_RULE: AdjustRule = 'calibrated'
+
+/**
+ * Prior strength of the calibrated rule, in records: the publishers' own confidence counts as much
+ * as this many records of outcomes. Chosen on a split of MMLU-Pro outcomes (docs/weights.md, "How
+ * the constants were chosen").
+ */
+export const PRIOR_STRENGTH = 4
+
+/**
+ * A record under one of the query's keys whose own query is farther than CLOSE_BITS counts as this
+ * fraction of a record: it says how such queries go, not how this one goes. Fitted with
+ * PRIOR_STRENGTH (docs/weights.md).
+ */
+export const REGION_WEIGHT = 0.1
+
+/**
+ * Fine hashes within this many bits of the query count as the same question (fully). 8 bits keeps
+ * identical and near-identical questions (a quarter of paraphrases; unrelated queries sharing a key
+ * are 2% at 12 bits, fewer here: docs/weights.md, "Choosing the threshold").
+ */
+export const CLOSE_BITS = 8
+
+/** The confidence assumed when the caller gives none (`qis adjust` without `--confidence`). */
+export const DEFAULT_CONFIDENCE = 0.5
+
+/**
+ * Probabilities are clamped to [FLOOR, 1 - FLOOR] before taking log-odds: a peer that claimed
+ * certainty (confidence 1) and failed would otherwise be an unbounded surprise, and one such
+ * claim could drive every estimate to 0. With 0.05 no shift exceeds 2 x logit(0.95) = 5.9.
+ */
+const FLOOR = 0.05
+
+/** How many variants bestVariants / worstVariants name at most. */
+const NAMED_VARIANTS = 3
 
 export interface MatchedKey {
   fingerprint: string
@@ -10,12 +55,53 @@ export interface MatchedKey {
   weight: number
   packets: number
   publishers: number
+  evidence: Evidence
+}
+
+/** What peers' evidence says about one model variant on this query. */
+export interface VariantEstimate {
+  model: string
+  /** Estimated P(success) of this variant on this query, from its own outcomes and the pooled shift. */
+  probability: number
+  /** Records' worth of its evidence under the matched keys (after the publisher bounds). */
+  mass: number
+  /** Its raw success rate under those keys. */
+  success: number
+  publishers: number
+}
+
+export interface AdjustmentOptions {
+  rule?: AdjustRule
+  /** The deployment's own confidence in its answer, [0, 1]. Default DEFAULT_CONFIDENCE. */
+  confidence?: number
+  /** This deployment's model variant: its own evidence is used where peers have it. */
+  model?: string
+  /**
+   * Variants to estimate (routing): names, or name -> that variant's own base confidence. A name
+   * without a base uses its peers' stated confidence where they have evidence, else `confidence`.
+   */
+  candidates?: string[] | Record<string, number>
+  /** The query's fine hash: records of close queries under its keys count fully. Without it every record counts REGION_WEIGHT. */
+  queryHash?: string
+  /** Constants of the calibrated rule; other values than the defaults are for fitting them (bench/weights/fit-prior.mjs). */
+  priorStrength?: number
+  regionWeight?: number
+  closeBits?: number
 }
 
 export interface Adjustment {
-  /** clamp(weight - 0.5, -0.3, +0.3); 0 when no key is known. Add it to the model's confidence. */
+  rule: AdjustRule
+  /** Add it to the confidence: probability - confidence (calibrated) or the reference clamp. */
   adjustment: number
-  /** The combined weight of the matched keys (publisher-weighted mean), or null when none matched. */
+  /** The estimated probability that this answer is right, in [0, 1]. */
+  probability: number
+  /** The confidence the adjustment is relative to. */
+  confidence: number
+  /** The model variant asked about, or null. */
+  model: string | null
+  /** True when that model's own evidence was found under the keys (else the pooled evidence was used). */
+  modelEvidence: boolean
+  /** The reference weight of the matched keys (publisher-weighted mean), or null when none matched. */
   weight: number | null
   /** How many of the query's keys the weights file knows. */
   keysMatched: number
@@ -24,19 +110,117 @@ export interface Adjustment {
   packets: number
   /** Distinct publishers across the matched keys. */
   publishers: number
+  /**
+   * The evidence the estimate used, pooled across the matched keys: records of close queries
+   * count fully, the others REGION_WEIGHT each (mass is in those units); success and confidence
+   * are mass-weighted means. Null when none matched.
+   */
+  evidence: Evidence | null
+  /** The part of it from queries within CLOSE_BITS of this one (the same question, as far as the hash tells), or null. */
+  closeEvidence: Evidence | null
+  /** Every variant with evidence, best estimate first. */
+  variants: VariantEstimate[]
+  /** The variants peers did best with on such queries (best first) ... */
+  bestVariants: VariantEstimate[]
+  /** ... and worst with (worst first); disjoint from bestVariants. */
+  worstVariants: VariantEstimate[]
+  /** Estimated P(success) per candidate variant, when candidates were given. */
+  candidates?: Record<string, number>
   matched: MatchedKey[]
 }
 
 const clamp = (x: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, x))
+const logit = (p: number) => {
+  const q = clamp(p, FLOOR, 1 - FLOOR)
+  return Math.log(q / (1 - q))
+}
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x))
+/** A probability moved by `d` in log-odds. */
+const shifted = (p: number, d: number) => sigmoid(logit(p) + d)
+
+interface Pool {
+  mass: number
+  success: number
+  confidence: number
+  publishers: number
+}
 
 /**
- * The reference pattern's `get_confidence_adjustment`, over several keys: a query has up to 8
- * routing keys, and the weights of those the file knows are combined as a mean weighted by each
- * key's publisher count. Publishers rather than packets, because synthesis already bounds every
- * publisher to one observation per key; weighting by packets would hand back to a prolific
- * publisher the influence synthesis took away.
+ * Evidence of several parts as one: means weighted by mass. For keys (`max`), mass is the largest
+ * key's, so a record under two keys counts once; for disjoint parts (`sum`), masses add.
  */
-export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<string>): Adjustment {
+function pool(parts: Pool[], mass: 'max' | 'sum' = 'max'): Pool | null {
+  let total = 0
+  let success = 0
+  let confidence = 0
+  let largest = 0
+  let publishers = 0
+  for (const p of parts) {
+    if (!(p.mass > 0)) continue
+    total += p.mass
+    success += p.mass * p.success
+    confidence += p.mass * p.confidence
+    largest = Math.max(largest, p.mass)
+    publishers = Math.max(publishers, p.publishers)
+  }
+  if (total === 0) return null
+  return {mass: mass === 'max' ? largest : total, success: success / total, confidence: confidence / total, publishers}
+}
+
+/** Posterior mean of a success rate: `mass` records with mean `success`, and a prior `prior` worth PRIOR_STRENGTH records. */
+function posterior(e: Pool, prior: number, k: number): number {
+  return (e.mass * e.success + k * prior) / (e.mass + k)
+}
+
+/**
+ * The peers' surprise in log-odds: how much better (or worse) they did on such queries than they
+ * themselves expected, shrunk towards none by how little evidence there is. Transferring the
+ * surprise rather than the raw rate lets a strong model learn from a weak one's outcomes: a
+ * question a weak model got right against its odds is easy for everyone.
+ */
+function shift(e: Pool | null, k: number): number {
+  if (!e) return 0
+  return logit(posterior(e, e.confidence, k)) - logit(e.confidence)
+}
+
+/** A key's pooled evidence with one variant's taken out (the variant's own prior must not count its evidence twice). */
+function without(total: Pool, part: Pool | undefined): Pool {
+  if (!part) return total
+  const mass = total.mass - part.mass
+  if (!(mass > 1e-9)) return {mass: 0, success: 0, confidence: 0, publishers: 0}
+  return {
+    mass,
+    success: clamp((total.mass * total.success - part.mass * part.success) / mass, 0, 1),
+    confidence: clamp((total.mass * total.confidence - part.mass * part.confidence) / mass, 0, 1),
+    publishers: total.publishers,
+  }
+}
+
+function checkProbability(name: string, x: number): number {
+  if (typeof x !== 'number' || !(x >= 0 && x <= 1)) throw new RangeError(`${name} must be a number from 0 to 1, got ${String(x)}`)
+  return x
+}
+
+/**
+ * Looks a query's key fingerprints up in a weights file and turns what peers saw under them into
+ * an adjustment of this deployment's confidence (docs/weights.md, "qis adjust").
+ *
+ * calibrated: with d the peers' surprise in log-odds (for `model`, from that variant's own
+ * outcomes where peers have any, with the other variants' surprise as its prior),
+ * probability = sigmoid(logit(confidence) + d); adjustment = probability - confidence. No evidence
+ * gives d = 0, i.e. probability = confidence.
+ *
+ * reference: clamp(weight - 0.5, -0.3, +0.3) over the publisher-weighted mean of the keys' weights;
+ * probability = clamp(confidence + adjustment, 0, 1).
+ */
+export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<string>, options: AdjustmentOptions = {}): Adjustment {
+  const rule = options.rule ?? DEFAULT_RULE
+  if (!ADJUST_RULES.includes(rule)) throw new RangeError(`rule must be one of ${ADJUST_RULES.join(', ')}, got ${String(rule)}`)
+  const confidence = checkProbability('confidence', options.confidence ?? DEFAULT_CONFIDENCE)
+  const model = options.model ?? null
+  const k = options.priorStrength ?? PRIOR_STRENGTH
+  if (!(k > 0)) throw new RangeError(`priorStrength must be > 0, got ${String(k)}`)
+
   const matched: MatchedKey[] = []
   const looked = new Set<string>()
   for (const fp of keyFingerprints) {
@@ -44,29 +228,130 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
     looked.add(fp)
     const entry = Object.hasOwn(weights.weights, fp) ? weights.weights[fp] : undefined
     if (!entry) continue
-    matched.push({fingerprint: fp, domain: entry.domain, routingKey: entry.routingKey, weight: entry.weight, packets: entry.packets, publishers: entry.publishers})
+    matched.push({
+      fingerprint: fp,
+      domain: entry.domain,
+      routingKey: entry.routingKey,
+      weight: entry.weight,
+      packets: entry.packets,
+      publishers: entry.publishers,
+      evidence: entry.evidence,
+    })
   }
-  if (matched.length === 0) {
-    return {adjustment: 0, weight: null, keysMatched: 0, keysLookedUp: looked.size, packets: 0, publishers: 0, matched}
-  }
-  let sum = 0
-  let weightTotal = 0
+
+  let weight: number | null = null
   let packets = 0
   const publisherIds = new Set<string>()
-  for (const m of matched) {
-    sum += m.weight * m.publishers
-    weightTotal += m.publishers
-    packets += m.packets
-    for (const id of weights.weights[m.fingerprint].publisherIds) publisherIds.add(id)
+  if (matched.length > 0) {
+    let sum = 0
+    let weightTotal = 0
+    for (const m of matched) {
+      sum += m.weight * m.publishers
+      weightTotal += m.publishers
+      packets += m.packets
+      for (const id of weights.weights[m.fingerprint].publisherIds) publisherIds.add(id)
+    }
+    weight = sum / weightTotal
   }
-  const weight = sum / weightTotal
+
+  const entries = matched.map((m) => weights.weights[m.fingerprint])
+  const rho = options.regionWeight ?? REGION_WEIGHT
+  const closeBits = options.closeBits ?? CLOSE_BITS
+  // Close queries' entries, once each though they sit under several of the query's keys.
+  const close = new Map<string, QueryEvidence>()
+  if (options.queryHash !== undefined) {
+    for (const e of entries) {
+      for (const q of e.queries ?? []) {
+        if (hexHamming(q.hash, options.queryHash) > closeBits) continue
+        const id = `${q.hash}\u0000${q.model}`
+        const had = close.get(id)
+        if (!had || had.mass < q.mass) close.set(id, q)
+      }
+    }
+  }
+  /** Evidence for a set of variants: close records count fully, the other records under the keys count rho. */
+  const weighed = (region: Pool | null, which: (model: string) => boolean): Pool | null => {
+    const near = pool([...close.values()].filter((q) => which(q.model)).map((q) => ({...q})), 'sum')
+    const far = region && near ? without(region as Evidence, near as Evidence) : region
+    const parts: Pool[] = []
+    if (near) parts.push(near)
+    if (far && far.mass > 0) parts.push({...far, mass: far.mass * rho})
+    return pool(parts, 'sum')
+  }
+  const regionAll = pool(entries.map((e) => e.evidence).filter((v): v is Evidence => v !== undefined))
+  const pooled = weighed(regionAll, () => true)
+  const pooledShift = shift(pooled, k)
+  // Entries built by hand (benches) may lack variants or queries: read as none.
+  const variantNames = [...new Set(entries.flatMap((e) => Object.keys(e.variants ?? {})))].sort()
+  const perVariant = new Map<string, {estimate: VariantEstimate; shift: number; confidence: number}>()
+  for (const name of variantNames) {
+    const own = weighed(pool(entries.map((e) => e.variants?.[name]).filter((v): v is Evidence => v !== undefined)), (m) => m === name)
+    if (!own) continue
+    const others = weighed(pool(entries.filter((e) => e.evidence !== undefined).map((e) => without(e.evidence, e.variants?.[name]))), (m) => m !== name)
+    const prior = sigmoid(logit(own.confidence) + shift(others, k))
+    const probability = clamp(posterior(own, prior, k), 0, 1)
+    perVariant.set(name, {
+      estimate: {model: name, probability, mass: own.mass, success: own.success, publishers: own.publishers},
+      shift: logit(probability) - logit(own.confidence),
+      confidence: own.confidence,
+    })
+  }
+  const variants = [...perVariant.values()].map((v) => v.estimate).sort((a, b) => b.probability - a.probability || (a.model < b.model ? -1 : 1))
+  const nBest = Math.min(NAMED_VARIANTS, Math.ceil(variants.length / 2))
+  const nWorst = Math.min(NAMED_VARIANTS, Math.floor(variants.length / 2))
+  const bestVariants = variants.slice(0, nBest)
+  const worstVariants = variants.slice(variants.length - nWorst).reverse()
+
+  const own = model === null ? undefined : perVariant.get(model)
+  let adjustment: number
+  let probability: number
+  if (rule === 'reference') {
+    adjustment = weight === null ? 0 : clamp(weight - 0.5, -MAX_ADJUSTMENT, MAX_ADJUSTMENT)
+    probability = clamp(confidence + adjustment, 0, 1)
+  } else if (matched.length === 0) {
+    probability = confidence
+    adjustment = 0
+  } else {
+    // Log-odds keep the estimate inside (0, 1) and make the same surprise move a confident answer
+    // less. The move is measured from the clamped confidence, so its sign is always the evidence's
+    // even for a confidence of 0 or 1.
+    const d = own ? own.shift : pooledShift
+    adjustment = shifted(confidence, d) - clamp(confidence, FLOOR, 1 - FLOOR)
+    probability = clamp(confidence + adjustment, 0, 1)
+    adjustment = probability - confidence
+  }
+
+  let candidates: Record<string, number> | undefined
+  if (options.candidates) {
+    candidates = {}
+    const list = Array.isArray(options.candidates) ? options.candidates.map((name) => [name, undefined] as const) : Object.entries(options.candidates)
+    for (const [name, base] of list) {
+      const v = perVariant.get(name)
+      const b = base === undefined ? (v ? v.confidence : confidence) : checkProbability(`candidates["${name}"]`, base)
+      candidates[name] = rule === 'reference'
+        ? clamp(b + (weight === null ? 0 : clamp(weight - 0.5, -MAX_ADJUSTMENT, MAX_ADJUSTMENT)), 0, 1)
+        : matched.length === 0 ? b : clamp(b + shifted(b, v ? v.shift : pooledShift) - clamp(b, FLOOR, 1 - FLOOR), 0, 1)
+    }
+  }
+
   return {
-    adjustment: clamp(weight - 0.5, -MAX_ADJUSTMENT, MAX_ADJUSTMENT),
+    rule,
+    adjustment,
+    probability,
+    confidence,
+    model,
+    modelEvidence: own !== undefined,
     weight,
     keysMatched: matched.length,
     keysLookedUp: looked.size,
     packets,
     publishers: publisherIds.size,
+    evidence: pooled,
+    closeEvidence: pool([...close.values()].map((q) => ({...q})), 'sum'),
+    variants,
+    bestVariants,
+    worstVariants,
+    ...(candidates ? {candidates} : {}),
     matched,
   }
 }

@@ -1,8 +1,10 @@
 import type {Home} from '../config/home.js'
 import {type Identity, loadOrCreateIdentity} from '../identity/identity.js'
 import {QisError} from '../util/errors.js'
-import {WEIGHTS_FILE_VERSION, type WeightsFile, readWeightsFileIfExists, writeWeightsFile} from './file.js'
+import {OldWeightsFileError, WEIGHTS_FILE_VERSION, type WeightsFile, readWeightsFileIfExists, writeWeightsFile} from './file.js'
 import {type LocalSkipReason, collectLocalKeys} from './local.js'
+import {publishersFile, readFirstSeen, recordSeen} from './publishers.js'
+import {readTrustList, trustFile, trustedIds} from './trust.js'
 import {DEFAULT_HAMMING_THRESHOLD, type KeyWeight, type ReceivedPacket, type SynthesisRefusal, synthesizeWeights} from './synthesize.js'
 
 /** What a packet source returns for a set of key fingerprints (the swarm's fetchPackets has this shape). */
@@ -33,6 +35,8 @@ export interface PullWeightsOptions {
   /** Default: the home's weights file. */
   out?: string
   hammingThreshold?: number
+  /** Use only publishers on the home's trust list (`qis trust`). */
+  trustedOnly?: boolean
   /** Where packets come from. Default: the swarm, joined through `bootstrap`. */
   fetch?: PacketFetcher
   bootstrap?: string[]
@@ -48,6 +52,9 @@ export interface PullWeightsResult {
   /** Own packets the keys were read from. */
   local: {stores: number; packetsRead: number; packetsUsed: number; skipped: Partial<Record<LocalSkipReason, number>>}
   peers: number
+  /** Distinct packets received, and of those accepted under at least one key. */
+  packets: {received: number; accepted: number}
+  /** Packet x key deliveries: a packet filed under three asked keys arrives three times. */
   received: number
   accepted: number
   refused: Partial<Record<SynthesisRefusal, number>>
@@ -61,7 +68,11 @@ export interface PullWeightsResult {
   /** Entries carried over from the previous file: keys not asked this time, or asked but unanswered. */
   weightsKept: number
   /** What became of the previous weights file. */
-  previous: 'none' | 'merged' | 'replaced-other-scheme'
+  previous: 'none' | 'merged' | 'replaced-other-scheme' | 'replaced-old-version'
+  /** Publishers seen for the first time by this home in this pull (they count as new for NEW_PUBLISHER_AGE). */
+  publishersNew: number
+  /** Publishers on the home's trust list, and whether only they were used. */
+  trust: {listed: number; only: boolean}
 }
 
 /**
@@ -88,6 +99,10 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
     throw new QisError(`nothing to ask the swarm: pull-weights asks about this node's own recent queries, and there are ${why}`, {code: 'NOTHING_TO_ASK'})
   }
   const scheme = local.scheme
+  const trustList = await readTrustList(trustFile(options.home))
+  if (options.trustedOnly && trustList.length === 0) {
+    throw new QisError(`--trusted-only, but the trust list ${trustFile(options.home)} is empty: add peers with \`qis trust add PEER_ID\``, {code: 'BAD_FLAG', exitCode: 2})
+  }
   const identity = options.identity ?? (await loadOrCreateIdentity(options.home))
   const fingerprints = local.keys.map((k) => k.fingerprint)
   const fetch = options.fetch ?? (await swarmFetcher(identity, options.bootstrap ?? [], options.signal))
@@ -100,22 +115,35 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
     throw err
   }
 
+  const seenFile = publishersFile(options.home)
+  const firstSeen = await readFirstSeen(seenFile)
   const synthesis = synthesizeWeights(fetched.packets, {
     scheme,
+    firstSeen,
+    trusted: trustedIds(trustList),
+    trustedOnly: options.trustedOnly,
     ownPublicKey: Buffer.from(identity.publicKey).toString('hex'),
     keys: local.keys,
     hammingThreshold: options.hammingThreshold ?? DEFAULT_HAMMING_THRESHOLD,
     now,
   })
 
-  const previousFile = await readWeightsFileIfExists(out)
+  let previousFile: WeightsFile | undefined
+  let oldVersion = false
+  try {
+    previousFile = await readWeightsFileIfExists(out)
+  } catch (err) {
+    // A version 1 file has no per-variant evidence to merge; it is replaced, not a reason to fail.
+    if (!(err instanceof OldWeightsFileError)) throw err
+    oldVersion = true
+  }
   const asked = new Set(fingerprints)
   const unanswered = new Set(fetched.unanswered)
   // Partial evidence neither replaces nor drops what an earlier, complete pull learnt.
   const incomplete = new Set(fetched.incomplete ?? [])
   const weights: Record<string, KeyWeight> = {}
   let kept = 0
-  let previous: PullWeightsResult['previous'] = 'none'
+  let previous: PullWeightsResult['previous'] = oldVersion ? 'replaced-old-version' : 'none'
   if (previousFile) {
     previous = previousFile.scheme === scheme ? 'merged' : 'replaced-other-scheme'
     if (previous === 'merged') {
@@ -141,12 +169,15 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
     weights: Object.fromEntries(Object.entries(weights).sort(([a], [b]) => (a < b ? -1 : 1))),
   }
   await writeWeightsFile(out, file)
+  // After the weights: a crash in between leaves these publishers unrecorded, i.e. new for longer.
+  const publishersNew = await recordSeen(seenFile, firstSeen, synthesis.publishers, now)
   return {
     scheme,
     out,
     keysAsked: fingerprints.length,
     local: {stores: local.stores, packetsRead: local.packetsRead, packetsUsed: local.packetsUsed, skipped: local.skipped},
     peers: fetched.peers,
+    packets: synthesis.packets,
     received: synthesis.received,
     accepted: synthesis.accepted,
     refused: synthesis.refused,
@@ -156,6 +187,8 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
     weightsWritten: written,
     weightsKept: kept,
     previous,
+    publishersNew,
+    trust: {listed: trustList.length, only: options.trustedOnly ?? false},
   }
 }
 

@@ -39,6 +39,23 @@ export const DEFAULT_HAMMING_THRESHOLD = 18
 /** Hex chars of a publisher's public key kept in the weights file (64 bits: collisions are negligible). */
 export const PUBLISHER_ID_CHARS = 16
 
+/**
+ * A publisher counts for at most this many records under one key, however many it publishes (or
+ * however large its `count`): one deployment cannot outweigh many. 16 records of one deployment
+ * already pin its success rate on such queries to about +-0.12; beyond that more of the same
+ * publisher adds little, while more publishers add independent evidence.
+ */
+export const PUBLISHER_RECORD_CAP = 16
+
+/** A publisher this home first saw less than this long ago (seconds) is new. */
+export const NEW_PUBLISHER_AGE = 7 * 24 * 3600
+
+/**
+ * New publishers together hold at most this share of a key's evidence whenever publishers seen
+ * for longer exist under it, however many identities they are (docs/weights.md, "The bound").
+ */
+export const NEW_PUBLISHER_SHARE = 0.1
+
 /** A packet as it arrived from the swarm: its bytes and the key fingerprint it was fetched under. */
 export interface ReceivedPacket {
   key: string
@@ -65,8 +82,17 @@ export interface SynthesisOptions {
   ownPublicKey: string
   keys: AskedKey[]
   hammingThreshold?: number
-  /** Epoch seconds for TTL checks. Default: now. */
+  /** Epoch seconds for TTL checks and publisher ages. Default: now. */
   now?: number
+  /**
+   * When this home first saw each publisher (16-hex id -> epoch seconds; `<home>/publishers.json`).
+   * Publishers missing from it are new. Without it no publisher is treated as new.
+   */
+  firstSeen?: Map<string, number> | Record<string, number>
+  /** 16-hex ids of publishers on this home's trust list: never new. */
+  trusted?: Set<string>
+  /** Use only trusted publishers' packets; the others are refused as NOT_TRUSTED. */
+  trustedOnly?: boolean
 }
 
 /**
@@ -87,9 +113,41 @@ export type SynthesisRefusal =
   | 'DUPLICATE'
   /** Fine hash farther than the Hamming threshold from every local query hash under the key. */
   | 'NOT_NEAR'
+  /** Not on the trust list, with trustedOnly. */
+  | 'NOT_TRUSTED'
+
+/**
+ * Evidence about a key (pooled) or about one model variant under it, after the publisher bounds
+ * (docs/weights.md "Robust synthesis"): every publisher counts for at most PUBLISHER_RECORD_CAP
+ * records, and publishers this home first saw recently share at most NEW_PUBLISHER_SHARE of a key.
+ */
+export interface Evidence {
+  /** Records' worth of evidence left after the bounds (may be fractional). */
+  mass: number
+  /** Mass-weighted mean success (outcome minus the correction penalty, clamped to [0, 1]). */
+  success: number
+  /** Mass-weighted mean of the publishers' own confidence at inference: what they expected. */
+  confidence: number
+  /** Publishers contributing. */
+  publishers: number
+}
+
+/** Evidence about one query (fine hash) on one model variant under a key. */
+export interface QueryEvidence extends Evidence {
+  /** The packets' `query_semantic_hash`. */
+  hash: string
+  model: string
+}
+
+/** Per key, the weights file keeps at most this many per-query entries (the bulk of the file). */
+export const MAX_QUERY_ENTRIES = 256
 
 export interface KeyWeight {
-  /** The synthesised routing weight, in [-0.15, 1]. */
+  /**
+   * The reference routing weight, in [-0.15, 1]: each publisher's packets folded by the reference
+   * EMA, then combined across publishers as a mean weighted by their bounded evidence (not in
+   * timestamp order, so the order cannot be bought with timestamps).
+   */
   weight: number
   /** Accepted packets under this key. */
   packets: number
@@ -106,6 +164,19 @@ export interface KeyWeight {
   lastTimestamp: number
   domain: string
   routingKey: string
+  /** All variants together. */
+  evidence: Evidence
+  /** Per model variant (the packets' `model_variant`). */
+  variants: Record<string, Evidence>
+  /**
+   * Per query (fine hash) and model variant: lets adjust weight evidence by how close each query is
+   * to the one being adjusted. At most MAX_QUERY_ENTRIES per key, those with the most mass.
+   */
+  queries: QueryEvidence[]
+  /** Share of `evidence.mass` held by publishers first seen less than NEW_PUBLISHER_AGE ago. */
+  newShare: number
+  /** Share of `evidence.mass` held by publishers on the trust list; absent when there is no trust list. */
+  trustedShare?: number
 }
 
 export interface SynthesisResult {
@@ -114,11 +185,20 @@ export interface SynthesisResult {
   accepted: number
   /** received = accepted + sum of refused, always. */
   refused: Partial<Record<SynthesisRefusal, number>>
+  /** 16-hex ids of every publisher with an accepted packet (to record as seen). */
+  publishers: string[]
+  /** Distinct packets (by id) received, and accepted under at least one key; `received` counts packet x key deliveries. */
+  packets: {received: number; accepted: number}
 }
 
 /** A packet's observation value per the reference pattern. */
 export function observationValue(p: Pick<OutcomePacket, 'outcome_signal' | 'correction_applied' | 'confidence_at_inference'>): number {
   return (p.outcome_signal - (p.correction_applied ? CORRECTION_PENALTY : 0)) * p.confidence_at_inference
+}
+
+/** What a packet says about success on its query: the outcome, less the correction penalty, in [0, 1]. */
+export function successValue(p: Pick<OutcomePacket, 'outcome_signal' | 'correction_applied'>): number {
+  return Math.max(0, Math.min(1, p.outcome_signal - (p.correction_applied ? CORRECTION_PENALTY : 0)))
 }
 
 /** Folds `count` repeated observations of `value` into `weight` (closed form of `count` EMA steps). */
@@ -149,6 +229,53 @@ interface Accepted {
 const byTimeThenId = (a: Accepted, b: Accepted) =>
   a.packet.timestamp - b.packet.timestamp || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 
+/** What one publisher said under one key, before the bounds. */
+interface PublisherSummary {
+  id: string
+  /** The reference EMA over its own packets, in its own timestamp order (it can only reorder itself). */
+  value: number
+  records: number
+  successSum: number
+  confidenceSum: number
+  variants: Map<string, {records: number; successSum: number; confidenceSum: number}>
+  /** hash + NUL + variant -> the same sums for that query */
+  queries: Map<string, {hash: string; model: string; records: number; successSum: number; confidenceSum: number}>
+  isNew: boolean
+}
+
+/**
+ * How much a publisher's summary counts: its records up to the cap, times the newcomer factor.
+ * The newcomer factor shrinks all publishers first seen recently together, so that they hold at
+ * most NEW_PUBLISHER_SHARE of the key whenever established publishers exist under it, however
+ * many identities they are.
+ */
+function newcomerFactor(summaries: PublisherSummary[]): number {
+  let established = 0
+  let fresh = 0
+  for (const p of summaries) {
+    const m = Math.min(p.records, PUBLISHER_RECORD_CAP)
+    if (p.isNew) fresh += m
+    else established += m
+  }
+  if (established === 0 || fresh === 0) return 1
+  const allowed = (NEW_PUBLISHER_SHARE / (1 - NEW_PUBLISHER_SHARE)) * established
+  return fresh > allowed ? allowed / fresh : 1
+}
+
+function combine(parts: {mass: number; success: number; confidence: number}[]): Evidence {
+  let mass = 0
+  let success = 0
+  let confidence = 0
+  for (const p of parts) {
+    mass += p.mass
+    success += p.mass * p.success
+    confidence += p.mass * p.confidence
+  }
+  return mass > 0
+    ? {mass: (mass), success: (success / mass), confidence: (confidence / mass), publishers: parts.length}
+    : {mass: 0, success: 0, confidence: 0, publishers: parts.length}
+}
+
 /**
  * Verifies, filters and folds received packets into one weight per asked key. Pure: same inputs,
  * same output, whatever the input order.
@@ -156,6 +283,7 @@ const byTimeThenId = (a: Accepted, b: Accepted) =>
 export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: SynthesisOptions): SynthesisResult {
   const threshold = options.hammingThreshold ?? DEFAULT_HAMMING_THRESHOLD
   if (!Number.isInteger(threshold) || threshold < 0) throw new RangeError(`hammingThreshold must be a whole number >= 0, got ${threshold}`)
+  const now = options.now ?? Math.floor(Date.now() / 1000)
   const asked = new Map(options.keys.map((k) => [k.fingerprint, k]))
   const ownKey = options.ownPublicKey.toLowerCase()
   const refused: Partial<Record<SynthesisRefusal, number>> = {}
@@ -168,6 +296,7 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
   const decodedById = new Map<string, DecodeResult>()
   let receivedCount = 0
   let accepted = 0
+  const acceptedIds = new Set<string>()
 
   for (const item of received) {
     receivedCount++
@@ -211,7 +340,12 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
       refuse('NOT_NEAR')
       continue
     }
+    if (options.trustedOnly && !options.trusted?.has(packet.public_key.slice(0, PUBLISHER_ID_CHARS))) {
+      refuse('NOT_TRUSTED')
+      continue
+    }
     accepted++
+    acceptedIds.add(info.id)
     let publishers = byKey.get(item.key)
     if (!publishers) byKey.set(item.key, (publishers = new Map()))
     let list = publishers.get(packet.public_key)
@@ -219,39 +353,117 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
     list.push({id: info.id, packet})
   }
 
+  const firstSeen = options.firstSeen
+  const isNew = (id: string): boolean => {
+    if (!firstSeen || options.trusted?.has(id)) return false
+    const t = firstSeen instanceof Map ? firstSeen.get(id) : Object.hasOwn(firstSeen, id) ? firstSeen[id] : undefined
+    return t === undefined || now - t < NEW_PUBLISHER_AGE
+  }
+
   const weights = new Map<string, KeyWeight>()
+  const allPublishers = new Set<string>()
   for (const fingerprint of [...byKey.keys()].sort()) {
     const publishers = byKey.get(fingerprint)!
     const key = asked.get(fingerprint)!
-    const perPublisher: {publicKey: string; value: number; lastTimestamp: number}[] = []
+    const summaries: PublisherSummary[] = []
     let packets = 0
     let records = 0
     let lastTimestamp = 0
-    for (const [publicKey, list] of publishers) {
+    for (const [publicKey, list] of [...publishers].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       list.sort(byTimeThenId)
+      const id = publicKey.slice(0, PUBLISHER_ID_CHARS)
+      allPublishers.add(id)
+      const summary: PublisherSummary = {id, value: 0, records: 0, successSum: 0, confidenceSum: 0, variants: new Map(), queries: new Map(), isNew: isNew(id)}
       let w: number | undefined
       for (const {packet} of list) {
         w = emaStep(w, observationValue(packet), packet.count)
-        records += packet.count
+        const s = successValue(packet)
+        summary.records += packet.count
+        summary.successSum += packet.count * s
+        summary.confidenceSum += packet.count * packet.confidence_at_inference
+        let v = summary.variants.get(packet.model_variant)
+        if (!v) summary.variants.set(packet.model_variant, (v = {records: 0, successSum: 0, confidenceSum: 0}))
+        v.records += packet.count
+        v.successSum += packet.count * s
+        v.confidenceSum += packet.count * packet.confidence_at_inference
+        const qk = `${packet.query_semantic_hash}\u0000${packet.model_variant}`
+        let q = summary.queries.get(qk)
+        if (!q) summary.queries.set(qk, (q = {hash: packet.query_semantic_hash, model: packet.model_variant, records: 0, successSum: 0, confidenceSum: 0}))
+        q.records += packet.count
+        q.successSum += packet.count * s
+        q.confidenceSum += packet.count * packet.confidence_at_inference
       }
-      const last = list[list.length - 1].packet.timestamp
+      summary.value = w!
+      records += summary.records
       packets += list.length
-      lastTimestamp = Math.max(lastTimestamp, last)
-      perPublisher.push({publicKey, value: w!, lastTimestamp: last})
+      lastTimestamp = Math.max(lastTimestamp, list[list.length - 1].packet.timestamp)
+      summaries.push(summary)
     }
-    perPublisher.sort((a, b) => a.lastTimestamp - b.lastTimestamp || (a.publicKey < b.publicKey ? -1 : a.publicKey > b.publicKey ? 1 : 0))
-    let weight: number | undefined
-    for (const p of perPublisher) weight = emaStep(weight, p.value, 1)
+
+    const factor = newcomerFactor(summaries)
+    const massOf = (records: number, p: PublisherSummary) => Math.min(records, PUBLISHER_RECORD_CAP) * (p.isNew ? factor : 1)
+    const pooled = summaries.map((p) => ({mass: massOf(p.records, p), success: p.successSum / p.records, confidence: p.confidenceSum / p.records}))
+    const evidence = combine(pooled)
+    let weightSum = 0
+    let newMass = 0
+    let trustedMass = 0
+    summaries.forEach((p, i) => {
+      weightSum += pooled[i].mass * p.value
+      if (p.isNew) newMass += pooled[i].mass
+      if (options.trusted?.has(p.id)) trustedMass += pooled[i].mass
+    })
+    const perVariant = new Map<string, {mass: number; success: number; confidence: number}[]>()
+    for (const p of summaries) {
+      for (const [variant, v] of p.variants) {
+        let parts = perVariant.get(variant)
+        if (!parts) perVariant.set(variant, (parts = []))
+        parts.push({mass: massOf(v.records, p), success: v.successSum / v.records, confidence: v.confidenceSum / v.records})
+      }
+    }
+    const variants: Record<string, Evidence> = {}
+    for (const variant of [...perVariant.keys()].sort()) variants[variant] = combine(perVariant.get(variant)!)
+    const perQuery = new Map<string, {hash: string; model: string; parts: {mass: number; success: number; confidence: number}[]}>()
+    for (const p of summaries) {
+      for (const [qk, q] of p.queries) {
+        let entry = perQuery.get(qk)
+        if (!entry) perQuery.set(qk, (entry = {hash: q.hash, model: q.model, parts: []}))
+        entry.parts.push({mass: massOf(q.records, p), success: q.successSum / q.records, confidence: q.confidenceSum / q.records})
+      }
+    }
+    const queries: QueryEvidence[] = [...perQuery.values()]
+      .map(({hash, model, parts}) => ({hash, model, ...combine(parts)}))
+      .sort((a, b) => b.mass - a.mass || (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : a.model < b.model ? -1 : a.model > b.model ? 1 : 0))
+      .slice(0, MAX_QUERY_ENTRIES)
+      .sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : a.model < b.model ? -1 : a.model > b.model ? 1 : 0))
+    let massTotal = 0
+    for (const p of pooled) massTotal += p.mass
     weights.set(fingerprint, {
-      weight: weight!,
+      weight: (weightSum / massTotal),
       packets,
-      publishers: perPublisher.length,
-      publisherIds: perPublisher.map((p) => p.publicKey.slice(0, PUBLISHER_ID_CHARS)).sort(),
+      publishers: summaries.length,
+      publisherIds: summaries.map((p) => p.id).sort(),
       records,
       lastTimestamp,
       domain: key.domain,
       routingKey: key.routingKey,
+      evidence,
+      variants,
+      queries,
+      newShare: (newMass / massTotal),
+      ...(options.trusted && options.trusted.size > 0 ? {trustedShare: trustedMass / massTotal} : {}),
     })
   }
-  return {weights, received: receivedCount, accepted, refused}
+  return {weights, received: receivedCount, accepted, refused, publishers: [...allPublishers].sort(), packets: {received: decodedById.size, accepted: acceptedIds.size}}
+}
+
+/**
+ * The synthesis before issue 21: per-publisher EMAs folded across publishers by the reference EMA in
+ * order of each publisher's newest timestamp. Kept for bench/weights/sybil.mjs ("before"), because
+ * a publisher who dates its packets last holds 1 - 0.7^k of the weight with k identities.
+ */
+export function timestampOrderedWeight(perPublisher: {publicKey: string; value: number; lastTimestamp: number}[]): number | undefined {
+  const sorted = [...perPublisher].sort((a, b) => a.lastTimestamp - b.lastTimestamp || (a.publicKey < b.publicKey ? -1 : a.publicKey > b.publicKey ? 1 : 0))
+  let weight: number | undefined
+  for (const p of sorted) weight = emaStep(weight, p.value, 1)
+  return weight
 }

@@ -107,6 +107,18 @@ const CASES: Record<string, {badFlag: {argv: string[]; code: string}; badInput: 
     badFlag: {argv: ['scrub', '--input-format', 'xml'], code: 'BAD_FLAG'},
     badInput: {argv: () => ['scrub', missing()], code: 'BAD_INPUT'},
   },
+  'trust:add': {
+    badFlag: {argv: ['trust', 'add'], code: 'MISSING_ARGUMENT'},
+    badInput: {argv: () => ['trust', 'add', 'not-a-peer-id'], code: 'BAD_ARGUMENT'},
+  },
+  'trust:list': {
+    badFlag: {argv: ['trust', 'list', 'extra'], code: 'UNEXPECTED_ARGUMENT'},
+    badInput: {argv: () => ['trust', 'list', '--home', binaryFile('home-is-a-file')], code: 'HOME_UNUSABLE'},
+  },
+  'trust:remove': {
+    badFlag: {argv: ['trust', 'remove'], code: 'MISSING_ARGUMENT'},
+    badInput: {argv: () => ['trust', 'remove', 'nobody'], code: 'BAD_ARGUMENT'},
+  },
 }
 
 /** Commands without --json today (phase B gives them one). */

@@ -6,6 +6,7 @@ import {keyFingerprint} from '../../src/packet/fingerprint.js'
 import {createScrubber} from '../../src/privacy/index.js'
 import {writeWeightsFile} from '../../src/weights/file.js'
 import {repoRoot, runCli, tempDir} from '../helpers/cli.js'
+import {runCommand} from '../helpers/command.js'
 
 // The tiny BERT-shaped fixture model keeps this test offline and fast; adjust must hash exactly as
 // the configured embedder does, which is what the fingerprints computed here check.
@@ -18,6 +19,7 @@ describe('qis adjust', () => {
   let home: string
   let scheme: string
   let keys: string[]
+  let hash: string
 
   beforeAll(async () => {
     home = tempDir()
@@ -26,12 +28,13 @@ describe('qis adjust', () => {
     await pipeline.close()
     scheme = s.id
     keys = codes.keys
+    hash = codes.hash
     expect(keys.length).toBeGreaterThanOrEqual(2)
     // Publisher ids 1..n: the keys share publisher 1, so 2 distinct publishers back the two matches.
     const ids = (n: number) => Array.from({length: n}, (_, i) => (i + 1).toString(16).padStart(16, '0'))
-    const entry = (routingKey: string, weight: number, publishers: number, packets: number) => ({weight, packets, publishers, publisherIds: ids(publishers), records: packets, lastTimestamp: 1_764_000_000, domain: DOMAIN, routingKey})
+    const entry = (routingKey: string, weight: number, publishers: number, packets: number) => ({weight, packets, publishers, publisherIds: ids(publishers), records: packets, lastTimestamp: 1_764_000_000, domain: DOMAIN, routingKey, evidence: {mass: packets, success: Math.max(0, weight), confidence: 0.5, publishers}, variants: {}, queries: [], newShare: 0})
     await writeWeightsFile(path.join(home, 'weights.json'), {
-      version: 1,
+      version: 2,
       scheme,
       generatedAt: '2026-11-26T03:00:00.000Z',
       hammingThreshold: 22,
@@ -44,7 +47,7 @@ describe('qis adjust', () => {
   })
 
   it('looks the scrubbed query up and prints the publisher-weighted adjustment', async () => {
-    const r = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', home, '--json'], {env})
+    const r = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', home, '--rule', 'reference', '--json'], {env})
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const out = JSON.parse(r.stdout)
@@ -55,9 +58,65 @@ describe('qis adjust', () => {
     // Nothing of the query in the output.
     expect(r.stdout).not.toMatch(/Jane|Smith|555|ibuprofen/)
 
-    const human = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', home], {env})
-    expect(human.stdout).toMatch(/^Adjustment \+0\.200 \(weight 0\.700 from 2 of \d keys; 2 publishers, 12 packets counted per key\)/)
+    const human = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', home, '--rule', 'reference'], {env})
+    expect(human.stdout).toMatch(/^Adjustment \+0\.200 \(reference rule: weight 0\.700 from 2 of \d keys; 2 publishers, 12 packets counted per key\)/)
   })
+
+  // In-process (the kit's harness): the same command object, without a process per run.
+  it('calibrated (default): estimates P(right) for --model from its own evidence, names best and worst variants', async () => {
+    const other = tempDir()
+    const ev = (mass: number, success: number, confidence: number, publishers = 1) => ({mass, success, confidence, publishers})
+    await writeWeightsFile(path.join(other, 'weights.json'), {
+      version: 2,
+      scheme,
+      generatedAt: '2026-11-26T03:00:00.000Z',
+      hammingThreshold: 18,
+      weights: {
+        [keyFingerprint(scheme, DOMAIN, keys[0])]: {
+          weight: 0.5, packets: 24, publishers: 2, publisherIds: ['0000000000000001', '0000000000000002'], records: 24, lastTimestamp: 1_764_000_000, domain: DOMAIN, routingKey: keys[0],
+          evidence: ev(24, 0.5, 0.5, 2),
+          variants: {'llama-3-70b': ev(12, 0.9, 0.5), 'mistral-7b': ev(12, 0.1, 0.5)},
+          // Peers were asked this very query (its fine hash): their records count fully.
+          queries: [{hash, model: 'llama-3-70b', ...ev(12, 0.9, 0.5)}, {hash, model: 'mistral-7b', ...ev(12, 0.1, 0.5)}],
+          newShare: 0,
+        },
+      },
+    })
+    const run = async (...extra: string[]) => {
+      const r = await runCommand(['adjust', QUERY, '--domain', DOMAIN, '--home', other, '--json', ...extra], {env})
+      expect(r.code, r.stderr).toBe(0)
+      return JSON.parse(r.stdout)
+    }
+    const pooled = await run('--confidence', '0.5')
+    // Pooled, peers did as they expected: no shift.
+    expect(pooled).toMatchObject({rule: 'calibrated', probability: expect.closeTo(0.5, 9), adjustment: expect.closeTo(0, 9), modelEvidence: false})
+    expect(pooled.bestVariants.map((v: {model: string}) => v.model)).toEqual(['llama-3-70b'])
+    expect(pooled.worstVariants.map((v: {model: string}) => v.model)).toEqual(['mistral-7b'])
+    // The model's own outcomes: 12 records at 90% against the prior of 8 -> well above 0.5; the
+    // model name is normalised as distill does (here: case).
+    const strong = await run('--confidence', '0.5', '--model', 'Llama-3-70B')
+    expect(strong).toMatchObject({model: 'llama-3-70b', modelEvidence: true})
+    expect(strong.probability).toBeGreaterThan(0.6)
+    const weak = await run('--confidence', '0.5', '--model', 'mistral-7b')
+    expect(weak.probability).toBeLessThan(0.4)
+    expect(weak.adjustment).toBeCloseTo(weak.probability - 0.5, 12)
+    // An unknown model falls back to the pooled evidence.
+    expect(await run('--model', 'gpt-x')).toMatchObject({modelEvidence: false, probability: expect.closeTo(0.5, 9)})
+    // The reference rule on the same file.
+    expect(await run('--rule', 'reference')).toMatchObject({rule: 'reference', adjustment: 0})
+
+    const human = await runCommand(['adjust', QUERY, '--domain', DOMAIN, '--home', other, '--confidence', '0.5', '--model', 'mistral-7b'], {env})
+    expect(human.stdout).toMatch(/^Adjustment -0\.\d{3}: P\(right\) 0\.\d{3} against your confidence 0\.500\./)
+    expect(human.stdout).toContain("estimate from mistral-7b's own outcomes")
+    expect(human.stdout).toMatch(/Peers did best with: llama-3-70b 0\.\d\d \(90% of 12 records\)/)
+    expect(human.stdout).toMatch(/Peers did worst with: mistral-7b 0\.\d\d \(10% of 12 records\)/)
+
+    const bad = await runCommand(['adjust', QUERY, '--domain', DOMAIN, '--home', other, '--confidence', '1.5', '--json'], {env})
+    expect(bad.code).toBe(2)
+    expect(JSON.parse(bad.stdout).error).toMatchObject({code: 'BAD_FLAG', message: expect.stringMatching(/--confidence must be a number from 0 to 1/)})
+    const badRule = await runCommand(['adjust', QUERY, '--domain', DOMAIN, '--home', other, '--rule', 'magic'], {env})
+    expect(badRule.code).toBe(2)
+  }, 240_000)
 
   it('is 0 where nothing is known', async () => {
     const r = await runCli(['adjust', QUERY, '--domain', 'legal.contracts', '--home', home], {env})

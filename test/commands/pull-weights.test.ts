@@ -124,14 +124,15 @@ describe('qis pull-weights across a 3-node swarm', () => {
     })
     expect(summary.peers).toBeGreaterThanOrEqual(1)
 
-    // p1 alone: 0.9 x 0.8 = 0.72, then (0.5 - 0.15) x 1 = 0.35: 0.7 x 0.72 + 0.3 x 0.35 = 0.609 (newest at -300 s).
-    // p2: 0.2 x 0.5 = 0.1 (newest at -100 s). Across publishers: 0.7 x 0.609 + 0.3 x 0.1 = 0.4563.
+    // p1 alone: 0.9 x 0.8 = 0.72, then (0.5 - 0.15) x 1 = 0.35: 0.7 x 0.72 + 0.3 x 0.35 = 0.609, 2 records.
+    // p2: 0.2 x 0.5 = 0.1, 1 record. Across publishers by records: (2 x 0.609 + 0.1) / 3 = 0.43933.
+    // Success: p1 (0.9 + 0.35) / 2 = 0.625, p2 0.2: 1.45 / 3; their confidence (0.8 + 1 + 0.5) / 3.
     const file = JSON.parse(readFileSync(path.join(me.root, 'weights.json'), 'utf8'))
     expect(file.scheme).toBe(scheme)
     expect(Object.keys(file.weights).sort()).toEqual(keys.map((k) => keyFingerprint(scheme, DOMAIN, k)).sort())
     for (const k of keys) {
       expect(file.weights[keyFingerprint(scheme, DOMAIN, k)]).toEqual({
-        weight: expect.closeTo(0.4563, 9),
+        weight: expect.closeTo(1.318 / 3, 9),
         packets: 3,
         publishers: 2,
         publisherIds: [p1, p2].map((p) => Buffer.from(p.signer.publicKey).toString('hex').slice(0, 16)).sort(),
@@ -139,6 +140,10 @@ describe('qis pull-weights across a 3-node swarm', () => {
         lastTimestamp: now - 100,
         domain: DOMAIN,
         routingKey: k,
+        evidence: {mass: 3, success: expect.closeTo(1.45 / 3, 9), confidence: expect.closeTo(2.3 / 3, 9), publishers: 2},
+        variants: {'llama3-8b-instruct': {mass: 3, success: expect.closeTo(1.45 / 3, 9), confidence: expect.closeTo(2.3 / 3, 9), publishers: 2}},
+        queries: [{hash, model: 'llama3-8b-instruct', mass: 3, success: expect.closeTo(1.45 / 3, 9), confidence: expect.closeTo(2.3 / 3, 9), publishers: 2}],
+        newShare: 1,
       })
     }
 
@@ -146,16 +151,23 @@ describe('qis pull-weights across a 3-node swarm', () => {
     const again = await runCli(['pull-weights', '--home', me.root, '--bootstrap', bootstrap], {env})
     expect(again.code, again.stderr).toBe(0)
     expect(again.stdout).toContain(`Asked ${n} keys (from 1 own packets in 1 stores, scheme ${scheme})`)
-    expect(again.stdout).toContain(`Received ${5 * n} packets: ${3 * n} accepted, ${2 * n} refused (`)
+    expect(again.stdout).toContain(`Received 5 packets from peers, 3 of them used (as ${5 * n} packet-key deliveries: ${3 * n} accepted, ${2 * n} refused (`)
     expect(again.stdout).toMatch(new RegExp(`Wrote ${n} weights to .*weights\\.json\\.`))
     expect(JSON.parse(readFileSync(path.join(me.root, 'weights.json'), 'utf8')).weights).toEqual(file.weights)
 
-    const adj = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', me.root, '--json'], {env})
+    const adj = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', me.root, '--rule', 'reference', '--json'], {env})
     expect(adj.code, adj.stderr).toBe(0)
     const a = JSON.parse(adj.stdout)
-    expect(a.weight).toBeCloseTo(0.4563, 9)
-    expect(a.adjustment).toBeCloseTo(-0.0437, 9)
+    expect(a.weight).toBeCloseTo(1.318 / 3, 9)
+    expect(a.adjustment).toBeCloseTo(1.318 / 3 - 0.5, 9)
     expect(a).toMatchObject({keysMatched: n, publishers: 2, packets: 3 * n})
+    // Calibrated: peers were right 48% where they expected 77%, on this very question (same fine
+    // hash, so all 3 records count fully) against a prior of PRIOR_STRENGTH (4):
+    // posterior (1.45 + 4 x 2.3/3) / 7, whose log-odds shift moves 0.5 down.
+    const cal = JSON.parse((await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', me.root, '--json'], {env})).stdout)
+    const logit = (p: number) => Math.log(p / (1 - p))
+    const expected = 1 / (1 + Math.exp(-(logit((1.45 + (4 * 2.3) / 3) / 7) - logit(2.3 / 3))))
+    expect(cal).toMatchObject({rule: 'calibrated', confidence: 0.5, probability: expect.closeTo(expected, 9), adjustment: expect.closeTo(expected - 0.5, 9)})
   }, 180_000)
 
   it('with no own packets, says there is nothing to ask', async () => {

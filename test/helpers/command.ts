@@ -33,6 +33,9 @@ export const COMMANDS: Record<string, () => Promise<{default: unknown}>> = {
   publish: () => import('../../src/commands/publish.js'),
   'pull-weights': () => import('../../src/commands/pull-weights.js'),
   scrub: () => import('../../src/commands/scrub.js'),
+  'trust:add': () => import('../../src/commands/trust/add.js'),
+  'trust:list': () => import('../../src/commands/trust/list.js'),
+  'trust:remove': () => import('../../src/commands/trust/remove.js'),
 }
 
 let config: Promise<Config> | undefined

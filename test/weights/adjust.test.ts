@@ -1,4 +1,5 @@
 import path from 'node:path'
+import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
 import {adjustmentFor} from '../../src/weights/adjustment.js'
@@ -20,11 +21,15 @@ const entry = (routingKey: string, weight: number, publishers: number, packets =
   lastTimestamp: 1_764_000_000,
   domain: DOMAIN,
   routingKey,
+  evidence: {mass: packets, success: Math.max(0, weight), confidence: 0.5, publishers},
+  variants: {'llama3-8b-instruct': {mass: packets, success: Math.max(0, weight), confidence: 0.5, publishers}},
+  queries: [],
+  newShare: 0,
 })
 
 function weightsFile(entries: KeyWeight[], scheme = SCHEME): WeightsFile {
   return {
-    version: 1,
+    version: 2,
     scheme,
     generatedAt: '2026-11-26T03:00:00.000Z',
     hammingThreshold: 22,
@@ -35,27 +40,40 @@ function weightsFile(entries: KeyWeight[], scheme = SCHEME): WeightsFile {
 describe('adjustmentFor', () => {
   it('is the reference clamp(weight - 0.5, -0.3, 0.3) for one key', () => {
     const w = weightsFile([entry('k1', 0.61, 3, 12)])
-    expect(adjustmentFor(w, [fp('k1')])).toMatchObject({adjustment: expect.closeTo(0.11, 12), weight: 0.61, keysMatched: 1, packets: 12, publishers: 3})
-    expect(adjustmentFor(weightsFile([entry('k1', 0.95, 1)]), [fp('k1')]).adjustment).toBeCloseTo(0.3, 12)
-    expect(adjustmentFor(weightsFile([entry('k1', -0.1, 1)]), [fp('k1')]).adjustment).toBeCloseTo(-0.3, 12)
+    const reference = {rule: 'reference'} as const
+    expect(adjustmentFor(w, [fp('k1')], reference)).toMatchObject({adjustment: expect.closeTo(0.11, 12), weight: 0.61, keysMatched: 1, packets: 12, publishers: 3})
+    expect(adjustmentFor(weightsFile([entry('k1', 0.95, 1)]), [fp('k1')], reference).adjustment).toBeCloseTo(0.3, 12)
+    expect(adjustmentFor(weightsFile([entry('k1', -0.1, 1)]), [fp('k1')], reference).adjustment).toBeCloseTo(-0.3, 12)
   })
 
   it('is 0 when nothing is known', () => {
-    expect(adjustmentFor(weightsFile([entry('k1', 0.9, 2)]), [fp('k2'), fp('k3')])).toEqual({
-      adjustment: 0,
-      weight: null,
-      keysMatched: 0,
-      keysLookedUp: 2,
-      packets: 0,
-      publishers: 0,
-      matched: [],
-    })
+    for (const rule of ['reference', 'calibrated'] as const) {
+      expect(adjustmentFor(weightsFile([entry('k1', 0.9, 2)]), [fp('k2'), fp('k3')], {rule, confidence: 0.42})).toEqual({
+        rule,
+        adjustment: 0,
+        probability: 0.42,
+        confidence: 0.42,
+        model: null,
+        modelEvidence: false,
+        weight: null,
+        keysMatched: 0,
+        keysLookedUp: 2,
+        packets: 0,
+        publishers: 0,
+        evidence: null,
+        closeEvidence: null,
+        variants: [],
+        bestVariants: [],
+        worstVariants: [],
+        matched: [],
+      })
+    }
   })
 
   it('combines several keys as a publisher-weighted mean, not a packet-weighted one', () => {
     // k1: 1 publisher with 100 packets at 0.2; k2: 3 publishers with 3 packets at 0.8.
     const w = weightsFile([entry('k1', 0.2, 1, 100), entry('k2', 0.8, 3, 3)])
-    const r = adjustmentFor(w, [fp('k1'), fp('k2'), fp('k1'), fp('k9')])
+    const r = adjustmentFor(w, [fp('k1'), fp('k2'), fp('k1'), fp('k9')], {rule: 'reference'})
     // (0.2 x 1 + 0.8 x 3) / 4 = 0.65
     expect(r.weight).toBeCloseTo(0.65, 12)
     expect(r.adjustment).toBeCloseTo(0.15, 12)
@@ -65,6 +83,95 @@ describe('adjustmentFor', () => {
 
   it('does not match inherited object properties', () => {
     expect(adjustmentFor(weightsFile([]), ['constructor', '__proto__']).keysMatched).toBe(0)
+  })
+})
+
+describe('adjustmentFor: the calibrated rule', () => {
+  /** One key whose evidence is `mass` records at `success`, from peers who expected `peerConfidence`. */
+  const one = (mass: number, success: number, peerConfidence: number, variants: Record<string, {mass: number; success: number; confidence: number}> = {}) => {
+    const e = entry('k1', 0.5, 2, 10)
+    e.evidence = {mass, success, confidence: peerConfidence, publishers: 2}
+    e.variants = Object.fromEntries(Object.entries(variants).map(([m, v]) => [m, {...v, publishers: 1}]))
+    return weightsFile([e])
+  }
+  const p = (w: WeightsFile, confidence: number, model?: string) => adjustmentFor(w, [fp('k1')], {confidence, model}).probability
+  const unit = fc.double({min: 0, max: 1, noNaN: true})
+  const mass = fc.double({min: 0.001, max: 500, noNaN: true})
+
+  it('never leaves [0, 1], and adjustment = probability - confidence', () => {
+    fc.assert(
+      fc.property(mass, unit, unit, unit, (m, s, pc, c) => {
+        const r = adjustmentFor(one(m, s, pc), [fp('k1')], {confidence: c})
+        expect(r.probability).toBeGreaterThanOrEqual(0)
+        expect(r.probability).toBeLessThanOrEqual(1)
+        expect(r.adjustment).toBeCloseTo(r.probability - c, 12)
+      }),
+    )
+  })
+
+  it('shrinks to the confidence as evidence vanishes, and is the confidence with none', () => {
+    fc.assert(
+      fc.property(unit, unit, unit, (s, pc, c) => {
+        expect(Math.abs(p(one(1e-9, s, pc), c) - c)).toBeLessThan(1e-6)
+      }),
+    )
+    expect(adjustmentFor(one(5, 1, 0.5), [fp('k9')], {confidence: 0.3})).toMatchObject({probability: 0.3, adjustment: 0})
+    // Peers that did exactly as they expected move nothing.
+    expect(p(one(40, 0.7, 0.7), 0.3)).toBeCloseTo(0.3, 12)
+  })
+
+  it('is monotone in evidence: a higher success rate, or one more success, never lowers the estimate', () => {
+    fc.assert(
+      fc.property(mass, unit, unit, unit, unit, (m, s1, s2, pc, c) => {
+        const [lo, hi] = s1 <= s2 ? [s1, s2] : [s2, s1]
+        expect(p(one(m, hi, pc), c)).toBeGreaterThanOrEqual(p(one(m, lo, pc), c) - 1e-12)
+        // One more record that succeeded / failed.
+        const up = one(m + 1, (m * lo + 1) / (m + 1), (m * pc + pc) / (m + 1))
+        const down = one(m + 1, (m * lo) / (m + 1), (m * pc + pc) / (m + 1))
+        expect(p(up, c)).toBeGreaterThanOrEqual(p(one(m, lo, pc), c) - 1e-12)
+        expect(p(down, c)).toBeLessThanOrEqual(p(one(m, lo, pc), c) + 1e-12)
+      }),
+    )
+  })
+
+  it('moves further with more evidence of the same surprise, and its sign is the surprise\'s', () => {
+    const c = 0.4
+    const moves = [1, 4, 16, 64, 256].map((m) => p(one(m, 0.9, 0.6), c) - c)
+    for (let i = 1; i < moves.length; i++) expect(moves[i]).toBeGreaterThan(moves[i - 1])
+    expect(moves[0]).toBeGreaterThan(0)
+    expect(p(one(16, 0.2, 0.6), c)).toBeLessThan(c)
+    // Even from a confidence of 1 or 0, evidence moves the estimate its own way.
+    expect(p(one(16, 0.2, 0.6), 1)).toBeLessThan(1)
+    expect(p(one(16, 0.9, 0.6), 0)).toBeGreaterThan(0)
+  })
+
+  it('uses the model\'s own evidence where peers have it, and estimates every candidate', () => {
+    const w = one(24, 0.5, 0.5, {'llama-3-70b': {mass: 12, success: 0.9, confidence: 0.5}, 'mistral-7b': {mass: 12, success: 0.1, confidence: 0.5}})
+    // The same question (hash) was answered by both models: those records count fully.
+    w.weights[fp('k1')].queries = [
+      {hash: '00000000000000ff', model: 'llama-3-70b', mass: 12, success: 0.9, confidence: 0.5, publishers: 1},
+      {hash: '00000000000000ff', model: 'mistral-7b', mass: 12, success: 0.1, confidence: 0.5, publishers: 1},
+    ]
+    const queryHash = '00000000000000fe'
+    const strong = adjustmentFor(w, [fp('k1')], {confidence: 0.5, model: 'llama-3-70b', candidates: ['llama-3-70b', 'mistral-7b', 'gpt-x'], queryHash})
+    const weak = adjustmentFor(w, [fp('k1')], {confidence: 0.5, model: 'mistral-7b', queryHash})
+    // Without the query's hash (or far from it) the same records count REGION_WEIGHT each: a smaller move.
+    const regionOnly = adjustmentFor(w, [fp('k1')], {confidence: 0.5, model: 'llama-3-70b', queryHash: 'ffff0000000000ff'})
+    expect(regionOnly.probability).toBeGreaterThan(0.5)
+    expect(regionOnly.probability).toBeLessThan(strong.probability)
+    expect(strong.closeEvidence).toMatchObject({mass: 24, success: expect.closeTo(0.5, 12)})
+    expect(regionOnly.closeEvidence).toBeNull()
+    expect(strong.modelEvidence).toBe(true)
+    expect(strong.probability).toBeGreaterThan(0.6)
+    expect(weak.probability).toBeLessThan(0.4)
+    expect(strong.bestVariants.map((v) => v.model)).toEqual(['llama-3-70b'])
+    expect(strong.worstVariants.map((v) => v.model)).toEqual(['mistral-7b'])
+    expect(strong.candidates!['llama-3-70b']).toBeCloseTo(strong.probability, 12)
+    expect(strong.candidates!['mistral-7b']).toBeCloseTo(weak.probability, 12)
+    // No evidence of its own: the pooled shift (none here) applied to the confidence.
+    expect(strong.candidates!['gpt-x']).toBeCloseTo(0.5, 12)
+    // Unknown model: pooled evidence.
+    expect(adjustmentFor(w, [fp('k1')], {confidence: 0.5, model: 'gpt-x', queryHash})).toMatchObject({modelEvidence: false, probability: expect.closeTo(0.5, 12)})
   })
 })
 
@@ -90,7 +197,7 @@ describe('createAdjuster', () => {
     await writeWeightsFile(file, weightsFile([entry('k1', 0.7, 2), entry('k2', 0.4, 2)]))
     const hasher = fakeHasher({'scrubbed query': ['k1', 'k2', 'k3']})
     const scrubber = {scrub: (t: string) => ({text: t === 'Mail jane@example.com please' ? 'scrubbed query' : t})}
-    const adjuster = await createAdjuster({weightsFile: file, hasher: {pipeline: hasher.pipeline, scheme: SCHEME}, scrubber})
+    const adjuster = await createAdjuster({weights: file, rule: 'reference', hasher: {pipeline: hasher.pipeline, scheme: SCHEME}, scrubber})
     const r = await adjuster.adjust('Mail jane@example.com please', DOMAIN)
     expect(hasher.seen).toEqual(['scrubbed query'])
     expect(r).toMatchObject({domain: DOMAIN, scheme: SCHEME, weight: expect.closeTo(0.55, 12), adjustment: expect.closeTo(0.05, 12), keysMatched: 2, keysLookedUp: 3})
@@ -122,14 +229,26 @@ describe('createAdjuster', () => {
 describe('weights file', () => {
   it('round-trips and names the bad field', async () => {
     const file = path.join(tempDir(), 'w.json')
-    const w = weightsFile([entry('k1', 0.5, 1)])
+    const w = weightsFile([entry('k1', 0.5, 1), entry('k2', 0.25, 2)])
+    w.weights[fp('k1')].queries = [{hash: '00000000000000ff', model: 'llama3-8b-instruct', mass: 1, success: 0.5, confidence: 0.5, publishers: 1}]
     await writeWeightsFile(file, w)
+    // Per-variant and per-query evidence survive the round trip.
     expect(await readWeightsFile(file)).toEqual(w)
+    await writeWeightsFile(file, weightsFile([]))
+    expect((await readWeightsFile(file)).weights).toEqual({})
+    await writeWeightsFile(file, w)
+    const badQuery = structuredClone(w) as unknown as {weights: Record<string, {queries: {hash: string}[]}>}
+    badQuery.weights[fp('k1')].queries[0].hash = 'xyz'
+    expect(() => validateWeightsFile(badQuery, 'w.json')).toThrow(`weights file w.json: weights["${fp('k1')}"].queries[0].hash: must be 16 lowercase hex characters`)
     const broken = structuredClone(w) as unknown as {weights: Record<string, {publishers: number}>}
     broken.weights[fp('k1')].publishers = 5
     expect(() => validateWeightsFile(broken, 'w.json')).toThrow(`weights file w.json: weights["${fp('k1')}"].publishers: cannot exceed packets`)
     expect(() => validateWeightsFile({...w, weights: {nothex: entry('k1', 0.5, 1)}}, 'w.json')).toThrow(/weights\["nothex"\]: key must be a 32-character/)
-    expect(() => validateWeightsFile({...w, version: 2}, 'w.json')).toThrow(/field "version": must be 1/)
+    expect(() => validateWeightsFile({...w, version: 3}, 'w.json')).toThrow(/field "version": must be 2/)
+    expect(() => validateWeightsFile({...w, version: 1}, 'w.json')).toThrow(/field "version": is 1, written before per-model evidence .*run `qis pull-weights` to replace it/)
+    const noEvidence = structuredClone(w) as unknown as {weights: Record<string, {evidence: {success: number}}>}
+    noEvidence.weights[fp('k1')].evidence.success = 1.5
+    expect(() => validateWeightsFile(noEvidence, 'w.json')).toThrow(`weights file w.json: weights["${fp('k1')}"].evidence.success: must be a number from 0 to 1`)
     const noIds = structuredClone(w) as unknown as {weights: Record<string, {publisherIds: string[]}>}
     noIds.weights[fp('k1')].publisherIds = ['xyz']
     expect(() => validateWeightsFile(noIds, 'w.json')).toThrow(/\.publisherIds: must list 1 publisher ids of 16 lowercase hex/)

@@ -43,6 +43,7 @@ export interface PacketSpec {
   scheme?: string
   domain?: string
   ttlHours?: number
+  model?: string
 }
 
 export function packet(signer: Signer, spec: PacketSpec): Uint8Array {
@@ -53,7 +54,7 @@ export function packet(signer: Signer, spec: PacketSpec): Uint8Array {
     routing_keys: spec.keys ?? ['k1'],
     outcome_signal: spec.outcome,
     confidence_at_inference: spec.confidence,
-    model_variant: 'llama3-8b-instruct',
+    model_variant: spec.model ?? 'llama3-8b-instruct',
     correction_applied: spec.corrected ?? false,
     correction_type: spec.corrected ? 'factual' : null,
     timestamp: spec.timestamp,

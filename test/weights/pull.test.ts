@@ -1,4 +1,4 @@
-import {readFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
@@ -9,7 +9,7 @@ import {PacketStoreWriter} from '../../src/packet/store.js'
 import {type FetchedPackets, pullWeights} from '../../src/weights/pull.js'
 import type {ReceivedPacket} from '../../src/weights/synthesize.js'
 import {tempDir} from '../helpers/cli.js'
-import {DOMAIN, NOW, fp, hashWithBits, packet, publisher, served} from './fixtures.js'
+import {DOMAIN, NOW, SCHEME, fp, hashWithBits, packet, publisher, served} from './fixtures.js'
 
 const A = publisher('a')
 const B = publisher('b')
@@ -52,9 +52,11 @@ describe('pullWeights', () => {
     const file = JSON.parse(readFileSync(home.weightsFile, 'utf8'))
     expect(file.scheme).toBe('test.cb16.v1')
     expect(file.generatedAt).toBe(new Date(NOW * 1000).toISOString())
-    // k1: A (0.72, older) then B ((0.5 - 0.15) x 1 = 0.35): 0.7 x 0.72 + 0.3 x 0.35 = 0.609
+    // Counted as a person counts them: 4 distinct packets, 2 of them used (5 packet-key deliveries).
+    expect(r.packets).toEqual({received: 4, accepted: 2})
+    // k1: A 0.72 and B (0.5 - 0.15) x 1 = 0.35, one record each: (0.72 + 0.35) / 2 = 0.535, whatever their timestamps.
     expect(file.weights[fp('k1')]).toEqual({
-      weight: expect.closeTo(0.609, 12),
+      weight: expect.closeTo(0.535, 12),
       packets: 2,
       publishers: 2,
       publisherIds: [A.hex.slice(0, 16), B.hex.slice(0, 16)].sort(),
@@ -62,7 +64,15 @@ describe('pullWeights', () => {
       lastTimestamp: NOW - 300,
       domain: DOMAIN,
       routingKey: 'k1',
+      evidence: {mass: 2, success: expect.closeTo(0.625, 12), confidence: expect.closeTo(0.9, 12), publishers: 2},
+      variants: {'llama3-8b-instruct': {mass: 2, success: expect.closeTo(0.625, 12), confidence: expect.closeTo(0.9, 12), publishers: 2}},
+      queries: [{hash: hashWithBits(0), model: 'llama3-8b-instruct', mass: 2, success: expect.closeTo(0.625, 12), confidence: expect.closeTo(0.9, 12), publishers: 2}],
+      newShare: 1,
     })
+    // Both publishers are recorded as first seen now: new for a week.
+    expect(r.publishersNew).toBe(2)
+    expect(JSON.parse(readFileSync(path.join(home.root, 'publishers.json'), 'utf8'))).toEqual({version: 1, firstSeen: {[A.hex.slice(0, 16)]: NOW, [B.hex.slice(0, 16)]: NOW}})
+    expect((await pullWeights({home, fetch: swarm.fetch, now: NOW + 60})).publishersNew).toBe(0)
     expect(file.weights[fp('k2')]).toMatchObject({weight: expect.closeTo(0.35, 12), packets: 1, publishers: 1})
   })
 
@@ -72,7 +82,8 @@ describe('pullWeights', () => {
     await pullWeights({home, fetch: first.fetch, now: NOW})
     // Plant an entry for a key this node no longer asks about.
     const planted = JSON.parse(readFileSync(home.weightsFile, 'utf8'))
-    planted.weights[fp('gone')] = {weight: 0.2, packets: 1, publishers: 1, publisherIds: ['00000000000000aa'], records: 1, lastTimestamp: NOW - 9000, domain: DOMAIN, routingKey: 'gone'}
+    const evidence = {mass: 1, success: 0.2, confidence: 1, publishers: 1}
+    planted.weights[fp('gone')] = {weight: 0.2, packets: 1, publishers: 1, publisherIds: ['00000000000000aa'], records: 1, lastTimestamp: NOW - 9000, domain: DOMAIN, routingKey: 'gone', evidence, variants: {}, queries: [], newShare: 0}
     const {writeWeightsFile} = await import('../../src/weights/file.js')
     await writeWeightsFile(home.weightsFile, planted)
     // Second pull: k1 answered but empty, k2 unanswered (peers down).
@@ -104,10 +115,19 @@ describe('pullWeights', () => {
   it('replaces a weights file of another scheme', async () => {
     const {home} = await homeWithQueries()
     const {writeWeightsFile} = await import('../../src/weights/file.js')
-    await writeWeightsFile(home.weightsFile, {version: 1, scheme: 'old.v0', generatedAt: new Date().toISOString(), hammingThreshold: 22, weights: {[fp('x', DOMAIN, 'old.v0')]: {weight: 0.1, packets: 1, publishers: 1, publisherIds: ['00000000000000aa'], records: 1, lastTimestamp: 1, domain: DOMAIN, routingKey: 'x'}}})
+    const evidence = {mass: 1, success: 0.1, confidence: 1, publishers: 1}
+    await writeWeightsFile(home.weightsFile, {version: 2, scheme: 'old.v0', generatedAt: new Date().toISOString(), hammingThreshold: 22, weights: {[fp('x', DOMAIN, 'old.v0')]: {weight: 0.1, packets: 1, publishers: 1, publisherIds: ['00000000000000aa'], records: 1, lastTimestamp: 1, domain: DOMAIN, routingKey: 'x', evidence, variants: {m: evidence}, queries: [], newShare: 0}}})
     const r = await pullWeights({home, fetch: fakeSwarm([served(packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 60}))]).fetch, now: NOW})
     expect(r.previous).toBe('replaced-other-scheme')
     expect(Object.keys(JSON.parse(readFileSync(home.weightsFile, 'utf8')).weights)).toEqual([fp('k1')])
+  })
+
+  it('replaces a version 1 weights file (no per-model evidence) instead of failing', async () => {
+    const {home} = await homeWithQueries()
+    writeFileSync(home.weightsFile, JSON.stringify({version: 1, scheme: SCHEME, generatedAt: new Date().toISOString(), hammingThreshold: 22, weights: {}}))
+    const r = await pullWeights({home, fetch: fakeSwarm([served(packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 60}))]).fetch, now: NOW})
+    expect(r.previous).toBe('replaced-old-version')
+    expect(JSON.parse(readFileSync(home.weightsFile, 'utf8')).version).toBe(2)
   })
 
   it('refuses to run with nothing to ask, before touching the swarm', async () => {
@@ -133,7 +153,7 @@ describe('pullWeights', () => {
   it('names the field of a damaged weights file instead of overwriting it', async () => {
     const {home} = await homeWithQueries()
     const {writeFileSync} = await import('node:fs')
-    writeFileSync(home.weightsFile, JSON.stringify({version: 1, scheme: 's', generatedAt: 'yesterday', hammingThreshold: 22, weights: {}}))
+    writeFileSync(home.weightsFile, JSON.stringify({version: 2, scheme: 's', generatedAt: 'yesterday', hammingThreshold: 22, weights: {}}))
     await expect(pullWeights({home, fetch: fakeSwarm([]).fetch, now: NOW})).rejects.toThrow(/weights file .*weights\.json: field "generatedAt": must be an ISO date/)
   })
 })

@@ -2,7 +2,18 @@ import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
 import {packetId} from '../../src/packet/codec.js'
-import {DEFAULT_HAMMING_THRESHOLD, emaStep, hexHamming, synthesizeWeights, type ReceivedPacket, type SynthesisOptions} from '../../src/weights/synthesize.js'
+import {
+  DEFAULT_HAMMING_THRESHOLD,
+  NEW_PUBLISHER_AGE,
+  NEW_PUBLISHER_SHARE,
+  PUBLISHER_RECORD_CAP,
+  emaStep,
+  hexHamming,
+  synthesizeWeights,
+  timestampOrderedWeight,
+  type ReceivedPacket,
+  type SynthesisOptions,
+} from '../../src/weights/synthesize.js'
 import {DOMAIN, HASH0, NOW, SCHEME, asked, fp, hashWithBits, packet, publisher, served} from './fixtures.js'
 
 const A = publisher('a')
@@ -19,8 +30,9 @@ function weightOf(received: ReceivedPacket[], over: Partial<SynthesisOptions> = 
 }
 
 describe('synthesizeWeights: the reference rule', () => {
-  it('a single packet gives (outcome) x confidence', () => {
+  it('a single packet gives (outcome) x confidence, with its evidence pooled and per variant', () => {
     const r = synthesizeWeights([served(packet(A, {outcome: 0.9, confidence: 0.8, timestamp: NOW - 60}))], options())
+    const evidence = {mass: 1, success: expect.closeTo(0.9, 12), confidence: expect.closeTo(0.8, 12), publishers: 1}
     expect(r.weights.get(fp('k1'))).toEqual({
       weight: expect.closeTo(0.72, 12),
       packets: 1,
@@ -30,31 +42,36 @@ describe('synthesizeWeights: the reference rule', () => {
       lastTimestamp: NOW - 60,
       domain: DOMAIN,
       routingKey: 'k1',
+      evidence,
+      variants: {'llama3-8b-instruct': evidence},
+      queries: [{hash: HASH0, model: 'llama3-8b-instruct', ...evidence}],
+      newShare: 0,
     })
     expect(r.accepted).toBe(1)
     expect(r.received).toBe(1)
+    expect(r.packets).toEqual({received: 1, accepted: 1})
+    expect(r.publishers).toEqual([A.hex.slice(0, 16)])
   })
 
   it('a correction costs 0.15 of outcome before the confidence factor', () => {
     const w = weightOf([served(packet(A, {outcome: 0.6, confidence: 0.5, corrected: true, timestamp: NOW - 60}))])
     expect(w).toBeCloseTo((0.6 - 0.15) * 0.5, 12)
+    const r = synthesizeWeights([served(packet(A, {outcome: 0.1, confidence: 0.5, corrected: true, timestamp: NOW - 60}))], options())
+    expect(r.weights.get(fp('k1'))!.evidence.success).toBe(0)
   })
 
-  it('folds publishers 0.7 old / 0.3 new in timestamp order, whatever the delivery order', () => {
+  it('combines publishers by their evidence, not in timestamp order: dating packets ahead buys nothing', () => {
     const pa = served(packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 300}))
     const pb = served(packet(B, {outcome: 0.5, confidence: 1, timestamp: NOW - 200}))
     const pc = served(packet(C, {outcome: 0, confidence: 1, timestamp: NOW - 100}))
-    // 1 -> 0.7*1 + 0.3*0.5 = 0.85 -> 0.7*0.85 + 0.3*0 = 0.595
-    expect(weightOf([pc, pa, pb])).toBeCloseTo(0.595, 12)
-    expect(weightOf([pa, pb, pc])).toBeCloseTo(0.595, 12)
-    // Reversed timestamps give a different weight: order really is by time.
-    const qa = served(packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 100}))
-    const qc = served(packet(C, {outcome: 0, confidence: 1, timestamp: NOW - 300}))
-    // 0 -> 0.15 -> 0.7*0.15 + 0.3*1 = 0.405
-    expect(weightOf([qa, pb, qc])).toBeCloseTo(0.405, 12)
+    expect(weightOf([pc, pa, pb])).toBeCloseTo(0.5, 12)
+    expect(weightOf([pa, pb, pc])).toBeCloseTo(0.5, 12)
+    // C dated last or first: the same weight.
+    const late = served(packet(C, {outcome: 0, confidence: 1, timestamp: NOW + 3480}))
+    expect(weightOf([pa, pb, late])).toBeCloseTo(0.5, 12)
   })
 
-  it('folds one publisher\'s packets in its timestamp order too', () => {
+  it('folds one publisher\'s packets in its timestamp order (it can only reorder itself)', () => {
     const p1 = served(packet(A, {outcome: 0.8, confidence: 1, timestamp: NOW - 20}))
     const p2 = served(packet(A, {outcome: 0.2, confidence: 1, timestamp: NOW - 10}))
     expect(weightOf([p2, p1])).toBeCloseTo(0.7 * 0.8 + 0.3 * 0.2, 12)
@@ -72,8 +89,7 @@ describe('synthesizeWeights: the reference rule', () => {
     ]
     expect(weightOf(twoSingles)).toBeCloseTo(0.494, 12)
     const r = synthesizeWeights([first, aggregated], options())
-    expect(r.weights.get(fp('k1'))?.records).toBe(3)
-    expect(r.weights.get(fp('k1'))?.packets).toBe(2)
+    expect(r.weights.get(fp('k1'))).toMatchObject({records: 3, packets: 2, evidence: {mass: 3, success: expect.closeTo(0.4, 12)}})
   })
 
   it('breaks equal timestamps by packet id, so delivery order never matters', () => {
@@ -85,35 +101,72 @@ describe('synthesizeWeights: the reference rule', () => {
     expect(weightOf([served(y), served(x)])).toBeCloseTo(expected, 12)
   })
 
-  it('breaks equal publisher timestamps by public key', () => {
-    const x = packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 10})
-    const y = packet(B, {outcome: 0, confidence: 1, timestamp: NOW - 10})
-    const [first, second] = A.hex < B.hex ? [1, 0] : [0, 1]
-    expect(weightOf([served(y), served(x)])).toBeCloseTo(0.7 * first + 0.3 * second, 12)
+  it('keeps evidence per model variant beside the pooled evidence', () => {
+    const r = synthesizeWeights(
+      [
+        served(packet(A, {outcome: 1, confidence: 0.6, timestamp: NOW - 10, model: 'llama-3-70b', count: 3})),
+        served(packet(B, {outcome: 0, confidence: 0.4, timestamp: NOW - 10, model: 'mistral-7b'})),
+        served(packet(C, {outcome: 1, confidence: 0.4, timestamp: NOW - 10, model: 'mistral-7b'})),
+      ],
+      options(),
+    )
+    const w = r.weights.get(fp('k1'))!
+    expect(w.evidence).toEqual({mass: 5, success: expect.closeTo(0.8, 12), confidence: expect.closeTo(0.52, 12), publishers: 3})
+    expect(w.variants).toEqual({
+      'llama-3-70b': {mass: 3, success: 1, confidence: expect.closeTo(0.6, 12), publishers: 1},
+      'mistral-7b': {mass: 2, success: 0.5, confidence: expect.closeTo(0.4, 12), publishers: 2},
+    })
   })
 })
 
 describe('synthesizeWeights: bounded publisher influence', () => {
-  it('a publisher with 20 packets counts as one observation against a publisher with one', () => {
+  it(`a publisher counts for at most PUBLISHER_RECORD_CAP (${PUBLISHER_RECORD_CAP}) records, however many it publishes`, () => {
     const honest = served(packet(B, {outcome: 1, confidence: 1, timestamp: NOW - 5000}))
-    const flood = Array.from({length: 20}, (_, i) => served(packet(A, {outcome: 0, confidence: 1, timestamp: NOW - 1000 + i})))
-    // Uncapped, 20 EMA steps toward 0 would leave 0.7^20 = 0.0008. Capped: 1 -> 0.7*1 + 0.3*0.
+    const flood = Array.from({length: 40}, (_, i) => served(packet(A, {outcome: 0, confidence: 1, timestamp: NOW - 1000 + i})))
     const r = synthesizeWeights([honest, ...flood], options())
-    expect(r.weights.get(fp('k1'))).toMatchObject({weight: expect.closeTo(0.7, 12), packets: 21, publishers: 2, records: 21})
+    expect(r.weights.get(fp('k1'))).toMatchObject({
+      weight: expect.closeTo(1 / (1 + PUBLISHER_RECORD_CAP), 12),
+      packets: 41,
+      publishers: 2,
+      records: 41,
+      evidence: {mass: 1 + PUBLISHER_RECORD_CAP, success: expect.closeTo(1 / (1 + PUBLISHER_RECORD_CAP), 12)},
+    })
   })
 
   it('so does one packet with a huge count', () => {
     const honest = served(packet(B, {outcome: 1, confidence: 1, timestamp: NOW - 5000}))
     const heavy = served(packet(A, {outcome: 0, confidence: 1, timestamp: NOW - 1000, count: 100_000}))
-    expect(weightOf([honest, heavy])).toBeCloseTo(0.7, 12)
+    expect(weightOf([honest, heavy])).toBeCloseTo(1 / (1 + PUBLISHER_RECORD_CAP), 12)
   })
 
-  it('a publisher\'s own history still moves its single observation', () => {
-    const b = served(packet(B, {outcome: 1, confidence: 1, timestamp: NOW - 5000}))
-    const a1 = served(packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 1000}))
-    const a2 = served(packet(A, {outcome: 0, confidence: 1, timestamp: NOW - 900}))
-    // A's own EMA: 1 -> 0.7; then across publishers B=1 first, A=0.7: 0.7*1 + 0.3*0.7 = 0.91
-    expect(weightOf([a2, b, a1])).toBeCloseTo(0.91, 12)
+  it(`publishers first seen recently share at most NEW_PUBLISHER_SHARE (${NEW_PUBLISHER_SHARE}) of a key, however many`, () => {
+    const honest = [A, B].map((p) => served(packet(p, {outcome: 1, confidence: 1, timestamp: NOW - 5000, count: 4})))
+    const firstSeen = new Map([A, B].map((p) => [p.hex.slice(0, 16), NOW - NEW_PUBLISHER_AGE - 1]))
+    for (const k of [1, 3, 10, 50]) {
+      const sybils = Array.from({length: k}, (_, i) => served(packet(publisher(`sybil-${i}`), {outcome: 0, confidence: 1, timestamp: NOW + 3480, count: 16})))
+      const w = synthesizeWeights([...honest, ...sybils], options({firstSeen})).weights.get(fp('k1'))!
+      expect(w.newShare).toBeCloseTo(Math.min(NEW_PUBLISHER_SHARE, (16 * k) / (16 * k + 8)), 12)
+      expect(w.newShare).toBeLessThanOrEqual(NEW_PUBLISHER_SHARE + 1e-12)
+      expect(1 - w.evidence.success).toBeCloseTo(w.newShare, 12)
+    }
+    // Without established publishers under the key, nobody is discounted.
+    const alone = synthesizeWeights([served(packet(C, {outcome: 0, confidence: 1, timestamp: NOW - 10}))], options({firstSeen})).weights.get(fp('k1'))!
+    expect(alone).toMatchObject({newShare: 1, evidence: {mass: 1}})
+  })
+
+  it('fails on the timestamp-ordered EMA it replaces: 3 identities dated last held >= 60%', () => {
+    // The synthesis before issue 21 folded publishers in order of their newest timestamp.
+    const honest = [{publicKey: 'a', value: 1, lastTimestamp: NOW - 5000}, {publicKey: 'b', value: 1, lastTimestamp: NOW - 4000}]
+    const attackers = [0, 1, 2].map((i) => ({publicKey: `s${i}`, value: 0, lastTimestamp: NOW + 3480}))
+    const before = timestampOrderedWeight([...honest, ...attackers])!
+    expect(1 - before).toBeGreaterThanOrEqual(0.6) // 1 - 0.7^3 = 0.657
+    // The same five publishers now, each with one record and the attackers new: at most 20%.
+    const packets = [
+      ...[A, B].map((p) => served(packet(p, {outcome: 1, confidence: 1, timestamp: NOW - 5000}))),
+      ...[0, 1, 2].map((i) => served(packet(publisher(`s${i}`), {outcome: 0, confidence: 1, timestamp: NOW + 3480}))),
+    ]
+    const firstSeen = new Map([A, B].map((p) => [p.hex.slice(0, 16), NOW - 30 * 86400]))
+    expect(1 - weightOf(packets, {firstSeen})!).toBeLessThanOrEqual(NEW_PUBLISHER_SHARE + 1e-12)
   })
 })
 
