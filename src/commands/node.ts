@@ -34,6 +34,8 @@ export function describeEvent(e: SwarmEvent): string {
       return `expired ${e.dropped} packet(s)`
     case 'bootstrap:failed':
       return `bootstrap peer ${e.multiaddr} unreachable: ${e.message}`
+    case 'addresses':
+      return e.multiaddrs.length > 0 ? `advertising ${e.multiaddrs.join(' ')}` : 'advertising no address (not reachable by peers yet)'
   }
 }
 
@@ -56,6 +58,24 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
     'publisher-max-bytes': Flags.integer({description: 'Bytes one publisher may keep on this node.', min: 1}),
     'max-packets': Flags.integer({description: 'Packets this node keeps in total.', min: 1}),
     'max-bytes': Flags.integer({description: 'Bytes this node keeps in total.', min: 1}),
+    announce: Flags.string({
+      description: 'Multiaddr to advertise to peers instead of the listen addresses (repeatable): a port-forwarded public address or a /dns4/ name. Default: config network.announce.',
+      multiple: true,
+      helpGroup: 'REACHABILITY',
+    }),
+    lan: Flags.boolean({
+      description: 'Advertise private and loopback addresses (a swarm inside one network). Default: config network.lan; "auto" advertises them only when every listen address is loopback.',
+      allowNo: true,
+      helpGroup: 'REACHABILITY',
+    }),
+    'lan-range': Flags.string({description: 'CIDR whose addresses may be advertised although private (repeatable), e.g. 10.20.0.0/16.', multiple: true, helpGroup: 'REACHABILITY'}),
+    relay: Flags.boolean({description: 'Serve as a circuit relay for nodes behind NATs (run it on a node with a public address).', allowNo: true, helpGroup: 'REACHABILITY'}),
+    'reserve-relay': Flags.boolean({
+      description: 'Reserve a slot on a relay and advertise the relayed address. Default: when the node has no address peers can dial.',
+      allowNo: true,
+      helpGroup: 'REACHABILITY',
+    }),
+    upnp: Flags.boolean({description: 'Ask the router for a port mapping over UPnP.', allowNo: true, helpGroup: 'REACHABILITY'}),
   }
 
   async run(): Promise<NodeResult> {
@@ -63,7 +83,19 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
     const home = await this.home()
     const {config} = await loadConfig(home)
     const identity = await loadOrCreateIdentity(home)
-    const [{createSwarmNode}, {PacketStorage}] = await Promise.all([import('../swarm/node.js'), import('../swarm/storage.js')])
+    const [{createSwarmNode}, {PacketStorage}, {reachabilityFrom}] = await Promise.all([
+      import('../swarm/node.js'),
+      import('../swarm/storage.js'),
+      import('../swarm/reachability.js'),
+    ])
+    const reachability = reachabilityFrom(config.network ?? {}, {
+      announce: flags.announce,
+      lan: flags.lan,
+      lanRange: flags['lan-range'],
+      relay: flags.relay,
+      reserveRelay: flags['reserve-relay'],
+      upnp: flags.upnp,
+    })
     const json = this.jsonEnabled()
     // Event lines go straight to stdout: oclif silences this.log under --json, and a log is what --json asks for here.
     const emit = (event: Record<string, unknown> & {event: string}, text: string) => {
@@ -83,6 +115,7 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
       bootstrap: flags.bootstrap ?? config.bootstrap,
       storage,
       logger: (e) => emit(e, describeEvent(e)),
+      reachability,
     })
     const stopped = new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'))
@@ -96,6 +129,7 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
     } else {
       process.stdout.write(`qis node ${node.peerId}\n`)
       for (const m of multiaddrs) process.stdout.write(`listening ${m}\n`)
+      if (multiaddrs.length === 0) process.stdout.write('advertising no address yet: none is public (see --announce, --lan, --reserve-relay)\n')
       process.stdout.write(`storage ${storage.file}: ${loaded.packets} packet(s) under ${loaded.keys} key(s)\n`)
     }
     await node.dialBootstrap()

@@ -496,7 +496,7 @@ async function storeOnPeer(
   let stream: Stream | undefined
   try {
     client.node.counters.storeStreams++
-    stream = await client.node.libp2p.dialProtocol(peer, STORE_PROTOCOL, {signal: anySignal(o.signal, AbortSignal.timeout(o.timeoutMs))})
+    stream = await client.node.libp2p.dialProtocol(peer, STORE_PROTOCOL, {signal: anySignal(o.signal, AbortSignal.timeout(o.timeoutMs)), runOnLimitedConnection: true})
     const replies = readFrames(stream, work.length)[Symbol.asyncIterator]()
     for (; next < work.length; next++) {
       const b = work[next]

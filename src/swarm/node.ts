@@ -40,6 +40,7 @@ import {
   sendRequest,
   writeFrame,
 } from './protocol.js'
+import {type ReachabilityOptions, paceEmptyWalks, reachabilityParts} from './reachability.js'
 import type {PacketStorage} from './storage.js'
 
 /** Limits on what a node accepts from the network, beyond the per-message caps in PROTOCOL_LIMITS. */
@@ -73,6 +74,7 @@ export type SwarmEvent =
   | {event: 'served'; from: string; keys: number; packets: number; truncated: boolean}
   | {event: 'expired'; dropped: number}
   | {event: 'bootstrap:failed'; multiaddr: string; message: string}
+  | {event: 'addresses'; multiaddrs: string[]}
 
 /** Counters a caller can read to see what the node cost (bench/swarm prints them). */
 export interface SwarmCounters {
@@ -117,6 +119,8 @@ export interface SwarmNodeOptions {
   storage?: PacketStorage
   limits?: Partial<NodeLimits>
   logger?: (event: SwarmEvent) => void
+  /** What the node advertises, relaying, hole punching (src/swarm/reachability.ts). */
+  reachability?: ReachabilityOptions
 }
 
 /** The DHT record key for a fingerprint in our namespace. */
@@ -159,24 +163,27 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
     }
   }
   let libp2p: Libp2p<{dht: KadDHT}>
+  const reach = reachabilityParts(options.reachability ?? {}, {listen: options.listen, storage: storage !== undefined})
   try {
     libp2p = await createLibp2p({
       privateKey: options.privateKey,
-      addresses: {listen: options.listen},
-      transports: [tcp()],
+      addresses: {listen: [...options.listen, ...reach.listen], announce: reach.announce, announceFilter: reach.announceFilter},
+      transports: [tcp(), ...reach.transports],
       connectionEncrypters: [noise()],
       // A publisher looking up many keys opens many streams on a connection the instant it exists;
       // at yamux's default of 10 such "early" streams the whole connection is aborted.
       streamMuxers: [yamux({maxEarlyStreams: 256})],
       connectionManager: {maxConnections: limits.maxConnections},
       services: {
+        ...reach.services,
         identify: identify(),
         ping: ping(),
-        dht: kadDHT({
+        dht: paceEmptyWalks(kadDHT({
           protocol: KAD_PROTOCOL,
           // A publishing/fetching client must not be mistaken for a storage peer by others' lookups.
           clientMode: storage === undefined,
-          peerInfoMapper: passthroughMapper,
+          // A client answers no DHT queries and must admit its bootstrap peers whatever their addresses.
+          peerInfoMapper: storage === undefined ? passthroughMapper : reach.peerInfoMapper,
           allowQueryWithZeroPeers: true,
           // Peers per bucket. kad-dht's own lookups (only the join's self-lookup now; key lookups
           // are batched, src/swarm/lookup.ts) query the k closest, and we need the 2 x 3 closest,
@@ -188,7 +195,7 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
           maxOutboundStreams: 256,
           validators: {[RECORD_NAMESPACE]: async (key, value) => validateRecord(key, value)},
           selectors: {[RECORD_NAMESPACE]: () => 0},
-        }),
+        })),
       },
     })
   } catch (err) {
@@ -199,10 +206,19 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
   const counters: SwarmCounters = {storeRequests: 0, storeStreams: 0, fetchRequests: 0, batchLookups: 0, batchLookupKeys: 0, closestRequests: 0, closestQueries: 0}
   libp2p.addEventListener('peer:connect', (e) => log({event: 'peer:connect', peer: e.detail.toString()}))
   libp2p.addEventListener('peer:disconnect', (e) => log({event: 'peer:disconnect', peer: e.detail.toString()}))
+  let advertised = libp2p.getMultiaddrs().map(String).join(' ')
+  libp2p.addEventListener('self:peer:update', () => {
+    if (libp2p.status !== 'started') return
+    const now = libp2p.getMultiaddrs().map(String)
+    if (now.join(' ') === advertised) return
+    advertised = now.join(' ')
+    log({event: 'addresses', multiaddrs: now})
+  })
 
   let sweeper: NodeJS.Timeout | undefined
   if (storage) {
-    const handlerOptions = {maxInboundStreams: limits.maxInboundStreams, maxOutboundStreams: limits.maxInboundStreams}
+    // Relayed connections are "limited" (bounded bytes and time); a node behind a NAT is reached only over one.
+    const handlerOptions = {maxInboundStreams: limits.maxInboundStreams, maxOutboundStreams: limits.maxInboundStreams, runOnLimitedConnection: true}
     await libp2p.handle(STORE_PROTOCOL, (stream, connection) => handleStore(stream, connection, storage, limits, log), handlerOptions)
     await libp2p.handle(FETCH_PROTOCOL, (stream, connection) => handleFetch(stream, connection, storage, limits, log), handlerOptions)
     await libp2p.handle(CLOSEST_PROTOCOL, (stream, connection) => handleClosest(stream, connection, storage, limits, log, closestFromTable, peerRecord), handlerOptions)
@@ -239,7 +255,7 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
       const peer = await libp2p.peerStore.get(id)
       addrs = peer.addresses
         .map((a) => a.multiaddr.toString())
-        .filter((a) => a.length <= PROTOCOL_LIMITS.maxAddrChars)
+        .filter((a) => a.length <= PROTOCOL_LIMITS.maxAddrChars && reach.policy.shareable(a))
         .slice(0, PROTOCOL_LIMITS.maxPeerAddrs)
     } catch {
       // Known to the routing table but not the peer store: name it without addresses.
