@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base.js'
 import {loadConfig} from '../config/config.js'
 import {loadOrCreateIdentity} from '../identity/identity.js'
+import {loadSwarmKey} from '../swarm/pnet.js'
 import type {SwarmEvent} from '../swarm/node.js'
 import type {StorageStats} from '../swarm/storage.js'
 
@@ -88,6 +89,7 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
       import('../swarm/storage.js'),
       import('../swarm/reachability.js'),
     ])
+    const swarmKey = await loadSwarmKey(home)
     const reachability = reachabilityFrom(config.network ?? {}, {
       announce: flags.announce,
       lan: flags.lan,
@@ -116,6 +118,7 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
       storage,
       logger: (e) => emit(e, describeEvent(e)),
       reachability,
+      swarmKey: swarmKey?.bytes,
     })
     const stopped = new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'))
@@ -124,10 +127,11 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
     const multiaddrs = node.multiaddrs()
     const loaded = storage.stats()
     if (json) {
-      emit({event: 'started', peerId: node.peerId, multiaddrs, packets: loaded.packets}, '')
+      emit({event: 'started', peerId: node.peerId, multiaddrs, packets: loaded.packets, swarmKey: swarmKey?.fingerprint ?? null}, '')
       for (const m of multiaddrs) emit({event: 'listening', multiaddr: m}, '')
     } else {
       process.stdout.write(`qis node ${node.peerId}\n`)
+      if (swarmKey) process.stdout.write(`private swarm: key ${swarmKey.file} (fingerprint ${swarmKey.fingerprint})\n`)
       for (const m of multiaddrs) process.stdout.write(`listening ${m}\n`)
       if (multiaddrs.length === 0) process.stdout.write('advertising no address yet: none is public (see --announce, --lan, --reserve-relay)\n')
       process.stdout.write(`storage ${storage.file}: ${loaded.packets} packet(s) under ${loaded.keys} key(s)\n`)

@@ -39,6 +39,8 @@ export interface OpenClientOptions {
   joinTimeoutMs?: number
   limits?: Partial<NodeLimits>
   logger?: (event: SwarmEvent) => void
+  /** A private swarm's key (src/swarm/pnet.ts). */
+  swarmKey?: Uint8Array
 }
 
 /** Joins the swarm through the bootstrap peers and waits until the routing table has peers. */
@@ -46,7 +48,7 @@ export async function openSwarmClient(opts: OpenClientOptions): Promise<SwarmCli
   if (opts.bootstrap.length === 0) {
     throw new QisError('no bootstrap peers: pass --bootstrap MULTIADDR, set QIS_BOOTSTRAP, or add "bootstrap" to the config', {code: 'NO_BOOTSTRAP'})
   }
-  const node = await createSwarmNode({privateKey: opts.privateKey, listen: [], bootstrap: opts.bootstrap, limits: opts.limits, logger: opts.logger})
+  const node = await createSwarmNode({privateKey: opts.privateKey, listen: [], bootstrap: opts.bootstrap, limits: opts.limits, logger: opts.logger, swarmKey: opts.swarmKey})
   const timeoutMs = opts.joinTimeoutMs ?? 20_000
   const deadline = Date.now() + timeoutMs
   try {

@@ -6,6 +6,7 @@ import {identify} from '@libp2p/identify'
 import type {Connection, Libp2p, PeerId, PrivateKey, Stream} from '@libp2p/interface'
 import {type KadDHT, kadDHT, passthroughMapper} from '@libp2p/kad-dht'
 import {ping} from '@libp2p/ping'
+import {preSharedKey} from '@libp2p/pnet'
 import {tcp} from '@libp2p/tcp'
 import {peerIdFromString} from '@libp2p/peer-id'
 import {type Multiaddr, multiaddr} from '@multiformats/multiaddr'
@@ -121,6 +122,8 @@ export interface SwarmNodeOptions {
   logger?: (event: SwarmEvent) => void
   /** What the node advertises, relaying, hole punching (src/swarm/reachability.ts). */
   reachability?: ReachabilityOptions
+  /** A private swarm's key file bytes (src/swarm/pnet.ts): connections to peers without it fail. */
+  swarmKey?: Uint8Array
 }
 
 /** The DHT record key for a fingerprint in our namespace. */
@@ -170,6 +173,7 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
       addresses: {listen: [...options.listen, ...reach.listen], announce: reach.announce, announceFilter: reach.announceFilter},
       transports: [tcp(), ...reach.transports],
       connectionEncrypters: [noise()],
+      connectionProtector: options.swarmKey ? preSharedKey({psk: options.swarmKey}) : undefined,
       // A publisher looking up many keys opens many streams on a connection the instant it exists;
       // at yamux's default of 10 such "early" streams the whole connection is aborted.
       streamMuxers: [yamux({maxEarlyStreams: 256})],

@@ -33,6 +33,8 @@ export const COMMANDS: Record<string, () => Promise<{default: unknown}>> = {
   publish: () => import('../../src/commands/publish.js'),
   'pull-weights': () => import('../../src/commands/pull-weights.js'),
   scrub: () => import('../../src/commands/scrub.js'),
+  'swarm-key:generate': () => import('../../src/commands/swarm-key/generate.js'),
+  'swarm-key:show': () => import('../../src/commands/swarm-key/show.js'),
 }
 
 let config: Promise<Config> | undefined
