@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   MISSING_ANSWERS: {exit: 'usage', means: 'init cannot prompt and answers were not given as flags'},
   BAD_MULTIADDR: {exit: 'usage', means: 'an address is not a valid multiaddr'},
   BAD_SWARM_KEY: {exit: 'usage', means: 'the swarm key file is not a /key/swarm/psk/1.0.0/ key'},
+  PORT_IN_USE: {exit: 'usage', means: 'a port the node would listen on (--listen, --metrics) is taken by another process'},
   ADDRESS_NOT_PUBLIC: {exit: 'usage', means: 'an address to announce is private or loopback and the node is not configured for a LAN swarm'},
   BAD_CONFIG: {exit: 'usage', means: 'config.json is unreadable or holds an unusable value'},
   BAD_WEIGHTS_FILE: {exit: 'usage', means: 'a weights file is not one qis wrote (or is damaged)'},

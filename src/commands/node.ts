@@ -77,6 +77,10 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
       helpGroup: 'REACHABILITY',
     }),
     upnp: Flags.boolean({description: 'Ask the router for a port mapping over UPnP.', allowNo: true, helpGroup: 'REACHABILITY'}),
+    metrics: Flags.string({
+      description: 'Serve Prometheus metrics on http://HOST:PORT/metrics and a health check on /healthz, e.g. 127.0.0.1:9464. Default: config network.metrics (none).',
+      helpValue: 'HOST:PORT',
+    }),
   }
 
   async run(): Promise<NodeResult> {
@@ -90,6 +94,10 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
       import('../swarm/reachability.js'),
     ])
     const swarmKey = await loadSwarmKey(home)
+    const metricsAt = flags.metrics ?? (typeof config.network?.metrics === 'string' ? config.network.metrics : '')
+    const metricsModule = metricsAt ? await import('../swarm/metrics.js') : undefined
+    const metricsAddress = metricsModule?.parseMetricsAddress(metricsAt)
+    let metrics: import('../swarm/metrics.js').NodeMetrics | undefined
     const reachability = reachabilityFrom(config.network ?? {}, {
       announce: flags.announce,
       lan: flags.lan,
@@ -116,10 +124,22 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
       listen: flags.listen ?? config.listen,
       bootstrap: flags.bootstrap ?? config.bootstrap,
       storage,
-      logger: (e) => emit(e, describeEvent(e)),
+      logger: (e) => {
+        metrics?.observe(e)
+        emit(e, describeEvent(e))
+      },
       reachability,
       swarmKey: swarmKey?.bytes,
+      metrics: metricsAddress !== undefined,
     })
+    if (metricsModule && metricsAddress) {
+      try {
+        metrics = await metricsModule.startNodeMetrics(metricsAddress, {libp2p: node.libp2p, storage, routingTableSize: () => node.routingTableSize()})
+      } catch (err) {
+        await node.stop().catch(() => {})
+        throw err
+      }
+    }
     const stopped = new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'))
       process.once('SIGTERM', () => resolve('SIGTERM'))
@@ -127,12 +147,13 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
     const multiaddrs = node.multiaddrs()
     const loaded = storage.stats()
     if (json) {
-      emit({event: 'started', peerId: node.peerId, multiaddrs, packets: loaded.packets, swarmKey: swarmKey?.fingerprint ?? null}, '')
+      emit({event: 'started', peerId: node.peerId, multiaddrs, packets: loaded.packets, swarmKey: swarmKey?.fingerprint ?? null, metrics: metrics?.url ?? null}, '')
       for (const m of multiaddrs) emit({event: 'listening', multiaddr: m}, '')
     } else {
       process.stdout.write(`qis node ${node.peerId}\n`)
       if (swarmKey) process.stdout.write(`private swarm: key ${swarmKey.file} (fingerprint ${swarmKey.fingerprint})\n`)
       for (const m of multiaddrs) process.stdout.write(`listening ${m}\n`)
+      if (metrics) process.stdout.write(`metrics ${metrics.url}/metrics, health ${metrics.url}/healthz\n`)
       if (multiaddrs.length === 0) process.stdout.write('advertising no address yet: none is public (see --announce, --lan, --reserve-relay)\n')
       process.stdout.write(`storage ${storage.file}: ${loaded.packets} packet(s) under ${loaded.keys} key(s)\n`)
     }
@@ -142,6 +163,7 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
     emit({event: 'stopping', signal}, `stopping (${signal})`)
     // A second signal or a stuck stop must not leave the process hanging; acknowledged packets are already on disk.
     setTimeout(() => process.exit(0), 5000).unref()
+    await metrics?.close()
     await node.stop()
     const stats = storage.stats()
     emit({event: 'stopped', storage: stats}, `stopped: ${stats.packets} packet(s) kept, ${stats.stored} stored and ${Object.values(stats.refused).reduce((a, b) => a + (b ?? 0), 0)} refused this run`)

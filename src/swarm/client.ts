@@ -58,6 +58,13 @@ export async function openSwarmClient(opts: OpenClientOptions): Promise<SwarmCli
       if (answered === 0) {
         const left = Math.max(1, deadline - Date.now())
         answered = await node.dialBootstrap(anySignal(opts.signal, AbortSignal.timeout(Math.min(left, 5000))))
+        // Nothing listens at any of them: waiting will not change that.
+        if (answered === 0 && node.bootstrapRefused.length === opts.bootstrap.length) {
+          throw new QisError(`every bootstrap peer refused the connection (${opts.bootstrap.join(', ')}): no qis node listens there`, {
+            code: 'SWARM_UNREACHABLE',
+            hint: 'check the address and port, and that the node is running (`qis node` prints its addresses)',
+          })
+        }
       }
       if (node.routingTableSize() > 0) break
       await sleep(Math.min(100 * 2 ** attempt, 1000), opts.signal)

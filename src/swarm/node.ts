@@ -41,7 +41,7 @@ import {
   sendRequest,
   writeFrame,
 } from './protocol.js'
-import {type ReachabilityOptions, paceEmptyWalks, reachabilityParts} from './reachability.js'
+import {type ReachabilityOptions, listenFailure, paceEmptyWalks, reachabilityParts} from './reachability.js'
 import type {PacketStorage} from './storage.js'
 
 /** Limits on what a node accepts from the network, beyond the per-message caps in PROTOCOL_LIMITS. */
@@ -109,6 +109,8 @@ export interface SwarmNode {
   lookup(keys: string[], options: {count: number; signal?: AbortSignal; concurrency?: number; timeoutMs?: number}): Promise<LookupResult<PeerId>>
   /** Dials the bootstrap multiaddrs (again); resolves with how many answered. */
   dialBootstrap(signal?: AbortSignal): Promise<number>
+  /** Bootstrap addresses whose last dial was refused outright (nothing listens there), for failing fast. */
+  bootstrapRefused: string[]
   stop(): Promise<void>
 }
 
@@ -124,6 +126,8 @@ export interface SwarmNodeOptions {
   reachability?: ReachabilityOptions
   /** A private swarm's key file bytes (src/swarm/pnet.ts): connections to peers without it fail. */
   swarmKey?: Uint8Array
+  /** Collect libp2p's metrics for `--metrics` (src/swarm/metrics.ts, loaded only then). */
+  metrics?: boolean
 }
 
 /** The DHT record key for a fingerprint in our namespace. */
@@ -174,6 +178,7 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
       transports: [tcp(), ...reach.transports],
       connectionEncrypters: [noise()],
       connectionProtector: options.swarmKey ? preSharedKey({psk: options.swarmKey}) : undefined,
+      metrics: options.metrics ? (await import('./metrics.js')).libp2pMetrics() : undefined,
       // A publisher looking up many keys opens many streams on a connection the instant it exists;
       // at yamux's default of 10 such "early" streams the whole connection is aborted.
       streamMuxers: [yamux({maxEarlyStreams: 256})],
@@ -203,7 +208,7 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
       },
     })
   } catch (err) {
-    throw new QisError(`cannot start the libp2p node: ${errorMessage(err)}`, {code: 'NODE_START_FAILED', cause: err})
+    throw listenFailure(err) ?? new QisError(`cannot start the libp2p node: ${errorMessage(err)}`, {code: 'NODE_START_FAILED', cause: err})
   }
 
   const addressesRecorded = new Set<string>()
@@ -335,18 +340,22 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
       await Promise.all([...dialled].map((p) => ensureAddresses(parsePeer(p))))
       return {closest, stats: result.stats, failures: result.failures}
     },
+    bootstrapRefused: [],
     async dialBootstrap(signal) {
       let ok = 0
+      const refused: string[] = []
       await Promise.all(
         options.bootstrap.map(async (addr) => {
           try {
             await libp2p.dial(multiaddr(addr), {signal: signal ?? AbortSignal.timeout(10_000)})
             ok++
           } catch (err) {
+            if (/ECONNREFUSED/.test(errorMessage(err))) refused.push(addr)
             log({event: 'bootstrap:failed', multiaddr: addr, message: errorMessage(err)})
           }
         }),
       )
+      node.bootstrapRefused = refused
       return ok
     },
     async stop() {

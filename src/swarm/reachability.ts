@@ -261,3 +261,17 @@ export function paceEmptyWalks<F extends (components: any) => object>(factory: F
     return dht
   }) as F
 }
+
+/** One line naming the port and the fix, instead of the listener's stack trace. */
+export function portInUseError(port: number | string, host: string, flag: string): QisError {
+  return new QisError(`port ${port} on ${host} is already in use`, {
+    code: 'PORT_IN_USE',
+    hint: `stop the process that holds it (another qis node?) or choose another port with ${flag}`,
+  })
+}
+
+/** The libp2p start failure for a taken listen port ("EADDRINUSE: address already in use HOST:PORT"), as one line. */
+export function listenFailure(err: unknown): QisError | undefined {
+  const m = /EADDRINUSE[^\n]*?address already in use (\S+):(\d+)/.exec(errorMessage(err))
+  return m ? portInUseError(m[2], m[1], '--listen') : undefined
+}
