@@ -59,6 +59,8 @@ describe('which addresses a node tells peers', () => {
     expect(parts({lan: false, announce: ['/ip4/8.8.4.4/tcp/4001']}, ['/ip4/10.0.0.2/tcp/4001']).listen).toEqual([])
     expect(Object.keys(parts({relay: true}, ['/ip4/8.8.4.4/tcp/4001']).services).sort()).toEqual(['autoNAT', 'dcutr', 'identifyPush', 'relay'])
     expect(Object.keys(parts({}, [], false).services).sort()).toEqual(['dcutr', 'identifyPush'])
+    expect(parts({upnp: true}, ['/ip4/0.0.0.0/tcp/4001']).services).toHaveProperty('upnp')
+    expect(parts({}, ['/ip4/0.0.0.0/tcp/4001']).services).not.toHaveProperty('upnp')
   })
 
   it('takes config network values, flags winning, and names a config value of the wrong type', () => {
