@@ -170,7 +170,7 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
     }
   }
   let libp2p: Libp2p<{dht: KadDHT}>
-  const reach = reachabilityParts(options.reachability ?? {}, {listen: options.listen, storage: storage !== undefined})
+  const reach = await reachabilityParts(options.reachability ?? {}, {listen: options.listen, storage: storage !== undefined})
   try {
     libp2p = await createLibp2p({
       privateKey: options.privateKey,

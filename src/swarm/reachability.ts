@@ -4,12 +4,10 @@
  * Everything here is js-libp2p's own modules; this file only decides which to load and how.
  * See docs/operating.md ("Reachability").
  */
-import {autoNATv2} from '@libp2p/autonat-v2'
 import {circuitRelayServer, circuitRelayTransport} from '@libp2p/circuit-relay-v2'
 import {dcutr} from '@libp2p/dcutr'
 import {identifyPush} from '@libp2p/identify'
 import {type PeerInfo, peerRoutingSymbol} from '@libp2p/interface'
-import {uPnPNAT} from '@libp2p/upnp-nat'
 import {isPrivateIp} from '@libp2p/utils'
 import {type Multiaddr, multiaddr} from '@multiformats/multiaddr'
 import {BlockList, isIP} from 'node:net'
@@ -145,7 +143,7 @@ export interface ReachabilityParts {
  * The libp2p pieces for one node. A storage node gets all of them; a client (publish, pull)
  * advertises nothing, so it only needs to dial relayed addresses and take part in hole punching.
  */
-export function reachabilityParts(options: ReachabilityOptions, context: {listen: string[]; storage: boolean}): ReachabilityParts {
+export async function reachabilityParts(options: ReachabilityOptions, context: {listen: string[]; storage: boolean}): Promise<ReachabilityParts> {
   const lan = resolveLan(options.lan ?? 'auto', context.listen)
   const policy = addressPolicy(lan)
   const announce = options.announce ?? []
@@ -171,7 +169,8 @@ export function reachabilityParts(options: ReachabilityOptions, context: {listen
     identifyPush: identifyPush(),
     dcutr: dcutr(),
   }
-  if (context.storage) services.autoNAT = autoNATv2()
+  // Loaded only where used: a client (publish, pull) starts faster without them.
+  if (context.storage) services.autoNAT = (await import('@libp2p/autonat-v2')).autoNATv2()
   if (options.relay) {
     services.relay = circuitRelayServer({
       reservations: {
@@ -181,7 +180,7 @@ export function reachabilityParts(options: ReachabilityOptions, context: {listen
       },
     })
   }
-  if (options.upnp) services.upnp = uPnPNAT()
+  if (options.upnp) services.upnp = (await import('@libp2p/upnp-nat')).uPnPNAT()
   return {
     policy,
     listen: reserveRelay ? ['/p2p-circuit'] : [],

@@ -187,5 +187,6 @@ describe.skipIf(unavailable !== undefined)('publish and pull across two NATs thr
     expect(peerA).not.toBe(peerB)
     mark('pulled')
     console.log(`NAT test: ${phases.join(', ')}`)
-  }, 60_000)
+    // About 25 s on an idle 2-core machine; 45-60 s when the machine is shared with other heavy jobs.
+  }, 90_000)
 })

@@ -32,18 +32,18 @@ describe('which addresses a node tells peers', () => {
     expect(() => resolveLan(['10.0.0.0/33'], [])).toThrow(/not a CIDR/)
   })
 
-  it('refuses to announce a private address outside a LAN swarm, naming it and the fix', () => {
+  it('refuses to announce a private address outside a LAN swarm, naming it and the fix', async () => {
     try {
-      reachabilityParts({announce: ['/ip4/192.168.1.5/tcp/4001'], lan: false}, {listen: ['/ip4/0.0.0.0/tcp/4001'], storage: true})
+      await reachabilityParts({announce: ['/ip4/192.168.1.5/tcp/4001'], lan: false}, {listen: ['/ip4/0.0.0.0/tcp/4001'], storage: true})
       expect.unreachable()
     } catch (err) {
       expect(err).toMatchObject({code: 'ADDRESS_NOT_PUBLIC', hint: expect.stringContaining('--lan')})
       expect((err as Error).message).toContain('/ip4/192.168.1.5/tcp/4001')
     }
-    expect(() => reachabilityParts({announce: ['/ip4/1.2.3'], lan: false}, {listen: [], storage: true})).toThrow(/not a valid multiaddr/)
+    await expect(reachabilityParts({announce: ['/ip4/1.2.3'], lan: false}, {listen: [], storage: true})).rejects.toThrow(/not a valid multiaddr/)
   })
 
-  it('reserves a relay slot only for a storage node nobody can dial', () => {
+  it('reserves a relay slot only for a storage node nobody can dial', async () => {
     const parts = (o: Parameters<typeof reachabilityParts>[0], listen: string[], storage = true) => reachabilityParts(o, {listen, storage})
     // Which interfaces the host has decides for a wildcard listener; these tests run anywhere.
     const natted = {eth0: [{address: '10.0.0.2', family: 'IPv4' as const, internal: false, netmask: '255.255.255.0', mac: '', cidr: null}]}
@@ -51,16 +51,16 @@ describe('which addresses a node tells peers', () => {
     expect(hasPublicAddress(['/ip4/0.0.0.0/tcp/4001'], [], pub, natted)).toBe(false)
     expect(hasPublicAddress(['/ip4/0.0.0.0/tcp/4001'], [], pub, {eth0: [{...natted.eth0[0], address: '8.8.4.4'}]})).toBe(true)
     expect(hasPublicAddress(['/ip4/10.0.0.2/tcp/4001'], ['/dns4/x.example.org/tcp/4001'], pub, natted)).toBe(true)
-    expect(parts({lan: false}, ['/ip4/10.0.0.2/tcp/4001']).listen).toEqual(['/p2p-circuit'])
-    expect(parts({lan: false}, ['/ip4/10.0.0.2/tcp/4001'], false).listen).toEqual([])
-    expect(parts({lan: false, relay: true}, ['/ip4/10.0.0.2/tcp/4001']).listen).toEqual([])
-    expect(parts({lan: false, reserveRelay: false}, ['/ip4/10.0.0.2/tcp/4001']).listen).toEqual([])
-    expect(parts({}, ['/ip4/127.0.0.1/tcp/0']).listen).toEqual([])
-    expect(parts({lan: false, announce: ['/ip4/8.8.4.4/tcp/4001']}, ['/ip4/10.0.0.2/tcp/4001']).listen).toEqual([])
-    expect(Object.keys(parts({relay: true}, ['/ip4/8.8.4.4/tcp/4001']).services).sort()).toEqual(['autoNAT', 'dcutr', 'identifyPush', 'relay'])
-    expect(Object.keys(parts({}, [], false).services).sort()).toEqual(['dcutr', 'identifyPush'])
-    expect(parts({upnp: true}, ['/ip4/0.0.0.0/tcp/4001']).services).toHaveProperty('upnp')
-    expect(parts({}, ['/ip4/0.0.0.0/tcp/4001']).services).not.toHaveProperty('upnp')
+    expect((await parts({lan: false}, ['/ip4/10.0.0.2/tcp/4001'])).listen).toEqual(['/p2p-circuit'])
+    expect((await parts({lan: false}, ['/ip4/10.0.0.2/tcp/4001'], false)).listen).toEqual([])
+    expect((await parts({lan: false, relay: true}, ['/ip4/10.0.0.2/tcp/4001'])).listen).toEqual([])
+    expect((await parts({lan: false, reserveRelay: false}, ['/ip4/10.0.0.2/tcp/4001'])).listen).toEqual([])
+    expect((await parts({}, ['/ip4/127.0.0.1/tcp/0'])).listen).toEqual([])
+    expect((await parts({lan: false, announce: ['/ip4/8.8.4.4/tcp/4001']}, ['/ip4/10.0.0.2/tcp/4001'])).listen).toEqual([])
+    expect(Object.keys((await parts({relay: true}, ['/ip4/8.8.4.4/tcp/4001'])).services).sort()).toEqual(['autoNAT', 'dcutr', 'identifyPush', 'relay'])
+    expect(Object.keys((await parts({}, [], false)).services).sort()).toEqual(['dcutr', 'identifyPush'])
+    expect((await parts({upnp: true}, ['/ip4/0.0.0.0/tcp/4001'])).services).toHaveProperty('upnp')
+    expect((await parts({}, ['/ip4/0.0.0.0/tcp/4001'])).services).not.toHaveProperty('upnp')
   })
 
   it('takes config network values, flags winning, and names a config value of the wrong type', () => {
