@@ -4,8 +4,7 @@
  * Everything here is js-libp2p's own modules; this file only decides which to load and how.
  * See docs/operating.md ("Reachability").
  */
-import {circuitRelayServer, circuitRelayTransport} from '@libp2p/circuit-relay-v2'
-import {dcutr} from '@libp2p/dcutr'
+import type {circuitRelayTransport} from '@libp2p/circuit-relay-v2'
 import {identifyPush} from '@libp2p/identify'
 import {type PeerInfo, peerRoutingSymbol} from '@libp2p/interface'
 import {isPrivateIp} from '@libp2p/utils'
@@ -167,12 +166,15 @@ export async function reachabilityParts(options: ReachabilityOptions, context: {
     // Tells connected peers at once when our addresses change (a relay slot granted, a UPnP mapping),
     // so their routing tables admit us with the new address.
     identifyPush: identifyPush(),
-    dcutr: dcutr(),
   }
-  // Loaded only where used: a client (publish, pull) starts faster without them.
-  if (context.storage) services.autoNAT = (await import('@libp2p/autonat-v2')).autoNATv2()
-  if (options.relay) {
-    services.relay = circuitRelayServer({
+  // A storage node of a LAN (or loopback) swarm is dialled directly by every peer: relaying, hole
+  // punching and reachability checks would only cost start-up time. Modules load only where used.
+  const traversal = lan.mode !== 'all' || options.relay === true || options.reserveRelay === true || !context.storage
+  const relayModule = traversal ? await import('@libp2p/circuit-relay-v2') : undefined
+  if (traversal) services.dcutr = (await import('@libp2p/dcutr')).dcutr()
+  if (context.storage && lan.mode !== 'all') services.autoNAT = (await import('@libp2p/autonat-v2')).autoNATv2()
+  if (options.relay && relayModule) {
+    services.relay = relayModule.circuitRelayServer({
       reservations: {
         maxReservations: RELAY_LIMITS.maxReservations,
         defaultDurationLimit: RELAY_LIMITS.durationMs,
@@ -187,14 +189,14 @@ export async function reachabilityParts(options: ReachabilityOptions, context: {
     announce,
     announceFilter: (addrs) => addrs.filter((a) => policy.shareable(a)),
     peerInfoMapper: (peer) => ({...peer, multiaddrs: peer.multiaddrs.filter((a) => policy.shareable(a))}),
-    transports: [circuitRelayTransport()],
+    transports: relayModule ? [relayModule.circuitRelayTransport()] : [],
     services,
     summary: {
       lan: lan.mode === 'ranges' ? lan.ranges.join(',') : lan.mode,
       relay: options.relay === true,
       reserveRelay,
       upnp: options.upnp === true,
-      autonat: context.storage,
+      autonat: services.autoNAT !== undefined,
     },
   }
 }

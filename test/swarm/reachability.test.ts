@@ -59,6 +59,12 @@ describe('which addresses a node tells peers', () => {
     expect((await parts({lan: false, announce: ['/ip4/8.8.4.4/tcp/4001']}, ['/ip4/10.0.0.2/tcp/4001'])).listen).toEqual([])
     expect(Object.keys((await parts({relay: true}, ['/ip4/8.8.4.4/tcp/4001'])).services).sort()).toEqual(['autoNAT', 'dcutr', 'identifyPush', 'relay'])
     expect(Object.keys((await parts({}, [], false)).services).sort()).toEqual(['dcutr', 'identifyPush'])
+    expect((await parts({}, [], false)).transports).toHaveLength(1)
+    // A loopback (LAN) storage node needs none of it; --relay in a LAN swarm brings the relay pieces.
+    const lanNode = await parts({}, ['/ip4/127.0.0.1/tcp/0'])
+    expect(Object.keys(lanNode.services)).toEqual(['identifyPush'])
+    expect(lanNode.transports).toHaveLength(0)
+    expect(Object.keys((await parts({lan: true, relay: true}, ['/ip4/10.0.0.2/tcp/4001'])).services).sort()).toEqual(['dcutr', 'identifyPush', 'relay'])
     expect((await parts({upnp: true}, ['/ip4/0.0.0.0/tcp/4001'])).services).toHaveProperty('upnp')
     expect((await parts({}, ['/ip4/0.0.0.0/tcp/4001'])).services).not.toHaveProperty('upnp')
   })
