@@ -45,8 +45,25 @@ export function natLabUnavailable(): string | undefined {
 
 const sh = (args: string[]) => execFileSync(args[0], args.slice(1), {stdio: ['ignore', 'pipe', 'pipe']}).toString()
 
+/** Namespaces left by a run that was killed outright (no exit handler ran): their creator is gone. */
+function removeStaleLabs(): void {
+  const listed = spawnSync('ip', ['netns', 'list'], {encoding: 'utf8'}).stdout ?? ''
+  for (const line of listed.split('\n')) {
+    const m = /^qis(\d+)(pub|ra|rb|a|b)\b/.exec(line)
+    if (!m) continue
+    let alive = true
+    try {
+      process.kill(Number(m[1]), 0)
+    } catch {
+      alive = false
+    }
+    if (!alive) spawnSync('ip', ['netns', 'del', `qis${m[1]}${m[2]}`])
+  }
+}
+
 export function createNatLab(): NatLab {
-  const id = `${process.pid % 100_000}`
+  removeStaleLabs()
+  const id = `${process.pid}`
   const ns = {pub: `qis${id}pub`, ra: `qis${id}ra`, rb: `qis${id}rb`, a: `qis${id}a`, b: `qis${id}b`}
   const made: string[] = []
   const destroy = () => {
