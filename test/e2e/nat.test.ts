@@ -187,6 +187,6 @@ describe.skipIf(unavailable !== undefined)('publish and pull across two NATs thr
     expect(peerA).not.toBe(peerB)
     mark('pulled')
     console.log(`NAT test: ${phases.join(', ')}`)
-    // Measured 44-59 s on a 2-core machine at load average 15-20 from other jobs; the bound leaves room for worse.
+    // Measured on a shared 2-core machine: 19 s at load average 10, 44-59 s at 15-38; the bound leaves room for worse.
   }, 90_000)
 })
