@@ -44,12 +44,13 @@ export default class Node extends BaseCommand<typeof Node> {
   static summary = 'Run a swarm peer that stores and serves outcome packets for the keys it is close to.'
   static description = `Joins the qis swarm (libp2p: TCP, noise, yamux, Kademlia routing on /qis/kad/1.0.0), answers batched closest-peer lookups over /qis/closest/1.0.0 and accepts packets over /qis/store/1.0.0 and /qis/fetch/1.0.0. Every packet is checked on receipt (signature, fields, TTL, that it carries the routing key it was pushed under) and refused with a counted reason otherwise; each publisher's share of the node is bounded. Packets are kept in <home>/node across restarts and dropped when their TTL runs out.
 
-Prints its peer ID and one "listening <multiaddr>" line per address, then one line per event. Stops cleanly on Ctrl-C / SIGTERM. With --json, every line is a JSON object with an "event" field. See docs/swarm.md.`
+Prints its peer ID and one "listening <multiaddr>" line per address, then one line per event. Stops cleanly on Ctrl-C / SIGTERM. With --json, every line is a JSON object with an "event" field. See docs/swarm.md; ports, NATs, relays, the swarm key and metrics: docs/operating.md.`
 
   static examples = [
     '<%= config.bin %> node --listen /ip4/0.0.0.0/tcp/4001',
     '<%= config.bin %> node --listen /ip4/127.0.0.1/tcp/0 --bootstrap /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...',
     '<%= config.bin %> node --json',
+    '<%= config.bin %> node --listen /ip4/0.0.0.0/tcp/4001 --announce /dns4/relay.example.org/tcp/4001 --relay --metrics 127.0.0.1:9464',
   ]
 
   static flags = {
