@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/command.js'
 import {codebookFlag, embedderFlag, modelDirFlag, withDescription} from '../cli/flags.js'
 import {keyValue, lines} from '../cli/render.js'
-import {resolveHomeDir} from '../config/home.js'
+import {openHome, resolveHomeDir} from '../config/home.js'
 import type {EmbedderBackend} from '../embed/types.js'
 import {formatConfigValue} from '../init/config-view.js'
 import {type InitAnswers, type InitResult, initHome} from '../init/init.js'
@@ -45,9 +45,22 @@ Environment variables (QIS_BOOTSTRAP, ...) are never written into the file: they
     codebook: withDescription(codebookFlag, `A group's own routing codebook file ("" for the shipped one). Default: the current one while the embedder stays the same.`),
     'skip-model-check': Flags.boolean({description: 'write the config without loading the model first'}),
     yes: Flags.boolean({char: 'y', description: 'ask nothing: keep current values (or defaults) for answers not given as flags'}),
+    'swarm-key': Flags.boolean({description: 'also create <home>/swarm.key, the pre-shared key of a private swarm (an existing key is kept); see qis swarm-key'}),
   }
 
-  async run(): Promise<InitResult> {
+  async run(): Promise<InitResult & {swarmKey?: {file: string; fingerprint: string; created: boolean}}> {
+    const result = await this.initialise()
+    if (!this.flags['swarm-key']) return result
+    // After the home exists, so the key lands beside its config.json.
+    const {loadSwarmKey, swarmKeyPath, writeSwarmKey} = await import('../swarm/pnet.js')
+    const home = await openHome(result.home)
+    const existing = await loadSwarmKey(home, {})
+    const key = existing ?? (await writeSwarmKey(swarmKeyPath(home)))
+    if (!this.jsonEnabled()) this.log(`${existing ? 'Kept' : 'Wrote'} swarm key ${key.file} (fingerprint ${key.fingerprint}); give it to every member of the swarm (docs/operating.md).`)
+    return {...result, swarmKey: {file: key.file, fingerprint: key.fingerprint, created: !existing}}
+  }
+
+  private async initialise(): Promise<InitResult> {
     const {flags} = this
     const answers: InitAnswers = {
       domainFocus: flags['domain-focus'] === undefined ? undefined : splitList(flags['domain-focus']),

@@ -4,6 +4,7 @@ import {BaseCommand} from '../base.js'
 import {loadConfig} from '../config/config.js'
 import {acquireHomeLock} from '../config/lock.js'
 import {loadOrCreateIdentity} from '../identity/identity.js'
+import {loadSwarmKey} from '../swarm/pnet.js'
 import type {SwarmEvent} from '../swarm/node.js'
 import type {StorageStats} from '../swarm/storage.js'
 
@@ -44,6 +45,8 @@ export function describeEvent(e: SwarmEvent): string {
       return `joined the swarm: ${e.peers} peer(s) in the routing table${e.attempts > 1 ? ` after ${e.attempts} attempts` : ''}`
     case 'routing':
       return `routing table: ${e.size} peer(s)`
+    case 'addresses':
+      return e.multiaddrs.length > 0 ? `advertising ${e.multiaddrs.join(' ')}` : 'advertising no address (not reachable by peers yet)'
   }
 }
 
@@ -51,12 +54,13 @@ export default class Node extends BaseCommand<typeof Node> {
   static summary = 'Run a swarm peer that stores and serves outcome packets for the keys it is close to.'
   static description = `Joins the qis swarm (libp2p: TCP, noise, yamux, Kademlia routing on /qis/kad/1.0.0), answers batched closest-peer lookups over /qis/closest/1.0.0 and accepts packets over /qis/store/1.0.0 and /qis/fetch/1.0.0. Every packet is checked on receipt (signature, fields, TTL, that it carries the routing key it was pushed under) and refused with a counted reason otherwise; each publisher's share of the node is bounded. Packets are kept in <home>/node across restarts and dropped when their TTL runs out.
 
-Prints its peer ID and one "listening <multiaddr>" line per address, then one line per event. Stops cleanly on Ctrl-C / SIGTERM. With --json, every line is a JSON object with an "event" field. See docs/swarm.md.`
+Prints its peer ID and one "listening <multiaddr>" line per address, then one line per event. Stops cleanly on Ctrl-C / SIGTERM. With --json, every line is a JSON object with an "event" field. See docs/swarm.md; ports, NATs, relays, the swarm key and metrics: docs/operating.md.`
 
   static examples = [
     '<%= config.bin %> node --listen /ip4/0.0.0.0/tcp/4001',
     '<%= config.bin %> node --listen /ip4/127.0.0.1/tcp/0 --bootstrap /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...',
     '<%= config.bin %> node --json',
+    '<%= config.bin %> node --listen /ip4/0.0.0.0/tcp/4001 --announce /dns4/relay.example.org/tcp/4001 --relay --metrics 127.0.0.1:9464',
   ]
 
   static flags = {
@@ -67,6 +71,28 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
     'max-packets': Flags.integer({description: 'Packets this node keeps in total.', min: 1}),
     'max-bytes': Flags.integer({description: 'Bytes this node keeps in total.', min: 1}),
     'fetch-max-packets': Flags.integer({description: 'Packets one fetch reply carries at most (shared out per key; the rest is paged).', min: 1}),
+    announce: Flags.string({
+      description: 'Multiaddr to advertise to peers instead of the listen addresses (repeatable): a port-forwarded public address or a /dns4/ name. Default: config network.announce.',
+      multiple: true,
+      helpGroup: 'REACHABILITY',
+    }),
+    lan: Flags.boolean({
+      description: 'Advertise private and loopback addresses (a swarm inside one network). Default: config network.lan; "auto" advertises them only when every listen address is loopback.',
+      allowNo: true,
+      helpGroup: 'REACHABILITY',
+    }),
+    'lan-range': Flags.string({description: 'CIDR whose addresses may be advertised although private (repeatable), e.g. 10.20.0.0/16.', multiple: true, helpGroup: 'REACHABILITY'}),
+    relay: Flags.boolean({description: 'Serve as a circuit relay for nodes behind NATs (run it on a node with a public address).', allowNo: true, helpGroup: 'REACHABILITY'}),
+    'reserve-relay': Flags.boolean({
+      description: 'Reserve a slot on a relay and advertise the relayed address. Default: when the node has no address peers can dial.',
+      allowNo: true,
+      helpGroup: 'REACHABILITY',
+    }),
+    upnp: Flags.boolean({description: 'Ask the router for a port mapping over UPnP.', allowNo: true, helpGroup: 'REACHABILITY'}),
+    metrics: Flags.string({
+      description: 'Serve Prometheus metrics on http://HOST:PORT/metrics and a health check on /healthz, e.g. 127.0.0.1:9464. Default: config network.metrics (none).',
+      helpValue: 'HOST:PORT',
+    }),
   }
 
   async run(): Promise<NodeResult> {
@@ -74,7 +100,24 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
     const home = await this.home()
     const {config} = await loadConfig(home)
     const identity = await loadOrCreateIdentity(home)
-    const [{createSwarmNode}, {PacketStorage}] = await Promise.all([import('../swarm/node.js'), import('../swarm/storage.js')])
+    const [{createSwarmNode}, {PacketStorage}, {reachabilityFrom}] = await Promise.all([
+      import('../swarm/node.js'),
+      import('../swarm/storage.js'),
+      import('../swarm/reachability.js'),
+    ])
+    const swarmKey = await loadSwarmKey(home)
+    const metricsAt = flags.metrics ?? (typeof config.network?.metrics === 'string' ? config.network.metrics : '')
+    const metricsModule = metricsAt ? await import('../swarm/metrics.js') : undefined
+    const metricsAddress = metricsModule?.parseMetricsAddress(metricsAt)
+    let metrics: import('../swarm/metrics.js').NodeMetrics | undefined
+    const reachability = reachabilityFrom(config.network ?? {}, {
+      announce: flags.announce,
+      lan: flags.lan,
+      lanRange: flags['lan-range'],
+      relay: flags.relay,
+      reserveRelay: flags['reserve-relay'],
+      upnp: flags.upnp,
+    })
     const json = this.jsonEnabled()
     // Event lines go straight to stdout: oclif silences this.log under --json, and a log is what --json asks for here.
     const emit = (event: Record<string, unknown> & {event: string}, text: string) => {
@@ -97,8 +140,22 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
       bootstrap: flags.bootstrap ?? config.bootstrap,
       storage,
       limits: flags['fetch-max-packets'] === undefined ? undefined : {maxFetchPackets: flags['fetch-max-packets']},
-      logger: (e) => emit(e, describeEvent(e)),
+      logger: (e) => {
+        metrics?.observe(e)
+        emit(e, describeEvent(e))
+      },
+      reachability,
+      swarmKey: swarmKey?.bytes,
+      metrics: metricsAddress !== undefined,
     })
+    if (metricsModule && metricsAddress) {
+      try {
+        metrics = await metricsModule.startNodeMetrics(metricsAddress, {libp2p: node.libp2p, storage, routingTableSize: () => node.routingTableSize()})
+      } catch (err) {
+        await node.stop().catch(() => {})
+        throw err
+      }
+    }
     const stopped = new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'))
       process.once('SIGTERM', () => resolve('SIGTERM'))
@@ -106,11 +163,14 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
     const multiaddrs = node.multiaddrs()
     const loaded = storage.stats()
     if (json) {
-      emit({event: 'started', peerId: node.peerId, multiaddrs, packets: loaded.packets}, '')
+      emit({event: 'started', peerId: node.peerId, multiaddrs, packets: loaded.packets, swarmKey: swarmKey?.fingerprint ?? null, metrics: metrics?.url ?? null}, '')
       for (const m of multiaddrs) emit({event: 'listening', multiaddr: m}, '')
     } else {
       process.stdout.write(`qis node ${node.peerId}\n`)
+      if (swarmKey) process.stdout.write(`private swarm: key ${swarmKey.file} (fingerprint ${swarmKey.fingerprint})\n`)
       for (const m of multiaddrs) process.stdout.write(`listening ${m}\n`)
+      if (metrics) process.stdout.write(`metrics ${metrics.url}/metrics, health ${metrics.url}/healthz\n`)
+      if (multiaddrs.length === 0) process.stdout.write('advertising no address yet: none is public (see --announce, --lan, --reserve-relay)\n')
       process.stdout.write(`storage ${storage.file}: ${loaded.packets} packet(s) under ${loaded.keys} key(s)\n`)
     }
     // The node dials its bootstrap peers itself, with back-off until joined and again after losing every peer.
@@ -119,6 +179,7 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
     emit({event: 'stopping', signal}, `stopping (${signal})`)
     // A second signal or a stuck stop must not leave the process hanging; acknowledged packets are already on disk.
     setTimeout(() => process.exit(0), 5000).unref()
+    await metrics?.close()
     await node.stop()
     await lock.release()
     const stats = storage.stats()

@@ -26,6 +26,24 @@ export interface QisConfig {
   profiles: Record<string, IngestProfile>
   /** The deployment's own recognisers, deny-lists and allow-lists, honoured by `qis scrub` and `qis distill`. */
   privacy: PrivacyConfig
+  /** How `qis node` is reached and run: advertised addresses, relaying, metrics (docs/operating.md). Flags win. */
+  network: NetworkConfig
+}
+
+/** `qis node` settings that an operator fixes once (each has a flag of the same meaning). */
+export interface NetworkConfig {
+  /** As --announce: the addresses peers are told instead of the listen addresses. */
+  announce: string[]
+  /** As --lan / --no-lan / --lan-range: whether private and loopback addresses are advertised ("auto": only for a loopback-only node). */
+  lan: boolean | 'auto' | string[]
+  /** As --relay: serve as a circuit relay. */
+  relay: boolean
+  /** As --reserve-relay / --no-reserve-relay ("auto": when the node has no address others can dial). */
+  reserveRelay: boolean | 'auto'
+  /** As --upnp. */
+  upnp: boolean
+  /** As --metrics HOST:PORT; empty = no metrics endpoint. */
+  metrics: string
 }
 
 /** How to read one kind of log, saved under a name in config `profiles`. Flags given on the command line win. */
@@ -66,6 +84,7 @@ export const DEFAULT_CONFIG: QisConfig = {
   modelAlias: {},
   profiles: {},
   privacy: {recognizers: [], deny: [], allow: []},
+  network: {announce: [], lan: 'auto', relay: false, reserveRelay: 'auto', upnp: false, metrics: ''},
 }
 
 export interface ResolvedConfig {
@@ -93,7 +112,9 @@ export async function loadConfig(home: Home, env: NodeJS.ProcessEnv = process.en
   const sources = Object.fromEntries(Object.keys(DEFAULT_CONFIG).map((k) => [k, 'default'])) as Record<ConfigKey, ConfigSource>
   for (const key of Object.keys(DEFAULT_CONFIG) as ConfigKey[]) {
     if (fromFile[key] !== undefined) {
-      ;(config as unknown as Record<string, unknown>)[key] = fromFile[key]
+      // A partial network block keeps the defaults of what it leaves out.
+      const value = key === 'network' && typeof fromFile[key] === 'object' && fromFile[key] !== null ? {...DEFAULT_CONFIG.network, ...fromFile.network} : fromFile[key]
+      ;(config as unknown as Record<string, unknown>)[key] = value
       sources[key] = 'config'
     }
   }

@@ -39,6 +39,8 @@ export interface OpenClientOptions {
   joinTimeoutMs?: number
   limits?: Partial<NodeLimits>
   logger?: (event: SwarmEvent) => void
+  /** A private swarm's key (src/swarm/pnet.ts). */
+  swarmKey?: Uint8Array
 }
 
 /** Joins the swarm through the bootstrap peers and waits until the routing table has peers. */
@@ -46,7 +48,7 @@ export async function openSwarmClient(opts: OpenClientOptions): Promise<SwarmCli
   if (opts.bootstrap.length === 0) {
     throw new QisError('no bootstrap peers: pass --bootstrap MULTIADDR, set QIS_BOOTSTRAP, or add "bootstrap" to the config', {code: 'NO_BOOTSTRAP'})
   }
-  const node = await createSwarmNode({privateKey: opts.privateKey, listen: [], bootstrap: opts.bootstrap, limits: opts.limits, logger: opts.logger})
+  const node = await createSwarmNode({privateKey: opts.privateKey, listen: [], bootstrap: opts.bootstrap, limits: opts.limits, logger: opts.logger, swarmKey: opts.swarmKey})
   const timeoutMs = opts.joinTimeoutMs ?? 20_000
   const deadline = Date.now() + timeoutMs
   try {
@@ -56,6 +58,13 @@ export async function openSwarmClient(opts: OpenClientOptions): Promise<SwarmCli
       if (answered === 0) {
         const left = Math.max(1, deadline - Date.now())
         answered = await node.dialBootstrap(anySignal(opts.signal, AbortSignal.timeout(Math.min(left, 5000))))
+        // Nothing listens at any of them: waiting will not change that.
+        if (answered === 0 && node.bootstrapRefused.length === opts.bootstrap.length) {
+          throw new QisError(`every bootstrap peer refused the connection (${opts.bootstrap.join(', ')}): no qis node listens there`, {
+            code: 'SWARM_UNREACHABLE',
+            hint: 'check the address and port, and that the node is running (`qis node` prints its addresses)',
+          })
+        }
       }
       if (node.routingTableSize() > 0) break
       await sleep(Math.min(100 * 2 ** attempt, 1000), opts.signal)
@@ -533,7 +542,7 @@ async function storeOnPeer(
   let stream: Stream | undefined
   try {
     client.node.counters.storeStreams++
-    stream = await client.node.libp2p.dialProtocol(peer, STORE_PROTOCOL, {signal: anySignal(o.signal, AbortSignal.timeout(o.timeoutMs))})
+    stream = await client.node.libp2p.dialProtocol(peer, STORE_PROTOCOL, {signal: anySignal(o.signal, AbortSignal.timeout(o.timeoutMs)), runOnLimitedConnection: true})
     const replies = readFrames(stream, work.length)[Symbol.asyncIterator]()
     for (; next < work.length; next++) {
       const b = work[next]

@@ -6,6 +6,7 @@ import {identify} from '@libp2p/identify'
 import type {Libp2p, PeerId, PrivateKey} from '@libp2p/interface'
 import {type KadDHT, kadDHT, passthroughMapper} from '@libp2p/kad-dht'
 import {ping} from '@libp2p/ping'
+import {preSharedKey} from '@libp2p/pnet'
 import {tcp} from '@libp2p/tcp'
 import {peerIdFromString} from '@libp2p/peer-id'
 import {type Multiaddr, multiaddr} from '@multiformats/multiaddr'
@@ -37,6 +38,7 @@ import {
   readOneFrame,
   sendRequest,
 } from './protocol.js'
+import {type ReachabilityOptions, listenFailure, paceEmptyWalks, reachabilityParts} from './reachability.js'
 import type {PacketStorage} from './storage.js'
 
 /** Limits on what a node accepts from the network, beyond the per-message caps in PROTOCOL_LIMITS. */
@@ -86,6 +88,7 @@ export type SwarmEvent =
   | {event: 'bootstrap:joined'; peers: number; attempts: number}
   /** The routing table gained or lost a peer; `size` is its size now. */
   | {event: 'routing'; size: number}
+  | {event: 'addresses'; multiaddrs: string[]}
 
 /** Counters a caller can read to see what the node cost (bench/swarm prints them). */
 export interface SwarmCounters {
@@ -128,6 +131,8 @@ export interface SwarmNode {
   lookup(keys: string[], options: {count: number; signal?: AbortSignal; concurrency?: number; timeoutMs?: number}): Promise<LookupResult<PeerId>>
   /** Dials the bootstrap multiaddrs (again); resolves with how many answered. `retryInMs` goes into the failure events. */
   dialBootstrap(signal?: AbortSignal, retryInMs?: number): Promise<number>
+  /** Bootstrap addresses whose last dial was refused outright (nothing listens there), for failing fast. */
+  bootstrapRefused: string[]
   stop(): Promise<void>
 }
 
@@ -144,6 +149,12 @@ export interface SwarmNodeOptions {
    * whenever every one is lost. Default: on for a storage node (a client joins once, in openSwarmClient).
    */
   keepJoined?: boolean
+  /** What the node advertises, relaying, hole punching (src/swarm/reachability.ts). */
+  reachability?: ReachabilityOptions
+  /** A private swarm's key file bytes (src/swarm/pnet.ts): connections to peers without it fail. */
+  swarmKey?: Uint8Array
+  /** Collect libp2p's metrics for `--metrics` (src/swarm/metrics.ts, loaded only then). */
+  metrics?: boolean
 }
 
 /** The DHT record key for a fingerprint in our namespace. */
@@ -188,13 +199,16 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
   const datastore = new GuardedDatastore()
   const guard: GuardCounters = {pendingPerIpRefused: 0, dhtRefused: datastore.refused}
   let libp2p: Libp2p<{dht: KadDHT}>
+  const reach = await reachabilityParts(options.reachability ?? {}, {listen: options.listen, storage: storage !== undefined})
   try {
     libp2p = await createLibp2p({
       privateKey: options.privateKey,
       datastore,
-      addresses: {listen: options.listen},
-      transports: [tcp()],
+      addresses: {listen: [...options.listen, ...reach.listen], announce: reach.announce, announceFilter: reach.announceFilter},
+      transports: [tcp(), ...reach.transports],
       connectionEncrypters: [noise()],
+      connectionProtector: options.swarmKey ? preSharedKey({psk: options.swarmKey}) : undefined,
+      metrics: options.metrics ? (await import('./metrics.js')).libp2pMetrics() : undefined,
       // A publisher looking up many keys opens many streams on a connection the instant it exists;
       // at yamux's default of 10 such "early" streams the whole connection is aborted.
       streamMuxers: [yamux({maxEarlyStreams: 256})],
@@ -205,13 +219,15 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
       },
       connectionGater: pendingPerIpGater(limits.maxPendingInboundPerIp, () => guard.pendingPerIpRefused++),
       services: {
+        ...reach.services,
         identify: identify(),
         ping: ping(),
-        dht: kadDHT({
+        dht: paceEmptyWalks(kadDHT({
           protocol: KAD_PROTOCOL,
           // A publishing/fetching client must not be mistaken for a storage peer by others' lookups.
           clientMode: storage === undefined,
-          peerInfoMapper: passthroughMapper,
+          // A client answers no DHT queries and must admit its bootstrap peers whatever their addresses.
+          peerInfoMapper: storage === undefined ? passthroughMapper : reach.peerInfoMapper,
           allowQueryWithZeroPeers: true,
           // Peers per bucket. kad-dht's own lookups (only the join's self-lookup now; key lookups
           // are batched, src/swarm/lookup.ts) query the k closest, and we need the 2 x 3 closest,
@@ -223,21 +239,30 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
           maxOutboundStreams: 256,
           validators: {[RECORD_NAMESPACE]: async (key, value) => validateRecord(key, value)},
           selectors: {[RECORD_NAMESPACE]: () => 0},
-        }),
+        })),
       },
     })
   } catch (err) {
-    throw new QisError(`cannot start the libp2p node: ${errorMessage(err)}`, {code: 'NODE_START_FAILED', cause: err})
+    throw listenFailure(err) ?? new QisError(`cannot start the libp2p node: ${errorMessage(err)}`, {code: 'NODE_START_FAILED', cause: err})
   }
 
   const addressesRecorded = new Set<string>()
   const counters: SwarmCounters = {storeRequests: 0, storeStreams: 0, fetchRequests: 0, batchLookups: 0, batchLookupKeys: 0, closestRequests: 0, closestQueries: 0}
   libp2p.addEventListener('peer:connect', (e) => log({event: 'peer:connect', peer: e.detail.toString()}))
   libp2p.addEventListener('peer:disconnect', (e) => log({event: 'peer:disconnect', peer: e.detail.toString()}))
+  let advertised = libp2p.getMultiaddrs().map(String).join(' ')
+  libp2p.addEventListener('self:peer:update', () => {
+    if (libp2p.status !== 'started') return
+    const now = libp2p.getMultiaddrs().map(String)
+    if (now.join(' ') === advertised) return
+    advertised = now.join(' ')
+    log({event: 'addresses', multiaddrs: now})
+  })
 
   let sweeper: NodeJS.Timeout | undefined
   if (storage) {
-    const handlerOptions = {maxInboundStreams: limits.maxInboundStreams, maxOutboundStreams: limits.maxInboundStreams}
+    // Relayed connections are "limited" (bounded bytes and time); a node behind a NAT is reached only over one.
+    const handlerOptions = {maxInboundStreams: limits.maxInboundStreams, maxOutboundStreams: limits.maxInboundStreams, runOnLimitedConnection: true}
     await libp2p.handle(STORE_PROTOCOL, (stream, connection) => handleStore(stream, connection, storage, limits, log), handlerOptions)
     await libp2p.handle(FETCH_PROTOCOL, (stream, connection) => handleFetch(stream, connection, storage, limits, log), handlerOptions)
     await libp2p.handle(CLOSEST_PROTOCOL, (stream, connection) => handleClosest(stream, connection, storage, limits, log, closestFromTable, peerRecord), handlerOptions)
@@ -278,7 +303,7 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
       const peer = await libp2p.peerStore.get(id)
       addrs = peer.addresses
         .map((a) => a.multiaddr.toString())
-        .filter((a) => a.length <= PROTOCOL_LIMITS.maxAddrChars)
+        .filter((a) => a.length <= PROTOCOL_LIMITS.maxAddrChars && reach.policy.shareable(a))
         .slice(0, PROTOCOL_LIMITS.maxPeerAddrs)
     } catch {
       // Known to the routing table but not the peer store: name it without addresses.
@@ -355,18 +380,22 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
       await Promise.all([...dialled].map((p) => ensureAddresses(parsePeer(p))))
       return {closest, stats: result.stats, failures: result.failures}
     },
+    bootstrapRefused: [],
     async dialBootstrap(signal, retryInMs) {
       let ok = 0
+      const refused: string[] = []
       await Promise.all(
         options.bootstrap.map(async (addr) => {
           try {
             await libp2p.dial(multiaddr(addr), {signal: signal ?? AbortSignal.timeout(10_000)})
             ok++
           } catch (err) {
+            if (/ECONNREFUSED/.test(errorMessage(err))) refused.push(addr)
             log({event: 'bootstrap:failed', multiaddr: addr, message: errorMessage(err), ...(retryInMs === undefined ? {} : {retryInMs})})
           }
         }),
       )
+      node.bootstrapRefused = refused
       return ok
     },
     async stop() {

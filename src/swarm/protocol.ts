@@ -306,7 +306,7 @@ export async function sendRequest<T>(
   signal: AbortSignal,
   read: (stream: Stream) => Promise<T>,
 ): Promise<T> {
-  const stream = await libp2p.dialProtocol(peer, protocol, {signal})
+  const stream = await libp2p.dialProtocol(peer, protocol, {signal, runOnLimitedConnection: true})
   try {
     await writeFrame(stream, body, signal)
     await stream.close({signal})

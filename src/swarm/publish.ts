@@ -4,6 +4,7 @@ import path from 'node:path'
 
 import type {Home} from '../config/home.js'
 import {acquireHomeLock} from '../config/lock.js'
+import {loadSwarmKey} from './pnet.js'
 import {decodePacket} from '../packet/codec.js'
 import {keyFingerprint} from '../packet/fingerprint.js'
 import {STORE_EXTENSION, readStoreFile} from '../packet/store.js'
@@ -201,7 +202,8 @@ export async function publishStores(options: PublishStoresOptions): Promise<Publ
     if (options.confirm && !(await options.confirm(plan))) throw new QisError('publish cancelled; nothing was sent', {code: 'CANCELLED'})
 
     const {openSwarmClient, publishPackets} = await import('./client.js')
-    const client = await openSwarmClient({privateKey: options.privateKey, bootstrap: options.bootstrap, signal: options.signal})
+    const swarmKey = (await loadSwarmKey(options.home))?.bytes
+    const client = await openSwarmClient({privateKey: options.privateKey, bootstrap: options.bootstrap, signal: options.signal, swarmKey})
     const failedPackets = new Map<string, Set<string>>()
     let settled = 0
     let deliveries = 0

@@ -1,6 +1,7 @@
 import type {Home} from '../config/home.js'
 import {type Identity, loadOrCreateIdentity} from '../identity/identity.js'
 import {QisError} from '../util/errors.js'
+import {loadSwarmKey} from '../swarm/pnet.js'
 import {OldWeightsFileError, WEIGHTS_FILE_VERSION, type WeightsFile, readWeightsFileIfExists, writeWeightsFile} from './file.js'
 import {type LocalSkipReason, collectLocalKeys} from './local.js'
 import {publishersFile, readFirstSeen, recordSeen} from './publishers.js'
@@ -105,7 +106,7 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
   }
   const identity = options.identity ?? (await loadOrCreateIdentity(options.home))
   const fingerprints = local.keys.map((k) => k.fingerprint)
-  const fetch = options.fetch ?? (await swarmFetcher(identity, options.bootstrap ?? [], options.signal))
+  const fetch = options.fetch ?? (await swarmFetcher(identity, options.bootstrap ?? [], options.signal, (await loadSwarmKey(options.home))?.bytes))
   let fetched: FetchedPackets
   try {
     fetched = await fetch(fingerprints, options.signal)
@@ -193,10 +194,10 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
 }
 
 /** A fetcher over the real swarm: joins as a client, fetches, leaves. libp2p loads only here. */
-async function swarmFetcher(identity: Identity, bootstrap: string[], signal?: AbortSignal): Promise<PacketFetcher> {
+async function swarmFetcher(identity: Identity, bootstrap: string[], signal?: AbortSignal, swarmKey?: Uint8Array): Promise<PacketFetcher> {
   return async (keyFingerprints) => {
     const {openSwarmClient, fetchPackets} = await import('../swarm/client.js')
-    const client = await openSwarmClient({privateKey: identity.privateKey, bootstrap, signal})
+    const client = await openSwarmClient({privateKey: identity.privateKey, bootstrap, signal, swarmKey})
     try {
       const result = await fetchPackets(client, keyFingerprints, {signal})
       return {packets: result.packets, peers: result.peers, failures: result.failures, unanswered: result.unanswered, incomplete: result.incomplete}

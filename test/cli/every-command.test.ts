@@ -16,7 +16,7 @@ import {COMMANDS, type CommandResult, runCommand} from '../helpers/command.js'
  * be turned into a plain `it`) the day its command is fixed.
  */
 
-const env = {QIS_BOOTSTRAP: undefined, QIS_MODEL_DIR: undefined, QIS_LISTEN: undefined, QIS_DOMAIN_FOCUS: undefined, QIS_CONTENT_TYPE: undefined}
+const env = {QIS_BOOTSTRAP: undefined, QIS_SWARM_KEY: undefined, QIS_MODEL_DIR: undefined, QIS_LISTEN: undefined, QIS_DOMAIN_FOCUS: undefined, QIS_CONTENT_TYPE: undefined}
 const run = (argv: string[], options: {stdin?: string} = {}) => runCommand(argv, {...options, env: {...env, QIS_HOME: path.join(tempDir(), 'home')}})
 
 /**
@@ -118,6 +118,14 @@ const CASES: Record<string, {badFlag: {argv: string[]; code: string}; badInput: 
   'trust:remove': {
     badFlag: {argv: ['trust', 'remove'], code: 'MISSING_ARGUMENT'},
     badInput: {argv: () => ['trust', 'remove', 'nobody'], code: 'BAD_ARGUMENT'},
+  },
+  'swarm-key:generate': {
+    badFlag: {argv: ['swarm-key', 'generate', '--bits', '128'], code: 'UNKNOWN_FLAG'},
+    badInput: {argv: () => ['swarm-key', 'generate', '--out', binaryFile('swarm.key')], code: 'BAD_FLAG'},
+  },
+  'swarm-key:show': {
+    badFlag: {argv: ['swarm-key', 'show', 'extra'], code: 'UNEXPECTED_ARGUMENT'},
+    badInput: {argv: () => ['swarm-key', 'show', '--home', path.dirname(binaryFile('swarm.key'))], code: 'BAD_SWARM_KEY'},
   },
 }
 

@@ -147,3 +147,16 @@ describe('qis init (no terminal: never prompts)', () => {
     expect(bad.stderr).toContain('--skip-model-check')
   }, 60_000)
 })
+
+describe('qis init --swarm-key', () => {
+  it('creates <home>/swarm.key once and keeps it on later runs', async () => {
+    const home = path.join(tempDir(), 'home')
+    const first = await runCommand(['init', '--home', home, '--yes', '--skip-model-check', '--swarm-key', '--json'])
+    expect(first.code, first.stderr).toBe(0)
+    const made = JSON.parse(first.stdout).swarmKey as {file: string; fingerprint: string; created: boolean}
+    expect(made).toMatchObject({file: path.join(home, 'swarm.key'), created: true})
+    expect((await fs.stat(made.file)).mode & 0o777).toBe(0o600)
+    const again = await runCommand(['init', '--home', home, '--yes', '--skip-model-check', '--swarm-key', '--json'])
+    expect(JSON.parse(again.stdout).swarmKey).toEqual({...made, created: false})
+  })
+})

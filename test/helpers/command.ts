@@ -36,6 +36,8 @@ export const COMMANDS: Record<string, () => Promise<{default: unknown}>> = {
   'trust:add': () => import('../../src/commands/trust/add.js'),
   'trust:list': () => import('../../src/commands/trust/list.js'),
   'trust:remove': () => import('../../src/commands/trust/remove.js'),
+  'swarm-key:generate': () => import('../../src/commands/swarm-key/generate.js'),
+  'swarm-key:show': () => import('../../src/commands/swarm-key/show.js'),
 }
 
 let config: Promise<Config> | undefined

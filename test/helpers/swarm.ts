@@ -152,10 +152,13 @@ export async function startSwarm(count: number, options: Omit<StartNodeOptions, 
   const nodes: NodeProcess[] = []
   try {
     nodes.push(await startNode(options))
-    const rest = await Promise.all(
+    // allSettled: when one fails to start, the ones that did must still be stopped below, not orphaned.
+    const rest = await Promise.allSettled(
       Array.from({length: count - 1}, () => startNode({...options, bootstrap: nodes.map((n) => n.multiaddrs[0])})),
     )
-    nodes.push(...rest)
+    for (const r of rest) if (r.status === 'fulfilled') nodes.push(r.value)
+    const failed = rest.find((r) => r.status === 'rejected')
+    if (failed) throw failed.reason
     await waitForFullRouting(nodes)
   } catch (err) {
     await stopAll(nodes)
