@@ -4,7 +4,7 @@ import path from 'node:path'
 import {writeFileAtomic} from '../util/atomic.js'
 import {QisError, errorMessage} from '../util/errors.js'
 import type {ScoreMapping} from '../ingest/formats/index.js'
-import type {Home} from './home.js'
+import {type Home, ensureDir} from './home.js'
 
 export type {ScoreMapping}
 
@@ -118,5 +118,6 @@ export async function loadConfig(home: Home, env: NodeJS.ProcessEnv = process.en
 }
 
 export async function saveConfig(home: Home, config: QisConfig): Promise<void> {
+  await ensureDir(path.dirname(home.configFile))
   await writeFileAtomic(home.configFile, JSON.stringify(config, null, 2) + '\n', 0o600)
 }

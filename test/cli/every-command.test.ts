@@ -172,7 +172,7 @@ describe('known phase-B failures (each is it.fails until its command moves onto 
     expectEnvelope(await run(['distill', binaryFile('logs.jsonl'), '--domain', 'Bad Domain!', '--json']), 'BAD_LABEL')
   })
 
-  it.fails('qis adjust with a --home that does not exist creates no folder', async () => {
+  it('qis adjust with a --home that does not exist creates no folder', async () => {
     const home = path.join(tempDir(), 'typo')
     await runCommand(['adjust', 'a query', '--domain', 'general', '--home', home, '--json'], {env})
     expect(readdirSync(path.dirname(home))).toEqual([])
