@@ -1,4 +1,5 @@
-import type {HashPipeline, HashResult} from './deps.js'
+import type {SemanticCodes} from '../embed/pipeline.js'
+import type {TextHasher} from './load-deps.js'
 
 /**
  * Embeds a batch in slices short enough that an interrupt is seen within about a second.
@@ -19,15 +20,15 @@ export class SlicedHasher {
   private perText: number | undefined
 
   constructor(
-    private readonly pipeline: HashPipeline,
+    private readonly pipeline: TextHasher,
     private readonly options: {targetSeconds?: number; maxSlice?: number; signal?: AbortSignal; onAbort: () => Error},
   ) {}
 
-  async hash(texts: string[]): Promise<HashResult[]> {
+  async hash(texts: string[]): Promise<SemanticCodes[]> {
     const target = this.options.targetSeconds ?? 1
     const maxSlice = this.options.maxSlice ?? 256
     const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length || a - b)
-    const out = new Array<HashResult>(texts.length)
+    const out = new Array<SemanticCodes>(texts.length)
     let at = 0
     while (at < order.length) {
       await this.checkpoint()

@@ -12,8 +12,8 @@ export function sourceName(source: string): string {
   return source === '-' ? '<stdin>' : source
 }
 
-/** A byte stream of the source, gunzipped on the fly when the name ends in .gz. */
-export async function openSource(source: string): Promise<Readable> {
+/** A byte stream of the source, gunzipped on the fly when the name ends in .gz. `onOpen` gets the count of the file's bytes read so far (compressed bytes for .gz), for progress. */
+export async function openSource(source: string, onOpen?: (bytesRead: () => number) => void): Promise<Readable> {
   if (source === '-') return process.stdin
   try {
     const s = await stat(source)
@@ -23,6 +23,7 @@ export async function openSource(source: string): Promise<Readable> {
     throw new QisError(`${source}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {code: 'BAD_INPUT'})
   }
   const raw = createReadStream(source)
+  onOpen?.(() => raw.bytesRead)
   if (!source.toLowerCase().endsWith('.gz')) return raw
   const gunzip = createGunzip()
   raw.on('error', (e) => gunzip.destroy(e))

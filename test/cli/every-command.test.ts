@@ -1,4 +1,4 @@
-import {readdirSync, writeFileSync} from 'node:fs'
+import {existsSync, readdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
@@ -72,7 +72,7 @@ const CASES: Record<string, {badFlag: {argv: string[]; code: string}; badInput: 
   },
   distill: {
     badFlag: {argv: ['distill', 'x.jsonl', '--min-count', '0'], code: 'BAD_FLAG'},
-    badInput: {argv: () => ['distill', missing()], code: 'INPUT_MISSING'},
+    badInput: {argv: () => ['distill', missing()], code: 'INPUT_NOT_FOUND'},
   },
   hash: {
     badFlag: {argv: ['hash', '--workers', 'many', 'x'], code: 'BAD_FLAG'},
@@ -157,7 +157,7 @@ describe('known phase-B failures (each is it.fails until its command moves onto 
     expectErrorText(await run(CASES.scrub.badInput.argv()), EXIT.usage)
   })
 
-  it.fails('qis distill: input that yields no packet (binary bytes, an empty file) exits 3, not 0', async () => {
+  it('qis distill: input that yields no packet (binary bytes, an empty file) exits 3, not 0, and leaves no home', async () => {
     const home = path.join(tempDir(), 'home')
     const empty = path.join(tempDir(), 'empty.jsonl')
     writeFileSync(empty, '')
@@ -166,9 +166,10 @@ describe('known phase-B failures (each is it.fails until its command moves onto 
       expect(JSON.parse(r.stdout).error.code).toBe('NOTHING_PRODUCED')
       expect(r.code).toBe(EXIT.nothing)
     }
+    expect(existsSync(home)).toBe(false)
   })
 
-  it.fails('qis distill --domain "Bad Domain!" is refused with the normalised form, not silently normalised', async () => {
+  it('qis distill --domain "Bad Domain!" is refused with the normalised form, not silently normalised', async () => {
     expectEnvelope(await run(['distill', binaryFile('logs.jsonl'), '--domain', 'Bad Domain!', '--json']), 'BAD_LABEL')
   })
 
