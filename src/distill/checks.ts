@@ -1,5 +1,3 @@
-import {promises as fs} from 'node:fs'
-
 import {requireLabel} from '../cli/label.js'
 import {DEFAULT_TTL_HOURS, MAX_TTL_HOURS} from '../packet/types.js'
 import {QisError} from '../util/errors.js'
@@ -41,22 +39,4 @@ export function checkOptions(o: DistillOptions): Checked {
   // A label a person typed is refused unless valid (BAD_LABEL, the normalised form as hint), as init does.
   const domain = o.domain === undefined ? undefined : requireLabel('domain_tag', o.domain, '--domain')
   return {timeResolutionSeconds, minCount, ttlHours, batchSize, maxGroups, domain}
-}
-
-/** Each input is a readable file (or - for stdin); returns each file's size. */
-export async function checkInputs(files: string[], what: string): Promise<Map<string, number>> {
-  const sizes = new Map<string, number>()
-  for (const file of files) {
-    if (file === '-') continue
-    const st = await fs.stat(file).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') throw new QisError(`${what} ${file} does not exist`, {code: 'INPUT_NOT_FOUND'})
-      throw new QisError(`cannot read ${what} ${file}`, {code: 'BAD_INPUT', cause: err})
-    })
-    if (!st.isFile()) throw new QisError(`${what} ${file} is not a file`, {code: 'BAD_INPUT', hint: st.isDirectory() ? 'Name the log files in the folder (e.g. logs/*.jsonl).' : undefined})
-    await fs.access(file, fs.constants.R_OK).catch((err: unknown) => {
-      throw new QisError(`cannot read ${what} ${file}: permission denied`, {code: 'PERMISSION_DENIED', cause: err})
-    })
-    sizes.set(file, st.size)
-  }
-  return sizes
 }

@@ -20,7 +20,8 @@ export async function openSource(source: string, onOpen?: (bytesRead: () => numb
     if (s.isDirectory()) throw new QisError(`${source}: is a directory, not a log file`, {code: 'BAD_INPUT'})
   } catch (err) {
     if (err instanceof QisError) throw err
-    throw new QisError(`${source}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {code: 'BAD_INPUT'})
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new QisError(`${source} does not exist`, {code: 'INPUT_NOT_FOUND'})
+    throw new QisError(`${source}: cannot read`, {code: 'BAD_INPUT', cause: err})
   }
   const raw = createReadStream(source)
   onOpen?.(() => raw.bytesRead)

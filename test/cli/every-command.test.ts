@@ -105,12 +105,12 @@ const CASES: Record<string, {badFlag: {argv: string[]; code: string}; badInput: 
   },
   scrub: {
     badFlag: {argv: ['scrub', '--input-format', 'xml'], code: 'BAD_FLAG'},
-    badInput: {argv: () => ['scrub', missing()], code: 'BAD_INPUT'},
+    badInput: {argv: () => ['scrub', missing()], code: 'INPUT_NOT_FOUND'},
   },
 }
 
 /** Commands without --json today (phase B gives them one). */
-const NO_JSON_YET = new Set(['scrub'])
+const NO_JSON_YET = new Set<string>([])
 
 describe('every command fails the same way', () => {
   it('the list covers every command in src/commands', () => {
@@ -153,7 +153,7 @@ describe('every command fails the same way', () => {
 })
 
 describe('known phase-B failures (each is it.fails until its command moves onto the kit)', () => {
-  it.fails('qis scrub: a missing file is reported without the raw errno name "(ENOENT)"', async () => {
+  it('qis scrub: a missing file is reported without the raw errno name "(ENOENT)"', async () => {
     expectErrorText(await run(CASES.scrub.badInput.argv()), EXIT.usage)
   })
 
@@ -179,7 +179,7 @@ describe('known phase-B failures (each is it.fails until its command moves onto 
     expect(readdirSync(path.dirname(home))).toEqual([])
   })
 
-  it.fails('qis config: an unusable value in config.json is a usage error (2), with the problems in the envelope', async () => {
+  it('qis config: an unusable value in config.json is a usage error (2), with the problems in the envelope', async () => {
     const home = tempDir()
     writeFileSync(path.join(home, 'config.json'), JSON.stringify({bootstrap: ['localhost:4001']}))
     const r = await runCommand(['config', '--home', home, '--json'], {env})
