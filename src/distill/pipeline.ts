@@ -7,6 +7,7 @@ import {labelProblem} from '../cli/label.js'
 import {type QisConfig, loadConfig} from '../config/config.js'
 import type {CorrectionIndex} from '../ingest/corrections.js'
 import type {IngestEvent, ReadOptions, RecordLocation} from '../ingest/types.js'
+import type {Scrubber} from '../privacy/types.js'
 import {loadOrCreateIdentity} from '../identity/identity.js'
 import {type Signer, signerFromIdentity} from '../packet/signer.js'
 import type {PacketStoreWriter} from '../packet/store.js'
@@ -56,150 +57,203 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
   const fallbackDomain = domainFor(checked, input, options, config)
   const out = path.resolve(options.out ?? path.join(options.home.packetsDir, defaultStoreName(new Date(options.now ?? Date.now()))))
   const outputs = await Outputs.prepare(out, options.rejects, rejectsPathFor)
-
-  const acc = new Accounting()
-  const stages: StageTimes = {setup: 0, parse: 0, scrub: 0, embed: 0, signWrite: 0}
-  const interrupted = () => new QisError('interrupted; no packet store was written', {code: 'INTERRUPTED'})
-  const tally = new FileTally()
-  const readOptions: ReadOptions = {format: input.format, delimiter: options.delimiter, scores: input.scores, onSchema: tally.seen}
-  if (input.map?.length) readOptions.map = d.parseMapFlags(input.map)
-  const correctionOptions: ReadOptions = {format: input.correctionsFormat, scores: input.scores}
-  if (input.correctionsMap?.length) correctionOptions.map = d.parseMapFlags(input.correctionsMap)
-  let hasher: TextHasher | undefined
+  const run = new Run(options, checked, outputs, started, options.files.includes('-') ? undefined : [...sizes.values()].reduce((a, b) => a + b, 0))
   try {
-    /** A dropped record: counted, and a reject listed (or fatal under --strict). */
-    const drop = async (at: RecordLocation, x: Drop, records = 1) => {
-      if (x.drop === 'skip') return acc.skip(x.reason, records)
-      if (options.strict) {
-        throw new QisError(`${at.file}:${at.line}: ${x.reason}${x.field ? ` (field ${x.field})` : ''}; stopping because of --strict, nothing was written`, {code: 'REJECTED'})
-      }
-      acc.reject(x.reason)
-      await outputs.rejects.add({file: at.file, line: at.line, reason: x.reason, field: x.field})
+    await run.open(d, config, input, fallbackDomain)
+    for (const file of run.inferenceFiles) {
+      await run.readFile(d.readRecords(file, run.readOptions))
+      run.bytes.fileDone(sizes.get(file) ?? 0)
     }
-    const {corrections, inferenceFiles} = await joinSources(options, d, readOptions, correctionOptions)
-    for (const r of corrections?.rejects ?? []) {
+    await run.finish()
+    const written = await outputs.commit(run.acc.packets)
+    return run.summary(written, written.out === null ? 0 : (await outputs.store()).bytes)
+  } catch (err) {
+    await outputs.abort()
+    throw err
+  } finally {
+    await run.close()
+  }
+}
+
+/** One run's stages and state, in the order distill() drives them. */
+class Run {
+  readonly acc = new Accounting()
+  readonly stages: StageTimes = {setup: 0, parse: 0, scrub: 0, embed: 0, signWrite: 0}
+  readonly tally = new FileTally()
+  readonly bytes: InputBytes
+  readOptions: ReadOptions = {}
+  inferenceFiles: string[] = []
+  private corrections: CorrectionIndex | undefined
+  private hasher: TextHasher | undefined
+  private scheme = ''
+  private rr: RandomisedResponse | undefined
+  private table: GroupTable | undefined
+  private label!: LabelStage
+  private scrub!: ScrubStage
+  private sliced!: SlicedHasher
+  private emitter!: Emitter
+  private opened: Promise<{store: PacketStoreWriter; signer: Signer}> | undefined
+  private batch: Scrubbed[] = []
+  private lastProgress = 0
+  private readonly interrupted = () => new QisError('interrupted; no packet store was written', {code: 'INTERRUPTED'})
+
+  constructor(
+    private readonly options: DistillOptions,
+    private readonly checked: Checked,
+    private readonly outputs: Outputs,
+    private readonly started: number,
+    /** The inputs' total size; undefined when stdin is among them. */
+    bytesTotal: number | undefined,
+  ) {
+    this.bytes = new InputBytes(bytesTotal)
+  }
+
+  /** Everything before the first record: the correction index, the scrubber, the model, the stages. */
+  async open(d: DistillDeps, config: QisConfig, input: InputSettings, fallbackDomain: string): Promise<void> {
+    const {options, checked} = this
+    this.readOptions = {format: input.format, delimiter: options.delimiter, scores: input.scores, onSchema: this.tally.seen, onOpen: this.bytes.opened}
+    if (input.map?.length) this.readOptions.map = d.parseMapFlags(input.map)
+    const correctionOptions: ReadOptions = {format: input.correctionsFormat, scores: input.scores}
+    if (input.correctionsMap?.length) correctionOptions.map = d.parseMapFlags(input.correctionsMap)
+    const joined = await joinSources(options, d, this.readOptions, correctionOptions)
+    this.corrections = joined.corrections
+    this.inferenceFiles = joined.inferenceFiles
+    for (const r of this.corrections?.rejects ?? []) {
       if (r.kind !== 'reject') continue
-      if (options.strict) await drop(r.at, {drop: 'reject', reason: r.reason, field: r.field})
-      acc.correctionsRejected++
-      await outputs.rejects.add({file: r.at.file, line: r.at.line, reason: r.reason, field: r.field})
+      if (options.strict) await this.drop(r.at, {drop: 'reject', reason: r.reason, field: r.field})
+      this.acc.correctionsRejected++
+      await this.outputs.rejects.add({file: r.at.file, line: r.at.line, reason: r.reason, field: r.field})
     }
-    let scrubber: ReturnType<DistillDeps['createScrubber']>
+    let scrubber: Scrubber
     try {
       scrubber = d.createScrubber({custom: config.privacy})
     } catch (err) {
       throw new QisError(`privacy in ${options.home.configFile}: ${(err as Error).message}`, {code: 'BAD_CONFIG'})
     }
     // Loading a model takes seconds; an interrupt meanwhile abandons it.
-    const hp = await raceAbort(d.createHashPipeline(options.embedder ?? config.embedder), options.signal, interrupted)
-    hasher = hp.pipeline
+    const hp = await raceAbort(d.createHashPipeline(options.embedder ?? config.embedder), options.signal, this.interrupted)
+    this.hasher = hp.pipeline
+    this.scheme = hp.scheme
     const nowSeconds = Math.floor((options.now ?? Date.now()) / 1000)
-    const rr = options.epsilon === undefined ? undefined : new RandomisedResponse(options.epsilon, options.uniform)
-    const table = options.aggregate ? new GroupTable({maxGroups: checked.maxGroups}) : undefined
-    const label = new LabelStage({
-      fallbackDomain,
-      defaultConfidence: input.defaultConfidence,
-      modelAliases: normaliseAliases({...config.modelAlias, ...options.modelAlias}),
-      timeResolutionSeconds: checked.timeResolutionSeconds,
-      ttlHours: checked.ttlHours,
-      nowSeconds,
-      rr,
-      scrubber,
-      tally,
-    })
-    const scrub = new ScrubStage(scrubber)
-    const sliced = new SlicedHasher(hp.pipeline, {signal: options.signal, onAbort: interrupted})
-    // The identity is read (or made) only when a packet is about to be signed: a run that yields none creates nothing in the home.
-    let opened: Promise<{store: PacketStoreWriter; signer: Signer}> | undefined
-    const open = () =>
-      (opened ??= (async () => {
-        const signer = options.signer ?? signerFromIdentity(await loadOrCreateIdentity(options.home))
-        return {signer, store: await outputs.store()}
-      })())
-    const emitter = new Emitter({scheme: hp.scheme, ttlHours: checked.ttlHours, nowSeconds, rr, table, minCount: checked.minCount, open, accounting: acc})
+    this.rr = options.epsilon === undefined ? undefined : new RandomisedResponse(options.epsilon, options.uniform)
+    this.table = options.aggregate ? new GroupTable({maxGroups: checked.maxGroups}) : undefined
+    const {timeResolutionSeconds, ttlHours, minCount} = checked
+    const modelAliases = normaliseAliases({...config.modelAlias, ...options.modelAlias})
+    this.label = new LabelStage({fallbackDomain, defaultConfidence: input.defaultConfidence, modelAliases, timeResolutionSeconds, ttlHours, nowSeconds, rr: this.rr, scrubber, tally: this.tally})
+    this.scrub = new ScrubStage(scrubber)
+    this.sliced = new SlicedHasher(hp.pipeline, {signal: options.signal, onAbort: this.interrupted})
+    this.emitter = new Emitter({scheme: hp.scheme, ttlHours, nowSeconds, rr: this.rr, table: this.table, minCount, open: this.openStore, accounting: this.acc})
+    this.stages.setup = (performance.now() - this.started) / 1000
+    if (options.signal?.aborted) throw this.interrupted()
+  }
 
-    const bytes = new InputBytes(options.files.includes('-') ? undefined : [...sizes.values()].reduce((a, b) => a + b, 0))
-    readOptions.onOpen = bytes.opened
-    let batch: Scrubbed[] = []
-    const flush = async () => {
-      const mark = bytes.read()
-      const t0 = performance.now()
-      const hashed = await hashBatch(sliced, batch)
-      const t1 = performance.now()
-      for (const h of hashed) {
-        const dropped = await emitter.add(h)
-        if (dropped) await drop(h.at, dropped)
-      }
-      stages.embed += (t1 - t0) / 1000
-      stages.signWrite += (performance.now() - t1) / 1000
-      batch = []
-      bytes.settle(mark)
-      progress(true)
-    }
-    let lastProgress = 0
-    const progress = (force = false) => {
-      if (!options.onProgress) return
-      const t = performance.now()
-      if (!force && t - lastProgress < 250) return
-      lastProgress = t
-      const done = batch.length === 0 ? bytes.read() : bytes.settled
-      options.onProgress({read: acc.read, emitted: acc.emitted, bytesRead: bytes.total === undefined ? undefined : done, bytesTotal: bytes.total, seconds: (t - started) / 1000})
-    }
+  // The identity is read (or made) only when a packet is about to be signed: a run that yields none creates nothing in the home.
+  private readonly openStore = () =>
+    (this.opened ??= (async () => {
+      const signer = this.options.signer ?? signerFromIdentity(await loadOrCreateIdentity(this.options.home))
+      return {signer, store: await this.outputs.store()}
+    })())
 
-    stages.setup = (performance.now() - started) / 1000
-    if (options.signal?.aborted) throw interrupted()
-    for (const file of inferenceFiles) {
-      const iterator = d.readRecords(file, readOptions)[Symbol.asyncIterator]()
-      for (;;) {
-        const tp = performance.now()
-        // Raced, so a reader working through one huge record still stops at once.
-        const next: IteratorResult<IngestEvent> = await raceAbort(iterator.next(), options.signal, interrupted)
-        stages.parse += (performance.now() - tp) / 1000
-        if (next.done) break
-        if (options.signal?.aborted) throw interrupted()
-        acc.read++
-        if ((acc.read & 255) === 0) progress()
-        const joined = join(next.value, corrections)
-        if (isDrop(joined)) {
-          await drop(next.value.at, joined)
-          continue
-        }
-        if (joined.correction) acc.correctionsMatched++
-        const labelled = label.run(joined)
-        if (isDrop(labelled)) {
-          await drop(joined.at, labelled)
-          continue
-        }
-        // The store is opened before the first embedding, so a folder that cannot take it fails before the model works.
-        if (!opened) await open()
-        const ts = performance.now()
-        batch.push(scrub.run(labelled))
-        stages.scrub += (performance.now() - ts) / 1000
-        if (batch.length >= checked.batchSize) await flush()
+  /** Every record of one inference log through the stages (hashing once a batch is full). */
+  async readFile(records: AsyncIterable<IngestEvent>): Promise<void> {
+    const {options, acc} = this
+    const iterator = records[Symbol.asyncIterator]()
+    for (;;) {
+      const tp = performance.now()
+      // Raced, so a reader working through one huge record still stops at once.
+      const next: IteratorResult<IngestEvent> = await raceAbort(iterator.next(), options.signal, this.interrupted)
+      this.stages.parse += (performance.now() - tp) / 1000
+      if (next.done) return
+      if (options.signal?.aborted) throw this.interrupted()
+      acc.read++
+      if ((acc.read & 255) === 0) this.progress()
+      const joined = join(next.value, this.corrections)
+      if (isDrop(joined)) {
+        await this.drop(next.value.at, joined)
+        continue
       }
-      bytes.fileDone(sizes.get(file) ?? 0)
+      if (joined.correction) acc.correctionsMatched++
+      const labelled = this.label.run(joined)
+      if (isDrop(labelled)) {
+        await this.drop(joined.at, labelled)
+        continue
+      }
+      // The store is opened before the first embedding, so a folder that cannot take it fails before the model works.
+      if (!this.opened) await this.openStore()
+      const ts = performance.now()
+      this.batch.push(this.scrub.run(labelled))
+      this.stages.scrub += (performance.now() - ts) / 1000
+      if (this.batch.length >= this.checked.batchSize) await this.flush()
     }
-    if (batch.length > 0) await flush()
-    await emitter.finish()
-    acc.correctionsUnmatched = corrections?.unmatched() ?? 0
-    acc.correctionsSkippedFrom(corrections?.skipped ?? {})
+  }
+
+  /** The last batch, the groups still open, the join's leftovers; then the books must balance. */
+  async finish(): Promise<void> {
+    if (this.batch.length > 0) await this.flush()
+    await this.emitter.finish()
+    const {acc} = this
+    acc.correctionsUnmatched = this.corrections?.unmatched() ?? 0
+    acc.correctionsSkippedFrom(this.corrections?.skipped ?? {})
     if (!acc.balanced()) throw new QisError(`records do not add up: read ${acc.read}, emitted ${acc.emitted} + rejected ${acc.rejected} + skipped ${acc.skipped}`, {code: 'INTERNAL'})
+  }
 
-    const written = await outputs.commit(acc.packets)
-    const seconds = (performance.now() - started) / 1000
-    const store = written.out === null ? undefined : await outputs.store()
+  async close(): Promise<void> {
+    await this.hasher?.close().catch(() => {})
+  }
+
+  /** A dropped record: counted, and a reject listed (or fatal under --strict). */
+  private async drop(at: RecordLocation, x: Drop): Promise<void> {
+    if (x.drop === 'skip') return this.acc.skip(x.reason)
+    if (this.options.strict) {
+      throw new QisError(`${at.file}:${at.line}: ${x.reason}${x.field ? ` (field ${x.field})` : ''}; stopping because of --strict, nothing was written`, {code: 'REJECTED'})
+    }
+    this.acc.reject(x.reason)
+    await this.outputs.rejects.add({file: at.file, line: at.line, reason: x.reason, field: x.field})
+  }
+
+  /** Hash the batch, then emit each record of it. */
+  private async flush(): Promise<void> {
+    const mark = this.bytes.read()
+    const t0 = performance.now()
+    const hashed = await hashBatch(this.sliced, this.batch)
+    const t1 = performance.now()
+    for (const h of hashed) {
+      const dropped = await this.emitter.add(h)
+      if (dropped) await this.drop(h.at, dropped)
+    }
+    this.stages.embed += (t1 - t0) / 1000
+    this.stages.signWrite += (performance.now() - t1) / 1000
+    this.batch = []
+    this.bytes.settle(mark)
+    this.progress(true)
+  }
+
+  private progress(force = false): void {
+    const {onProgress} = this.options
+    if (!onProgress) return
+    const t = performance.now()
+    if (!force && t - this.lastProgress < 250) return
+    this.lastProgress = t
+    const done = this.batch.length === 0 ? this.bytes.read() : this.bytes.settled
+    onProgress({read: this.acc.read, emitted: this.acc.emitted, bytesRead: this.bytes.total === undefined ? undefined : done, bytesTotal: this.bytes.total, seconds: (t - this.started) / 1000})
+  }
+
+  summary(written: {out: string | null; rejects: string | null}, bytes: number): DistillSummary {
+    const {acc, checked, table, rr} = this
+    const seconds = (performance.now() - this.started) / 1000
     return {
       counts: acc.counts(),
       out: written.out,
       rejects: written.rejects,
       packets: acc.packets,
       duplicatePackets: acc.duplicatePackets,
-      bytes: store?.bytes ?? 0,
+      bytes,
       rejectedByReason: acc.rejectedByReason,
       skippedByReason: acc.skippedByReason,
       domains: acc.domains,
       seconds,
       recordsPerSecond: seconds > 0 ? acc.read / seconds : 0,
-      scheme: hp.scheme,
+      scheme: this.scheme,
       aggregate: table
         ? {groups: acc.packets + acc.suppressedGroups, packets: acc.packets, suppressedGroups: acc.suppressedGroups, compressionRatio: acc.packets > 0 ? acc.emitted / acc.packets : 0, earlyCloses: table.earlyCloses, maxGroups: table.maxGroups}
         : null,
@@ -207,20 +261,15 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
         timeResolution: formatDuration(checked.timeResolutionSeconds),
         timeResolutionSeconds: checked.timeResolutionSeconds,
         minCount: checked.minCount,
-        epsilon: options.epsilon ?? null,
+        epsilon: this.options.epsilon ?? null,
         mechanism: rr ? 'randomised-response' : null,
       },
-      stages,
-      cache: hp.pipeline.stats(),
-      tempFilesRemoved: outputs.tempFilesRemoved,
+      stages: this.stages,
+      cache: this.hasher?.stats() ?? {},
+      tempFilesRemoved: this.outputs.tempFilesRemoved,
       correctionsSkippedByReason: acc.correctionsSkippedByReason,
-      hints: tally.hints(),
+      hints: this.tally.hints(),
     }
-  } catch (err) {
-    await outputs.abort()
-    throw err
-  } finally {
-    await hasher?.close().catch(() => {})
   }
 }
 

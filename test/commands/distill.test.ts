@@ -362,3 +362,23 @@ describe('qis distill robustness', () => {
     expect(missing.stderr).toContain('nope.qcb')
   }, SLOW)
 })
+
+describe('qis distill output (in-process)', () => {
+  it('--quiet prints no summary; a run with nothing to show still prints its error, exit 3', async () => {
+    const {runCommand} = await import('../helpers/command.js')
+    const dir = tempDir()
+    const log = path.join(dir, 'log.jsonl')
+    writeFileSync(log, jsonl([{query: 'What is a tort?', outcome: 1, confidence: 0.5}]))
+    const ok = await runCommand(['distill', log, ...TINY, '--home', path.join(dir, 'home'), '--quiet'])
+    expect(ok.code, ok.stderr).toBe(0)
+    expect(ok.stdout).toBe('')
+    expect(readdirSync(path.join(dir, 'home', 'packets')).filter((f) => f.endsWith('.qisp'))).toHaveLength(1)
+    const empty = path.join(dir, 'empty.jsonl')
+    writeFileSync(empty, '')
+    const none = await runCommand(['distill', empty, ...TINY, '--home', path.join(dir, 'home2'), '--quiet'])
+    expect(none.code).toBe(3)
+    expect(none.stdout).toBe('')
+    expect(none.stderr).toMatch(/^Error: no records in the input: nothing to distill, so no packet store was written\n/)
+    expect(existsSync(path.join(dir, 'home2'))).toBe(false)
+  }, SLOW)
+})
