@@ -169,3 +169,6 @@ export const weightsFlag = Flags.file({
   description: 'Weights file (pull-weights writes it, adjust reads it). Default: weights.json in the home.',
   helpValue: 'FILE',
 })
+
+/** For commands that show progress (distill; publish later): no progress and no summary, errors still printed. */
+export const quietFlag = Flags.boolean({char: 'q', description: 'Print no progress and no summary; errors are still printed.', default: false})

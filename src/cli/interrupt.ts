@@ -6,16 +6,26 @@ import {QisError} from '../util/errors.js'
  * library that rethrows `signal.reason` reports the right code. `dispose()` removes the handlers;
  * call it in a finally.
  */
-export function interruptSignal(message = 'interrupted', proc: Pick<NodeJS.Process, 'once' | 'off'> = process): {signal: AbortSignal; dispose(): void} {
+export function interruptSignal(
+  message = 'interrupted',
+  proc: Pick<NodeJS.Process, 'on' | 'off'> = process,
+  /** A second Ctrl-C or SIGTERM: stop at once (clean up, exit). Without it, the second signal gets the default behaviour. */
+  onRepeat?: () => void,
+): {signal: AbortSignal; dispose(): void} {
   const controller = new AbortController()
-  const onSignal = () => controller.abort(new QisError(message, {code: 'INTERRUPTED'}))
-  proc.once('SIGINT', onSignal)
-  proc.once('SIGTERM', onSignal)
+  const onSignal = () => {
+    if (controller.signal.aborted) return onRepeat?.()
+    controller.abort(new QisError(message, {code: 'INTERRUPTED'}))
+    if (!onRepeat) dispose()
+  }
+  const dispose = () => {
+    proc.off('SIGINT', onSignal)
+    proc.off('SIGTERM', onSignal)
+  }
+  proc.on('SIGINT', onSignal)
+  proc.on('SIGTERM', onSignal)
   return {
     signal: controller.signal,
-    dispose() {
-      proc.off('SIGINT', onSignal)
-      proc.off('SIGTERM', onSignal)
-    },
+    dispose,
   }
 }

@@ -1,22 +1,19 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../base.js'
+import {BaseCommand} from '../cli/command.js'
+import {CONFIG_ENV} from '../cli/env.js'
+import {embedderFlag, modelDirFlag, withDescription} from '../cli/flags.js'
+import {table} from '../cli/render.js'
 import type {ConfigKey} from '../config/config.js'
-import {EMBEDDER_BACKENDS, type EmbedderBackend} from '../embed/types.js'
+import type {EmbedderBackend} from '../embed/types.js'
 import {type ConfigOverrides, type ConfigView, SOURCE_LABELS, formatConfigValue, showConfig} from '../init/config-view.js'
 import {splitList} from '../init/validate.js'
-
-const ENV_NAMES: Partial<Record<ConfigKey, string>> = {
-  domainFocus: 'QIS_DOMAIN_FOCUS',
-  bootstrap: 'QIS_BOOTSTRAP',
-  listen: 'QIS_LISTEN',
-  embedder: 'QIS_MODEL_DIR',
-}
+import {QisError} from '../util/errors.js'
 
 export default class Config extends BaseCommand<typeof Config> {
   static summary = 'Show the effective configuration and where each value came from (default, config file, env or flag).'
   static description = `Values come from, lowest first: built-in defaults, <home>/config.json (written by qis init), environment variables (QIS_DOMAIN_FOCUS, QIS_BOOTSTRAP, QIS_LISTEN, QIS_MODEL_DIR), and command-line flags.
-Give the same flags another command would get (--bootstrap, --listen, ...) to see what it would use. Exit code 1 when a value is unusable.`
+Give the same flags another command would get (--bootstrap, --listen, ...) to see what it would use. A value that is unusable is a usage error (BAD_CONFIG, exit 2): the table is still shown, then the problems.`
 
   static examples = [
     '<%= config.bin %> config',
@@ -29,8 +26,8 @@ Give the same flags another command would get (--bootstrap, --listen, ...) to se
     'domain-focus': Flags.string({description: 'show the config as a command given this --domain-focus would see it (repeatable)', multiple: true}),
     bootstrap: Flags.string({description: 'show the config with this --bootstrap (repeatable)', multiple: true}),
     listen: Flags.string({description: 'show the config with this --listen (repeatable)', multiple: true}),
-    embedder: Flags.string({description: 'show the config with this --embedder', options: [...EMBEDDER_BACKENDS]}),
-    'model-dir': Flags.directory({description: 'show the config with this --model-dir (implies --embedder transformers)'}),
+    embedder: withDescription(embedderFlag, 'show the config with this --embedder'),
+    'model-dir': withDescription(modelDirFlag, 'show the config with this --model-dir (implies --embedder transformers)'),
   }
 
   async run(): Promise<ConfigView> {
@@ -44,15 +41,23 @@ Give the same flags another command would get (--bootstrap, --listen, ...) to se
       const backend = (flags.embedder ?? 'transformers') as EmbedderBackend
       overrides.embedder = flags['model-dir'] === undefined ? {backend} : {backend, modelDir: flags['model-dir']}
     }
-    const view = await showConfig(await this.home(), {overrides})
+    const view = await showConfig(await this.readHome(), {overrides})
     // The deployment's own recognisers are checked as scrub and distill would compile them.
     const {customProblems} = await import('../privacy/scrubber.js')
     for (const message of customProblems(view.values.privacy.value)) view.problems.push({key: 'privacy', message})
     for (const [name, to] of Object.entries(view.values.modelAlias.value ?? {})) {
       if (typeof to !== 'string' || to.trim() === '') view.problems.push({key: 'modelAlias', message: `modelAlias "${name}" must map to a public model name`})
     }
-    if (view.problems.length > 0) process.exitCode = 1
     if (!this.jsonEnabled()) this.render(view)
+    if (view.problems.length > 0) {
+      const each = view.problems.map((p) => `${p.key} (from ${origin(view, p.key)}): ${p.message}`)
+      this.failAfterOutput(
+        new QisError(`${view.problems.length === 1 ? 'an unusable value' : `${view.problems.length} unusable values`} in the configuration: ${each.join('; ')}`, {
+          code: 'BAD_CONFIG',
+          hint: `Fix ${view.file} (qis init rewrites it), or override the value with a flag or environment variable.`,
+        }),
+      )
+    }
     return view
   }
 
@@ -61,21 +66,17 @@ Give the same flags another command would get (--bootstrap, --listen, ...) to se
     this.log('')
     const rows = (Object.keys(view.values) as ConfigKey[]).map((key) => {
       const {value, source} = view.values[key]
-      const from = source === 'env' && ENV_NAMES[key] ? `env ${ENV_NAMES[key]}` : SOURCE_LABELS[source]
-      return [key, key === 'privacy' ? formatPrivacy(value as ConfigView['values']['privacy']['value']) : key === 'profiles' ? formatProfiles(value as Record<string, unknown>) : formatConfigValue(key, value), from]
+      const shown = key === 'privacy' ? formatPrivacy(value as ConfigView['values']['privacy']['value']) : key === 'profiles' ? formatProfiles(value as Record<string, unknown>) : formatConfigValue(key, value)
+      return [key, shown, source === 'env' && CONFIG_ENV[key] ? `env ${CONFIG_ENV[key]}` : SOURCE_LABELS[source]]
     })
-    const header = ['KEY', 'VALUE', 'SOURCE']
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
-    for (const row of [header, ...rows]) this.log(row.map((cell, i) => (i < row.length - 1 ? cell.padEnd(widths[i]) : cell)).join('  ').trimEnd())
-    if (view.problems.length > 0) {
-      this.log('')
-      for (const p of view.problems) {
-        const {source} = view.values[p.key]
-        const where = source === 'config' ? view.file : source === 'env' ? `env ${ENV_NAMES[p.key]}` : SOURCE_LABELS[source]
-        this.logToStderr(`problem: ${p.key} (from ${where}): ${p.message}`)
-      }
-    }
+    this.log(table(['KEY', 'VALUE', 'SOURCE'], rows))
   }
+}
+
+/** Where a value came from, for a problem: the file, the variable, or the label of its source. */
+function origin(view: ConfigView, key: ConfigKey): string {
+  const {source} = view.values[key]
+  return source === 'config' ? view.file : source === 'env' && CONFIG_ENV[key] ? `env ${CONFIG_ENV[key]}` : SOURCE_LABELS[source]
 }
 
 /** Recognisers as TYPE /pattern/, deny-lists as TYPE: words, then what is never scrubbed. */

@@ -1,10 +1,11 @@
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
+import {ENV} from '../cli/env.js'
 import {writeFileAtomic} from '../util/atomic.js'
 import {QisError, errorMessage} from '../util/errors.js'
 import type {ScoreMapping} from '../ingest/formats/index.js'
-import type {Home} from './home.js'
+import {type Home, ensureDir} from './home.js'
 
 export type {ScoreMapping}
 
@@ -96,7 +97,7 @@ export interface ResolvedConfig {
 const list = (v: string | undefined) =>
   v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean)
 
-/** Reads config.json (missing file = defaults) and applies env overrides (QIS_BOOTSTRAP, QIS_LISTEN, QIS_MODEL_DIR, QIS_DOMAIN_FOCUS). */
+/** Reads config.json (missing file = defaults) and applies the environment's overrides (the variables of src/cli/env.ts that name a config key). */
 export async function loadConfig(home: Home, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedConfig> {
   let fromFile: Partial<QisConfig> = {}
   try {
@@ -118,11 +119,12 @@ export async function loadConfig(home: Home, env: NodeJS.ProcessEnv = process.en
       sources[key] = 'config'
     }
   }
+  const modelDir = env[ENV.modelDir.name]
   const envOverrides: [ConfigKey, unknown][] = [
-    ['bootstrap', list(env.QIS_BOOTSTRAP)],
-    ['listen', list(env.QIS_LISTEN)],
-    ['domainFocus', list(env.QIS_DOMAIN_FOCUS)],
-    ['embedder', env.QIS_MODEL_DIR ? {backend: 'transformers', modelDir: env.QIS_MODEL_DIR} : undefined],
+    ['bootstrap', list(env[ENV.bootstrap.name])],
+    ['listen', list(env[ENV.listen.name])],
+    ['domainFocus', list(env[ENV.domainFocus.name])],
+    ['embedder', modelDir ? {backend: 'transformers', modelDir} : undefined],
   ]
   for (const [key, value] of envOverrides) {
     if (value !== undefined) {
@@ -139,5 +141,6 @@ export async function loadConfig(home: Home, env: NodeJS.ProcessEnv = process.en
 }
 
 export async function saveConfig(home: Home, config: QisConfig): Promise<void> {
+  await ensureDir(path.dirname(home.configFile))
   await writeFileAtomic(home.configFile, JSON.stringify(config, null, 2) + '\n', 0o600)
 }

@@ -35,15 +35,19 @@ export function homeLayout(root: string): Home {
 }
 
 /**
- * Open (and on first use create) a home. Directories are 0700: the home holds the node's
- * private key and local packet stores, which other users on the machine have no business reading.
+ * The home at `root`, checked but not created: a home comes into being when something is first
+ * written into it (ensureDir by each writer), so a command that fails, or only reads, leaves no
+ * folder behind (a typo in --home stays a typo). A path that exists must be a writable folder.
  */
 export async function openHome(root: string): Promise<Home> {
   const home = homeLayout(root)
+  const st = await fs.stat(home.root).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined
+    throw new QisError(`cannot use home ${home.root}: ${errorMessage(err)}`, {code: 'HOME_UNUSABLE', cause: err})
+  })
+  if (st === undefined) return home
+  if (!st.isDirectory()) throw new QisError(`home ${home.root} is a file, not a folder`, {code: 'HOME_UNUSABLE', hint: 'Pass --home (or set QIS_HOME) to a folder; qis creates it if it does not exist.'})
   try {
-    await fs.mkdir(home.root, {recursive: true, mode: 0o700})
-    const st = await fs.stat(home.root)
-    if (!st.isDirectory()) throw new QisError(`QIS home ${home.root} is not a directory`)
     await fs.access(home.root, fs.constants.W_OK)
     // mkdir's mode applies only to a folder it creates: an existing home made 0755 by hand (or by
     // an older qis) is tightened, and the caller says so (issue 21 item 13).
@@ -57,12 +61,12 @@ export async function openHome(root: string): Promise<Home> {
       }
     }
   } catch (err) {
-    if (err instanceof QisError) throw err
-    throw new QisError(`cannot use QIS home ${home.root}: ${errorMessage(err)}`, {code: 'HOME_UNUSABLE', cause: err})
+    throw new QisError(`cannot use home ${home.root}: ${errorMessage(err)}`, {code: 'HOME_UNUSABLE', cause: err})
   }
   return home
 }
 
+/** Creates a folder of the home (and the home itself) on first write; 0700, for the home holds the node's private key. */
 export async function ensureDir(dir: string): Promise<void> {
   await fs.mkdir(dir, {recursive: true, mode: 0o700})
 }

@@ -1,26 +1,43 @@
-import type {DistillDeps, HashPipeline} from './deps.js'
+import type {EmbedderConfig} from '../embed/types.js'
+import type {SemanticCodes} from '../embed/pipeline.js'
+import type {CorrectionIndex} from '../ingest/corrections.js'
+import type {IngestEvent, ReadOptions} from '../ingest/types.js'
+import type {Scrubber, ScrubberOptions} from '../privacy/types.js'
 
-/** The real ingestion, scrubbing and hashing modules, imported on first use (the embedder pulls in TF.js). */
+/** What distill asks of an embedder + hashing scheme: texts in, codes out, in order. */
+export interface TextHasher {
+  hashMany(texts: string[]): Promise<SemanticCodes[]>
+  stats(): Record<string, number>
+  close(): Promise<void>
+}
+
+/**
+ * The modules distill stands on, passed in so a test can swap the embedder for a cheap stand-in
+ * while the readers, join and scrubber stay real. Types are the modules' own.
+ */
+export interface DistillDeps {
+  readRecords(file: string, options: ReadOptions): AsyncIterable<IngestEvent>
+  /** `--map canonical=source` pairs to a map; throws QisError on bad syntax, before any work. */
+  parseMapFlags(pairs: string[]): Record<string, string>
+  loadCorrections(files: string[], options: ReadOptions): Promise<CorrectionIndex>
+  /** True when a file's records only add to others (scores, feedback, batch outputs); undefined when unknown (stdin). */
+  isJoinSource(file: string, options: ReadOptions): Promise<boolean | undefined>
+  createScrubber(options: ScrubberOptions): Scrubber
+  createHashPipeline(config: EmbedderConfig): Promise<{pipeline: TextHasher; scheme: string}>
+}
+
+/** The real modules, imported on first use (the embedder pulls in TF.js, which `qis --help` must not pay for). */
 export async function loadDistillDeps(): Promise<DistillDeps> {
-  const [ingest, {createHashPipeline}, {createScrubber}] = await Promise.all([
-    import('../ingest/index.js'),
-    import('../embed/pipeline.js'),
-    import('../privacy/index.js'),
-  ])
+  const [ingest, {createHashPipeline}, {createScrubber}] = await Promise.all([import('../ingest/index.js'), import('../embed/pipeline.js'), import('../privacy/index.js')])
   return {
-    readRecords: (file, options) => ingest.readRecords(file, options),
-    parseMap: (pairs) => ingest.parseMapFlags(pairs),
+    readRecords: ingest.readRecords,
+    parseMapFlags: ingest.parseMapFlags,
     loadCorrections: (files, options) => ingest.CorrectionIndex.load(files, options),
-    isJoinSource: (file, options) => ingest.isJoinSource(file, options),
+    isJoinSource: ingest.isJoinSource,
     createScrubber,
-    async createHashPipeline(options) {
-      const {pipeline, scheme} = await createHashPipeline({
-        backend: (options.backend ?? 'use-lite') as 'use-lite' | 'transformers',
-        modelDir: options.modelDir,
-        allowDownload: options.allowDownload,
-        codebook: options.codebook,
-      })
-      return {pipeline: pipeline as HashPipeline, scheme: scheme.id}
+    async createHashPipeline(config) {
+      const {pipeline, scheme} = await createHashPipeline(config)
+      return {pipeline, scheme: scheme.id}
     },
   }
 }

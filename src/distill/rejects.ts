@@ -28,6 +28,8 @@ export class RejectsWriter {
   constructor(
     readonly path: string,
     private readonly always: boolean,
+    /** Runs before the temp file is first created (e.g. to create its folder). */
+    private readonly beforeCreate?: () => Promise<void>,
   ) {
     this.tempPath = tempPathFor(path)
   }
@@ -39,6 +41,7 @@ export class RejectsWriter {
 
   private async ensureOpen(): Promise<FileHandle> {
     if (this.handle) return this.handle
+    await this.beforeCreate?.()
     try {
       this.handle = await fs.open(this.tempPath, 'wx', 0o600)
     } catch (err) {

@@ -1,33 +1,27 @@
-import type {HashPipeline, HashResult} from './deps.js'
+import type {SemanticCodes} from '../embed/pipeline.js'
+import type {TextHasher} from './load-deps.js'
 
 /**
- * Embeds a batch in slices short enough that an interrupt is seen within about a second.
- *
- * The default embedder computes on the main thread, so while one call runs no signal handler can:
- * a batch of 256 long questions took 21 s to notice SIGTERM. So the batch goes to the model in
- * slices sized to take about `targetSeconds` (default 1 s) each (from the time per text measured so far), the
- * event loop gets a turn between slices, and the run stops at the first slice boundary after an
- * abort. An embedder that computes off the main thread is raced against the abort instead, so it
- * is abandoned at once.
- *
- * Slices cost no speed: the batch is ordered by text length first, so each slice holds texts of
- * near-equal length, and the model groups texts of equal token count within a call (vectors never
- * depend on their batch, docs/hashing.md "Determinism"). Results come back in the batch's order.
+ * Embeds a batch in slices of about `targetSeconds` (default 1 s, from the time per text so far),
+ * with a turn of the event loop between slices, so an interrupt is seen within about a second
+ * though the default embedder computes on the main thread (docs/distill.md, "Interrupts"). An
+ * embedder that computes off the main thread is raced against the abort instead. Slices are cut
+ * from the batch ordered by text length, so they cost no speed; results come back in batch order.
  */
 export class SlicedHasher {
   /** Seconds per text, smoothed over the calls so far; undefined until the first call. */
   private perText: number | undefined
 
   constructor(
-    private readonly pipeline: HashPipeline,
+    private readonly pipeline: TextHasher,
     private readonly options: {targetSeconds?: number; maxSlice?: number; signal?: AbortSignal; onAbort: () => Error},
   ) {}
 
-  async hash(texts: string[]): Promise<HashResult[]> {
+  async hash(texts: string[]): Promise<SemanticCodes[]> {
     const target = this.options.targetSeconds ?? 1
     const maxSlice = this.options.maxSlice ?? 256
     const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length || a - b)
-    const out = new Array<HashResult>(texts.length)
+    const out = new Array<SemanticCodes>(texts.length)
     let at = 0
     while (at < order.length) {
       await this.checkpoint()

@@ -1,7 +1,7 @@
 import type {ScoreMapping} from '../config/config.js'
 import type {Home} from '../config/home.js'
 import type {InputFormat} from '../ingest/types.js'
-import type {EmbedderBackend} from '../embed/types.js'
+import type {EmbedderConfig} from '../embed/types.js'
 import type {Signer} from '../packet/signer.js'
 import type {UniformSource} from './ldp.js'
 
@@ -41,13 +41,14 @@ export interface DistillOptions {
   epsilon?: number
   /** Confidence for records that carry none; without it they are skipped. */
   defaultConfidence?: number
-  /** How long peers keep a packet, counted from this run. Default 168 (a week). */
+  /** How long peers keep a packet, in hours counted from this run. Default 168 (a week). */
   ttlHours?: number
   /** Any reject stops the run with an error and writes nothing. */
   strict?: boolean
   /** Bound on distinct aggregate groups held in memory (see aggregate.ts). */
   maxGroups?: number
-  embedder?: {backend?: EmbedderBackend; modelDir?: string; allowDownload?: boolean; codebook?: string}
+  /** The embedder to hash with. Default: the config's. */
+  embedder?: EmbedderConfig
   /** Records per embedding batch. */
   batchSize?: number
   /** The home: identity (signer), config (defaultDomain, embedder) and packets folder. */
@@ -102,12 +103,14 @@ export interface StageTimes {
 
 export interface DistillSummary {
   counts: DistillCounts
-  /** The packet store written (absolute path). */
-  out: string
+  /** The packet store written (absolute path), or null when no record yielded a packet (no store is written then). */
+  out: string | null
   /** The rejects file written, or null when nothing was rejected and no --rejects was given. */
   rejects: string | null
   packets: number
-  /** Size of the store file, header included. */
+  /** Packets not written because they were byte-identical to one already in the store (their records are skipped). */
+  duplicatePackets: number
+  /** Size of the store file, header included (0 when none was written). */
   bytes: number
   rejectedByReason: Record<string, number>
   skippedByReason: Record<string, number>

@@ -2,8 +2,9 @@ import {generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf} from '@li
 import type {Ed25519PrivateKey, PrivateKey} from '@libp2p/interface'
 import {peerIdFromPrivateKey} from '@libp2p/peer-id'
 import {promises as fs} from 'node:fs'
+import path from 'node:path'
 
-import type {Home} from '../config/home.js'
+import {type Home, ensureDir} from '../config/home.js'
 import {writeFileAtomic} from '../util/atomic.js'
 import {QisError, errorMessage} from '../util/errors.js'
 
@@ -30,6 +31,7 @@ export async function loadOrCreateIdentity(home: Home): Promise<Identity> {
   }
   if (bytes === undefined) {
     const key = await generateKeyPair('Ed25519')
+    await ensureDir(path.dirname(home.identityFile))
     await writeFileAtomic(home.identityFile, privateKeyToProtobuf(key), 0o600)
     return toIdentity(key)
   }

@@ -111,7 +111,7 @@ export class CorrectionIndex {
 /** Whether a file's first record is a join row (scores, feedback, batch outputs) rather than an inference. Undefined for stdin or a file without records. */
 export async function isJoinSource(file: string, options?: ReadOptions): Promise<boolean | undefined> {
   if (file === '-') return undefined
-  for await (const ev of readRecords(file, {...options, onSchema: undefined})) {
+  for await (const ev of readRecords(file, {...options, onSchema: undefined, onOpen: undefined})) {
     if (ev.kind === 'record') return ev.record.join === true
   }
   return undefined

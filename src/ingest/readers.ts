@@ -35,7 +35,7 @@ export async function* readRecords(source: string, options: ReadOptions = {}): A
     if (source === '-') throw new QisError('Parquet cannot be read from standard input: name the file', {code: 'BAD_FLAG', exitCode: 2})
     objects = parquetObjects(source)
   } else {
-    const stream = await openSource(source)
+    const stream = await openSource(source, options.onOpen)
     objects = container === 'csv' ? csvObjects(stream, file, opts) : container === 'json' ? jsonObjects(stream, file, opts) : jsonlObjects(stream, file, opts)
   }
   const names = resolveFieldNames(options.map)

@@ -12,17 +12,19 @@ export function sourceName(source: string): string {
   return source === '-' ? '<stdin>' : source
 }
 
-/** A byte stream of the source, gunzipped on the fly when the name ends in .gz. */
-export async function openSource(source: string): Promise<Readable> {
+/** A byte stream of the source, gunzipped on the fly when the name ends in .gz. `onOpen` gets the count of the file's bytes read so far (compressed bytes for .gz), for progress. */
+export async function openSource(source: string, onOpen?: (bytesRead: () => number) => void): Promise<Readable> {
   if (source === '-') return process.stdin
   try {
     const s = await stat(source)
     if (s.isDirectory()) throw new QisError(`${source}: is a directory, not a log file`, {code: 'BAD_INPUT'})
   } catch (err) {
     if (err instanceof QisError) throw err
-    throw new QisError(`${source}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {code: 'BAD_INPUT'})
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new QisError(`${source} does not exist`, {code: 'INPUT_NOT_FOUND'})
+    throw new QisError(`${source}: cannot read`, {code: 'BAD_INPUT', cause: err})
   }
   const raw = createReadStream(source)
+  onOpen?.(() => raw.bytesRead)
   if (!source.toLowerCase().endsWith('.gz')) return raw
   const gunzip = createGunzip()
   raw.on('error', (e) => gunzip.destroy(e))

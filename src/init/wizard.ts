@@ -154,7 +154,7 @@ export async function runWizard(options: WizardOptions): Promise<InitResult> {
     spin.start(`Loading the ${backend} model`)
     try {
       const problem = embedder.modelDir ? await modelDirProblem(embedder.modelDir) : undefined
-      if (problem) throw new QisError(problem)
+      if (problem) throw new QisError(problem, {code: 'MODEL_NOT_FOUND'})
       modelCheck = await checkModel(embedder)
       spin.stop(`Model loads: ${modelCheck.embedder}, ${modelCheck.dimension} dimensions, ${modelCheck.seconds.toFixed(1)} s`)
       break

@@ -1,9 +1,9 @@
-import type {Writable} from 'node:stream'
+import type {Readable, Writable} from 'node:stream'
 
 import {readLines} from '../ingest/lines.js'
 import {openSource, sourceName} from '../ingest/source.js'
 import {createScrubber} from './scrubber.js'
-import type {CustomRecognisers, Scrubber} from './types.js'
+import type {CustomRecognisers, PiiSpan, Scrubber} from './types.js'
 
 export interface ScrubStreamOptions {
   /** Paths (`.gz` decompressed) or `-` for stdin. */
@@ -12,13 +12,19 @@ export interface ScrubStreamOptions {
   field: string
   inputFormat: 'jsonl' | 'text'
   maxLineBytes: number
-  out: Writable
+  /** Where the JSON lines go; or `collect` them instead (qis scrub --json). */
+  out?: Writable
+  collect?: ScrubRow[]
+  /** What `-` reads. Default: the process's stdin. */
+  stdin?: Readable
   /** Called once per unreadable line with `file:line: reason`. */
   onError?: (message: string) => void
   scrubber?: Scrubber
   /** The deployment's own recognisers (config `privacy`), when no scrubber is given. */
   custom?: CustomRecognisers
 }
+
+export type ScrubRow = {text: string; spans: PiiSpan[]} | {file?: string; line: number; error: string}
 
 /**
  * Scrub line by line, writing one JSON line per input line in order (`{"text","spans"}` or
@@ -31,15 +37,21 @@ export async function scrubStream(options: ScrubStreamOptions): Promise<{lines: 
   let errors = 0
   let batch = ''
   const flush = async () => {
-    if (!batch) return
-    const ok = options.out.write(batch)
+    const {out} = options
+    if (!batch || !out) return
+    const ok = out.write(batch)
     batch = ''
-    if (!ok) await new Promise<void>((resolve) => options.out.once('drain', resolve))
+    if (!ok) await new Promise<void>((resolve) => out.once('drain', resolve))
+  }
+
+  const emit = (row: ScrubRow) => {
+    if (options.collect) options.collect.push(row)
+    else batch += JSON.stringify(row) + '\n'
   }
 
   for (const source of options.sources) {
     const file = sourceName(source)
-    const stream = await openSource(source)
+    const stream = source === '-' && options.stdin ? options.stdin : await openSource(source)
     for await (const line of readLines(stream, options.maxLineBytes)) {
       lines++
       let text: string | undefined
@@ -51,10 +63,10 @@ export async function scrubStream(options: ScrubStreamOptions): Promise<{lines: 
       if (error !== undefined) {
         errors++
         options.onError?.(`${file}:${line.line}: ${error}`)
-        batch += JSON.stringify(multi ? {file, line: line.line, error} : {line: line.line, error}) + '\n'
+        emit(multi ? {file, line: line.line, error} : {line: line.line, error})
       } else {
         const r = scrubber.scrub(text!)
-        batch += JSON.stringify({text: r.text, spans: r.spans}) + '\n'
+        emit({text: r.text, spans: r.spans})
       }
       if (batch.length > 65536) await flush()
     }

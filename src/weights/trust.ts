@@ -1,7 +1,7 @@
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import type {Home} from '../config/home.js'
+import {type Home, ensureDir} from '../config/home.js'
 import {writeFileAtomic} from '../util/atomic.js'
 import {QisError, errorMessage} from '../util/errors.js'
 import {PUBLISHER_ID_CHARS} from './synthesize.js'
@@ -62,6 +62,8 @@ export async function readTrustList(file: string): Promise<TrustedPublisher[]> {
 
 async function writeTrustList(file: string, list: TrustedPublisher[]): Promise<void> {
   try {
+    // openHome creates nothing, so trusting a peer may be the first thing a new home holds.
+    await ensureDir(path.dirname(file))
     await writeFileAtomic(file, JSON.stringify({version: TRUST_FILE_VERSION, trusted: list}, null, 2) + '\n', 0o600)
   } catch (err) {
     throw new QisError(`cannot write trust file ${file}: ${errorMessage(err)}`, {code: 'WRITE_FAILED', cause: err})

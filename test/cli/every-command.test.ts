@@ -1,4 +1,4 @@
-import {readdirSync, writeFileSync} from 'node:fs'
+import {existsSync, readdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
@@ -72,7 +72,7 @@ const CASES: Record<string, {badFlag: {argv: string[]; code: string}; badInput: 
   },
   distill: {
     badFlag: {argv: ['distill', 'x.jsonl', '--min-count', '0'], code: 'BAD_FLAG'},
-    badInput: {argv: () => ['distill', missing()], code: 'INPUT_MISSING'},
+    badInput: {argv: () => ['distill', missing()], code: 'INPUT_NOT_FOUND'},
   },
   hash: {
     badFlag: {argv: ['hash', '--workers', 'many', 'x'], code: 'BAD_FLAG'},
@@ -105,7 +105,7 @@ const CASES: Record<string, {badFlag: {argv: string[]; code: string}; badInput: 
   },
   scrub: {
     badFlag: {argv: ['scrub', '--input-format', 'xml'], code: 'BAD_FLAG'},
-    badInput: {argv: () => ['scrub', missing()], code: 'BAD_INPUT'},
+    badInput: {argv: () => ['scrub', missing()], code: 'INPUT_NOT_FOUND'},
   },
   'trust:add': {
     badFlag: {argv: ['trust', 'add'], code: 'MISSING_ARGUMENT'},
@@ -130,7 +130,7 @@ const CASES: Record<string, {badFlag: {argv: string[]; code: string}; badInput: 
 }
 
 /** Commands without --json today (phase B gives them one). */
-const NO_JSON_YET = new Set(['scrub'])
+const NO_JSON_YET = new Set<string>([])
 
 describe('every command fails the same way', () => {
   it('the list covers every command in src/commands', () => {
@@ -173,11 +173,11 @@ describe('every command fails the same way', () => {
 })
 
 describe('known phase-B failures (each is it.fails until its command moves onto the kit)', () => {
-  it.fails('qis scrub: a missing file is reported without the raw errno name "(ENOENT)"', async () => {
+  it('qis scrub: a missing file is reported without the raw errno name "(ENOENT)"', async () => {
     expectErrorText(await run(CASES.scrub.badInput.argv()), EXIT.usage)
   })
 
-  it.fails('qis distill: input that yields no packet (binary bytes, an empty file) exits 3, not 0', async () => {
+  it('qis distill: input that yields no packet (binary bytes, an empty file) exits 3, not 0, and leaves no home', async () => {
     const home = path.join(tempDir(), 'home')
     const empty = path.join(tempDir(), 'empty.jsonl')
     writeFileSync(empty, '')
@@ -186,19 +186,20 @@ describe('known phase-B failures (each is it.fails until its command moves onto 
       expect(JSON.parse(r.stdout).error.code).toBe('NOTHING_PRODUCED')
       expect(r.code).toBe(EXIT.nothing)
     }
+    expect(existsSync(home)).toBe(false)
   })
 
-  it.fails('qis distill --domain "Bad Domain!" is refused with the normalised form, not silently normalised', async () => {
+  it('qis distill --domain "Bad Domain!" is refused with the normalised form, not silently normalised', async () => {
     expectEnvelope(await run(['distill', binaryFile('logs.jsonl'), '--domain', 'Bad Domain!', '--json']), 'BAD_LABEL')
   })
 
-  it.fails('qis adjust with a --home that does not exist creates no folder', async () => {
+  it('qis adjust with a --home that does not exist creates no folder', async () => {
     const home = path.join(tempDir(), 'typo')
     await runCommand(['adjust', 'a query', '--domain', 'general', '--home', home, '--json'], {env})
     expect(readdirSync(path.dirname(home))).toEqual([])
   })
 
-  it.fails('qis config: an unusable value in config.json is a usage error (2), with the problems in the envelope', async () => {
+  it('qis config: an unusable value in config.json is a usage error (2), with the problems in the envelope', async () => {
     const home = tempDir()
     writeFileSync(path.join(home, 'config.json'), JSON.stringify({bootstrap: ['localhost:4001']}))
     const r = await runCommand(['config', '--home', home, '--json'], {env})

@@ -6,12 +6,13 @@ import {describe, expect, it} from 'vitest'
 import {decodePacket} from '../../src/packet/codec.js'
 import {readStoreFile} from '../../src/packet/store.js'
 import type {OutcomePacket} from '../../src/packet/types.js'
+import {SKIP} from '../../src/distill/accounting.js'
 import type {DistillSummary} from '../../src/distill/types.js'
 import {repoRoot, runCli, runJs, tempDir} from '../helpers/cli.js'
 import {writeGroupCodebook} from '../helpers/codebook.js'
 
 // The tiny fixture model keeps these tests quick; the pipeline is the same for every backend.
-const TINY = ['--backend', 'transformers', '--model-dir', path.join(repoRoot, 'fixtures/models/qis-tiny-bert')]
+const TINY = ['--embedder', 'transformers', '--model-dir', path.join(repoRoot, 'fixtures/models/qis-tiny-bert')]
 const FIXTURES = ['inference.jsonl', 'chat.jsonl', 'support.csv'].map((f) => path.join(repoRoot, 'fixtures/logs', f))
 const CORRECTIONS = path.join(repoRoot, 'fixtures/logs/corrections.jsonl')
 // Several full CLI runs per test; the machine is shared, so allow for a slow one.
@@ -57,9 +58,9 @@ describe('qis distill on the bundled example', () => {
     expect(Object.values(summary.domains).reduce((a, b) => a + b, 0)).toBe(c.emitted)
     expect(summary.domains).toHaveProperty('clinical_pharmacology') // "Clinical Pharmacology" made a label
 
-    expect(path.dirname(summary.out)).toBe(path.join(home, 'packets'))
-    expect(statSync(summary.out).size).toBe(summary.bytes)
-    const packets = await packetsOf(summary.out)
+    expect(path.dirname(summary.out!)).toBe(path.join(home, 'packets'))
+    expect(statSync(summary.out!).size).toBe(summary.bytes)
+    const packets = await packetsOf(summary.out!)
     expect(packets).toHaveLength(summary.packets)
     expect(packets).toHaveLength(c.emitted)
     const corrected = packets.filter((p) => p.correction_applied)
@@ -99,17 +100,20 @@ describe('qis distill on the bundled example', () => {
     const home = tempDir()
     const plain = (await distillJson([...FIXTURES, '--corrections', CORRECTIONS, '--time-resolution', '1d'], home)).summary
     const agg = (await distillJson([...FIXTURES, '--corrections', CORRECTIONS, '--time-resolution', '1d', '--aggregate'], home)).summary
-    expect(agg.counts).toEqual(plain.counts)
+    // Per record, repeats are byte-identical packets, stored once; aggregated, their group counts them.
+    const duplicates = plain.skippedByReason[SKIP.duplicate] ?? 0
+    expect(plain.duplicatePackets).toBe(duplicates)
+    expect(agg.counts).toEqual({...plain.counts, emitted: plain.counts.emitted + duplicates, skipped: plain.counts.skipped - duplicates})
     expect(agg.packets).toBeLessThan(plain.packets)
     expect(agg.aggregate!.compressionRatio).toBeCloseTo(agg.counts.emitted / agg.packets, 6)
-    const packets = await packetsOf(agg.out)
+    const packets = await packetsOf(agg.out!)
     expect(packets.reduce((n, p) => n + p.count, 0)).toBe(agg.counts.emitted)
     expect(packets.some((p) => p.count > 1)).toBe(true)
     expect(packets.every((p) => p.timestamp % 86_400 === 0)).toBe(true)
 
     const k = 3
     const kAnon = (await distillJson([...FIXTURES, '--corrections', CORRECTIONS, '--time-resolution', '1d', '--aggregate', '--min-count', String(k)], home)).summary
-    const kPackets = await packetsOf(kAnon.out)
+    const kPackets = await packetsOf(kAnon.out!)
     expect(kPackets.length).toBeGreaterThan(0)
     expect(kPackets.every((p) => p.count >= k)).toBe(true)
     const suppressed = kAnon.skippedByReason['below min-count']
@@ -162,13 +166,14 @@ describe('qis distill privacy', () => {
     const log = path.join(dir, 'log.jsonl')
     // One query repeated: the embedding cache makes 3,000 records cheap.
     const n = 3000
-    const rows = Array.from({length: n}, (_, i) => ({id: `r${i}`, query: 'How should warfarin be dosed?', outcome: i % 5 === 0 ? 0 : 1, confidence: 0.9, timestamp: '2026-11-20T08:10:00Z'}))
+    // A second apart, so that per record (--time-resolution 0) no two packets are byte-identical.
+    const rows = Array.from({length: n}, (_, i) => ({id: `r${i}`, query: 'How should warfarin be dosed?', outcome: i % 5 === 0 ? 0 : 1, confidence: 0.9, timestamp: Date.UTC(2026, 10, 20, 8, 10, 0) + i * 1000}))
     writeFileSync(log, jsonl(rows))
     const trueMean = rows.reduce((s, r) => s + r.outcome, 0) / n // 0.8
 
-    const perRecord = (await distillJson([log, '--epsilon', '1'])).summary
+    const perRecord = (await distillJson([log, '--epsilon', '1', '--time-resolution', '0'])).summary
     expect(perRecord.privacy).toMatchObject({epsilon: 1, mechanism: 'randomised-response'})
-    const noisy = await packetsOf(perRecord.out)
+    const noisy = await packetsOf(perRecord.out!)
     expect(noisy).toHaveLength(n)
     expect(noisy.every((p) => p.outcome_signal === 0 || p.outcome_signal === 1)).toBe(true)
     const flippedUp = noisy.filter((p, i) => rows[i].outcome === 0 && p.outcome_signal === 1).length
@@ -178,7 +183,7 @@ describe('qis distill privacy', () => {
     expect(flippedDown).toBeGreaterThan(450)
 
     const agg = (await distillJson([log, '--epsilon', '1', '--aggregate'])).summary
-    const [group] = await packetsOf(agg.out)
+    const [group] = await packetsOf(agg.out!)
     expect(agg.packets).toBe(1)
     expect(group.count).toBe(n)
     // Standard error <= 1.08 / sqrt(3000) = 0.02; allow 5 of them.
@@ -213,7 +218,7 @@ describe('qis distill robustness', () => {
       expect(existsSync(out)).toBe(false)
       if (signal === 'SIGINT') {
         // A clean interrupt also removes its temp file and says so.
-        expect(readdirSync(path.dirname(out)).some((f) => f.includes(`.${child.pid}.`))).toBe(false)
+        expect((existsSync(path.dirname(out)) ? readdirSync(path.dirname(out)) : []).some((f) => f.includes(`.${child.pid}.`))).toBe(false)
         expect(stderr).toMatch(/interrupted/)
       }
     }
@@ -224,8 +229,11 @@ describe('qis distill robustness', () => {
     writeFileSync(small, jsonl(rows.slice(0, 500)))
     const again = await runCli(['distill', small, ...TINY, '--home', path.join(dir, 'home'), '--out', out, '--json'])
     expect(again.code, again.stderr).toBe(0)
-    expect((await packetsOf(out)).length).toBe(500)
-    expect(JSON.parse(again.stdout).tempFilesRemoved).toBe(1)
+    const s = JSON.parse(again.stdout) as DistillSummary
+    // The tiny test model gives a few distinct questions the same hash: their packets are stored once.
+    expect(s.counts.emitted + (s.skippedByReason[SKIP.duplicate] ?? 0)).toBe(500)
+    expect((await packetsOf(out)).length).toBe(s.packets)
+    expect(s.tempFilesRemoved).toBe(1)
     expect(readdirSync(path.dirname(out)).filter((f) => f.endsWith('.tmp'))).toEqual([])
     rmSync(dir, {recursive: true, force: true})
   }, SLOW)
@@ -295,7 +303,8 @@ describe('qis distill robustness', () => {
       [['distill', FIXTURES[0], '--time-resolution', '5 parsecs'], /--time-resolution "5 parsecs" is not a duration/],
       [['distill', FIXTURES[0], '--min-count', '3'], /--min-count only applies to aggregates: add --aggregate/],
       [['distill', FIXTURES[0], '--default-confidence', '2'], /--default-confidence must be from 0 to 1/],
-      [['distill', FIXTURES[0], '--domain', '   '], /--domain .* cannot be made a domain label/],
+      [['distill', FIXTURES[0], '--domain', '   '], /--domain: domain "   "/],
+      [['distill', FIXTURES[0], '--domain', 'Bad Domain!'], /Hint: Use --domain bad_domain/],
       [['distill', FIXTURES[0], '--map', 'nonsense'], /--map "nonsense": expected canonical=source/],
       [['distill', FIXTURES[0], '--format', 'xml'], /Expected --input-format=xml to be one of: jsonl, json, csv,/],
       [['distill', FIXTURES[0], '--model-alias', 'nonsense'], /--model-alias "nonsense": expected NAME=PUBLIC/],
@@ -312,9 +321,9 @@ describe('qis distill robustness', () => {
   it('--strict makes a reject fatal and writes nothing', async () => {
     const home = tempDir()
     const r = await runCli(['distill', FIXTURES[0], '--strict', ...TINY, '--home', home])
-    expect(r.code).toBe(1)
-    expect(r.stderr.replace(/\s*›\s*/g, ' ')).toMatch(/inference\.jsonl:41: malformed JSON; stopping because of --strict/)
-    expect(readdirSync(path.join(home, 'packets'))).toEqual([])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/inference\.jsonl:41: malformed JSON; stopping because of --strict/)
+    expect(existsSync(path.join(home, 'packets'))).toBe(false)
   })
 
   it('reads stdin as - and honours --domain, --default-confidence and --out', async () => {
@@ -328,7 +337,7 @@ describe('qis distill robustness', () => {
     const r = await runCli(['distill', '-', '--domain', 'legal.general', '--default-confidence', '0.5', '--out', out, ...TINY, '--home', path.join(dir, 'home'), '--json'], {input})
     expect(r.code, r.stderr).toBe(0)
     const s = JSON.parse(r.stdout) as DistillSummary
-    expect(s.out).toBe(out)
+    expect(s.out!).toBe(out)
     expect(s.rejects).toBeNull()
     expect(s.counts).toMatchObject({read: 3, emitted: 2, rejected: 0, skipped: 1})
     expect(s.skippedByReason).toEqual({'no outcome signal': 1})
@@ -341,7 +350,8 @@ describe('qis distill robustness', () => {
   it("hashes with a group's own codebook named in config.json (beside it), or refuses a missing --codebook", async () => {
     const home = tempDir()
     writeGroupCodebook(path.join(home, 'group.qcb'), {dimension: 16, anchors: 32, seed: 47})
-    writeFileSync(path.join(home, 'config.json'), JSON.stringify({embedder: {backend: 'transformers', codebook: 'group.qcb'}}))
+    // The config's codebook goes with the config's embedder (model folder included): the flags name the same one.
+    writeFileSync(path.join(home, 'config.json'), JSON.stringify({embedder: {backend: 'transformers', modelDir: TINY[3], codebook: 'group.qcb'}}))
     const {summary} = await distillJson([FIXTURES[0]], home)
     expect(summary.scheme).toMatch(/\.group-[0-9a-f]{8}\.v3$/)
     const packets = await packetsOf(summary.out!)
@@ -350,5 +360,25 @@ describe('qis distill robustness', () => {
     const missing = await runCli(['distill', FIXTURES[0], ...TINY, '--home', tempDir(), '--codebook', path.join(home, 'nope.qcb')])
     expect(missing.code).toBe(2)
     expect(missing.stderr).toContain('nope.qcb')
+  }, SLOW)
+})
+
+describe('qis distill output (in-process)', () => {
+  it('--quiet prints no summary; a run with nothing to show still prints its error, exit 3', async () => {
+    const {runCommand} = await import('../helpers/command.js')
+    const dir = tempDir()
+    const log = path.join(dir, 'log.jsonl')
+    writeFileSync(log, jsonl([{query: 'What is a tort?', outcome: 1, confidence: 0.5}]))
+    const ok = await runCommand(['distill', log, ...TINY, '--home', path.join(dir, 'home'), '--quiet'])
+    expect(ok.code, ok.stderr).toBe(0)
+    expect(ok.stdout).toBe('')
+    expect(readdirSync(path.join(dir, 'home', 'packets')).filter((f) => f.endsWith('.qisp'))).toHaveLength(1)
+    const empty = path.join(dir, 'empty.jsonl')
+    writeFileSync(empty, '')
+    const none = await runCommand(['distill', empty, ...TINY, '--home', path.join(dir, 'home2'), '--quiet'])
+    expect(none.code).toBe(3)
+    expect(none.stdout).toBe('')
+    expect(none.stderr).toMatch(/^Error: no records in the input: nothing to distill, so no packet store was written\n/)
+    expect(existsSync(path.join(dir, 'home2'))).toBe(false)
   }, SLOW)
 })

@@ -4,8 +4,7 @@ import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {openHome} from '../../src/config/home.js'
-import type {DistillDeps} from '../../src/distill/deps.js'
-import {loadDistillDeps} from '../../src/distill/load-deps.js'
+import {type DistillDeps, loadDistillDeps} from '../../src/distill/load-deps.js'
 import {normaliseAliases, parseModelAliasFlags, publicModelName} from '../../src/distill/model-name.js'
 import {distill} from '../../src/distill/pipeline.js'
 import {decodePacket} from '../../src/packet/codec.js'
@@ -96,11 +95,11 @@ describe('distill publishes public model names only', () => {
     const s1 = await distill({files: [log], home, signer, now, out: path.join(dir, 'one.qisp')}, d)
     expect(s1.counts).toMatchObject({read: 3, emitted: 2, rejected: 1})
     expect(Object.keys(s1.rejectedByReason)[0]).toMatch(/namespace "zorblax-health".*--model-alias/)
-    expect((await models(s1.out)).sort()).toEqual(['ft:gpt-4o-mini-2024-07-18', 'gpt-4o'])
-    expect(readFileSync(s1.out).toString('latin1').toLowerCase()).not.toContain('zorblax')
+    expect((await models(s1.out!)).sort()).toEqual(['ft:gpt-4o-mini-2024-07-18', 'gpt-4o'])
+    expect(readFileSync(s1.out!).toString('latin1').toLowerCase()).not.toContain('zorblax')
 
     const s2 = await distill({files: [log], home, signer, now, out: path.join(dir, 'two.qisp'), modelAlias: {'zorblax-health/llama-3-triage': 'llama-3-8b-instruct'}}, d)
     expect(s2.counts).toMatchObject({read: 3, emitted: 3, rejected: 0})
-    expect((await models(s2.out)).sort()).toEqual(['ft:gpt-4o-mini-2024-07-18', 'gpt-4o', 'llama-3-8b-instruct'])
+    expect((await models(s2.out!)).sort()).toEqual(['ft:gpt-4o-mini-2024-07-18', 'gpt-4o', 'llama-3-8b-instruct'])
   })
 })

@@ -1,13 +1,12 @@
 import fc from 'fast-check'
 import {createHash} from 'node:crypto'
-import {existsSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {openHome} from '../../src/config/home.js'
-import type {DistillDeps, HashPipeline} from '../../src/distill/deps.js'
-import {loadDistillDeps} from '../../src/distill/load-deps.js'
-import {distill} from '../../src/distill/pipeline.js'
+import {type DistillDeps, type TextHasher, loadDistillDeps} from '../../src/distill/load-deps.js'
+import {SKIP, distill} from '../../src/distill/pipeline.js'
 import {SeededRandom} from '../../src/hash/prng.js'
 import {decodePacket} from '../../src/packet/codec.js'
 import {signerFromSeed} from '../../src/packet/signer.js'
@@ -23,7 +22,7 @@ import {tempDir} from '../helpers/cli.js'
 async function deps(): Promise<DistillDeps & {hashed: string[]}> {
   const real = await loadDistillDeps()
   const hashed: string[] = []
-  const pipeline: HashPipeline = {
+  const pipeline: TextHasher = {
     async hashMany(texts) {
       hashed.push(...texts)
       return texts.map((t) => {
@@ -79,13 +78,24 @@ describe('distill pipeline (library)', () => {
         })
         const s = await distill({files: [write(dir, 'log.jsonl', lines)], home: await openHome(path.join(dir, 'home')), signer, now: NOW}, d)
         const expect_ = (k: (typeof kinds)[number]) => mix.filter((m) => m === k).length
+        // Good records differ only in i % 5; the rest are byte-identical packets, skipped as duplicates.
+        const distinctGood = new Set(mix.flatMap((m, i) => (m === 'good' ? [i % 5] : []))).size
         expect(s.counts.read).toBe(mix.length)
         expect(s.counts.read).toBe(s.counts.emitted + s.counts.rejected + s.counts.skipped)
-        expect(s.counts.emitted).toBe(expect_('good'))
+        expect(s.counts.emitted).toBe(distinctGood)
+        expect(s.duplicatePackets).toBe(expect_('good') - distinctGood)
+        expect(s.skippedByReason[SKIP.duplicate] ?? 0).toBe(expect_('good') - distinctGood)
         expect(s.counts.rejected).toBe(expect_('malformed') + expect_('badOutcome') + expect_('badDomain'))
         expect(s.skippedByReason['no outcome signal'] ?? 0).toBe(expect_('noOutcome'))
         expect(s.skippedByReason['timestamp in the future'] ?? 0).toBe(expect_('future'))
-        expect((await packets(s.out)).length).toBe(s.packets)
+        if (s.packets === 0) {
+          // Nothing to store: no store, no rejects file beside it, nothing in the home.
+          expect(s.out).toBeNull()
+          expect(s.rejects).toBeNull()
+          expect(existsSync(path.join(dir, 'home'))).toBe(false)
+          return
+        }
+        expect((await packets(s.out!)).length).toBe(s.packets)
         if (s.counts.rejected > 0) expect(readFileSync(s.rejects!, 'utf8').trim().split('\n')).toHaveLength(s.counts.rejected)
         else expect(s.rejects).toBeNull()
       }),
@@ -104,7 +114,7 @@ describe('distill pipeline (library)', () => {
     expect(d.hashed.join(' ')).not.toMatch(/Maria|Gonzalez|James|Whitfield/)
     // Same question about two patients: one group after scrubbing.
     expect(s.packets).toBe(1)
-    const [p] = await packets(s.out)
+    const [p] = await packets(s.out!)
     expect(p.count).toBe(2)
     expect(p.outcome_signal).toBe(0.5)
   })
@@ -125,7 +135,7 @@ describe('distill pipeline (library)', () => {
     ])
     const s = await distill({files: [log], corrections: [corr], home: await openHome(path.join(dir, 'home')), signer, now: NOW}, d)
     expect(s.counts).toMatchObject({read: 3, emitted: 3, correctionsMatched: 2, correctionsUnmatched: 1, correctionsRejected: 1})
-    const ps = await packets(s.out)
+    const ps = await packets(s.out!)
     expect(ps.map((p) => [p.correction_applied, p.correction_type, p.outcome_signal])).toEqual([
       [true, 'outdated_guideline', 0.1],
       [true, 'format', 0.8], // the record's own outcome wins
@@ -139,7 +149,7 @@ describe('distill pipeline (library)', () => {
     const rows = Array.from({length: 200}, (_, i) => ({id: `r${i}`, query: `question ${i % 7}`, outcome: 1, confidence: 1, timestamp: Date.UTC(2026, 10, 25, Math.floor(i / 20)) }))
     const s = await distill({files: [write(dir, 'log.jsonl', rows)], home: await openHome(path.join(dir, 'home')), signer, now: NOW, aggregate: true, maxGroups: 10}, d)
     expect(s.aggregate!.earlyCloses).toBeGreaterThan(0)
-    const ps = await packets(s.out)
+    const ps = await packets(s.out!)
     expect(ps.reduce((n, p) => n + p.count, 0)).toBe(200)
     expect(ps).toHaveLength(70) // 10 hourly buckets x 7 questions: in time order, nothing is split
   })
@@ -154,11 +164,11 @@ describe('distill pipeline (library)', () => {
     const rng = new SeededRandom(42)
     const home = await openHome(path.join(dir, 'home'))
     const agg = await distill({files: [log], home, signer, now: NOW, aggregate: true, epsilon: 1, uniform: () => rng.nextUnit()}, d)
-    const [p] = await packets(agg.out)
+    const [p] = await packets(agg.out!)
     expect(p.count).toBe(n)
     expect(Math.abs(p.outcome_signal - truth)).toBeLessThan(4 * (1.082 / Math.sqrt(n)))
     const per = await distill({files: [log], home, signer, now: NOW, epsilon: 1, uniform: () => rng.nextUnit()}, d)
-    const bits = (await packets(per.out)).map((x) => x.outcome_signal)
+    const bits = (await packets(per.out!)).map((x) => x.outcome_signal)
     expect(new Set(bits)).toEqual(new Set([0, 1]))
   })
 
@@ -170,7 +180,7 @@ describe('distill pipeline (library)', () => {
     const log = write(dir, 'log.jsonl', [{id: 'a', query: 'q', outcome: 1, confidence: 1}])
     const home = await openHome(path.join(dir, 'home'))
     await expect(distill({files: [log], home, signer, now: NOW, out: path.join(blocker, 'x.qisp')}, d)).rejects.toThrow(/cannot write packet store .*blocker\/x\.qisp/)
-    await expect(distill({files: [log], home, signer, now: NOW, out: dir}, d)).rejects.toThrow(/is a directory/)
+    await expect(distill({files: [log], home, signer, now: NOW, out: dir}, d)).rejects.toThrow(/is a folder/)
     expect(d.hashed).toEqual([])
   })
 
@@ -186,6 +196,62 @@ describe('distill pipeline (library)', () => {
     )
     await expect(run).rejects.toThrow(/interrupted/)
     expect(existsSync(out)).toBe(false)
-    expect(readdirSync(path.dirname(out))).toEqual([])
+    // The folder this run created for its store is gone again, temp files and all.
+    expect(existsSync(path.dirname(out))).toBe(false)
+  })
+
+  it('input that yields no packet (empty, binary, all rejected) writes no store and creates nothing in the home', async () => {
+    const d = await deps()
+    const dir = tempDir()
+    const binary = path.join(dir, 'logs.jsonl')
+    writeFileSync(binary, Buffer.from([0, 1, 2, 0xff, 0xfe, 0x1b, 0x5b, 0x32, 0x4a, 0x0a, 0x80, 0x81, 0x0a]))
+    const inputs = [write(dir, 'empty.jsonl', []), binary, write(dir, 'bad.jsonl', ['{"id": 1, "query": ', {query: 'q', outcome: 9, confidence: 1}])]
+    for (const file of inputs) {
+      const home = await openHome(path.join(dir, 'home'))
+      const s = await distill({files: [file], home, now: NOW}, d)
+      expect(s.packets).toBe(0)
+      expect(s.out).toBeNull()
+      expect(s.rejects).toBeNull()
+      expect(s.counts.read).toBe(s.counts.rejected + s.counts.skipped)
+      expect(existsSync(home.root), file).toBe(false)
+    }
+    // An explicit --rejects file is still written: it was asked for, and it says why.
+    const rejects = path.join(dir, 'why.jsonl')
+    const s = await distill({files: [inputs[2]!], home: await openHome(path.join(dir, 'home')), now: NOW, rejects}, d)
+    expect(s.rejects).toBe(rejects)
+    expect(readFileSync(rejects, 'utf8').trim().split('\n')).toHaveLength(2)
+    expect(existsSync(path.join(dir, 'home'))).toBe(false)
+  })
+
+  it('byte-identical packets are stored once, and the skip says why', async () => {
+    const d = await deps()
+    const dir = tempDir()
+    const same = {query: 'How do I renew a passport?', outcome: 1, confidence: 0.8, timestamp: '2026-11-25T10:00:00Z'}
+    const log = write(dir, 'log.jsonl', [same, same, {...same, outcome: 0}, same])
+    const s = await distill({files: [log], home: await openHome(path.join(dir, 'home')), signer, now: NOW}, d)
+    expect(s.counts).toMatchObject({read: 4, emitted: 2, skipped: 2})
+    expect(s.packets).toBe(2)
+    expect(s.duplicatePackets).toBe(2)
+    expect(s.skippedByReason).toEqual({[SKIP.duplicate]: 2})
+    expect(await packets(s.out!)).toHaveLength(2)
+    // With --aggregate the repeats are counted instead: one packet carries all four.
+    const agg = await distill({files: [log], home: await openHome(path.join(dir, 'home')), signer, now: NOW, aggregate: true}, d)
+    expect(agg.counts).toMatchObject({read: 4, emitted: 4, skipped: 0})
+    expect((await packets(agg.out!))[0]!.count).toBe(4)
+  })
+
+  it("progress follows the input's own bytes: steady, never ahead of the work, full at the end", async () => {
+    const d = await deps()
+    const dir = tempDir()
+    const log = write(dir, 'log.jsonl', Array.from({length: 3000}, (_, i) => ({id: `r${i}`, query: `question ${i}`, outcome: 1, confidence: 1})))
+    const seen: {bytesRead?: number; bytesTotal?: number; read: number}[] = []
+    await distill({files: [log], home: await openHome(path.join(dir, 'home')), signer, now: NOW, onProgress: (p) => seen.push(p)}, d)
+    const total = statSync(log).size
+    expect(seen.length).toBeGreaterThan(3)
+    for (const p of seen) expect(p.bytesTotal).toBe(total)
+    const bytes = seen.map((p) => p.bytesRead!)
+    expect([...bytes].sort((a, b) => a - b)).toEqual(bytes)
+    expect(bytes[0]).toBeLessThan(total / 2)
+    expect(bytes.at(-1)).toBe(total)
   })
 })

@@ -1,4 +1,4 @@
-import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
@@ -9,7 +9,7 @@ import type {DistillSummary} from '../../src/distill/types.js'
 import {repoRoot, runCli, tempDir} from '../helpers/cli.js'
 
 const F = (name: string) => path.join(repoRoot, 'fixtures/ingest/formats', name)
-const TINY = ['--backend', 'transformers', '--model-dir', path.join(repoRoot, 'fixtures/models/qis-tiny-bert')]
+const TINY = ['--embedder', 'transformers', '--model-dir', path.join(repoRoot, 'fixtures/models/qis-tiny-bert')]
 const dir = tempDir('qis-formats-')
 afterAll(() => rmSync(dir, {recursive: true, force: true}))
 
@@ -142,10 +142,17 @@ describe('qis distill on each log format, end to end', () => {
 
     const csv = path.join(dir, 'foo.csv')
     writeFileSync(csv, 'foo,bar,baz\nHow do I reset a router?,0.8,x\nWhat is DNS?,0.3,y\n')
+    // No record has an outcome: nothing produced (exit 3), and the summary says which --map would fix it.
     const r = await runCli(['distill', csv, ...TINY, '--home', home, '--out', path.join(dir, 'foo.qisp')])
-    expect(r.code, r.stderr).toBe(0)
+    expect(r.code, r.stderr).toBe(3)
     expect(r.stdout).toMatch(/no record had outcome; columns seen: foo, bar, baz\. If one of them holds it, name it: --map outcome=COLUMN/)
-    const j = await distillJson([csv, '--out', path.join(dir, 'foo2.qisp')], home)
-    expect(j.hints).toHaveLength(1)
+    expect(r.stderr).toMatch(/^Error: none of the 2 records yielded a packet: 2 skipped \(mostly: no outcome signal\); no packet store was written\nHint: .*foo\.csv: no record had outcome/)
+    expect(existsSync(path.join(dir, 'foo.qisp'))).toBe(false)
+    const j = await runCli(['distill', csv, ...TINY, '--home', home, '--out', path.join(dir, 'foo2.qisp'), '--json'])
+    expect(j.code).toBe(3)
+    const doc = JSON.parse(j.stdout)
+    expect(doc.hints).toHaveLength(1)
+    expect(doc.out).toBeNull()
+    expect(doc.error.code).toBe('NOTHING_PRODUCED')
   }, 120_000)
 })

@@ -105,7 +105,7 @@ describe('JSONL reader', () => {
   it('a file whose format cannot be told is a QisError', async () => {
     const file = write('logs.txt', 'x')
     await expect(collect(file)).rejects.toBeInstanceOf(QisError)
-    await expect(collect(path.join(tempDir(), 'missing.jsonl'))).rejects.toThrow(/cannot read/)
+    await expect(collect(path.join(tempDir(), 'missing.jsonl'))).rejects.toMatchObject({code: 'INPUT_NOT_FOUND', message: expect.stringMatching(/missing\.jsonl does not exist$/)})
   })
 })
 

@@ -34,8 +34,8 @@ describe('trust list', () => {
     expect(await readTrustList(path.join(home.root, 'trust.json'))).toEqual([])
   })
 
-  it('qis trust add | list | remove', async () => {
-    const root = tempDir()
+  it('qis trust add | list | remove, on a home that does not exist yet', async () => {
+    const root = path.join(tempDir(), 'new-home')
     const other = await loadOrCreateIdentity(await openHome(tempDir()))
     const add = await runCommand(['trust', 'add', other.peerId, '--label', 'clinic-a', '--home', root, '--json'])
     expect(add.code, add.stderr).toBe(0)
