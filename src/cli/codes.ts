@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   MISSING_ANSWERS: {exit: 'usage', means: 'init cannot prompt and answers were not given as flags'},
   BAD_MULTIADDR: {exit: 'usage', means: 'an address is not a valid multiaddr'},
   BAD_CONFIG: {exit: 'usage', means: 'config.json is unreadable or holds an unusable value'},
+  BAD_ENV: {exit: 'usage', means: 'an environment variable qis reads holds an unusable value'},
   BAD_WEIGHTS_FILE: {exit: 'usage', means: 'a weights file is not one qis wrote (or is damaged)'},
   NO_WEIGHTS: {exit: 'usage', means: 'there is no weights file yet (run qis pull-weights)'},
   NO_BOOTSTRAP: {exit: 'usage', means: 'no bootstrap peer was given (flag, env or config)'},
