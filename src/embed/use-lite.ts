@@ -55,7 +55,10 @@ function runtimeFromEnv(): UseLiteRuntime | undefined {
 type EmbedGroup = (tokens: number[][], texts: string[]) => Promise<Float32Array[]>
 
 async function loadOnnx(threads: number): Promise<{embedGroup: EmbedGroup; close(): Promise<void>}> {
-  const [ort, {buildUseLiteOnnx}] = await Promise.all([import('onnxruntime-node'), import('./use-lite-onnx.js')])
+  const [ortModule, {buildUseLiteOnnx}] = await Promise.all([import('onnxruntime-node'), import('./use-lite-onnx.js')])
+  // A CommonJS package: Node's ESM loader gives its exports as `default` (tsx and vitest as names too).
+  type Ort = typeof import('onnxruntime-node')
+  const ort = ((ortModule as unknown as {default?: Ort}).default ?? ortModule) as Ort
   const session = await ort.InferenceSession.create(buildUseLiteOnnx(), {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,

@@ -61,3 +61,15 @@ describe('use-lite as ONNX', () => {
     })
   })
 })
+
+// The CLI runs the compiled code under plain Node, whose ESM loader hands a CommonJS package
+// (onnxruntime-node) over differently from vitest's; a mistake there silently meant TF.js.
+describe('use-lite under plain Node (as the CLI runs it)', () => {
+  it('runs on onnx by default', async () => {
+    const {execFileSync} = await import('node:child_process')
+    const entry = new URL('../../dist/embed/use-lite.js', import.meta.url).href
+    const script = `const m = await import(${JSON.stringify(entry)}); const e = await m.createUseLiteEmbedder(); await e.embed(['x']); console.log(JSON.stringify([e.runtime, e.fallbackReason ?? null]))`
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {encoding: 'utf8', env: {...process.env, QIS_USE_LITE_RUNTIME: ''}})
+    expect(JSON.parse(out.trim())).toEqual(['onnx', null])
+  })
+})
