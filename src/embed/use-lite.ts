@@ -1,4 +1,5 @@
 import {readFileSync} from 'node:fs'
+import os from 'node:os'
 import {createRequire} from 'node:module'
 
 import {ENV} from '../cli/env.js'
@@ -26,8 +27,9 @@ export interface UseLiteOptions {
   /** Default: $QIS_USE_LITE_RUNTIME, else onnx, falling back to tfjs when onnxruntime cannot load. */
   runtime?: UseLiteRuntime
   /**
-   * onnxruntime's intra-op threads. Default 1: calls here are small (one group of equal token
-   * count), and one thread measured faster per core than two (docs/hashing.md, "Runtimes").
+   * onnxruntime's intra-op threads. Default: the cores Node reports, at most 4. onnxruntime-node
+   * 1.14 runs a call on the JS thread (its promise wraps a synchronous call), so more cores help
+   * only through these threads (docs/hashing.md, "Runtimes": 1 and 2 threads measured).
    */
   threads?: number
 }
@@ -118,7 +120,7 @@ export async function createUseLiteEmbedder(options: UseLiteOptions = {}): Promi
     tokenizer = new SentencePieceTokenizer(readVocabulary())
     if (runtime === 'onnx') {
       try {
-        backend = await loadOnnx(Math.max(1, Math.floor(options.threads ?? 1)))
+        backend = await loadOnnx(Math.max(1, Math.floor(options.threads ?? Math.min(4, os.availableParallelism()))))
       } catch (err) {
         if (asked === 'onnx') throw err
         // onnxruntime-node ships binaries for linux, macOS and Windows on x64 and arm64 (glibc);
