@@ -161,7 +161,10 @@ if (!skipE2e) {
   for (const name of ['msr', 'mmlu']) {
     const {base, texts} = speed[name]
     const file = path.join(tmp, `${name}.jsonl`)
-    writeFileSync(file, texts.map((text, i) => JSON.stringify({text, query: text, id: `q${i}`, model: 'gpt-4o', outcome: i % 2})).join('\n') + '\n')
+    // One file for both: `qis hash` reads "text", distill "prompt" (with the fields a record needs).
+    const now = Date.now()
+    const record = (text, i) => ({text, prompt: text, request_id: `q${i}`, timestamp: new Date(now - i * 1000).toISOString(), domain: 'general', model: 'gpt-4o', confidence: 0.8, outcome: i % 2})
+    writeFileSync(file, texts.map((text, i) => JSON.stringify(record(text, i))).join('\n') + '\n')
     const one = path.join(tmp, `${name}-one.jsonl`)
     writeFileSync(one, JSON.stringify({text: texts[0]}) + '\n')
     for (const runtime of ['onnx', 'tfjs']) {
@@ -180,6 +183,7 @@ if (!skipE2e) {
       const d = spawnSync('/usr/bin/time', ['-f', 'RSSKB=%M', process.execPath, path.join(root, 'bench/distill/one.mjs'), 'distill', file], {env: {...process.env, ...env}, encoding: 'utf8', maxBuffer: 256 << 20})
       if (d.status !== 0) throw new Error(`distill failed: ${d.stderr}`)
       const summary = JSON.parse(d.stdout.trim().split('\n').pop()).summary
+      if (summary.counts.emitted !== texts.length || summary.cache.embedded !== texts.length) throw new Error(`distill emitted ${summary.counts.emitted} and embedded ${summary.cache.embedded} of ${texts.length}`)
       const distillSteady = summary.counts.read / (summary.seconds - summary.stages.setup)
       console.log(
         `| ${name} | ${runtime} | ${total.toFixed(1)} | ${f(texts.length / total)} (${f(texts.length / total / base, 1)}x) | ${startUp.toFixed(2)} | ${f(steady)} (${f(steady / base, 1)}x) | ${f(peak(full.stderr))} | ${f(distillSteady)} (${f(distillSteady / base, 1)}x) | ${f(peak(d.stderr))} |`,
