@@ -2,7 +2,7 @@
 // use-lite on onnxruntime (native) against the same model on TF.js, in one run (issue 20).
 // Run after `npm run build`:
 //
-//   node bench/hash/runtimes.mjs [--agree N] [--speed N] [--skip-e2e]
+//   node bench/hash/runtimes.mjs [--agree N] [--speed N] [--rounds R] [--skip-e2e]
 //
 // 1. Agreement: the texts as qis embeds them (embeddingText), on both runtimes: the largest
 //    difference in any vector component, and the share of texts whose fine hash and routing keys
@@ -126,28 +126,37 @@ const viaPipeline = (embedder) => async (texts) => {
 }
 const speed = {}
 const scrubber = createScrubber()
-console.log(`\n2. in process, ${speedN} unique texts a set, texts/s (ratio to bare TF.js one a call); load ${load()}`)
-console.log('| set | bare TF.js, 1 a call | TF.js + qis grouping | native 1 thread, 1 a call | native 1 thread, grouped | native 2 threads, grouped | HashPipeline native 1 thread (embed + hash) |')
-console.log('|---|---|---|---|---|---|---|')
+const rounds = Number(arg('rounds', '3'))
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+console.log(`\n2. in process, ${speedN} unique texts a set in ${rounds} slices; every variant runs on each slice in turn, and each ratio to bare TF.js one a call is taken within its slice (median over slices); load ${load()}`)
+console.log('| set | bare TF.js, 1 a call, texts/s | TF.js + qis grouping | native 1 thread, 1 a call | native 1 thread, grouped | native 2 threads, grouped | HashPipeline native 1 thread (embed + keys) | HashPipeline native 2 threads |')
+console.log('|---|---|---|---|---|---|---|---|')
 for (const name of ['msr', 'mmlu']) {
   const texts = spread(sets[name], speedN)
   // What `qis hash` and distill embed: scrubbed, then the model input.
-  const modelInput = texts.map((t) => embeddingText(scrubber.scrub(t).text))
+  const scrubbed = texts.map((t) => scrubber.scrub(t).text)
+  const modelInput = scrubbed.map(embeddingText)
   await bare.embed(modelInput.slice(0, 4), 1)
-  await onnx1.embed(modelInput.slice(0, 4))
-  await onnx2.embed(modelInput.slice(0, 4))
-  await tfjsOurs.embed(modelInput.slice(0, 4))
-  const base = await rate(modelInput, oneACall((b) => bare.embed(b, 1)))
-  const row = {
-    tfjsGrouped: await rate(modelInput, (x) => tfjsOurs.embed(x)),
-    native1One: await rate(modelInput, oneACall((b) => onnx1.embed(b))),
-    native1: await rate(modelInput, (x) => onnx1.embed(x)),
-    native2: await rate(modelInput, (x) => onnx2.embed(x)),
-    pipeline: await rate(texts.map((t) => scrubber.scrub(t).text), viaPipeline(onnx1)),
+  for (const e of [onnx1, onnx2, tfjsOurs]) await e.embed(modelInput.slice(0, 4))
+  const ratios = {tfjsGrouped: [], native1One: [], native1: [], native2: [], pipeline1: [], pipeline2: []}
+  const bases = []
+  for (let r = 0; r < rounds; r++) {
+    const lo = Math.floor((r * texts.length) / rounds)
+    const hi = Math.floor(((r + 1) * texts.length) / rounds)
+    const mi = modelInput.slice(lo, hi)
+    const sc = scrubbed.slice(lo, hi)
+    const base = await rate(mi, oneACall((b) => bare.embed(b, 1)))
+    bases.push(base)
+    ratios.tfjsGrouped.push((await rate(mi, (x) => tfjsOurs.embed(x))) / base)
+    ratios.native1One.push((await rate(mi, oneACall((b) => onnx1.embed(b)))) / base)
+    ratios.native1.push((await rate(mi, (x) => onnx1.embed(x))) / base)
+    ratios.native2.push((await rate(mi, (x) => onnx2.embed(x))) / base)
+    ratios.pipeline1.push((await rate(sc, viaPipeline(onnx1))) / base)
+    ratios.pipeline2.push((await rate(sc, viaPipeline(onnx2))) / base)
   }
-  speed[name] = {base, texts}
-  const cell = (x) => `${f(x)} (${f(x / base, 1)}x)`
-  console.log(`| ${name} | ${f(base)} | ${cell(row.tfjsGrouped)} | ${cell(row.native1One)} | ${cell(row.native1)} | ${cell(row.native2)} | ${cell(row.pipeline)} |`)
+  speed[name] = {base: median(bases), texts}
+  const cell = (xs) => `${f(median(xs), 1)}x (${xs.map((x) => f(x, 1)).join(', ')})`
+  console.log(`| ${name} | ${f(median(bases), 1)} | ${cell(ratios.tfjsGrouped)} | ${cell(ratios.native1One)} | ${cell(ratios.native1)} | ${cell(ratios.native2)} | ${cell(ratios.pipeline1)} | ${cell(ratios.pipeline2)} |`)
 }
 await Promise.all([onnx1.close(), onnx2.close(), tfjsOurs.close()])
 
@@ -179,14 +188,16 @@ if (!skipE2e) {
       const full = spawnSync('/usr/bin/time', ['-f', 'RSSKB=%M', process.execPath, path.join(root, 'bin/run.js'), 'hash', '--input', file], {env: {...process.env, ...env}, encoding: 'utf8', maxBuffer: 256 << 20})
       const total = (performance.now() - t) / 1000
       if (full.status !== 0) throw new Error(`qis hash failed: ${full.stderr}`)
-      const steady = texts.length / Math.max(1e-3, total - startUp)
+      // Start-up measured apart (one text); on a busy machine it can swing by more than the work
+      // itself, and the difference then means nothing.
+      const steady = total - startUp > 0.2 * total ? (texts.length - 1) / (total - startUp) : NaN
       const d = spawnSync('/usr/bin/time', ['-f', 'RSSKB=%M', process.execPath, path.join(root, 'bench/distill/one.mjs'), 'distill', file], {env: {...process.env, ...env}, encoding: 'utf8', maxBuffer: 256 << 20})
       if (d.status !== 0) throw new Error(`distill failed: ${d.stderr}`)
       const summary = JSON.parse(d.stdout.trim().split('\n').pop()).summary
       if (summary.counts.emitted !== texts.length || summary.cache.embedded !== texts.length) throw new Error(`distill emitted ${summary.counts.emitted} and embedded ${summary.cache.embedded} of ${texts.length}`)
       const distillSteady = summary.counts.read / (summary.seconds - summary.stages.setup)
       console.log(
-        `| ${name} | ${runtime} | ${total.toFixed(1)} | ${f(texts.length / total)} (${f(texts.length / total / base, 1)}x) | ${startUp.toFixed(2)} | ${f(steady)} (${f(steady / base, 1)}x) | ${f(peak(full.stderr))} | ${f(distillSteady)} (${f(distillSteady / base, 1)}x) | ${f(peak(d.stderr))} |`,
+        `| ${name} | ${runtime} | ${total.toFixed(1)} | ${f(texts.length / total)} (${f(texts.length / total / base, 1)}x) | ${startUp.toFixed(2)} | ${Number.isNaN(steady) ? '- (start-up swung more than the work)' : `${f(steady)} (${f(steady / base, 1)}x)`} | ${f(peak(full.stderr))} | ${f(distillSteady)} (${f(distillSteady / base, 1)}x) | ${f(peak(d.stderr))} |`,
       )
     }
   }
