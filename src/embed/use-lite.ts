@@ -14,7 +14,7 @@ const MAX_GROUP = 128
 
 /**
  * Where the use-lite graph runs. `onnx`: the graph rebuilt as ONNX on onnxruntime-node's native
- * kernels (src/embed/use-lite-onnx.ts); the model ran ~8-10x bare TF.js here. `tfjs`: the
+ * kernels (src/embed/use-lite-onnx.ts); the model ran 7-9x bare TF.js here. `tfjs`: the
  * package's own TF.js graph on its WASM backend. Both give the same vectors to within 1e-6 a
  * component and the same keys (docs/hashing.md, "Runtimes"), so peers on either meet.
  */
