@@ -54,6 +54,7 @@ export const ERROR_CODES = {
   PORT_IN_USE: {exit: 'usage', means: 'a port the node would listen on (--listen, --metrics) is taken by another process'},
   ADDRESS_NOT_PUBLIC: {exit: 'usage', means: 'an address to announce is private or loopback and the node is not configured for a LAN swarm'},
   BAD_CONFIG: {exit: 'usage', means: 'config.json is unreadable or holds an unusable value'},
+  BAD_ENV: {exit: 'usage', means: 'an environment variable qis reads holds an unusable value'},
   BAD_WEIGHTS_FILE: {exit: 'usage', means: 'a weights file is not one qis wrote (or is damaged)'},
   NO_WEIGHTS: {exit: 'usage', means: 'there is no weights file yet (run qis pull-weights)'},
   NO_BOOTSTRAP: {exit: 'usage', means: 'no bootstrap peer was given (flag, env or config)'},

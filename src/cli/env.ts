@@ -17,6 +17,7 @@ export const ENV = {
   domainFocus: {name: 'QIS_DOMAIN_FOCUS', means: 'domain focus labels, comma-separated; overrides the config', config: 'domainFocus'},
   modelDir: {name: 'QIS_MODEL_DIR', means: 'model folder; implies the transformers embedder; overrides the config', config: 'embedder'},
   swarmKey: {name: 'QIS_SWARM_KEY', means: 'file holding the private swarm key; default <home>/swarm.key when it exists'},
+  useLiteRuntime: {name: 'QIS_USE_LITE_RUNTIME', means: 'where the use-lite model runs: onnx (native, the default) or tfjs (the fallback when onnxruntime cannot load)'},
   json: {name: 'QIS_CONTENT_TYPE', means: 'set to "json" for --json on every command that has it (oclif reads it)'},
   debug: {name: 'QIS_DEBUG', means: 'set to 1 to print the stack trace of an unexpected error'},
   noColor: {name: 'NO_COLOR', means: 'any value turns colour off (https://no-color.org)'},

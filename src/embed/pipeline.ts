@@ -4,6 +4,9 @@ import type {HashScheme} from '../hash/index.js'
 import {embeddingText} from '../hash/input.js'
 import type {Embedder, EmbedderConfig} from './types.js'
 
+/** Model inputs longer than this are embedded every time, never cached (bounds the cache's memory: 10,000 x 4 KiB). */
+export const MAX_CACHED_CHARS = 4096
+
 /** What a text hashes to: the fine SimHash and the routing keys (before fingerprinting). */
 export interface SemanticCodes {
   hash: string
@@ -96,7 +99,9 @@ export class HashPipeline {
   }
 
   private remember(text: string, codes: SemanticCodes): void {
-    if (this.cacheSize === 0) return
+    // A long prompt is seldom asked twice word for word, and 10,000 of them at up to 1 MiB each
+    // would hold gigabytes; queries are far shorter than this.
+    if (this.cacheSize === 0 || text.length > MAX_CACHED_CHARS) return
     this.cache.set(text, codes)
     if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string)
   }
@@ -111,7 +116,8 @@ export class HashPipeline {
   get plannedWorkers(): number {
     if (!this.embedderConfig) return 0
     if (this.workersOption === 'auto') {
-      if (this.embedderConfig.backend === 'transformers') return 0
+      // use-lite on onnxruntime spreads its calls over the cores itself, as transformers does.
+      if (this.embedderConfig.backend === 'transformers' || (this.embedder as {runtime?: string}).runtime === 'onnx') return 0
       const cores = os.availableParallelism()
       return cores >= 4 ? Math.min(cores - 1, 7) : 0
     }

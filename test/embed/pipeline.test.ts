@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {HashPipeline, createHashPipeline} from '../../src/embed/pipeline.js'
+import {HashPipeline, MAX_CACHED_CHARS, createHashPipeline} from '../../src/embed/pipeline.js'
 import {createEmbedder} from '../../src/embed/index.js'
 import type {Embedder} from '../../src/embed/types.js'
 import {schemeFor} from '../../src/hash/index.js'
@@ -89,6 +89,15 @@ describe('HashPipeline', () => {
     await pipeline.hashMany(['three']) // evicts 'two'
     await pipeline.hashMany(['one', 'two'])
     expect(embedder.seen).toEqual(['one', 'two', 'three', 'two'])
+  })
+
+  it('does not cache a model input longer than MAX_CACHED_CHARS (a long prompt would pin its whole text)', async () => {
+    const embedder = counting(base)
+    const pipeline = new HashPipeline(embedder, schemeFor(base), {workers: 0})
+    const long = 'reset my password '.repeat(Math.ceil(MAX_CACHED_CHARS / 18) + 1).trim()
+    await pipeline.hashMany([long, 'short'])
+    await pipeline.hashMany([long, 'short'])
+    expect(embedder.seen).toEqual([long, 'short', long])
   })
 
   it("plans no worker threads for 'auto' with the transformers backend (onnxruntime uses the cores itself), N when asked", () => {

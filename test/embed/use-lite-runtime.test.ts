@@ -1,0 +1,75 @@
+import {readFileSync} from 'node:fs'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {createUseLiteEmbedder, type UseLiteEmbedder} from '../../src/embed/use-lite.js'
+import {USE_LITE_ONNX_SHA256, buildUseLiteOnnx, readUseLiteWeights, sha256} from '../../src/embed/use-lite-onnx.js'
+import {schemeFor} from '../../src/hash/index.js'
+import {embeddingText} from '../../src/hash/input.js'
+
+const queries = readFileSync(new URL('../../bench/hash/data/query-paraphrases.tsv', import.meta.url), 'utf8')
+  .split('\n')
+  .filter((line) => line && !line.startsWith('#'))
+  .flatMap((line) => line.split('\t').slice(2, 4))
+
+describe('use-lite as ONNX', () => {
+  it('builds byte for byte the same model from the installed weights', () => {
+    const weights = readUseLiteWeights()
+    const first = buildUseLiteOnnx(weights)
+    const second = buildUseLiteOnnx(readUseLiteWeights())
+    expect(Buffer.from(second).equals(Buffer.from(first))).toBe(true)
+    // Pinned, so a change to the builder or the weights package is a visible, deliberate change.
+    expect(sha256(first)).toBe(USE_LITE_ONNX_SHA256)
+  })
+
+  describe('against TF.js', () => {
+    let onnx: UseLiteEmbedder
+    let tfjs: UseLiteEmbedder
+    beforeAll(async () => {
+      ;[onnx, tfjs] = await Promise.all([createUseLiteEmbedder({runtime: 'onnx'}), createUseLiteEmbedder({runtime: 'tfjs'})])
+    })
+    afterAll(async () => {
+      await onnx?.close()
+      await tfjs?.close()
+    })
+
+    // The hand-written queries as qis embeds them, raw, and a few odd ones (unknown symbols,
+    // a lone token, a text past the 128 tokens the graph reads).
+    const texts = [
+      ...queries.map((q) => embeddingText(q)),
+      ...queries.slice(0, 40),
+      'a',
+      '☃ 日本語 x',
+      queries.join(' '),
+    ]
+
+    it('gives the same vectors to within 1e-5 a component, and the same fine hash and keys', async () => {
+      const [a, b] = await Promise.all([onnx.embed(texts), tfjs.embed(texts)])
+      const scheme = schemeFor(onnx)
+      let worst = 0
+      let sameCodes = 0
+      for (let i = 0; i < texts.length; i++) {
+        for (let k = 0; k < 512; k++) worst = Math.max(worst, Math.abs(a[i][k] - b[i][k]))
+        const same =
+          scheme.fineHash(a[i]) === scheme.fineHash(b[i]) &&
+          JSON.stringify(scheme.routingKeys(a[i], texts[i])) === JSON.stringify(scheme.routingKeys(b[i], texts[i]))
+        if (same) sameCodes++
+      }
+      expect(worst).toBeLessThanOrEqual(1e-5)
+      // bench/hash/runtimes.mjs measures agreement on MSR and MMLU (>= 99.9%); on this sample none may differ.
+      expect(sameCodes).toBe(texts.length)
+    })
+  })
+})
+
+// The CLI runs the compiled code under plain Node, whose ESM loader hands a CommonJS package
+// (onnxruntime-node) over differently from vitest's; a mistake there silently meant TF.js.
+describe('use-lite under plain Node (as the CLI runs it)', () => {
+  it('runs on onnx by default', async () => {
+    const {execFileSync} = await import('node:child_process')
+    const entry = new URL('../../dist/embed/use-lite.js', import.meta.url).href
+    const script = `const m = await import(${JSON.stringify(entry)}); const e = await m.createUseLiteEmbedder(); await e.embed(['x']); console.log(JSON.stringify([e.runtime, e.fallbackReason ?? null]))`
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {encoding: 'utf8', env: {...process.env, QIS_USE_LITE_RUNTIME: ''}})
+    expect(JSON.parse(out.trim())).toEqual(['onnx', null])
+  })
+})
