@@ -36,7 +36,7 @@ const HELP = `node bench/value/run.mjs [options]
   --privacy             also run the privacy grid (epsilon inf/4/1, --aggregate --min-count 1/5, time resolution 1d) at --privacy-n
   --privacy-n N         deployments for the privacy and poisoning runs (default 8)
   --poison LIST         also run with K attacker identities publishing inverted outcomes (e.g. 1,10,50), overlap at --privacy-n
-  --poison-share F      share of the honest past records each attacker copies inverted (default 0.5)
+  --poison-share F      share of the honest past records the attackers copy inverted, the same records for all (default 0.25)
   --bootstrap B         bootstrap resamples for intervals (default 1000; 0 = none)
   --concurrency C       CLI processes at once (default 2)
   --seed S              (default 1)
@@ -64,7 +64,7 @@ const {values: a} = parseArgs({
     privacy: {type: 'boolean', default: false},
     'privacy-n': {type: 'string', default: '8'},
     poison: {type: 'string', default: ''},
-    'poison-share': {type: 'string', default: '0.5'},
+    'poison-share': {type: 'string', default: '0.25'},
     bootstrap: {type: 'string', default: '1000'},
     concurrency: {type: 'string', default: '2'},
     seed: {type: 'string', default: '1'},
@@ -195,10 +195,12 @@ try {
   }
   mkdirSync(path.dirname(opts.json), {recursive: true})
   writeAtomic(opts.json, JSON.stringify(result, null, 2) + '\n')
-  mkdirSync(path.dirname(opts.svg), {recursive: true})
-  writeAtomic(opts.svg, drawPicture(runs, curves))
+  if (runs.length > 0) {
+    mkdirSync(path.dirname(opts.svg), {recursive: true})
+    writeAtomic(opts.svg, drawPicture(runs, curves))
+  }
   printTables(result)
-  console.log(`\n${runs.length} runs in ${seconds.toFixed(0)} s (embedding ${embedSeconds.toFixed(0)} s); JSON ${path.relative(process.cwd(), opts.json)}, picture ${path.relative(process.cwd(), opts.svg)}`)
+  console.log(`\n${runs.length + (result.privacy?.length ?? 0) + (result.poisoning?.length ?? 0)} runs in ${seconds.toFixed(0)} s (embedding ${embedSeconds.toFixed(0)} s); JSON ${path.relative(process.cwd(), opts.json)}, picture ${path.relative(process.cwd(), opts.svg)}`)
 } finally {
   await shared.close()
   if (!a.keep && !a.work) rmSync(opts.work, {recursive: true, force: true})
@@ -218,6 +220,7 @@ function fmt(x, d = 3) {
 function printTables(result) {
   const extra = Object.keys(result.runs[0]?.arms ?? {}).filter((k) => !ARMS.includes(k))
   const armCols = [...ARMS, ...extra]
+  if (result.runs.length === 0) return printOthers(result)
   console.log(`\nBrier score per arm (lower is better); share = (no-peers - qis) / (no-peers - central), 95% bootstrap interval`)
   console.log(['scenario', 'N', 'future', ...armCols, 'share', 'interval', 'route', 'best1', 'random', 'oracle'].join('\t'))
   for (const r of result.runs) {
@@ -231,9 +234,21 @@ function printTables(result) {
     const q = r.arms.qis
     console.log([r.scenario, r.n, fmt(q.brier), fmt(q.logLoss), fmt(q.auroc), fmt(q.ece), fmt(r.arms['no-peers'].brier), r.qisMinusNoPeersBrierInterval ? `[${fmt(r.qisMinusNoPeersBrierInterval[0], 4)}, ${fmt(r.qisMinusNoPeersBrierInterval[1], 4)}]` : 'n/a', fmt(r.keysMatchedShare.qis, 2)].join('\t'))
   }
+  printOthers(result)
+}
+
+function printOthers(result) {
   for (const [name, list] of [['privacy', result.privacy], ['poisoning', result.poisoning]]) {
     if (!list) continue
-    console.log(`\n${name}: Brier of no-peers / qis / central, share of central gain`)
-    for (const r of list) console.log([r.scenario, r.n, r.label, fmt(r.arms['no-peers'].brier), fmt(r.arms.qis.brier), fmt(r.arms.central.brier), fmt(r.shareOfCentralGain, 2), r.distilled.packets].join('\t'))
+    // Value kept: qis's Brier gain over no-peers under the knob, as a share of the gain without it.
+    const base = (r) => list.find((b) => b.scenario === r.scenario && (b.label === 'baseline' || b.label === 'poison-0'))
+    const gain = (r) => r.arms['no-peers'].brier - r.arms.qis.brier
+    console.log(`\n${name}: Brier of no-peers / qis / central, share of central gain, qis gain kept vs baseline, packets`)
+    console.log(['scenario', 'N', 'run', 'no-peers', 'qis', 'central', 'share', 'gain', 'kept', 'packets'].join('\t'))
+    for (const r of list) {
+      const b = base(r)
+      const kept = b && Math.abs(gain(b)) > 1e-9 ? gain(r) / gain(b) : null
+      console.log([r.scenario, r.n, r.label, fmt(r.arms['no-peers'].brier), fmt(r.arms.qis.brier), fmt(r.arms.central.brier), fmt(r.shareOfCentralGain, 2), fmt(gain(r), 4), fmt(kept, 2), r.distilled.packets].join('\t'))
+    }
   }
 }

@@ -10,7 +10,7 @@ import {pool, qis, startSwarm} from './processes.mjs'
 import {rng, subSeed} from './random.mjs'
 
 const dist = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../dist')
-const {toLabel} = await import(`${dist}/packet/text.js`)
+const {toLabel, keyFingerprint} = await import(`${dist}/packet/index.js`)
 const {writeWeightsFile} = await import(`${dist}/weights/index.js`)
 
 export const ARMS = ['no-peers', 'local', 'qis', 'central', 'domain', 'same-question']
@@ -21,7 +21,11 @@ const clock = () => {
   return () => Math.round(performance.now() - t0) / 1000
 }
 
-/** Inverted copies of honest past records, as a sybil would publish them: same queries and keys, outcome flipped, newest time, full confidence. */
+/**
+ * Inverted copies of honest past records, as a sybil would publish them: same queries and keys,
+ * outcome flipped, newest time, full confidence. Every attacker copies the same records (`random`
+ * is seeded the same for all), so k identities pile onto the same keys.
+ */
 function attackerLogs(dir, deployments, share, random, now) {
   mkdirSync(dir, {recursive: true})
   const lines = []
@@ -68,7 +72,7 @@ export async function simulate(run, ctx) {
   const attackers = []
   for (let k = 0; k < (ctx.attackers ?? 0); k++) {
     const home = path.join(dir, `attacker-${k}`)
-    const logs = attackerLogs(path.join(dir, `attacker-logs-${k}`), run.deployments, opts.poisonShare, rng(subSeed(opts.seed, 'attacker', String(k))), now)
+    const logs = attackerLogs(path.join(dir, `attacker-logs-${k}`), run.deployments, opts.poisonShare, rng(subSeed(opts.seed, 'attacked records')), now)
     if (logs.records === 0) continue
     const summary = await distiller(home, logs, {})
     if (summary.packets > 0) attackers.push(home)
@@ -121,13 +125,17 @@ export async function simulate(run, ctx) {
   const fineHash = (query) => codes.get(shared.scrubber.scrub(query).text).hash
 
   const predictions = Object.fromEntries(ARMS.map((a) => [a, []]))
-  const extra = Object.fromEntries(opts.extraThresholds.map((t) => [`qis@${t}`, []]))
+  const extra = Object.fromEntries([...opts.extraThresholds.map((t) => `qis@${t}`), 'qis@query-keys'].map((name) => [name, []]))
   const ys = []
-  const matched = {qis: 0, local: 0, central: 0, domain: 0, 'same-question': 0}
+  const sources = []
+  const matched = {qis: 0, local: 0, central: 0, domain: 0, 'same-question': 0, 'qis@query-keys': 0}
   for (const d of run.deployments) {
     const items = futureItems[d.index]
     if (items.length === 0) continue
-    for (const it of items) ys.push(it.event.outcome)
+    for (const it of items) {
+      ys.push(it.event.outcome)
+      sources.push(/^ori_mmlu/.test(it.event.question.source ?? '') ? 'ori_mmlu' : 'other')
+    }
     predictions['no-peers'].push(...items.map((it) => it.confidence))
     const home = homes[d.index]
     const has = distilled[d.index] !== undefined
@@ -151,6 +159,24 @@ export async function simulate(run, ctx) {
     }
     const own = ownKey(d.index)
     const peers = honest.filter((p) => p.packet.public_key !== own)
+    // Diagnostic, not through the swarm: the peers' packets a lookup of the future query's own keys
+    // would find (closeness to the query itself). The gap to qis is what asking only about past
+    // queries' keys costs.
+    const askedNow = new Map()
+    for (const it of items) {
+      const c = codes.get(shared.scrubber.scrub(it.query).text)
+      for (const rk of c.keys) {
+        const fingerprint = keyFingerprint(scheme, it.domain, rk)
+        const k = askedNow.get(fingerprint) ?? {fingerprint, domain: it.domain, routingKey: rk, localHashes: []}
+        if (!k.localHashes.includes(c.hash)) k.localHashes.push(c.hash)
+        askedNow.set(fingerprint, k)
+      }
+    }
+    const nowFile = path.join(dir, `bench-query-keys-${d.index}.json`)
+    await synthesizeTo(nowFile, {packets: peers, asked: [...askedNow.values()], scheme, hammingThreshold: opts.hammingThreshold, now: nowSec, ownPublicKey: own ?? '00'.repeat(32)})
+    const atQuery = await scorer.scoreFile(nowFile, items)
+    extra['qis@query-keys'].push(...atQuery.map((r) => r.probability))
+    matched['qis@query-keys'] += atQuery.filter((r) => r.keysMatched > 0).length
     const byDomain = groupedWeights(scheme, peers, (p) => ({fingerprint: domainFingerprint(scheme, p.domain_tag), domain: p.domain_tag, routingKey: 'domain-only'}), opts.hammingThreshold)
     push('domain', scorer.scoreEntries(byDomain, items.map((it) => [domainFingerprint(scheme, it.domain)]), items))
     const byQuestion = groupedWeights(scheme, peers, (p) => ({fingerprint: questionFingerprint(scheme, p.domain_tag, p.query_semantic_hash), domain: p.domain_tag, routingKey: 'same-question'}), opts.hammingThreshold)
@@ -210,6 +236,15 @@ export async function simulate(run, ctx) {
     shareOfCentralGain: share,
     shareInterval: opts.bootstrap > 0 ? bootstrapShare(predictions['no-peers'], predictions.qis, predictions.central, ys, {samples: opts.bootstrap, random}) : null,
     qisMinusNoPeersBrierInterval: opts.bootstrap > 0 ? bootstrapDiff(predictions['no-peers'], predictions.qis, ys, {samples: opts.bootstrap, random}) : null,
+    // The shipped routing codebook was fitted on MMLU questions, which the ori_mmlu ones are.
+    bySource: Object.fromEntries(
+      ['ori_mmlu', 'other'].map((src) => {
+        const idx = sources.flatMap((x, i) => (x === src ? [i] : []))
+        const pick = (arm) => idx.map((i) => predictions[arm][i])
+        const y = idx.map((i) => ys[i])
+        return [src, {answers: idx.length, ...(idx.length ? Object.fromEntries(['no-peers', 'qis', 'central', 'domain'].map((arm) => [arm, scores(pick(arm), y).brier])) : {})}]
+      }),
+    ),
     keysMatchedShare: Object.fromEntries(Object.entries(matched).map(([k, v]) => [k, v / Math.max(1, ys.length)])),
     routing,
     swarm: {
