@@ -1,12 +1,13 @@
 // Evidence for the arms that do not go through the swarm, synthesised by the library from the
 // homes' own packet stores: local (own packets), central (everyone's, pooled), domain (peers' by
 // domain tag alone), same-question (peers' on exactly this question).
+import {createHash} from 'node:crypto'
 import {readdirSync} from 'node:fs'
 import path from 'node:path'
 
 const dist = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../dist')
-const [{decodePacket, keyFingerprint, readStoreFile}, weightsLib] = await Promise.all([import(`${dist}/packet/index.js`), import(`${dist}/weights/index.js`)])
-const {collectLocalKeys, synthesizeWeights, emaStep, observationValue, WEIGHTS_FILE_VERSION, writeWeightsFile} = weightsLib
+const [{decodePacket, encodePacket, keyFingerprint, readStoreFile, signerFromSeed}, weightsLib] = await Promise.all([import(`${dist}/packet/index.js`), import(`${dist}/weights/index.js`)])
+const {collectLocalKeys, synthesizeWeights, WEIGHTS_FILE_VERSION, writeWeightsFile} = weightsLib
 
 /** Matches no real key: lets synthesis accept a home's own packets (the local and central arms). */
 const NOBODY = '00'.repeat(32)
@@ -50,63 +51,41 @@ export function weightsFile(scheme, entries, hammingThreshold) {
 export async function synthesizeTo(file, {packets, asked, scheme, hammingThreshold, now, ownPublicKey = NOBODY}) {
   const keys = new Set(asked.map((k) => k.fingerprint))
   const result = synthesizeWeights(served(packets, keys), {scheme, ownPublicKey, keys: asked, hammingThreshold, now})
-  await writeWeightsFile(file, weightsFile(scheme, [...result.weights], hammingThreshold))
-  return result
+  const w = weightsFile(scheme, [...result.weights], hammingThreshold)
+  await writeWeightsFile(file, w)
+  return {...result, file: w}
 }
 
 /**
- * One weight from a set of packets, folded as synthesis folds a key's packets (per publisher in time
- * order, then across publishers by their latest time), for evidence grouped by something other than
- * a routing key: a domain tag, or one exact question.
+ * Evidence grouped by something other than a routing key (a domain tag, one exact question), put
+ * through the library's own synthesis: each packet is re-signed with that group as its only routing
+ * key, by a key derived from its publisher's (so one publisher stays one publisher), and synthesis
+ * runs as for any key, closeness filter off. Whatever the weights rule and file format, these arms
+ * follow them.
  */
-export function foldEntry(packets, domain, routingKey) {
-  const byPublisher = new Map()
-  for (const p of packets) {
-    let list = byPublisher.get(p.packet.public_key)
-    if (!list) byPublisher.set(p.packet.public_key, (list = []))
-    list.push(p)
-  }
-  const per = []
-  let records = 0
-  let lastTimestamp = 0
-  for (const [publicKey, list] of byPublisher) {
-    list.sort((a, b) => a.packet.timestamp - b.packet.timestamp || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    let w
-    for (const {packet} of list) {
-      w = emaStep(w, observationValue(packet), packet.count)
-      records += packet.count
-    }
-    const last = list[list.length - 1].packet.timestamp
-    lastTimestamp = Math.max(lastTimestamp, last)
-    per.push({publicKey, value: w, last})
-  }
-  per.sort((a, b) => a.last - b.last || (a.publicKey < b.publicKey ? -1 : 1))
-  let weight
-  for (const p of per) weight = emaStep(weight, p.value, 1)
-  return {
-    weight,
-    packets: packets.length,
-    publishers: per.length,
-    publisherIds: per.map((p) => p.publicKey.slice(0, 16)).sort(),
-    records,
-    lastTimestamp,
-    domain,
-    routingKey,
-  }
+const signers = new Map()
+function signerFor(publicKey) {
+  let s = signers.get(publicKey)
+  if (!s) signers.set(publicKey, (s = signerFromSeed(createHash('sha256').update(`qis-bench-rekey:${publicKey}`).digest())))
+  return s
 }
 
-/** Weights keyed by a made-up fingerprint per group: `group(packet)` names the group or returns undefined. */
-export function groupedWeights(scheme, packets, group, hammingThreshold) {
-  const groups = new Map()
-  for (const p of packets) {
-    const g = group(p.packet)
-    if (g === undefined) continue
-    let list = groups.get(g.fingerprint)
-    if (!list) groups.set(g.fingerprint, (list = {g, packets: []}))
-    list.packets.push(p)
-  }
-  return weightsFile(scheme, [...groups].map(([fp, {g, packets: ps}]) => [fp, foldEntry(ps, g.domain, g.routingKey)]), hammingThreshold)
+export function rekey(packets, keyOf) {
+  return packets.map(({packet}) => {
+    const {version, public_key, signature, routing_keys, ...body} = packet
+    const bytes = encodePacket({...body, routing_keys: [keyOf(packet)]}, signerFor(public_key))
+    return {bytes, publisher: public_key, packet: {...packet, routing_keys: [keyOf(packet)]}}
+  })
 }
 
-export const domainFingerprint = (scheme, domain) => keyFingerprint(scheme, domain, 'domain-only')
-export const questionFingerprint = (scheme, domain, hash) => keyFingerprint(scheme, domain, `question-${hash}`)
+/** Synthesis over re-keyed packets for the groups in `wanted` ({domain, routingKey}); returns the weights. */
+export async function groupedWeights(file, {packets, wanted, scheme, hammingThreshold, now}) {
+  const asked = new Map()
+  for (const w of wanted) {
+    const fingerprint = keyFingerprint(scheme, w.domain, w.routingKey)
+    if (!asked.has(fingerprint)) asked.set(fingerprint, {fingerprint, domain: w.domain, routingKey: w.routingKey})
+  }
+  return (await synthesizeTo(file, {packets, asked: [...asked.values()], scheme, hammingThreshold, now})).file
+}
+
+export const DOMAIN_KEY = 'domain'

@@ -3,7 +3,7 @@
 import {mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {askedKeys, domainFingerprint, groupedWeights, questionFingerprint, readHomePackets, synthesizeTo, weightsFile} from './arms.mjs'
+import {DOMAIN_KEY, askedKeys, groupedWeights, readHomePackets, rekey, synthesizeTo, weightsFile} from './arms.mjs'
 import {privacyFlags, writeLogs} from './homes.mjs'
 import {bootstrapDiff, bootstrapShare, reliability, scores, shareOfGain} from './metrics.mjs'
 import {pool, qis, startSwarm} from './processes.mjs'
@@ -115,6 +115,9 @@ export async function simulate(run, ctx) {
   const emptyWeights = path.join(dir, 'empty-weights.json')
   await writeWeightsFile(emptyWeights, weightsFile(scheme, [], opts.hammingThreshold))
   const ownKey = (i) => packetsOf[i][0]?.packet.public_key
+  // The domain and same-question arms' evidence: every packet re-keyed by its domain, or by its question.
+  const byDomainPackets = rekey(honest, () => DOMAIN_KEY)
+  const byQuestionPackets = rekey(honest, (p) => p.query_semantic_hash)
 
   // Future answers, with their fine hash (for the same-question arm): hashed once, the pipeline caches.
   const futureItems = run.deployments.map((d) =>
@@ -177,10 +180,11 @@ export async function simulate(run, ctx) {
     const atQuery = await scorer.scoreFile(nowFile, items)
     extra['qis@query-keys'].push(...atQuery.map((r) => r.probability))
     matched['qis@query-keys'] += atQuery.filter((r) => r.keysMatched > 0).length
-    const byDomain = groupedWeights(scheme, peers, (p) => ({fingerprint: domainFingerprint(scheme, p.domain_tag), domain: p.domain_tag, routingKey: 'domain-only'}), opts.hammingThreshold)
-    push('domain', scorer.scoreEntries(byDomain, items.map((it) => [domainFingerprint(scheme, it.domain)]), items))
-    const byQuestion = groupedWeights(scheme, peers, (p) => ({fingerprint: questionFingerprint(scheme, p.domain_tag, p.query_semantic_hash), domain: p.domain_tag, routingKey: 'same-question'}), opts.hammingThreshold)
-    push('same-question', scorer.scoreEntries(byQuestion, items.map((it) => [questionFingerprint(scheme, it.domain, fineHash(it.query))]), items))
+    const peersOnly = (list) => list.filter((p) => p.publisher !== own)
+    const domainWeights = await groupedWeights(path.join(dir, `bench-domain-${d.index}.json`), {packets: peersOnly(byDomainPackets), wanted: items.map((it) => ({domain: it.domain, routingKey: DOMAIN_KEY})), scheme, hammingThreshold: opts.hammingThreshold, now: nowSec})
+    push('domain', scorer.scoreEntries(domainWeights, items.map((it) => [keyFingerprint(scheme, it.domain, DOMAIN_KEY)]), items))
+    const questionWeights = await groupedWeights(path.join(dir, `bench-question-${d.index}.json`), {packets: peersOnly(byQuestionPackets), wanted: items.map((it) => ({domain: it.domain, routingKey: fineHash(it.query)})), scheme, hammingThreshold: opts.hammingThreshold, now: nowSec})
+    push('same-question', scorer.scoreEntries(questionWeights, items.map((it) => [keyFingerprint(scheme, it.domain, fineHash(it.query))]), items))
   }
   timings.arms = lap()
 
