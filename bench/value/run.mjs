@@ -31,7 +31,7 @@ const HELP = `node bench/value/run.mjs [options]
   --nodes K             qis node processes in the swarm (default 3)
   --hamming-threshold T pull-weights closeness bound (default: qis's own, 18)
   --extra-thresholds L  also pull with these bounds, reported as arms qis@T (e.g. 64 = no closeness filter)
-  --rule R              weights rule (default reference)
+  --rule R              weights rule: calibrated or reference (default: the library's default)
   --distill M           shared (default: distill() in this process, one embedding cache for all homes) or cli (a qis distill process per home)
   --privacy             also run the privacy grid (epsilon inf/4/1, --aggregate --min-count 1/5, time resolution 1d) at --privacy-n
   --privacy-n N         deployments for the privacy and poisoning runs (default 8)
@@ -59,7 +59,7 @@ const {values: a} = parseArgs({
     nodes: {type: 'string', default: '3'},
     'hamming-threshold': {type: 'string', default: '18'},
     'extra-thresholds': {type: 'string', default: ''},
-    rule: {type: 'string', default: 'reference'},
+    rule: {type: 'string'},
     distill: {type: 'string', default: 'shared'},
     privacy: {type: 'boolean', default: false},
     'privacy-n': {type: 'string', default: '8'},
@@ -184,6 +184,7 @@ try {
     command: `node bench/value/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
     date: new Date().toISOString(),
     machine: {cores: os.cpus().length, node: process.version, load: os.loadavg().map((x) => Number(x.toFixed(2)))},
+    rule: scorer.rule,
     config: {...opts, limit: Number.isFinite(opts.limit) ? opts.limit : 'full', questionsUsed: rows.length, work: undefined, json: undefined, svg: undefined},
     confidence: 'each deployment states its own running accuracy so far, (correct + 1) / (answered + 2), over its logged past; future answers carry the value at the end of the past',
     embedSeconds,

@@ -191,10 +191,30 @@ export async function simulate(run, ctx) {
   // 4. Routing: every future answer, which of the N models does peer evidence pick?
   lap = clock()
   const events = futureItems.flat()
-  const estimates = []
-  for (const d of run.deployments) {
-    const file = distilled[d.index] ? path.join(homes[d.index], 'weights.json') : emptyWeights
-    estimates.push(await scorer.estimateFor(file, events.map((it) => ({...it, confidence: d.pastAccuracy, model: d.model}))))
+  // estimates[j][i]: how likely deployment j's model answers event i correctly, by peer evidence.
+  const estimates = run.deployments.map(() => new Array(events.length).fill(0))
+  if (scorer.perVariant) {
+    // Each question's own deployment asks its adjuster for every candidate model, each at that model's own stated confidence.
+    const candidates = Object.fromEntries(run.deployments.map((e) => [e.model, e.pastAccuracy]))
+    let offset = 0
+    for (const d of run.deployments) {
+      const items = futureItems[d.index]
+      const file = distilled[d.index] ? path.join(homes[d.index], 'weights.json') : emptyWeights
+      const results = items.length ? await scorer.scoreFile(file, items, candidates) : []
+      results.forEach((r, i) => {
+        run.deployments.forEach((e, j) => {
+          const c = r.candidates ?? {}
+          estimates[j][offset + i] = c[e.model] ?? c[toLabel('model_variant', e.model)] ?? e.pastAccuracy
+        })
+      })
+      offset += items.length
+    }
+  } else {
+    for (const d of run.deployments) {
+      const file = distilled[d.index] ? path.join(homes[d.index], 'weights.json') : emptyWeights
+      const results = await scorer.scoreFile(file, events.map((it) => ({...it, confidence: d.pastAccuracy, model: d.model})))
+      estimates[d.index] = results.map((r) => r.probability)
+    }
   }
   let routed = 0
   let oracle = 0
@@ -220,6 +240,7 @@ export async function simulate(run, ctx) {
     random: perModel.reduce((a, b) => a + b, 0) / run.deployments.length / m,
     oracle: oracle / m,
     questions: events.length,
+    by: scorer.perVariant ? 'per-variant estimates from the question\'s own deployment (candidates)' : 'each deployment\'s own qis estimate',
   }
   timings.routing = lap()
 
@@ -234,6 +255,7 @@ export async function simulate(run, ctx) {
     ...(ctx.label ? {label: ctx.label} : {}),
     ...(ctx.privacy ? {privacy: {...ctx.privacy, flags: privacyFlags(ctx.privacy).join(' ')}} : {}),
     ...(ctx.attackers !== undefined ? {attackers: ctx.attackers} : {}),
+    rule: scorer.rule,
     models: run.deployments.map((d) => d.model),
     answers: {past: run.deployments.reduce((s, d) => s + d.past.length, 0), future: ys.length, futureCorrect: ys.reduce((a, b) => a + b, 0)},
     arms,
