@@ -61,6 +61,7 @@ function qisOnce(args, {timeoutMs = 600_000} = {}) {
       const err = new Error(`qis ${args.join(' ')} exited ${code}: ${parsed?.error ? JSON.stringify(parsed.error) : (stderr || stdout).slice(-1500)}`)
       err.exitCode = code
       err.code = parsed?.error?.code
+      err.result = parsed
       reject(err)
     })
   })

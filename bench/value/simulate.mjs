@@ -87,10 +87,11 @@ export async function simulate(run, ctx) {
   const publishers = [...homes.filter((_, i) => distilled[i] !== undefined), ...attackers]
   let published
   let pulls
+  const publishRuns = {again: 0}
   try {
     timings.swarmStart = lap()
     lap = clock()
-    published = await pool(publishers, opts.concurrency, (home) => qis(['publish', '--home', home, '--bootstrap', bootstrap, '--replicas', replicas, '--yes']))
+    published = await pool(publishers, opts.concurrency, (home) => publishAll(home, bootstrap, replicas, publishRuns))
     timings.publish = lap()
     lap = clock()
     pulls = await pool(run.deployments, opts.concurrency, async (d) => {
@@ -279,6 +280,8 @@ export async function simulate(run, ctx) {
       packetsPublished: published.reduce((s, p) => s + p.published, 0),
       deliveries: published.reduce((s, p) => s + p.deliveries, 0),
       publishFailed: published.reduce((s, p) => s + p.failed, 0),
+      // Publish runs repeated because some packets were left (the command's own advice: "run again to finish").
+      publishRerun: publishRuns.again,
       pull: summarizePulls(pulls.filter(Boolean).map((p) => p[opts.hammingThreshold])),
     },
     distilled: {
@@ -291,6 +294,27 @@ export async function simulate(run, ctx) {
   }
   log(`  ${run.scenario} N=${run.n}${ctx.label ? ` [${ctx.label}]` : ''}: ${ys.length} future answers, share ${share === null ? 'n/a' : share.toFixed(3)}; distill ${timings.distill}s publish ${timings.publish}s pull ${timings.pull}s arms ${timings.arms}s`)
   return {record, curves: {noPeers: reliability(predictions['no-peers'], ys), qis: reliability(predictions.qis, ys)}}
+}
+
+/**
+ * `qis publish` until nothing is left, at most 4 runs: on a loaded machine a fresh swarm's routing
+ * tables can still be filling, and publish exits 1 with UNDER_REPLICATED for what it could not place.
+ * Its journal makes each re-run send only what is left. Totals are summed over the runs.
+ */
+async function publishAll(home, bootstrap, replicas, counter) {
+  const total = {published: 0, deliveries: 0, failed: 0}
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const r = await qis(['publish', '--home', home, '--bootstrap', bootstrap, '--replicas', replicas, '--yes'])
+      return {published: total.published + r.published, deliveries: total.deliveries + r.deliveries, failed: r.failed}
+    } catch (err) {
+      if (err.exitCode !== 1 || typeof err.result?.published !== 'number' || attempt >= 4) throw err
+      total.published += err.result.published
+      total.deliveries += err.result.deliveries
+      counter.again++
+      await new Promise((r) => setTimeout(r, 3000))
+    }
+  }
 }
 
 function summarizePulls(pulls) {
