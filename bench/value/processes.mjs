@@ -76,6 +76,7 @@ export function startNode(home, bootstrap = []) {
     live.add(child)
     let buffered = ''
     let stderr = ''
+    const peers = new Set()
     const exited = new Promise((r) => child.on('close', (code) => {
       live.delete(child)
       r(code)
@@ -98,12 +99,15 @@ export function startNode(home, bootstrap = []) {
         } catch {
           continue
         }
+        if (e.event === 'peer:connect') peers.add(e.peer)
+        if (e.event === 'peer:disconnect') peers.delete(e.peer)
         if (e.event === 'started') {
           clearTimeout(timer)
           resolve({
             home,
             peerId: e.peerId,
             multiaddrs: e.multiaddrs,
+            peers,
             async stop() {
               if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
               const t = setTimeout(() => child.kill('SIGKILL'), 15_000)
@@ -125,6 +129,10 @@ export function startNode(home, bootstrap = []) {
 export async function startSwarm(homes) {
   const first = await startNode(homes[0])
   const rest = await Promise.all(homes.slice(1).map((h) => startNode(h, [first.multiaddrs[0]])))
+  // A publisher learns the swarm through the first node: wait (up to 30 s) until it knows every other
+  // node, or a publish right away finds fewer peers than replicas.
+  const deadline = Date.now() + 30_000
+  while (rest.some((n) => !first.peers.has(n.peerId)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
   return [first, ...rest]
 }
 

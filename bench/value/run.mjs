@@ -24,7 +24,7 @@ const HELP = `node bench/value/run.mjs [options]
   --outcomes F          question x model CSV of 1/0/blank; default ../shared/data/outcomes/correct.csv
   --n LIST              deployments per run (default 2,4,8,16)
   --scenario LIST       overlap,disjoint (default both)
-  --limit Q             questions used, a seeded sample (default 800); --full uses every question
+  --limit Q             questions used, a seeded sample (default 400); --full uses every question
   --reach K             overlap: deployments each question reaches, at most N (default 4)
   --past F              share of each stream that is logged past (default 0.7)
   --corrections F       share of wrong past answers that get a correction record (default 0.3)
@@ -51,7 +51,7 @@ const {values: a} = parseArgs({
     outcomes: {type: 'string'},
     n: {type: 'string', default: '2,4,8,16'},
     scenario: {type: 'string', default: 'overlap,disjoint'},
-    limit: {type: 'string', default: '800'},
+    limit: {type: 'string', default: '400'},
     full: {type: 'boolean', default: false},
     reach: {type: 'string', default: '4'},
     past: {type: 'string', default: '0.7'},
@@ -159,6 +159,7 @@ try {
       const {record, curves: c} = await simulate(build(scenario, n), ctx)
       runs.push(record)
       curves[`${scenario}-${n}`] = c
+      savePartial({runs})
     }
   }
   const privacy = []
@@ -172,12 +173,18 @@ try {
       {label: 'time-resolution-1d', privacy: {timeResolution: '1d'}},
     ]
     for (const scenario of opts.scenarios) {
-      for (const g of grid) privacy.push((await simulate(build(scenario, opts.privacyN), {...ctx, label: g.label, privacy: g.privacy})).record)
+      for (const g of grid) {
+        privacy.push((await simulate(build(scenario, opts.privacyN), {...ctx, label: g.label, privacy: g.privacy})).record)
+        savePartial({runs, privacy})
+      }
     }
   }
   const poisoning = []
   if (opts.poison.length > 0) {
-    for (const k of [0, ...opts.poison]) poisoning.push((await simulate(build('overlap', opts.privacyN), {...ctx, label: `poison-${k}`, attackers: k})).record)
+    for (const k of [0, ...opts.poison]) {
+      poisoning.push((await simulate(build('overlap', opts.privacyN), {...ctx, label: `poison-${k}`, attackers: k})).record)
+      savePartial({runs, privacy, poisoning})
+    }
   }
   const seconds = (performance.now() - started) / 1000
   const result = {
@@ -205,6 +212,12 @@ try {
 } finally {
   await shared.close()
   if (!a.keep && !a.work) rmSync(opts.work, {recursive: true, force: true})
+}
+
+/** Results so far, beside the final file, so a run that dies late keeps what it measured. */
+function savePartial(part) {
+  mkdirSync(path.dirname(opts.json), {recursive: true})
+  writeAtomic(`${opts.json.replace(/\.json$/, '')}.partial.json`, JSON.stringify({command: `node bench/value/run.mjs ${process.argv.slice(2).join(' ')}`, partial: true, ...part}, null, 2) + '\n')
 }
 
 function writeAtomic(file, text) {
