@@ -67,10 +67,13 @@ export function scores(ps, ys) {
   return {brier: brier(ps, ys), logLoss: logLoss(ps, ys), auroc: auroc(ps, ys), ece: ece(ps, ys)}
 }
 
-/** (Brier no-peers - Brier arm) / (Brier no-peers - Brier central); null when central gains nothing. */
+/**
+ * (Brier no-peers - Brier arm) / (Brier no-peers - Brier central); null when central gains nothing
+ * or loses: a ratio of two losses would read as a share of a gain that does not exist.
+ */
 export function shareOfGain(noPeers, arm, central) {
   const gain = noPeers - central
-  if (!(Math.abs(gain) > 1e-9)) return null
+  if (!(gain > 1e-9)) return null
   return (noPeers - arm) / gain
 }
 

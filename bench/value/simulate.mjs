@@ -261,6 +261,8 @@ export async function simulate(run, ctx) {
     answers: {past: run.deployments.reduce((s, d) => s + d.past.length, 0), future: ys.length, futureCorrect: ys.reduce((a, b) => a + b, 0)},
     arms,
     shareOfCentralGain: share,
+    centralGain: arms['no-peers'].brier - arms.central.brier,
+    qisGain: arms['no-peers'].brier - arms.qis.brier,
     shareInterval: opts.bootstrap > 0 ? bootstrapShare(predictions['no-peers'], predictions.qis, predictions.central, ys, {samples: opts.bootstrap, random}) : null,
     qisMinusNoPeersBrierInterval: opts.bootstrap > 0 ? bootstrapDiff(predictions['no-peers'], predictions.qis, ys, {samples: opts.bootstrap, random}) : null,
     // The shipped routing codebook was fitted on MMLU questions, which the ori_mmlu ones are.
