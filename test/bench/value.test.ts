@@ -20,7 +20,11 @@ function runBench(args: string[]): Promise<{code: number | null; stdout: string;
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
     child.stderr.on('data', (d) => (stderr += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 230_000)
+    // SIGTERM first: the bench then stops the qis nodes and commands it started; SIGKILL would orphan them.
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM')
+      setTimeout(() => child.kill('SIGKILL'), 15_000).unref()
+    }, 400_000)
     child.on('error', reject)
     child.on('close', (code) => {
       clearTimeout(timer)
@@ -43,7 +47,7 @@ interface Run {
 }
 
 describe('bench/value', () => {
-  it('runs the whole loop with real processes for N=2 and writes the result JSON and picture', {timeout: 240_000}, async () => {
+  it('runs the whole loop with real processes for N=2 and writes the result JSON and picture', {timeout: 420_000}, async () => {
     const dir = tempDir('qis-value-test-')
     const json = path.join(dir, 'value.json')
     const svg = path.join(dir, 'value.svg')
@@ -80,7 +84,7 @@ describe('bench/value', () => {
     expect(readFileSync(svg, 'utf8')).toMatch(/^<svg[\s\S]*Reliability[\s\S]*<\/svg>\n$/)
   })
 
-  it('refuses bad data naming the file, line and field', async () => {
+  it('refuses bad data naming the file, line and field', {timeout: 120_000}, async () => {
     const dir = tempDir('qis-value-bad-')
     const questions = path.join(dir, 'q.jsonl')
     const outcomes = path.join(dir, 'c.csv')
