@@ -32,16 +32,18 @@ export function drawPicture(runs, curves) {
 
   // 1. Share of the central gain.
   const shares = runs.flatMap((r) => [r.shareOfCentralGain, ...(r.shareInterval ?? [])]).filter((v) => v !== null && Number.isFinite(v))
-  const sMin = Math.min(0, ...shares)
-  const sMax = Math.max(1, ...shares)
+  // The axis stops at [-1, 2]: a share's interval is very wide when central gains little, and would flatten the rest.
+  const sMin = Math.max(-1, Math.min(0, ...shares))
+  const sMax = Math.min(2, Math.max(1, ...shares))
+  const cl = (v) => Math.min(sMax, Math.max(sMin, v))
   const xs1 = xAt(70)
-  const p1 = panel(70, y0, pw, ph, {title: 'Share of the central gain (qis)', xTicks: ns, xLabel: 'deployments N', yMin: sMin, yMax: sMax, yLabel: 'share', xOf: xs1})
+  const p1 = panel(70, y0, pw, ph, {title: 'Share of the central gain (qis), 95% CI', xTicks: ns, xLabel: 'deployments N', yMin: sMin, yMax: sMax, yLabel: 'share', xOf: xs1})
   out.push(...p1.parts)
   scenarios.forEach((s, si) => {
     const rs = runs.filter((r) => r.scenario === s && r.shareOfCentralGain !== null)
     const dx = (si - (scenarios.length - 1) / 2) * 6
-    for (const r of rs) if (r.shareInterval) out.push(`<line x1="${xs1(r.n) + dx}" x2="${xs1(r.n) + dx}" y1="${p1.yOf(r.shareInterval[0])}" y2="${p1.yOf(r.shareInterval[1])}" stroke="${COLORS[s]}" stroke-width="1.5"/>`)
-    out.push(line(rs.map((r) => [xs1(r.n) + dx, p1.yOf(r.shareOfCentralGain)]), COLORS[s]))
+    for (const r of rs) if (r.shareInterval) out.push(`<line x1="${xs1(r.n) + dx}" x2="${xs1(r.n) + dx}" y1="${p1.yOf(cl(r.shareInterval[0]))}" y2="${p1.yOf(cl(r.shareInterval[1]))}" stroke="${COLORS[s]}" stroke-width="1.5"/>`)
+    out.push(line(rs.map((r) => [xs1(r.n) + dx, p1.yOf(cl(r.shareOfCentralGain))]), COLORS[s]))
     out.push(`<text x="${80}" y="${y0 + 16 + si * 15}" font-size="11" fill="${COLORS[s]}">${s}</text>`)
   })
   for (const [v, label] of [[0.7, '70% goal (overlap)'], [0.4, '40% goal (disjoint)']]) {
@@ -64,8 +66,8 @@ export function drawPicture(runs, curves) {
 
   // 3. Reliability diagram at the largest overlap run (else the largest run).
   const pick = runs.filter((r) => r.scenario === 'overlap').sort((x, y) => y.n - x.n)[0] ?? runs[runs.length - 1]
-  if (pick) {
-    const c = curves[`${pick.scenario}-${pick.n}`]
+  if (pick && (curves[`${pick.scenario}-${pick.n}`] ?? pick.reliability)) {
+    const c = curves[`${pick.scenario}-${pick.n}`] ?? pick.reliability
     const x0 = 850
     const xs3 = (v) => x0 + v * pw * 0.8
     const p3 = panel(x0, y0, pw * 0.8, ph, {title: `Reliability, ${pick.scenario} N=${pick.n}`, xTicks: [0, 0.5, 1], xLabel: 'predicted probability of a correct answer', yMin: 0, yMax: 1, yLabel: 'observed rate', xOf: xs3})
@@ -81,4 +83,15 @@ export function drawPicture(runs, curves) {
   out.push(`<text x="10" y="${H - 8}" font-size="10" fill="#666">bench/value: real qis distill, publish to qis nodes on 127.0.0.1, pull-weights, library adjuster; bins with fewer than 5 answers left out</text>`)
   out.push('</svg>\n')
   return out.join('\n')
+}
+
+// As a command: the picture from result files (final or partial), runs merged in file order.
+//   node bench/value/plot.mjs OUT.svg RESULT.json [...]
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const {readFileSync, writeFileSync, renameSync} = await import('node:fs')
+  const [out, ...files] = process.argv.slice(2)
+  const runs = files.flatMap((f) => JSON.parse(readFileSync(f, 'utf8')).runs ?? [])
+  writeFileSync(`${out}.tmp`, drawPicture(runs, {}))
+  renameSync(`${out}.tmp`, out)
+  console.log(`${out}: ${runs.length} runs`)
 }

@@ -295,7 +295,9 @@ export async function simulate(run, ctx) {
     timings,
   }
   log(`  ${run.scenario} N=${run.n}${ctx.label ? ` [${ctx.label}]` : ''}: ${ys.length} future answers, share ${share === null ? 'n/a' : share.toFixed(3)}; distill ${timings.distill}s publish ${timings.publish}s pull ${timings.pull}s arms ${timings.arms}s`)
-  return {record, curves: {noPeers: reliability(predictions['no-peers'], ys), qis: reliability(predictions.qis, ys)}}
+  const curves = {noPeers: reliability(predictions['no-peers'], ys), qis: reliability(predictions.qis, ys)}
+  record.reliability = curves
+  return {record, curves}
 }
 
 /**
