@@ -2,6 +2,8 @@
 // docs/privacy.md:  node bench/value/report.mjs bench/value/out/value.json [...]
 import {readFileSync} from 'node:fs'
 
+import {shareOfGain} from './metrics.mjs'
+
 const f = (x, d = 3) => (x === null || x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(d))
 const ARMS = ['no-peers', 'local', 'qis', 'central', 'domain', 'same-question']
 
@@ -13,8 +15,10 @@ for (const file of process.argv.slice(2)) {
     console.log(`| scenario | N | future answers | ${[...ARMS, ...extra].map((a) => `Brier ${a}`).join(' | ')} | share of central gain [95%] |`)
     console.log(`|---|---:|---:|${[...ARMS, ...extra].map(() => '---:').join('|')}|---|`)
     for (const x of r.runs) {
-      const iv = x.shareInterval ? ` [${f(x.shareInterval[0], 2)}, ${f(x.shareInterval[1], 2)}]` : ''
-      console.log(`| ${x.scenario} | ${x.n} | ${x.answers.future} | ${[...ARMS, ...extra].map((a) => f(x.arms[a]?.brier, 4)).join(' | ')} | ${f(x.shareOfCentralGain, 2)}${iv} |`)
+      // Recomputed from the arms, so files written before "no share when central gains nothing" read the same.
+      const share = shareOfGain(x.arms['no-peers'].brier, x.arms.qis.brier, x.arms.central.brier)
+      const iv = share !== null && x.shareInterval ? ` [${f(x.shareInterval[0], 2)}, ${f(x.shareInterval[1], 2)}]` : ''
+      console.log(`| ${x.scenario} | ${x.n} | ${x.answers.future} | ${[...ARMS, ...extra].map((a) => f(x.arms[a]?.brier, 4)).join(' | ')} | ${f(share, 2)}${iv} |`)
     }
     console.log(`\n| scenario | N | qis log loss | qis AUROC | qis ECE | no-peers AUROC | no-peers ECE | qis - no-peers Brier [95%] | keys matched: qis / same-question / query keys | routing | best single | random | oracle |`)
     console.log(`|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|`)
@@ -32,8 +36,8 @@ for (const file of process.argv.slice(2)) {
     console.log(`|---|---|---:|---:|---:|---:|---:|---:|---:|---:|`)
     for (const x of list) {
       const b = base(x)
-      const kept = b && Math.abs(gain(b)) > 1e-9 ? gain(x) / gain(b) : null
-      console.log(`| ${x.label} | ${x.scenario} | ${x.n} | ${x.distilled.packets} | ${f(x.arms['no-peers'].brier, 4)} | ${f(x.arms.qis.brier, 4)} | ${f(x.arms.central.brier, 4)} | ${f(x.shareOfCentralGain, 2)} | ${f(gain(x), 4)} | ${f(kept, 2)} |`)
+      const kept = b && gain(b) > 1e-9 ? gain(x) / gain(b) : null
+      console.log(`| ${x.label} | ${x.scenario} | ${x.n} | ${x.distilled.packets} | ${f(x.arms['no-peers'].brier, 4)} | ${f(x.arms.qis.brier, 4)} | ${f(x.arms.central.brier, 4)} | ${f(shareOfGain(x.arms['no-peers'].brier, x.arms.qis.brier, x.arms.central.brier), 2)} | ${f(gain(x), 4)} | ${f(kept, 2)} |`)
     }
   }
 }
