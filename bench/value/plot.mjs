@@ -37,7 +37,7 @@ export function drawPicture(runs, curves) {
   const sMax = Math.min(2, Math.max(1, ...shares))
   const cl = (v) => Math.min(sMax, Math.max(sMin, v))
   const xs1 = xAt(70)
-  const p1 = panel(70, y0, pw, ph, {title: 'Share of the central gain (qis), 95% CI', xTicks: ns, xLabel: 'deployments N', yMin: sMin, yMax: sMax, yLabel: 'share', xOf: xs1})
+  const p1 = panel(70, y0, pw, ph, {title: 'qis share of central gain, 95% CI', xTicks: ns, xLabel: 'deployments N', yMin: sMin, yMax: sMax, yLabel: 'share', xOf: xs1})
   out.push(...p1.parts)
   scenarios.forEach((s, si) => {
     const rs = runs.filter((r) => r.scenario === s && r.shareOfCentralGain !== null)
@@ -51,21 +51,24 @@ export function drawPicture(runs, curves) {
     out.push(`<line x1="70" x2="${70 + pw}" y1="${p1.yOf(v)}" y2="${p1.yOf(v)}" stroke="#999" stroke-dasharray="4 3"/><text x="${70 + pw - 4}" y="${p1.yOf(v) - 3}" text-anchor="end" font-size="10" fill="#666">${label}</text>`)
   }
 
-  // 2. Brier per arm against N, one line per arm, solid overlap, dashed disjoint.
-  const arms = ['no-peers', 'local', 'qis', 'central', 'domain', 'same-question']
-  const briers = runs.flatMap((r) => arms.map((k) => r.arms[k]?.brier)).filter(Number.isFinite)
-  const bMin = Math.floor(Math.min(...briers) * 50) / 50
-  const bMax = Math.ceil(Math.max(...briers) * 50) / 50
+  // 2. Each arm's Brier gain over no-peers against N (the model mix changes with N; the gain does not carry it).
+  const arms = ['local', 'qis', 'central', 'domain', 'same-question']
+  const gainOf = (r, k) => r.arms['no-peers'].brier - r.arms[k].brier
+  const gains = runs.flatMap((r) => arms.map((k) => gainOf(r, k))).filter(Number.isFinite)
+  const gMin = Math.min(0, Math.floor(Math.min(...gains) * 100) / 100)
+  const gMax = Math.max(0.01, Math.ceil(Math.max(...gains) * 100) / 100)
   const xs2 = xAt(430)
-  const p2 = panel(430, y0, pw, ph, {title: 'Brier per arm (solid overlap, dashed disjoint)', xTicks: ns, xLabel: 'deployments N', yMin: bMin, yMax: bMax === bMin ? bMin + 0.01 : bMax, yLabel: 'Brier (lower is better)', xOf: xs2})
+  const p2 = panel(430, y0, pw, ph, {title: 'Brier gain vs no-peers (dashed: disjoint)', xTicks: ns, xLabel: 'deployments N', yMin: gMin, yMax: gMax, yLabel: 'gain (higher is better)', xOf: xs2})
   out.push(...p2.parts)
+  out.push(`<line x1="430" x2="${430 + pw}" y1="${p2.yOf(0)}" y2="${p2.yOf(0)}" stroke="#666"/>`)
   scenarios.forEach((s, si) => {
-    for (const k of arms) out.push(line(runs.filter((r) => r.scenario === s).map((r) => [xs2(r.n), p2.yOf(r.arms[k].brier)]), COLORS[k], si ? '5 4' : ''))
+    for (const k of arms) out.push(line(runs.filter((r) => r.scenario === s).map((r) => [xs2(r.n), p2.yOf(gainOf(r, k))]), COLORS[k], si ? '5 4' : ''))
   })
   arms.forEach((k, i) => out.push(`<text x="${430 + pw + 6}" y="${y0 + 12 + i * 14}" font-size="10" fill="${COLORS[k]}">${k}</text>`))
 
   // 3. Reliability diagram at the largest overlap run (else the largest run).
-  const pick = runs.filter((r) => r.scenario === 'overlap').sort((x, y) => y.n - x.n)[0] ?? runs[runs.length - 1]
+  const hasBins = (r) => Boolean(curves[`${r.scenario}-${r.n}`] ?? r.reliability)
+  const pick = runs.filter((r) => r.scenario === 'overlap' && hasBins(r)).sort((x, y) => y.n - x.n)[0] ?? runs.filter(hasBins).pop()
   if (pick && (curves[`${pick.scenario}-${pick.n}`] ?? pick.reliability)) {
     const c = curves[`${pick.scenario}-${pick.n}`] ?? pick.reliability
     const x0 = 850
