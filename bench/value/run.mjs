@@ -34,6 +34,7 @@ const HELP = `node bench/value/run.mjs [options]
   --rule R              weights rule: calibrated or reference (default: the library's default)
   --distill M           shared (default: distill() in this process, one embedding cache for all homes) or cli (a qis distill process per home)
   --privacy             also run the privacy grid (epsilon inf/4/1, --aggregate --min-count 1/5, time resolution 1d) at --privacy-n
+  --privacy-runs LIST   only these privacy runs (baseline, epsilon-4, epsilon-1, aggregate-min-count-1, aggregate-min-count-5, time-resolution-1d)
   --privacy-n N         deployments for the privacy and poisoning runs (default 8)
   --poison LIST         also run with K attacker identities publishing inverted outcomes (e.g. 1,10,50), overlap at --privacy-n
   --poison-share F      share of the honest past records the attackers copy inverted, the same records for all (default 0.25)
@@ -62,6 +63,7 @@ const {values: a} = parseArgs({
     rule: {type: 'string'},
     distill: {type: 'string', default: 'shared'},
     privacy: {type: 'boolean', default: false},
+    'privacy-runs': {type: 'string', default: ''},
     'privacy-n': {type: 'string', default: '8'},
     poison: {type: 'string', default: ''},
     'poison-share': {type: 'string', default: '0.25'},
@@ -172,8 +174,10 @@ try {
       {label: 'aggregate-min-count-5', privacy: {timeResolution: '1h', aggregate: true, minCount: 5}},
       {label: 'time-resolution-1d', privacy: {timeResolution: '1d'}},
     ]
+    const only = list(a['privacy-runs'])
+    for (const name of only) if (!grid.some((g) => g.label === name)) usage(`--privacy-runs: unknown run "${name}"`)
     for (const scenario of opts.scenarios) {
-      for (const g of grid) {
+      for (const g of grid.filter((x) => only.length === 0 || only.includes(x.label))) {
         privacy.push((await simulate(build(scenario, opts.privacyN), {...ctx, label: g.label, privacy: g.privacy})).record)
         savePartial({runs, privacy})
       }
