@@ -1,0 +1,43 @@
+// Markdown tables from bench/value result files (final or .partial.json), for docs/value.md and
+// docs/privacy.md:  node bench/value/report.mjs bench/value/out/value.json [...]
+import {readFileSync} from 'node:fs'
+
+import {shareOfGain} from './metrics.mjs'
+
+const f = (x, d = 3) => (x === null || x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(d))
+const ARMS = ['no-peers', 'local', 'qis', 'central', 'domain', 'same-question']
+
+for (const file of process.argv.slice(2)) {
+  const r = JSON.parse(readFileSync(file, 'utf8'))
+  console.log(`\n### ${file}\n\nCommand: \`${r.command}\`${r.date ? `, ${r.date}` : ''}${r.seconds ? `, ${Math.round(r.seconds)} s` : ''}${r.rule ? `, rule ${r.rule}` : ''}\n`)
+  if (r.runs?.length) {
+    const extra = Object.keys(r.runs[0].arms).filter((k) => !ARMS.includes(k))
+    console.log(`| scenario | N | future answers | ${[...ARMS, ...extra].map((a) => `Brier ${a}`).join(' | ')} | share of central gain [95%] |`)
+    console.log(`|---|---:|---:|${[...ARMS, ...extra].map(() => '---:').join('|')}|---|`)
+    for (const x of r.runs) {
+      // Recomputed from the arms, so files written before "no share when central gains nothing" read the same.
+      const share = shareOfGain(x.arms['no-peers'].brier, x.arms.qis.brier, x.arms.central.brier)
+      const iv = share !== null && x.shareInterval ? ` [${f(x.shareInterval[0], 2)}, ${f(x.shareInterval[1], 2)}]` : ''
+      console.log(`| ${x.scenario} | ${x.n} | ${x.answers.future} | ${[...ARMS, ...extra].map((a) => f(x.arms[a]?.brier, 4)).join(' | ')} | ${f(share, 2)}${iv} |`)
+    }
+    console.log(`\n| scenario | N | qis log loss | qis AUROC | qis ECE | no-peers AUROC | no-peers ECE | qis - no-peers Brier [95%] | keys matched: qis / same-question / query keys | routing | best single | random | oracle |`)
+    console.log(`|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|`)
+    for (const x of r.runs) {
+      const d = x.qisMinusNoPeersBrierInterval
+      const m = x.keysMatchedShare
+      console.log(`| ${x.scenario} | ${x.n} | ${f(x.arms.qis.logLoss)} | ${f(x.arms.qis.auroc)} | ${f(x.arms.qis.ece)} | ${f(x.arms['no-peers'].auroc)} | ${f(x.arms['no-peers'].ece)} | ${f(x.arms.qis.brier - x.arms['no-peers'].brier, 4)}${d ? ` [${f(d[0], 4)}, ${f(d[1], 4)}]` : ''} | ${f(m.qis, 2)} / ${f(m['same-question'], 2)} / ${f(m['qis@query-keys'], 2)} | ${f(x.routing.accuracy)} | ${f(x.routing.bestSingle)} | ${f(x.routing.random)} | ${f(x.routing.oracle)} |`)
+    }
+  }
+  for (const [name, list] of [['privacy', r.privacy], ['poisoning', r.poisoning]]) {
+    if (!list?.length) continue
+    const base = (x) => list.find((b) => b.scenario === x.scenario && (b.label === 'baseline' || b.label === 'poison-0'))
+    const gain = (x) => x.arms['no-peers'].brier - x.arms.qis.brier
+    console.log(`\n| ${name} run | scenario | N | packets | Brier no-peers | Brier qis | Brier central | share of central gain | qis gain | gain kept |`)
+    console.log(`|---|---|---:|---:|---:|---:|---:|---:|---:|---:|`)
+    for (const x of list) {
+      const b = base(x)
+      const kept = b && gain(b) > 1e-9 ? gain(x) / gain(b) : null
+      console.log(`| ${x.label} | ${x.scenario} | ${x.n} | ${x.distilled.packets} | ${f(x.arms['no-peers'].brier, 4)} | ${f(x.arms.qis.brier, 4)} | ${f(x.arms.central.brier, 4)} | ${f(shareOfGain(x.arms['no-peers'].brier, x.arms.qis.brier, x.arms.central.brier), 2)} | ${f(gain(x), 4)} | ${f(kept, 2)} |`)
+    }
+  }
+}

@@ -1,0 +1,331 @@
+// One simulated run: N deployments' logs -> distill -> publish to a loopback swarm of qis nodes ->
+// pull-weights -> every arm scored on the same future answers.
+import {mkdirSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {DOMAIN_KEY, askedKeys, groupedWeights, readHomePackets, rekey, synthesizeTo, weightsFile} from './arms.mjs'
+import {privacyFlags, writeLogs} from './homes.mjs'
+import {bootstrapDiff, bootstrapShare, reliability, scores, shareOfGain} from './metrics.mjs'
+import {pool, qis, startSwarm} from './processes.mjs'
+import {rng, subSeed} from './random.mjs'
+
+const dist = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../dist')
+const {toLabel, keyFingerprint} = await import(`${dist}/packet/index.js`)
+const {writeWeightsFile} = await import(`${dist}/weights/index.js`)
+
+export const ARMS = ['no-peers', 'local', 'qis', 'central', 'domain', 'same-question']
+const DAY = 86_400_000
+
+const clock = () => {
+  const t0 = performance.now()
+  return () => Math.round(performance.now() - t0) / 1000
+}
+
+/**
+ * Inverted copies of honest past records, as a sybil would publish them: same queries and keys,
+ * outcome flipped, newest time, full confidence. Every attacker copies the same records (`random`
+ * is seeded the same for all), so k identities pile onto the same keys.
+ */
+function attackerLogs(dir, deployments, share, random, now) {
+  mkdirSync(dir, {recursive: true})
+  const lines = []
+  let i = 0
+  for (const d of deployments) {
+    for (const e of d.past) {
+      if (random() >= share) continue
+      lines.push(JSON.stringify({id: `x-${i++}`, timestamp: new Date(now - 600_000).toISOString(), domain: e.question.domain, model: d.model, query: e.question.text, outcome: 1 - e.outcome, confidence: 1}))
+    }
+  }
+  const inference = path.join(dir, 'inference.jsonl')
+  writeFileSync(inference, lines.join('\n') + '\n')
+  return {inference, corrections: path.join(dir, 'none.jsonl'), records: lines.length, correctionRecords: 0}
+}
+
+/**
+ * Runs one (scenario, N) simulation. `run` comes from buildRun. Returns the JSON run record plus
+ * the per-answer predictions (for pictures), and the timings of each phase.
+ */
+export async function simulate(run, ctx) {
+  const {shared, scorer, distiller, opts, log} = ctx
+  const dir = path.join(opts.work, `${run.scenario}-n${run.n}${ctx.label ? `-${ctx.label}` : ''}`)
+  const now = Date.now()
+  const nowSec = Math.floor(now / 1000)
+  const privacy = ctx.privacy ?? {}
+  const timings = {}
+  let lap = clock()
+
+  // 1. Logs and distill, one home per deployment (and per attacker).
+  const homes = run.deployments.map((d) => path.join(dir, `home-${d.index}`))
+  const distilled = []
+  let suppressed = 0
+  for (const d of run.deployments) {
+    if (d.past.length === 0) {
+      distilled.push(undefined)
+      continue
+    }
+    const logs = writeLogs(path.join(dir, `logs-${d.index}`), d, {now, pastShare: opts.past})
+    const summary = await distiller(homes[d.index], logs, privacy)
+    // A home whose every record was suppressed (--min-count) has nothing to publish or ask about.
+    distilled.push(summary.packets > 0 ? {records: logs.records, corrections: logs.correctionRecords, packets: summary.packets} : undefined)
+    suppressed += summary.packets > 0 ? 0 : logs.records
+  }
+  const attackers = []
+  for (let k = 0; k < (ctx.attackers ?? 0); k++) {
+    const home = path.join(dir, `attacker-${k}`)
+    const logs = attackerLogs(path.join(dir, `attacker-logs-${k}`), run.deployments, opts.poisonShare, rng(subSeed(opts.seed, 'attacked records')), now)
+    if (logs.records === 0) continue
+    const summary = await distiller(home, logs, {})
+    if (summary.packets > 0) attackers.push(home)
+  }
+  timings.distill = lap()
+
+  // 2. A loopback swarm of real qis nodes; every home publishes, then pulls.
+  lap = clock()
+  const nodes = await startSwarm(Array.from({length: opts.nodes}, (_, i) => path.join(dir, `node-${i}`)))
+  const bootstrap = nodes[0].multiaddrs[0]
+  const replicas = String(Math.min(3, opts.nodes))
+  const publishers = [...homes.filter((_, i) => distilled[i] !== undefined), ...attackers]
+  let published
+  let pulls
+  const publishRuns = {again: 0}
+  try {
+    timings.swarmStart = lap()
+    lap = clock()
+    published = await pool(publishers, opts.concurrency, (home) => publishAll(home, bootstrap, replicas, publishRuns))
+    timings.publish = lap()
+    lap = clock()
+    pulls = await pool(run.deployments, opts.concurrency, async (d) => {
+      if (!distilled[d.index]) return undefined
+      const result = {}
+      for (const t of [opts.hammingThreshold, ...opts.extraThresholds]) {
+        const out = path.join(homes[d.index], t === opts.hammingThreshold ? 'weights.json' : `weights-t${t}.json`)
+        result[t] = await qis(['pull-weights', '--home', homes[d.index], '--bootstrap', bootstrap, '--hamming-threshold', String(t), '--out', out])
+      }
+      return result
+    })
+    timings.pull = lap()
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()))
+  }
+
+  // 3. Evidence for the in-process arms, from the homes' own stores.
+  lap = clock()
+  const scheme = shared.scheme
+  const packetsOf = await Promise.all(homes.map((h, i) => (distilled[i] ? readHomePackets(h, nowSec) : [])))
+  const honest = packetsOf.flat()
+  const emptyWeights = path.join(dir, 'empty-weights.json')
+  await writeWeightsFile(emptyWeights, weightsFile(scheme, [], opts.hammingThreshold))
+  const ownKey = (i) => packetsOf[i][0]?.packet.public_key
+  // The domain and same-question arms' evidence: every packet re-keyed by its domain, or by its question.
+  const byDomainPackets = rekey(honest, () => DOMAIN_KEY)
+  const byQuestionPackets = rekey(honest, (p) => p.query_semantic_hash)
+
+  // Future answers, with their fine hash (for the same-question arm): hashed once, the pipeline caches.
+  const futureItems = run.deployments.map((d) =>
+    d.future.map((e) => ({query: e.question.text, domain: toLabel('domain_tag', e.question.domain) ?? 'general', confidence: e.confidence, model: d.model, event: e})),
+  )
+  const allTexts = [...new Set(futureItems.flat().map((it) => shared.scrubber.scrub(it.query).text))]
+  const codes = new Map((await shared.pipeline.hashMany(allTexts)).map((c, i) => [allTexts[i], c]))
+  const fineHash = (query) => codes.get(shared.scrubber.scrub(query).text).hash
+
+  const predictions = Object.fromEntries(ARMS.map((a) => [a, []]))
+  const extra = Object.fromEntries([...opts.extraThresholds.map((t) => `qis@${t}`), 'qis@query-keys'].map((name) => [name, []]))
+  const ys = []
+  const sources = []
+  const matched = {qis: 0, local: 0, central: 0, domain: 0, 'same-question': 0, 'qis@query-keys': 0}
+  for (const d of run.deployments) {
+    const items = futureItems[d.index]
+    if (items.length === 0) continue
+    for (const it of items) {
+      ys.push(it.event.outcome)
+      sources.push(/^ori_mmlu/.test(it.event.question.source ?? '') ? 'ori_mmlu' : 'other')
+    }
+    predictions['no-peers'].push(...items.map((it) => it.confidence))
+    const home = homes[d.index]
+    const has = distilled[d.index] !== undefined
+    const push = (arm, results) => {
+      predictions[arm].push(...results.map((r) => r.probability))
+      if (arm in matched) matched[arm] += results.filter((r) => r.keysMatched > 0).length
+    }
+    push('qis', await scorer.scoreFile(has ? path.join(home, 'weights.json') : emptyWeights, items))
+    for (const t of opts.extraThresholds) extra[`qis@${t}`].push(...(await scorer.scoreFile(has ? path.join(home, `weights-t${t}.json`) : emptyWeights, items)).map((r) => r.probability))
+    if (has) {
+      const asked = (await askedKeys(home, nowSec)).keys
+      const localFile = path.join(home, 'bench-local.json')
+      await synthesizeTo(localFile, {packets: packetsOf[d.index], asked, scheme, hammingThreshold: opts.hammingThreshold, now: nowSec})
+      push('local', await scorer.scoreFile(localFile, items))
+      const centralFile = path.join(home, 'bench-central.json')
+      await synthesizeTo(centralFile, {packets: honest, asked, scheme, hammingThreshold: opts.hammingThreshold, now: nowSec})
+      push('central', await scorer.scoreFile(centralFile, items))
+    } else {
+      push('local', await scorer.scoreFile(emptyWeights, items))
+      push('central', await scorer.scoreFile(emptyWeights, items))
+    }
+    const own = ownKey(d.index)
+    const peers = honest.filter((p) => p.packet.public_key !== own)
+    // Diagnostic, not through the swarm: the peers' packets a lookup of the future query's own keys
+    // would find (closeness to the query itself). The gap to qis is what asking only about past
+    // queries' keys costs.
+    const askedNow = new Map()
+    for (const it of items) {
+      const c = codes.get(shared.scrubber.scrub(it.query).text)
+      for (const rk of c.keys) {
+        const fingerprint = keyFingerprint(scheme, it.domain, rk)
+        const k = askedNow.get(fingerprint) ?? {fingerprint, domain: it.domain, routingKey: rk, localHashes: []}
+        if (!k.localHashes.includes(c.hash)) k.localHashes.push(c.hash)
+        askedNow.set(fingerprint, k)
+      }
+    }
+    const nowFile = path.join(dir, `bench-query-keys-${d.index}.json`)
+    await synthesizeTo(nowFile, {packets: peers, asked: [...askedNow.values()], scheme, hammingThreshold: opts.hammingThreshold, now: nowSec, ownPublicKey: own ?? '00'.repeat(32)})
+    const atQuery = await scorer.scoreFile(nowFile, items)
+    extra['qis@query-keys'].push(...atQuery.map((r) => r.probability))
+    matched['qis@query-keys'] += atQuery.filter((r) => r.keysMatched > 0).length
+    const peersOnly = (list) => list.filter((p) => p.publisher !== own)
+    const domainWeights = await groupedWeights(path.join(dir, `bench-domain-${d.index}.json`), {packets: peersOnly(byDomainPackets), wanted: items.map((it) => ({domain: it.domain, routingKey: DOMAIN_KEY})), scheme, hammingThreshold: opts.hammingThreshold, now: nowSec})
+    push('domain', scorer.scoreEntries(domainWeights, items.map((it) => [keyFingerprint(scheme, it.domain, DOMAIN_KEY)]), items))
+    const questionWeights = await groupedWeights(path.join(dir, `bench-question-${d.index}.json`), {packets: peersOnly(byQuestionPackets), wanted: items.map((it) => ({domain: it.domain, routingKey: fineHash(it.query)})), scheme, hammingThreshold: opts.hammingThreshold, now: nowSec})
+    push('same-question', scorer.scoreEntries(questionWeights, items.map((it) => [keyFingerprint(scheme, it.domain, fineHash(it.query))]), items))
+  }
+  timings.arms = lap()
+
+  // 4. Routing: every future answer, which of the N models does peer evidence pick?
+  lap = clock()
+  const events = futureItems.flat()
+  // estimates[j][i]: how likely deployment j's model answers event i correctly, by peer evidence.
+  const estimates = run.deployments.map(() => new Array(events.length).fill(0))
+  if (scorer.perVariant) {
+    // Each question's own deployment asks its adjuster for every candidate model, each at that model's own stated confidence.
+    const candidates = Object.fromEntries(run.deployments.map((e) => [e.model, e.pastAccuracy]))
+    let offset = 0
+    for (const d of run.deployments) {
+      const items = futureItems[d.index]
+      const file = distilled[d.index] ? path.join(homes[d.index], 'weights.json') : emptyWeights
+      const results = items.length ? await scorer.scoreFile(file, items, candidates) : []
+      results.forEach((r, i) => {
+        run.deployments.forEach((e, j) => {
+          const c = r.candidates ?? {}
+          estimates[j][offset + i] = c[e.model] ?? c[toLabel('model_variant', e.model)] ?? e.pastAccuracy
+        })
+      })
+      offset += items.length
+    }
+  } else {
+    for (const d of run.deployments) {
+      const file = distilled[d.index] ? path.join(homes[d.index], 'weights.json') : emptyWeights
+      const results = await scorer.scoreFile(file, events.map((it) => ({...it, confidence: d.pastAccuracy, model: d.model})))
+      estimates[d.index] = results.map((r) => r.probability)
+    }
+  }
+  let routed = 0
+  let oracle = 0
+  const perModel = run.deployments.map(() => 0)
+  for (let i = 0; i < events.length; i++) {
+    const row = events[i].event.question.correct
+    let best = 0
+    for (let j = 1; j < run.deployments.length; j++) if (estimates[j][i] > estimates[best][i]) best = j
+    routed += row[run.deployments[best].column] ?? 0
+    let any = 0
+    run.deployments.forEach((d, j) => {
+      const v = row[d.column] ?? 0
+      perModel[j] += v
+      any = Math.max(any, v)
+    })
+    oracle += any
+  }
+  const m = Math.max(1, events.length)
+  const routing = {
+    accuracy: routed / m,
+    bestSingle: Math.max(...perModel) / m,
+    bestSingleModel: run.deployments[perModel.indexOf(Math.max(...perModel))].model,
+    random: perModel.reduce((a, b) => a + b, 0) / run.deployments.length / m,
+    oracle: oracle / m,
+    questions: events.length,
+    by: scorer.perVariant ? 'per-variant estimates from the question\'s own deployment (candidates)' : 'each deployment\'s own qis estimate',
+  }
+  timings.routing = lap()
+
+  // 5. Scores.
+  const arms = Object.fromEntries(ARMS.map((a) => [a, scores(predictions[a], ys)]))
+  for (const [name, ps] of Object.entries(extra)) arms[name] = scores(ps, ys)
+  const random = rng(subSeed(opts.seed, 'bootstrap', run.scenario, String(run.n), ctx.label ?? ''))
+  const share = shareOfGain(arms['no-peers'].brier, arms.qis.brier, arms.central.brier)
+  const record = {
+    scenario: run.scenario,
+    n: run.n,
+    ...(ctx.label ? {label: ctx.label} : {}),
+    ...(ctx.privacy ? {privacy: {...ctx.privacy, flags: privacyFlags(ctx.privacy).join(' ')}} : {}),
+    ...(ctx.attackers !== undefined ? {attackers: ctx.attackers} : {}),
+    rule: scorer.rule,
+    models: run.deployments.map((d) => d.model),
+    answers: {past: run.deployments.reduce((s, d) => s + d.past.length, 0), future: ys.length, futureCorrect: ys.reduce((a, b) => a + b, 0)},
+    arms,
+    shareOfCentralGain: share,
+    centralGain: arms['no-peers'].brier - arms.central.brier,
+    qisGain: arms['no-peers'].brier - arms.qis.brier,
+    shareInterval: opts.bootstrap > 0 ? bootstrapShare(predictions['no-peers'], predictions.qis, predictions.central, ys, {samples: opts.bootstrap, random}) : null,
+    qisMinusNoPeersBrierInterval: opts.bootstrap > 0 ? bootstrapDiff(predictions['no-peers'], predictions.qis, ys, {samples: opts.bootstrap, random}) : null,
+    // The shipped routing codebook was fitted on MMLU questions, which the ori_mmlu ones are.
+    bySource: Object.fromEntries(
+      ['ori_mmlu', 'other'].map((src) => {
+        const idx = sources.flatMap((x, i) => (x === src ? [i] : []))
+        const pick = (arm) => idx.map((i) => predictions[arm][i])
+        const y = idx.map((i) => ys[i])
+        return [src, {answers: idx.length, ...(idx.length ? Object.fromEntries(['no-peers', 'qis', 'central', 'domain'].map((arm) => [arm, scores(pick(arm), y).brier])) : {})}]
+      }),
+    ),
+    keysMatchedShare: Object.fromEntries(Object.entries(matched).map(([k, v]) => [k, v / Math.max(1, ys.length)])),
+    routing,
+    swarm: {
+      nodes: opts.nodes,
+      publishers: publishers.length,
+      packetsPublished: published.reduce((s, p) => s + p.published, 0),
+      deliveries: published.reduce((s, p) => s + p.deliveries, 0),
+      publishFailed: published.reduce((s, p) => s + p.failed, 0),
+      // Publish runs repeated because some packets were left (the command's own advice: "run again to finish").
+      publishRerun: publishRuns.again,
+      pull: summarizePulls(pulls.filter(Boolean).map((p) => p[opts.hammingThreshold])),
+    },
+    distilled: {
+      records: distilled.filter(Boolean).reduce((s, x) => s + x.records, 0) + suppressed,
+      corrections: distilled.filter(Boolean).reduce((s, x) => s + x.corrections, 0),
+      packets: distilled.filter(Boolean).reduce((s, x) => s + x.packets, 0),
+      homesWithNothing: distilled.filter((x) => x === undefined).length,
+    },
+    timings,
+  }
+  log(`  ${run.scenario} N=${run.n}${ctx.label ? ` [${ctx.label}]` : ''}: ${ys.length} future answers, share ${share === null ? 'n/a' : share.toFixed(3)}; distill ${timings.distill}s publish ${timings.publish}s pull ${timings.pull}s arms ${timings.arms}s`)
+  const curves = {noPeers: reliability(predictions['no-peers'], ys), qis: reliability(predictions.qis, ys)}
+  record.reliability = curves
+  return {record, curves}
+}
+
+/**
+ * `qis publish` until nothing is left, at most 4 runs: on a loaded machine a fresh swarm's routing
+ * tables can still be filling, and publish exits 1 with UNDER_REPLICATED for what it could not place.
+ * Its journal makes each re-run send only what is left. Totals are summed over the runs.
+ */
+async function publishAll(home, bootstrap, replicas, counter) {
+  const total = {published: 0, deliveries: 0, failed: 0}
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const r = await qis(['publish', '--home', home, '--bootstrap', bootstrap, '--replicas', replicas, '--yes'])
+      return {published: total.published + r.published, deliveries: total.deliveries + r.deliveries, failed: r.failed}
+    } catch (err) {
+      if (err.exitCode !== 1 || typeof err.result?.published !== 'number' || attempt >= 4) throw err
+      total.published += err.result.published
+      total.deliveries += err.result.deliveries
+      counter.again++
+      await new Promise((r) => setTimeout(r, 3000))
+    }
+  }
+}
+
+function summarizePulls(pulls) {
+  const sum = (f) => pulls.reduce((s, p) => s + (f(p) ?? 0), 0)
+  const refused = {}
+  for (const p of pulls) for (const [k, v] of Object.entries(p.refused ?? {})) refused[k] = (refused[k] ?? 0) + v
+  return {homes: pulls.length, keysAsked: sum((p) => p.keysAsked), received: sum((p) => p.received), accepted: sum((p) => p.accepted), refused, keysUnanswered: sum((p) => p.keysUnanswered), weightsWritten: sum((p) => p.weightsWritten)}
+}
+
+void DAY
