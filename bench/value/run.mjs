@@ -31,6 +31,7 @@ const HELP = `node bench/value/run.mjs [options]
   --nodes K             qis node processes in the swarm (default 3)
   --hamming-threshold T pull-weights closeness bound (default: qis's own, 18)
   --extra-thresholds L  also pull with these bounds, reported as arms qis@T (e.g. 64 = no closeness filter)
+  --pull-queries        also run \`qis pull-weights --queries\` with each home's future questions (arm qis-pull-queries: a deployment that knows its queue)
   --rule R              weights rule: calibrated or reference (default: the library's default)
   --distill M           shared (default: distill() in this process, one embedding cache for all homes) or cli (a qis distill process per home)
   --privacy             also run the privacy grid (epsilon inf/4/1, --aggregate --min-count 1/5, time resolution 1d) at --privacy-n
@@ -61,6 +62,7 @@ const {values: a} = parseArgs({
     'hamming-threshold': {type: 'string', default: '18'},
     'extra-thresholds': {type: 'string', default: ''},
     rule: {type: 'string'},
+    'pull-queries': {type: 'boolean', default: false},
     distill: {type: 'string', default: 'shared'},
     privacy: {type: 'boolean', default: false},
     'privacy-runs': {type: 'string', default: ''},
@@ -112,6 +114,7 @@ const opts = {
   hammingThreshold: int(a['hamming-threshold'], '--hamming-threshold'),
   extraThresholds: list(a['extra-thresholds']).map((x) => int(x, '--extra-thresholds')),
   rule: a.rule,
+  pullQueries: a['pull-queries'],
   distill: a.distill,
   privacyN: int(a['privacy-n'], '--privacy-n', 2),
   poison: list(a.poison).map((x) => int(x, '--poison', 1)),
@@ -240,10 +243,10 @@ function printTables(result) {
   const armCols = [...ARMS, ...extra]
   if (result.runs.length === 0) return printOthers(result)
   console.log(`\nBrier score per arm (lower is better); share = (no-peers - qis) / (no-peers - central), 95% bootstrap interval`)
-  console.log(['scenario', 'N', 'future', ...armCols, 'share', 'interval', 'route', 'best1', 'random', 'oracle'].join('\t'))
+  console.log(['scenario', 'N', 'future', ...armCols, 'share', 'interval', 'route', 'route-past-keys', 'best1', 'random', 'oracle'].join('\t'))
   for (const r of result.runs) {
     console.log(
-      [r.scenario, r.n, r.answers.future, ...armCols.map((k) => fmt(r.arms[k]?.brier)), fmt(r.shareOfCentralGain, 2), r.shareInterval ? `[${fmt(r.shareInterval[0], 2)}, ${fmt(r.shareInterval[1], 2)}]` : 'n/a', fmt(r.routing.accuracy), fmt(r.routing.bestSingle), fmt(r.routing.random), fmt(r.routing.oracle)].join('\t'),
+      [r.scenario, r.n, r.answers.future, ...armCols.map((k) => fmt(r.arms[k]?.brier)), fmt(r.shareOfCentralGain, 2), r.shareInterval ? `[${fmt(r.shareInterval[0], 2)}, ${fmt(r.shareInterval[1], 2)}]` : 'n/a', fmt(r.routing.accuracy), fmt(r.routing.pastKeys), fmt(r.routing.bestSingle), fmt(r.routing.random), fmt(r.routing.oracle)].join('\t'),
     )
   }
   console.log(`\nqis arm, all metrics`)
