@@ -38,6 +38,7 @@ const HELP = `node bench/value/run.mjs [options]
   --privacy-runs LIST   only these privacy runs (baseline, epsilon-4, epsilon-1, aggregate-min-count-1, aggregate-min-count-5, time-resolution-1d)
   --privacy-n N         deployments for the privacy and poisoning runs (default 8)
   --poison LIST         also run with K attacker identities publishing inverted outcomes (e.g. 1,10,50), overlap at --privacy-n
+  --poison-trust        the poisoning runs again with a trust list (each honest home trusts the others; arm qis-trusted-only too)
   --poison-share F      share of the honest past records the attackers copy inverted, the same records for all (default 0.25)
   --bootstrap B         bootstrap resamples for intervals (default 1000; 0 = none)
   --concurrency C       CLI processes at once (default 2)
@@ -68,6 +69,7 @@ const {values: a} = parseArgs({
     'privacy-runs': {type: 'string', default: ''},
     'privacy-n': {type: 'string', default: '8'},
     poison: {type: 'string', default: ''},
+    'poison-trust': {type: 'boolean', default: false},
     'poison-share': {type: 'string', default: '0.25'},
     bootstrap: {type: 'string', default: '1000'},
     concurrency: {type: 'string', default: '2'},
@@ -188,9 +190,11 @@ try {
   }
   const poisoning = []
   if (opts.poison.length > 0) {
-    for (const k of [0, ...opts.poison]) {
-      poisoning.push((await simulate(build('overlap', opts.privacyN), {...ctx, label: `poison-${k}`, attackers: k})).record)
-      savePartial({runs, privacy, poisoning})
+    for (const trust of a['poison-trust'] ? [false, true] : [false]) {
+      for (const k of [0, ...opts.poison]) {
+        poisoning.push((await simulate(build('overlap', opts.privacyN), {...ctx, label: `poison-${k}${trust ? '-trust' : ''}`, attackers: k, trust})).record)
+        savePartial({runs, privacy, poisoning})
+      }
     }
   }
   const seconds = (performance.now() - started) / 1000
@@ -262,7 +266,7 @@ function printOthers(result) {
   for (const [name, list] of [['privacy', result.privacy], ['poisoning', result.poisoning]]) {
     if (!list) continue
     // Value kept: qis's Brier gain over no-peers under the knob, as a share of the gain without it.
-    const base = (r) => list.find((b) => b.scenario === r.scenario && (b.label === 'baseline' || b.label === 'poison-0'))
+    const base = (r) => list.find((b) => b.scenario === r.scenario && (b.label === 'baseline' || b.label === (r.label?.endsWith('-trust') ? 'poison-0-trust' : 'poison-0')))
     const gain = (r) => r.arms['no-peers'].brier - r.arms.qis.brier
     console.log(`\n${name}: Brier of no-peers / qis / central, share of central gain, qis gain kept vs baseline, packets`)
     console.log(['scenario', 'N', 'run', 'no-peers', 'qis', 'central', 'share', 'gain', 'kept', 'packets'].join('\t'))

@@ -81,6 +81,16 @@ export async function simulate(run, ctx) {
   }
   timings.distill = lap()
 
+  // Trust list (poisoning runs with --poison-trust): every honest home adds every other honest home
+  // with the real `qis trust add`, as deployments that know each other would; attackers are on no list.
+  if (ctx.trust) {
+    lap = clock()
+    const keyOf = await Promise.all(homes.map(async (h, i) => (distilled[i] ? (await readHomePackets(h, nowSec))[0]?.packet.public_key : undefined)))
+    const pairs = homes.flatMap((h, i) => (keyOf[i] ? keyOf.flatMap((k, j) => (k && j !== i ? [[h, k]] : [])) : []))
+    await pool(pairs, opts.concurrency, ([home, key]) => qis(['trust', 'add', key, '--home', home, '--label', 'honest peer']))
+    timings.trust = lap()
+  }
+
   // Future answers, with their fine hash (for the same-question arm): hashed once, the pipeline caches.
   const scheme = shared.scheme
   const futureItems = run.deployments.map((d) =>
@@ -105,6 +115,7 @@ export async function simulate(run, ctx) {
   let pulls
   const publishRuns = {again: 0}
   const qisResults = []
+  const trustedResults = []
   const liveTotals = {keysFetched: 0, keysCached: 0, keysUnanswered: 0, failures: 0}
   try {
     timings.swarmStart = lap()
@@ -119,6 +130,7 @@ export async function simulate(run, ctx) {
         const out = path.join(homes[d.index], t === opts.hammingThreshold ? 'weights.json' : `weights-t${t}.json`)
         result[t] = await qis(['pull-weights', '--home', homes[d.index], '--bootstrap', bootstrap, '--hamming-threshold', String(t), '--out', out])
       }
+      if (ctx.trust) result.trusted = await qis(['pull-weights', '--home', homes[d.index], '--bootstrap', bootstrap, '--trusted-only', '--out', path.join(homes[d.index], 'weights-trusted.json')])
       if (opts.pullQueries && futureItems[d.index].length > 0) {
         // The CLI path for a deployment that knows its queue: `pull-weights --queries` with every future question of this home.
         const queries = path.join(dir, `queries-${d.index}.jsonl`)
@@ -140,6 +152,10 @@ export async function simulate(run, ctx) {
       const live = scorer.live ? await liveLib.swarmLiveLookup({home: await openHome(homes[d.index]), bootstrap: [bootstrap], timeoutMs: 120_000}) : undefined
       qisResults[d.index] = await scorer.scoreFile(weightsOf(d), items, candidates, live)
       if (live) for (const k of Object.keys(liveTotals)) liveTotals[k] += live.totals[k]
+      if (ctx.trust && distilled[d.index]) {
+        const trustedLive = await liveLib.swarmLiveLookup({home: await openHome(homes[d.index]), bootstrap: [bootstrap], timeoutMs: 120_000, trustedOnly: true})
+        trustedResults[d.index] = await scorer.scoreFile(path.join(homes[d.index], 'weights-trusted.json'), items, undefined, trustedLive)
+      }
     }
     timings.live = lap()
   } finally {
@@ -156,7 +172,7 @@ export async function simulate(run, ctx) {
   const byQuestionPackets = rekey(honest, (p) => p.query_semantic_hash)
 
   const predictions = Object.fromEntries(ARMS.map((a) => [a, []]))
-  const extra = Object.fromEntries(['qis-past-keys', ...(opts.pullQueries ? ['qis-pull-queries'] : []), ...opts.extraThresholds.map((t) => `qis@${t}`), 'qis@query-keys'].map((name) => [name, []]))
+  const extra = Object.fromEntries(['qis-past-keys', ...(ctx.trust ? ['qis-trusted-only'] : []), ...(opts.pullQueries ? ['qis-pull-queries'] : []), ...opts.extraThresholds.map((t) => `qis@${t}`), 'qis@query-keys'].map((name) => [name, []]))
   const pastKeyResults = []
   const ys = []
   const sources = []
@@ -182,6 +198,7 @@ export async function simulate(run, ctx) {
     // Before: the weights file of the pull alone (keys of the home's own past queries).
     pastKeyResults[d.index] = await scorer.scoreFile(weightsOf(d), items, candidates)
     push('qis-past-keys', pastKeyResults[d.index])
+    if (ctx.trust) push('qis-trusted-only', trustedResults[d.index] ?? items.map((it) => ({probability: it.confidence, keysMatched: 0})))
     if (opts.pullQueries) push('qis-pull-queries', await scorer.scoreFile(has ? path.join(home, 'weights-queries.json') : emptyWeights, items))
     for (const t of opts.extraThresholds) extra[`qis@${t}`].push(...(await scorer.scoreFile(has ? path.join(home, `weights-t${t}.json`) : emptyWeights, items)).map((r) => r.probability))
     // local and central get what qis gets, from other packets: the same pull keys, and the same
@@ -298,6 +315,7 @@ export async function simulate(run, ctx) {
     ...(ctx.label ? {label: ctx.label} : {}),
     ...(ctx.privacy ? {privacy: {...ctx.privacy, flags: privacyFlags(ctx.privacy).join(' ')}} : {}),
     ...(ctx.attackers !== undefined ? {attackers: ctx.attackers} : {}),
+    ...(ctx.trust ? {trustList: 'every honest home trusts every other honest home (qis trust add); attackers are on no list'} : {}),
     rule: scorer.rule,
     models: run.deployments.map((d) => d.model),
     answers: {past: run.deployments.reduce((s, d) => s + d.past.length, 0), future: ys.length, futureCorrect: ys.reduce((a, b) => a + b, 0)},
