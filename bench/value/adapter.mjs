@@ -50,9 +50,10 @@ export async function createScorer({shared, rule}) {
       }
     },
     /** Scores items against weights the bench synthesised under its own keys (domain, same-question arms). */
-    scoreEntries(weights, fingerprintsPerItem, items) {
+    scoreEntries(weights, fingerprintsPerItem, items, queryHashes) {
+      // With the query's fine hash, records of the same question count fully (the rule's CLOSE_BITS); without, every record is region evidence.
       return items.map((item, i) =>
-        toResult(item, modern ? lib.adjustmentFor(weights, fingerprintsPerItem[i], {rule: chosen, confidence: item.confidence, model: item.model}) : lib.adjustmentFor(weights, fingerprintsPerItem[i])),
+        toResult(item, modern ? lib.adjustmentFor(weights, fingerprintsPerItem[i], {rule: chosen, confidence: item.confidence, model: item.model, ...(queryHashes ? {queryHash: queryHashes[i]} : {})}) : lib.adjustmentFor(weights, fingerprintsPerItem[i])),
       )
     },
   }

@@ -237,7 +237,8 @@ export async function simulate(run, ctx) {
     const domainWeights = await groupedWeights(path.join(dir, `bench-domain-${d.index}.json`), {packets: peersOnly(byDomainPackets), wanted: items.map((it) => ({domain: it.domain, routingKey: DOMAIN_KEY})), scheme, hammingThreshold: opts.hammingThreshold, now: nowSec})
     push('domain', scorer.scoreEntries(domainWeights, items.map((it) => [keyFingerprint(scheme, it.domain, DOMAIN_KEY)]), items))
     const questionWeights = await groupedWeights(path.join(dir, `bench-question-${d.index}.json`), {packets: peersOnly(byQuestionPackets), wanted: items.map((it) => ({domain: it.domain, routingKey: fineHash(it.query)})), scheme, hammingThreshold: opts.hammingThreshold, now: nowSec})
-    push('same-question', scorer.scoreEntries(questionWeights, items.map((it) => [keyFingerprint(scheme, it.domain, fineHash(it.query))]), items))
+    // Every record here is of this very question: it counts fully, as a close record does for qis (before 2026-12-03 06:20 it counted as region evidence).
+    push('same-question', scorer.scoreEntries(questionWeights, items.map((it) => [keyFingerprint(scheme, it.domain, fineHash(it.query))]), items, items.map((it) => fineHash(it.query))))
   }
   timings.arms = lap()
 
