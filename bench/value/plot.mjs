@@ -2,7 +2,7 @@
 // of each arm against N, and a reliability diagram of no-peers against qis. Plain SVG, no dependency.
 const W = 1080
 const H = 380
-const COLORS = {overlap: '#1f77b4', disjoint: '#d62728', 'no-peers': '#7f7f7f', local: '#9467bd', qis: '#1f77b4', central: '#2ca02c', domain: '#ff7f0e', 'same-question': '#8c564b'}
+const COLORS = {overlap: '#1f77b4', disjoint: '#d62728', 'no-peers': '#7f7f7f', local: '#9467bd', qis: '#1f77b4', central: '#2ca02c', domain: '#ff7f0e', 'same-question': '#8c564b', 'qis-past-keys': '#17becf'}
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;')
 
 function panel(x0, y0, w, h, {title, xTicks, xLabel, yMin, yMax, yLabel, xOf}) {
@@ -52,7 +52,8 @@ export function drawPicture(runs, curves) {
   }
 
   // 2. Each arm's Brier gain over no-peers against N (the model mix changes with N; the gain does not carry it).
-  const arms = ['local', 'qis', 'central', 'domain', 'same-question']
+  // qis-past-keys (the pulled file alone, before live lookup) where the run measured it: the before/after in one picture.
+  const arms = ['local', 'qis', 'qis-past-keys', 'central', 'domain', 'same-question'].filter((k) => runs.every((r) => r.arms[k]))
   const gainOf = (r, k) => r.arms['no-peers'].brier - r.arms[k].brier
   const gains = runs.flatMap((r) => arms.map((k) => gainOf(r, k))).filter(Number.isFinite)
   const gMin = Math.min(0, Math.floor(Math.min(...gains) * 100) / 100)
