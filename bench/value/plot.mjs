@@ -11,7 +11,7 @@ function panel(x0, y0, w, h, {title, xTicks, xLabel, yMin, yMax, yLabel, xOf}) {
   const yOf = (v) => y0 + h - ((v - yMin) / (yMax - yMin)) * h
   for (let i = 0; i <= 4; i++) {
     const v = yMin + ((yMax - yMin) * i) / 4
-    parts.push(`<line x1="${x0}" x2="${x0 + w}" y1="${yOf(v)}" y2="${yOf(v)}" stroke="#ddd"/><text x="${x0 - 6}" y="${yOf(v) + 4}" text-anchor="end" font-size="11">${v.toFixed(2)}</text>`)
+    parts.push(`<line x1="${x0}" x2="${x0 + w}" y1="${yOf(v)}" y2="${yOf(v)}" stroke="#ddd"/><text x="${x0 - 6}" y="${yOf(v) + 4}" text-anchor="end" font-size="11">${v.toFixed((yMax - yMin) / 4 < 0.05 ? 3 : 2)}</text>`)
   }
   for (const t of xTicks) parts.push(`<text x="${xOf(t)}" y="${y0 + h + 16}" text-anchor="middle" font-size="11">${t}</text>`)
   parts.push(`<text x="${x0 + w / 2}" y="${y0 + h + 34}" text-anchor="middle" font-size="12">${esc(xLabel)}</text>`)
