@@ -61,8 +61,9 @@ export class AddressFinder {
   /** Whether the text being scanned has no capitals (set per find call; lowercasing per token would be quadratic). */
   private lowerText = false
 
-  find(text: string, toks: Token[], push: (s: number, e: number, type: PiiType, p: number) => void): void {
-    this.lowerText = text === text.toLowerCase()
+  /** `lowerText`: whether the whole text has no capitals (given when `text` is one window of it). */
+  find(text: string, toks: Token[], push: (s: number, e: number, type: PiiType, p: number) => void, lowerText = text === text.toLowerCase()): void {
+    this.lowerText = lowerText
     const sameLine = (a: Token, b: Token) => !text.slice(a.end, b.start).includes('\n')
     let i = 0
     while (i < toks.length) {

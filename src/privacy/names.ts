@@ -55,8 +55,8 @@ type Push = (s: number, e: number, type: PiiType, p: number) => void
 export class NameFinder {
   constructor(private readonly lex: Lexicon) {}
 
-  find(text: string, toks: Token[], push: Push): void {
-    const lowerText = text === text.toLowerCase()
+  /** `lowerText`: whether the whole text has no capitals (given when `text` is one window of it). */
+  find(text: string, toks: Token[], push: Push, lowerText = text === text.toLowerCase()): void {
     const lex = this.lex
     const gap = (a: Token, b: Token) => text.slice(a.end, b.start)
     const sentenceStart = (i: number): boolean => {
