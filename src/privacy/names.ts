@@ -42,6 +42,9 @@ const DERIVED = /(?:ean|ian|ism|ist|esque|ology)$/
 /** WHO INN stems of drug names (Amoxicillin, Ibuprofen, Atorvastatin): medical queries capitalise them. */
 const DRUG_STEM = /(?:mab|cillin|mycin|cycline|pril|sartan|statin|olol|azole|prazole|oxetine|tidine|profen|azepam|zolam|floxacin|parin|gliptin|glitazone|dronate|lukast|tinib|setron|triptan|caine|dipine|thiazide|semide|formin|olone|vudine|navir|previr|buvir)$/
 
+/** Lowercase words inside place names (Ústí nad Labem, Hrušovany u Brna, Newcastle upon Tyne, Weil am Rhein). */
+const PLACE_CONNECTORS = new Set(['nad', 'pod', 'u', 'pri', 'na', 'ob', 'am', 'an', 'upon', 'sur', 'sous'])
+
 const PLACE_TAILS = new Set(['city', 'county', 'province', 'state', 'island', 'islands', 'region', 'district', 'town', 'village'])
 
 /** Sentence-initial words that are never part of an organisation's name (If XYZ Corporation). */
@@ -182,6 +185,7 @@ export class NameFinder {
         }
       }
       // Extend over name words on the same line separated by one space (middle initials allowed).
+      const placeRun = !forced && !lowerText && afterPlacePreposition(start)
       let end = start
       let k = start + 1
       while (k < toks.length && end - start < 4) {
@@ -200,6 +204,12 @@ export class NameFinder {
         }
         if (x.kind !== 'word') break
         if (/['’]s$/i.test(toks[k - 1]!.text)) break // Elizabeth Mitchell's Cautionary Tales
+        // Inside a place name after "in", "from", ...: Ústí nad Labem, Newcastle upon Tyne, Weil am Rhein.
+        if (placeRun && PLACE_CONNECTORS.has(x.text) && toks[k + 1] && gap(x, toks[k + 1]!) === ' ' && isCapitalised(toks[k + 1]!.text)) {
+          end = k + 1
+          k += 2
+          continue
+        }
         if (PARTICLES.has(x.text) && toks[k + 1] && gap(x, toks[k + 1]!) === ' ') {
           // Particles: Donald van der Voet
           let q = k
@@ -284,6 +294,10 @@ export class NameFinder {
       // Oklahoma City, Kent County, Prince Edward Island
       const nx = toks[best + 1]
       if (nx && nx.cap && PLACE_TAILS.has(nx.lower) && text.slice(toks[best]!.end, nx.start) === ' ') best++
+      // Newcastle upon Tyne, Frankfurt am Main
+      const c = toks[best + 1]
+      const w = toks[best + 2]
+      if (c && w && PLACE_CONNECTORS.has(c.text) && w.cap && text.slice(toks[best]!.end, c.start) === ' ' && text.slice(c.end, w.start) === ' ') best += 2
       push(t.start, toks[best]!.end, 'LOCATION', PRIORITY.word + 1)
       i = best
     }
