@@ -56,3 +56,25 @@ describe('place names with inner lowercase words, district numbers and a second 
     expect(out('Tara lives at 63 Tylova 42, Karlovy Vary 17')).toBe('<PERSON> lives at <ADDRESS>')
   })
 })
+
+// Over-scrubbing (issue 18): capitalised words that are not anyone's name.
+describe('name-shaped words that are not people', () => {
+  it('eponyms: a lone surname before what is named after it', () => {
+    expect(out("Early signs of Alzheimer's disease")).toBe("Early signs of Alzheimer's disease")
+    expect(out('Is the population in Hardy-Weinberg equilibrium?')).toBe('Is the population in Hardy-Weinberg equilibrium?')
+    // A first name is a person whatever follows.
+    expect(out("Ask about Maria's test")).toBe("Ask about <PERSON>'s test")
+  })
+  it('title-case phrases lose their ordinary English words; a name keeps its surname', () => {
+    expect(out('Where: Kouklia Country Club.')).toBe('Where: <PERSON> Country Club.')
+    expect(out('the Upper Paleolithic period')).not.toContain('Upper')
+    expect(out('Ask Alexander Wood about it')).toBe('Ask <PERSON> about it')
+    expect(out('I met Randy Shaw today')).toBe('I met <PERSON> today')
+  })
+  it('a listed proper noun as owner or author is public; as one of several people it is a name', () => {
+    expect(out("What is central to Kant's ethics?")).toBe("What is central to Kant's ethics?")
+    expect(out('the collected letters of Erasmus')).toBe('the collected letters of Erasmus')
+    expect(out('Is there a better song? Schiavone and Livingston were engineers.')).toBe('Is there a better song? <PERSON> and <PERSON> were engineers.')
+    expect(out('Beaufort is very reliable.')).toBe('<PERSON> is very reliable.')
+  })
+})
