@@ -29,7 +29,8 @@ export interface SwarmClient {
   close(): Promise<void>
 }
 
-export const DEFAULT_REPLICAS = 3
+export {DEFAULT_REPLICAS} from './defaults.js'
+import {DEFAULT_REPLICAS} from './defaults.js'
 
 export interface OpenClientOptions {
   privateKey: PrivateKey
@@ -364,6 +365,11 @@ export interface PublishResult {
   keys: number
   /** Distinct peers that acknowledged anything. */
   peers: number
+  /**
+   * When items failed UNDER_REPLICATED: the fewest storage peers found for any of their keys. The
+   * swarm has no more to give, so a re-run cannot help; `--replicas` this low would.
+   */
+  storagePeersFound?: number
 }
 
 /** Refusals that another peer would repeat: the packet itself is bad. */
@@ -513,17 +519,19 @@ export async function publishPackets(client: SwarmClient, items: PublishItem[], 
     })
   }
 
+  let storagePeersFound: number | undefined
   for (const b of batches) {
     const byReason = new Map<string, PublishItem[]>()
     b.items.forEach((item, i) => {
       if (b.reported.has(i)) return
       const reason = b.permanent.get(i) ?? (b.candidates.length < target ? 'UNDER_REPLICATED' : b.lastError)
+      if (reason === 'UNDER_REPLICATED') storagePeersFound = Math.min(storagePeersFound ?? Infinity, b.candidates.length)
       byReason.set(reason, [...(byReason.get(reason) ?? []), item])
     })
     for (const [reason, list] of byReason) fail(list, reason)
   }
   await reporting
-  return {acked, failed, failures, keys: byKey.size, peers: peers.size}
+  return {acked, failed, failures, keys: byKey.size, peers: peers.size, ...(storagePeersFound === undefined ? {} : {storagePeersFound})}
 }
 
 /**
