@@ -38,7 +38,9 @@ const STRONG_HONORIFIC = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof',
 // ASCII only: identifiers are ASCII, and mis-decoded accents (SÃ£o) put capitals inside real names.
 const INNER_CAPITAL = /^.[a-z'’]*[A-Z]/
 const NAME_PREFIX = /^(?:Mc|Mac|De|Di|Da|Du|La|Le|Van|Von|Fitz|O['’]|D['’])\p{Lu}/u
-const DERIVED = /(?:ean|ian|ism|ist|esque|ology)$/
+// Greek and Latin word endings of terms (Ultrasonography, Neurologic, Auscultation, Nephritis), which
+// a capitalised heading or sentence start makes look like names; names rarely end so.
+const DERIVED = /(?:ean|ian|ism|ist|esque|ology|ography|ologic|ological|ation|ectomy|otomy|oscopy|itis|osis|emia|aemia|algia|opathy|plasty|genesis|lysis)$/
 /** WHO INN stems of drug names (Amoxicillin, Ibuprofen, Atorvastatin): medical queries capitalise them. */
 const DRUG_STEM = /(?:mab|cillin|mycin|cycline|pril|sartan|statin|olol|azole|prazole|oxetine|tidine|profen|azepam|zolam|floxacin|parin|gliptin|glitazone|dronate|lukast|tinib|setron|triptan|caine|dipine|thiazide|semide|formin|olone|vudine|navir|previr|buvir)$/
 

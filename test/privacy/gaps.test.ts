@@ -78,3 +78,14 @@ describe('name-shaped words that are not people', () => {
     expect(out('Beaufort is very reliable.')).toBe('<PERSON> is very reliable.')
   })
 })
+
+describe('dates no finer than a year, and terms that end like terms', () => {
+  it('keeps year-level relative dates and numbers that merely end in a count', () => {
+    expect(out('Sales fell last year and rose 3 years ago')).toBe('Sales fell last year and rose 3 years ago')
+    expect(out('Farming began 10,000 days ago')).toBe('Farming began 10,000 days ago')
+    expect(out('I saw her last month, 3 weeks ago')).toBe('I saw her <DATE>, <DATE>')
+  })
+  it('capitalised medical and scientific terms are not names', () => {
+    expect(out('Ultrasonography showed a mass. Auscultation was normal.')).toBe('Ultrasonography showed a mass. Auscultation was normal.')
+  })
+})
