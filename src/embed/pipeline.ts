@@ -142,8 +142,7 @@ export class HashPipeline {
     const out: SemanticCodes[] = []
     for (let i = 0; i < texts.length; i += this.batchSize) {
       const batch = texts.slice(i, i + this.batchSize)
-      const vecs = await this.embedder.embed(batch)
-      vecs.forEach((v, j) => out.push({hash: this.scheme.fineHash(v), keys: this.scheme.routingKeys(v, batch[j])}))
+      out.push(...(await this.scheme.codes(await this.embedder.embed(batch), batch)))
     }
     return out
   }

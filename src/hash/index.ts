@@ -5,7 +5,8 @@ import {fileURLToPath} from 'node:url'
 
 import type {Embedder, EmbedderConfig} from '../embed/types.js'
 import {QisError, errorMessage} from '../util/errors.js'
-import {type Codebook, codebookKeys, loadCodebook, parseCodebook} from './codebook.js'
+import {type Codebook, candidateCount, codebookKeys, loadCodebook, parseCodebook, reduce, selectKeys} from './codebook.js'
+import type {NativeSearch, SearchStats} from './native-search.js'
 import {SeededRandom, seedFromString} from './prng.js'
 import {SimHasher} from './simhash.js'
 
@@ -27,6 +28,14 @@ export interface HashScheme {
    * overlap with their anchors too (src/hash/lexical.ts); the shipped one does not.
    */
   routingKeys(vec: Float32Array, text: string): string[]
+  /** fineHash and routingKeys of many vectors at once (the hot path: its key search can run on native kernels). */
+  codes(vecs: Float32Array[], texts: string[]): Promise<SemanticCodes[]>
+}
+
+/** What a text hashes to: the fine hash and the routing keys (before fingerprinting). */
+export interface SemanticCodes {
+  hash: string
+  keys: string[]
 }
 
 export const MAX_ROUTING_KEYS = 8
@@ -125,6 +134,7 @@ class CodebookScheme implements HashScheme {
   private readonly load: () => Codebook
   private codebook: Codebook | undefined
   private simhash: SimHasher | undefined
+  private search: Promise<NativeSearch | undefined> | undefined
 
   constructor(id: string, load: () => Codebook) {
     this.id = id
@@ -146,6 +156,24 @@ class CodebookScheme implements HashScheme {
     const cb = this.cb
     if (vec.length !== cb.header.dimension) throw new Error(`scheme ${this.id} expects ${cb.header.dimension}-d vectors, got ${vec.length}`)
     return codebookKeys(cb, vec, text).slice(0, MAX_ROUTING_KEYS)
+  }
+
+  async codes(vecs: Float32Array[], texts: string[]): Promise<SemanticCodes[]> {
+    const cb = this.cb
+    for (const v of vecs) if (v.length !== cb.header.dimension) throw new Error(`scheme ${this.id} expects ${cb.header.dimension}-d vectors, got ${v.length}`)
+    this.search ??= import('./native-search.js').then(({createNativeSearch}) => createNativeSearch(cb))
+    const search = await this.search
+    const count = candidateCount(cb.header.selection)
+    const near = search ? await search.nearestMany(vecs.map((v) => reduce(cb, v)), count) : []
+    return vecs.map((v, i) => ({
+      hash: this.fineHash(v),
+      keys: (near[i] ? selectKeys(cb, [near[i]!]) : codebookKeys(cb, v, texts[i])).slice(0, MAX_ROUTING_KEYS),
+    }))
+  }
+
+  /** How many queries the native key search answered and how many it handed back to JS; undefined before the first `codes` call or without it. */
+  async searchStats(): Promise<SearchStats | undefined> {
+    return (await this.search)?.stats
   }
 }
 
