@@ -65,7 +65,7 @@ const [{createUseLiteEmbedder}, {schemeFor}, {embeddingText}, {createScrubber}, 
   dist('hash/index.js'),
   dist('hash/input.js'),
   dist('privacy/index.js'),
-  dist('embed/pipeline.js'),
+  dist('hash/pipeline.js'),
 ])
 const sets = {msr: msrSentences(), mmlu: mmluQuestions(), queries: handWritten()}
 console.log(`bench/hash/runtimes on ${os.cpus().length} cores (${os.cpus()[0]?.model}), node ${process.version}; load ${load()}`)

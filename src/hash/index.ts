@@ -39,25 +39,16 @@ export interface SemanticCodes {
 }
 
 export const MAX_ROUTING_KEYS = 8
-/**
- * Version of schemes that have no SHIPPED entry (cross-polytope LSH, candidate codebooks). v2:
- * placeholders are embedded as plain words; v3: the model input is lower-cased and loses its
- * punctuation (src/hash/input.ts).
- */
+/** Version of schemes that have no SHIPPED entry (cross-polytope LSH, candidate codebooks); history in docs/hashing.md. */
 const SCHEME_VERSION = 'v3'
 
 /** assets/codebook beside dist/ (compiled) or src/ (tests): both are two levels below the package root. */
 export const CODEBOOK_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../assets/codebook')
 
 /**
- * The shipped codebook for each embedder that has one. Changing a file here means a new scheme
- * name; `version` moves when the key derivation or the model's input changes (v2: boundary-distance
- * selection; v3: placeholders embedded as plain words; v4: model input lower-cased without
- * punctuation, anchors re-fitted on that input, boundary 0.095; src/hash/input.ts; v5: anchors
- * re-fitted on each question's vector alone, which use-lite now gives whatever the batch:
- * docs/hashing.md, "Determinism"; v6: the same anchors, keys chosen among the 16 nearest by their
- * boundary distance, boundary 0.085: "Candidates beyond the 8 nearest"). Word scores
- * (src/hash/lexical.ts) are measured but not shipped: see docs/hashing.md, "Lexical anchors".
+ * The shipped codebook for each embedder that has one. A new file, key derivation or model input
+ * means a new `version`, so old and new keys never meet by accident (history: docs/hashing.md,
+ * "The previous schemes").
  */
 const SHIPPED: Record<string, {file: string; name: string; version: string}> = {
   'use-lite': {file: 'use-lite.mmlu-anchors.qcb', name: 'mmlu-anchors', version: 'v6'},

@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {HashPipeline, MAX_CACHED_CHARS, createHashPipeline} from '../../src/embed/pipeline.js'
+import {HashPipeline, MAX_CACHED_CHARS, createHashPipeline} from '../../src/hash/pipeline.js'
 import {createEmbedder} from '../../src/embed/index.js'
 import type {Embedder} from '../../src/embed/types.js'
 import {schemeFor} from '../../src/hash/index.js'
@@ -128,7 +128,7 @@ describe('HashPipeline', () => {
   it("gives the same codes with a worker thread as in process, with the config's own codebook (compiled dist/)", async () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'qis-cb-')), 'group.qcb')
     writeGroupCodebook(file, {dimension: 16, anchors: 32, seed: 43, words: ['order', 'refund', 'help', 'lease', 'dose', 'reset']})
-    const dist = (await import(path.join(repoRoot, 'dist/embed/pipeline.js'))) as typeof import('../../src/embed/pipeline.js')
+    const dist = (await import(path.join(repoRoot, 'dist/hash/pipeline.js'))) as typeof import('../../src/hash/pipeline.js')
     const {schemeForConfig} = (await import(path.join(repoRoot, 'dist/hash/index.js'))) as typeof import('../../src/hash/index.js')
     const config = {backend: 'transformers' as const, modelDir, codebook: file}
     const inProcess = await dist.createHashPipeline({...config, workers: 0, batchSize: 2})
