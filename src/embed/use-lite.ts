@@ -7,7 +7,7 @@ import {QisError, errorMessage} from '../util/errors.js'
 import {embedInLengthGroups} from './groups.js'
 import {normalizeInPlace} from './normalize.js'
 import {importOrt} from './ort.js'
-import {SentencePieceTokenizer, type Vocabulary} from './sentencepiece.js'
+import {SentencePieceTokenizer, USE_LITE_MAX_TOKENS, type Vocabulary} from './sentencepiece.js'
 import type {Embedder} from './types.js'
 
 /** Texts of one token count sent in one model call, at most; bounds the call's tensors. */
@@ -160,6 +160,7 @@ export async function createUseLiteEmbedder(options: UseLiteOptions = {}): Promi
         MAX_GROUP,
       )
     },
+    readsNoFurtherThan: (input: string) => tokenizer.encode(input).length >= USE_LITE_MAX_TOKENS,
     async close(): Promise<void> {
       if (closed) return
       closed = true

@@ -20,6 +20,8 @@ export {embeddingText} from './input.js'
 export interface HashScheme {
   /** e.g. 'use-lite.mmlu-anchors.v6': backend + model + hashing. A valid packet label, at most 40 chars. */
   readonly id: string
+  /** True when routingKeys reads the text (a codebook with word scores), so it needs the whole model input. */
+  readonly readsText: boolean
   /** 16 lowercase hex chars: 64-bit SimHash, for the packet's query_semantic_hash. */
   fineHash(vec: Float32Array): string
   /**
@@ -122,6 +124,9 @@ function schemeId(embedderId: string, hashing: string, version = SCHEME_VERSION)
 
 class CodebookScheme implements HashScheme {
   readonly id: string
+  get readsText(): boolean {
+    return this.cb.lexicon !== undefined
+  }
   private readonly load: () => Codebook
   private codebook: Codebook | undefined
   private simhash: SimHasher | undefined

@@ -48,3 +48,18 @@ export function embeddingText(scrubbed: string): string {
     : scrubbed
   return plain.replace(APOSTROPHES, "'").normalize('NFKC').toLowerCase().replace(NOT_WORD, ' ').replace(LONE_MARKS, '$1').replace(SPACES, ' ').trim()
 }
+
+const WHITESPACE = /\s/g
+
+/**
+ * embeddingText of a scrubbed text's head: its first `chars` characters or so, cut just before
+ * whitespace; undefined when there is no whitespace after `chars` (use the whole text). Every step
+ * of embeddingText looks no further than the next whitespace (placeholders hold none; NFKC does not
+ * compose across a space; a final sigma is decided before it), so the result is the whole text's
+ * model input up to a space, which a model that reads only its first tokens needs no more of.
+ */
+export function embeddingTextHead(scrubbed: string, chars: number): string | undefined {
+  WHITESPACE.lastIndex = chars
+  const cut = WHITESPACE.exec(scrubbed)
+  return cut ? embeddingText(scrubbed.slice(0, cut.index)) : undefined
+}

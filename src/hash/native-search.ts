@@ -129,23 +129,23 @@ function searchGraph(cb: Codebook, coarseCount: number, fineCount: number): Uint
   const FLOAT = onnx.TensorProto.DataType.FLOAT
   const INT64 = onnx.TensorProto.DataType.INT64
   const INT32 = onnx.TensorProto.DataType.INT32
+  const INT8 = onnx.TensorProto.DataType.INT8
   const K = cb.header.centroids
   const p = cb.header.reducedDimension
   const w = cb.header.prefilter!.dimensions
-  const {rows, factors} = cb.books[0].quantised!
+  const {rows, factors, prefix} = cb.books[0].quantised!
   const bias = cb.books[0].bias
-  const full = new Float32Array(K * p) // row k: the unit-length anchor k
-  const coarse = new Float32Array(w * K) // column k: its first w values, for z x W
-  for (let k = 0; k < K; k++) {
-    for (let j = 0; j < p; j++) full[k * p + j] = rows[k * p + j] * factors[k]
-    for (let j = 0; j < w; j++) coarse[j * K + k] = rows[k * p + j] * factors[k]
-  }
+  // The int8 rows as the file has them (a quarter of float32's bytes to encode and load); each
+  // score is the int8 dot product times the row's factor, as in the JS search.
+  const prefixColumns = new Int8Array(w * K) // column k: anchor k's first w values, for z x W
+  for (let k = 0; k < K; k++) for (let j = 0; j < w; j++) prefixColumns[j * K + k] = prefix[k * w + j]
   const initializer: unknown[] = []
   const nodes: unknown[] = []
-  const floats = (name: string, dims: number[], data: Float32Array): string => {
-    initializer.push(onnx.TensorProto.create({name, dims, dataType: FLOAT, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength)}))
+  const tensor = (name: string, dims: number[], dataType: number, data: Float32Array | Int8Array): string => {
+    initializer.push(onnx.TensorProto.create({name, dims, dataType, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength)}))
     return name
   }
+  const floats = (name: string, dims: number[], data: Float32Array): string => tensor(name, dims, FLOAT, data)
   const ints = (name: string, values: number[]): string => {
     initializer.push(onnx.TensorProto.create({name, dims: [values.length], dataType: INT64, int64Data: values}))
     return name
@@ -154,20 +154,26 @@ function searchGraph(cb: Codebook, coarseCount: number, fineCount: number): Uint
     const attribute = Object.entries(attrs).map(([name, i]) => onnx.AttributeProto.create({name, type: onnx.AttributeProto.AttributeType.INT, i}))
     nodes.push(onnx.NodeProto.create({opType, input, output, attribute, name: output[0]}))
   }
+  const factorsName = floats('factors', [K], Float32Array.from(factors))
+  node('Cast', [tensor('prefix_q', [w, K], INT8, prefixColumns)], ['prefix_w'], {to: FLOAT})
+  node('Cast', [tensor('rows_q', [K, p], INT8, rows)], ['rows_w'], {to: FLOAT})
   const hasBias = bias.some((b) => b !== 0)
   const biasName = hasBias ? floats('bias', [K], Float32Array.from(bias)) : ''
   const topK = {axis: -1, largest: 1, sorted: 1}
   // Coarse: [B, w] x [w, K], TopK.
   node('Slice', ['z', ints('zero', [0]), ints('prefix_end', [w]), ints('axis1', [1])], ['z_prefix'])
-  node('MatMul', ['z_prefix', floats('coarse_w', [w, K], coarse)], ['coarse_cosine'])
+  node('MatMul', ['z_prefix', 'prefix_w'], ['coarse_dot'])
+  node('Mul', ['coarse_dot', factorsName], ['coarse_cosine'])
   if (hasBias) node('Sub', ['coarse_cosine', biasName], ['coarse_all'])
   node('TopK', [hasBias ? 'coarse_all' : 'coarse_cosine', ints('coarse_k', [coarseCount])], ['coarse_score', 'coarse_index64'], topK)
   node('Cast', ['coarse_index64'], ['coarse_index'], {to: INT32})
   // Fine: the candidates' rows [B, C, p] x z [B, p, 1], TopK.
-  node('Gather', [floats('rows', [K, p], full), 'coarse_index64'], ['candidate_rows'], {axis: 0})
+  node('Gather', ['rows_w', 'coarse_index64'], ['candidate_rows'], {axis: 0})
   node('Unsqueeze', ['z', ints('last', [2])], ['z_column'])
-  node('MatMul', ['candidate_rows', 'z_column'], ['candidate_cosine3'])
-  node('Squeeze', ['candidate_cosine3', ints('last_b', [2])], ['candidate_cosine'])
+  node('MatMul', ['candidate_rows', 'z_column'], ['candidate_dot3'])
+  node('Squeeze', ['candidate_dot3', ints('last_b', [2])], ['candidate_dot'])
+  node('Gather', [factorsName, 'coarse_index64'], ['candidate_factors'], {axis: 0})
+  node('Mul', ['candidate_dot', 'candidate_factors'], ['candidate_cosine'])
   if (hasBias) {
     node('Gather', [biasName, 'coarse_index64'], ['candidate_bias'], {axis: 0})
     node('Sub', ['candidate_cosine', 'candidate_bias'], ['candidate_all'])

@@ -159,3 +159,27 @@ describe('HashPipeline', () => {
     }
   }, 60_000)
 })
+
+describe('HashPipeline on a long prompt (use-lite)', () => {
+  it('builds the model input from a head once the model reads no further, with the codes of the whole text', async () => {
+    const {createUseLiteEmbedder} = await import('../../src/embed/use-lite.js')
+    const {embeddingText} = await import('../../src/hash/input.js')
+    const embedder = await createUseLiteEmbedder()
+    const scheme = schemeFor(embedder)
+    const words = 'the <PERSON> asked about a dose of ibuprofen for ΟΔΟΣ children and adults, twice a day'.split(' ')
+    const long = Array.from({length: 12_000}, (_, i) => words[(i * 7) % words.length]).join(' ')
+    const whole = embeddingText(long)
+    const expected = await scheme.codes(await embedder.embed([whole]), [whole])
+    const seen: string[] = []
+    const spy: Embedder = {...embedder, id: embedder.id, dimension: embedder.dimension, embed: async (texts) => (seen.push(...texts), embedder.embed(texts)), close: async () => {}}
+    const pipeline = new HashPipeline(spy, scheme, {workers: 0})
+    expect(await pipeline.hashMany([long])).toEqual(expected)
+    expect(seen[0].length).toBeLessThan(whole.length / 4)
+    expect(whole.startsWith(seen[0] + ' ')).toBe(true)
+    // Without the embedder's say-so, the whole text is the model input.
+    const plain = new HashPipeline({...spy, readsNoFurtherThan: undefined}, scheme, {workers: 0})
+    expect(await plain.hashMany([long])).toEqual(expected)
+    expect(seen[1]).toBe(whole)
+    await embedder.close()
+  }, 60_000)
+})
