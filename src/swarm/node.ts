@@ -39,6 +39,7 @@ import {
   sendRequest,
 } from './protocol.js'
 import {type ReachabilityOptions, listenFailure, paceEmptyWalks, reachabilityParts} from './reachability.js'
+import {type ReplicationEvent, type ReplicationLimits, type Replicator, startReplication} from './replicate.js'
 import type {PacketStorage} from './storage.js'
 
 /** Limits on what a node accepts from the network, beyond the per-message caps in PROTOCOL_LIMITS. */
@@ -89,6 +90,8 @@ export type SwarmEvent =
   /** The routing table gained or lost a peer; `size` is its size now. */
   | {event: 'routing'; size: number}
   | {event: 'addresses'; multiaddrs: string[]}
+  /** A re-replication round pushed packets to peers that became one of their keys' closest (src/swarm/replicate.ts). */
+  | ReplicationEvent
 
 /** Counters a caller can read to see what the node cost (bench/swarm prints them). */
 export interface SwarmCounters {
@@ -118,6 +121,8 @@ export interface SwarmNode {
   libp2p: Libp2p<{dht: KadDHT}>
   peerId: string
   storage?: PacketStorage
+  /** A storage node's re-replication (absent when switched off or for a client). */
+  replication?: Replicator
   counters: SwarmCounters
   guard: GuardCounters
   /** Listen multiaddrs with /p2p/<peerId>, suitable for --bootstrap. */
@@ -155,6 +160,8 @@ export interface SwarmNodeOptions {
   swarmKey?: Uint8Array
   /** Collect libp2p's metrics for `--metrics` (src/swarm/metrics.ts, loaded only then). */
   metrics?: boolean
+  /** A storage node re-replicates its keys to their current closest peers (src/swarm/replicate.ts); false switches it off. */
+  replication?: Partial<ReplicationLimits> | false
 }
 
 /** The DHT record key for a fingerprint in our namespace. */
@@ -400,11 +407,13 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
     },
     async stop() {
       if (sweeper) clearInterval(sweeper)
+      node.replication?.stop()
       keeper?.stop()
       await libp2p.stop()
       await storage?.close()
     },
   }
+  if (storage && options.replication !== false) node.replication = startReplication(node, storage, options.replication ?? {}, log)
   const keeper = (options.keepJoined ?? storage !== undefined) && options.bootstrap.length > 0 ? keepJoined(node, log) : undefined
   return node
 }
