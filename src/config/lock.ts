@@ -47,8 +47,14 @@ export async function acquireHomeLock(home: Home, role: LockRole): Promise<HomeL
       const handle = await fs.open(file, 'wx', 0o600)
       try {
         await handle.writeFile(JSON.stringify(mine) + '\n')
+      } catch (err) {
+        // A lock created but not written (a full disk) would read as held by a process mid-write
+        // and refuse the next run for nothing: it is ours, so it goes.
+        await handle.close().catch(() => {})
+        await fs.rm(file, {force: true})
+        throw err
       } finally {
-        await handle.close()
+        await handle.close().catch(() => {})
       }
       let released = false
       return {

@@ -241,10 +241,10 @@ describe('qis distill robustness', () => {
   it('SIGTERM mid-embedding stops within seconds with exit 130 and nothing committed; a second signal exits at once', async () => {
     const dir = tempDir('qis-sigterm-')
     try {
-      // Long, distinct questions: one batch of 256 keeps the default model busy for tens of seconds,
-      // which is how long SIGTERM used to wait.
+      // Long, distinct questions, enough that even the native runtime (~150 such texts/s here) is
+      // still embedding 10 s in: SIGTERM used to wait for the whole batch.
       const words = 'patient dose renal hepatic interaction contraindicated infusion weekly taper monitor level trough peak clearance'.split(' ')
-      const rows = Array.from({length: 300}, (_, i) => ({
+      const rows = Array.from({length: 5000}, (_, i) => ({
         id: `s${i}`,
         query: Array.from({length: 160}, (_, k) => words[(i * 7 + k * k) % words.length]).join(' ') + ` case ${i}`,
         outcome: 1,

@@ -171,7 +171,7 @@ describe('a full disk', () => {
       await stopAll(nodes)
     })
 
-    it('publish: a journal write that hits a full disk fails clearly; journaled pairs stay and a re-run finishes', async () => {
+    it('publish: a full disk (at the home lock or the journal) fails clearly; journaled pairs stay and a re-run finishes', async () => {
       if (skip()) return
       const home = path.join(mountPoint, 'publish-home')
       mkdirSync(path.join(home, 'packets'), {recursive: true})
@@ -194,8 +194,10 @@ describe('a full disk', () => {
       expectCleanFailure(failed, /journal.*no space left on device|no space left on device.*journal/i)
       expect(readFileSync(journal).subarray(0, journalBefore.length).equals(journalBefore)).toBe(true)
 
+      // The home lock is the first write: it must not be left behind, empty, to refuse the re-run.
+      expect(existsSync(path.join(home, 'publish.lock'))).toBe(false)
       const again = await run(['publish', '--home', home, '--bootstrap', bootstrap, '--yes', '--json'])
-      expect(again.code, again.stderr).toBe(0)
+      expect(again.code, again.stderr + again.stdout).toBe(0)
       expect(JSON.parse(again.stdout)).toMatchObject({failed: 0, skipped: 20, published: 20})
     }, 240_000)
 
