@@ -1,8 +1,8 @@
 // bench/swarm/churn.mjs: how many packets stay retrievable while storage nodes come and go, with
 // and without re-replication (issue 17, "Packets outlive their first replicas").
 //
-//   npm run build && node bench/swarm/churn.mjs [--nodes 20] [--share 0.2] [--period 40] \
-//     [--packets 600] [--keys 150] [--interval 3] [--arms with,without] [--seed 1] [--svg docs/img/churn.svg]
+//   npm run build && node bench/swarm/churn.mjs [--nodes 20] [--share 0.2] [--period 60] \
+//     [--packets 600] [--keys 150] [--interval 10] [--arms with,without] [--seed 1] [--svg docs/img/churn.svg]
 //
 // Per arm: N real `qis node` processes on 127.0.0.1 (bin/run.js, as an operator runs them; with
 // `--replicate-interval <interval>s`, or `--no-replicate`), a client publishes the packets with 3
@@ -29,10 +29,10 @@ const {values} = parseArgs({
   options: {
     nodes: {type: 'string', default: '20'},
     share: {type: 'string', default: '0.2'},
-    period: {type: 'string', default: '40'},
+    period: {type: 'string', default: '60'},
     packets: {type: 'string', default: '600'},
     keys: {type: 'string', default: '150'},
-    interval: {type: 'string', default: '3'},
+    interval: {type: 'string', default: '10'},
     arms: {type: 'string', default: 'with,without'},
     seed: {type: 'string', default: '1'},
     svg: {type: 'string', default: ''},
@@ -130,7 +130,7 @@ function kill(node) {
 async function client(nodes) {
   for (let attempt = 1; ; attempt++) {
     const live = nodes.filter((n) => n.joined)
-    const bootstrap = live.slice(-3).map((n) => n.multiaddr)
+    const bootstrap = [...new Set([0, 1, 2].map(() => live[Math.floor(Math.random() * live.length)].multiaddr))]
     try {
       return await openSwarmClient({privateKey: await generateKeyPair('Ed25519'), bootstrap, joinTimeoutMs: 60_000})
     } catch (err) {

@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core'
+import path from 'node:path'
 
 import {BaseCommand} from '../base.js'
 import {durationFlag} from '../cli/flags.js'
@@ -194,6 +195,7 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then bootst
         if (json || shown(eventLevel(e))) emit(e, describeEvent(e))
       },
       reachability,
+      peerStoreDir: path.join(home.nodeDir, 'peers'),
       replication: flags.replicate ? {intervalMs: flags['replicate-interval'] * 1000} : false,
       swarmKey: swarmKey?.bytes,
       metrics: metricsAddress !== undefined,
