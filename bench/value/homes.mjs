@@ -39,7 +39,7 @@ const dist = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../.
 
 /** One scrubber and one hash pipeline for the whole bench: distill (shared mode) and every adjuster use them. */
 export async function createShared({cacheSize}) {
-  const [{loadDistillDeps}, {createHashPipeline}] = await Promise.all([import(`${dist}/distill/load-deps.js`), import(`${dist}/embed/pipeline.js`)])
+  const [{loadDistillDeps}, {createHashPipeline}] = await Promise.all([import(`${dist}/distill/load-deps.js`), import(`${dist}/hash/pipeline.js`)])
   const real = await loadDistillDeps()
   const made = await createHashPipeline({backend: 'use-lite', workers: 0, cacheSize})
   const scrubber = real.createScrubber()

@@ -2,6 +2,7 @@ import path from 'node:path'
 
 import {type Home, homeLayout} from '../config/home.js'
 import type {EmbedderConfig} from '../embed/types.js'
+import type {TextHasher} from '../hash/pipeline.js'
 import {normaliseAliases, publicModelName} from '../distill/model-name.js'
 import {keyFingerprint} from '../packet/fingerprint.js'
 import {toLabel} from '../packet/text.js'
@@ -12,11 +13,8 @@ import type {LiveLookup, LiveStats} from './live.js'
 import {checkDomain} from './local.js'
 import {DEFAULT_HAMMING_THRESHOLD, type KeyWeight} from './synthesize.js'
 
-/** Text in, semantic codes out: the part of the hash pipeline adjust needs (src/embed/pipeline.ts). */
-export interface QueryHasher {
-  hashMany(texts: string[]): Promise<{hash: string; keys: string[]}[]>
-  close(): Promise<void>
-}
+/** The part of the hash pipeline adjust needs (src/hash/pipeline.ts). */
+export type QueryHasher = Pick<TextHasher, 'hashMany' | 'close'>
 
 export interface AdjusterOptions {
   /** A qis home (folder or opened): its weights file, and its config's embedder unless `embedder` is given. */
@@ -123,7 +121,7 @@ export async function createAdjuster(options: AdjusterOptions): Promise<Adjuster
   let hasher = options.hasher
   if (!hasher) {
     const embedder = options.embedder ?? config?.embedder
-    const {createHashPipeline} = await import('../embed/pipeline.js')
+    const {createHashPipeline} = await import('../hash/pipeline.js')
     const made = await createHashPipeline({...(embedder ?? {backend: 'use-lite'}), workers: 0})
     hasher = {pipeline: made.pipeline, scheme: made.scheme.id}
   }

@@ -3,7 +3,7 @@ import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ensureDir, openHome} from '../../src/config/home.js'
-import {createHashPipeline} from '../../src/embed/pipeline.js'
+import {createHashPipeline} from '../../src/hash/pipeline.js'
 import {loadOrCreateIdentity} from '../../src/identity/identity.js'
 import {encodePacket} from '../../src/packet/codec.js'
 import {keyFingerprint} from '../../src/packet/fingerprint.js'
