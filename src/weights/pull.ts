@@ -227,7 +227,7 @@ async function queryKeys(queries: {query: string; domain: string}[], options: Pu
   let hasher = options.hasher
   let close = async () => {}
   if (!hasher) {
-    const {createHashPipeline} = await import('../embed/pipeline.js')
+    const {createHashPipeline} = await import('../hash/pipeline.js')
     const made = await createHashPipeline({...(options.embedder ?? {backend: 'use-lite'}), workers: 0})
     hasher = {pipeline: made.pipeline, scheme: made.scheme.id}
     close = () => made.pipeline.close()
