@@ -370,6 +370,11 @@ export interface PublishResult {
    * swarm has no more to give, so a re-run cannot help; `--replicas` this low would.
    */
   storagePeersFound?: number
+  /**
+   * Distinct packets that at least one peer answered `stored` for (it did not hold them yet). On a
+   * first publish that is every packet; on a republish, the packets one of whose replicas was gone.
+   */
+  newlyStored: number
 }
 
 /** Refusals that another peer would repeat: the packet itself is bad. */
@@ -412,6 +417,7 @@ export async function publishPackets(client: SwarmClient, items: PublishItem[], 
   }
   const failures: Record<string, number> = {}
   const peers = new Set<string>()
+  const newlyStored = new Set<string>()
   let acked = 0
   let failed = 0
   // Callbacks are serialised so journal writes land in order.
@@ -503,6 +509,7 @@ export async function publishPackets(client: SwarmClient, items: PublishItem[], 
           response.results.forEach((status, j) => {
             const idx = sent[j]
             if (status === 'stored' || status === 'duplicate') {
+              if (status === 'stored') newlyStored.add(b.items[idx].id)
               b.ackedBy[idx].add(id)
               any = true
             } else if (PERMANENT.has(status)) b.permanent.set(idx, status)
@@ -531,7 +538,7 @@ export async function publishPackets(client: SwarmClient, items: PublishItem[], 
     for (const [reason, list] of byReason) fail(list, reason)
   }
   await reporting
-  return {acked, failed, failures, keys: byKey.size, peers: peers.size, ...(storagePeersFound === undefined ? {} : {storagePeersFound})}
+  return {acked, failed, failures, keys: byKey.size, peers: peers.size, newlyStored: newlyStored.size, ...(storagePeersFound === undefined ? {} : {storagePeersFound})}
 }
 
 /**
