@@ -73,7 +73,7 @@ export async function makeDistiller(mode, shared) {
   const [{distill}, {openHome}, {parseDuration}] = await Promise.all([
     import(`${dist}/distill/pipeline.js`),
     import(`${dist}/config/home.js`),
-    import(`${dist}/distill/time.js`),
+    import(`${dist}/cli/duration.js`),
   ])
   const deps = {...shared.real, createScrubber: () => shared.scrubber, createHashPipeline: async () => ({pipeline: shared.pipeline, scheme: shared.scheme})}
   return async (homeDir, logs, privacy) => {

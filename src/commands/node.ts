@@ -1,11 +1,14 @@
 import {Flags} from '@oclif/core'
+import path from 'node:path'
 
 import {BaseCommand} from '../base.js'
+import {durationFlag} from '../cli/flags.js'
 import {loadConfig} from '../config/config.js'
 import {acquireHomeLock} from '../config/lock.js'
 import {loadOrCreateIdentity} from '../identity/identity.js'
 import {loadSwarmKey} from '../swarm/pnet.js'
 import type {SwarmEvent} from '../swarm/node.js'
+import type {ReplicationStats} from '../swarm/replicate.js'
 import type {StorageStats} from '../swarm/storage.js'
 
 export interface NodeResult {
@@ -13,6 +16,27 @@ export interface NodeResult {
   multiaddrs: string[]
   /** Storage at shutdown: packets held, stored/duplicates/refused-by-reason since start. */
   storage: StorageStats
+  /** Re-replication since start (absent with --no-replicate). */
+  replication?: ReplicationStats
+}
+
+/** What a human log prints: quiet = start, warnings and stop; info adds state changes and the periodic summary; verbose adds every event. */
+export type LogLevel = 'quiet' | 'info' | 'verbose'
+export const LOG_LEVELS: readonly LogLevel[] = ['quiet', 'info', 'verbose']
+
+/** The lowest level at which an event gets its own human line. */
+export function eventLevel(e: SwarmEvent): LogLevel {
+  switch (e.event) {
+    case 'bootstrap:failed':
+      return 'quiet'
+    case 'bootstrap:joined':
+    case 'addresses':
+    case 'expired':
+    case 'replicated':
+      return 'info'
+    default:
+      return 'verbose'
+  }
 }
 
 const short = (peer: string) => (peer.length > 16 ? `${peer.slice(0, 8)}…${peer.slice(-6)}` : peer)
@@ -47,6 +71,8 @@ export function describeEvent(e: SwarmEvent): string {
       return `routing table: ${e.size} peer(s)`
     case 'addresses':
       return e.multiaddrs.length > 0 ? `advertising ${e.multiaddrs.join(' ')}` : 'advertising no address (not reachable by peers yet)'
+    case 'replicated':
+      return `re-replicated ${e.keys} key(s) to ${e.peers} peer(s): ${e.stored} of ${e.sent} packet(s) were new to them${e.failed ? `, ${e.failed} push(es) failed (retried later)` : ''}`
   }
 }
 
@@ -54,7 +80,9 @@ export default class Node extends BaseCommand<typeof Node> {
   static summary = 'Run a swarm peer that stores and serves outcome packets for the keys it is close to.'
   static description = `Joins the qis swarm (libp2p: TCP, noise, yamux, Kademlia routing on /qis/kad/1.0.0), answers batched closest-peer lookups over /qis/closest/1.0.0 and accepts packets over /qis/store/1.0.0 and /qis/fetch/1.0.0. Every packet is checked on receipt (signature, fields, TTL, that it carries the routing key it was pushed under) and refused with a counted reason otherwise; each publisher's share of the node is bounded. Packets are kept in <home>/node across restarts and dropped when their TTL runs out.
 
-Prints its peer ID and one "listening <multiaddr>" line per address, then one line per event. Stops cleanly on Ctrl-C / SIGTERM. With --json, every line is a JSON object with an "event" field. See docs/swarm.md; ports, NATs, relays, the swarm key and metrics: docs/operating.md.`
+Every minute it looks up the current closest peers of the keys it holds and pushes a key's packets to peers that became one of its 3 closest since (re-replication under churn; --no-replicate switches it off).
+
+Prints its peer ID and one "listening <multiaddr>" line per address, then bootstrap and address changes and, once a minute when anything happened, one summary line (--summary-interval); --verbose prints a line per event as well (every stored batch, fetch, connection), --quiet only warnings. Stops cleanly on Ctrl-C / SIGTERM. With --json, every line is a JSON object with an "event" field: every event, and the summaries, whatever the level. See docs/swarm.md; ports, NATs, relays, the swarm key and metrics: docs/operating.md.`
 
   static examples = [
     '<%= config.bin %> node --listen /ip4/0.0.0.0/tcp/4001',
@@ -89,6 +117,23 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
       helpGroup: 'REACHABILITY',
     }),
     upnp: Flags.boolean({description: 'Ask the router for a port mapping over UPnP.', allowNo: true, helpGroup: 'REACHABILITY'}),
+    'log-level': Flags.string({
+      description: 'quiet: start, warnings and stop; info: also joins, address changes and a periodic summary; verbose: also one line per event. --json prints every event whatever the level.',
+      options: [...LOG_LEVELS],
+      default: 'info',
+      exclusive: ['quiet', 'verbose'],
+      helpGroup: 'LOG',
+    }),
+    quiet: Flags.boolean({char: 'q', description: 'Same as --log-level quiet.', exclusive: ['verbose'], helpGroup: 'LOG'}),
+    verbose: Flags.boolean({char: 'v', description: 'Same as --log-level verbose.', helpGroup: 'LOG'}),
+    'summary-interval': durationFlag({description: 'How often the activity summary is printed (when anything happened).', allowZero: true})({default: 60, defaultHelp: async () => '1m', helpGroup: 'LOG'}),
+    replicate: Flags.boolean({
+      description: 'Re-replicate held packets to their keys\' current closest peers when those change (churn).',
+      default: true,
+      allowNo: true,
+      helpGroup: 'REPLICATION',
+    }),
+    'replicate-interval': durationFlag({description: 'Time between re-replication rounds.'})({default: 60, defaultHelp: async () => '1m', helpGroup: 'REPLICATION'}),
     metrics: Flags.string({
       description: 'Serve Prometheus metrics on http://HOST:PORT/metrics and a health check on /healthz, e.g. 127.0.0.1:9464. Default: config network.metrics (none).',
       helpValue: 'HOST:PORT',
@@ -119,6 +164,10 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
       upnp: flags.upnp,
     })
     const json = this.jsonEnabled()
+    const level: LogLevel = flags.quiet ? 'quiet' : flags.verbose ? 'verbose' : (flags['log-level'] as LogLevel)
+    const shown = (l: LogLevel) => LOG_LEVELS.indexOf(l) <= LOG_LEVELS.indexOf(level)
+    const {ActivityCounter, describeSummary} = await import('../swarm/activity.js')
+    const activity = new ActivityCounter()
     // Event lines go straight to stdout: oclif silences this.log under --json, and a log is what --json asks for here.
     const emit = (event: Record<string, unknown> & {event: string}, text: string) => {
       process.stdout.write(json ? JSON.stringify({...event, time: new Date().toISOString()}) + '\n' : `${new Date().toISOString()} ${text}\n`)
@@ -142,15 +191,18 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
       limits: flags['fetch-max-packets'] === undefined ? undefined : {maxFetchPackets: flags['fetch-max-packets']},
       logger: (e) => {
         metrics?.observe(e)
-        emit(e, describeEvent(e))
+        activity.observe(e)
+        if (json || shown(eventLevel(e))) emit(e, describeEvent(e))
       },
       reachability,
+      peerStoreDir: path.join(home.nodeDir, 'peers'),
+      replication: flags.replicate ? {intervalMs: flags['replicate-interval'] * 1000} : false,
       swarmKey: swarmKey?.bytes,
       metrics: metricsAddress !== undefined,
     })
     if (metricsModule && metricsAddress) {
       try {
-        metrics = await metricsModule.startNodeMetrics(metricsAddress, {libp2p: node.libp2p, storage, routingTableSize: () => node.routingTableSize()})
+        metrics = await metricsModule.startNodeMetrics(metricsAddress, {libp2p: node.libp2p, storage, routingTableSize: () => node.routingTableSize(), replication: node.replication?.stats})
       } catch (err) {
         await node.stop().catch(() => {})
         throw err
@@ -174,8 +226,17 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
       process.stdout.write(`storage ${storage.file}: ${loaded.packets} packet(s) under ${loaded.keys} key(s)\n`)
     }
     // The node dials its bootstrap peers itself, with back-off until joined and again after losing every peer.
+    const summaries =
+      flags['summary-interval'] > 0 && (json || shown('info'))
+        ? setInterval(() => {
+            const summary = activity.take({peers: node.libp2p.getPeers().length, routing: node.routingTableSize(), packets: storage.stats().packets})
+            if (summary) emit({...summary}, describeSummary(summary))
+          }, flags['summary-interval'] * 1000)
+        : undefined
+    summaries?.unref()
 
     const signal = await stopped
+    clearInterval(summaries)
     emit({event: 'stopping', signal}, `stopping (${signal})`)
     // A second signal or a stuck stop must not leave the process hanging; acknowledged packets are already on disk.
     setTimeout(() => process.exit(0), 5000).unref()
@@ -183,7 +244,12 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then one li
     await node.stop()
     await lock.release()
     const stats = storage.stats()
-    emit({event: 'stopped', storage: stats, guard: node.guard}, `stopped: ${stats.packets} packet(s) kept, ${stats.stored} stored and ${Object.values(stats.refused).reduce((a, b) => a + (b ?? 0), 0)} refused this run`)
-    return {peerId: node.peerId, multiaddrs, storage: stats}
+    const replication = node.replication?.stats
+    emit(
+      {event: 'stopped', storage: stats, guard: node.guard, replication: replication ?? null},
+      `stopped: ${stats.packets} packet(s) kept, ${stats.stored} stored and ${Object.values(stats.refused).reduce((a, b) => a + (b ?? 0), 0)} refused this run` +
+        (replication && replication.sent > 0 ? `; re-replicated ${replication.stored} packet(s) to new closest peers` : ''),
+    )
+    return {peerId: node.peerId, multiaddrs, storage: stats, ...(replication ? {replication} : {})}
   }
 }

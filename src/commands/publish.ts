@@ -3,6 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base.js'
 import {loadConfig} from '../config/config.js'
 import {loadOrCreateIdentity} from '../identity/identity.js'
+import {DEFAULT_REPLICAS} from '../swarm/defaults.js'
 import type {PublishPlan, PublishSummary} from '../swarm/publish.js'
 import {QisError} from '../util/errors.js'
 import {keyValueTable} from '../util/format.js'
@@ -14,7 +15,7 @@ export default class Publish extends BaseCommand<typeof Publish> {
   static summary = 'Send packet stores to the swarm, grouped by routing key; a re-run sends only what is left.'
   static description = `Without arguments, publishes every packet store in <home>/packets that is not yet fully published. Packets are grouped by routing-key fingerprint; one batched Kademlia lookup finds the closest peers of every key, and each key's packets are sent in batches to the 3 closest peers of the key (--replicas), with bounded concurrency and retries with backoff.
 
-Every (packet, key) pair the peers acknowledge is appended to a journal in <home>/journal and fsynced, so after a crash, Ctrl-C or unreachable peers a re-run sends only what is left; nodes de-duplicate by packet id, so nothing is stored twice.
+Every (packet, key) pair the peers acknowledge is appended to a journal in <home>/journal and fsynced, so after a crash, Ctrl-C or unreachable peers a re-run sends only what is left; nodes de-duplicate by packet id, so nothing is stored twice. --republish sends every still-valid packet again to its key's current closest peers, so replicas lost to churn are restored (nodes also re-replicate among themselves).
 
 Exit status: 0 when every packet was delivered (or nothing was left), 1 when any packet was not (the summary says why; run again to finish), 130 when interrupted. See docs/swarm.md.`
 
@@ -33,8 +34,12 @@ Exit status: 0 when every packet was delivered (or nothing was left), 1 when any
     bootstrap: Flags.string({description: 'Multiaddr of a swarm peer to join through (repeatable). Default: $QIS_BOOTSTRAP or the config.', multiple: true}),
     'batch-size': Flags.integer({description: 'Packets per store request (1-256).', default: 128, min: 1, max: 256}),
     concurrency: Flags.integer({description: 'Routing keys in flight at once.', default: 8, min: 1, max: 64}),
-    replicas: Flags.integer({description: 'Distinct peers that must acknowledge each packet (at most the number of storage nodes in the swarm).', default: 3, min: 1, max: 20}),
+    replicas: Flags.integer({description: 'Distinct peers that must acknowledge each packet (at most the number of storage nodes in the swarm).', default: DEFAULT_REPLICAS, min: 1, max: 20}),
     retries: Flags.integer({description: 'Attempts per lookup and per peer before moving on.', default: 3, min: 1, max: 10}),
+    republish: Flags.boolean({
+      description: 'Send every still-valid packet again, journaled or not: the closest peers that lost theirs (nodes gone, wiped) store it again, the others answer duplicate.',
+      default: false,
+    }),
     'dry-run': Flags.boolean({description: 'Show what would be sent; contact no peer.', default: false}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask before a large publish.', default: false}),
   }
@@ -69,6 +74,7 @@ Exit status: 0 when every packet was delivered (or nothing was left), 1 when any
         replicas: flags.replicas,
         retries: flags.retries,
         dryRun: flags['dry-run'],
+        republish: flags.republish,
         signal: controller.signal,
         onPlan: (plan) => this.reportPlan(plan),
         confirm:
@@ -138,7 +144,19 @@ export function renderPublishSummary(s: PublishSummary): string {
   const lines: string[] = []
   if (s.dryRun) lines.push(`Dry run: would publish ${s.pending} packet(s) under ${s.keys} key(s) from ${s.stores.length} store(s); nothing sent.`)
   else if (s.pending === 0) lines.push(`Nothing to publish: ${s.skipped} packet(s) in ${s.stores.length} store(s) already published.`)
-  else lines.push(s.failed === 0 ? `Published ${s.published} packet(s) under ${s.keys} key(s) to ${s.peers} peer(s).` : `Published ${s.published} of ${s.pending} packet(s); ${s.failed} failed (run qis publish again to retry them).`)
+  else if (s.republish && s.failed === 0) lines.push(`Republished ${s.published} packet(s) under ${s.keys} key(s): ${s.restored} had lost a replica and were stored again.`)
+  else if (s.failed === 0) lines.push(`Published ${s.published} packet(s) under ${s.keys} key(s) to ${s.peers} peer(s).`)
+  else if (s.storagePeersFound !== undefined && s.failed === (s.failures.UNDER_REPLICATED ?? 0)) {
+    // A re-run would meet the same swarm: say what the packets did reach and the one change that helps.
+    const found = s.storagePeersFound
+    lines.push(
+      `${s.republish ? 'Republished' : 'Published'} ${s.published} of ${s.pending} packet(s) to ${s.replicas} peers each; ${s.failed} reached only ${found} storage peer(s), fewer than --replicas ${s.replicas}, because the swarm has no more for their keys.`,
+      found > 0
+        ? `Those copies are stored, but a re-run cannot add replicas until more nodes join; to accept ${found} cop${found === 1 ? 'y' : 'ies'}, run qis publish --replicas ${found}.`
+        : 'No storage peer was found: check --bootstrap and that a qis node is running.',
+    )
+  } else if (s.republish) lines.push(`Republished ${s.published} of ${s.pending} packet(s) (${s.restored} stored again); ${s.failed} failed (run qis publish --republish again to retry them).`)
+  else lines.push(`Published ${s.published} of ${s.pending} packet(s); ${s.failed} failed (run qis publish again to retry them).`)
   const rows: [string, string][] = [
     ['published', String(s.published)],
     ['keys', String(s.keys)],
@@ -146,6 +164,7 @@ export function renderPublishSummary(s: PublishSummary): string {
     ['failed', String(s.failed)],
     ['skipped', `${s.skipped} (already published)`],
   ]
+  if (s.republish) rows.push(['restored', `${s.restored} (a closest peer lacked them)`])
   if (s.expired) rows.push(['expired', `${s.expired} (past their TTL, not sent)`])
   if (s.invalid) rows.push(['invalid', `${s.invalid} (unreadable records, not sent)`])
   if (s.journalPruned) rows.push(['journal', `${s.journalPruned} line(s) of expired or removed packets dropped`])

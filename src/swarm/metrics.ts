@@ -12,6 +12,7 @@ import {Counter, Gauge, register} from 'prom-client'
 import {QisError, errorMessage} from '../util/errors.js'
 import type {SwarmEvent} from './node.js'
 import {portInUseError} from './reachability.js'
+import type {ReplicationStats} from './replicate.js'
 import type {PacketStorage} from './storage.js'
 
 export interface MetricsAddress {
@@ -46,7 +47,7 @@ export interface NodeMetrics {
  * Registers qis's own metrics and serves /metrics and /healthz. Counters that storage keeps
  * cumulatively are advanced by their difference at each scrape, so they never go backwards.
  */
-export async function startNodeMetrics(address: MetricsAddress, node: {libp2p: Libp2p; storage: PacketStorage; routingTableSize(): number}): Promise<NodeMetrics> {
+export async function startNodeMetrics(address: MetricsAddress, node: {libp2p: Libp2p; storage: PacketStorage; routingTableSize(): number; replication?: ReplicationStats}): Promise<NodeMetrics> {
   const {libp2p, storage} = node
   const seen = {stored: 0, duplicates: 0, expired: 0, refused: {} as Record<string, number>}
   const advance = (counter: Counter<string>, key: 'stored' | 'duplicates' | 'expired', now: number) => {
@@ -98,6 +99,23 @@ export async function startNodeMetrics(address: MetricsAddress, node: {libp2p: L
       this.set(storage.stats().publishers)
     },
   })
+  const replication = node.replication
+  if (replication) {
+    const seenReplication = {stored: 0, sent: 0, failed: 0}
+    const replicationCounter = (name: string, help: string, field: keyof typeof seenReplication) =>
+      new Counter({
+        name,
+        help,
+        collect() {
+          const now = replication[field]
+          if (now > seenReplication[field]) this.inc(now - seenReplication[field])
+          seenReplication[field] = now
+        },
+      })
+    replicationCounter('qis_packets_replicated_total', 'Packets re-replicated: pushed to a new closest peer of their key that did not hold them yet.', 'stored')
+    replicationCounter('qis_replication_sent_total', 'Packets pushed by re-replication (including ones the peer already held).', 'sent')
+    replicationCounter('qis_replication_failed_total', 'Re-replication pushes (one key to one peer) that failed and wait for a retry.', 'failed')
+  }
   new Gauge({
     name: 'qis_peers',
     help: 'Peers with an open connection.',

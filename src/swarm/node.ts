@@ -16,7 +16,7 @@ import {createHash} from 'node:crypto'
 import {decodePacket} from '../packet/codec.js'
 import {keyFingerprint} from '../packet/fingerprint.js'
 import {QisError, errorMessage} from '../util/errors.js'
-import {GuardedDatastore, type RefusedDhtMessage} from './datastore.js'
+import {GuardedDatastore, type RefusedDhtMessage, openPeerStoreDatastore} from './datastore.js'
 import {pendingPerIpGater} from './gater.js'
 import {handleClosest} from './handlers/closest.js'
 import {handleFetch} from './handlers/fetch.js'
@@ -39,6 +39,7 @@ import {
   sendRequest,
 } from './protocol.js'
 import {type ReachabilityOptions, listenFailure, paceEmptyWalks, reachabilityParts} from './reachability.js'
+import {type ReplicationEvent, type ReplicationLimits, type Replicator, startReplication} from './replicate.js'
 import type {PacketStorage} from './storage.js'
 
 /** Limits on what a node accepts from the network, beyond the per-message caps in PROTOCOL_LIMITS. */
@@ -89,6 +90,8 @@ export type SwarmEvent =
   /** The routing table gained or lost a peer; `size` is its size now. */
   | {event: 'routing'; size: number}
   | {event: 'addresses'; multiaddrs: string[]}
+  /** A re-replication round pushed packets to peers that became one of their keys' closest (src/swarm/replicate.ts). */
+  | ReplicationEvent
 
 /** Counters a caller can read to see what the node cost (bench/swarm prints them). */
 export interface SwarmCounters {
@@ -118,6 +121,8 @@ export interface SwarmNode {
   libp2p: Libp2p<{dht: KadDHT}>
   peerId: string
   storage?: PacketStorage
+  /** A storage node's re-replication (absent when switched off or for a client). */
+  replication?: Replicator
   counters: SwarmCounters
   guard: GuardCounters
   /** Listen multiaddrs with /p2p/<peerId>, suitable for --bootstrap. */
@@ -155,6 +160,14 @@ export interface SwarmNodeOptions {
   swarmKey?: Uint8Array
   /** Collect libp2p's metrics for `--metrics` (src/swarm/metrics.ts, loaded only then). */
   metrics?: boolean
+  /**
+   * Keep the peer store (addresses, protocols, kad-dht's routing-table tags) in this folder: on a
+   * restart the routing table is filled from it, and the node rejoins through the peers it knew
+   * when its bootstrap peers are down or none are configured.
+   */
+  peerStoreDir?: string
+  /** A storage node re-replicates its keys to their current closest peers (src/swarm/replicate.ts); false switches it off. */
+  replication?: Partial<ReplicationLimits> | false
 }
 
 /** The DHT record key for a fingerprint in our namespace. */
@@ -196,7 +209,8 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
       throw new QisError(`"${a}" is not a valid multiaddr: ${errorMessage(err)}`, {code: 'BAD_MULTIADDR'})
     }
   }
-  const datastore = new GuardedDatastore()
+  const onDisk = options.peerStoreDir ? await openPeerStoreDatastore(options.peerStoreDir) : undefined
+  const datastore = onDisk?.datastore ?? new GuardedDatastore()
   const guard: GuardCounters = {pendingPerIpRefused: 0, dhtRefused: datastore.refused}
   let libp2p: Libp2p<{dht: KadDHT}>
   const reach = await reachabilityParts(options.reachability ?? {}, {listen: options.listen, storage: storage !== undefined})
@@ -243,6 +257,7 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
       },
     })
   } catch (err) {
+    await onDisk?.close().catch(() => {})
     throw listenFailure(err) ?? new QisError(`cannot start the libp2p node: ${errorMessage(err)}`, {code: 'NODE_START_FAILED', cause: err})
   }
 
@@ -326,6 +341,23 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
     return id
   }
 
+  /** Storage peers of earlier runs (kad-dht tags its routing-table peers in the peer store), not connected now; at most 8. */
+  async function rememberedPeers(signal?: AbortSignal): Promise<PeerId[]> {
+    try {
+      const peers = await libp2p.peerStore.all({
+        filters: [(p) => p.protocols.includes(KAD_PROTOCOL) && p.addresses.length > 0 && libp2p.getConnections(p.id).length === 0],
+        limit: 64,
+        signal,
+      })
+      return peers
+        .map((p) => p.id)
+        .sort(() => Math.random() - 0.5)
+        .slice(0, 8)
+    } catch {
+      return []
+    }
+  }
+
   const node: SwarmNode = {
     libp2p,
     peerId: self.toString(),
@@ -384,8 +416,17 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
     async dialBootstrap(signal, retryInMs) {
       let ok = 0
       const refused: string[] = []
-      await Promise.all(
-        options.bootstrap.map(async (addr) => {
+      const remembered = onDisk ? await rememberedPeers(signal) : []
+      await Promise.all([
+        ...remembered.map(async (id) => {
+          try {
+            await libp2p.dial(id, {signal: signal ?? AbortSignal.timeout(10_000)})
+            ok++
+          } catch {
+            // A peer from an earlier run that is gone now; kad-dht drops it from the table in time.
+          }
+        }),
+        ...options.bootstrap.map(async (addr) => {
           try {
             await libp2p.dial(multiaddr(addr), {signal: signal ?? AbortSignal.timeout(10_000)})
             ok++
@@ -394,18 +435,21 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
             log({event: 'bootstrap:failed', multiaddr: addr, message: errorMessage(err), ...(retryInMs === undefined ? {} : {retryInMs})})
           }
         }),
-      )
+      ])
       node.bootstrapRefused = refused
       return ok
     },
     async stop() {
       if (sweeper) clearInterval(sweeper)
+      node.replication?.stop()
       keeper?.stop()
       await libp2p.stop()
+      await onDisk?.close()
       await storage?.close()
     },
   }
-  const keeper = (options.keepJoined ?? storage !== undefined) && options.bootstrap.length > 0 ? keepJoined(node, log) : undefined
+  if (storage && options.replication !== false) node.replication = startReplication(node, storage, options.replication ?? {}, log)
+  const keeper = (options.keepJoined ?? storage !== undefined) && (options.bootstrap.length > 0 || onDisk !== undefined) ? keepJoined(node, log) : undefined
   return node
 }
 

@@ -10,6 +10,7 @@ import {keyFingerprint} from '../packet/fingerprint.js'
 import {STORE_EXTENSION, readStoreFile} from '../packet/store.js'
 import {QisError, errorMessage} from '../util/errors.js'
 import type {PublishItem} from './client.js'
+import {DEFAULT_REPLICAS} from './defaults.js'
 import {PublishJournal} from './journal.js'
 
 /** What `qis publish` will send: the (packet, key) pairs of the input stores not yet acknowledged. */
@@ -56,6 +57,14 @@ export interface PublishSummary {
   unreadable: string[]
   stores: string[]
   dryRun: boolean
+  /** Distinct peers each packet had to reach (--replicas). */
+  replicas: number
+  /** Set when packets failed UNDER_REPLICATED: the fewest storage peers the swarm had for their keys. */
+  storagePeersFound?: number
+  /** A republish (--republish): every still-valid packet was sent again, journaled or not. */
+  republish: boolean
+  /** Packets that some closest peer did not hold and stored now (on a republish: replicas restored). */
+  restored: number
 }
 
 async function listStores(home: Home, inputs: string[]): Promise<string[]> {
@@ -90,7 +99,11 @@ async function listStores(home: Home, inputs: string[]): Promise<string[]> {
 }
 
 /** Reads the stores and subtracts what the journal says peers already acknowledged. */
-export async function planPublish(options: {home: Home; stores?: string[]; journal: PublishJournal; now?: number}): Promise<PublishPlan> {
+/**
+ * With `republish`, pairs already in the journal are sent again: replicas that still hold a packet
+ * answer `duplicate`, and the closest peers that lost it (left the swarm, wiped) store it again.
+ */
+export async function planPublish(options: {home: Home; stores?: string[]; journal: PublishJournal; now?: number; republish?: boolean}): Promise<PublishPlan> {
   const stores = await listStores(options.home, options.stores ?? [])
   const now = options.now ?? Math.floor(Date.now() / 1000)
   const items: PublishItem[] = []
@@ -131,7 +144,7 @@ export async function planPublish(options: {home: Home; stores?: string[]; journ
         let fresh = 0
         for (const rk of p.routing_keys) {
           const key = keyFingerprint(p.scheme, p.domain_tag, rk)
-          if (options.journal.has(info.id, key) || queued.has(`${info.id} ${key}`)) continue
+          if ((!options.republish && options.journal.has(info.id, key)) || queued.has(`${info.id} ${key}`)) continue
           queued.add(`${info.id} ${key}`)
           items.push({key, bytes: entry.bytes, id: info.id})
           fresh++
@@ -156,6 +169,8 @@ export interface PublishStoresOptions {
   replicas?: number
   retries?: number
   dryRun?: boolean
+  /** Send every still-valid packet again, journaled or not, to restore replicas lost to churn. */
+  republish?: boolean
   signal?: AbortSignal
   /** Asked after planning, before joining the swarm; false cancels (a QisError with code CANCELLED). */
   confirm?: (plan: PublishPlan) => Promise<boolean>
@@ -180,12 +195,13 @@ export async function publishStores(options: PublishStoresOptions): Promise<Publ
     throw err
   }
   try {
-    const plan = await planPublish({home: options.home, stores: options.stores, journal})
+    const plan = await planPublish({home: options.home, stores: options.stores, journal, republish: options.republish})
     options.onPlan?.(plan)
     // Only when the plan read every store of the home: a packet missing from a subset named on the
     // command line may still be in another store. Expired packets are never sent again.
     const wholeHome = (options.stores ?? []).length === 0
     const journalPruned = wholeHome && !options.dryRun ? await journal.compact((id) => plan.live.has(id)) : 0
+    const replicas = Math.max(1, options.replicas ?? DEFAULT_REPLICAS)
     const base = {
       journalPruned,
       skipped: plan.skipped,
@@ -194,10 +210,11 @@ export async function publishStores(options: PublishStoresOptions): Promise<Publ
       pending: plan.pending,
       stores: plan.stores,
       unreadable: plan.unreadable,
+      republish: Boolean(options.republish),
     }
     if (options.dryRun || plan.items.length === 0) {
       const keys = new Set(plan.items.map((i) => i.key)).size
-      return {published: 0, keys, peers: 0, failed: 0, failures: {}, deliveries: 0, dryRun: Boolean(options.dryRun), ...base}
+      return {published: 0, keys, peers: 0, failed: 0, failures: {}, deliveries: 0, restored: 0, dryRun: Boolean(options.dryRun), replicas, ...base}
     }
     if (options.confirm && !(await options.confirm(plan))) throw new QisError('publish cancelled; nothing was sent', {code: 'CANCELLED'})
 
@@ -212,7 +229,7 @@ export async function publishStores(options: PublishStoresOptions): Promise<Publ
       result = await publishPackets(client, plan.items, {
         batchSize: options.batchSize,
         concurrency: options.concurrency,
-        replicas: options.replicas,
+        replicas,
         retries: options.retries,
         signal: options.signal,
         onAck: async (items) => {
@@ -240,7 +257,10 @@ export async function publishStores(options: PublishStoresOptions): Promise<Publ
       failed: failedPackets.size,
       failures,
       deliveries,
+      restored: result.newlyStored,
       dryRun: false,
+      replicas,
+      ...(result.storagePeersFound === undefined ? {} : {storagePeersFound: result.storagePeersFound}),
       ...base,
     }
   } finally {

@@ -378,6 +378,11 @@ export class PacketStorage {
     return {packets, cursor, more: false}
   }
 
+  /** Key fingerprints with packets held (some may have just expired; `get` filters them). */
+  keys(): string[] {
+    return [...this.byKey.keys()]
+  }
+
   has(id: string): boolean {
     return this.byId.has(id)
   }

@@ -1,0 +1,252 @@
+// bench/swarm/churn.mjs: how many packets stay retrievable while storage nodes come and go, with
+// and without re-replication (issue 17, "Packets outlive their first replicas").
+//
+//   npm run build && node bench/swarm/churn.mjs [--nodes 20] [--share 0.2] [--period 60] \
+//     [--packets 600] [--keys 150] [--interval 10] [--arms with,without] [--seed 1] [--svg docs/img/churn.svg]
+//
+// Per arm: N real `qis node` processes on 127.0.0.1 (bin/run.js, as an operator runs them; with
+// `--replicate-interval <interval>s`, or `--no-replicate`), a client publishes the packets with 3
+// replicas, then churn starts: one node at a time is killed (SIGKILL, its storage gone with it) and
+// replaced by a fresh node with a new identity and empty storage, so that `share` x N nodes are
+// replaced per churn period. At 1x, 2x and 4x the period a fresh client fetches every key from the
+// swarm as it is then and counts the distinct packets it gets back. At 4x with share 0.2, 80 % of
+// the nodes are new. At most N + 1 node processes run at once; every one is killed on exit.
+import {generateKeyPair} from '@libp2p/crypto/keys'
+import {spawn} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {mkdtempSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {parseArgs} from 'node:util'
+
+import {encodePacket, keyFingerprint, packetId, signerFromSeed} from '../../dist/packet/index.js'
+import {fetchPackets, openSwarmClient, publishPackets} from '../../dist/swarm/client.js'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const runJs = path.join(here, '../../bin/run.js')
+const {values} = parseArgs({
+  options: {
+    nodes: {type: 'string', default: '20'},
+    share: {type: 'string', default: '0.2'},
+    period: {type: 'string', default: '60'},
+    packets: {type: 'string', default: '600'},
+    keys: {type: 'string', default: '150'},
+    interval: {type: 'string', default: '10'},
+    arms: {type: 'string', default: 'with,without'},
+    seed: {type: 'string', default: '1'},
+    svg: {type: 'string', default: ''},
+  },
+})
+const N = Number(values.nodes)
+const share = Number(values.share)
+const periodS = Number(values.period)
+const packetCount = Number(values.packets)
+const keyCount = Number(values.keys)
+const intervalS = Number(values.interval)
+const perPeriod = Math.max(1, Math.round(N * share))
+const checkpoints = [1, 2, 4]
+const replacements = perPeriod * checkpoints.at(-1)
+
+const children = new Set()
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL')
+})
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130))
+
+// Seeded, so both arms kill the same sequence of node slots.
+function rng(seed) {
+  let s = seed >>> 0
+  return () => ((s = (s * 1_664_525 + 1_013_904_223) >>> 0) / 2 ** 32)
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
+
+function makePackets() {
+  const signer = signerFromSeed(createHash('sha256').update('bench-churn-publisher').digest())
+  const now = Math.floor(Date.now() / 1000) - 60
+  return Array.from({length: packetCount}, (_, i) => {
+    const rk = `rk${i % keyCount}`
+    const bytes = encodePacket(
+      {
+        scheme: 'bench-v1',
+        domain_tag: 'clinical',
+        query_semantic_hash: createHash('sha256').update(`churn${i}`).digest('hex').slice(0, 16),
+        routing_keys: [rk],
+        outcome_signal: (i % 10) / 10,
+        confidence_at_inference: 0.5,
+        model_variant: 'llama-3-8b',
+        correction_applied: false,
+        timestamp: now,
+      },
+      signer,
+    )
+    return {key: keyFingerprint('bench-v1', 'clinical', rk), bytes, id: packetId(bytes)}
+  })
+}
+
+function startNode(root, name, bootstrap, replicate) {
+  const home = path.join(root, name)
+  const args = [runJs, 'node', '--json', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', ...bootstrap.flatMap((b) => ['--bootstrap', b])]
+  args.push(...(replicate ? ['--replicate-interval', `${intervalS}s`] : ['--no-replicate']))
+  const child = spawn(process.execPath, args, {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, QIS_BOOTSTRAP: '', QIS_LISTEN: ''}})
+  children.add(child)
+  const node = {child, home, name, multiaddr: '', joined: false, replicated: {sent: 0, stored: 0, failed: 0}, stderr: ''}
+  child.stderr.on('data', (d) => (node.stderr += d))
+  return new Promise((resolve, reject) => {
+    let out = ''
+    child.stdout.on('data', (d) => {
+      out += d
+      let nl
+      while ((nl = out.indexOf('\n')) >= 0) {
+        const line = out.slice(0, nl)
+        out = out.slice(nl + 1)
+        if (!line.startsWith('{"event"')) continue
+        const e = JSON.parse(line)
+        if (e.event === 'started') {
+          node.multiaddr = e.multiaddrs[0]
+          resolve(node)
+        } else if (e.event === 'bootstrap:joined') node.joined = true
+        else if (e.event === 'replicated') {
+          node.replicated.sent += e.sent
+          node.replicated.stored += e.stored
+          node.replicated.failed += e.failed
+        }
+      }
+    })
+    child.once('exit', (code) => {
+      children.delete(child)
+      reject(new Error(`qis node ${name} exited with ${code} before starting: ${node.stderr.slice(-500)}`))
+    })
+  })
+}
+
+function kill(node) {
+  const exited = new Promise((r) => node.child.once('exit', r))
+  node.child.kill('SIGKILL')
+  return exited
+}
+
+/** A client joined through a few live nodes; on a loaded machine a join can time out, so it is tried again. */
+async function client(nodes) {
+  for (let attempt = 1; ; attempt++) {
+    const live = nodes.filter((n) => n.joined)
+    const bootstrap = [...new Set([0, 1, 2].map(() => live[Math.floor(Math.random() * live.length)].multiaddr))]
+    try {
+      return await openSwarmClient({privateKey: await generateKeyPair('Ed25519'), bootstrap, joinTimeoutMs: 60_000})
+    } catch (err) {
+      if (attempt >= 3) throw err
+      console.error(`client join failed (${err.message}); trying again`)
+    }
+  }
+}
+
+async function retrievable(nodes, items) {
+  const client_ = await client(nodes)
+  return retrievableWith(client_, items)
+}
+
+async function retrievableWith(client, items) {
+  try {
+    const got = await fetchPackets(client, [...new Set(items.map((i) => i.key))], {concurrency: 8, requestTimeoutMs: 10_000})
+    const ids = new Set(got.packets.map((p) => packetId(p.bytes)))
+    const share = items.filter((i) => ids.has(i.id)).length / items.length
+    // Requests that failed (timeouts on a loaded machine) would count as loss: say how many there were.
+    if (Object.keys(got.failures).length > 0) console.error(`  fetch at ${(share * 100).toFixed(1)} %: failures ${JSON.stringify(got.failures)}, ${got.unanswered.length} key(s) unanswered`)
+    return share
+  } finally {
+    await client.close()
+  }
+}
+
+async function runArm(replicate, items) {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'qis-bench-churn-'))
+  const random = rng(Number(values.seed))
+  const nodes = []
+  let made = 0
+  const fresh = (bootstrap) => startNode(root, `n${made++}`, bootstrap, replicate)
+  try {
+    nodes.push(await fresh([]))
+    for (let i = 1; i < N; i += 4) {
+      const wave = Array.from({length: Math.min(4, N - i)}, () => fresh([nodes[0].multiaddr, nodes[Math.floor(random() * nodes.length)].multiaddr]))
+      nodes.push(...(await Promise.all(wave)))
+    }
+    // Let routing tables fill (joins, self-lookups).
+    for (let t = 0; t < 120 && nodes.some((n) => !n.joined); t++) await sleep(500)
+    await sleep(5000)
+    const publisher = await client(nodes)
+    const pub = await publishPackets(publisher, items, {concurrency: 8})
+    await publisher.close()
+    // Two rounds, so every holder has recorded its keys' replica sets before the first node goes.
+    await sleep(2 * intervalS * 1000)
+    const rows = [{at: 0, seconds: 0, retrievable: await retrievable(nodes, items), replaced: 0}]
+    const step = (periodS * 1000) / perPeriod
+    const t0 = Date.now()
+    for (let j = 1; j <= replacements; j++) {
+      await sleep(t0 + j * step - Date.now())
+      const victim = nodes.splice(Math.floor(random() * nodes.length), 1)[0]
+      await kill(victim)
+      rmSync(victim.home, {recursive: true, force: true})
+      const bootstrap = [...new Set([0, 1, 2].map(() => nodes[Math.floor(random() * nodes.length)].multiaddr))]
+      nodes.push(await fresh(bootstrap))
+      const at = j / perPeriod
+      if (checkpoints.includes(at)) rows.push({at, seconds: (Date.now() - t0) / 1000, retrievable: await retrievable(nodes, items), replaced: j})
+    }
+    const traffic = nodes.reduce((a, n) => ({sent: a.sent + n.replicated.sent, stored: a.stored + n.replicated.stored}), {sent: 0, stored: 0})
+    return {replicate, acked: pub.acked, failed: pub.failed, rows, liveTraffic: traffic}
+  } finally {
+    await Promise.all(nodes.map(kill))
+    rmSync(root, {recursive: true, force: true})
+  }
+}
+
+function svg(results) {
+  const W = 560
+  const H = 340
+  const m = {l: 60, r: 150, t: 30, b: 50}
+  const x = (at) => m.l + (at / checkpoints.at(-1)) * (W - m.l - m.r)
+  const y = (v) => m.t + (1 - v) * (H - m.t - m.b)
+  const colours = {true: '#1f77b4', false: '#d62728'}
+  let out = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">\n`
+  out += `<text x="${m.l}" y="18" font-size="13">Packets retrievable under churn (${N} nodes, ${Math.round(share * 100)} % replaced per ${periodS} s period)</text>\n`
+  for (const v of [0, 0.25, 0.5, 0.75, 1]) out += `<line x1="${m.l}" x2="${W - m.r}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/><text x="${m.l - 8}" y="${y(v) + 4}" text-anchor="end">${v * 100} %</text>\n`
+  for (const at of [0, ...checkpoints]) out += `<text x="${x(at)}" y="${H - m.b + 18}" text-anchor="middle">${at}x</text>\n`
+  out += `<text x="${(m.l + W - m.r) / 2}" y="${H - 12}" text-anchor="middle">time since churn began, in churn periods (nodes replaced: ${perPeriod} per period)</text>\n`
+  out += `<line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${H - m.b}" stroke="#333"/><line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="#333"/>\n`
+  results.forEach((r, i) => {
+    const c = colours[r.replicate]
+    out += `<polyline fill="none" stroke="${c}" stroke-width="2" points="${r.rows.map((p) => `${x(p.at)},${y(p.retrievable)}`).join(' ')}"/>\n`
+    for (const p of r.rows) out += `<circle cx="${x(p.at)}" cy="${y(p.retrievable)}" r="3" fill="${c}"/>\n`
+    out += `<text x="${W - m.r + 10}" y="${m.t + 20 + i * 18}" fill="${c}">${r.replicate ? `re-replication (${intervalS} s rounds)` : 'no re-replication'}</text>\n`
+  })
+  return out + '</svg>\n'
+}
+
+const items = makePackets()
+console.log(
+  `bench/swarm/churn: ${N} qis node processes, ${packetCount} packets under ${keyCount} keys, 3 replicas; churn: ${perPeriod} node(s) (${Math.round(share * 100)} %) replaced per ${periodS} s period, one at a time (SIGKILL, fresh identity and storage); ` +
+    `${os.cpus().length} cores, load average ${os.loadavg().map((v) => v.toFixed(1)).join(' ')}`,
+)
+const results = []
+for (const arm of values.arms.split(',')) {
+  const started = Date.now()
+  const r = await runArm(arm === 'with', items)
+  results.push(r)
+  console.log(
+    `${arm === 'with' ? `with re-replication (${intervalS} s rounds)` : 'without re-replication'}: published ${r.acked}/${packetCount} (${r.failed} failed); ` +
+      r.rows.map((p) => `${p.at}x (${p.replaced} replaced, t=${p.seconds.toFixed(0)} s): ${(p.retrievable * 100).toFixed(1)} %`).join(' | ') +
+      (r.replicate ? ` | pushes by the nodes alive at the end: ${r.liveTraffic.sent} packets sent, ${r.liveTraffic.stored} new to the receiver` : '') +
+      ` (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+  )
+}
+console.log('\n| churn periods | nodes replaced | ' + results.map((r) => (r.replicate ? 'with re-replication' : 'without')).join(' | ') + ' |')
+console.log('| ---: | ---: | ' + results.map(() => '---:').join(' | ') + ' |')
+for (let i = 0; i < results[0].rows.length; i++) {
+  const row = results[0].rows[i]
+  console.log(`| ${row.at}x | ${row.replaced} of ${N} | ${results.map((r) => `${(r.rows[i].retrievable * 100).toFixed(1)} %`).join(' | ')} |`)
+}
+if (values.svg) {
+  const tmp = `${values.svg}.tmp-${process.pid}`
+  writeFileSync(tmp, svg(results))
+  renameSync(tmp, values.svg)
+  console.log(`curve: ${values.svg}`)
+}

@@ -1,0 +1,123 @@
+import {promises as fs} from 'node:fs'
+import path from 'node:path'
+import {afterAll, describe, expect, it} from 'vitest'
+
+import {packetId} from '../../src/packet/codec.js'
+import {readStoreFile} from '../../src/packet/store.js'
+import {keyKadId} from '../../src/swarm/lookup.js'
+import {replicationTargets} from '../../src/swarm/replicate.js'
+import {STORAGE_FILE} from '../../src/swarm/storage.js'
+import {runCli, tempDir} from '../helpers/cli.js'
+import {type NodeProcess, startSwarm, stopAll} from '../helpers/swarm.js'
+import {makePackets, signerFor, writeStore} from './fixtures.js'
+
+const KEY = '0123456789abcdef0123456789abcdef'
+/** A peer at XOR distance `d` (in the first byte) from the key's kad id: smaller is closer. */
+const peer = (id: string, d: number) => {
+  const kadId = Uint8Array.from(keyKadId(KEY))
+  kadId[0] ^= d
+  return {id, kadId}
+}
+
+describe('replicationTargets', () => {
+  const self = peer('self', 2)
+  const others = [peer('a', 1), peer('b', 3), peer('c', 4), peer('d', 5), peer('e', 6)]
+
+  it('records the set on first sight and pushes nothing (its publisher just stored it there)', () => {
+    const r = replicationTargets(KEY, self, others, 3, undefined)
+    expect(r.push).toEqual([])
+    expect(r.set).toHaveLength(3)
+    expect(r.set).toEqual(['a', 'self', 'b'])
+  })
+
+  it('pushes to the peers that entered the closest set since, never to itself or the ones that were there', () => {
+    const first = replicationTargets(KEY, self, others, 3, undefined).set
+    const gone = first.find((id) => id !== 'self')!
+    const after = replicationTargets(KEY, self, others.filter((p) => p.id !== gone), 3, first)
+    expect(after.push).toHaveLength(1)
+    expect(first).not.toContain(after.push[0])
+    expect(after.push).not.toContain('self')
+    expect(replicationTargets(KEY, self, others, 3, first).push).toEqual([])
+  })
+
+  it('a holder no longer among the 2 x R closest leaves the push to closer holders', () => {
+    const far = peer('far', 0xf0)
+    const closer = [1, 2, 3, 4, 5, 6, 7].map((d) => peer(`p${d}`, d))
+    const r = replicationTargets(KEY, far, closer, 3, ['far', 'x', 'y'])
+    expect(r.push).toEqual([])
+  })
+})
+
+// Real `qis node` processes on 127.0.0.1 (run `npm run build` first).
+describe('re-replication between qis node processes', () => {
+  let nodes: NodeProcess[] = []
+  afterAll(async () => {
+    await stopAll(nodes)
+  })
+
+  const holdersOf = async (list: NodeProcess[]) => {
+    const holders = new Map<string, number>()
+    for (const n of list) {
+      try {
+        for await (const e of readStoreFile(path.join(n.home, 'node', STORAGE_FILE))) if (e.kind === 'packet') holders.set(packetId(e.bytes), (holders.get(packetId(e.bytes)) ?? 0) + 1)
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      }
+    }
+    return holders
+  }
+
+  it('a packet whose holder is killed is back on 3 live nodes within a few rounds', async () => {
+    nodes = await startSwarm(5, {args: ['--replicate-interval', '1s']})
+    const packets = makePackets(signerFor('replicate'), 12, {keyCount: 1})
+    const home = tempDir('qis-pub-replicate-')
+    await fs.mkdir(path.join(home, 'packets'), {recursive: true})
+    await writeStore(path.join(home, 'packets', 'r.qisp'), packets)
+    const r = await runCli(['publish', '--json', '--home', home, '--bootstrap', nodes[0].multiaddrs[0], '--yes'], {env: {QIS_BOOTSTRAP: ''}, timeoutMs: 90_000})
+    expect(r.code).toBe(0)
+    const before = await holdersOf(nodes)
+    for (const p of packets) expect(before.get(p.id)).toBe(3)
+
+    // Let every holder record the key's replica set, then kill one holder without a clean stop.
+    await new Promise((resolve) => setTimeout(resolve, 3000))
+    const victim = nodes.find((n) => n.events.some((e) => e.event === 'stored' && (e.stored as number) > 0))!
+    await victim.stop('SIGKILL')
+    const live = nodes.filter((n) => n !== victim)
+
+    const deadline = Date.now() + 45_000
+    let after = await holdersOf(live)
+    while (Date.now() < deadline && packets.some((p) => (after.get(p.id) ?? 0) < 3)) {
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      after = await holdersOf(live)
+    }
+    for (const p of packets) expect(after.get(p.id)).toBe(3)
+    const pushed = live.flatMap((n) => n.events.filter((e) => e.event === 'replicated'))
+    expect(pushed.reduce((s, e) => s + (e.stored as number), 0)).toBeGreaterThanOrEqual(packets.length)
+    await stopAll(nodes)
+  }, 150_000)
+
+  it('qis publish --republish restores the replicas of a killed holder when nodes do not re-replicate', async () => {
+    nodes = await startSwarm(4, {args: ['--no-replicate']})
+    const packets = makePackets(signerFor('republish'), 10, {keyCount: 1})
+    const home = tempDir('qis-pub-republish-')
+    await fs.mkdir(path.join(home, 'packets'), {recursive: true})
+    await writeStore(path.join(home, 'packets', 'r.qisp'), packets)
+    const publish = (extra: string[] = []) =>
+      runCli(['publish', '--json', '--home', home, '--bootstrap', nodes[0].multiaddrs[0], '--yes', ...extra], {env: {QIS_BOOTSTRAP: ''}, timeoutMs: 90_000})
+    expect((await publish()).code).toBe(0)
+    const victim = nodes.find((n) => n.events.some((e) => e.event === 'stored' && (e.stored as number) > 0))!
+    await victim.stop('SIGKILL')
+    const live = nodes.filter((n) => n !== victim)
+    for (const p of packets) expect((await holdersOf(live)).get(p.id)).toBe(2)
+
+    // A plain re-run trusts the journal and sends nothing.
+    expect(JSON.parse((await publish()).stdout)).toMatchObject({pending: 0, skipped: 10})
+    const r = await publish(['--republish'])
+    expect(r.code, r.stdout + r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({republish: true, published: 10, restored: 10, failed: 0})
+    const after = await holdersOf(live)
+    for (const p of packets) expect(after.get(p.id)).toBe(3)
+    // Nothing lost since: a second republish stores nothing new.
+    expect(JSON.parse((await publish(['--republish'])).stdout)).toMatchObject({published: 10, restored: 0})
+  }, 150_000)
+})
