@@ -56,7 +56,7 @@ if (process.argv[2] === '--child') {
     const [{createUseLiteEmbedder}, {schemeFor}, {HashPipeline}, {createScrubber}] = await Promise.all([
       dist('embed/use-lite.js'),
       dist('hash/index.js'),
-      dist('embed/pipeline.js'),
+      dist('hash/pipeline.js'),
       dist('privacy/index.js'),
     ])
     const embedder = await createUseLiteEmbedder({runtime})

@@ -42,7 +42,7 @@ const {values: opt} = parseArgs({
 })
 
 const {createEmbedder} = await import(path.join(root, 'dist/embed/index.js'))
-const {HashPipeline} = await import(path.join(root, 'dist/embed/pipeline.js'))
+const {HashPipeline} = await import(path.join(root, 'dist/hash/pipeline.js'))
 const {schemeFor, schemeFromCodebookFile, hammingDistance, embeddingText} = await import(path.join(root, 'dist/hash/index.js'))
 const {SeededRandom} = await import(path.join(root, 'dist/hash/prng.js'))
 const {loadBareModel} = await import('./bare-model.mjs')

@@ -65,7 +65,7 @@ const [{createUseLiteEmbedder}, {schemeFor}, {embeddingText}, {createScrubber}, 
   dist('hash/index.js'),
   dist('hash/input.js'),
   dist('privacy/index.js'),
-  dist('embed/pipeline.js'),
+  dist('hash/pipeline.js'),
 ])
 const sets = {msr: msrSentences(), mmlu: mmluQuestions(), queries: handWritten()}
 console.log(`bench/hash/runtimes on ${os.cpus().length} cores (${os.cpus()[0]?.model}), node ${process.version}; load ${load()}`)
@@ -112,11 +112,19 @@ const bare = await loadBareModel()
 const onnx1 = await createUseLiteEmbedder({runtime: 'onnx', threads: 1})
 const onnx2 = await createUseLiteEmbedder({runtime: 'onnx', threads: 2})
 const tfjsOurs = await createUseLiteEmbedder({runtime: 'tfjs'})
+// Texts per wall second; `cpuRate` keeps the same run's texts per CPU-second of this process, which
+// the machine's load hardly moves (one-thread variants only: TF.js's WASM and onnxruntime at 1 thread
+// compute on this thread, so it is their rate on one idle core).
+const cpuRate = new Map()
 const rate = async (texts, fn) => {
+  const c = process.cpuUsage()
   const t = performance.now()
   await fn(texts)
+  const used = process.cpuUsage(c)
+  cpuRate.set(fn, texts.length / ((used.user + used.system) / 1e6))
   return texts.length / ((performance.now() - t) / 1000)
 }
+const cpuOf = async (texts, fn) => (await rate(texts, fn), cpuRate.get(fn))
 const oneACall = (embed) => async (texts) => {
   for (const t of texts) await embed([t])
 }
@@ -125,6 +133,7 @@ const viaPipeline = (embedder) => async (texts) => {
   await p.hashMany(texts)
 }
 const speed = {}
+const cpuRows = []
 const scrubber = createScrubber()
 const rounds = Number(arg('rounds', '3'))
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -138,8 +147,11 @@ for (const name of ['msr', 'mmlu']) {
   const modelInput = scrubbed.map(embeddingText)
   await bare.embed(modelInput.slice(0, 4), 1)
   for (const e of [onnx1, onnx2, tfjsOurs]) await e.embed(modelInput.slice(0, 4))
-  const ratios = {tfjsGrouped: [], native1One: [], native1: [], native2: [], pipeline1: [], pipeline2: []}
+  // The scheme's native key search starts on its first call; not part of any slice's time.
+  await scheme.codes(await onnx1.embed(modelInput.slice(0, 4)), modelInput.slice(0, 4))
+  const ratios = {tfjsGrouped: [], native1One: [], native1: [], native2: [], pipeline1: [], pipeline2: [], cpuNative1: [], cpuPipeline1: []}
   const bases = []
+  const cpuBases = []
   for (let r = 0; r < rounds; r++) {
     const lo = Math.floor((r * texts.length) / rounds)
     const hi = Math.floor(((r + 1) * texts.length) / rounds)
@@ -153,11 +165,20 @@ for (const name of ['msr', 'mmlu']) {
     ratios.native2.push((await rate(mi, (x) => onnx2.embed(x))) / base)
     ratios.pipeline1.push((await rate(sc, viaPipeline(onnx1))) / base)
     ratios.pipeline2.push((await rate(sc, viaPipeline(onnx2))) / base)
+    const cpuBase = await cpuOf(mi, oneACall((b) => bare.embed(b, 1)))
+    cpuBases.push(cpuBase)
+    ratios.cpuNative1.push((await cpuOf(mi, (x) => onnx1.embed(x))) / cpuBase)
+    ratios.cpuPipeline1.push((await cpuOf(sc, viaPipeline(onnx1))) / cpuBase)
   }
-  speed[name] = {base: median(bases), texts}
+  speed[name] = {base: median(bases), cpuBase: median(cpuBases), texts}
   const cell = (xs) => `${f(median(xs), 1)}x (${xs.map((x) => f(x, 1)).join(', ')})`
   console.log(`| ${name} | ${f(median(bases), 1)} | ${cell(ratios.tfjsGrouped)} | ${cell(ratios.native1One)} | ${cell(ratios.native1)} | ${cell(ratios.native2)} | ${cell(ratios.pipeline1)} | ${cell(ratios.pipeline2)} |`)
+  cpuRows.push(`| ${name} | ${cell(ratios.cpuNative1)} | ${cell(ratios.cpuPipeline1)} |`)
 }
+console.log('\nPer CPU-second of this process, the same slices again (one thread each: the rate on one idle core):')
+console.log('| set | native 1 thread, grouped / bare TF.js 1 a call | HashPipeline native 1 thread / bare TF.js 1 a call |')
+console.log('|---|---|---|')
+for (const row of cpuRows) console.log(row)
 await Promise.all([onnx1.close(), onnx2.close(), tfjsOurs.close()])
 
 // --- 3. end to end ------------------------------------------------------------------------------
@@ -165,8 +186,8 @@ if (!skipE2e) {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'qis-runtimes-'))
   const peak = (stderr) => Number(/RSSKB=(\d+)/.exec(stderr)?.[1] ?? 0) / 1024
   console.log(`\n3. end to end, ${speedN} unique texts a set; ratios to the bare TF.js rate of section 2; load ${load()}`)
-  console.log('| set | runtime | `qis hash` total s | `qis hash` texts/s incl. start-up (ratio) | start-up s (1 text) | steady texts/s (ratio) | peak RSS MB | distill records/s, steady (ratio) | distill peak RSS MB |')
-  console.log('|---|---|---|---|---|---|---|---|---|')
+  console.log('| set | runtime | `qis hash` steady texts per CPU-second (ratio to bare TF.js per CPU-second) | `qis hash` total s | `qis hash` texts/s incl. start-up (ratio) | start-up s (1 text) | steady texts/s (ratio) | peak RSS MB | distill records/s, steady (ratio) | distill peak RSS MB |')
+  console.log('|---|---|---|---|---|---|---|---|---|---|')
   for (const name of ['msr', 'mmlu']) {
     const {base, texts} = speed[name]
     const file = path.join(tmp, `${name}.jsonl`)
@@ -183,7 +204,13 @@ if (!skipE2e) {
         execFileSync(process.execPath, [path.join(root, 'bin/run.js'), 'hash', '--input', input], {env: {...process.env, ...env}, stdio: ['ignore', 'ignore', 'inherit']})
         return (performance.now() - t) / 1000
       }
+      const cpuOfRun = (input) => {
+        const r = spawnSync('/usr/bin/time', ['-f', 'CPU=%U %S', process.execPath, path.join(root, 'bin/run.js'), 'hash', '--input', input], {env: {...process.env, ...env}, encoding: 'utf8', maxBuffer: 256 << 20})
+        const [u, sy] = /CPU=([\d.]+) ([\d.]+)/.exec(r.stderr).slice(1).map(Number)
+        return u + sy
+      }
       const startUp = run(one)
+      const cpuSteady = (texts.length - 1) / (cpuOfRun(file) - cpuOfRun(one))
       const t = performance.now()
       const full = spawnSync('/usr/bin/time', ['-f', 'RSSKB=%M', process.execPath, path.join(root, 'bin/run.js'), 'hash', '--input', file], {env: {...process.env, ...env}, encoding: 'utf8', maxBuffer: 256 << 20})
       const total = (performance.now() - t) / 1000
@@ -197,7 +224,7 @@ if (!skipE2e) {
       if (summary.counts.emitted !== texts.length || summary.cache.embedded !== texts.length) throw new Error(`distill emitted ${summary.counts.emitted} and embedded ${summary.cache.embedded} of ${texts.length}`)
       const distillSteady = summary.counts.read / (summary.seconds - summary.stages.setup)
       console.log(
-        `| ${name} | ${runtime} | ${total.toFixed(1)} | ${f(texts.length / total)} (${f(texts.length / total / base, 1)}x) | ${startUp.toFixed(2)} | ${Number.isNaN(steady) ? '- (start-up swung more than the work)' : `${f(steady)} (${f(steady / base, 1)}x)`} | ${f(peak(full.stderr))} | ${f(distillSteady)} (${f(distillSteady / base, 1)}x) | ${f(peak(d.stderr))} |`,
+        `| ${name} | ${runtime} | ${f(cpuSteady)} (${f(cpuSteady / speed[name].cpuBase, 1)}x) | ${total.toFixed(1)} | ${f(texts.length / total)} (${f(texts.length / total / base, 1)}x) | ${startUp.toFixed(2)} | ${Number.isNaN(steady) ? '- (start-up swung more than the work)' : `${f(steady)} (${f(steady / base, 1)}x)`} | ${f(peak(full.stderr))} | ${f(distillSteady)} (${f(distillSteady / base, 1)}x) | ${f(peak(d.stderr))} |`,
       )
     }
   }

@@ -15,6 +15,7 @@ const file = process.argv[2] ?? sharedData('queries', 'mmlu-questions.jsonl')
 const texts = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).text)
 const scrubber = createScrubber()
 const byType = {}
+const charsByType = {}
 const examples = {}
 let withAny = 0
 let chars = 0
@@ -26,13 +27,16 @@ for (const t of texts) {
   for (const s of r.spans) {
     scrubbed += s.end - s.start
     byType[s.type] = (byType[s.type] ?? 0) + 1
+    charsByType[s.type] = (charsByType[s.type] ?? 0) + s.end - s.start
     const m = (examples[s.type] ??= new Map())
     const v = t.slice(s.start, s.end).replace(/\n/g, '\\n')
     m.set(v, (m.get(v) ?? 0) + 1)
   }
 }
 console.log(`${path.basename(file)}: ${texts.length} texts; ${withAny} (${((100 * withAny) / texts.length).toFixed(1)}%) have a span; ${((100 * scrubbed) / chars).toFixed(2)}% of characters replaced`)
-for (const [type, n] of Object.entries(byType).sort((a, b) => b[1] - a[1])) {
-  const top = [...examples[type].entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([v, c]) => `${v} x${c}`)
-  console.log(`${type.padEnd(15)} ${String(n).padStart(6)}  e.g. ${top.join(', ')}`)
+// By the characters each type replaces (what the goal counts), with the spans that replace the most.
+console.log('type            spans  % of chars  top spans by characters replaced')
+for (const [type, n] of Object.entries(byType).sort((a, b) => charsByType[b[0]] - charsByType[a[0]])) {
+  const top = [...examples[type].entries()].sort((a, b) => b[1] * b[0].length - a[1] * a[0].length).slice(0, 12).map(([v, c]) => `${v} x${c}`)
+  console.log(`${type.padEnd(15)} ${String(n).padStart(6)}  ${((100 * charsByType[type]) / chars).toFixed(3).padStart(9)}  ${top.join(', ')}`)
 }

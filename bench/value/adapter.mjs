@@ -23,9 +23,10 @@ export async function createScorer({shared, rule}) {
     adjustment: a.adjustment,
     keysMatched: a.keysMatched,
     candidates: a.candidates,
+    live: a.live,
   })
-  const open = (weightsFile) =>
-    lib.createAdjuster(modern ? {weights: weightsFile, rule: chosen, hasher: shared.hasher, scrubber: shared.scrubber} : {weightsFile, hasher: shared.hasher, scrubber: shared.scrubber})
+  const open = (weightsFile, live) =>
+    lib.createAdjuster(modern ? {weights: weightsFile, rule: chosen, hasher: shared.hasher, scrubber: shared.scrubber, ...(live ? {live} : {})} : {weightsFile, hasher: shared.hasher, scrubber: shared.scrubber})
   const asked = (item, candidates) =>
     modern ? {query: item.query, domain: item.domain, confidence: item.confidence, model: item.model, ...(candidates ? {candidates} : {})} : {query: item.query, domain: item.domain}
 
@@ -33,9 +34,14 @@ export async function createScorer({shared, rule}) {
     rule: chosen,
     /** Per-variant estimates (routing from one adjuster) exist only with the calibrated library. */
     perVariant: modern,
-    /** Scores items {query, domain, confidence, model} through the library adjuster over a weights file. */
-    async scoreFile(weightsFile, items, candidates) {
-      const adjuster = await open(weightsFile)
+    /** Live lookup (keys the weights file lacks asked of a fetcher per query) exists only in a library that has it. */
+    live: typeof lib.LiveLookup === 'function',
+    /**
+     * Scores items {query, domain, confidence, model} through the library adjuster over a weights
+     * file, with `live` (a LiveLookup, closed with the adjuster) asking about the keys it lacks.
+     */
+    async scoreFile(weightsFile, items, candidates, live) {
+      const adjuster = await open(weightsFile, live)
       try {
         const out = await adjuster.adjustMany(items.map((it) => asked(it, candidates)))
         return out.map((a, i) => toResult(items[i], a))
@@ -44,9 +50,10 @@ export async function createScorer({shared, rule}) {
       }
     },
     /** Scores items against weights the bench synthesised under its own keys (domain, same-question arms). */
-    scoreEntries(weights, fingerprintsPerItem, items) {
+    scoreEntries(weights, fingerprintsPerItem, items, queryHashes) {
+      // With the query's fine hash, records of the same question count fully (the rule's CLOSE_BITS); without, every record is region evidence.
       return items.map((item, i) =>
-        toResult(item, modern ? lib.adjustmentFor(weights, fingerprintsPerItem[i], {rule: chosen, confidence: item.confidence, model: item.model}) : lib.adjustmentFor(weights, fingerprintsPerItem[i])),
+        toResult(item, modern ? lib.adjustmentFor(weights, fingerprintsPerItem[i], {rule: chosen, confidence: item.confidence, model: item.model, ...(queryHashes ? {queryHash: queryHashes[i]} : {})}) : lib.adjustmentFor(weights, fingerprintsPerItem[i])),
       )
     },
   }

@@ -7,10 +7,28 @@ import path from 'node:path'
 
 const dist = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../dist')
 const [{decodePacket, encodePacket, keyFingerprint, readStoreFile, signerFromSeed}, weightsLib] = await Promise.all([import(`${dist}/packet/index.js`), import(`${dist}/weights/index.js`)])
-const {collectLocalKeys, synthesizeWeights, WEIGHTS_FILE_VERSION, writeWeightsFile} = weightsLib
+const {collectLocalKeys, synthesizeWeights, WEIGHTS_FILE_VERSION, writeWeightsFile, LiveLookup} = weightsLib
 
 /** Matches no real key: lets synthesis accept a home's own packets (the local and central arms). */
-const NOBODY = '00'.repeat(32)
+export const NOBODY = '00'.repeat(32)
+
+/**
+ * The library's live lookup over packets held here instead of the swarm (the local and central
+ * arms): the same per-query synthesis the qis arm gets from the swarm, over another set of packets.
+ */
+export function memoryLookup(packets, now, ownPublicKey = NOBODY) {
+  const byKey = new Map()
+  for (const {bytes, packet} of packets) {
+    for (const rk of packet.routing_keys) {
+      const key = keyFingerprint(packet.scheme, packet.domain_tag, rk)
+      let list = byKey.get(key)
+      if (!list) byKey.set(key, (list = []))
+      list.push({key, bytes})
+    }
+  }
+  const fetch = async (keys) => ({packets: keys.flatMap((k) => byKey.get(k) ?? []), peers: 1, failures: {}, unanswered: keys.filter((k) => !byKey.has(k))})
+  return new LiveLookup({fetch, ownPublicKey, now: () => now})
+}
 
 /** Every valid packet in a home's stores, decoded once. */
 export async function readHomePackets(homeDir, now) {

@@ -39,7 +39,7 @@ const dist = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../.
 
 /** One scrubber and one hash pipeline for the whole bench: distill (shared mode) and every adjuster use them. */
 export async function createShared({cacheSize}) {
-  const [{loadDistillDeps}, {createHashPipeline}] = await Promise.all([import(`${dist}/distill/load-deps.js`), import(`${dist}/embed/pipeline.js`)])
+  const [{loadDistillDeps}, {createHashPipeline}] = await Promise.all([import(`${dist}/distill/load-deps.js`), import(`${dist}/hash/pipeline.js`)])
   const real = await loadDistillDeps()
   const made = await createHashPipeline({backend: 'use-lite', workers: 0, cacheSize})
   const scrubber = real.createScrubber()
@@ -73,7 +73,7 @@ export async function makeDistiller(mode, shared) {
   const [{distill}, {openHome}, {parseDuration}] = await Promise.all([
     import(`${dist}/distill/pipeline.js`),
     import(`${dist}/config/home.js`),
-    import(`${dist}/distill/time.js`),
+    import(`${dist}/cli/duration.js`),
   ])
   const deps = {...shared.real, createScrubber: () => shared.scrubber, createHashPipeline: async () => ({pipeline: shared.pipeline, scheme: shared.scheme})}
   return async (homeDir, logs, privacy) => {

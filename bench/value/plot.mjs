@@ -2,7 +2,7 @@
 // of each arm against N, and a reliability diagram of no-peers against qis. Plain SVG, no dependency.
 const W = 1080
 const H = 380
-const COLORS = {overlap: '#1f77b4', disjoint: '#d62728', 'no-peers': '#7f7f7f', local: '#9467bd', qis: '#1f77b4', central: '#2ca02c', domain: '#ff7f0e', 'same-question': '#8c564b'}
+const COLORS = {overlap: '#1f77b4', disjoint: '#d62728', 'no-peers': '#7f7f7f', local: '#9467bd', qis: '#1f77b4', central: '#2ca02c', domain: '#ff7f0e', 'same-question': '#8c564b', 'qis-past-keys': '#17becf'}
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;')
 
 function panel(x0, y0, w, h, {title, xTicks, xLabel, yMin, yMax, yLabel, xOf}) {
@@ -11,7 +11,7 @@ function panel(x0, y0, w, h, {title, xTicks, xLabel, yMin, yMax, yLabel, xOf}) {
   const yOf = (v) => y0 + h - ((v - yMin) / (yMax - yMin)) * h
   for (let i = 0; i <= 4; i++) {
     const v = yMin + ((yMax - yMin) * i) / 4
-    parts.push(`<line x1="${x0}" x2="${x0 + w}" y1="${yOf(v)}" y2="${yOf(v)}" stroke="#ddd"/><text x="${x0 - 6}" y="${yOf(v) + 4}" text-anchor="end" font-size="11">${v.toFixed(2)}</text>`)
+    parts.push(`<line x1="${x0}" x2="${x0 + w}" y1="${yOf(v)}" y2="${yOf(v)}" stroke="#ddd"/><text x="${x0 - 6}" y="${yOf(v) + 4}" text-anchor="end" font-size="11">${v.toFixed((yMax - yMin) / 4 < 0.05 ? 3 : 2)}</text>`)
   }
   for (const t of xTicks) parts.push(`<text x="${xOf(t)}" y="${y0 + h + 16}" text-anchor="middle" font-size="11">${t}</text>`)
   parts.push(`<text x="${x0 + w / 2}" y="${y0 + h + 34}" text-anchor="middle" font-size="12">${esc(xLabel)}</text>`)
@@ -52,7 +52,8 @@ export function drawPicture(runs, curves) {
   }
 
   // 2. Each arm's Brier gain over no-peers against N (the model mix changes with N; the gain does not carry it).
-  const arms = ['local', 'qis', 'central', 'domain', 'same-question']
+  // qis-past-keys (the pulled file alone, before live lookup) where the run measured it: the before/after in one picture.
+  const arms = ['local', 'qis', 'qis-past-keys', 'central', 'domain', 'same-question'].filter((k) => runs.every((r) => r.arms[k]))
   const gainOf = (r, k) => r.arms['no-peers'].brier - r.arms[k].brier
   const gains = runs.flatMap((r) => arms.map((k) => gainOf(r, k))).filter(Number.isFinite)
   const gMin = Math.min(0, Math.floor(Math.min(...gains) * 100) / 100)

@@ -20,24 +20,25 @@ for (const file of process.argv.slice(2)) {
       const iv = share !== null && x.shareInterval ? ` [${f(x.shareInterval[0], 2)}, ${f(x.shareInterval[1], 2)}]` : ''
       console.log(`| ${x.scenario} | ${x.n} | ${x.answers.future} | ${[...ARMS, ...extra].map((a) => f(x.arms[a]?.brier, 4)).join(' | ')} | ${f(share, 2)}${iv} |`)
     }
-    console.log(`\n| scenario | N | qis log loss | qis AUROC | qis ECE | no-peers AUROC | no-peers ECE | qis - no-peers Brier [95%] | keys matched: qis / same-question / query keys | routing | best single | random | oracle |`)
-    console.log(`|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|`)
+    console.log(`\n| scenario | N | qis log loss | qis AUROC | qis ECE | no-peers AUROC | no-peers ECE | qis - no-peers Brier [95%] | keys matched: qis / qis-past-keys / same-question | routing | routing, past keys | best single | random | oracle |`)
+    console.log(`|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|`)
     for (const x of r.runs) {
       const d = x.qisMinusNoPeersBrierInterval
       const m = x.keysMatchedShare
-      console.log(`| ${x.scenario} | ${x.n} | ${f(x.arms.qis.logLoss)} | ${f(x.arms.qis.auroc)} | ${f(x.arms.qis.ece)} | ${f(x.arms['no-peers'].auroc)} | ${f(x.arms['no-peers'].ece)} | ${f(x.arms.qis.brier - x.arms['no-peers'].brier, 4)}${d ? ` [${f(d[0], 4)}, ${f(d[1], 4)}]` : ''} | ${f(m.qis, 2)} / ${f(m['same-question'], 2)} / ${f(m['qis@query-keys'], 2)} | ${f(x.routing.accuracy)} | ${f(x.routing.bestSingle)} | ${f(x.routing.random)} | ${f(x.routing.oracle)} |`)
+      console.log(`| ${x.scenario} | ${x.n} | ${f(x.arms.qis.logLoss)} | ${f(x.arms.qis.auroc)} | ${f(x.arms.qis.ece)} | ${f(x.arms['no-peers'].auroc)} | ${f(x.arms['no-peers'].ece)} | ${f(x.arms.qis.brier - x.arms['no-peers'].brier, 4)}${d ? ` [${f(d[0], 4)}, ${f(d[1], 4)}]` : ''} | ${f(m.qis, 2)} / ${f(m['qis-past-keys'], 2)} / ${f(m['same-question'], 2)} | ${f(x.routing.accuracy)} | ${f(x.routing.pastKeys)} | ${f(x.routing.bestSingle)} | ${f(x.routing.random)} | ${f(x.routing.oracle)} |`)
     }
   }
   for (const [name, list] of [['privacy', r.privacy], ['poisoning', r.poisoning]]) {
     if (!list?.length) continue
-    const base = (x) => list.find((b) => b.scenario === x.scenario && (b.label === 'baseline' || b.label === 'poison-0'))
+    const base = (x) => list.find((b) => b.scenario === x.scenario && (b.label === 'baseline' || b.label === (x.label?.endsWith('-trust') ? 'poison-0-trust' : 'poison-0')))
     const gain = (x) => x.arms['no-peers'].brier - x.arms.qis.brier
-    console.log(`\n| ${name} run | scenario | N | packets | Brier no-peers | Brier qis | Brier central | share of central gain | qis gain | gain kept |`)
-    console.log(`|---|---|---:|---:|---:|---:|---:|---:|---:|---:|`)
+    const more = ['qis-past-keys', 'qis-trusted-only'].filter((a) => list.some((x) => x.arms[a]))
+    console.log(`\n| ${name} run | scenario | N | packets | Brier no-peers | Brier qis | Brier central |${more.map((a) => ` Brier ${a} |`).join('')} share of central gain | qis gain | gain kept |`)
+    console.log(`|---|---|---:|---:|---:|---:|---:|${more.map(() => '---:|').join('')}---:|---:|---:|`)
     for (const x of list) {
       const b = base(x)
       const kept = b && gain(b) > 1e-9 ? gain(x) / gain(b) : null
-      console.log(`| ${x.label} | ${x.scenario} | ${x.n} | ${x.distilled.packets} | ${f(x.arms['no-peers'].brier, 4)} | ${f(x.arms.qis.brier, 4)} | ${f(x.arms.central.brier, 4)} | ${f(shareOfGain(x.arms['no-peers'].brier, x.arms.qis.brier, x.arms.central.brier), 2)} | ${f(gain(x), 4)} | ${f(kept, 2)} |`)
+      console.log(`| ${x.label} | ${x.scenario} | ${x.n} | ${x.distilled.packets} | ${f(x.arms['no-peers'].brier, 4)} | ${f(x.arms.qis.brier, 4)} | ${f(x.arms.central.brier, 4)} |${more.map((a) => ` ${f(x.arms[a]?.brier, 4)} |`).join('')} ${f(shareOfGain(x.arms['no-peers'].brier, x.arms.qis.brier, x.arms.central.brier), 2)} | ${f(gain(x), 4)} | ${f(kept, 2)} |`)
     }
   }
 }

@@ -31,12 +31,14 @@ const HELP = `node bench/value/run.mjs [options]
   --nodes K             qis node processes in the swarm (default 3)
   --hamming-threshold T pull-weights closeness bound (default: qis's own, 18)
   --extra-thresholds L  also pull with these bounds, reported as arms qis@T (e.g. 64 = no closeness filter)
+  --pull-queries        also run \`qis pull-weights --queries\` with each home's future questions (arm qis-pull-queries: a deployment that knows its queue)
   --rule R              weights rule: calibrated or reference (default: the library's default)
   --distill M           shared (default: distill() in this process, one embedding cache for all homes) or cli (a qis distill process per home)
   --privacy             also run the privacy grid (epsilon inf/4/1, --aggregate --min-count 1/5, time resolution 1d) at --privacy-n
   --privacy-runs LIST   only these privacy runs (baseline, epsilon-4, epsilon-1, aggregate-min-count-1, aggregate-min-count-5, time-resolution-1d)
   --privacy-n N         deployments for the privacy and poisoning runs (default 8)
   --poison LIST         also run with K attacker identities publishing inverted outcomes (e.g. 1,10,50), overlap at --privacy-n
+  --poison-trust        the poisoning runs again with a trust list (each honest home trusts the others; arm qis-trusted-only too)
   --poison-share F      share of the honest past records the attackers copy inverted, the same records for all (default 0.25)
   --bootstrap B         bootstrap resamples for intervals (default 1000; 0 = none)
   --concurrency C       CLI processes at once (default 2)
@@ -61,11 +63,13 @@ const {values: a} = parseArgs({
     'hamming-threshold': {type: 'string', default: '18'},
     'extra-thresholds': {type: 'string', default: ''},
     rule: {type: 'string'},
+    'pull-queries': {type: 'boolean', default: false},
     distill: {type: 'string', default: 'shared'},
     privacy: {type: 'boolean', default: false},
     'privacy-runs': {type: 'string', default: ''},
     'privacy-n': {type: 'string', default: '8'},
     poison: {type: 'string', default: ''},
+    'poison-trust': {type: 'boolean', default: false},
     'poison-share': {type: 'string', default: '0.25'},
     bootstrap: {type: 'string', default: '1000'},
     concurrency: {type: 'string', default: '2'},
@@ -112,6 +116,7 @@ const opts = {
   hammingThreshold: int(a['hamming-threshold'], '--hamming-threshold'),
   extraThresholds: list(a['extra-thresholds']).map((x) => int(x, '--extra-thresholds')),
   rule: a.rule,
+  pullQueries: a['pull-queries'],
   distill: a.distill,
   privacyN: int(a['privacy-n'], '--privacy-n', 2),
   poison: list(a.poison).map((x) => int(x, '--poison', 1)),
@@ -185,9 +190,11 @@ try {
   }
   const poisoning = []
   if (opts.poison.length > 0) {
-    for (const k of [0, ...opts.poison]) {
-      poisoning.push((await simulate(build('overlap', opts.privacyN), {...ctx, label: `poison-${k}`, attackers: k})).record)
-      savePartial({runs, privacy, poisoning})
+    for (const trust of a['poison-trust'] ? [false, true] : [false]) {
+      for (const k of [0, ...opts.poison]) {
+        poisoning.push((await simulate(build('overlap', opts.privacyN), {...ctx, label: `poison-${k}${trust ? '-trust' : ''}`, attackers: k, trust})).record)
+        savePartial({runs, privacy, poisoning})
+      }
     }
   }
   const seconds = (performance.now() - started) / 1000
@@ -240,10 +247,10 @@ function printTables(result) {
   const armCols = [...ARMS, ...extra]
   if (result.runs.length === 0) return printOthers(result)
   console.log(`\nBrier score per arm (lower is better); share = (no-peers - qis) / (no-peers - central), 95% bootstrap interval`)
-  console.log(['scenario', 'N', 'future', ...armCols, 'share', 'interval', 'route', 'best1', 'random', 'oracle'].join('\t'))
+  console.log(['scenario', 'N', 'future', ...armCols, 'share', 'interval', 'route', 'route-past-keys', 'best1', 'random', 'oracle'].join('\t'))
   for (const r of result.runs) {
     console.log(
-      [r.scenario, r.n, r.answers.future, ...armCols.map((k) => fmt(r.arms[k]?.brier)), fmt(r.shareOfCentralGain, 2), r.shareInterval ? `[${fmt(r.shareInterval[0], 2)}, ${fmt(r.shareInterval[1], 2)}]` : 'n/a', fmt(r.routing.accuracy), fmt(r.routing.bestSingle), fmt(r.routing.random), fmt(r.routing.oracle)].join('\t'),
+      [r.scenario, r.n, r.answers.future, ...armCols.map((k) => fmt(r.arms[k]?.brier)), fmt(r.shareOfCentralGain, 2), r.shareInterval ? `[${fmt(r.shareInterval[0], 2)}, ${fmt(r.shareInterval[1], 2)}]` : 'n/a', fmt(r.routing.accuracy), fmt(r.routing.pastKeys), fmt(r.routing.bestSingle), fmt(r.routing.random), fmt(r.routing.oracle)].join('\t'),
     )
   }
   console.log(`\nqis arm, all metrics`)
@@ -259,7 +266,7 @@ function printOthers(result) {
   for (const [name, list] of [['privacy', result.privacy], ['poisoning', result.poisoning]]) {
     if (!list) continue
     // Value kept: qis's Brier gain over no-peers under the knob, as a share of the gain without it.
-    const base = (r) => list.find((b) => b.scenario === r.scenario && (b.label === 'baseline' || b.label === 'poison-0'))
+    const base = (r) => list.find((b) => b.scenario === r.scenario && (b.label === 'baseline' || b.label === (r.label?.endsWith('-trust') ? 'poison-0-trust' : 'poison-0')))
     const gain = (r) => r.arms['no-peers'].brier - r.arms.qis.brier
     console.log(`\n${name}: Brier of no-peers / qis / central, share of central gain, qis gain kept vs baseline, packets`)
     console.log(['scenario', 'N', 'run', 'no-peers', 'qis', 'central', 'share', 'gain', 'kept', 'packets'].join('\t'))

@@ -3,7 +3,7 @@
 import {mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {DOMAIN_KEY, askedKeys, groupedWeights, readHomePackets, rekey, synthesizeTo, weightsFile} from './arms.mjs'
+import {DOMAIN_KEY, askedKeys, groupedWeights, memoryLookup, readHomePackets, rekey, synthesizeTo, weightsFile} from './arms.mjs'
 import {privacyFlags, writeLogs} from './homes.mjs'
 import {bootstrapDiff, bootstrapShare, reliability, scores, shareOfGain} from './metrics.mjs'
 import {pool, qis, startSwarm} from './processes.mjs'
@@ -11,7 +11,9 @@ import {rng, subSeed} from './random.mjs'
 
 const dist = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../dist')
 const {toLabel, keyFingerprint} = await import(`${dist}/packet/index.js`)
-const {writeWeightsFile} = await import(`${dist}/weights/index.js`)
+const liveLib = await import(`${dist}/weights/index.js`)
+const {writeWeightsFile} = liveLib
+const {openHome} = await import(`${dist}/config/home.js`)
 
 export const ARMS = ['no-peers', 'local', 'qis', 'central', 'domain', 'same-question']
 const DAY = 86_400_000
@@ -79,7 +81,31 @@ export async function simulate(run, ctx) {
   }
   timings.distill = lap()
 
-  // 2. A loopback swarm of real qis nodes; every home publishes, then pulls.
+  // Trust list (poisoning runs with --poison-trust): every honest home adds every other honest home
+  // with the real `qis trust add`, as deployments that know each other would; attackers are on no list.
+  if (ctx.trust) {
+    lap = clock()
+    const keyOf = await Promise.all(homes.map(async (h, i) => (distilled[i] ? (await readHomePackets(h, nowSec))[0]?.packet.public_key : undefined)))
+    const pairs = homes.flatMap((h, i) => (keyOf[i] ? keyOf.flatMap((k, j) => (k && j !== i ? [[h, k]] : [])) : []))
+    await pool(pairs, opts.concurrency, ([home, key]) => qis(['trust', 'add', key, '--home', home, '--label', 'honest peer']))
+    timings.trust = lap()
+  }
+
+  // Future answers, with their fine hash (for the same-question arm): hashed once, the pipeline caches.
+  const scheme = shared.scheme
+  const futureItems = run.deployments.map((d) =>
+    d.future.map((e) => ({query: e.question.text, domain: toLabel('domain_tag', e.question.domain) ?? 'general', confidence: e.confidence, model: d.model, event: e})),
+  )
+  const allTexts = [...new Set(futureItems.flat().map((it) => shared.scrubber.scrub(it.query).text))]
+  const codes = new Map((await shared.pipeline.hashMany(allTexts)).map((c, i) => [allTexts[i], c]))
+  const fineHash = (query) => codes.get(shared.scrubber.scrub(query).text).hash
+  const emptyWeights = path.join(dir, 'empty-weights.json')
+  await writeWeightsFile(emptyWeights, weightsFile(scheme, [], opts.hammingThreshold))
+  // Routing: the question's own deployment asks its adjuster for every candidate model, each at that model's own stated confidence.
+  const candidates = scorer.perVariant ? Object.fromEntries(run.deployments.map((e) => [e.model, e.pastAccuracy])) : undefined
+  const weightsOf = (d) => (distilled[d.index] ? path.join(homes[d.index], 'weights.json') : emptyWeights)
+
+  // 2. A loopback swarm of real qis nodes; every home publishes, then pulls, then adjusts its future answers with live lookup.
   lap = clock()
   const nodes = await startSwarm(Array.from({length: opts.nodes}, (_, i) => path.join(dir, `node-${i}`)))
   const bootstrap = nodes[0].multiaddrs[0]
@@ -88,6 +114,9 @@ export async function simulate(run, ctx) {
   let published
   let pulls
   const publishRuns = {again: 0}
+  const qisResults = []
+  const trustedResults = []
+  const liveTotals = {keysFetched: 0, keysCached: 0, keysUnanswered: 0, failures: 0}
   try {
     timings.swarmStart = lap()
     lap = clock()
@@ -101,41 +130,59 @@ export async function simulate(run, ctx) {
         const out = path.join(homes[d.index], t === opts.hammingThreshold ? 'weights.json' : `weights-t${t}.json`)
         result[t] = await qis(['pull-weights', '--home', homes[d.index], '--bootstrap', bootstrap, '--hamming-threshold', String(t), '--out', out])
       }
+      if (ctx.trust) result.trusted = await qis(['pull-weights', '--home', homes[d.index], '--bootstrap', bootstrap, '--trusted-only', '--out', path.join(homes[d.index], 'weights-trusted.json')])
+      if (opts.pullQueries && futureItems[d.index].length > 0) {
+        // The CLI path for a deployment that knows its queue: `pull-weights --queries` with every future question of this home.
+        const queries = path.join(dir, `queries-${d.index}.jsonl`)
+        writeFileSync(queries, futureItems[d.index].map((it) => JSON.stringify({query: it.query, domain: it.event.question.domain})).join('\n') + '\n')
+        result.queries = await qis(['pull-weights', '--home', homes[d.index], '--bootstrap', bootstrap, '--queries', queries, '--out', path.join(homes[d.index], 'weights-queries.json')])
+      }
       return result
     })
     timings.pull = lap()
+    // The qis arm: each deployment's adjuster over the weights file its pull wrote, asking the swarm
+    // (a real client with the home's identity) about the keys of each future question the file lacks.
+    lap = clock()
+    for (const d of run.deployments) {
+      const items = futureItems[d.index]
+      if (items.length === 0) {
+        qisResults[d.index] = []
+        continue
+      }
+      const live = scorer.live ? await liveLib.swarmLiveLookup({home: await openHome(homes[d.index]), bootstrap: [bootstrap], timeoutMs: 120_000}) : undefined
+      qisResults[d.index] = await scorer.scoreFile(weightsOf(d), items, candidates, live)
+      if (live) for (const k of Object.keys(liveTotals)) liveTotals[k] += live.totals[k]
+      if (ctx.trust && distilled[d.index]) {
+        const trustedLive = await liveLib.swarmLiveLookup({home: await openHome(homes[d.index]), bootstrap: [bootstrap], timeoutMs: 120_000, trustedOnly: true})
+        trustedResults[d.index] = await scorer.scoreFile(path.join(homes[d.index], 'weights-trusted.json'), items, undefined, trustedLive)
+      }
+    }
+    timings.live = lap()
   } finally {
     await Promise.all(nodes.map((n) => n.stop()))
   }
 
   // 3. Evidence for the in-process arms, from the homes' own stores.
   lap = clock()
-  const scheme = shared.scheme
   const packetsOf = await Promise.all(homes.map((h, i) => (distilled[i] ? readHomePackets(h, nowSec) : [])))
   const honest = packetsOf.flat()
-  const emptyWeights = path.join(dir, 'empty-weights.json')
-  await writeWeightsFile(emptyWeights, weightsFile(scheme, [], opts.hammingThreshold))
   const ownKey = (i) => packetsOf[i][0]?.packet.public_key
   // The domain and same-question arms' evidence: every packet re-keyed by its domain, or by its question.
   const byDomainPackets = rekey(honest, () => DOMAIN_KEY)
   const byQuestionPackets = rekey(honest, (p) => p.query_semantic_hash)
 
-  // Future answers, with their fine hash (for the same-question arm): hashed once, the pipeline caches.
-  const futureItems = run.deployments.map((d) =>
-    d.future.map((e) => ({query: e.question.text, domain: toLabel('domain_tag', e.question.domain) ?? 'general', confidence: e.confidence, model: d.model, event: e})),
-  )
-  const allTexts = [...new Set(futureItems.flat().map((it) => shared.scrubber.scrub(it.query).text))]
-  const codes = new Map((await shared.pipeline.hashMany(allTexts)).map((c, i) => [allTexts[i], c]))
-  const fineHash = (query) => codes.get(shared.scrubber.scrub(query).text).hash
-
   const predictions = Object.fromEntries(ARMS.map((a) => [a, []]))
-  const extra = Object.fromEntries([...opts.extraThresholds.map((t) => `qis@${t}`), 'qis@query-keys'].map((name) => [name, []]))
+  const extra = Object.fromEntries(['qis-past-keys', ...(ctx.trust ? ['qis-trusted-only'] : []), ...(opts.pullQueries ? ['qis-pull-queries'] : []), ...opts.extraThresholds.map((t) => `qis@${t}`), 'qis@query-keys'].map((name) => [name, []]))
+  const pastKeyResults = []
   const ys = []
   const sources = []
-  const matched = {qis: 0, local: 0, central: 0, domain: 0, 'same-question': 0, 'qis@query-keys': 0}
+  const matched = {qis: 0, 'qis-past-keys': 0, local: 0, central: 0, domain: 0, 'same-question': 0, 'qis@query-keys': 0}
   for (const d of run.deployments) {
     const items = futureItems[d.index]
-    if (items.length === 0) continue
+    if (items.length === 0) {
+      pastKeyResults[d.index] = []
+      continue
+    }
     for (const it of items) {
       ys.push(it.event.outcome)
       sources.push(/^ori_mmlu/.test(it.event.question.source ?? '') ? 'ori_mmlu' : 'other')
@@ -144,28 +191,35 @@ export async function simulate(run, ctx) {
     const home = homes[d.index]
     const has = distilled[d.index] !== undefined
     const push = (arm, results) => {
-      predictions[arm].push(...results.map((r) => r.probability))
+      ;(predictions[arm] ?? extra[arm]).push(...results.map((r) => r.probability))
       if (arm in matched) matched[arm] += results.filter((r) => r.keysMatched > 0).length
     }
-    push('qis', await scorer.scoreFile(has ? path.join(home, 'weights.json') : emptyWeights, items))
+    push('qis', qisResults[d.index])
+    // Before: the weights file of the pull alone (keys of the home's own past queries).
+    pastKeyResults[d.index] = await scorer.scoreFile(weightsOf(d), items, candidates)
+    push('qis-past-keys', pastKeyResults[d.index])
+    if (ctx.trust) push('qis-trusted-only', trustedResults[d.index] ?? items.map((it) => ({probability: it.confidence, keysMatched: 0})))
+    if (opts.pullQueries) push('qis-pull-queries', await scorer.scoreFile(has ? path.join(home, 'weights-queries.json') : emptyWeights, items))
     for (const t of opts.extraThresholds) extra[`qis@${t}`].push(...(await scorer.scoreFile(has ? path.join(home, `weights-t${t}.json`) : emptyWeights, items)).map((r) => r.probability))
+    // local and central get what qis gets, from other packets: the same pull keys, and the same
+    // per-query lookup of the keys those lack (own packets only / everyone's, own included).
+    const lookup = (packets) => (scorer.live ? memoryLookup(packets, nowSec) : undefined)
     if (has) {
       const asked = (await askedKeys(home, nowSec)).keys
       const localFile = path.join(home, 'bench-local.json')
       await synthesizeTo(localFile, {packets: packetsOf[d.index], asked, scheme, hammingThreshold: opts.hammingThreshold, now: nowSec})
-      push('local', await scorer.scoreFile(localFile, items))
+      push('local', await scorer.scoreFile(localFile, items, undefined, lookup(packetsOf[d.index])))
       const centralFile = path.join(home, 'bench-central.json')
       await synthesizeTo(centralFile, {packets: honest, asked, scheme, hammingThreshold: opts.hammingThreshold, now: nowSec})
-      push('central', await scorer.scoreFile(centralFile, items))
+      push('central', await scorer.scoreFile(centralFile, items, undefined, lookup(honest)))
     } else {
       push('local', await scorer.scoreFile(emptyWeights, items))
-      push('central', await scorer.scoreFile(emptyWeights, items))
+      push('central', await scorer.scoreFile(emptyWeights, items, undefined, lookup(honest)))
     }
     const own = ownKey(d.index)
     const peers = honest.filter((p) => p.packet.public_key !== own)
-    // Diagnostic, not through the swarm: the peers' packets a lookup of the future query's own keys
-    // would find (closeness to the query itself). The gap to qis is what asking only about past
-    // queries' keys costs.
+    // Diagnostic, not through the swarm: the peers' packets a lookup of every future query's keys
+    // at once would find (closeness to any of this deployment's future queries).
     const askedNow = new Map()
     for (const it of items) {
       const c = codes.get(shared.scrubber.scrub(it.query).text)
@@ -178,53 +232,58 @@ export async function simulate(run, ctx) {
     }
     const nowFile = path.join(dir, `bench-query-keys-${d.index}.json`)
     await synthesizeTo(nowFile, {packets: peers, asked: [...askedNow.values()], scheme, hammingThreshold: opts.hammingThreshold, now: nowSec, ownPublicKey: own ?? '00'.repeat(32)})
-    const atQuery = await scorer.scoreFile(nowFile, items)
-    extra['qis@query-keys'].push(...atQuery.map((r) => r.probability))
-    matched['qis@query-keys'] += atQuery.filter((r) => r.keysMatched > 0).length
+    push('qis@query-keys', await scorer.scoreFile(nowFile, items))
     const peersOnly = (list) => list.filter((p) => p.publisher !== own)
     const domainWeights = await groupedWeights(path.join(dir, `bench-domain-${d.index}.json`), {packets: peersOnly(byDomainPackets), wanted: items.map((it) => ({domain: it.domain, routingKey: DOMAIN_KEY})), scheme, hammingThreshold: opts.hammingThreshold, now: nowSec})
     push('domain', scorer.scoreEntries(domainWeights, items.map((it) => [keyFingerprint(scheme, it.domain, DOMAIN_KEY)]), items))
     const questionWeights = await groupedWeights(path.join(dir, `bench-question-${d.index}.json`), {packets: peersOnly(byQuestionPackets), wanted: items.map((it) => ({domain: it.domain, routingKey: fineHash(it.query)})), scheme, hammingThreshold: opts.hammingThreshold, now: nowSec})
-    push('same-question', scorer.scoreEntries(questionWeights, items.map((it) => [keyFingerprint(scheme, it.domain, fineHash(it.query))]), items))
+    // Every record here is of this very question: it counts fully, as a close record does for qis (before 2026-12-03 06:20 it counted as region evidence).
+    push('same-question', scorer.scoreEntries(questionWeights, items.map((it) => [keyFingerprint(scheme, it.domain, fineHash(it.query))]), items, items.map((it) => fineHash(it.query))))
   }
   timings.arms = lap()
 
   // 4. Routing: every future answer, which of the N models does peer evidence pick?
   lap = clock()
   const events = futureItems.flat()
-  // estimates[j][i]: how likely deployment j's model answers event i correctly, by peer evidence.
-  const estimates = run.deployments.map(() => new Array(events.length).fill(0))
-  if (scorer.perVariant) {
-    // Each question's own deployment asks its adjuster for every candidate model, each at that model's own stated confidence.
-    const candidates = Object.fromEntries(run.deployments.map((e) => [e.model, e.pastAccuracy]))
+  /** estimates[j][i]: how likely deployment j's model answers event i correctly, by the candidates' estimates. */
+  const estimatesFrom = (resultsPer) => {
+    const estimates = run.deployments.map(() => new Array(events.length).fill(0))
     let offset = 0
     for (const d of run.deployments) {
-      const items = futureItems[d.index]
-      const file = distilled[d.index] ? path.join(homes[d.index], 'weights.json') : emptyWeights
-      const results = items.length ? await scorer.scoreFile(file, items, candidates) : []
+      const results = resultsPer[d.index] ?? []
       results.forEach((r, i) => {
         run.deployments.forEach((e, j) => {
           const c = r.candidates ?? {}
           estimates[j][offset + i] = c[e.model] ?? c[toLabel('model_variant', e.model)] ?? e.pastAccuracy
         })
       })
-      offset += items.length
+      offset += futureItems[d.index].length
     }
+    return estimates
+  }
+  const routeAccuracy = (estimates) => {
+    let routed = 0
+    for (let i = 0; i < events.length; i++) {
+      let best = 0
+      for (let j = 1; j < run.deployments.length; j++) if (estimates[j][i] > estimates[best][i]) best = j
+      routed += events[i].event.question.correct[run.deployments[best].column] ?? 0
+    }
+    return routed / Math.max(1, events.length)
+  }
+  let estimates
+  if (scorer.perVariant) {
+    estimates = estimatesFrom(qisResults)
   } else {
+    estimates = run.deployments.map(() => new Array(events.length).fill(0))
     for (const d of run.deployments) {
-      const file = distilled[d.index] ? path.join(homes[d.index], 'weights.json') : emptyWeights
-      const results = await scorer.scoreFile(file, events.map((it) => ({...it, confidence: d.pastAccuracy, model: d.model})))
+      const results = await scorer.scoreFile(weightsOf(d), events.map((it) => ({...it, confidence: d.pastAccuracy, model: d.model})))
       estimates[d.index] = results.map((r) => r.probability)
     }
   }
-  let routed = 0
   let oracle = 0
   const perModel = run.deployments.map(() => 0)
   for (let i = 0; i < events.length; i++) {
     const row = events[i].event.question.correct
-    let best = 0
-    for (let j = 1; j < run.deployments.length; j++) if (estimates[j][i] > estimates[best][i]) best = j
-    routed += row[run.deployments[best].column] ?? 0
     let any = 0
     run.deployments.forEach((d, j) => {
       const v = row[d.column] ?? 0
@@ -235,13 +294,14 @@ export async function simulate(run, ctx) {
   }
   const m = Math.max(1, events.length)
   const routing = {
-    accuracy: routed / m,
+    accuracy: routeAccuracy(estimates),
+    ...(scorer.perVariant ? {pastKeys: routeAccuracy(estimatesFrom(pastKeyResults))} : {}),
     bestSingle: Math.max(...perModel) / m,
     bestSingleModel: run.deployments[perModel.indexOf(Math.max(...perModel))].model,
     random: perModel.reduce((a, b) => a + b, 0) / run.deployments.length / m,
     oracle: oracle / m,
     questions: events.length,
-    by: scorer.perVariant ? 'per-variant estimates from the question\'s own deployment (candidates)' : 'each deployment\'s own qis estimate',
+    by: scorer.perVariant ? "per-variant estimates from the question's own deployment (candidates), with live lookup; pastKeys: the pull's weights file alone" : "each deployment's own qis estimate",
   }
   timings.routing = lap()
 
@@ -256,6 +316,7 @@ export async function simulate(run, ctx) {
     ...(ctx.label ? {label: ctx.label} : {}),
     ...(ctx.privacy ? {privacy: {...ctx.privacy, flags: privacyFlags(ctx.privacy).join(' ')}} : {}),
     ...(ctx.attackers !== undefined ? {attackers: ctx.attackers} : {}),
+    ...(ctx.trust ? {trustList: 'every honest home trusts every other honest home (qis trust add); attackers are on no list'} : {}),
     rule: scorer.rule,
     models: run.deployments.map((d) => d.model),
     answers: {past: run.deployments.reduce((s, d) => s + d.past.length, 0), future: ys.length, futureCorrect: ys.reduce((a, b) => a + b, 0)},
@@ -269,9 +330,9 @@ export async function simulate(run, ctx) {
     bySource: Object.fromEntries(
       ['ori_mmlu', 'other'].map((src) => {
         const idx = sources.flatMap((x, i) => (x === src ? [i] : []))
-        const pick = (arm) => idx.map((i) => predictions[arm][i])
+        const pick = (arm) => idx.map((i) => (predictions[arm] ?? extra[arm])[i])
         const y = idx.map((i) => ys[i])
-        return [src, {answers: idx.length, ...(idx.length ? Object.fromEntries(['no-peers', 'qis', 'central', 'domain'].map((arm) => [arm, scores(pick(arm), y).brier])) : {})}]
+        return [src, {answers: idx.length, ...(idx.length ? Object.fromEntries(['no-peers', 'qis', 'qis-past-keys', 'central', 'domain'].map((arm) => [arm, scores(pick(arm), y).brier])) : {})}]
       }),
     ),
     keysMatchedShare: Object.fromEntries(Object.entries(matched).map(([k, v]) => [k, v / Math.max(1, ys.length)])),
@@ -285,6 +346,9 @@ export async function simulate(run, ctx) {
       // Publish runs repeated because some packets were left (the command's own advice: "run again to finish").
       publishRerun: publishRuns.again,
       pull: summarizePulls(pulls.filter(Boolean).map((p) => p[opts.hammingThreshold])),
+      ...(opts.pullQueries ? {pullQueries: summarizePulls(pulls.filter((p) => p?.queries).map((p) => p.queries))} : {}),
+      // The qis arm's live lookups: keys asked of the swarm per deployment (once each), from memory, unanswered, failed lookups.
+      live: liveTotals,
     },
     distilled: {
       records: distilled.filter(Boolean).reduce((s, x) => s + x.records, 0) + suppressed,

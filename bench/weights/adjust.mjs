@@ -12,7 +12,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {mkdtempSync} from 'node:fs'
 
-import {createHashPipeline} from '../../dist/embed/pipeline.js'
+import {createHashPipeline} from '../../dist/hash/pipeline.js'
 import {keyFingerprint} from '../../dist/packet/fingerprint.js'
 import {createScrubber} from '../../dist/privacy/index.js'
 import {createAdjuster, writeWeightsFile} from '../../dist/weights/index.js'

@@ -18,7 +18,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {createHashPipeline} from '../../dist/embed/pipeline.js'
+import {createHashPipeline} from '../../dist/hash/pipeline.js'
 import {keyFingerprint} from '../../dist/packet/fingerprint.js'
 import {createScrubber} from '../../dist/privacy/index.js'
 import {DEFAULT_HAMMING_THRESHOLD, PRIOR_STRENGTH, PUBLISHER_RECORD_CAP, REGION_WEIGHT, adjustmentFor} from '../../dist/weights/index.js'

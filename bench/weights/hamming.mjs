@@ -8,7 +8,7 @@ import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {createHashPipeline} from '../../dist/embed/pipeline.js'
+import {createHashPipeline} from '../../dist/hash/pipeline.js'
 import {createEmbedder} from '../../dist/embed/index.js'
 import {SimHasher} from '../../dist/hash/simhash.js'
 import {hexHamming} from '../../dist/weights/synthesize.js'

@@ -161,7 +161,7 @@ export function renderSummary(s: DistillSummary): string {
   }
   const p = s.privacy
   rows.push(['privacy', `time resolution ${p.timeResolution}, min-count ${p.minCount}, epsilon ${p.epsilon === null ? 'off' : `${p.epsilon} (${p.mechanism})`}`])
-  rows.push(['scheme', s.scheme])
+  rows.push(['scheme', s.scheme ?? 'none (no record reached the model)'])
   const domains = byCount(s.domains)
   const shownDomains = domains.length > 12 ? [...domains.slice(0, 10), [`(${domains.length - 10} more domains)`, String(Object.values(s.domains).sort((a, b) => b - a).slice(10).reduce((n, v) => n + v, 0))] as [string, string]] : domains
   return lines(

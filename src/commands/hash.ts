@@ -65,7 +65,7 @@ A bad line prints {"line": N, "error": "..."} in its place and the command exits
     // The node's embedder, so these keys are the ones its packets carry; nothing is created in the home.
     const {config} = await loadConfig(await this.readHome())
     const embedder = embedderFromFlags(flags, config.embedder)
-    const {createHashPipeline} = await import('../embed/pipeline.js')
+    const {createHashPipeline} = await import('../hash/pipeline.js')
     const {pipeline, scheme} = await createHashPipeline({...embedder, workers: flags.workers, batchSize: flags['embed-batch-size']})
     let scrub: ((text: string) => string) | undefined
     if (flags.scrub) {

@@ -3,6 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base.js'
 import {loadConfig} from '../config/config.js'
 import {loadOrCreateIdentity} from '../identity/identity.js'
+import {DEFAULT_REPLICAS} from '../swarm/defaults.js'
 import type {PublishPlan, PublishSummary} from '../swarm/publish.js'
 import {QisError} from '../util/errors.js'
 import {keyValueTable} from '../util/format.js'
@@ -33,7 +34,7 @@ Exit status: 0 when every packet was delivered (or nothing was left), 1 when any
     bootstrap: Flags.string({description: 'Multiaddr of a swarm peer to join through (repeatable). Default: $QIS_BOOTSTRAP or the config.', multiple: true}),
     'batch-size': Flags.integer({description: 'Packets per store request (1-256).', default: 128, min: 1, max: 256}),
     concurrency: Flags.integer({description: 'Routing keys in flight at once.', default: 8, min: 1, max: 64}),
-    replicas: Flags.integer({description: 'Distinct peers that must acknowledge each packet (at most the number of storage nodes in the swarm).', default: 3, min: 1, max: 20}),
+    replicas: Flags.integer({description: 'Distinct peers that must acknowledge each packet (at most the number of storage nodes in the swarm).', default: DEFAULT_REPLICAS, min: 1, max: 20}),
     retries: Flags.integer({description: 'Attempts per lookup and per peer before moving on.', default: 3, min: 1, max: 10}),
     republish: Flags.boolean({
       description: 'Send every still-valid packet again, journaled or not: the closest peers that lost theirs (nodes gone, wiped) store it again, the others answer duplicate.',
@@ -143,8 +144,19 @@ export function renderPublishSummary(s: PublishSummary): string {
   const lines: string[] = []
   if (s.dryRun) lines.push(`Dry run: would publish ${s.pending} packet(s) under ${s.keys} key(s) from ${s.stores.length} store(s); nothing sent.`)
   else if (s.pending === 0) lines.push(`Nothing to publish: ${s.skipped} packet(s) in ${s.stores.length} store(s) already published.`)
-  else if (s.republish) lines.push(s.failed === 0 ? `Republished ${s.published} packet(s) under ${s.keys} key(s): ${s.restored} had lost a replica and were stored again.` : `Republished ${s.published} of ${s.pending} packet(s) (${s.restored} stored again); ${s.failed} failed (run qis publish --republish again to retry them).`)
-  else lines.push(s.failed === 0 ? `Published ${s.published} packet(s) under ${s.keys} key(s) to ${s.peers} peer(s).` : `Published ${s.published} of ${s.pending} packet(s); ${s.failed} failed (run qis publish again to retry them).`)
+  else if (s.republish && s.failed === 0) lines.push(`Republished ${s.published} packet(s) under ${s.keys} key(s): ${s.restored} had lost a replica and were stored again.`)
+  else if (s.failed === 0) lines.push(`Published ${s.published} packet(s) under ${s.keys} key(s) to ${s.peers} peer(s).`)
+  else if (s.storagePeersFound !== undefined && s.failed === (s.failures.UNDER_REPLICATED ?? 0)) {
+    // A re-run would meet the same swarm: say what the packets did reach and the one change that helps.
+    const found = s.storagePeersFound
+    lines.push(
+      `${s.republish ? 'Republished' : 'Published'} ${s.published} of ${s.pending} packet(s) to ${s.replicas} peers each; ${s.failed} reached only ${found} storage peer(s), fewer than --replicas ${s.replicas}, because the swarm has no more for their keys.`,
+      found > 0
+        ? `Those copies are stored, but a re-run cannot add replicas until more nodes join; to accept ${found} cop${found === 1 ? 'y' : 'ies'}, run qis publish --replicas ${found}.`
+        : 'No storage peer was found: check --bootstrap and that a qis node is running.',
+    )
+  } else if (s.republish) lines.push(`Republished ${s.published} of ${s.pending} packet(s) (${s.restored} stored again); ${s.failed} failed (run qis publish --republish again to retry them).`)
+  else lines.push(`Published ${s.published} of ${s.pending} packet(s); ${s.failed} failed (run qis publish again to retry them).`)
   const rows: [string, string][] = [
     ['published', String(s.published)],
     ['keys', String(s.keys)],

@@ -9,14 +9,19 @@ import {parseSince} from '../weights/since.js'
 
 export default class PullWeights extends BaseCommand<typeof PullWeights> {
   static summary = "Learn from peers: fetch their outcome packets for this node's recent queries and synthesise routing weights."
-  static description = `Asks the swarm about the routing keys of this node's own recent (unexpired) packets, in their domains and in every domain of the config's domainFocus. Peers' packets are verified (signature, scheme, TTL, key), this node's own are skipped, packets whose fine hash is far from every local query under the key are dropped, and each publisher counts once per key. The result, one weight per key fingerprint, is written atomically to the weights file that \`qis adjust\` reads; entries for keys not asked this time are kept. See docs/weights.md.`
+  static description = `Asks the swarm about the routing keys of this node's own recent (unexpired) packets, in their domains and in every domain of the config's domainFocus, and with --queries FILE about the keys of queries it is answering now or about to answer (scrubbed and hashed here as adjust does; only key fingerprints leave the machine). Peers' packets are verified (signature, scheme, TTL, key), this node's own are skipped, packets whose fine hash is far from every local query under the key are dropped, and each publisher counts once per key. The result, one weight per key fingerprint, is written atomically to the weights file that \`qis adjust\` reads; entries for keys not asked this time are kept. See docs/weights.md.`
   static examples = [
     '<%= config.bin %> pull-weights --bootstrap /ip4/10.0.0.5/tcp/4001/p2p/12D3KooW...',
     '<%= config.bin %> pull-weights --domain clinical.oncology --since 7d --json',
+    '<%= config.bin %> pull-weights --queries todays-queue.jsonl',
   ]
 
   static flags = {
-    domain: Flags.string({description: 'Only this domain (asked for every own routing key if no own packet is in it).'}),
+    domain: Flags.string({description: 'Only this domain (asked for every own routing key if no own packet is in it); with --queries, the domain of lines that name none.'}),
+    queries: Flags.file({
+      description: 'Also ask about these queries: JSONL with "query" (or prompt/question/input/text) and "domain" per line, or plain text, one query per line (then --domain). Their text never leaves this machine.',
+      exists: false,
+    }),
     out: Flags.file({description: 'Weights file to write. Default: weights.json in the home.'}),
     bootstrap: Flags.string({description: 'Multiaddr of a swarm peer to join through (repeatable). Default: $QIS_BOOTSTRAP or the config.', multiple: true}),
     since: Flags.string({description: 'Only own packets this recent define what to ask: a duration (12h, 7d, 2w) or an ISO date. Default: every unexpired packet.'}),
@@ -33,6 +38,13 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
     const home = await this.home()
     const {config} = await loadConfig(home)
     const bootstrap = this.flags.bootstrap && this.flags.bootstrap.length > 0 ? this.flags.bootstrap : config.bootstrap
+    let queries: {query: string; domain: string}[] | undefined
+    let scrubber: {scrub(text: string): {text: string}} | undefined
+    if (this.flags.queries !== undefined) {
+      const [{readQueriesFile}, {createScrubber}] = await Promise.all([import('../weights/queries.js'), import('../privacy/index.js')])
+      scrubber = createScrubber()
+      queries = await readQueriesFile(this.flags.queries, {domain: this.flags.domain, scrubber})
+    }
     const controller = new AbortController()
     const onSignal = () => controller.abort(new Error('interrupted'))
     process.once('SIGINT', onSignal)
@@ -48,6 +60,9 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
         trustedOnly: this.flags['trusted-only'],
         bootstrap,
         signal: controller.signal,
+        queries,
+        scrubber,
+        embedder: config.embedder,
       })
       this.render(result)
       if (result.keysIncomplete > 0) {
@@ -72,7 +87,8 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
         .map(([k, n]) => `${k} ${n}`)
         .join(', ')
     const refusedTotal = Object.values(r.refused).reduce((s: number, n) => s + (n ?? 0), 0)
-    this.log(`Asked ${r.keysAsked} keys (from ${r.local.packetsUsed} own packets in ${r.local.stores} stores, scheme ${r.scheme}); ${r.peers} peers answered.`)
+    const fromQueries = r.queries ? ` and ${r.queries.read} queries (${r.queries.keys} keys)` : ''
+    this.log(`Asked ${r.keysAsked} keys (from ${r.local.packetsUsed} own packets in ${r.local.stores} stores${fromQueries}, scheme ${r.scheme}); ${r.peers} peers answered.`)
     // Packets as a person counts them first; a packet filed under several asked keys arrives once per key.
     this.log(`Received ${r.packets.received} packets from peers, ${r.packets.accepted} of them used (as ${r.received} packet-key deliveries: ${r.accepted} accepted, ${refusedTotal} refused${refusedTotal ? ` (${reasons(r.refused)})` : ''}).`)
     if (r.keysUnanswered > 0 || r.keysIncomplete > 0 || Object.keys(r.fetchFailures).length > 0) {

@@ -1,15 +1,10 @@
 import type {EmbedderConfig} from '../embed/types.js'
-import type {SemanticCodes} from '../embed/pipeline.js'
+import type {TextHasher} from '../hash/pipeline.js'
 import type {CorrectionIndex} from '../ingest/corrections.js'
 import type {IngestEvent, ReadOptions} from '../ingest/types.js'
 import type {Scrubber, ScrubberOptions} from '../privacy/types.js'
 
-/** What distill asks of an embedder + hashing scheme: texts in, codes out, in order. */
-export interface TextHasher {
-  hashMany(texts: string[]): Promise<SemanticCodes[]>
-  stats(): Record<string, number>
-  close(): Promise<void>
-}
+export type {TextHasher} from '../hash/pipeline.js'
 
 /**
  * The modules distill stands on, passed in so a test can swap the embedder for a cheap stand-in
@@ -28,7 +23,7 @@ export interface DistillDeps {
 
 /** The real modules, imported on first use (the embedder pulls in TF.js, which `qis --help` must not pay for). */
 export async function loadDistillDeps(): Promise<DistillDeps> {
-  const [ingest, {createHashPipeline}, {createScrubber}] = await Promise.all([import('../ingest/index.js'), import('../embed/pipeline.js'), import('../privacy/index.js')])
+  const [ingest, {createHashPipeline}, {createScrubber}] = await Promise.all([import('../ingest/index.js'), import('../hash/pipeline.js'), import('../privacy/index.js')])
   return {
     readRecords: ingest.readRecords,
     parseMapFlags: ingest.parseMapFlags,

@@ -85,13 +85,16 @@ class Run {
   inferenceFiles: string[] = []
   private corrections: CorrectionIndex | undefined
   private hasher: TextHasher | undefined
-  private scheme = ''
+  private scheme: string | null = null
+  /** Loads the model: set by open(), called by the first batch to hash. */
+  private loadModel!: () => Promise<void>
+  private modelLoading: Promise<void> | undefined
   private rr: RandomisedResponse | undefined
   private table: GroupTable | undefined
   private label!: LabelStage
   private scrub!: ScrubStage
-  private sliced!: SlicedHasher
-  private emitter!: Emitter
+  private sliced: SlicedHasher | undefined
+  private emitter: Emitter | undefined
   private opened: Promise<{store: PacketStoreWriter; signer: Signer}> | undefined
   private batch: Scrubbed[] = []
   private lastProgress = 0
@@ -108,7 +111,11 @@ class Run {
     this.bytes = new InputBytes(bytesTotal)
   }
 
-  /** Everything before the first record: the correction index, the scrubber, the model, the stages. */
+  /**
+   * Everything before the first record: the correction index, the scrubber, the stages. Not the
+   * model: it takes seconds to load, so it loads when the first batch reaches the hash stage, and a
+   * run whose records are all rejected (a binary file, the wrong format) ends without it.
+   */
   async open(d: DistillDeps, config: QisConfig, input: InputSettings, fallbackDomain: string): Promise<void> {
     const {options, checked} = this
     this.readOptions = {format: input.format, delimiter: options.delimiter, scores: input.scores, onSchema: this.tally.seen, onOpen: this.bytes.opened}
@@ -130,10 +137,6 @@ class Run {
     } catch (err) {
       throw new QisError(`privacy in ${options.home.configFile}: ${(err as Error).message}`, {code: 'BAD_CONFIG'})
     }
-    // Loading a model takes seconds; an interrupt meanwhile abandons it.
-    const hp = await raceAbort(d.createHashPipeline(options.embedder ?? config.embedder), options.signal, this.interrupted)
-    this.hasher = hp.pipeline
-    this.scheme = hp.scheme
     const nowSeconds = Math.floor((options.now ?? Date.now()) / 1000)
     this.rr = options.epsilon === undefined ? undefined : new RandomisedResponse(options.epsilon, options.uniform)
     this.table = options.aggregate ? new GroupTable({maxGroups: checked.maxGroups}) : undefined
@@ -141,8 +144,16 @@ class Run {
     const modelAliases = normaliseAliases({...config.modelAlias, ...options.modelAlias})
     this.label = new LabelStage({fallbackDomain, defaultConfidence: input.defaultConfidence, modelAliases, timeResolutionSeconds, ttlHours, nowSeconds, rr: this.rr, scrubber, tally: this.tally})
     this.scrub = new ScrubStage(scrubber)
-    this.sliced = new SlicedHasher(hp.pipeline, {signal: options.signal, onAbort: this.interrupted})
-    this.emitter = new Emitter({scheme: hp.scheme, ttlHours, nowSeconds, rr: this.rr, table: this.table, minCount, open: this.openStore, accounting: this.acc})
+    this.loadModel = async () => {
+      const t0 = performance.now()
+      // Loading a model takes seconds; an interrupt meanwhile abandons it.
+      const hp = await raceAbort(d.createHashPipeline(options.embedder ?? config.embedder), options.signal, this.interrupted)
+      this.hasher = hp.pipeline
+      this.scheme = hp.scheme
+      this.sliced = new SlicedHasher(hp.pipeline, {signal: options.signal, onAbort: this.interrupted})
+      this.emitter = new Emitter({scheme: hp.scheme, ttlHours, nowSeconds, rr: this.rr, table: this.table, minCount, open: this.openStore, accounting: this.acc})
+      this.stages.setup += (performance.now() - t0) / 1000
+    }
     this.stages.setup = (performance.now() - this.started) / 1000
     if (options.signal?.aborted) throw this.interrupted()
   }
@@ -190,7 +201,7 @@ class Run {
   /** The last batch, the groups still open, the join's leftovers; then the books must balance. */
   async finish(): Promise<void> {
     if (this.batch.length > 0) await this.flush()
-    await this.emitter.finish()
+    await this.emitter?.finish()
     const {acc} = this
     acc.correctionsUnmatched = this.corrections?.unmatched() ?? 0
     acc.correctionsSkippedFrom(this.corrections?.skipped ?? {})
@@ -214,11 +225,12 @@ class Run {
   /** Hash the batch, then emit each record of it. */
   private async flush(): Promise<void> {
     const mark = this.bytes.read()
+    await (this.modelLoading ??= this.loadModel())
     const t0 = performance.now()
-    const hashed = await hashBatch(this.sliced, this.batch)
+    const hashed = await hashBatch(this.sliced!, this.batch)
     const t1 = performance.now()
     for (const h of hashed) {
-      const dropped = await this.emitter.add(h)
+      const dropped = await this.emitter!.add(h)
       if (dropped) await this.drop(h.at, dropped)
     }
     this.stages.embed += (t1 - t0) / 1000

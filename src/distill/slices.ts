@@ -1,5 +1,5 @@
-import type {SemanticCodes} from '../embed/pipeline.js'
-import type {TextHasher} from './load-deps.js'
+import type {SemanticCodes} from '../hash/index.js'
+import type {TextHasher} from '../hash/pipeline.js'
 
 /**
  * Embeds a batch in slices of about `targetSeconds` (default 1 s, from the time per text so far),

@@ -118,7 +118,8 @@ export interface DistillSummary {
   domains: Record<string, number>
   seconds: number
   recordsPerSecond: number
-  scheme: string
+  /** The hashing scheme; null when no record reached the hash stage, so the model was never loaded. */
+  scheme: string | null
   /** Present with --aggregate. */
   aggregate: {groups: number; packets: number; suppressedGroups: number; compressionRatio: number; earlyCloses: number; maxGroups: number} | null
   privacy: {timeResolution: string; timeResolutionSeconds: number; minCount: number; epsilon: number | null; mechanism: string | null}

@@ -6,6 +6,12 @@ export interface Embedder {
   /** Texts per embed() call this backend runs fastest with, where it knows; HashPipeline's default. */
   readonly preferredBatchSize?: number
   embed(texts: string[]): Promise<Float32Array[]>
+  /**
+   * True when the model reads no further than this model input: any text that starts with it and
+   * then a space embeds the same (use-lite reads only its first 128 tokens). Lets a long prompt's
+   * model input be built from its head only. Absent: every text is read whole.
+   */
+  readsNoFurtherThan?(input: string): boolean
   close(): Promise<void>
 }
 

@@ -6,7 +6,8 @@ import {ENV} from '../cli/env.js'
 import {QisError, errorMessage} from '../util/errors.js'
 import {embedInLengthGroups} from './groups.js'
 import {normalizeInPlace} from './normalize.js'
-import {SentencePieceTokenizer, type Vocabulary} from './sentencepiece.js'
+import {importOrt} from './ort.js'
+import {SentencePieceTokenizer, USE_LITE_MAX_TOKENS, type Vocabulary} from './sentencepiece.js'
 import type {Embedder} from './types.js'
 
 /** Texts of one token count sent in one model call, at most; bounds the call's tensors. */
@@ -57,10 +58,7 @@ function runtimeFromEnv(): UseLiteRuntime | undefined {
 type EmbedGroup = (tokens: number[][], texts: string[]) => Promise<Float32Array[]>
 
 async function loadOnnx(threads: number): Promise<{embedGroup: EmbedGroup; close(): Promise<void>}> {
-  const [ortModule, {buildUseLiteOnnx}] = await Promise.all([import('onnxruntime-node'), import('./use-lite-onnx.js')])
-  // A CommonJS package: Node's ESM loader gives its exports as `default` (tsx and vitest as names too).
-  type Ort = typeof import('onnxruntime-node')
-  const ort = ((ortModule as unknown as {default?: Ort}).default ?? ortModule) as Ort
+  const [ort, {buildUseLiteOnnx}] = await Promise.all([importOrt(), import('./use-lite-onnx.js')])
   const session = await ort.InferenceSession.create(buildUseLiteOnnx(), {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
@@ -162,6 +160,7 @@ export async function createUseLiteEmbedder(options: UseLiteOptions = {}): Promi
         MAX_GROUP,
       )
     },
+    readsNoFurtherThan: (input: string) => tokenizer.encode(input).length >= USE_LITE_MAX_TOKENS,
     async close(): Promise<void> {
       if (closed) return
       closed = true

@@ -330,7 +330,7 @@ function dot4(a: Float64Array, aOff: number, b: Float64Array, n: number): number
 
 /** dot4 for an int8 row. A separate function so that each one sees a single array type: one
  * function for both was slower than the plain loop (V8 then handles two element kinds). */
-function dot4i8(a: Int8Array, aOff: number, b: Float64Array, n: number): number {
+export function dot4i8(a: Int8Array, aOff: number, b: Float64Array, n: number): number {
   let s0 = 0
   let s1 = 0
   let s2 = 0
@@ -347,7 +347,7 @@ function dot4i8(a: Int8Array, aOff: number, b: Float64Array, n: number): number 
 }
 
 /** Keeps the best `size` (index, score) pairs seen: higher score first, lower index on ties. */
-class TopK {
+export class TopK {
   readonly index: Int32Array
   readonly score: Float64Array
   length = 0
@@ -409,7 +409,7 @@ const NEEDS_TEXT = 'this codebook scores words too: routing keys need the text'
  * the lexical cosine, (cosine + w x lexical) / (1 + w). Without a lexicon exactly cosine - bias,
  * so books without one keep their keys bit for bit.
  */
-function scorer(cb: Codebook, book: Book, lexical: Float64Array | undefined): (k: number, cosine: number) => number {
+export function scorer(cb: Codebook, book: Book, lexical: Float64Array | undefined): (k: number, cosine: number) => number {
   const {bias} = book
   if (!cb.lexicon) return (k, cosine) => cosine - bias[k]
   if (!lexical) throw new Error(NEEDS_TEXT)
@@ -448,7 +448,7 @@ function prefiltered(cb: Codebook, book: QuantisedRows, score: (k: number, cosin
 }
 
 /** The k-th largest value (1-based) of `a`, which it reorders: iterative quickselect, middle pivot. */
-function kthLargest(a: Float64Array, k: number): number {
+export function kthLargest(a: Float64Array, k: number): number {
   let lo = 0
   let hi = a.length - 1
   const target = k - 1
@@ -497,6 +497,11 @@ function boundaryDistance(cb: Codebook, book: Book, p: number, a: number, b: num
   return n > 0 ? (sa - sb) / Math.sqrt(n) : 0
 }
 
+/** How many nearest centroids per book the key selection looks at. */
+export function candidateCount(selection: KeySelection): number {
+  return selection.boundary === undefined ? selection.maxPerBook : Math.max(selection.maxPerBook, selection.pool ?? 0)
+}
+
 /**
  * Routing keys of one vector: `<book letter><centroid index>` per selected centroid, book by book.
  * `text` is what the model embedded; a codebook with a lexicon needs it, others ignore it.
@@ -505,19 +510,24 @@ export function codebookKeys(cb: Codebook, vec: Float32Array, text?: string): st
   const z = reduce(cb, vec)
   if (cb.lexicon && text === undefined) throw new Error(NEEDS_TEXT)
   const lexical = cb.lexicon ? cb.lexicon.scores(cb.lexicon.query(text!)) : undefined
+  const count = candidateCount(cb.header.selection)
+  return selectKeys(cb, cb.books.map((book) => nearest(cb, book, z, count, lexical)))
+}
+
+/** The keys chosen from each book's nearest centroids (as `nearest` gives them, best first). */
+export function selectKeys(cb: Codebook, nearPerBook: Array<Array<[number, number]>>): string[] {
   const keys: string[] = []
-  const {margin, boundary, pool, maxPerBook, minPerBook} = cb.header.selection
+  const {margin, boundary, maxPerBook, minPerBook} = cb.header.selection
   const p = cb.header.reducedDimension
-  for (let b = 0; b < cb.books.length; b++) {
+  for (let b = 0; b < nearPerBook.length; b++) {
     const letter = String.fromCharCode(97 + b)
+    const near = nearPerBook[b]
     if (boundary === undefined) {
-      const near = nearest(cb, cb.books[b], z, maxPerBook, lexical)
       const best = near[0][1]
       // A cosine margin is monotone in rank, so the first miss ends the book.
       for (let i = 0; i < near.length && (i < minPerBook || near[i][1] >= best - margin); i++) keys.push(`${letter}${near[i][0]}`)
       continue
     }
-    const near = nearest(cb, cb.books[b], z, Math.max(maxPerBook, pool ?? 0), lexical)
     const [first, best] = near[0]
     // Boundary distance is not monotone in rank (it depends on where each centroid sits), so
     // every candidate is checked, and when too many qualify the closest boundaries win.

@@ -5,7 +5,8 @@ import {fileURLToPath} from 'node:url'
 
 import type {Embedder, EmbedderConfig} from '../embed/types.js'
 import {QisError, errorMessage} from '../util/errors.js'
-import {type Codebook, codebookKeys, loadCodebook, parseCodebook} from './codebook.js'
+import {type Codebook, candidateCount, codebookKeys, loadCodebook, parseCodebook, reduce, selectKeys} from './codebook.js'
+import type {NativeSearch, SearchStats} from './native-search.js'
 import {SeededRandom, seedFromString} from './prng.js'
 import {SimHasher} from './simhash.js'
 
@@ -19,6 +20,8 @@ export {embeddingText} from './input.js'
 export interface HashScheme {
   /** e.g. 'use-lite.mmlu-anchors.v6': backend + model + hashing. A valid packet label, at most 40 chars. */
   readonly id: string
+  /** True when routingKeys reads the text (a codebook with word scores), so it needs the whole model input. */
+  readonly readsText: boolean
   /** 16 lowercase hex chars: 64-bit SimHash, for the packet's query_semantic_hash. */
   fineHash(vec: Float32Array): string
   /**
@@ -27,28 +30,27 @@ export interface HashScheme {
    * overlap with their anchors too (src/hash/lexical.ts); the shipped one does not.
    */
   routingKeys(vec: Float32Array, text: string): string[]
+  /** fineHash and routingKeys of many vectors at once (the hot path: its key search can run on native kernels). */
+  codes(vecs: Float32Array[], texts: string[]): Promise<SemanticCodes[]>
+}
+
+/** What a text hashes to: the fine hash and the routing keys (before fingerprinting). */
+export interface SemanticCodes {
+  hash: string
+  keys: string[]
 }
 
 export const MAX_ROUTING_KEYS = 8
-/**
- * Version of schemes that have no SHIPPED entry (cross-polytope LSH, candidate codebooks). v2:
- * placeholders are embedded as plain words; v3: the model input is lower-cased and loses its
- * punctuation (src/hash/input.ts).
- */
+/** Version of schemes that have no SHIPPED entry (cross-polytope LSH, candidate codebooks); history in docs/hashing.md. */
 const SCHEME_VERSION = 'v3'
 
 /** assets/codebook beside dist/ (compiled) or src/ (tests): both are two levels below the package root. */
 export const CODEBOOK_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../assets/codebook')
 
 /**
- * The shipped codebook for each embedder that has one. Changing a file here means a new scheme
- * name; `version` moves when the key derivation or the model's input changes (v2: boundary-distance
- * selection; v3: placeholders embedded as plain words; v4: model input lower-cased without
- * punctuation, anchors re-fitted on that input, boundary 0.095; src/hash/input.ts; v5: anchors
- * re-fitted on each question's vector alone, which use-lite now gives whatever the batch:
- * docs/hashing.md, "Determinism"; v6: the same anchors, keys chosen among the 16 nearest by their
- * boundary distance, boundary 0.085: "Candidates beyond the 8 nearest"). Word scores
- * (src/hash/lexical.ts) are measured but not shipped: see docs/hashing.md, "Lexical anchors".
+ * The shipped codebook for each embedder that has one. A new file, key derivation or model input
+ * means a new `version`, so old and new keys never meet by accident (history: docs/hashing.md,
+ * "The previous schemes").
  */
 const SHIPPED: Record<string, {file: string; name: string; version: string}> = {
   'use-lite': {file: 'use-lite.mmlu-anchors.qcb', name: 'mmlu-anchors', version: 'v6'},
@@ -122,9 +124,13 @@ function schemeId(embedderId: string, hashing: string, version = SCHEME_VERSION)
 
 class CodebookScheme implements HashScheme {
   readonly id: string
+  get readsText(): boolean {
+    return this.cb.lexicon !== undefined
+  }
   private readonly load: () => Codebook
   private codebook: Codebook | undefined
   private simhash: SimHasher | undefined
+  private search: Promise<NativeSearch | undefined> | undefined
 
   constructor(id: string, load: () => Codebook) {
     this.id = id
@@ -146,6 +152,24 @@ class CodebookScheme implements HashScheme {
     const cb = this.cb
     if (vec.length !== cb.header.dimension) throw new Error(`scheme ${this.id} expects ${cb.header.dimension}-d vectors, got ${vec.length}`)
     return codebookKeys(cb, vec, text).slice(0, MAX_ROUTING_KEYS)
+  }
+
+  async codes(vecs: Float32Array[], texts: string[]): Promise<SemanticCodes[]> {
+    const cb = this.cb
+    for (const v of vecs) if (v.length !== cb.header.dimension) throw new Error(`scheme ${this.id} expects ${cb.header.dimension}-d vectors, got ${v.length}`)
+    this.search ??= import('./native-search.js').then(({createNativeSearch}) => createNativeSearch(cb))
+    const search = await this.search
+    const count = candidateCount(cb.header.selection)
+    const near = search ? await search.nearestMany(vecs.map((v) => reduce(cb, v)), count) : []
+    return vecs.map((v, i) => ({
+      hash: this.fineHash(v),
+      keys: (near[i] ? selectKeys(cb, [near[i]!]) : codebookKeys(cb, v, texts[i])).slice(0, MAX_ROUTING_KEYS),
+    }))
+  }
+
+  /** How many queries the native key search answered and how many it handed back to JS; undefined before the first `codes` call or without it. */
+  async searchStats(): Promise<SearchStats | undefined> {
+    return (await this.search)?.stats
   }
 }
 

@@ -1,28 +1,11 @@
 import type {PiiType} from '../privacy/types.js'
 
 /**
- * What the embedding model is given for a scrubbed text (the model input, part of the hash scheme):
- *
- * 1. each scrubber placeholder (`<PERSON>`, `<LOCATION>`, ...) becomes a plain word of the same
- *    role. A placeholder is an odd token sequence to a sentence encoder (`<LOCATION>` splits into
- *    four or five word pieces), so it costs model time and pulls the embedding towards "text with
- *    angle brackets". Measured on scrubbed MSR sentences with use-lite (bench/hash): the model ran
- *    1.11x faster on the surrogate text, and the meet-rates moved from 0.887 / 0.0245 (paraphrase /
- *    random) to 0.890 / 0.0225 (scheme v3).
- * 2. the text is put in Unicode NFKC form and lower-cased, typographic apostrophes become plain
- *    ones, and every character that is not a letter, combining mark, digit, apostrophe, hyphen or
- *    space becomes a space (scheme v4). Two phrasings of one question often differ in capitals and punctuation
- *    where they do not differ in meaning, and people type queries with or without either.
- *    Measured with the anchors fitted on the same model input (docs/hashing.md, "Model input"):
- *    at a random meet-rate of 0.02 the paraphrase meet-rate went from 0.877 to 0.901 on scrubbed
- *    MSR sentences and from 0.882 to 0.907 on raw ones. The cost: on carefully written queries
- *    the model loses what capitals tell it (Advil, NSAIDs), and the hand-written query pairs meet
- *    a little less often when both sides are neatly typed (more often when one is typed casually).
- *    The scrubber has already run on the original text, so its name detection still sees capitals.
- *
- * The text never leaves the machine either way. NFKC, case mapping and the letter/digit classes
- * come from the JavaScript engine's Unicode tables, so two Node versions could differ only on
- * characters that Unicode adds or reclassifies between them.
+ * What the embedding model is given for a scrubbed text (the model input, part of the hash
+ * scheme): placeholders as plain words of the same role, NFKC, lower case, and only letters,
+ * combining marks, digits, apostrophes, hyphens and spaces. Both moved the MSR meet-rates the right
+ * way (docs/hashing.md, "Model input"). Unicode tables are the JS engine's, so Node versions could
+ * differ only on characters Unicode adds or reclassifies.
  */
 const SURROGATES: Record<PiiType, string> = {
   PERSON: 'someone',
@@ -64,4 +47,19 @@ export function embeddingText(scrubbed: string): string {
     ? scrubbed.replace(PLACEHOLDER, (whole, type: string) => (Object.hasOwn(SURROGATES, type) ? SURROGATES[type as PiiType] : whole))
     : scrubbed
   return plain.replace(APOSTROPHES, "'").normalize('NFKC').toLowerCase().replace(NOT_WORD, ' ').replace(LONE_MARKS, '$1').replace(SPACES, ' ').trim()
+}
+
+const WHITESPACE = /\s/g
+
+/**
+ * embeddingText of a scrubbed text's head: its first `chars` characters or so, cut just before
+ * whitespace; undefined when there is no whitespace after `chars` (use the whole text). Every step
+ * of embeddingText looks no further than the next whitespace (placeholders hold none; NFKC does not
+ * compose across a space; a final sigma is decided before it), so the result is the whole text's
+ * model input up to a space, which a model that reads only its first tokens needs no more of.
+ */
+export function embeddingTextHead(scrubbed: string, chars: number): string | undefined {
+  WHITESPACE.lastIndex = chars
+  const cut = WHITESPACE.exec(scrubbed)
+  return cut ? embeddingText(scrubbed.slice(0, cut.index)) : undefined
 }

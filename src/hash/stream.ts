@@ -2,7 +2,7 @@ import {createReadStream} from 'node:fs'
 import {createInterface} from 'node:readline'
 import type {Readable} from 'node:stream'
 
-import type {HashPipeline} from '../embed/pipeline.js'
+import type {HashPipeline} from '../hash/pipeline.js'
 import {keyFingerprint} from '../packet/fingerprint.js'
 import type {HashScheme} from './index.js'
 

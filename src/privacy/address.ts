@@ -26,7 +26,9 @@ const UNIT = new Set(['apt', 'apartment', 'suite', 'ste', 'unit', 'flat', 'floor
 const SHIP_PREFIX = new Set(['USS', 'USNS', 'USNV', 'USCGC', 'USAV'])
 /** Words before a place that say an address follows ("lives at Bygget 91"). */
 const ADDRESS_CUE = /\b(?:address(?: is)?|live[sd]? (?:at|on|in)|living (?:at|on)|located (?:at|on)|resides? (?:at|on)|deliver(?:ed)? to|sen[dt](?: it)? to|ship(?:ped)? to|meet(?: me)? at|return(?: it)? to|corner of|moved to)\W{0,4}$/i
-const CONNECT = new Set(['and', 'de', 'del', 'della', 'la', 'le', 'les', 'di', 'da', 'do', 'dos', 'das', 'van', 'von', 'der', 'den', 'of', 'the', 'am', 'an', 'im', 'sur', 'upon', 'on', 'en', 'y', 'al', 'el'])
+// Lowercase words inside place names, also the Czech, Slovak and Slovene ones (Ústí nad Labem,
+// Hrušovany u Brna, Loka pri Zidanem Mostu).
+const CONNECT = new Set(['and', 'de', 'del', 'della', 'la', 'le', 'les', 'di', 'da', 'do', 'dos', 'das', 'van', 'von', 'der', 'den', 'of', 'the', 'am', 'an', 'im', 'sur', 'upon', 'on', 'en', 'y', 'al', 'el', 'nad', 'pod', 'u', 'pri', 'na', 'ob'])
 
 export interface AddressSpan {
   start: number
@@ -61,8 +63,9 @@ export class AddressFinder {
   /** Whether the text being scanned has no capitals (set per find call; lowercasing per token would be quadratic). */
   private lowerText = false
 
-  find(text: string, toks: Token[], push: (s: number, e: number, type: PiiType, p: number) => void): void {
-    this.lowerText = text === text.toLowerCase()
+  /** `lowerText`: whether the whole text has no capitals (given when `text` is one window of it). */
+  find(text: string, toks: Token[], push: (s: number, e: number, type: PiiType, p: number) => void, lowerText = text === text.toLowerCase()): void {
+    this.lowerText = lowerText
     const sameLine = (a: Token, b: Token) => !text.slice(a.end, b.start).includes('\n')
     let i = 0
     while (i < toks.length) {
@@ -307,10 +310,24 @@ export class AddressFinder {
         }
         if (!ok || e === k) break
         last = e - 1
+        // A district number ends a city line (Praha 2, Karlovy Vary 17), before a comma or line break.
+        const d = toks[e]
+        const after = toks[e + 1]
+        if (d && d.kind === 'num' && d.text.length <= 2 && text.slice(toks[last]!.end, d.start) === ' ' && (!after || after.kind === 'newline' || after.text === ',')) last = e
+        // A second name in brackets (ΑΓΛΑΝΤΖΙΑ (ΑΓΛΑΓΓΙΑ)): a place's other spelling or language.
+        else if (d?.text === '(' && this.nameWord(toks[e + 1]) && sameLineText(text, d.start, toks[e + 1]!.start)) {
+          let q = e + 1
+          while (q < e + 4 && this.nameWord(toks[q])) q++
+          if (toks[q]?.text === ')' && sameLineText(text, d.start, toks[q]!.end)) last = q
+        }
         continue
       }
       break
     }
     return last
   }
+}
+
+function sameLineText(text: string, from: number, to: number): boolean {
+  return !text.slice(from, to).includes('\n')
 }

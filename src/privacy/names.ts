@@ -38,9 +38,25 @@ const STRONG_HONORIFIC = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof',
 // ASCII only: identifiers are ASCII, and mis-decoded accents (SÃ£o) put capitals inside real names.
 const INNER_CAPITAL = /^.[a-z'’]*[A-Z]/
 const NAME_PREFIX = /^(?:Mc|Mac|De|Di|Da|Du|La|Le|Van|Von|Fitz|O['’]|D['’])\p{Lu}/u
-const DERIVED = /(?:ean|ian|ism|ist|esque|ology)$/
+// Greek and Latin word endings of terms (Ultrasonography, Neurologic, Auscultation, Nephritis), which
+// a capitalised heading or sentence start makes look like names; names rarely end so.
+const DERIVED = /(?:ean|ian|ism|ist|esque|ology|ography|ologic|ological|ation|ectomy|otomy|oscopy|itis|osis|emia|aemia|algia|opathy|plasty|genesis|lysis)$/
 /** WHO INN stems of drug names (Amoxicillin, Ibuprofen, Atorvastatin): medical queries capitalise them. */
 const DRUG_STEM = /(?:mab|cillin|mycin|cycline|pril|sartan|statin|olol|azole|prazole|oxetine|tidine|profen|azepam|zolam|floxacin|parin|gliptin|glitazone|dronate|lukast|tinib|setron|triptan|caine|dipine|thiazide|semide|formin|olone|vudine|navir|previr|buvir)$/
+
+/** Lowercase words inside place names (Ústí nad Labem, Hrušovany u Brna, Newcastle upon Tyne, Weil am Rhein). */
+const PLACE_CONNECTORS = new Set(['nad', 'pod', 'u', 'pri', 'na', 'ob', 'am', 'an', 'upon', 'sur', 'sous'])
+
+/** Nouns that follow the name in eponyms (Alzheimer's disease, Bayes theorem, Doppler effect). */
+const EPONYM_HEADS = new Set([
+  'disease', 'syndrome', 'disorder', 'law', 'laws', 'principle', 'theorem', 'equation', 'equations', 'effect', 'constant',
+  'paradox', 'hypothesis', 'conjecture', 'lemma', 'inequality', 'equilibrium', 'criterion', 'distribution', 'algorithm',
+  'transform', 'series', 'integral', 'function', 'functions', 'number', 'numbers', 'cycle', 'reaction', 'triad', 'sign',
+  'scale', 'classification', 'theory', 'model', 'rule', 'method', 'test', 'ratio', 'curve', 'index', 'coefficient',
+  'ethics', 'philosophy', 'doctrine', 'view', 'views', 'argument', 'critique', 'dilemma', 'razor', 'wager', 'fallacy',
+  'experiment', 'experiments', 'apparatus', 'process', 'procedure', 'operation', 'maneuver', 'manoeuvre', 'reflex',
+  'gland', 'glands', 'duct', 'canal', 'membrane', 'cell', 'cells', 'node', 'nodes', 'fibers', 'fibres', 'area', 'tube',
+])
 
 const PLACE_TAILS = new Set(['city', 'county', 'province', 'state', 'island', 'islands', 'region', 'district', 'town', 'village'])
 
@@ -55,8 +71,8 @@ type Push = (s: number, e: number, type: PiiType, p: number) => void
 export class NameFinder {
   constructor(private readonly lex: Lexicon) {}
 
-  find(text: string, toks: Token[], push: Push): void {
-    const lowerText = text === text.toLowerCase()
+  /** `lowerText`: whether the whole text has no capitals (given when `text` is one window of it). */
+  find(text: string, toks: Token[], push: Push, lowerText = text === text.toLowerCase()): void {
     const lex = this.lex
     const gap = (a: Token, b: Token) => text.slice(a.end, b.start)
     const sentenceStart = (i: number): boolean => {
@@ -182,6 +198,7 @@ export class NameFinder {
         }
       }
       // Extend over name words on the same line separated by one space (middle initials allowed).
+      const placeRun = !forced && !lowerText && afterPlacePreposition(start)
       let end = start
       let k = start + 1
       while (k < toks.length && end - start < 4) {
@@ -200,6 +217,12 @@ export class NameFinder {
         }
         if (x.kind !== 'word') break
         if (/['’]s$/i.test(toks[k - 1]!.text)) break // Elizabeth Mitchell's Cautionary Tales
+        // Inside a place name after "in", "from", ...: Ústí nad Labem, Newcastle upon Tyne, Weil am Rhein.
+        if (placeRun && PLACE_CONNECTORS.has(x.text) && toks[k + 1] && gap(x, toks[k + 1]!) === ' ' && isCapitalised(toks[k + 1]!.text)) {
+          end = k + 1
+          k += 2
+          continue
+        }
         if (PARTICLES.has(x.text) && toks[k + 1] && gap(x, toks[k + 1]!) === ' ') {
           // Particles: Donald van der Voet
           let q = k
@@ -224,11 +247,37 @@ export class NameFinder {
         last = toks[end + 2]?.text === '.' ? end + 2 : end + 1
       }
       const endTok = toks[last]!
-      const endPos = endTok.start + (last === end ? stripPossessive(endTok.text).length : endTok.text.length)
+      let endPos = endTok.start + (last === end ? stripPossessive(endTok.text).length : endTok.text.length)
       // A famous person, planet or god named alone ("Plato argued", "orbit of Jupiter") is public.
       if (!forced && start === end && lex.publicFigures.has(stripPossessive(toks[start]!.text).toLowerCase())) {
         i = Math.max(last + 1, i + 1)
         continue
+      }
+      if (!forced && !lowerText && placeRun && this.notAPerson(text, toks, start, end, true)) {
+        i = Math.max(last + 1, i + 1)
+        continue
+      }
+      if (!forced && !lowerText && !placeRun) {
+        // A title-case phrase ends in ordinary English words that are no surnames (Atlantic Treaty,
+        // Kouklia Country Club, Upper Paleolithic): a person's name ends in a surname. Without a
+        // known first name, those words are not part of a name; what is left may still be one.
+        const named = toks.slice(start, end + 1).some((w) => w.kind === 'word' && lex.firstNames.has(stripPossessive(w.lower)))
+        let e = end
+        while (!named && e > start && this.ordinaryWord(toks[e]!)) e--
+        if (e < end) {
+          while (e > start && toks[e]!.kind !== 'word') e--
+          if (e === start && (this.ordinaryWord(toks[start]!) || strength(start, false) < 2)) {
+            i = Math.max(last + 1, i + 1)
+            continue
+          }
+          end = e
+          last = e
+          endPos = toks[e]!.end
+        }
+        if (this.notAPerson(text, toks, start, end, false)) {
+          i = Math.max(last + 1, i + 1)
+          continue
+        }
       }
       const type = this.classify(toks, start, end, text)
       if (type === 'ORGANIZATION') {
@@ -243,6 +292,55 @@ export class NameFinder {
     }
 
     this.findOrganisations(text, toks, push)
+  }
+
+  /**
+   * Runs that are capitalised like names but name something else:
+   * - an eponym: a lone surname before the thing named after it (Alzheimer's disease, Hardy-Weinberg
+   *   equilibrium, Kant's ethics are not about a user);
+   * - a lone proper noun a spelling dictionary lists (Erasmus, Gilgamesh, Piaget) as the owner or
+   *   author of something: widely known, so public, unless the text treats it as one of several people
+   *   (Sjöberg and Cantu; Leehy, Perkins and Copeland) or a name cue introduces it.
+   */
+  private ordinaryWord(t: Token): boolean {
+    const l = stripPossessive(t.lower)
+    return t.kind === 'word' && this.lex.common.has(l) && !this.lex.lastNames.has(l) && !this.lex.firstNames.has(l) && !NAME_SUFFIX.has(l)
+  }
+
+  private notAPerson(text: string, toks: Token[], start: number, end: number, placeRun: boolean): boolean {
+    if (start !== end) return false
+    const lex = this.lex
+    const lastWord = toks[end]!
+    const lastLower = stripPossessive(lastWord.lower)
+    if (lex.firstNames.has(lastLower)) return false
+    // Eponyms: "Alzheimer's disease", "Bayes theorem", "Hardy-Weinberg equilibrium".
+    const n = toks[end + 1]
+    if (n && n.kind === 'word' && !n.cap && EPONYM_HEADS.has(n.lower) && text.slice(lastWord.end, n.start) === ' ') return true
+    if (!lex.listedProper.has(lastLower)) return false
+    // After "in", "to", "from" a listed name is a place ("in Aragon"), unless it owns something ("to Kant's ethics").
+    if (placeRun && !/['’]s$/i.test(lastWord.text)) return false
+    // Only as the owner or author of something (Kant's ethics, the works of Erasmus, written by
+    // Tacitus): as the subject of a sentence a listed name is as often a user (Beaufort is reliable).
+    const p = toks[start - 1]
+    if (!/['’]s$/i.test(lastWord.text) && !(p && (p.lower === 'of' || p.lower === 'by'))) return false
+    // One of several names: "A and B", "A, B and C", "A & B".
+    const joined = (a: Token | undefined, b: Token | undefined): boolean => !!a && !!b && /^(?:\s*,\s*|\s+(?:and|or|&)\s+|\s*,\s*(?:and|or)\s+)$/.test(text.slice(a.end, b.start))
+    const prevName = start > 0 ? this.prevWord(toks, start) : undefined
+    const nextName = this.nextWord(toks, end)
+    if ((prevName && prevName.cap && joined(prevName, toks[start])) || (nextName && nextName.cap && joined(toks[end], nextName))) return false
+    const before = text.slice(Math.max(0, toks[start]!.start - 24), toks[start]!.start)
+    if (NAME_CUES.some((re) => re.test(before)) || /\b(?:(?:maiden|last|first|sur|family|nick)\s*name(?: is|:)|calls? me|called)\s*$/i.test(before)) return false
+    return true
+  }
+
+  private prevWord(toks: Token[], i: number): Token | undefined {
+    for (let j = i - 1; j >= 0 && j >= i - 3; j--) if (toks[j]!.kind === 'word' && !/^(?:and|or)$/.test(toks[j]!.lower)) return toks[j]
+    return undefined
+  }
+
+  private nextWord(toks: Token[], i: number): Token | undefined {
+    for (let j = i + 1; j < toks.length && j <= i + 3; j++) if (toks[j]!.kind === 'word' && !/^(?:and|or)$/.test(toks[j]!.lower)) return toks[j]
+    return undefined
   }
 
   private classify(toks: Token[], start: number, end: number, text: string): PiiType {
@@ -284,6 +382,10 @@ export class NameFinder {
       // Oklahoma City, Kent County, Prince Edward Island
       const nx = toks[best + 1]
       if (nx && nx.cap && PLACE_TAILS.has(nx.lower) && text.slice(toks[best]!.end, nx.start) === ' ') best++
+      // Newcastle upon Tyne, Frankfurt am Main
+      const c = toks[best + 1]
+      const w = toks[best + 2]
+      if (c && w && PLACE_CONNECTORS.has(c.text) && w.cap && text.slice(toks[best]!.end, c.start) === ' ' && text.slice(c.end, w.start) === ' ') best += 2
       push(t.start, toks[best]!.end, 'LOCATION', PRIORITY.word + 1)
       i = best
     }

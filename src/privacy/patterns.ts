@@ -69,8 +69,11 @@ const DATE_PATTERNS: RegExp[] = [
 /** Weekdays: part of when something happened (found in texts without digits too). */
 const WEEKDAY = /\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b/gi
 /** Dates relative to when the text was written: with the log's timestamp they name a day. */
+// Only dates finer than a year: a year alone is not an identifier (HIPAA Safe Harbor keeps years and
+// removes every other element of a date), so "last year" and "3 years ago" stay. A count of days is
+// not part of a larger number ("10,000 days").
 const RELATIVE_DATE =
-  /\b(?:(?:the )?day (?:before|after) (?:yesterday|tomorrow)|yesterday|tomorrow|(?:last|next|past|coming) (?:week(?:end)?|month|year|(?:mon|tues|wednes|thurs|fri|satur|sun)day|spring|summer|autumn|fall|winter|january|february|march|april|june|july|august|september|october|november|december)|(?:\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a few|several|couple of) (?:days?|weeks?|months?|years?) ago|(?:in|within) (?:\d{1,3}|a|one|two|three|four|five|six|seven|ten) (?:days?|weeks?)(?= time|\b))\b/gi
+  /\b(?:(?:the )?day (?:before|after) (?:yesterday|tomorrow)|yesterday|tomorrow|(?:last|next|past|coming) (?:week(?:end)?|month|(?:mon|tues|wednes|thurs|fri|satur|sun)day|spring|summer|autumn|fall|winter|january|february|march|april|june|july|august|september|october|november|december)|(?<![\d,.])(?:\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a few|several|couple of) (?:days?|weeks?|months?) ago|(?:in|within) (?:\d{1,3}|a|one|two|three|four|five|six|seven|ten) (?:days?|weeks?)(?= time|\b))\b/gi
 const DOB_CONTEXT = /\b(?:born|birth|dob|d\.o\.b\.?|birthday|birthdate|b\.)\W{0,3}(?:\w+\W{1,3}){0,3}$/i
 const YEAR_OF_BIRTH = /\b(?:born(?: in| on)?|year of birth:?|birth year:?)\s+((?:19|20)\d{2})\b/gi
 

@@ -39,6 +39,8 @@ interface Compiled {
   entropy?: number
   keywords: string[]
   allow: Array<{target: string; regexes: RegExp[]; stopwords: string[]}>
+  /** Matches may run far past the keyword (key blocks, multi-line curl commands): never windowed. */
+  unbounded: boolean
 }
 
 export type SecretPush = (start: number, end: number) => void
@@ -71,6 +73,7 @@ function load() {
     entropy: r.entropy,
     keywords: r.keywords,
     allow: (r.allow ?? []).map((a) => ({target: a.target, regexes: (a.regexes ?? []).map((x) => new RegExp(x.source, x.flags)), stopwords: a.stopwords ?? []})),
+    unbounded: /\[\\s\\S|\[\\r\\n\]|\{\d+,\}/.test(r.source) || r.flags.includes('s'),
   }))
   const keywords = [...new Set(rules.flatMap((r) => r.keywords))].sort((a, b) => b.length - a.length)
   loaded = {
@@ -112,31 +115,51 @@ export class SecretFinder {
 
   private gitleaks(text: string, lower: string, push: SecretPush): void {
     const {rules, keywordRe, noKeyword} = this.r
-    const found = new Set<string>()
+    // Where each keyword occurs: a rule runs only around its keywords (see windows).
+    const found = new Map<string, number[]>()
     keywordRe.lastIndex = 0
     let k: RegExpExecArray | null
-    while ((k = keywordRe.exec(lower)) !== null) found.add(k[0])
+    while ((k = keywordRe.exec(lower)) !== null) {
+      const at = found.get(k[0])
+      if (at) at.push(k.index)
+      else found.set(k[0], [k.index])
+    }
     if (found.size === 0 && noKeyword.length === 0) return
-    // A keyword inside a longer one that matched first (sk- in sk-ant-api03) counts too.
-    const foundList = [...found]
+    // Lowercasing changed some lengths (İ): keyword positions are not text positions, so scan it all.
+    const positional = lower.length === text.length
     for (const rule of rules) {
-      if (rule.keywords.length > 0 && !rule.keywords.some((w) => found.has(w) || foundList.some((f) => f.includes(w)))) continue
-      rule.re.lastIndex = 0
-      let m: RegExpExecArray | null
-      while ((m = rule.re.exec(text)) !== null) {
-        if (m[0].length === 0) {
-          rule.re.lastIndex++
-          continue
+      let hits: number[] | undefined
+      if (rule.keywords.length > 0) {
+        // A keyword inside a longer one that matched first (sk- in sk-ant-api03) counts too.
+        for (const [f, at] of found) {
+          if (!rule.keywords.some((w) => f.includes(w))) continue
+          hits = hits ? hits.concat(at) : at.slice()
         }
-        let g = rule.secretGroup ?? 0
-        if (!rule.secretGroup) for (let i = 1; i < m.length; i++) if (m[i] !== undefined) { g = i; break }
-        const span = m.indices?.[g]
-        if (!span) continue
-        const secret = m[g]!
-        if (rule.entropy !== undefined && shannonEntropy(secret) < rule.entropy) continue
-        if (this.allowed(rule, secret, m[0], text, m.index)) continue
-        push(span[0], span[1])
+        if (!hits) continue
       }
+      if (!hits || !positional || rule.unbounded) this.run(rule, text, 0, text.length, push)
+      else for (const [s, e] of windows(hits, text.length)) this.run(rule, text, s, e, push)
+    }
+  }
+
+  /** Run one rule over text[from, to), pushing the secrets it finds (positions in the whole text). */
+  private run(rule: Compiled, text: string, from: number, to: number, push: SecretPush): void {
+    const part = from === 0 && to === text.length ? text : text.slice(from, to)
+    rule.re.lastIndex = 0
+    let m: RegExpExecArray | null
+    while ((m = rule.re.exec(part)) !== null) {
+      if (m[0].length === 0) {
+        rule.re.lastIndex++
+        continue
+      }
+      let g = rule.secretGroup ?? 0
+      if (!rule.secretGroup) for (let i = 1; i < m.length; i++) if (m[i] !== undefined) { g = i; break }
+      const span = m.indices?.[g]
+      if (!span) continue
+      const secret = m[g]!
+      if (rule.entropy !== undefined && shannonEntropy(secret) < rule.entropy) continue
+      if (this.allowed(rule, secret, m[0], text, from + m.index)) continue
+      push(from + span[0], from + span[1])
     }
   }
 
@@ -192,6 +215,28 @@ export class SecretFinder {
       push(m.index, m.index + token.length)
     }
   }
+}
+
+/**
+ * gitleaks matches contain their rule's keyword, so only text near a keyword can match. Most rules
+ * start with `[\w.-]{0,50}?` before the keyword, which tried at every position of a long prompt that
+ * merely mentions "discord" costs 50 steps a character; run over merged windows around the keyword
+ * hits instead, the whole text costs what its keyword neighbourhoods cost.
+ */
+const WINDOW_BEFORE = 256
+const WINDOW_AFTER = 2048
+
+function windows(hits: number[], length: number): Array<[number, number]> {
+  hits.sort((a, b) => a - b)
+  const out: Array<[number, number]> = []
+  for (const h of hits) {
+    const s = Math.max(0, h - WINDOW_BEFORE)
+    const e = Math.min(length, h + WINDOW_AFTER)
+    const last = out[out.length - 1]
+    if (last && s <= last[1]) last[1] = Math.max(last[1], e)
+    else out.push([s, e])
+  }
+  return out
 }
 
 function lineAt(text: string, at: number): string {

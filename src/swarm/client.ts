@@ -29,7 +29,8 @@ export interface SwarmClient {
   close(): Promise<void>
 }
 
-export const DEFAULT_REPLICAS = 3
+export {DEFAULT_REPLICAS} from './defaults.js'
+import {DEFAULT_REPLICAS} from './defaults.js'
 
 export interface OpenClientOptions {
   privateKey: PrivateKey
@@ -365,6 +366,11 @@ export interface PublishResult {
   /** Distinct peers that acknowledged anything. */
   peers: number
   /**
+   * When items failed UNDER_REPLICATED: the fewest storage peers found for any of their keys. The
+   * swarm has no more to give, so a re-run cannot help; `--replicas` this low would.
+   */
+  storagePeersFound?: number
+  /**
    * Distinct packets that at least one peer answered `stored` for (it did not hold them yet). On a
    * first publish that is every packet; on a republish, the packets one of whose replicas was gone.
    */
@@ -520,17 +526,19 @@ export async function publishPackets(client: SwarmClient, items: PublishItem[], 
     })
   }
 
+  let storagePeersFound: number | undefined
   for (const b of batches) {
     const byReason = new Map<string, PublishItem[]>()
     b.items.forEach((item, i) => {
       if (b.reported.has(i)) return
       const reason = b.permanent.get(i) ?? (b.candidates.length < target ? 'UNDER_REPLICATED' : b.lastError)
+      if (reason === 'UNDER_REPLICATED') storagePeersFound = Math.min(storagePeersFound ?? Infinity, b.candidates.length)
       byReason.set(reason, [...(byReason.get(reason) ?? []), item])
     })
     for (const [reason, list] of byReason) fail(list, reason)
   }
   await reporting
-  return {acked, failed, failures, keys: byKey.size, peers: peers.size, newlyStored: newlyStored.size}
+  return {acked, failed, failures, keys: byKey.size, peers: peers.size, newlyStored: newlyStored.size, ...(storagePeersFound === undefined ? {} : {storagePeersFound})}
 }
 
 /**

@@ -10,6 +10,7 @@ import {keyFingerprint} from '../packet/fingerprint.js'
 import {STORE_EXTENSION, readStoreFile} from '../packet/store.js'
 import {QisError, errorMessage} from '../util/errors.js'
 import type {PublishItem} from './client.js'
+import {DEFAULT_REPLICAS} from './defaults.js'
 import {PublishJournal} from './journal.js'
 
 /** What `qis publish` will send: the (packet, key) pairs of the input stores not yet acknowledged. */
@@ -56,6 +57,10 @@ export interface PublishSummary {
   unreadable: string[]
   stores: string[]
   dryRun: boolean
+  /** Distinct peers each packet had to reach (--replicas). */
+  replicas: number
+  /** Set when packets failed UNDER_REPLICATED: the fewest storage peers the swarm had for their keys. */
+  storagePeersFound?: number
   /** A republish (--republish): every still-valid packet was sent again, journaled or not. */
   republish: boolean
   /** Packets that some closest peer did not hold and stored now (on a republish: replicas restored). */
@@ -196,6 +201,7 @@ export async function publishStores(options: PublishStoresOptions): Promise<Publ
     // command line may still be in another store. Expired packets are never sent again.
     const wholeHome = (options.stores ?? []).length === 0
     const journalPruned = wholeHome && !options.dryRun ? await journal.compact((id) => plan.live.has(id)) : 0
+    const replicas = Math.max(1, options.replicas ?? DEFAULT_REPLICAS)
     const base = {
       journalPruned,
       skipped: plan.skipped,
@@ -208,7 +214,7 @@ export async function publishStores(options: PublishStoresOptions): Promise<Publ
     }
     if (options.dryRun || plan.items.length === 0) {
       const keys = new Set(plan.items.map((i) => i.key)).size
-      return {published: 0, keys, peers: 0, failed: 0, failures: {}, deliveries: 0, restored: 0, dryRun: Boolean(options.dryRun), ...base}
+      return {published: 0, keys, peers: 0, failed: 0, failures: {}, deliveries: 0, restored: 0, dryRun: Boolean(options.dryRun), replicas, ...base}
     }
     if (options.confirm && !(await options.confirm(plan))) throw new QisError('publish cancelled; nothing was sent', {code: 'CANCELLED'})
 
@@ -223,7 +229,7 @@ export async function publishStores(options: PublishStoresOptions): Promise<Publ
       result = await publishPackets(client, plan.items, {
         batchSize: options.batchSize,
         concurrency: options.concurrency,
-        replicas: options.replicas,
+        replicas,
         retries: options.retries,
         signal: options.signal,
         onAck: async (items) => {
@@ -253,6 +259,8 @@ export async function publishStores(options: PublishStoresOptions): Promise<Publ
       deliveries,
       restored: result.newlyStored,
       dryRun: false,
+      replicas,
+      ...(result.storagePeersFound === undefined ? {} : {storagePeersFound: result.storagePeersFound}),
       ...base,
     }
   } finally {

@@ -2,19 +2,19 @@ import path from 'node:path'
 
 import {type Home, homeLayout} from '../config/home.js'
 import type {EmbedderConfig} from '../embed/types.js'
+import type {TextHasher} from '../hash/pipeline.js'
 import {normaliseAliases, publicModelName} from '../distill/model-name.js'
 import {keyFingerprint} from '../packet/fingerprint.js'
 import {toLabel} from '../packet/text.js'
 import {QisError} from '../util/errors.js'
 import {ADJUST_RULES, type AdjustRule, type Adjustment, adjustmentFor} from './adjustment.js'
-import {type WeightsFile, readWeightsFile, validateWeightsFile} from './file.js'
+import {WEIGHTS_FILE_VERSION, type WeightsFile, readWeightsFile, readWeightsFileIfExists, validateWeightsFile, writeWeightsFile} from './file.js'
+import type {LiveLookup, LiveStats} from './live.js'
 import {checkDomain} from './local.js'
+import {DEFAULT_HAMMING_THRESHOLD, type KeyWeight} from './synthesize.js'
 
-/** Text in, semantic codes out: the part of the hash pipeline adjust needs (src/embed/pipeline.ts). */
-export interface QueryHasher {
-  hashMany(texts: string[]): Promise<{hash: string; keys: string[]}[]>
-  close(): Promise<void>
-}
+/** The part of the hash pipeline adjust needs (src/hash/pipeline.ts). */
+export type QueryHasher = Pick<TextHasher, 'hashMany' | 'close'>
 
 export interface AdjusterOptions {
   /** A qis home (folder or opened): its weights file, and its config's embedder unless `embedder` is given. */
@@ -35,6 +35,14 @@ export interface AdjusterOptions {
   hasher?: {pipeline: QueryHasher; scheme: string}
   /** A ready PII scrubber instead of building one (the word lists cost ~0.5 s once). */
   scrubber?: {scrub(text: string): {text: string}}
+  /**
+   * Live lookup (`swarmLiveLookup()`, or a LiveLookup over any fetcher): a query whose keys the
+   * weights file does not know asks the swarm about them now, within a timeout, and falls back to
+   * the file alone when no answer comes. With it, a missing weights file counts as an empty one.
+   */
+  live?: LiveLookup
+  /** With `live`: write what was learnt back into the weights file (atomically), so the next process need not ask again. */
+  persist?: boolean
 }
 
 /** One query to adjust: its domain, and what the deployment knows about its own answer. */
@@ -54,6 +62,8 @@ export interface QueryAdjustment extends Adjustment {
   scheme: string
   /** The weights file's generation time: how old the knowledge is. */
   weightsGeneratedAt: string
+  /** With live lookup: of this query's keys, how many were answered from the swarm now (`keysLive`), and what the batch's lookup did. */
+  live?: LiveStats & {keysLive: number}
 }
 
 /**
@@ -99,7 +109,8 @@ export async function createAdjuster(options: AdjusterOptions): Promise<Adjuster
   if (source === undefined) throw new QisError('createAdjuster needs a home or weights', {code: 'NO_WEIGHTS'})
   const file = typeof source === 'string' ? source : '<weights in memory>'
   // The weights first: a missing or bad file should fail before a model is loaded for nothing.
-  let weights = typeof source === 'string' ? await readWeightsFile(source) : validateWeightsFile(source, file)
+  const live = options.live
+  let weights: WeightsFile | undefined = typeof source === 'string' ? (live ? await readWeightsFileIfExists(source) : await readWeightsFile(source)) : validateWeightsFile(source, file)
   if (options.rule !== undefined && !ADJUST_RULES.includes(options.rule)) throw new QisError(`rule must be one of ${ADJUST_RULES.join(', ')}`, {code: 'BAD_FLAG', exitCode: 2})
   const scrubber = options.scrubber ?? (await import('../privacy/index.js')).createScrubber()
   const config = home && (!options.hasher && !options.embedder || !options.modelAlias) ? (await (await import('../config/config.js')).loadConfig(home)).config : undefined
@@ -110,11 +121,13 @@ export async function createAdjuster(options: AdjusterOptions): Promise<Adjuster
   let hasher = options.hasher
   if (!hasher) {
     const embedder = options.embedder ?? config?.embedder
-    const {createHashPipeline} = await import('../embed/pipeline.js')
+    const {createHashPipeline} = await import('../hash/pipeline.js')
     const made = await createHashPipeline({...(embedder ?? {backend: 'use-lite'}), workers: 0})
     hasher = {pipeline: made.pipeline, scheme: made.scheme.id}
   }
   const {pipeline, scheme} = hasher
+  // Live lookup without a weights file yet: everything is learnt from the swarm.
+  weights ??= emptyWeights(scheme)
   try {
     checkScheme(weights, scheme, file)
   } catch (err) {
@@ -132,8 +145,33 @@ export async function createAdjuster(options: AdjusterOptions): Promise<Adjuster
     }
     // Exactly what distill does to a query before hashing it, so the same text meets the same keys.
     const codes = await pipeline.hashMany(items.map(({query}) => scrubber.scrub(query).text))
-    return items.map(({domain, confidence, model, rule, candidates}, i) => {
-      const result = adjustmentFor(weights, codes[i].keys.map((k) => keyFingerprint(scheme, domain, k)), {
+    const known = weights!
+    const keysOf = items.map(({domain}, i) => codes[i].keys.map((routingKey) => ({fingerprint: keyFingerprint(scheme, domain, routingKey), domain, routingKey})))
+    let liveStats: LiveStats | undefined
+    const learnt = new Map<string, KeyWeight>()
+    if (live) {
+      // Only keys the file does not know: a pull's entries stand, and a known key costs no round trip.
+      const unknown = keysOf.flat().filter((k) => !Object.hasOwn(known.weights, k.fingerprint))
+      liveStats = await live.ensure(unknown.map((k) => k.fingerprint))
+    }
+    const results = items.map(({domain, confidence, model, rule, candidates}, i): QueryAdjustment => {
+      let view = known
+      let keysLive = 0
+      if (live) {
+        const unknown = keysOf[i].filter((k) => !Object.hasOwn(known.weights, k.fingerprint))
+        const extra = live.weightsFor(scheme, unknown, codes[i].hash, known.hammingThreshold)
+        keysLive = extra.size
+        if (extra.size > 0) {
+          const subset: Record<string, KeyWeight> = {}
+          for (const k of keysOf[i]) if (Object.hasOwn(known.weights, k.fingerprint)) subset[k.fingerprint] = known.weights[k.fingerprint]
+          for (const [fp, e] of extra) {
+            subset[fp] = e
+            if (!learnt.has(fp)) learnt.set(fp, e)
+          }
+          view = {...known, weights: subset}
+        }
+      }
+      const result = adjustmentFor(view, keysOf[i].map((k) => k.fingerprint), {
         rule: rule ?? options.rule,
         confidence,
         model: label(model ?? options.model),
@@ -145,8 +183,10 @@ export async function createAdjuster(options: AdjusterOptions): Promise<Adjuster
         const names = Array.isArray(candidates) ? candidates : Object.keys(candidates)
         result.candidates = Object.fromEntries(names.map((n) => [n, result.candidates![label(n)!]]))
       }
-      return {domain, scheme, weightsGeneratedAt: weights.generatedAt, ...result}
+      return {domain, scheme, weightsGeneratedAt: known.generatedAt, ...result, ...(liveStats ? {live: {...liveStats, keysLive}} : {})}
     })
+    if (options.persist && learnt.size > 0 && typeof source === 'string') await persist(source, scheme, learnt)
+    return results
   }
 
   return {
@@ -158,12 +198,37 @@ export async function createAdjuster(options: AdjusterOptions): Promise<Adjuster
     },
     async reload() {
       if (typeof source !== 'string') return
-      const next = await readWeightsFile(source)
+      const next = live ? ((await readWeightsFileIfExists(source)) ?? emptyWeights(scheme)) : await readWeightsFile(source)
       checkScheme(next, scheme, source)
       weights = next
     },
-    close: () => pipeline.close(),
+    async close() {
+      await live?.close()
+      await pipeline.close()
+    },
   }
+}
+
+function emptyWeights(scheme: string): WeightsFile {
+  return {version: WEIGHTS_FILE_VERSION, scheme, generatedAt: new Date(0).toISOString(), hammingThreshold: DEFAULT_HAMMING_THRESHOLD, weights: {}}
+}
+
+/**
+ * Adds live-learnt entries to the weights file for keys it still lacks, re-reading it first so a
+ * pull that finished meanwhile is not undone; written atomically like a pull.
+ */
+async function persist(file: string, scheme: string, learnt: Map<string, KeyWeight>): Promise<void> {
+  const current = (await readWeightsFileIfExists(file)) ?? {...emptyWeights(scheme), generatedAt: new Date().toISOString()}
+  if (current.scheme !== scheme) return
+  const merged = {...current.weights}
+  let added = 0
+  for (const [fp, e] of learnt) {
+    if (Object.hasOwn(merged, fp)) continue
+    merged[fp] = e
+    added++
+  }
+  if (added === 0) return
+  await writeWeightsFile(file, {...current, weights: Object.fromEntries(Object.entries(merged).sort(([a], [b]) => (a < b ? -1 : 1)))})
 }
 
 /** One-shot: builds an adjuster, adjusts one query, closes. For many queries keep a `createAdjuster()`. */

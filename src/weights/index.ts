@@ -5,6 +5,7 @@
 //   const r = await adjuster.adjust(query, {domain, confidence, model, rule?, candidates?})
 //   r.adjustment, r.probability, r.confidence, r.keysMatched, r.evidence, r.variants,
 //   r.bestVariants, r.worstVariants, r.candidates (P(success) per candidate variant, for routing)
+//   Live lookup of keys the weights file lacks: createAdjuster({..., live: await swarmLiveLookup({home, bootstrap})})
 export {
   CORRECTION_PENALTY,
   DEFAULT_HAMMING_THRESHOLD,
@@ -44,6 +45,8 @@ export {
   type VariantEstimate,
 } from './adjustment.js'
 export {adjustConfidence, createAdjuster, type AdjustQueryOptions, type Adjuster, type AdjusterOptions, type QueryAdjustment, type QueryHasher} from './adjust.js'
+export {LIVE_CACHE_KEYS, LIVE_CACHE_SECONDS, LIVE_TIMEOUT_MS, LiveLookup, swarmLiveLookup, type LiveLookupOptions, type LiveStats, type SwarmLiveOptions} from './live.js'
+export {readQueriesFile, type QueryLine} from './queries.js'
 export {collectLocalKeys, type LocalKeys, type LocalKeysOptions, type LocalSkipReason} from './local.js'
 export {parseSince} from './since.js'
 export {pullWeights, type FetchedPackets, type PacketFetcher, type PullWeightsOptions, type PullWeightsResult} from './pull.js'

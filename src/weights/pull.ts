@@ -1,12 +1,15 @@
 import type {Home} from '../config/home.js'
 import {type Identity, loadOrCreateIdentity} from '../identity/identity.js'
+import type {EmbedderConfig} from '../embed/types.js'
+import {keyFingerprint} from '../packet/fingerprint.js'
 import {QisError} from '../util/errors.js'
+import type {QueryHasher} from './adjust.js'
 import {loadSwarmKey} from '../swarm/pnet.js'
 import {OldWeightsFileError, WEIGHTS_FILE_VERSION, type WeightsFile, readWeightsFileIfExists, writeWeightsFile} from './file.js'
-import {type LocalSkipReason, collectLocalKeys} from './local.js'
+import {type LocalSkipReason, checkDomain, collectLocalKeys} from './local.js'
 import {publishersFile, readFirstSeen, recordSeen} from './publishers.js'
 import {readTrustList, trustFile, trustedIds} from './trust.js'
-import {DEFAULT_HAMMING_THRESHOLD, type KeyWeight, type ReceivedPacket, type SynthesisRefusal, synthesizeWeights} from './synthesize.js'
+import {type AskedKey, DEFAULT_HAMMING_THRESHOLD, type KeyWeight, type ReceivedPacket, type SynthesisRefusal, synthesizeWeights} from './synthesize.js'
 
 /** What a packet source returns for a set of key fingerprints (the swarm's fetchPackets has this shape). */
 export interface FetchedPackets {
@@ -43,6 +46,16 @@ export interface PullWeightsOptions {
   bootstrap?: string[]
   signal?: AbortSignal
   now?: number
+  /**
+   * Queries this node is answering now or about to answer (`--queries`): their keys are asked too,
+   * with the closeness filter centred on them. They are scrubbed and hashed here exactly as adjust
+   * does; only key fingerprints leave the machine, as for the own packets' keys.
+   */
+  queries?: {query: string; domain: string}[]
+  /** Hashes the queries (default: a pipeline from `embedder`, else use-lite), and the scrubber to run first. */
+  hasher?: {pipeline: QueryHasher; scheme: string}
+  embedder?: EmbedderConfig
+  scrubber?: {scrub(text: string): {text: string}}
 }
 
 export interface PullWeightsResult {
@@ -50,6 +63,8 @@ export interface PullWeightsResult {
   out: string
   /** Key fingerprints asked for. */
   keysAsked: number
+  /** With `queries`: how many were given (after --domain), and the distinct keys they asked (some shared with the own packets'). */
+  queries?: {read: number; keys: number}
   /** Own packets the keys were read from. */
   local: {stores: number; packetsRead: number; packetsUsed: number; skipped: Partial<Record<LocalSkipReason, number>>}
   peers: number
@@ -88,24 +103,36 @@ export interface PullWeightsResult {
 export async function pullWeights(options: PullWeightsOptions): Promise<PullWeightsResult> {
   const now = options.now ?? Math.floor(Date.now() / 1000)
   const out = options.out ?? options.home.weightsFile
+  const only = options.domain === undefined ? undefined : checkDomain(options.domain, `--domain "${options.domain}"`)
+  const queries = (options.queries ?? []).filter((q) => only === undefined || q.domain === only)
+  const fromQueries = queries.length > 0 || options.queries !== undefined ? await queryKeys(queries, options) : undefined
   const local = await collectLocalKeys({
     packetsDir: options.home.packetsDir,
     domainFocus: options.domainFocus,
     domain: options.domain,
     since: options.since,
     now,
+    // Queries hashed now are in the scheme this node hashes with now; own packets of another are not comparable.
+    scheme: fromQueries?.scheme,
   })
-  if (local.scheme === undefined || local.keys.length === 0) {
+  if ((local.scheme === undefined || local.keys.length === 0) && !fromQueries?.keys.length) {
     const why = local.packetsRead === 0 ? `no packets in ${options.home.packetsDir} (run \`qis distill\` first)` : `none of the ${local.packetsRead} packets in ${options.home.packetsDir} is recent and valid${options.domain ? ` for domain ${options.domain}` : ''}`
-    throw new QisError(`nothing to ask the swarm: pull-weights asks about this node's own recent queries, and there are ${why}`, {code: 'NOTHING_TO_ASK'})
+    throw new QisError(`nothing to ask the swarm: pull-weights asks about this node's own recent queries${options.queries ? ' and the --queries given' : ''}, and there are ${why}${options.queries ? `, and ${queries.length === 0 ? 'no queries' : 'no keys for the queries'}` : ''}`, {code: 'NOTHING_TO_ASK'})
   }
-  const scheme = local.scheme
+  // Own packets' keys and the queries' keys, once each; a key both ask about is near either's queries.
+  const askedKeys = new Map(local.keys.map((k) => [k.fingerprint, k]))
+  for (const k of fromQueries?.keys ?? []) {
+    const had = askedKeys.get(k.fingerprint)
+    askedKeys.set(k.fingerprint, had ? {...had, localHashes: [...new Set([...(had.localHashes ?? []), ...(k.localHashes ?? [])])].sort()} : k)
+  }
+  const allKeys = [...askedKeys.values()]
+  const scheme = fromQueries?.scheme ?? local.scheme!
   const trustList = await readTrustList(trustFile(options.home))
   if (options.trustedOnly && trustList.length === 0) {
     throw new QisError(`--trusted-only, but the trust list ${trustFile(options.home)} is empty: add peers with \`qis trust add PEER_ID\``, {code: 'BAD_FLAG', exitCode: 2})
   }
   const identity = options.identity ?? (await loadOrCreateIdentity(options.home))
-  const fingerprints = local.keys.map((k) => k.fingerprint)
+  const fingerprints = allKeys.map((k) => k.fingerprint)
   const fetch = options.fetch ?? (await swarmFetcher(identity, options.bootstrap ?? [], options.signal, (await loadSwarmKey(options.home))?.bytes))
   let fetched: FetchedPackets
   try {
@@ -124,7 +151,7 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
     trusted: trustedIds(trustList),
     trustedOnly: options.trustedOnly,
     ownPublicKey: Buffer.from(identity.publicKey).toString('hex'),
-    keys: local.keys,
+    keys: allKeys,
     hammingThreshold: options.hammingThreshold ?? DEFAULT_HAMMING_THRESHOLD,
     now,
   })
@@ -176,6 +203,7 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
     scheme,
     out,
     keysAsked: fingerprints.length,
+    ...(fromQueries ? {queries: {read: queries.length, keys: fromQueries.keys.length}} : {}),
     local: {stores: local.stores, packetsRead: local.packetsRead, packetsUsed: local.packetsUsed, skipped: local.skipped},
     peers: fetched.peers,
     packets: synthesis.packets,
@@ -190,6 +218,36 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
     previous,
     publishersNew,
     trust: {listed: trustList.length, only: options.trustedOnly ?? false},
+  }
+}
+
+/** The queries' keys, each with the fine hashes of the queries under it (the closeness filter's centres). */
+async function queryKeys(queries: {query: string; domain: string}[], options: PullWeightsOptions): Promise<{scheme: string; keys: AskedKey[]}> {
+  for (const q of queries) checkDomain(q.domain, `domain "${q.domain}"`)
+  let hasher = options.hasher
+  let close = async () => {}
+  if (!hasher) {
+    const {createHashPipeline} = await import('../hash/pipeline.js')
+    const made = await createHashPipeline({...(options.embedder ?? {backend: 'use-lite'}), workers: 0})
+    hasher = {pipeline: made.pipeline, scheme: made.scheme.id}
+    close = () => made.pipeline.close()
+  }
+  try {
+    const scrubber = options.scrubber ?? (await import('../privacy/index.js')).createScrubber()
+    // Exactly what distill and adjust do to a query before hashing it.
+    const codes = queries.length ? await hasher.pipeline.hashMany(queries.map((q) => scrubber.scrub(q.query).text)) : []
+    const keys = new Map<string, {domain: string; routingKey: string; hashes: Set<string>}>()
+    queries.forEach((q, i) => {
+      for (const routingKey of codes[i].keys) {
+        const fingerprint = keyFingerprint(hasher!.scheme, q.domain, routingKey)
+        let k = keys.get(fingerprint)
+        if (!k) keys.set(fingerprint, (k = {domain: q.domain, routingKey, hashes: new Set()}))
+        k.hashes.add(codes[i].hash)
+      }
+    })
+    return {scheme: hasher.scheme, keys: [...keys].map(([fingerprint, k]) => ({fingerprint, domain: k.domain, routingKey: k.routingKey, localHashes: [...k.hashes].sort()}))}
+  } finally {
+    await close()
   }
 }
 

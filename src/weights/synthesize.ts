@@ -93,6 +93,12 @@ export interface SynthesisOptions {
   trusted?: Set<string>
   /** Use only trusted publishers' packets; the others are refused as NOT_TRUSTED. */
   trustedOnly?: boolean
+  /**
+   * Decoded packets by packet id, shared across calls: a live adjuster synthesises the same cached
+   * packets again for every query, and checking a signature costs far more than the rest. Only for
+   * callers whose `now` moves little between calls (expiry is judged when a packet is first decoded).
+   */
+  decodeCache?: Map<string, DecodeResult>
 }
 
 /**
@@ -294,6 +300,7 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
   const byKey = new Map<string, Map<string, Accepted[]>>()
   const seen = new Set<string>()
   const decodedById = new Map<string, DecodeResult>()
+  const shared = options.decodeCache
   let receivedCount = 0
   let accepted = 0
   const acceptedIds = new Set<string>()
@@ -304,7 +311,11 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
     // (verification dominates the cost: ~0.6 ms per packet on a slow core).
     const bytesId = packetId(item.bytes)
     let decoded = decodedById.get(bytesId)
-    if (!decoded) decodedById.set(bytesId, (decoded = decodePacket(item.bytes, {now: options.now})))
+    if (!decoded) {
+      decoded = shared?.get(bytesId) ?? decodePacket(item.bytes, {now: options.now})
+      decodedById.set(bytesId, decoded)
+      shared?.set(bytesId, decoded)
+    }
     if (!decoded.ok) {
       refuse(decoded.error.code)
       continue

@@ -43,7 +43,8 @@ interface Run {
   routing: {accuracy: number; bestSingle: number; random: number; oracle: number}
   answers: {past: number; future: number}
   distilled: {records: number; packets: number; corrections: number}
-  swarm: {packetsPublished: number; publishFailed: number; pull: {received: number; accepted: number; refused: Record<string, number>}}
+  swarm: {packetsPublished: number; publishFailed: number; pull: {received: number; accepted: number; refused: Record<string, number>}; live: {keysFetched: number; failures: number}}
+  keysMatchedShare: Record<string, number>
 }
 
 describe('bench/value', () => {
@@ -77,6 +78,12 @@ describe('bench/value', () => {
     // Each home gets its own packets back too and must refuse them as its own.
     expect(run.swarm.pull.refused.OWN_PACKET).toBeGreaterThan(0)
     expect(run.answers.future).toBeGreaterThan(0)
+    // The qis arm asked the swarm about the future questions' own keys (live lookup), and the
+    // pull-only file is still measured beside it: live lookup can only add keys, never lose them.
+    expect(run.swarm.live.keysFetched).toBeGreaterThan(0)
+    expect(run.swarm.live.failures).toBe(0)
+    expect(Number.isFinite(run.arms['qis-past-keys'].brier)).toBe(true)
+    expect(run.keysMatchedShare.qis).toBeGreaterThanOrEqual(run.keysMatchedShare['qis-past-keys'])
     for (const k of ['accuracy', 'bestSingle', 'random', 'oracle'] as const) expect(run.routing[k]).toBeGreaterThanOrEqual(0)
     expect(run.routing.oracle).toBeGreaterThanOrEqual(run.routing.bestSingle)
     expect(run.routing.bestSingle).toBeGreaterThanOrEqual(run.routing.random)

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
 
-import {createHashPipeline} from '../../src/embed/pipeline.js'
+import {createHashPipeline} from '../../src/hash/pipeline.js'
 import {keyFingerprint} from '../../src/packet/fingerprint.js'
 import {createScrubber} from '../../src/privacy/index.js'
 import {writeWeightsFile} from '../../src/weights/file.js'

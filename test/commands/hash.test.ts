@@ -147,7 +147,7 @@ describe('qis hash (in-process)', () => {
     writeFileSync(path.join(home, 'config.json'), JSON.stringify({embedder: {backend: 'transformers', modelDir: tiny[3], codebook: 'group.qcb'}}))
     const configured = await runCommand(['hash', '--workers', '0', ...queries], {env: {QIS_HOME: home, QIS_MODEL_DIR: undefined}})
     expect(configured.stdout).toBe(own.stdout)
-    // Worker threads load the same file: test/embed/pipeline.test.ts.
+    // Worker threads load the same file: test/hash/pipeline.test.ts.
   })
 
   it('--codebook refuses a file that is not a codebook, or one for another model, naming the file', async () => {

@@ -4,6 +4,7 @@ import {describe, expect, it} from 'vitest'
 
 import {makePackets, signerFor, type TestPacket, writeStore} from '../swarm/fixtures.js'
 import {runCli, tempDir} from '../helpers/cli.js'
+import {startSwarm, stopAll} from '../helpers/swarm.js'
 
 // `qis publish` paths that need no swarm; the swarm paths are in test/swarm/swarm.test.ts.
 // Needs `npm run build`.
@@ -73,4 +74,27 @@ describe('qis publish without a swarm', () => {
     expect(r.code).toBe(3)
     expect(r.stderr).toMatch(/hold no packets/)
   }, 60_000)
+})
+
+describe('qis publish to a swarm smaller than --replicas', () => {
+  it('says the packets reached every storage peer there is, that a re-run cannot help, and which --replicas would (issue 19)', async () => {
+    const nodes = await startSwarm(2)
+    try {
+      const home = await publisherHome('small', makePackets(signerFor('small'), 6, {keyCount: 2}))
+      const bootstrap = nodes[0].multiaddrs[0]
+      const r = await runCli(['publish', '--home', home, '--bootstrap', bootstrap, '--yes'])
+      expect(r.code).toBe(1)
+      expect(r.stdout).toMatch(/6 reached only 2 storage peer\(s\), fewer than --replicas 3/)
+      expect(r.stdout).toMatch(/a re-run cannot add replicas until more nodes join; to accept 2 copies, run qis publish --replicas 2/)
+      expect(r.stdout).not.toMatch(/run qis publish again/)
+      const json = await runCli(['publish', '--home', home, '--bootstrap', bootstrap, '--yes', '--json'])
+      expect(JSON.parse(json.stdout)).toMatchObject({replicas: 3, storagePeersFound: 2, failures: {UNDER_REPLICATED: 6}})
+      // The advice works: the copies were stored, and accepting two replicas publishes everything.
+      const two = await runCli(['publish', '--home', home, '--bootstrap', bootstrap, '--yes', '--replicas', '2', '--json'])
+      expect(two.code, two.stderr).toBe(0)
+      expect(JSON.parse(two.stdout)).toMatchObject({published: 6, failed: 0})
+    } finally {
+      await stopAll(nodes)
+    }
+  }, 120_000)
 })

@@ -1,9 +1,9 @@
-import {readFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ensureDir, openHome} from '../../src/config/home.js'
-import {createHashPipeline} from '../../src/embed/pipeline.js'
+import {createHashPipeline} from '../../src/hash/pipeline.js'
 import {loadOrCreateIdentity} from '../../src/identity/identity.js'
 import {encodePacket} from '../../src/packet/codec.js'
 import {keyFingerprint} from '../../src/packet/fingerprint.js'
@@ -168,6 +168,43 @@ describe('qis pull-weights across a 3-node swarm', () => {
     const logit = (p: number) => Math.log(p / (1 - p))
     const expected = 1 / (1 + Math.exp(-(logit((1.45 + (4 * 2.3) / 3) / 7) - logit(2.3 / 3))))
     expect(cal).toMatchObject({rule: 'calibrated', confidence: 0.5, probability: expect.closeTo(expected, 9), adjustment: expect.closeTo(expected - 0.5, 9)})
+  }, 180_000)
+
+  it('--queries asks about queries being answered now, and adjust --live fetches what the file lacks', async () => {
+    // Runs after the test above published three homes' packets under the query's keys.
+    const n = keys.length
+    const fresh = tempDir()
+    const queries = path.join(tempDir(), 'queue.jsonl')
+    writeFileSync(queries, `${JSON.stringify({query: QUERY, domain: DOMAIN})}\n`)
+    const r = await runCli(['pull-weights', '--home', fresh, '--bootstrap', bootstrap, '--queries', queries, '--json'], {env})
+    expect(r.code, r.stderr).toBe(0)
+    const summary = JSON.parse(r.stdout)
+    expect(summary).toMatchObject({scheme, keysAsked: n, queries: {read: 1, keys: n}, weightsWritten: n, local: {packetsUsed: 0}})
+    // No own packets here, so every home's packets are peers' (the far one is refused as NOT_NEAR).
+    expect(summary.packets.accepted).toBeGreaterThanOrEqual(4)
+    expect(readFileSync(path.join(fresh, 'weights.json'), 'utf8')).not.toContain('ibuprofen')
+
+    const bad = await runCli(['pull-weights', '--home', fresh, '--bootstrap', bootstrap, '--queries', path.join(fresh, 'none.jsonl'), '--json'], {env})
+    expect(bad.code).toBe(2)
+    expect(JSON.parse(bad.stdout).error).toMatchObject({code: 'INPUT_NOT_FOUND'})
+
+    const other = tempDir()
+    const live = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', other, '--live', '--bootstrap', bootstrap, '--json'], {env})
+    expect(live.code, live.stderr).toBe(0)
+    const a = JSON.parse(live.stdout)
+    expect(a.live).toMatchObject({keysFetched: n, keysLive: n})
+    expect(a.keysMatched).toBe(n)
+    expect(a.evidence.mass).toBeGreaterThanOrEqual(4)
+    // Learnt once, written back: a plain adjust now finds the same evidence without the swarm.
+    const plain = JSON.parse((await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', other, '--json'], {env})).stdout)
+    expect(plain.probability).toBeCloseTo(a.probability, 9)
+
+    const noSwarm = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', tempDir(), '--live', '--json'], {env: {...env, QIS_BOOTSTRAP: ''}})
+    expect(noSwarm.code).toBe(2)
+    expect(JSON.parse(noSwarm.stdout).error).toMatchObject({code: 'NO_BOOTSTRAP'})
+    const needsLive = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', other, '--bootstrap', bootstrap, '--json'], {env})
+    expect(needsLive.code).toBe(2)
+    expect(JSON.parse(needsLive.stdout).error.message).toContain('--bootstrap needs --live')
   }, 180_000)
 
   it('with no own packets, says there is nothing to ask', async () => {

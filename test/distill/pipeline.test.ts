@@ -254,4 +254,31 @@ describe('distill pipeline (library)', () => {
     expect(bytes[0]).toBeLessThan(total / 2)
     expect(bytes.at(-1)).toBe(total)
   })
+
+  it('loads the model only when a record reaches the hash stage, and once', async () => {
+    const base = await deps()
+    let loads = 0
+    const d: DistillDeps = {
+      ...base,
+      createHashPipeline: async (config) => {
+        loads++
+        return base.createHashPipeline(config)
+      },
+    }
+    const dir = tempDir()
+    // A binary file read as JSONL: every line rejected, so no model (it took ~8 s before the first record).
+    const garbage = path.join(dir, 'garbage.jsonl')
+    writeFileSync(garbage, Buffer.from(Array.from({length: 4000}, (_, i) => (i * 37) % 256)))
+    const none = await distill({files: [garbage], home: await openHome(path.join(dir, 'home')), signer, now: NOW}, d)
+    expect(none.counts.emitted).toBe(0)
+    expect(none.counts.rejected).toBeGreaterThan(0)
+    expect(loads).toBe(0)
+    expect(none.scheme).toBeNull()
+    // Several batches of good records: one load, and the scheme is the model's.
+    const log = write(dir, 'log.jsonl', Array.from({length: 50}, (_, i) => ({query: `question ${i}`, outcome: 1, confidence: 1})))
+    const some = await distill({files: [log], home: await openHome(path.join(dir, 'home')), signer, now: NOW, batchSize: 8}, d)
+    expect(some.counts.emitted).toBe(50)
+    expect(loads).toBe(1)
+    expect(some.scheme).toBe('test.sha256.v1')
+  })
 })

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {embeddingText} from '../../src/hash/input.js'
+import {embeddingText, embeddingTextHead} from '../../src/hash/input.js'
 import {PII_TYPES} from '../../src/privacy/index.js'
 import {createScrubber} from '../../src/privacy/index.js'
 
@@ -52,5 +52,30 @@ describe('embeddingText', () => {
     const {text} = scrubber.scrub('Email jane.doe@example.com or call +1 617 555 0100 about Maria Garcia in Boston')
     expect(text).toContain('<')
     expect(embeddingText(text)).not.toMatch(/[<>]/)
+  })
+})
+
+describe('embeddingTextHead', () => {
+  it('is the whole model input up to a space, whatever the text around the cut', () => {
+    // Pieces where a cut could change the model input if embeddingText looked past whitespace.
+    const pieces = ['<PERSON>', '<LOCATION>', 'ΟΔΟΣ', 'ΌΣΟΣ\u0301', 'e\u0301', '\u0308', '\u00a0', '\u3000', '\u2003', "I\u2019m", 'ﬁne', '---', '!!', '?', '¨', 'क्या', '数据', 'x', 'Σ', "Σ'", '\n', '\t']
+    let seed = 7
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+    for (let t = 0; t < 200; t++) {
+      let text = ''
+      while (text.length < 400) text += pieces[Math.floor(next() * pieces.length)] + (next() < 0.5 ? ' ' : '')
+      const full = embeddingText(text)
+      for (const chars of [1, 17, 100, 250, 399]) {
+        const head = embeddingTextHead(text, chars)
+        if (head === undefined) continue
+        // An empty head (only punctuation before the cut) is the empty prefix.
+        expect(head === '' || full === head || full.startsWith(head + ' ')).toBe(true)
+      }
+    }
+  })
+
+  it('is undefined when no whitespace follows the cut', () => {
+    expect(embeddingTextHead('one two three', 8)).toBeUndefined()
+    expect(embeddingTextHead('one two three', 3)).toBe('one')
   })
 })

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import type {HashPipeline} from '../../src/embed/pipeline.js'
+import type {HashPipeline} from '../../src/hash/pipeline.js'
 import type {HashScheme} from '../../src/hash/index.js'
 import {type HashInput, type HashOutput, hashStream} from '../../src/hash/stream.js'
 

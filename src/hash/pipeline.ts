@@ -1,16 +1,27 @@
+// Text to codes, in one place: model input (embeddingText) -> embedding -> fine hash and routing
+// keys, for distill, `qis hash` and adjust alike (each scrubs first), so a query meets the same keys wherever it is hashed.
 import os from 'node:os'
 
-import type {HashScheme} from '../hash/index.js'
-import {embeddingText} from '../hash/input.js'
-import type {Embedder, EmbedderConfig} from './types.js'
+import type {Embedder, EmbedderConfig} from '../embed/types.js'
+import type {HashScheme, SemanticCodes} from './index.js'
+import {embeddingText, embeddingTextHead} from './input.js'
+
+export type {SemanticCodes} from './index.js'
 
 /** Model inputs longer than this are embedded every time, never cached (bounds the cache's memory: 10,000 x 4 KiB). */
 export const MAX_CACHED_CHARS = 4096
+/** Scrubbed texts longer than this get their model input from a head when the model reads only that far. */
+const LONG_TEXT_CHARS = 16_384
 
-/** What a text hashes to: the fine SimHash and the routing keys (before fingerprinting). */
-export interface SemanticCodes {
-  hash: string
-  keys: string[]
+/**
+ * Text in, semantic codes out, in order: what distill, `qis hash` and adjust ask of a pipeline
+ * (HashPipeline, or a stand-in in tests). The callers scrub first.
+ */
+export interface TextHasher {
+  hashMany(texts: string[]): Promise<SemanticCodes[]>
+  /** Counters for a run's summary (HashPipeline: texts embedded, cache hits). */
+  stats(): Record<string, number>
+  close(): Promise<void>
 }
 
 export interface HashPipelineOptions {
@@ -19,24 +30,19 @@ export interface HashPipelineOptions {
   /** Distinct texts remembered within this pipeline (least recently used dropped). Default 10,000. */
   cacheSize?: number
   /**
-   * Extra worker threads, each with its own model copy (~150 MB for use-lite). 'auto' uses them
-   * only with at least 4 cores and a large enough input: on 2 cores, two busy model instances
-   * measured ~1.15x one, not worth the memory and start-up. 'auto' never uses them for the
-   * transformers backend: onnxruntime already runs one session on every physical core (its
-   * default intra-op thread count), and onnxruntime-node in worker threads is known to crash now
-   * and then (microsoft/onnxruntime#20084). Default 'auto'.
+   * Extra worker threads, each with its own model copy (~150 MB for use-lite). 'auto': see
+   * plannedWorkers (docs/hashing.md, "Threads", says what was measured). Default 'auto'.
    */
   workers?: number | 'auto'
   /** How to build the embedder in a worker thread (required for workers > 0). */
   embedderConfig?: EmbedderConfig
 }
 
-
 /**
  * Texts in, semantic codes out, in order. Identical texts (after scrubbing, which the caller
  * does) are embedded once per pipeline: later copies are cache hits and cost no model time.
  */
-export class HashPipeline {
+export class HashPipeline implements TextHasher {
   private readonly embedder: Embedder
   private readonly scheme: HashScheme
   readonly batchSize: number
@@ -62,7 +68,7 @@ export class HashPipeline {
     const pending = new Map<string, number[]>()
     for (let i = 0; i < texts.length; i++) {
       // Keyed by what the model sees, so "<PERSON> called" and "someone called" share one embedding.
-      const text = embeddingText(texts[i])
+      const text = this.modelInput(texts[i])
       const hit = this.cache.get(text)
       if (hit) {
         // Refresh recency: Map iteration order is insertion order, so re-insert.
@@ -98,6 +104,22 @@ export class HashPipeline {
     await this.embedder.close()
   }
 
+  /**
+   * embeddingText of a scrubbed text; of a long one's head, doubling from 8,192 characters, once
+   * the model reads no further (a 900 KB prompt's model input took 0.19 s whole).
+   */
+  private modelInput(scrubbed: string): string {
+    const readsNoFurtherThan = this.embedder.readsNoFurtherThan?.bind(this.embedder)
+    if (scrubbed.length > LONG_TEXT_CHARS && readsNoFurtherThan && !this.scheme.readsText) {
+      for (let chars = LONG_TEXT_CHARS / 2; chars < scrubbed.length; chars *= 2) {
+        const head = embeddingTextHead(scrubbed, chars)
+        if (head === undefined) break
+        if (readsNoFurtherThan(head)) return head
+      }
+    }
+    return embeddingText(scrubbed)
+  }
+
   private remember(text: string, codes: SemanticCodes): void {
     // A long prompt is seldom asked twice word for word, and 10,000 of them at up to 1 MiB each
     // would hold gigabytes; queries are far shorter than this.
@@ -107,16 +129,14 @@ export class HashPipeline {
   }
 
   /**
-   * Worker threads this pipeline will use for large calls: 'auto' means none below 4 cores
-   * (measured here: two busy model instances on 2 cores give ~1.15x one, not worth 150 MB and a
-   * second model load) or for the transformers backend (see HashPipelineOptions.workers), else
-   * one per spare core up to 7. Callers that stream should hand
-   * hashMany at least 2 x batchSize x (workers + 1) texts at a time so every thread gets work.
+   * Worker threads this pipeline will use for large calls. 'auto': none for embedders on
+   * onnxruntime (it spreads a call over the cores itself, and crashes now and then in worker
+   * threads) or below 4 cores (two model copies on 2 cores gave ~1.15x one), else one per spare
+   * core up to 7. Streaming callers should hand hashMany 2 x batchSize x (workers + 1) texts at a time.
    */
   get plannedWorkers(): number {
     if (!this.embedderConfig) return 0
     if (this.workersOption === 'auto') {
-      // use-lite on onnxruntime spreads its calls over the cores itself, as transformers does.
       if (this.embedderConfig.backend === 'transformers' || (this.embedder as {runtime?: string}).runtime === 'onnx') return 0
       const cores = os.availableParallelism()
       return cores >= 4 ? Math.min(cores - 1, 7) : 0
@@ -142,8 +162,7 @@ export class HashPipeline {
     const out: SemanticCodes[] = []
     for (let i = 0; i < texts.length; i += this.batchSize) {
       const batch = texts.slice(i, i + this.batchSize)
-      const vecs = await this.embedder.embed(batch)
-      vecs.forEach((v, j) => out.push({hash: this.scheme.fineHash(v), keys: this.scheme.routingKeys(v, batch[j])}))
+      out.push(...(await this.scheme.codes(await this.embedder.embed(batch), batch)))
     }
     return out
   }
@@ -153,7 +172,7 @@ export class HashPipeline {
 export async function createHashPipeline(
   config: EmbedderConfig & {workers?: number | 'auto'; batchSize?: number; cacheSize?: number},
 ): Promise<{pipeline: HashPipeline; scheme: HashScheme}> {
-  const [{createEmbedder}, {readCodebookFile, schemeForConfig}] = await Promise.all([import('./index.js'), import('../hash/index.js')])
+  const [{createEmbedder}, {readCodebookFile, schemeForConfig}] = await Promise.all([import('../embed/index.js'), import('./index.js')])
   // A bad codebook file is refused before the model spends a second or more loading.
   const codebook = config.codebook === undefined ? undefined : readCodebookFile(config.codebook)
   const embedder = await createEmbedder(config)

@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {HashPipeline, MAX_CACHED_CHARS, createHashPipeline} from '../../src/embed/pipeline.js'
+import {HashPipeline, MAX_CACHED_CHARS, createHashPipeline} from '../../src/hash/pipeline.js'
 import {createEmbedder} from '../../src/embed/index.js'
 import type {Embedder} from '../../src/embed/types.js'
 import {schemeFor} from '../../src/hash/index.js'
@@ -128,7 +128,7 @@ describe('HashPipeline', () => {
   it("gives the same codes with a worker thread as in process, with the config's own codebook (compiled dist/)", async () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'qis-cb-')), 'group.qcb')
     writeGroupCodebook(file, {dimension: 16, anchors: 32, seed: 43, words: ['order', 'refund', 'help', 'lease', 'dose', 'reset']})
-    const dist = (await import(path.join(repoRoot, 'dist/embed/pipeline.js'))) as typeof import('../../src/embed/pipeline.js')
+    const dist = (await import(path.join(repoRoot, 'dist/hash/pipeline.js'))) as typeof import('../../src/hash/pipeline.js')
     const {schemeForConfig} = (await import(path.join(repoRoot, 'dist/hash/index.js'))) as typeof import('../../src/hash/index.js')
     const config = {backend: 'transformers' as const, modelDir, codebook: file}
     const inProcess = await dist.createHashPipeline({...config, workers: 0, batchSize: 2})
@@ -157,5 +157,29 @@ describe('HashPipeline', () => {
       await pooled.close()
       await inProcess.pipeline.close()
     }
+  }, 60_000)
+})
+
+describe('HashPipeline on a long prompt (use-lite)', () => {
+  it('builds the model input from a head once the model reads no further, with the codes of the whole text', async () => {
+    const {createUseLiteEmbedder} = await import('../../src/embed/use-lite.js')
+    const {embeddingText} = await import('../../src/hash/input.js')
+    const embedder = await createUseLiteEmbedder()
+    const scheme = schemeFor(embedder)
+    const words = 'the <PERSON> asked about a dose of ibuprofen for ΟΔΟΣ children and adults, twice a day'.split(' ')
+    const long = Array.from({length: 12_000}, (_, i) => words[(i * 7) % words.length]).join(' ')
+    const whole = embeddingText(long)
+    const expected = await scheme.codes(await embedder.embed([whole]), [whole])
+    const seen: string[] = []
+    const spy: Embedder = {...embedder, id: embedder.id, dimension: embedder.dimension, embed: async (texts) => (seen.push(...texts), embedder.embed(texts)), close: async () => {}}
+    const pipeline = new HashPipeline(spy, scheme, {workers: 0})
+    expect(await pipeline.hashMany([long])).toEqual(expected)
+    expect(seen[0].length).toBeLessThan(whole.length / 4)
+    expect(whole.startsWith(seen[0] + ' ')).toBe(true)
+    // Without the embedder's say-so, the whole text is the model input.
+    const plain = new HashPipeline({...spy, readsNoFurtherThan: undefined}, scheme, {workers: 0})
+    expect(await plain.hashMany([long])).toEqual(expected)
+    expect(seen[1]).toBe(whole)
+    await embedder.close()
   }, 60_000)
 })

@@ -1,7 +1,7 @@
 import {Worker} from 'node:worker_threads'
 
 import type {SemanticCodes} from './pipeline.js'
-import type {EmbedderConfig} from './types.js'
+import type {EmbedderConfig} from '../embed/types.js'
 
 interface Pending {
   resolve: (codes: SemanticCodes[]) => void
@@ -15,7 +15,7 @@ class PoolWorker {
   private nextId = 0
 
   constructor(config: EmbedderConfig) {
-    // Compiled layout: dist/embed/worker.js beside this file.
+    // Compiled layout: dist/hash/worker.js beside this file.
     this.worker = new Worker(new URL('./worker.js', import.meta.url), {workerData: {config}})
     this.ready = new Promise((resolve, reject) => {
       const onMessage = (msg: {ready?: boolean; error?: string; id?: number; codes?: SemanticCodes[]}) => {

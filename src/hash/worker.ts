@@ -1,9 +1,9 @@
 // A worker thread of the hash pipeline: its own model instance, the same deterministic scheme.
 import {parentPort, workerData} from 'node:worker_threads'
 
-import {schemeForConfig} from '../hash/index.js'
-import {createEmbedder} from './index.js'
-import type {EmbedderConfig} from './types.js'
+import {createEmbedder} from '../embed/index.js'
+import type {EmbedderConfig} from '../embed/types.js'
+import {schemeForConfig} from './index.js'
 
 const port = parentPort!
 try {
@@ -12,8 +12,7 @@ try {
   const scheme = schemeForConfig(embedder, config)
   port.on('message', async (msg: {id: number; texts: string[]}) => {
     try {
-      const vecs = await embedder.embed(msg.texts)
-      port.postMessage({id: msg.id, codes: vecs.map((v, j) => ({hash: scheme.fineHash(v), keys: scheme.routingKeys(v, msg.texts[j])}))})
+      port.postMessage({id: msg.id, codes: await scheme.codes(await embedder.embed(msg.texts), msg.texts)})
     } catch (err) {
       port.postMessage({id: msg.id, error: err instanceof Error ? err.message : String(err)})
     }
