@@ -176,6 +176,7 @@ async function runArm(replicate, items) {
     const publisher = await client(nodes)
     const pub = await publishPackets(publisher, items, {concurrency: 8})
     await publisher.close()
+    console.error(`  ${replicate ? 'with' : 'without'}: published ${pub.acked}/${items.length}${pub.failed ? ` (failed ${JSON.stringify(pub.failures)})` : ''}`)
     // Two rounds, so every holder has recorded its keys' replica sets before the first node goes.
     await sleep(2 * intervalS * 1000)
     const rows = [{at: 0, seconds: 0, retrievable: await retrievable(nodes, items), replaced: 0}]
@@ -189,6 +190,7 @@ async function runArm(replicate, items) {
       const bootstrap = [...new Set([0, 1, 2].map(() => nodes[Math.floor(random() * nodes.length)].multiaddr))]
       nodes.push(await fresh(bootstrap))
       const at = j / perPeriod
+      if (checkpoints.includes(at)) console.error(`  ${at}x: ${j} replaced, t=${((Date.now() - t0) / 1000).toFixed(0)} s`)
       if (checkpoints.includes(at)) rows.push({at, seconds: (Date.now() - t0) / 1000, retrievable: await retrievable(nodes, items), replaced: j})
     }
     const traffic = nodes.reduce((a, n) => ({sent: a.sent + n.replicated.sent, stored: a.stored + n.replicated.stored}), {sent: 0, stored: 0})

@@ -102,12 +102,15 @@ describe('re-replication between qis node processes', () => {
     const home = tempDir('qis-pub-republish-')
     await fs.mkdir(path.join(home, 'packets'), {recursive: true})
     await writeStore(path.join(home, 'packets', 'r.qisp'), packets)
+    // Through a node that is still alive after the kill below.
+    let via = nodes[0]
     const publish = (extra: string[] = []) =>
-      runCli(['publish', '--json', '--home', home, '--bootstrap', nodes[0].multiaddrs[0], '--yes', ...extra], {env: {QIS_BOOTSTRAP: ''}, timeoutMs: 90_000})
+      runCli(['publish', '--json', '--home', home, '--bootstrap', via.multiaddrs[0], '--yes', ...extra], {env: {QIS_BOOTSTRAP: ''}, timeoutMs: 90_000})
     expect((await publish()).code).toBe(0)
     const victim = nodes.find((n) => n.events.some((e) => e.event === 'stored' && (e.stored as number) > 0))!
     await victim.stop('SIGKILL')
     const live = nodes.filter((n) => n !== victim)
+    via = live[0]
     for (const p of packets) expect((await holdersOf(live)).get(p.id)).toBe(2)
 
     // A plain re-run trusts the journal and sends nothing.
