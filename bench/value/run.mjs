@@ -39,6 +39,7 @@ const HELP = `node bench/value/run.mjs [options]
   --privacy-n N         deployments for the privacy and poisoning runs (default 8)
   --poison LIST         also run with K attacker identities publishing inverted outcomes (e.g. 1,10,50), overlap at --privacy-n
   --poison-trust        the poisoning runs again with a trust list (each honest home trusts the others; arm qis-trusted-only too)
+  --poison-trust-only   only the runs with a trust list
   --poison-share F      share of the honest past records the attackers copy inverted, the same records for all (default 0.25)
   --bootstrap B         bootstrap resamples for intervals (default 1000; 0 = none)
   --concurrency C       CLI processes at once (default 2)
@@ -70,6 +71,7 @@ const {values: a} = parseArgs({
     'privacy-n': {type: 'string', default: '8'},
     poison: {type: 'string', default: ''},
     'poison-trust': {type: 'boolean', default: false},
+    'poison-trust-only': {type: 'boolean', default: false},
     'poison-share': {type: 'string', default: '0.25'},
     bootstrap: {type: 'string', default: '1000'},
     concurrency: {type: 'string', default: '2'},
@@ -190,7 +192,7 @@ try {
   }
   const poisoning = []
   if (opts.poison.length > 0) {
-    for (const trust of a['poison-trust'] ? [false, true] : [false]) {
+    for (const trust of a['poison-trust-only'] ? [true] : a['poison-trust'] ? [false, true] : [false]) {
       for (const k of [0, ...opts.poison]) {
         poisoning.push((await simulate(build('overlap', opts.privacyN), {...ctx, label: `poison-${k}${trust ? '-trust' : ''}`, attackers: k, trust})).record)
         savePartial({runs, privacy, poisoning})
