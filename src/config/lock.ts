@@ -6,8 +6,8 @@ import type {ErrorCode} from '../cli/codes.js'
 import {QisError, errorMessage} from '../util/errors.js'
 import type {Home} from './home.js'
 
-/** What holds a home lock: `publish` (the journal) or `node` (the node's storage, log and peer id). */
-export type LockRole = 'publish' | 'node'
+/** What holds a home lock: `publish` (the journal), `node` (the node's storage, log and peer id) or `trust` (the trust list, while it is rewritten). */
+export type LockRole = 'publish' | 'node' | 'trust'
 
 interface LockInfo {
   pid: number
@@ -74,7 +74,7 @@ export async function acquireHomeLock(home: Home, role: LockRole): Promise<HomeL
       const errno = (err as NodeJS.ErrnoException).code
       if (errno !== 'EEXIST') {
         const why = errno === 'ENOSPC' ? 'no space left on device' : errorMessage(err)
-        const untouched = role === 'publish' ? 'nothing was sent and the journal is untouched' : 'the node storage is untouched'
+        const untouched = role === 'publish' ? 'nothing was sent and the journal is untouched' : role === 'node' ? 'the node storage is untouched' : 'the trust list is untouched'
         const code: ErrorCode = errno === 'ENOSPC' ? 'DISK_FULL' : ['EACCES', 'EPERM', 'EROFS'].includes(errno ?? '') ? 'PERMISSION_DENIED' : 'IO_ERROR'
         throw new QisError(`cannot take the ${role} lock ${file} (${untouched}): ${why}`, {code, cause: err})
       }

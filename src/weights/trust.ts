@@ -2,6 +2,7 @@ import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
 import {type Home, ensureDir} from '../config/home.js'
+import {acquireHomeLock} from '../config/lock.js'
 import {writeFileAtomic} from '../util/atomic.js'
 import {QisError, errorMessage} from '../util/errors.js'
 import {PUBLISHER_ID_CHARS} from './synthesize.js'
@@ -88,10 +89,39 @@ export async function parsePublisher(input: string): Promise<{publicKey: string;
   }
 }
 
+/**
+ * Runs a read-change-write of the trust list under the home's trust lock: two `qis trust add` at
+ * once would otherwise each rewrite the list they read, and one entry would be lost. An edit takes
+ * milliseconds, so a held lock is waited for (briefly) rather than refused.
+ */
+async function editTrustList<T>(home: Home, edit: () => Promise<T>, create: boolean): Promise<T> {
+  // Removing from a home that does not exist finds nothing to remove, and must not create it.
+  if (create) await ensureDir(home.root)
+  else if (!(await fs.stat(home.root).catch(() => undefined))) return edit()
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    try {
+      const lock = await acquireHomeLock(home, 'trust')
+      try {
+        return await edit()
+      } finally {
+        await lock.release()
+      }
+    } catch (err) {
+      if (!(err instanceof QisError && err.code === 'HOME_LOCKED') || Date.now() > deadline) throw err
+      await new Promise((r) => setTimeout(r, 25 + Math.random() * 50))
+    }
+  }
+}
+
 export async function trustAdd(home: Home, input: string, label?: string, now = new Date()): Promise<{added: boolean; publisher: TrustedPublisher}> {
+  const {publicKey, peerId} = await parsePublisher(input)
+  return editTrustList(home, () => addLocked(home, publicKey, peerId, label, now), true)
+}
+
+async function addLocked(home: Home, publicKey: string, peerId: string, label: string | undefined, now: Date): Promise<{added: boolean; publisher: TrustedPublisher}> {
   const file = trustFile(home)
   const list = await readTrustList(file)
-  const {publicKey, peerId} = await parsePublisher(input)
   const had = list.find((t) => t.publicKey === publicKey)
   if (had) {
     if (label === undefined || label === had.label) return {added: false, publisher: had}
@@ -107,6 +137,10 @@ export async function trustAdd(home: Home, input: string, label?: string, now = 
 
 /** Removes by peer id, public key or label. */
 export async function trustRemove(home: Home, input: string): Promise<TrustedPublisher> {
+  return editTrustList(home, () => removeLocked(home, input), false)
+}
+
+async function removeLocked(home: Home, input: string): Promise<TrustedPublisher> {
   const file = trustFile(home)
   const list = await readTrustList(file)
   let index = list.findIndex((t) => t.label === input || t.peerId === input || t.publicKey === input.toLowerCase())

@@ -1,4 +1,4 @@
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
@@ -82,5 +82,17 @@ describe('trust list', () => {
     const file = JSON.parse(readFileSync(home.weightsFile, 'utf8'))
     expect(file.weights[fp('k1')]).toMatchObject({publishers: 1, trustedShare: 1})
     expect(trustedIds(await readTrustList(path.join(home.root, 'trust.json')))).toEqual(new Set([A.hex.slice(0, 16)]))
+  })
+})
+
+describe('trust list edits at once', () => {
+  it('loses no entry when several trust add run at the same time on one home (they take the trust lock in turn)', async () => {
+    const home = await openHome(path.join(tempDir(), 'new-home'))
+    const others = await Promise.all(Array.from({length: 6}, async () => loadOrCreateIdentity(await openHome(tempDir()))))
+    const results = await Promise.all(others.map((o, i) => trustAdd(home, o.peerId, `peer-${i}`)))
+    expect(results.every((r) => r.added)).toBe(true)
+    const list = await readTrustList(path.join(home.root, 'trust.json'))
+    expect(list.map((t) => t.label).sort()).toEqual(others.map((_, i) => `peer-${i}`).sort())
+    expect(existsSync(path.join(home.root, 'trust.lock'))).toBe(false)
   })
 })
