@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../base.js'
+import {BaseCommand} from '../cli/command.js'
 import {bootstrapFlag, durationFlag} from '../cli/flags.js'
 import {loadConfig} from '../config/config.js'
 import {QisError} from '../util/errors.js'

@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core'
 import path from 'node:path'
 
-import {BaseCommand} from '../base.js'
-import {durationFlag} from '../cli/flags.js'
+import {BaseCommand} from '../cli/command.js'
+import {bootstrapFlag, durationFlag} from '../cli/flags.js'
 import {loadConfig} from '../config/config.js'
 import {acquireHomeLock} from '../config/lock.js'
 import {loadOrCreateIdentity} from '../identity/identity.js'
@@ -93,7 +93,7 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then bootst
 
   static flags = {
     listen: Flags.string({description: 'Multiaddr to listen on (repeatable). Default: $QIS_LISTEN, the config, or /ip4/127.0.0.1/tcp/0.', multiple: true}),
-    bootstrap: Flags.string({description: 'Multiaddr of a peer to join through (repeatable). Default: $QIS_BOOTSTRAP or the config.', multiple: true}),
+    bootstrap: bootstrapFlag,
     'publisher-max-packets': Flags.integer({description: 'Packets one publisher may keep on this node.', min: 1}),
     'publisher-max-bytes': Flags.integer({description: 'Bytes one publisher may keep on this node.', min: 1}),
     'max-packets': Flags.integer({description: 'Packets this node keeps in total.', min: 1}),

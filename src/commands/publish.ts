@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../base.js'
+import {BaseCommand} from '../cli/command.js'
+import {bootstrapFlag} from '../cli/flags.js'
 import {loadConfig} from '../config/config.js'
 import {loadOrCreateIdentity} from '../identity/identity.js'
 import {DEFAULT_REPLICAS} from '../swarm/defaults.js'
@@ -31,7 +32,7 @@ Exit status: 0 when every packet was delivered (or nothing was left), 1 when any
   }
 
   static flags = {
-    bootstrap: Flags.string({description: 'Multiaddr of a swarm peer to join through (repeatable). Default: $QIS_BOOTSTRAP or the config.', multiple: true}),
+    bootstrap: bootstrapFlag,
     'batch-size': Flags.integer({description: 'Packets per store request (1-256).', default: 128, min: 1, max: 256}),
     concurrency: Flags.integer({description: 'Routing keys in flight at once.', default: 8, min: 1, max: 64}),
     replicas: Flags.integer({description: 'Distinct peers that must acknowledge each packet (at most the number of storage nodes in the swarm).', default: DEFAULT_REPLICAS, min: 1, max: 20}),

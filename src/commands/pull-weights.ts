@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../base.js'
+import {BaseCommand} from '../cli/command.js'
+import {bootstrapFlag} from '../cli/flags.js'
 import {QisError} from '../util/errors.js'
 import {loadConfig} from '../config/config.js'
 import {DEFAULT_HAMMING_THRESHOLD} from '../weights/synthesize.js'
@@ -23,7 +24,7 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
       exists: false,
     }),
     out: Flags.file({description: 'Weights file to write. Default: weights.json in the home.'}),
-    bootstrap: Flags.string({description: 'Multiaddr of a swarm peer to join through (repeatable). Default: $QIS_BOOTSTRAP or the config.', multiple: true}),
+    bootstrap: bootstrapFlag,
     since: Flags.string({description: 'Only own packets this recent define what to ask: a duration (12h, 7d, 2w) or an ISO date. Default: every unexpired packet.'}),
     'trusted-only': Flags.boolean({description: 'Use only publishers on the trust list (qis trust add); the others are refused as NOT_TRUSTED.', default: false}),
     'hamming-threshold': Flags.integer({
