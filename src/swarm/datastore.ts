@@ -69,12 +69,77 @@ export class GuardedDatastore extends BaseDatastore {
 }
 
 /**
+ * A storage node's peer store: held in memory, copied to disk best-effort. A failed disk write (a
+ * full disk) must not fail the peer store update that caused it: libp2p would drop the connection
+ * being identified, and a node on a full disk would stop serving what it already holds. The peer
+ * store is small (one record per peer), so it is read whole at start and served from memory.
+ */
+export class PersistedMemoryDatastore extends BaseDatastore {
+  /** Disk writes or deletes that failed (the in-memory copy stayed right). */
+  persistFailures = 0
+  private readonly memory = new MemoryDatastore()
+
+  constructor(private readonly disk: Datastore) {
+    super()
+  }
+
+  async load(): Promise<void> {
+    for await (const {key, value} of this.disk.query({})) await this.memory.put(key, value)
+  }
+
+  override async put(key: Key, val: Uint8Array, options?: AbortOptions): Promise<Key> {
+    await this.memory.put(key, val, options)
+    try {
+      await this.disk.put(key, val, options)
+    } catch {
+      this.persistFailures++
+    }
+    return key
+  }
+
+  override get(key: Key, options?: AbortOptions): Uint8Array | Promise<Uint8Array> {
+    return this.memory.get(key, options)
+  }
+
+  override has(key: Key, options?: AbortOptions): boolean | Promise<boolean> {
+    return this.memory.has(key, options)
+  }
+
+  override async delete(key: Key, options?: AbortOptions): Promise<void> {
+    await this.memory.delete(key, options)
+    try {
+      await this.disk.delete(key, options)
+    } catch {
+      this.persistFailures++
+    }
+  }
+
+  override _all(q: Query, options?: AbortOptions): AsyncGenerator<Pair> | Generator<Pair> {
+    return this.memory.query(q, options) as AsyncGenerator<Pair>
+  }
+
+  override _allKeys(q: KeyQuery, options?: AbortOptions): AsyncGenerator<Key> | Generator<Key> {
+    return this.memory.queryKeys(q, options) as AsyncGenerator<Key>
+  }
+
+  override query(q: Query, options?: AbortOptions): AsyncGenerator<Pair> | Generator<Pair> {
+    return this._all(q, options)
+  }
+
+  override queryKeys(q: KeyQuery, options?: AbortOptions): AsyncGenerator<Key> | Generator<Key> {
+    return this._allKeys(q, options)
+  }
+}
+
+/**
  * A storage node's peer store on disk: one file per peer (datastore-fs writes each to a temp file
  * and renames it, so a crash leaves the old record or the new one, never half of one).
  */
 export async function openPeerStoreDatastore(dir: string): Promise<{datastore: GuardedDatastore; close(): Promise<void>}> {
   const {FsDatastore} = await import('datastore-fs')
-  const inner = new FsDatastore(dir, {createIfMissing: true})
-  await inner.open()
-  return {datastore: new GuardedDatastore(inner), close: () => inner.close()}
+  const disk = new FsDatastore(dir, {createIfMissing: true})
+  await disk.open()
+  const inner = new PersistedMemoryDatastore(disk)
+  await inner.load()
+  return {datastore: new GuardedDatastore(inner), close: () => disk.close()}
 }
