@@ -1,5 +1,6 @@
 import type {SemanticCodes} from '../hash/index.js'
 import type {TextHasher} from '../hash/pipeline.js'
+import {raceAbort} from '../util/abort.js'
 
 /**
  * Embeds a batch in slices of about `targetSeconds` (default 1 s, from the time per text so far),
@@ -49,25 +50,3 @@ export class SlicedHasher {
   }
 }
 
-/** `work`, or `onAbort()` thrown as soon as `signal` aborts (the work is abandoned, its outcome ignored). */
-export function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined, onAbort: () => Error): Promise<T> {
-  if (!signal) return work
-  return new Promise<T>((resolve, reject) => {
-    const abort = () => reject(onAbort())
-    if (signal.aborted) {
-      work.catch(() => {})
-      return abort()
-    }
-    signal.addEventListener('abort', abort, {once: true})
-    work.then(
-      (v) => {
-        signal.removeEventListener('abort', abort)
-        resolve(v)
-      },
-      (err) => {
-        signal.removeEventListener('abort', abort)
-        reject(err)
-      },
-    )
-  })
-}

@@ -3,6 +3,7 @@ import '../util/polyfill.js'
 import type {PeerId, PrivateKey, Stream} from '@libp2p/interface'
 
 import {packetId} from '../packet/codec.js'
+import {raceAbort} from '../util/abort.js'
 import {QisError, errorMessage} from '../util/errors.js'
 import {type NodeLimits, type SwarmCounters, type SwarmEvent, type SwarmNode, createSwarmNode} from './node.js'
 import {
@@ -580,20 +581,3 @@ async function storeOnPeer(
   }
 }
 
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason)
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, {once: true})
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(v)
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(e)
-      },
-    )
-  })
-}

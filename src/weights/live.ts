@@ -2,6 +2,7 @@ import type {Home} from '../config/home.js'
 import {type Identity, loadOrCreateIdentity} from '../identity/identity.js'
 import {loadSwarmKey} from '../swarm/pnet.js'
 import type {DecodeResult} from '../packet/types.js'
+import {raceAbort} from '../util/abort.js'
 import {errorMessage} from '../util/errors.js'
 import type {FetchedPackets, PacketFetcher} from './pull.js'
 import {publishersFile, readFirstSeen} from './publishers.js'
@@ -93,6 +94,7 @@ export class LiveLookup {
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout
     let fetched: FetchedPackets
     try {
+      // A fetch that ignores its signal still ends at the deadline.
       fetched = await raceAbort(this.options.fetch(missing, combined), combined)
     } catch (err) {
       // Ctrl-C is the caller's to handle; a slow or absent swarm only costs this query its lookup.
@@ -148,24 +150,6 @@ export class LiveLookup {
   }
 }
 
-/** A fetch that ignores its signal still ends at the deadline. */
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason)
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, {once: true})
-    work.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(v)
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(e)
-      },
-    )
-  })
-}
 
 export interface SwarmLiveOptions {
   home: Home
