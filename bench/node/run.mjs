@@ -7,14 +7,13 @@
 // sampled every second. On a shared machine CPU seconds are the load-independent figure.
 import {generateKeyPair} from '@libp2p/crypto/keys'
 import {spawn} from 'node:child_process'
-import {createHash} from 'node:crypto'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
-import {encodePacket, keyFingerprint, packetId, signerFromSeed} from '../../dist/packet/index.js'
+import {makeBenchPackets} from '../swarm/packets.mjs'
 import {openSwarmClient, publishPackets} from '../../dist/swarm/client.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -72,28 +71,6 @@ function sampler(nodes) {
   }
 }
 
-function makePackets() {
-  const signer = signerFromSeed(createHash('sha256').update('bench-node-publisher').digest())
-  const now = Math.floor(Date.now() / 1000) - 60
-  return Array.from({length: packetCount}, (_, i) => {
-    const rk = `rk${i % keyCount}`
-    const bytes = encodePacket(
-      {
-        scheme: 'bench-v1',
-        domain_tag: 'clinical',
-        query_semantic_hash: createHash('sha256').update(`q${i}`).digest('hex').slice(0, 16),
-        routing_keys: [rk],
-        outcome_signal: (i % 10) / 10,
-        confidence_at_inference: 0.5,
-        model_variant: 'llama-3-8b',
-        correction_applied: false,
-        timestamp: now,
-      },
-      signer,
-    )
-    return {key: keyFingerprint('bench-v1', 'clinical', rk), bytes, id: packetId(bytes)}
-  })
-}
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'qis-bench-node-'))
 try {
@@ -105,7 +82,7 @@ try {
   await new Promise((r) => setTimeout(r, idleSeconds * 1000))
   const idleStats = idle.stop()
 
-  const items = makePackets()
+  const items = makeBenchPackets({seed: 'bench-node-publisher', count: packetCount, keys: keyCount})
   const client = await openSwarmClient({privateKey: await generateKeyPair('Ed25519'), bootstrap: [first.multiaddr]})
   const busy = sampler(nodes)
   const started = Date.now()

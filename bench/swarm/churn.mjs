@@ -13,14 +13,14 @@
 // the nodes are new. At most N + 1 node processes run at once; every one is killed on exit.
 import {generateKeyPair} from '@libp2p/crypto/keys'
 import {spawn} from 'node:child_process'
-import {createHash} from 'node:crypto'
 import {mkdtempSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
-import {encodePacket, keyFingerprint, packetId, signerFromSeed} from '../../dist/packet/index.js'
+import {packetId} from '../../dist/packet/index.js'
+import {makeBenchPackets} from './packets.mjs'
 import {fetchPackets, openSwarmClient, publishPackets} from '../../dist/swarm/client.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -61,28 +61,6 @@ function rng(seed) {
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 
-function makePackets() {
-  const signer = signerFromSeed(createHash('sha256').update('bench-churn-publisher').digest())
-  const now = Math.floor(Date.now() / 1000) - 60
-  return Array.from({length: packetCount}, (_, i) => {
-    const rk = `rk${i % keyCount}`
-    const bytes = encodePacket(
-      {
-        scheme: 'bench-v1',
-        domain_tag: 'clinical',
-        query_semantic_hash: createHash('sha256').update(`churn${i}`).digest('hex').slice(0, 16),
-        routing_keys: [rk],
-        outcome_signal: (i % 10) / 10,
-        confidence_at_inference: 0.5,
-        model_variant: 'llama-3-8b',
-        correction_applied: false,
-        timestamp: now,
-      },
-      signer,
-    )
-    return {key: keyFingerprint('bench-v1', 'clinical', rk), bytes, id: packetId(bytes)}
-  })
-}
 
 function startNode(root, name, bootstrap, replicate) {
   const home = path.join(root, name)
@@ -223,7 +201,7 @@ function svg(results) {
   return out + '</svg>\n'
 }
 
-const items = makePackets()
+const items = makeBenchPackets({seed: 'bench-churn-publisher', count: packetCount, keys: keyCount, queryPrefix: 'churn'})
 console.log(
   `bench/swarm/churn: ${N} qis node processes, ${packetCount} packets under ${keyCount} keys, 3 replicas; churn: ${perPeriod} node(s) (${Math.round(share * 100)} %) replaced per ${periodS} s period, one at a time (SIGKILL, fresh identity and storage); ` +
     `${os.cpus().length} cores, load average ${os.loadavg().map((v) => v.toFixed(1)).join(' ')}`,

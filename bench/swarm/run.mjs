@@ -9,14 +9,14 @@
 // noise + yamux framing included; node-to-node DHT upkeep excluded).
 import {generateKeyPair} from '@libp2p/crypto/keys'
 import {spawn} from 'node:child_process'
-import {createHash} from 'node:crypto'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {encodePacket, keyFingerprint, packetId, signerFromSeed} from '../../dist/packet/index.js'
+import {packetId} from '../../dist/packet/index.js'
+import {makeBenchPackets} from './packets.mjs'
 import {fetchPackets, openSwarmClient, publishPackets} from '../../dist/swarm/client.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -63,30 +63,6 @@ const cpuSeconds = (workers) => {
   return (own.user + own.system) / 1e6 + workers.reduce((a, w) => a + childCpuSeconds(w.child.pid), 0)
 }
 
-function makePackets() {
-  const signer = signerFromSeed(createHash('sha256').update('bench-swarm-publisher').digest())
-  const now = Math.floor(Date.now() / 1000) - 60
-  const items = []
-  for (let i = 0; i < packetCount; i++) {
-    const rk = `rk${i % keyCount}`
-    const bytes = encodePacket(
-      {
-        scheme: 'bench-v1',
-        domain_tag: 'clinical',
-        query_semantic_hash: createHash('sha256').update(`q${i}`).digest('hex').slice(0, 16),
-        routing_keys: [rk],
-        outcome_signal: (i % 10) / 10,
-        confidence_at_inference: 0.5,
-        model_variant: 'llama-3-8b',
-        correction_applied: false,
-        timestamp: now,
-      },
-      signer,
-    )
-    items.push({key: keyFingerprint('bench-v1', 'clinical', rk), bytes, id: packetId(bytes)})
-  }
-  return items
-}
 
 // However this process ends (a crash included), no node process may outlive it.
 const children = new Set()
@@ -221,7 +197,7 @@ async function runSize(n, items) {
   }
 }
 
-const items = makePackets()
+const items = makeBenchPackets({seed: 'bench-swarm-publisher', count: packetCount, keys: keyCount})
 console.log(`bench/swarm: ${packetCount} packets over ${keyCount} keys (1 routing key each), replicas 3, batch 128, concurrency ${concurrency}`)
 console.log(`storage nodes: separate processes; publisher and puller: clients in this process. ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`)
 const rows = []
