@@ -92,7 +92,7 @@ export type SwarmEvent =
   /** The routing table gained or lost a peer; `size` is its size now. */
   | {event: 'routing'; size: number}
   | {event: 'addresses'; multiaddrs: string[]}
-  /** A re-replication round pushed packets to peers that became one of their keys' closest (src/swarm/replicate.ts). */
+  /** A re-replication round pushed packets to keys' closest peers not known to hold them (src/swarm/replicate.ts). */
   | ReplicationEvent
 
 /** Counters a caller can read to see what the node cost (bench/swarm prints them). */
