@@ -42,6 +42,8 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
     const home = await this.home()
     const {config} = await loadConfig(home)
     const bootstrap = flags.bootstrap && flags.bootstrap.length > 0 ? flags.bootstrap : config.bootstrap
+    // Before any own packet is read or query hashed: as publish and adjust --live do.
+    if (bootstrap.length === 0) throw new QisError('no bootstrap peers: pass --bootstrap MULTIADDR (repeatable), set QIS_BOOTSTRAP, or add "bootstrap" to the config', {code: 'NO_BOOTSTRAP'})
     let queries: {query: string; domain: string}[] | undefined
     let scrubber: {scrub(text: string): {text: string}} | undefined
     if (flags.queries !== undefined) {
