@@ -11,6 +11,7 @@ import {type Signer, signerFromIdentity} from '../../src/packet/signer.js'
 import {PacketStoreWriter} from '../../src/packet/store.js'
 import {createScrubber} from '../../src/privacy/index.js'
 import {repoRoot, runCli, tempDir} from '../helpers/cli.js'
+import {runCommand} from '../helpers/command.js'
 import {type NodeProcess, startSwarm, stopAll} from '../helpers/swarm.js'
 
 // Three real `qis node` processes on loopback; two publishers and the pulling node publish through
@@ -154,6 +155,14 @@ describe('qis pull-weights across a 3-node swarm', () => {
     expect(again.stdout).toContain(`Received 5 packets from peers, 3 of them used (as ${5 * n} packet-key deliveries: ${3 * n} accepted, ${2 * n} refused (`)
     expect(again.stdout).toMatch(new RegExp(`Wrote ${n} weights to .*weights\\.json\\.`))
     expect(JSON.parse(readFileSync(path.join(me.root, 'weights.json'), 'utf8')).weights).toEqual(file.weights)
+
+    // --out, pull-weights' old name for the weights file, still works (in-process: no build needed for it).
+    const alt = path.join(tempDir(), 'elsewhere', 'weights.json')
+    const viaOut = await runCommand(['pull-weights', '--home', me.root, '--bootstrap', bootstrap, '--out', alt, '--json'], {env})
+    expect(viaOut.code, viaOut.stderr).toBe(0)
+    expect(viaOut.stderr).toBe('Warning: --out is deprecated; use --weights\n')
+    expect(JSON.parse(viaOut.stdout).out).toBe(alt)
+    expect(JSON.parse(readFileSync(alt, 'utf8')).weights).toEqual(file.weights)
 
     const adj = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', me.root, '--rule', 'reference', '--json'], {env})
     expect(adj.code, adj.stderr).toBe(0)
