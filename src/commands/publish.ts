@@ -1,8 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/command.js'
-import {bootstrapFlag} from '../cli/flags.js'
+import {bootstrapFlag, quietFlag} from '../cli/flags.js'
 import {interruptSignal} from '../cli/interrupt.js'
+import {startProgress} from '../cli/progress.js'
 import {loadConfig} from '../config/config.js'
 import {loadOrCreateIdentity} from '../identity/identity.js'
 import {DEFAULT_REPLICAS} from '../swarm/defaults.js'
@@ -44,6 +45,7 @@ Exit status: 0 when every packet was delivered (or nothing was left), 1 when any
     }),
     'dry-run': Flags.boolean({description: 'Show what would be sent; contact no peer.', default: false}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask before a large publish.', default: false}),
+    quiet: quietFlag,
   }
 
   async run(): Promise<PublishSummary> {
@@ -59,8 +61,7 @@ Exit status: 0 when every packet was delivered (or nothing was left), 1 when any
 
     const interrupt = interruptSignal('publish interrupted; everything acknowledged so far is journaled, run qis publish again to send the rest')
     const clack = this.interactive ? await import('@clack/prompts') : undefined
-    let bar: ReturnType<NonNullable<typeof clack>['progress']> | undefined
-    let shown = 0
+    const progress = await startProgress(this.io.stderr, {enabled: !this.jsonEnabled() && !flags.quiet, waiting: 'Joining the swarm', title: 'Publishing'})
     try {
       const summary = await publishStores({
         home,
@@ -84,19 +85,10 @@ Exit status: 0 when every packet was delivered (or nothing was left), 1 when any
                 return answer === true
               }
             : undefined,
-        onProgress: clack
-          ? (settled, total) => {
-              if (!bar) {
-                bar = clack.progress({max: total, style: 'heavy'})
-                bar.start('Publishing')
-              }
-              bar.advance(settled - shown, `${settled.toLocaleString('en')} / ${total.toLocaleString('en')} packet-key pairs`)
-              shown = settled
-            }
-          : undefined,
+        onProgress: (settled, total) => progress.update({done: settled, total, text: `${settled.toLocaleString('en')} / ${total.toLocaleString('en')} packet-key pairs`}),
       })
-      bar?.stop(`${summary.deliveries.toLocaleString('en')} packet-key pairs acknowledged`)
-      if (!this.jsonEnabled()) this.log(renderPublishSummary(summary))
+      progress.stop(`${summary.deliveries.toLocaleString('en')} packet-key pairs acknowledged`)
+      if (!flags.quiet) this.log(renderPublishSummary(summary))
       // A store that cannot be read is never "nothing left to publish" (issue 21 item 10).
       const read = summary.pending + summary.skipped + summary.expired + summary.invalid
       // A partial publish still prints its summary (and --json its object); the error after it tells scripts to re-run.
@@ -119,7 +111,7 @@ Exit status: 0 when every packet was delivered (or nothing was left), 1 when any
       }
       return summary
     } catch (err) {
-      bar?.error('Stopped')
+      progress.fail('Stopped')
       if (interrupt.signal.aborted) throw interrupt.signal.reason
       throw err
     } finally {

@@ -25,6 +25,12 @@ describe('qis publish without a swarm', () => {
     const r = await runCommand(['publish', '--dry-run', '--json', '--home', home], {env: {QIS_BOOTSTRAP: ''}})
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout)).toMatchObject({dryRun: true, pending: 12, keys: 4, published: 0})
+    const text = await runCommand(['publish', '--dry-run', '--home', home], {env: {QIS_BOOTSTRAP: ''}})
+    expect(text.stdout).toMatch(/would publish 12 packet/)
+    // --quiet: no summary (and no progress); errors would still be printed.
+    const quiet = await runCommand(['publish', '--dry-run', '--quiet', '--home', home], {env: {QIS_BOOTSTRAP: ''}})
+    expect(quiet.code).toBe(0)
+    expect(quiet.stdout + quiet.stderr).toBe('')
   })
 
   it('fails clearly without bootstrap peers, and when none answers', async () => {
