@@ -215,9 +215,9 @@ async function runArm(replicate, items) {
 }
 
 function svg(results) {
-  const W = 560
+  const W = 600
   const H = 340
-  const m = {l: 60, r: 150, t: 30, b: 50}
+  const m = {l: 60, r: 190, t: 30, b: 50}
   const x = (at) => m.l + (at / checkpoints.at(-1)) * (W - m.l - m.r)
   const y = (v) => m.t + (1 - v) * (H - m.t - m.b)
   const colours = {true: '#1f77b4', false: '#d62728'}
@@ -231,7 +231,10 @@ function svg(results) {
     const c = colours[r.replicate]
     out += `<polyline fill="none" stroke="${c}" stroke-width="2" points="${r.rows.map((p) => `${x(p.at)},${y(p.retrievable)}`).join(' ')}"/>\n`
     for (const p of r.rows) out += `<circle cx="${x(p.at)}" cy="${y(p.retrievable)}" r="3" fill="${c}"/>\n`
-    out += `<text x="${W - m.r + 10}" y="${m.t + 20 + i * 18}" fill="${c}">${r.replicate ? `re-replication (${intervalS} s rounds)` : 'no re-replication'}</text>\n`
+    // Dashed: the share still on 3 or more live nodes (the census), where loss starts before it shows.
+    out += `<polyline fill="none" stroke="${c}" stroke-width="1.5" stroke-dasharray="5,4" points="${r.rows.map((p) => `${x(p.at)},${y(p.full)}`).join(' ')}"/>\n`
+    out += `<text x="${W - m.r + 10}" y="${m.t + 20 + i * 36}" fill="${c}">${r.replicate ? `re-replication (${intervalS} s rounds)` : 'no re-replication'}</text>\n`
+    out += `<text x="${W - m.r + 10}" y="${m.t + 36 + i * 36}" fill="${c}" font-size="10">solid: retrievable; dashed: on 3+</text>\n`
   })
   return out + '</svg>\n'
 }
