@@ -7,7 +7,7 @@
 // For prompts of 32k, 128k and 900k characters (MMLU questions run together, so real words), each
 // in a fresh process so its peak RSS is its own: the shipped tokenizer's time (--shipped; quadratic,
 // 32k only unless asked, as 900k runs for minutes), qis's capped tokenizer, the embedder, and scrub +
-// model input + embed + hash as `qis hash` does it.
+// model input + embed + hash as distill does it (the raw prompt's head scrubbed, scrubbedForHash).
 import {spawnSync} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import os from 'node:os'
@@ -53,7 +53,7 @@ if (process.argv[2] === '--child') {
     tokenizer.encode(text)
     seconds = (performance.now() - t) / 1000
   } else {
-    const [{createUseLiteEmbedder}, {schemeFor}, {HashPipeline}, {createScrubber}] = await Promise.all([
+    const [{createUseLiteEmbedder}, {schemeFor}, {HashPipeline, scrubbedForHash}, {createScrubber}] = await Promise.all([
       dist('embed/use-lite.js'),
       dist('hash/index.js'),
       dist('hash/pipeline.js'),
@@ -66,8 +66,9 @@ if (process.argv[2] === '--child') {
     const t = performance.now()
     if (stage === 'embed') await embedder.embed([text])
     else {
+      // As distill does it: the raw head scrubbed as far as the model reads (scrubbedForHash).
       const pipeline = new HashPipeline(embedder, schemeFor(embedder), {workers: 0})
-      await pipeline.hashMany([scrubber.scrub(text).text])
+      await pipeline.hashMany([scrubbedForHash(scrubber, text, pipeline)])
     }
     seconds = (performance.now() - t) / 1000
   }
