@@ -72,8 +72,8 @@ const scheme = schemeFor(fp32)
 // --- 1. agreement -------------------------------------------------------------------------------
 if (agreeN > 0) {
   console.log(`\n1. agreement with the float32 graph (scheme ${scheme.id}); load ${load()}`)
-  console.log('| set | texts | max abs diff | mean of each text\'s max | fine hash same | keys same | both same | share a key | mean keys in common |')
-  console.log('|---|---|---|---|---|---|---|---|---|')
+  console.log('| set | texts | max abs diff | mean of each text\'s max | fine hash same | keys same | both same | share a key | mean keys in common | mean angle, rad | fine hash same if 64 independent planes |')
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|')
   for (const [name, all] of Object.entries(sets)) {
     const texts = [...new Set(spread(all, agreeN).map(embeddingText))]
     let worst = 0
@@ -83,6 +83,8 @@ if (agreeN > 0) {
     let same = 0
     let meet = 0
     let common = 0
+    let angles = 0
+    let predicted = 0
     for (let i = 0; i < texts.length; i += 256) {
       const part = texts.slice(i, i + 256)
       const [a, b] = [await fp32.embed(part), await int8.embed(part)]
@@ -92,6 +94,12 @@ if (agreeN > 0) {
         for (let k = 0; k < 512; k++) w = Math.max(w, Math.abs(a[j][k] - b[j][k]))
         worst = Math.max(worst, w)
         sumWorst += w
+        let cos = 0
+        for (let k = 0; k < 512; k++) cos += a[j][k] * b[j][k]
+        const angle = Math.acos(Math.min(1, cos))
+        angles += angle
+        // A SimHash bit (a random hyperplane) splits two vectors at angle θ with probability θ/π.
+        predicted += (1 - angle / Math.PI) ** 64
         const h = ca[j].hash === cb[j].hash
         const ks = ca[j].keys.join() === cb[j].keys.join()
         const shared = ca[j].keys.filter((k) => cb[j].keys.includes(k)).length
@@ -103,7 +111,7 @@ if (agreeN > 0) {
       }
     }
     const pct = (x) => `${((100 * x) / texts.length).toFixed(2)}%`
-    console.log(`| ${name} | ${texts.length} | ${worst.toExponential(2)} | ${(sumWorst / texts.length).toExponential(2)} | ${pct(sameHash)} | ${pct(sameKeys)} | ${pct(same)} | ${pct(meet)} | ${pct(common)} |`)
+    console.log(`| ${name} | ${texts.length} | ${worst.toExponential(2)} | ${(sumWorst / texts.length).toExponential(2)} | ${pct(sameHash)} | ${pct(sameKeys)} | ${pct(same)} | ${pct(meet)} | ${pct(common)} | ${(angles / texts.length).toExponential(2)} | ${pct(predicted)} |`)
   }
 }
 
