@@ -7,6 +7,7 @@
 // Start-up, each piece once, in the order a `qis hash` process pays for them: importing
 // onnxruntime-node, reading the weights, building the ONNX graph, creating its session, the
 // scrubber's word lists, and the key search's session (a scheme's first call).
+// Warm-up: a fresh pipeline on 5 consecutive chunks of 300 distinct questions, CPU of each chunk.
 // Per text: N questions spread over the file (default 600), each stage timed alone on all N, the
 // fastest of R passes (default 4): scrubbing, the model input (embeddingText), tokenizing, the
 // model (embed: tokens and onnxruntime, one thread, grouped by token count as qis calls it), the
@@ -73,6 +74,23 @@ console.log('\nstart-up, CPU ms (once each):')
 console.log('| import onnxruntime | read weights | build ONNX graph | create its session | scrubber | key search session (first codes) |')
 console.log('|---|---|---|---|---|---|')
 console.log(`| ${[tImport, tRead, tBuild, tSession, tScrubber, tSearch].map((x) => x.toFixed(0)).join(' | ')} |`)
+
+// --- warm-up -------------------------------------------------------------------------------------
+// A fresh pipeline, consecutive chunks of distinct questions (none repeated): the first chunks also
+// pay for onnxruntime's arena growing (system time) and the JIT, once a process.
+{
+  const pipeline = new HashPipeline(embedder, scheme, {workers: 0, cacheSize: 0})
+  console.log(`\nwarm-up: a fresh pipeline, 5 consecutive chunks of 300 distinct MMLU questions; load ${load()}`)
+  console.log('| chunk | user CPU ms | system CPU ms | RSS after, MB |')
+  console.log('|---|---|---|---|')
+  for (let k = 0; k < 5; k++) {
+    const chunk = Array.from({length: 300}, (_, i) => all[(i * 52 + k * 7 + 1) % all.length])
+    const c = process.cpuUsage()
+    for (let i = 0; i < chunk.length; i += 256) await pipeline.hashMany(chunk.slice(i, i + 256).map((t) => scrubber.scrub(t).text))
+    const u = process.cpuUsage(c)
+    console.log(`| ${k} | ${(u.user / 1000).toFixed(0)} | ${(u.system / 1000).toFixed(0)} | ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} |`)
+  }
+}
 
 // --- per text -------------------------------------------------------------------------------------
 const require = createRequire(import.meta.url)
