@@ -92,6 +92,7 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
     this.log(`Asked ${r.keysAsked} keys (from ${r.local.packetsUsed} own packets in ${r.local.stores} stores${fromQueries}, scheme ${r.scheme}); ${r.peers} peers answered.`)
     // Packets as a person counts them first; a packet filed under several asked keys arrives once per key.
     this.log(`Received ${r.packets.received} packets from peers, ${r.packets.accepted} of them used (as ${r.received} packet-key deliveries: ${r.accepted} accepted, ${refusedTotal} refused${refusedTotal ? ` (${reasons(r.refused)})` : ''}).`)
+    if (r.own.packets > 0) this.log(`Used ${r.own.packets} of this node's own packets as evidence beside the peers'.`)
     if (r.keysUnanswered > 0 || r.keysIncomplete > 0 || Object.keys(r.fetchFailures).length > 0) {
       this.log(`Fetch problems: ${r.keysUnanswered} keys unanswered, ${r.keysIncomplete} answered in part${Object.keys(r.fetchFailures).length ? `; ${reasons(r.fetchFailures)}` : ''}.`)
     }

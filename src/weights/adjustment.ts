@@ -1,5 +1,5 @@
 import type {WeightsFile} from './file.js'
-import {type Evidence, type QueryEvidence, hexHamming} from './synthesize.js'
+import {type Evidence, type KeyWeight, type QueryEvidence, hexHamming} from './synthesize.js'
 
 /** The reference pattern's bound on a confidence adjustment (the `reference` rule only). */
 export const MAX_ADJUSTMENT = 0.3
@@ -211,6 +211,21 @@ interface DomainEvidence {
   variants: Map<string, Pool>
 }
 
+/** A domain's evidence with more entries' added. */
+function withEntries(domain: DomainEvidence | undefined, entries: KeyWeight[]): DomainEvidence | undefined {
+  const pooled = pool([...(domain ? [domain.pooled] : []), ...entries.map((e) => e.evidence)], 'sum')
+  if (!pooled) return domain
+  const variants = new Map(domain?.variants)
+  for (const e of entries) {
+    for (const [name, v] of Object.entries(e.variants ?? {})) {
+      const had = variants.get(name)
+      const sum = pool(had ? [had, v] : [v], 'sum')
+      if (sum) variants.set(name, sum)
+    }
+  }
+  return {pooled, variants}
+}
+
 const domainCache = new WeakMap<WeightsFile['weights'], Map<string, DomainEvidence>>()
 
 /**
@@ -346,7 +361,11 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
   // queries; the keys' evidence refines it, the query's close records refine that.
   const kDomain = options.domainPriorStrength ?? DOMAIN_PRIOR_STRENGTH
   if (!(kDomain > 0)) throw new RangeError(`domainPriorStrength must be > 0, got ${String(kDomain)}`)
-  const domain = options.domain === undefined ? undefined : domainsOf(options.domainSource ?? weights).get(options.domain)
+  const source = options.domainSource ?? weights
+  let domain = options.domain === undefined ? undefined : domainsOf(source).get(options.domain)
+  // Entries of this query that the source lacks (live lookup) count too, as they will once written back.
+  const extra = source === weights ? [] : matched.filter((m) => m.domain === options.domain && m.evidence && !Object.hasOwn(source.weights, m.fingerprint)).map((m) => weights.weights[m.fingerprint])
+  if (extra.length > 0) domain = withEntries(domain, extra)
   const domainShift = domain ? shift(domain.pooled, kDomain) : 0
   /** The domain's surprise for the variants other than `name`, and for `name` itself (its own record shrunk towards the others'). */
   const domainShifts = (name: string | null): {own: number; others: number} => {
