@@ -422,7 +422,7 @@ export function createTargets(lib, options = {}) {
       })()
     }
 
-    // What a fetcher does with a storage node's reply (src/swarm/client.ts): read frames up to a
+    // What a fetcher does with a storage node's reply (src/swarm/client/fetch-peer.ts): read frames up to a
     // bound, decode each, refuse keys it did not ask for, stop at the end marker.
     targets['fetch-stream'] = {
       description: 'fetch reply path: stream bytes -> readFrames -> decodeFetchFrame (a fetcher reading a storage node)',

@@ -1,12 +1,13 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/command.js'
-import {bootstrapFlag} from '../cli/flags.js'
-import {QisError} from '../util/errors.js'
+import {bootstrapFlag, labelFlag, renamed, sinceFlag, weightsFlag} from '../cli/flags.js'
+import {interruptSignal} from '../cli/interrupt.js'
+import {lines} from '../cli/render.js'
 import {loadConfig} from '../config/config.js'
-import {DEFAULT_HAMMING_THRESHOLD} from '../weights/synthesize.js'
+import {QisError} from '../util/errors.js'
 import {type PullWeightsResult, pullWeights} from '../weights/pull.js'
-import {parseSince} from '../weights/since.js'
+import {DEFAULT_HAMMING_THRESHOLD} from '../weights/synthesize.js'
 
 export default class PullWeights extends BaseCommand<typeof PullWeights> {
   static summary = "Learn from peers: fetch their outcome packets for this node's recent queries and synthesise routing weights."
@@ -18,15 +19,17 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
   ]
 
   static flags = {
-    domain: Flags.string({description: 'Only this domain (asked for every own routing key if no own packet is in it); with --queries, the domain of lines that name none.'}),
+    domain: labelFlag('domain_tag', {description: 'Only this domain (asked for every own routing key if no own packet is in it); with --queries, the domain of lines that name none.'})(),
     queries: Flags.file({
       description: 'Also ask about these queries: JSONL with "query" (or prompt/question/input/text) and "domain" per line, or plain text, one query per line (then --domain). Their text never leaves this machine.',
       exists: false,
     }),
-    out: Flags.file({description: 'Weights file to write. Default: weights.json in the home.'}),
+    // --out was this command's name for the file adjust reads with --weights: one name now.
+    weights: renamed(weightsFlag, 'out'),
     bootstrap: bootstrapFlag,
-    since: Flags.string({description: 'Only own packets this recent define what to ask: a duration (12h, 7d, 2w) or an ISO date. Default: every unexpired packet.'}),
+    since: sinceFlag({description: 'Only own packets this recent define what to ask. Default: every unexpired packet.'})(),
     'trusted-only': Flags.boolean({description: 'Use only publishers on the trust list (qis trust add); the others are refused as NOT_TRUSTED.', default: false}),
+    'own-evidence': Flags.boolean({description: "Count this node's own packets as evidence beside its peers' (its own record on its own model); --no-own-evidence gives weights from peers alone.", default: true, allowNo: true}),
     'hamming-threshold': Flags.integer({
       description: `Largest Hamming distance (bits of the 64-bit fine hash) between a peer's query and one of ours for its packet to count.`,
       default: DEFAULT_HAMMING_THRESHOLD,
@@ -36,36 +39,37 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
   }
 
   async run(): Promise<PullWeightsResult> {
+    const {flags} = this
     const home = await this.home()
     const {config} = await loadConfig(home)
-    const bootstrap = this.flags.bootstrap && this.flags.bootstrap.length > 0 ? this.flags.bootstrap : config.bootstrap
+    const bootstrap = flags.bootstrap && flags.bootstrap.length > 0 ? flags.bootstrap : config.bootstrap
+    // Before any own packet is read or query hashed: as publish and adjust --live do.
+    if (bootstrap.length === 0) throw new QisError('no bootstrap peers: pass --bootstrap MULTIADDR (repeatable), set QIS_BOOTSTRAP, or add "bootstrap" to the config', {code: 'NO_BOOTSTRAP'})
     let queries: {query: string; domain: string}[] | undefined
     let scrubber: {scrub(text: string): {text: string}} | undefined
-    if (this.flags.queries !== undefined) {
+    if (flags.queries !== undefined) {
       const [{readQueriesFile}, {createScrubber}] = await Promise.all([import('../weights/queries.js'), import('../privacy/index.js')])
       scrubber = createScrubber()
-      queries = await readQueriesFile(this.flags.queries, {domain: this.flags.domain, scrubber})
+      queries = await readQueriesFile(flags.queries, {domain: flags.domain, scrubber})
     }
-    const controller = new AbortController()
-    const onSignal = () => controller.abort(new Error('interrupted'))
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
+    const interrupt = interruptSignal('interrupted; the weights file was not changed')
     try {
       const result = await pullWeights({
         home,
-        domain: this.flags.domain,
+        domain: flags.domain,
         domainFocus: config.domainFocus,
-        since: this.flags.since === undefined ? undefined : parseSince(this.flags.since),
-        out: this.flags.out,
-        hammingThreshold: this.flags['hamming-threshold'],
-        trustedOnly: this.flags['trusted-only'],
+        since: flags.since,
+        out: flags.weights,
+        hammingThreshold: flags['hamming-threshold'],
+        trustedOnly: flags['trusted-only'],
+        ownEvidence: flags['own-evidence'],
         bootstrap,
-        signal: controller.signal,
+        signal: interrupt.signal,
         queries,
         scrubber,
         embedder: config.embedder,
       })
-      this.render(result)
+      this.log(renderPull(result))
       if (result.keysIncomplete > 0) {
         this.failAfterOutput(
           new QisError(`${result.keysIncomplete} of ${result.keysAsked} keys were answered only in part (a peer held more packets than it sent); their previous weights were kept, not replaced or dropped`, {
@@ -76,29 +80,29 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
       }
       return result
     } finally {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
+      interrupt.dispose()
     }
   }
+}
 
-  private render(r: PullWeightsResult): void {
-    const reasons = (m: Record<string, number | undefined>) =>
-      Object.entries(m)
-        .sort(([, a], [, b]) => (b ?? 0) - (a ?? 0))
-        .map(([k, n]) => `${k} ${n}`)
-        .join(', ')
-    const refusedTotal = Object.values(r.refused).reduce((s: number, n) => s + (n ?? 0), 0)
-    const fromQueries = r.queries ? ` and ${r.queries.read} queries (${r.queries.keys} keys)` : ''
-    this.log(`Asked ${r.keysAsked} keys (from ${r.local.packetsUsed} own packets in ${r.local.stores} stores${fromQueries}, scheme ${r.scheme}); ${r.peers} peers answered.`)
+function renderPull(r: PullWeightsResult): string {
+  const reasons = (m: Record<string, number | undefined>) =>
+    Object.entries(m)
+      .sort(([, a], [, b]) => (b ?? 0) - (a ?? 0))
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')
+  const refusedTotal = Object.values(r.refused).reduce((s: number, n) => s + (n ?? 0), 0)
+  const fromQueries = r.queries ? ` and ${r.queries.read} queries (${r.queries.keys} keys)` : ''
+  const failed = Object.keys(r.fetchFailures).length > 0
+  const kept = r.weightsKept ? ` (+${r.weightsKept} kept from the previous file)` : ''
+  const replaced = r.previous === 'replaced-other-scheme' ? ' The previous file was of another scheme and was replaced.' : r.previous === 'replaced-old-version' ? ' The previous file was of version 1 (no per-model evidence) and was replaced.' : ''
+  return lines(
+    `Asked ${r.keysAsked} keys (from ${r.local.packetsUsed} own packets in ${r.local.stores} stores${fromQueries}, scheme ${r.scheme}); ${r.peers} peers answered.`,
     // Packets as a person counts them first; a packet filed under several asked keys arrives once per key.
-    this.log(`Received ${r.packets.received} packets from peers, ${r.packets.accepted} of them used (as ${r.received} packet-key deliveries: ${r.accepted} accepted, ${refusedTotal} refused${refusedTotal ? ` (${reasons(r.refused)})` : ''}).`)
-    if (r.own.packets > 0) this.log(`Used ${r.own.packets} of this node's own packets as evidence beside the peers'.`)
-    if (r.keysUnanswered > 0 || r.keysIncomplete > 0 || Object.keys(r.fetchFailures).length > 0) {
-      this.log(`Fetch problems: ${r.keysUnanswered} keys unanswered, ${r.keysIncomplete} answered in part${Object.keys(r.fetchFailures).length ? `; ${reasons(r.fetchFailures)}` : ''}.`)
-    }
-    const kept = r.weightsKept ? ` (+${r.weightsKept} kept from the previous file)` : ''
-    const replaced = r.previous === 'replaced-other-scheme' ? ' The previous file was of another scheme and was replaced.' : r.previous === 'replaced-old-version' ? ' The previous file was of version 1 (no per-model evidence) and was replaced.' : ''
-    this.log(`Wrote ${r.weightsWritten} weights${kept} to ${r.out}.${replaced}`)
-    if (r.publishersNew > 0) this.log(`${r.publishersNew} publishers seen for the first time: together they hold a bounded share of each weight for a week (docs/weights.md).`)
-  }
+    `Received ${r.packets.received} packets from peers, ${r.packets.accepted} of them used (as ${r.received} packet-key deliveries: ${r.accepted} accepted, ${refusedTotal} refused${refusedTotal ? ` (${reasons(r.refused)})` : ''}).`,
+    r.own.packets > 0 && `Used ${r.own.packets} of this node's own packets as evidence beside the peers' (--no-own-evidence for peers alone).`,
+    (r.keysUnanswered > 0 || r.keysIncomplete > 0 || failed) && `Fetch problems: ${r.keysUnanswered} keys unanswered, ${r.keysIncomplete} answered in part${failed ? `; ${reasons(r.fetchFailures)}` : ''}.`,
+    `Wrote ${r.weightsWritten} weights${kept} to ${r.out}.${replaced}`,
+    r.publishersNew > 0 && `${r.publishersNew} publishers seen for the first time: together they hold a bounded share of each weight for a week (docs/weights.md).`,
+  )
 }

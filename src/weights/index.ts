@@ -49,7 +49,7 @@ export {adjustConfidence, createAdjuster, type AdjustQueryOptions, type Adjuster
 export {LIVE_CACHE_KEYS, LIVE_CACHE_SECONDS, LIVE_TIMEOUT_MS, LiveLookup, swarmLiveLookup, type LiveLookupOptions, type LiveStats, type SwarmLiveOptions} from './live.js'
 export {readQueriesFile, type QueryLine} from './queries.js'
 export {collectLocalKeys, type LocalKeys, type LocalKeysOptions, type LocalSkipReason} from './local.js'
-export {parseSince} from './since.js'
+export {parseSince} from '../cli/duration.js'
 export {pullWeights, type FetchedPackets, type PacketFetcher, type PullWeightsOptions, type PullWeightsResult} from './pull.js'
 export {parsePublisher, readTrustList, trustAdd, trustFile, trustRemove, trustedIds, type TrustedPublisher} from './trust.js'
 export {publishersFile, readFirstSeen} from './publishers.js'

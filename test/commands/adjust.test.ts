@@ -1,3 +1,4 @@
+import {readdirSync} from 'node:fs'
 import path from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
 
@@ -5,7 +6,7 @@ import {createHashPipeline} from '../../src/hash/pipeline.js'
 import {keyFingerprint} from '../../src/packet/fingerprint.js'
 import {createScrubber} from '../../src/privacy/index.js'
 import {writeWeightsFile} from '../../src/weights/file.js'
-import {repoRoot, runCli, tempDir} from '../helpers/cli.js'
+import {repoRoot, tempDir} from '../helpers/cli.js'
 import {runCommand} from '../helpers/command.js'
 
 // The tiny BERT-shaped fixture model keeps this test offline and fast; adjust must hash exactly as
@@ -47,7 +48,7 @@ describe('qis adjust', () => {
   })
 
   it('looks the scrubbed query up and prints the publisher-weighted adjustment', async () => {
-    const r = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', home, '--rule', 'reference', '--json'], {env})
+    const r = await runCommand(['adjust', QUERY, '--domain', DOMAIN, '--home', home, '--rule', 'reference', '--json'], {env})
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const out = JSON.parse(r.stdout)
@@ -58,7 +59,7 @@ describe('qis adjust', () => {
     // Nothing of the query in the output.
     expect(r.stdout).not.toMatch(/Jane|Smith|555|ibuprofen/)
 
-    const human = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', home, '--rule', 'reference'], {env})
+    const human = await runCommand(['adjust', QUERY, '--domain', DOMAIN, '--home', home, '--rule', 'reference'], {env})
     expect(human.stdout).toMatch(/^Adjustment \+0\.200 \(reference rule: weight 0\.700 from 2 of \d keys; 2 publishers, 12 packets counted per key\)/)
   })
 
@@ -119,20 +120,52 @@ describe('qis adjust', () => {
   }, 240_000)
 
   it('is 0 where nothing is known', async () => {
-    const r = await runCli(['adjust', QUERY, '--domain', 'legal.contracts', '--home', home], {env})
+    const r = await runCommand(['adjust', QUERY, '--domain', 'legal.contracts', '--home', home], {env})
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/^Adjustment 0: none of the query's \d routing keys in legal\.contracts is in /)
   })
 
   it('says what to do without a weights file, and refuses a bad domain', async () => {
     const empty = tempDir()
-    const missing = await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', empty], {env})
+    const missing = await runCommand(['adjust', QUERY, '--domain', DOMAIN, '--home', empty], {env})
     expect(missing.code).toBe(2) // NO_WEIGHTS: a usage error (src/cli/codes.ts)
-    // oclif wraps long messages at the terminal width; join the lines back.
-    expect(missing.stderr.replace(/\s*\n\s*›\s*/g, ' ')).toMatch(/no weights file at .*weights\.json: run `qis pull-weights` first/)
+    expect(missing.stderr).toMatch(/^Error: no weights file at .*weights\.json: run `qis pull-weights` first/)
     expect(missing.stderr).not.toMatch(/\n\s+at /)
-    const bad = await runCli(['adjust', QUERY, '--domain', 'Clinical Oncology', '--home', home, '--json'], {env})
-    expect(bad.code).toBe(2) // BAD_DOMAIN: a usage error
-    expect(JSON.parse(bad.stdout).error.message).toMatch(/domain "Clinical Oncology": domain_tag may contain only lowercase/)
+    const bad = await runCommand(['adjust', QUERY, '--domain', 'Clinical Oncology', '--home', home, '--json'], {env})
+    expect(bad.code).toBe(2)
+    // Refused as typed, never silently normalised: the hint names the label to use.
+    expect(JSON.parse(bad.stdout).error).toMatchObject({code: 'BAD_LABEL', message: expect.stringMatching(/^--domain: domain "Clinical Oncology" may contain only lowercase/), hint: expect.stringContaining('Use --domain clinical_oncology.')})
+  })
+
+  it('creates no folder for a --home that does not exist (a typo stays a typo)', async () => {
+    const parent = tempDir()
+    const typo = path.join(parent, 'qis-hmoe')
+    const r = await runCommand(['adjust', QUERY, '--domain', DOMAIN, '--home', typo, '--json'], {env})
+    expect(r.code).toBe(2)
+    expect(JSON.parse(r.stdout).error.code).toBe('NO_WEIGHTS')
+    expect(readdirSync(parent)).toEqual([])
+    // The same with an explicit --weights that exists: the adjustment is made, the typo'd home still not created.
+    const ok = await runCommand(['adjust', QUERY, '--domain', DOMAIN, '--home', typo, '--weights', path.join(home, 'weights.json'), '--rule', 'reference', '--json'], {env})
+    expect(ok.code, ok.stderr).toBe(0)
+    expect(JSON.parse(ok.stdout)).toMatchObject({keysMatched: 2, weightsFile: path.join(home, 'weights.json')})
+    expect(readdirSync(parent)).toEqual([])
+  })
+
+  it('hashes with the embedder the flags name, over the config: --embedder use-lite meets another scheme', async () => {
+    // The weights were pulled under the tiny transformers model; use-lite hashes under another scheme.
+    const r = await runCommand(['adjust', QUERY, '--domain', DOMAIN, '--home', home, '--embedder', 'use-lite', '--json'], {env})
+    expect(r.code).toBe(2)
+    expect(JSON.parse(r.stdout).error).toMatchObject({code: 'SCHEME_MISMATCH', message: expect.stringContaining(`holds weights for scheme ${scheme}`)})
+    const contradict = await runCommand(['adjust', QUERY, '--domain', DOMAIN, '--home', home, '--embedder', 'use-lite', '--model-dir', modelDir, '--json'], {env})
+    expect(contradict.code).toBe(2)
+    expect(JSON.parse(contradict.stdout).error).toMatchObject({code: 'BAD_FLAG', message: '--model-dir applies only to --embedder transformers'})
+  }, 120_000)
+
+  it('--bootstrap, --live-timeout and --trusted-only need --live', async () => {
+    for (const extra of [['--bootstrap', '/ip4/127.0.0.1/tcp/9'], ['--live-timeout', '5s'], ['--trusted-only']]) {
+      const r = await runCommand(['adjust', QUERY, '--domain', DOMAIN, '--home', home, ...extra, '--json'], {env})
+      expect(r.code).toBe(2)
+      expect(JSON.parse(r.stdout).error).toMatchObject({code: 'BAD_FLAG', message: `${extra[0]} needs --live`})
+    }
   })
 })
