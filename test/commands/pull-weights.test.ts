@@ -159,7 +159,7 @@ describe('qis pull-weights across a 3-node swarm', () => {
 
     // --out, pull-weights' old name for the weights file, still works (in-process: no build needed for it).
     const alt = path.join(tempDir(), 'elsewhere', 'weights.json')
-    const viaOut = await runCommand(['pull-weights', '--home', me.root, '--bootstrap', bootstrap, '--out', alt, '--json'], {env})
+    const viaOut = await runCommand(['pull-weights', '--home', me.root, '--bootstrap', bootstrap, '--out', alt, '--no-own-evidence', '--json'], {env})
     expect(viaOut.code, viaOut.stderr).toBe(0)
     expect(viaOut.stderr).toBe('Warning: --out is deprecated; use --weights\n')
     expect(JSON.parse(viaOut.stdout).out).toBe(alt)
