@@ -77,8 +77,12 @@ function renderAdjustment(result: QueryAdjustment, weightsFile: string): string 
     (l.failed
       ? `Live lookup failed (${l.failed}); adjusted with ${weightsFile} alone.`
       : `Live lookup: asked the swarm about ${l.keysFetched} keys the weights file did not know (${l.keysUnanswered} unanswered); ${l.keysLive} of the query's keys now have peer evidence from it, added to ${weightsFile}.`)
+  const d = result.rule === 'calibrated' ? result.domainEvidence : null
+  const domainLine = d ? `  In ${result.domain} as a whole (every key of it in the weights file): right ${Math.round(d.success * 100)}% where expected ${Math.round(d.confidence * 100)}% (${records(d.mass)} summed over keys), the prior of the keys' evidence.` : undefined
   if (result.keysMatched === 0) {
-    return lines(liveLine, `Adjustment 0: none of the query's ${result.keysLookedUp} routing keys in ${result.domain} is in ${weightsFile}${l ? ' or known to the swarm' : ''}.`)
+    const none = `none of the query's ${result.keysLookedUp} routing keys in ${result.domain} is in ${weightsFile}${l ? ' or known to the swarm' : ''}`
+    if (!d) return lines(liveLine, `Adjustment 0: ${none}.`)
+    return lines(liveLine, `Adjustment ${signed(result.adjustment)}: P(right) ${result.probability.toFixed(3)} against your confidence ${result.confidence.toFixed(3)}, from the domain alone (${none}).`, domainLine)
   }
   const base = `${result.keysMatched} of ${result.keysLookedUp} keys; ${plural(result.publishers, 'publisher')}, ${plural(result.packets, 'packet')} counted per key`
   let verdict: string
@@ -90,6 +94,7 @@ function renderAdjustment(result: QueryAdjustment, weightsFile: string): string 
     verdict = lines(
       `Adjustment ${signed(result.adjustment)}: P(right) ${result.probability.toFixed(3)} against your confidence ${result.confidence.toFixed(3)}.`,
       `  Why: on such queries peers were right ${Math.round(ev.success * 100)}% of the time where they expected ${Math.round(ev.confidence * 100)}% (${records(ev.mass)} after publisher bounds; ${base}); estimate from ${whose}.`,
+      domainLine,
     )
   }
   return lines(

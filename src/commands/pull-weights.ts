@@ -29,6 +29,7 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
     bootstrap: bootstrapFlag,
     since: sinceFlag({description: 'Only own packets this recent define what to ask. Default: every unexpired packet.'})(),
     'trusted-only': Flags.boolean({description: 'Use only publishers on the trust list (qis trust add); the others are refused as NOT_TRUSTED.', default: false}),
+    'own-evidence': Flags.boolean({description: "Count this node's own packets as evidence beside its peers' (its own record on its own model); --no-own-evidence gives weights from peers alone.", default: true, allowNo: true}),
     'hamming-threshold': Flags.integer({
       description: `Largest Hamming distance (bits of the 64-bit fine hash) between a peer's query and one of ours for its packet to count.`,
       default: DEFAULT_HAMMING_THRESHOLD,
@@ -61,6 +62,7 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
         out: flags.weights,
         hammingThreshold: flags['hamming-threshold'],
         trustedOnly: flags['trusted-only'],
+        ownEvidence: flags['own-evidence'],
         bootstrap,
         signal: interrupt.signal,
         queries,
@@ -98,6 +100,7 @@ function renderPull(r: PullWeightsResult): string {
     `Asked ${r.keysAsked} keys (from ${r.local.packetsUsed} own packets in ${r.local.stores} stores${fromQueries}, scheme ${r.scheme}); ${r.peers} peers answered.`,
     // Packets as a person counts them first; a packet filed under several asked keys arrives once per key.
     `Received ${r.packets.received} packets from peers, ${r.packets.accepted} of them used (as ${r.received} packet-key deliveries: ${r.accepted} accepted, ${refusedTotal} refused${refusedTotal ? ` (${reasons(r.refused)})` : ''}).`,
+    r.own.packets > 0 && `Used ${r.own.packets} of this node's own packets as evidence beside the peers' (--no-own-evidence for peers alone).`,
     (r.keysUnanswered > 0 || r.keysIncomplete > 0 || failed) && `Fetch problems: ${r.keysUnanswered} keys unanswered, ${r.keysIncomplete} answered in part${failed ? `; ${reasons(r.fetchFailures)}` : ''}.`,
     `Wrote ${r.weightsWritten} weights${kept} to ${r.out}.${replaced}`,
     r.publishersNew > 0 && `${r.publishersNew} publishers seen for the first time: together they hold a bounded share of each weight for a week (docs/weights.md).`,

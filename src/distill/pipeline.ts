@@ -7,6 +7,7 @@ import {labelProblem} from '../cli/label.js'
 import {type QisConfig, loadConfig} from '../config/config.js'
 import type {CorrectionIndex} from '../ingest/corrections.js'
 import type {IngestEvent, ReadOptions, RecordLocation} from '../ingest/types.js'
+import {SCRUB_HEAD_CHARS} from '../hash/pipeline.js'
 import type {Scrubber} from '../privacy/types.js'
 import {loadOrCreateIdentity} from '../identity/identity.js'
 import {type Signer, signerFromIdentity} from '../packet/signer.js'
@@ -192,8 +193,10 @@ class Run {
       }
       // The store is opened before the first embedding, so a folder that cannot take it fails before the model works.
       if (!this.opened) await this.openStore()
+      // A long query is scrubbed only as far as the model reads, which the model says: load it first.
+      if (labelled.query.length > SCRUB_HEAD_CHARS) await (this.modelLoading ??= this.loadModel())
       const ts = performance.now()
-      this.batch.push(this.scrub.run(labelled))
+      this.batch.push(this.scrub.run(labelled, this.hasher))
       this.stages.scrub += (performance.now() - ts) / 1000
       if (this.batch.length >= this.checked.batchSize) await this.flush()
     }

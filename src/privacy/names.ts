@@ -68,6 +68,27 @@ const LEADING_FUNCTION_WORDS = new Set([
 
 type Push = (s: number, e: number, type: PiiType, p: number) => void
 
+/** Words that make a sentence about a person, or a person's whereabouts. */
+const PERSONAL_WORDS = new Set([
+  'i', 'me', 'my', 'mine', 'myself', 'we', 'us', 'our', 'ours', 'you', 'your', 'yours', 'he', 'him', 'his', 'she', 'her',
+  'hers', 'they', 'them', 'their', "i'm", 'im', "i've", "i'll", "i'd", "we're", "we've", "we'll", "you're", "he's", "she's",
+  "they're", 'i’m', 'i’ve', 'i’ll', 'we’re', 'you’re', 'he’s', 'she’s', 'they’re',
+  // ...and what a person does at a place: comes from it, lives, stays or travels there.
+  'originally', 'born', 'live', 'lives', 'lived', 'living', 'moved', 'moving', 'visit', 'visits', 'visited', 'visiting',
+  'trip', 'travel', 'travels', 'travelled', 'traveled', 'travelling', 'traveling', 'arrived', 'arriving', 'flew', 'flight',
+  'stay', 'stayed', 'staying', 'vacation', 'holiday', 'hometown', 'relocated', 'emigrated', 'immigrated',
+])
+/** How far either side of a place aboutSomeone looks, within its sentence (bounded, so a head of a text decides it as the whole does). */
+const FRAME_CHARS = 160
+
+/** Whether the sentence around toks[i..j], up to FRAME_CHARS either side, has a personal pronoun. */
+function aboutSomeone(text: string, toks: Token[], i: number, j: number): boolean {
+  const stop = (t: Token) => t.kind === 'newline' || (t.kind === 'punct' && /[.!?]/.test(t.text))
+  for (let k = i - 1; k >= 0 && toks[k]!.start >= toks[i]!.start - FRAME_CHARS && !stop(toks[k]!); k--) if (PERSONAL_WORDS.has(toks[k]!.lower)) return true
+  for (let k = j + 1; k < toks.length && toks[k]!.end <= toks[j]!.end + FRAME_CHARS && !stop(toks[k]!); k++) if (PERSONAL_WORDS.has(toks[k]!.lower)) return true
+  return false
+}
+
 export class NameFinder {
   constructor(private readonly lex: Lexicon) {}
 
@@ -83,7 +104,8 @@ export class NameFinder {
       return p.kind === 'newline' || (p.kind === 'punct' && /[.!?:;•*\-–—|>]/.test(p.text))
     }
 
-    this.findPlaces(text, toks, push, lowerText, sentenceStart)
+    // Countries and states left alone are no name's part either (South Carolina, not a Carolina).
+    const polity = this.findPlaces(text, toks, push, lowerText, sentenceStart)
 
     // Strength of each word as part of a person name.
     // 2: starts a name; 1: continues one (a surname that is also an English word); 0: neither.
@@ -100,7 +122,7 @@ export class NameFinder {
     }
     const strengthOf = (i: number, forced: boolean): number => {
       const t = toks[i]!
-      if (t.kind !== 'word') return 0
+      if (t.kind !== 'word' || (polity[i] === 1 && !forced)) return 0
       const hasApostrophe = t.text.includes("'") || t.text.includes('’')
       if (hasApostrophe && CONTRACTION.test(t.text) && !/['’]s$/i.test(t.text)) return 0
       const w = hasApostrophe ? stripPossessive(t.text) : t.text
@@ -125,6 +147,10 @@ export class NameFinder {
         if (!common && !forced && INNER_CAPITAL.test(w) && !NAME_PREFIX.test(w)) return 0
         // Adjectives and doctrines made from names (Pythagorean, Newtonian, Marxism) are not names.
         if (!common && !forced && (DERIVED.test(l) || DRUG_STEM.test(l))) return 0
+        // A sentence's first word is capitalised whatever it is: one the dictionary spells in lower
+        // case is a word (Homologous structures, Stridor is); a compound of words and letters is
+        // one too (X-linked, Short-term, Write-through).
+        if (!common && !forced && ((lex.spelled.has(l) && sentenceStart(i)) || (l.includes('-') && l.split('-').every((p) => p.length === 1 || lex.common.has(p) || lex.spelled.has(p))))) return 0
         if (!common && !forced) {
           // Not a known name, so its context decides: after an article it names a thing ("the
           // Castile region", "a Pangloss"), and before a lowercase word that is not English it is a
@@ -354,8 +380,9 @@ export class NameFinder {
   }
 
   /** Known places, single or multi-word (`Saint Lucia`, `antigua and barbuda`). */
-  private findPlaces(text: string, toks: Token[], push: Push, lowerText: boolean, sentenceStart: (i: number) => boolean): void {
+  private findPlaces(text: string, toks: Token[], push: Push, lowerText: boolean, sentenceStart: (i: number) => boolean): Uint8Array {
     const lex = this.lex
+    const polity = new Uint8Array(toks.length)
     for (let i = 0; i < toks.length; i++) {
       const t = toks[i]!
       if (t.kind !== 'word') continue
@@ -373,6 +400,19 @@ export class NameFinder {
         if (lex.places.has(phrase)) best = j
       }
       if (best < 0) continue
+      // A country or continent alone (not before a name: Virginia Dratchev) identifies no one (HIPAA's Safe Harbor keeps even a state; what
+      // is smaller, a city, a county, a street, goes): it is scrubbed where it says where a person
+      // is from, lives or goes, i.e. in a sentence about someone ("I'm from Peru", "she moved to
+      // Chad"), and kept in one about the country ("the economy of the United States"). One in an
+      // address goes with the address.
+      const after = toks[best + 1]
+      const beforeName = !!after && after.kind === 'word' && after.cap && !lex.common.has(after.lower) && text.slice(toks[best]!.end, after.start) === ' '
+      if (!beforeName && lex.polities.has(toks.slice(i, best + 1).map((x) => fold(x.lower)).join(' ')) && !aboutSomeone(text, toks, i, best)) {
+        // A lone one that is also a name (Virginia, Jordan) is left to the name rules.
+        if (best > i || !(lex.firstNames.has(f0) || lex.lastNames.has(f0))) polity.fill(1, i, best + 1)
+        i = best
+        continue
+      }
       const single = best === i
       const l = t.text.toLowerCase()
       const cap = isCapitalised(t.text)
@@ -389,6 +429,7 @@ export class NameFinder {
       push(t.start, toks[best]!.end, 'LOCATION', PRIORITY.word + 1)
       i = best
     }
+    return polity
   }
 
   /** `Keychain Logistics Corp.`: capitalised words before a company suffix, even ordinary English ones. */

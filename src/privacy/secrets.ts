@@ -41,6 +41,11 @@ interface Compiled {
   allow: Array<{target: string; regexes: RegExp[]; stopwords: string[]}>
   /** Matches may run far past the keyword (key blocks, multi-line curl commands): never windowed. */
   unbounded: boolean
+  /**
+   * Matches may run across any amount of text with whitespace in it (key blocks, curl commands):
+   * a head of the text is no guide to them. The other unbounded rules only run on without whitespace.
+   */
+  far: boolean
 }
 
 export type SecretPush = (start: number, end: number) => void
@@ -60,6 +65,9 @@ export function shannonEntropy(s: string): number {
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
+/** Unbounded repeats of something that may be whitespace: [\s\S], ., [\r\n], a negated class. */
+const FAR = /\[\\s\\S|\.\*|\.\+|\.\{\d+,\}|\[\\r\\n\]|\[\^[^\]]*\](?:\{\d+,\}|[*+])/
+
 let loaded: {rules: Compiled[]; keywordRe: RegExp; noKeyword: Compiled[]; globalRegexes: RegExp[]; globalStopwords: string[]; commit: string} | undefined
 
 function load() {
@@ -74,6 +82,7 @@ function load() {
     keywords: r.keywords,
     allow: (r.allow ?? []).map((a) => ({target: a.target, regexes: (a.regexes ?? []).map((x) => new RegExp(x.source, x.flags)), stopwords: a.stopwords ?? []})),
     unbounded: /\[\\s\\S|\[\\r\\n\]|\{\d+,\}/.test(r.source) || r.flags.includes('s'),
+    far: FAR.test(r.source) || r.flags.includes('s'),
   }))
   const keywords = [...new Set(rules.flatMap((r) => r.keywords))].sort((a, b) => b.length - a.length)
   loaded = {
@@ -107,14 +116,27 @@ export class SecretFinder {
 
   constructor(private readonly isWord: (lower: string) => boolean) {}
 
-  find(text: string, push: SecretPush): void {
+  /**
+   * `rules`: 'far' runs only the gitleaks rules whose matches run across any amount of text with
+   * whitespace in it (a head's scrub runs them over the whole text), 'near' all the others.
+   * `whole`: `text` is a head of it (allow-lists that test a secret's whole line read the line there).
+   */
+  find(text: string, push: SecretPush, rules: 'all' | 'near' | 'far' = 'all', whole = text): void {
     const lower = text.toLowerCase()
-    this.gitleaks(text, lower, push)
-    this.own(text, lower, push)
+    this.gitleaks(text, lower, push, rules, whole)
+    if (rules !== 'far') this.own(text, lower, push)
   }
 
-  private gitleaks(text: string, lower: string, push: SecretPush): void {
+  private gitleaks(text: string, lower: string, push: SecretPush, which: 'all' | 'near' | 'far', whole: string): void {
     const {rules, keywordRe, noKeyword} = this.r
+    // Unbounded rules run over the whole text when it holds a keyword anywhere (gitleaks' own test),
+    // found by a substring search each: a head's scrub runs them on the whole text, and a few
+    // searches beat the keyword scan there.
+    for (const rule of rules) {
+      if (!rule.unbounded || (which === 'far' && !rule.far) || (which === 'near' && rule.far)) continue
+      if (rule.keywords.length === 0 || rule.keywords.some((w) => lower.includes(w))) this.run(rule, text, 0, text.length, push, whole)
+    }
+    if (which === 'far') return
     // Where each keyword occurs: a rule runs only around its keywords (see windows).
     const found = new Map<string, number[]>()
     keywordRe.lastIndex = 0
@@ -128,6 +150,7 @@ export class SecretFinder {
     // Lowercasing changed some lengths (İ): keyword positions are not text positions, so scan it all.
     const positional = lower.length === text.length
     for (const rule of rules) {
+      if (rule.unbounded) continue
       let hits: number[] | undefined
       if (rule.keywords.length > 0) {
         // A keyword inside a longer one that matched first (sk- in sk-ant-api03) counts too.
@@ -137,13 +160,13 @@ export class SecretFinder {
         }
         if (!hits) continue
       }
-      if (!hits || !positional || rule.unbounded) this.run(rule, text, 0, text.length, push)
-      else for (const [s, e] of windows(hits, text.length)) this.run(rule, text, s, e, push)
+      if (!hits || !positional) this.run(rule, text, 0, text.length, push, whole)
+      else for (const [s, e] of windows(hits, text.length)) this.run(rule, text, s, e, push, whole)
     }
   }
 
   /** Run one rule over text[from, to), pushing the secrets it finds (positions in the whole text). */
-  private run(rule: Compiled, text: string, from: number, to: number, push: SecretPush): void {
+  private run(rule: Compiled, text: string, from: number, to: number, push: SecretPush, whole: string): void {
     const part = from === 0 && to === text.length ? text : text.slice(from, to)
     rule.re.lastIndex = 0
     let m: RegExpExecArray | null
@@ -158,7 +181,7 @@ export class SecretFinder {
       if (!span) continue
       const secret = m[g]!
       if (rule.entropy !== undefined && shannonEntropy(secret) < rule.entropy) continue
-      if (this.allowed(rule, secret, m[0], text, from + m.index)) continue
+      if (this.allowed(rule, secret, m[0], whole, from + m.index)) continue
       push(from + span[0], from + span[1])
     }
   }

@@ -49,6 +49,11 @@ export interface ScrubResult {
 
 export interface Scrubber {
   scrub(text: string): ScrubResult
+  /**
+   * The first part of `scrub(text).text`, from a head of `text` a little over `chars` long (for
+   * the hash path, whose model reads only a head); undefined when the whole must be scrubbed.
+   */
+  head?(text: string, chars: number): string | undefined
 }
 
 export interface ScrubberOptions {
@@ -56,6 +61,8 @@ export interface ScrubberOptions {
   keep?: SpanType[]
   /** The deployment's own recognisers, deny-lists and allow-lists (config `privacy`). */
   custom?: CustomRecognisers
+  /** Raw characters read past a head's cut (Scrubber.head). Default HEAD_MARGIN; smaller only to test that it matters. */
+  headMargin?: number
 }
 
 /** User-defined detection (config `privacy`; docs/pii.md, "Your own recognisers"). */

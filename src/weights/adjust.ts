@@ -177,6 +177,8 @@ export async function createAdjuster(options: AdjusterOptions): Promise<Adjuster
         model: label(model ?? options.model),
         candidates: candidateLabels(candidates),
         queryHash: codes[i].hash,
+        domain,
+        domainSource: known,
       })
       // Candidates come back under the caller's own names.
       if (result.candidates && candidates) {

@@ -1,5 +1,5 @@
 import type {WeightsFile} from './file.js'
-import {type Evidence, type QueryEvidence, hexHamming} from './synthesize.js'
+import {type Evidence, type KeyWeight, type QueryEvidence, hexHamming} from './synthesize.js'
 
 /** The reference pattern's bound on a confidence adjustment (the `reference` rule only). */
 export const MAX_ADJUSTMENT = 0.3
@@ -34,6 +34,14 @@ export const REGION_WEIGHT = 0.1
  * are 2% at 12 bits, fewer here: docs/weights.md, "Choosing the threshold").
  */
 export const CLOSE_BITS = 8
+
+/**
+ * Prior strength of the domain layer, in key-records (a record under r of the domain's keys counts
+ * r times there): how much a variant's own record across the domain's keys must say before it
+ * outweighs what the other variants' surprise in the domain says. Fitted with the others
+ * (docs/weights.md, "The domain layer").
+ */
+export const DOMAIN_PRIOR_STRENGTH = 256
 
 /** The confidence assumed when the caller gives none (`qis adjust` without `--confidence`). */
 export const DEFAULT_CONFIDENCE = 0.5
@@ -87,6 +95,14 @@ export interface AdjustmentOptions {
   priorStrength?: number
   regionWeight?: number
   closeBits?: number
+  domainPriorStrength?: number
+  /**
+   * The query's domain: the evidence of every key of this domain in the weights file becomes the
+   * prior of the keys' own (docs/weights.md, "The domain layer"). Without it there is no domain layer.
+   */
+  domain?: string
+  /** Where the domain layer's evidence comes from, when `weights` is only the query's own keys (live lookup). Default: `weights`. */
+  domainSource?: WeightsFile
 }
 
 export interface Adjustment {
@@ -118,6 +134,12 @@ export interface Adjustment {
   evidence: Evidence | null
   /** The part of it from queries within CLOSE_BITS of this one (the same question, as far as the hash tells), or null. */
   closeEvidence: Evidence | null
+  /**
+   * Everything the weights file holds in the query's domain, pooled over its keys (in key-records:
+   * a record under r keys counts r times): the prior the keys' evidence refines. Null without a
+   * domain or without evidence in it.
+   */
+  domainEvidence: Evidence | null
   /** Every variant with evidence, best estimate first. */
   variants: VariantEstimate[]
   /** The variants peers did best with on such queries (best first) ... */
@@ -178,9 +200,66 @@ function posterior(e: Pool, prior: number, k: number): number {
  * surprise rather than the raw rate lets a strong model learn from a weak one's outcomes: a
  * question a weak model got right against its odds is easy for everyone.
  */
-function shift(e: Pool | null, k: number): number {
-  if (!e) return 0
-  return logit(posterior(e, e.confidence, k)) - logit(e.confidence)
+function shift(e: Pool | null, k: number, prior = 0): number {
+  if (!e) return prior
+  return logit(posterior(e, shifted(e.confidence, prior), k)) - logit(e.confidence)
+}
+
+/** A domain's evidence in a weights file: pooled and per variant, summed over its keys. */
+interface DomainEvidence {
+  pooled: Pool
+  variants: Map<string, Pool>
+}
+
+/** A domain's evidence with more entries' added. */
+function withEntries(domain: DomainEvidence | undefined, entries: KeyWeight[]): DomainEvidence | undefined {
+  const pooled = pool([...(domain ? [domain.pooled] : []), ...entries.map((e) => e.evidence)], 'sum')
+  if (!pooled) return domain
+  const variants = new Map(domain?.variants)
+  for (const e of entries) {
+    for (const [name, v] of Object.entries(e.variants ?? {})) {
+      const had = variants.get(name)
+      const sum = pool(had ? [had, v] : [v], 'sum')
+      if (sum) variants.set(name, sum)
+    }
+  }
+  return {pooled, variants}
+}
+
+const domainCache = new WeakMap<WeightsFile['weights'], Map<string, DomainEvidence>>()
+
+/**
+ * Every domain's evidence, summed over its keys' entries once per weights object. Masses add
+ * across keys (key-records), since entries do not say which packets they share; the domain prior
+ * strength is in the same units.
+ */
+function domainsOf(weights: WeightsFile): Map<string, DomainEvidence> {
+  const had = domainCache.get(weights.weights)
+  if (had) return had
+  const parts = new Map<string, {pooled: Pool[]; variants: Map<string, Pool[]>}>()
+  for (const entry of Object.values(weights.weights)) {
+    if (!entry.evidence) continue
+    let d = parts.get(entry.domain)
+    if (!d) parts.set(entry.domain, (d = {pooled: [], variants: new Map()}))
+    d.pooled.push(entry.evidence)
+    for (const [name, v] of Object.entries(entry.variants ?? {})) {
+      let list = d.variants.get(name)
+      if (!list) d.variants.set(name, (list = []))
+      list.push(v)
+    }
+  }
+  const out = new Map<string, DomainEvidence>()
+  const pooledVariants = (variants: Map<string, Pool[]>) => new Map([...variants].flatMap(([name, list]) => {
+    const v = pool(list, 'sum')
+    return v ? [[name, v] as const] : []
+  }))
+  for (const [domain, d] of parts) {
+    const pooled = pool(d.pooled, 'sum')
+    if (!pooled) continue
+    out.set(domain, {pooled, variants: pooledVariants(d.variants)})
+  }
+  domainCache.set(weights.weights, out)
+  return out
 }
 
 /** A key's pooled evidence with one variant's taken out (the variant's own prior must not count its evidence twice). */
@@ -278,9 +357,29 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
     if (far && far.mass > 0) parts.push({...far, mass: far.mass * rho})
     return pool(parts, 'sum')
   }
+  // The domain layer: what the file holds in this domain says how these variants do on such
+  // queries; the keys' evidence refines it, the query's close records refine that.
+  const kDomain = options.domainPriorStrength ?? DOMAIN_PRIOR_STRENGTH
+  if (!(kDomain > 0)) throw new RangeError(`domainPriorStrength must be > 0, got ${String(kDomain)}`)
+  const source = options.domainSource ?? weights
+  let domain = options.domain === undefined ? undefined : domainsOf(source).get(options.domain)
+  // Entries of this query that the source lacks (live lookup) count too, as they will once written back.
+  const extra = source === weights ? [] : matched.filter((m) => m.domain === options.domain && m.evidence && !Object.hasOwn(source.weights, m.fingerprint)).map((m) => weights.weights[m.fingerprint])
+  if (extra.length > 0) domain = withEntries(domain, extra)
+  const domainShift = domain ? shift(domain.pooled, kDomain) : 0
+  /** The domain's surprise for the variants other than `name`, and for `name` itself (its own record shrunk towards the others'). */
+  const domainShifts = (name: string | null): {own: number; others: number} => {
+    const mine = name === null ? undefined : domain?.variants.get(name)
+    if (!domain || !mine) return {own: domainShift, others: domainShift}
+    const rest = without(domain.pooled as Evidence, mine as Evidence)
+    const others = shift(rest.mass > 0 ? rest : null, kDomain)
+    return {own: logit(posterior(mine, shifted(mine.confidence, others), kDomain)) - logit(mine.confidence), others}
+  }
   const regionAll = pool(entries.map((e) => e.evidence).filter((v): v is Evidence => v !== undefined))
   const pooled = weighed(regionAll, () => true)
-  const pooledShift = shift(pooled, k)
+  const pooledShift = shift(pooled, k, domainShift)
+  /** A variant without evidence under the keys: its domain surprise plus what the keys say beyond the domain's. */
+  const shiftWithoutKeys = (name: string | null) => domainShifts(name).own + pooledShift - domainShift
   // Entries built by hand (benches) may lack variants or queries: read as none.
   const variantNames = [...new Set(entries.flatMap((e) => Object.keys(e.variants ?? {})))].sort()
   const perVariant = new Map<string, {estimate: VariantEstimate; shift: number; confidence: number}>()
@@ -288,7 +387,9 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
     const own = weighed(pool(entries.map((e) => e.variants?.[name]).filter((v): v is Evidence => v !== undefined)), (m) => m === name)
     if (!own) continue
     const others = weighed(pool(entries.filter((e) => e.evidence !== undefined).map((e) => without(e.evidence, e.variants?.[name]))), (m) => m !== name)
-    const prior = sigmoid(logit(own.confidence) + shift(others, k))
+    const d = domainShifts(name)
+    // The others' surprise under the keys beyond their domain surprise, on top of this variant's own domain surprise.
+    const prior = shifted(own.confidence, d.own + shift(others, k, d.others) - d.others)
     const probability = clamp(posterior(own, prior, k), 0, 1)
     perVariant.set(name, {
       estimate: {model: name, probability, mass: own.mass, success: own.success, publishers: own.publishers},
@@ -308,14 +409,14 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
   if (rule === 'reference') {
     adjustment = weight === null ? 0 : clamp(weight - 0.5, -MAX_ADJUSTMENT, MAX_ADJUSTMENT)
     probability = clamp(confidence + adjustment, 0, 1)
-  } else if (matched.length === 0) {
+  } else if (matched.length === 0 && !domain) {
     probability = confidence
     adjustment = 0
   } else {
     // Log-odds keep the estimate inside (0, 1) and make the same surprise move a confident answer
     // less. The move is measured from the clamped confidence, so its sign is always the evidence's
     // even for a confidence of 0 or 1.
-    const d = own ? own.shift : pooledShift
+    const d = own ? own.shift : shiftWithoutKeys(model)
     adjustment = shifted(confidence, d) - clamp(confidence, FLOOR, 1 - FLOOR)
     probability = clamp(confidence + adjustment, 0, 1)
     adjustment = probability - confidence
@@ -330,7 +431,7 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
       const b = base === undefined ? (v ? v.confidence : confidence) : checkProbability(`candidates["${name}"]`, base)
       candidates[name] = rule === 'reference'
         ? clamp(b + (weight === null ? 0 : clamp(weight - 0.5, -MAX_ADJUSTMENT, MAX_ADJUSTMENT)), 0, 1)
-        : matched.length === 0 ? b : clamp(b + shifted(b, v ? v.shift : pooledShift) - clamp(b, FLOOR, 1 - FLOOR), 0, 1)
+        : matched.length === 0 && !domain ? b : clamp(b + shifted(b, v ? v.shift : shiftWithoutKeys(name)) - clamp(b, FLOOR, 1 - FLOOR), 0, 1)
     }
   }
 
@@ -348,6 +449,7 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
     publishers: publisherIds.size,
     evidence: pooled,
     closeEvidence: pool([...close.values()].map((q) => ({...q})), 'sum'),
+    domainEvidence: domain ? {...domain.pooled} : null,
     variants,
     bestVariants,
     worstVariants,

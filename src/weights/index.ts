@@ -36,6 +36,7 @@ export {
   MAX_ADJUSTMENT,
   CLOSE_BITS,
   PRIOR_STRENGTH,
+  DOMAIN_PRIOR_STRENGTH,
   REGION_WEIGHT,
   adjustmentFor,
   type AdjustRule,

@@ -6,7 +6,7 @@ import {keyFingerprint} from '../packet/fingerprint.js'
 import {STORE_EXTENSION, readStoreFile} from '../packet/store.js'
 import {checkLabel} from '../packet/text.js'
 import {QisError, errorMessage} from '../util/errors.js'
-import type {AskedKey} from './synthesize.js'
+import type {AskedKey, ReceivedPacket} from './synthesize.js'
 
 /**
  * What this node is currently asked about, read from its own packet stores: the keys to pull
@@ -25,7 +25,15 @@ export interface LocalKeysOptions {
   since?: number
   /** Epoch seconds for expiry. Default: now. */
   now?: number
+  /** Also return the packets themselves (`own`), at most OWN_EVIDENCE_PACKETS, the last read kept. */
+  packets?: boolean
 }
+
+/**
+ * At most this many own packets are kept as evidence (about 50 MB of packets): a publisher counts
+ * for at most PUBLISHER_RECORD_CAP records under a key anyway, and the last stores read are the newest.
+ */
+export const OWN_EVIDENCE_PACKETS = 100_000
 
 export type LocalSkipReason = 'EXPIRED' | 'TOO_OLD' | 'OTHER_SCHEME' | 'INVALID' | 'CORRUPT_RECORD'
 
@@ -38,6 +46,8 @@ export interface LocalKeys {
   packetsRead: number
   packetsUsed: number
   skipped: Partial<Record<LocalSkipReason, number>>
+  /** With `packets`: the used packets of `scheme`, each under the fingerprint of each of its own keys. */
+  own?: ReceivedPacket[]
 }
 
 interface SchemeQueries {
@@ -77,6 +87,9 @@ export async function collectLocalKeys(options: LocalKeysOptions): Promise<Local
   const bySchema = new Map<string, SchemeQueries>()
   const stores = await listStores(options.packetsDir)
   let packetsRead = 0
+  // A ring of the last OWN_EVIDENCE_PACKETS packets read, with their scheme.
+  const ring: {scheme: string; bytes: Uint8Array; keys: string[]}[] = []
+  let ringNext = 0
 
   for (const store of stores) {
     try {
@@ -111,6 +124,12 @@ export async function collectLocalKeys(options: LocalKeysOptions): Promise<Local
       if (!q) bySchema.set(p.scheme, (q = {newest: 0, keysByDomain: new Map(), hashesByKey: new Map(), used: 0}))
       q.newest = Math.max(q.newest, p.timestamp)
       q.used++
+      if (options.packets) {
+        const item = {scheme: p.scheme, bytes: entry.bytes, keys: p.routing_keys.map((rk) => keyFingerprint(p.scheme, p.domain_tag, rk))}
+        if (ring.length < OWN_EVIDENCE_PACKETS) ring.push(item)
+        else ring[ringNext] = item
+        ringNext = (ringNext + 1) % OWN_EVIDENCE_PACKETS
+      }
       let keys = q.keysByDomain.get(p.domain_tag)
       if (!keys) q.keysByDomain.set(p.domain_tag, (keys = new Set()))
       for (const rk of p.routing_keys) {
@@ -158,5 +177,6 @@ export async function collectLocalKeys(options: LocalKeysOptions): Promise<Local
     const keys = focus.includes(domain) || !own ? allKeys : [...own].sort()
     for (const rk of keys) ask(domain, rk)
   }
-  return {scheme, keys: [...asked.values()], stores: stores.length, packetsRead, packetsUsed: q.used, skipped}
+  const own = options.packets ? ring.filter((r) => r.scheme === scheme).flatMap((r) => r.keys.map((key) => ({key, bytes: r.bytes}))) : undefined
+  return {scheme, keys: [...asked.values()], stores: stores.length, packetsRead, packetsUsed: q.used, skipped, ...(own ? {own} : {})}
 }

@@ -41,6 +41,11 @@ export interface PullWeightsOptions {
   hammingThreshold?: number
   /** Use only publishers on the home's trust list (`qis trust`). */
   trustedOnly?: boolean
+  /**
+   * Count this node's own packets as evidence beside its peers' (default true): its own record on its
+   * own model is what it knows best. False gives weights from peers alone.
+   */
+  ownEvidence?: boolean
   /** Where packets come from. Default: the swarm, joined through `bootstrap`. */
   fetch?: PacketFetcher
   bootstrap?: string[]
@@ -70,6 +75,8 @@ export interface PullWeightsResult {
   peers: number
   /** Distinct packets received, and of those accepted under at least one key. */
   packets: {received: number; accepted: number}
+  /** This node's own packets used as evidence (distinct, and packet x key), beside the peers'. */
+  own: {packets: number; accepted: number}
   /** Packet x key deliveries: a packet filed under three asked keys arrives three times. */
   received: number
   accepted: number
@@ -114,6 +121,7 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
     now,
     // Queries hashed now are in the scheme this node hashes with now; own packets of another are not comparable.
     scheme: fromQueries?.scheme,
+    packets: options.ownEvidence !== false,
   })
   if ((local.scheme === undefined || local.keys.length === 0) && !fromQueries?.keys.length) {
     const why = local.packetsRead === 0 ? `no packets in ${options.home.packetsDir} (run \`qis distill\` first)` : `none of the ${local.packetsRead} packets in ${options.home.packetsDir} is recent and valid${options.domain ? ` for domain ${options.domain}` : ''}`
@@ -154,6 +162,7 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
     keys: allKeys,
     hammingThreshold: options.hammingThreshold ?? DEFAULT_HAMMING_THRESHOLD,
     now,
+    own: local.own,
   })
 
   let previousFile: WeightsFile | undefined
@@ -207,6 +216,7 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
     local: {stores: local.stores, packetsRead: local.packetsRead, packetsUsed: local.packetsUsed, skipped: local.skipped},
     peers: fetched.peers,
     packets: synthesis.packets,
+    own: synthesis.own,
     received: synthesis.received,
     accepted: synthesis.accepted,
     refused: synthesis.refused,

@@ -99,6 +99,13 @@ export interface SynthesisOptions {
    * callers whose `now` moves little between calls (expiry is judged when a packet is first decoded).
    */
   decodeCache?: Map<string, DecodeResult>
+  /**
+   * This node's own packets, each under the fingerprint of one of its keys (from its packet stores,
+   * not the swarm): its own record on its own model counts as evidence beside its peers', as a
+   * publisher that is never new and always trusted (docs/weights.md, "Own evidence"). Copies of them
+   * that the swarm serves stay OWN_PACKET. Not counted in `received`; see `own` in the result.
+   */
+  own?: Iterable<ReceivedPacket>
 }
 
 /**
@@ -195,6 +202,8 @@ export interface SynthesisResult {
   publishers: string[]
   /** Distinct packets (by id) received, and accepted under at least one key; `received` counts packet x key deliveries. */
   packets: {received: number; accepted: number}
+  /** Own packets (options.own) used as evidence, by id, and packet x key deliveries of them. */
+  own: {packets: number; accepted: number}
 }
 
 /** A packet's observation value per the reference pattern. */
@@ -364,8 +373,34 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
     list.push({id: info.id, packet})
   }
 
+  // Own packets: checked as a peer's would be (signature, scheme, key claimed, closeness), but never
+  // refused for being this node's. A bad one is skipped, not counted: it is a local store's problem.
+  const ownIds = new Set<string>()
+  let ownAccepted = 0
+  const ownSeen = new Set<string>()
+  for (const item of options.own ?? []) {
+    const decoded = decodePacket(item.bytes, {now: options.now})
+    if (!decoded.ok) continue
+    const {packet, info} = decoded
+    const key = asked.get(item.key)
+    if (!key || packet.scheme !== options.scheme || packet.public_key !== ownKey) continue
+    if (!packet.routing_keys.some((rk) => keyFingerprint(packet.scheme, packet.domain_tag, rk) === item.key)) continue
+    if (ownSeen.has(`${item.key}:${info.id}`)) continue
+    ownSeen.add(`${item.key}:${info.id}`)
+    if (key.localHashes !== undefined && !key.localHashes.some((h) => hexHamming(h, packet.query_semantic_hash) <= threshold)) continue
+    ownAccepted++
+    ownIds.add(info.id)
+    let publishers = byKey.get(item.key)
+    if (!publishers) byKey.set(item.key, (publishers = new Map()))
+    let list = publishers.get(packet.public_key)
+    if (!list) publishers.set(packet.public_key, (list = []))
+    list.push({id: info.id, packet})
+  }
+  const ownId = ownKey.slice(0, PUBLISHER_ID_CHARS)
+
   const firstSeen = options.firstSeen
   const isNew = (id: string): boolean => {
+    if (id === ownId && ownAccepted > 0) return false
     if (!firstSeen || options.trusted?.has(id)) return false
     const t = firstSeen instanceof Map ? firstSeen.get(id) : Object.hasOwn(firstSeen, id) ? firstSeen[id] : undefined
     return t === undefined || now - t < NEW_PUBLISHER_AGE
@@ -383,7 +418,8 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
     for (const [publicKey, list] of [...publishers].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       list.sort(byTimeThenId)
       const id = publicKey.slice(0, PUBLISHER_ID_CHARS)
-      allPublishers.add(id)
+      // This node is not a peer to record as seen.
+      if (publicKey !== ownKey) allPublishers.add(id)
       const summary: PublisherSummary = {id, value: 0, records: 0, successSum: 0, confidenceSum: 0, variants: new Map(), queries: new Map(), isNew: isNew(id)}
       let w: number | undefined
       for (const {packet} of list) {
@@ -421,7 +457,7 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
     summaries.forEach((p, i) => {
       weightSum += pooled[i].mass * p.value
       if (p.isNew) newMass += pooled[i].mass
-      if (options.trusted?.has(p.id)) trustedMass += pooled[i].mass
+      if (options.trusted?.has(p.id) || (p.id === ownId && ownAccepted > 0)) trustedMass += pooled[i].mass
     })
     const perVariant = new Map<string, {mass: number; success: number; confidence: number}[]>()
     for (const p of summaries) {
@@ -464,7 +500,7 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
       ...(options.trusted && options.trusted.size > 0 ? {trustedShare: trustedMass / massTotal} : {}),
     })
   }
-  return {weights, received: receivedCount, accepted, refused, publishers: [...allPublishers].sort(), packets: {received: decodedById.size, accepted: acceptedIds.size}}
+  return {weights, received: receivedCount, accepted, refused, publishers: [...allPublishers].sort(), packets: {received: decodedById.size, accepted: acceptedIds.size}, own: {packets: ownIds.size, accepted: ownAccepted}}
 }
 
 /**

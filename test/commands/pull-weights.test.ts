@@ -109,7 +109,8 @@ describe('qis pull-weights across a 3-node swarm', () => {
     const me = await homeWith([{outcome: 0, confidence: 1, age: 50}])
     await Promise.all([p1.root, p2.root, me.root].map(publish))
 
-    const r = await runCli(['pull-weights', '--home', me.root, '--bootstrap', bootstrap, '--json'], {env})
+    // Peers' evidence alone (own evidence is the next test's).
+    const r = await runCli(['pull-weights', '--home', me.root, '--bootstrap', bootstrap, '--no-own-evidence', '--json'], {env})
     expect(r.code, r.stderr).toBe(0)
     const summary = JSON.parse(r.stdout)
     const n = keys.length
@@ -149,7 +150,7 @@ describe('qis pull-weights across a 3-node swarm', () => {
     }
 
     // A second pull, for a person: same weights, the previous file merged rather than lost.
-    const again = await runCli(['pull-weights', '--home', me.root, '--bootstrap', bootstrap], {env})
+    const again = await runCli(['pull-weights', '--home', me.root, '--bootstrap', bootstrap, '--no-own-evidence'], {env})
     expect(again.code, again.stderr).toBe(0)
     expect(again.stdout).toContain(`Asked ${n} keys (from 1 own packets in 1 stores, scheme ${scheme})`)
     expect(again.stdout).toContain(`Received 5 packets from peers, 3 of them used (as ${5 * n} packet-key deliveries: ${3 * n} accepted, ${2 * n} refused (`)
@@ -158,7 +159,7 @@ describe('qis pull-weights across a 3-node swarm', () => {
 
     // --out, pull-weights' old name for the weights file, still works (in-process: no build needed for it).
     const alt = path.join(tempDir(), 'elsewhere', 'weights.json')
-    const viaOut = await runCommand(['pull-weights', '--home', me.root, '--bootstrap', bootstrap, '--out', alt, '--json'], {env})
+    const viaOut = await runCommand(['pull-weights', '--home', me.root, '--bootstrap', bootstrap, '--out', alt, '--no-own-evidence', '--json'], {env})
     expect(viaOut.code, viaOut.stderr).toBe(0)
     expect(viaOut.stderr).toBe('Warning: --out is deprecated; use --weights\n')
     expect(JSON.parse(viaOut.stdout).out).toBe(alt)
@@ -171,12 +172,27 @@ describe('qis pull-weights across a 3-node swarm', () => {
     expect(a.adjustment).toBeCloseTo(1.318 / 3 - 0.5, 9)
     expect(a).toMatchObject({keysMatched: n, publishers: 2, packets: 3 * n})
     // Calibrated: peers were right 48% where they expected 77%, on this very question (same fine
-    // hash, so all 3 records count fully) against a prior of PRIOR_STRENGTH (4):
-    // posterior (1.45 + 4 x 2.3/3) / 7, whose log-odds shift moves 0.5 down.
+    // hash, so all 3 records count fully) against a prior of PRIOR_STRENGTH (4) centred on their
+    // confidence moved by the domain layer (the n keys' 3n key-records against DOMAIN_PRIOR_STRENGTH, 256):
+    // posterior (1.45 + 4 x prior) / 7, whose log-odds shift moves 0.5 down.
     const cal = JSON.parse((await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', me.root, '--json'], {env})).stdout)
     const logit = (p: number) => Math.log(p / (1 - p))
-    const expected = 1 / (1 + Math.exp(-(logit((1.45 + (4 * 2.3) / 3) / 7) - logit(2.3 / 3))))
+    const sigmoid = (x: number) => 1 / (1 + Math.exp(-x))
+    const domainShift = logit((n * 1.45 + (256 * 2.3) / 3) / (3 * n + 256)) - logit(2.3 / 3)
+    const expected = sigmoid(logit((1.45 + 4 * sigmoid(logit(2.3 / 3) + domainShift)) / 7) - logit(2.3 / 3))
+    expect(cal.domainEvidence).toMatchObject({mass: 3 * n, success: expect.closeTo(1.45 / 3, 9)})
     expect(cal).toMatchObject({rule: 'calibrated', confidence: 0.5, probability: expect.closeTo(expected, 9), adjustment: expect.closeTo(expected - 0.5, 9)})
+  }, 180_000)
+
+  it('counts the home\'s own packets beside the peers\' by default', async () => {
+    // Runs after the test above: `me` there is a fresh home here with one own packet and the same peers.
+    const mine = await homeWith([{outcome: 1, confidence: 0.6, age: 30}])
+    const r = await runCli(['pull-weights', '--home', mine.root, '--bootstrap', bootstrap], {env})
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toContain("Used 1 of this node's own packets as evidence beside the peers'")
+    const file = JSON.parse(readFileSync(path.join(mine.root, 'weights.json'), 'utf8'))
+    const own = Buffer.from(mine.signer.publicKey).toString('hex').slice(0, 16)
+    for (const k of keys) expect(file.weights[keyFingerprint(scheme, DOMAIN, k)].publisherIds).toContain(own)
   }, 180_000)
 
   it('--queries asks about queries being answered now, and adjust --live fetches what the file lacks', async () => {

@@ -3,7 +3,7 @@ import {readFileSync} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {createUseLiteEmbedder, type UseLiteEmbedder} from '../../src/embed/use-lite.js'
-import {USE_LITE_ONNX_SHA256, buildUseLiteOnnx, readUseLiteWeights, sha256} from '../../src/embed/use-lite-onnx.js'
+import {USE_LITE_INT8_ONNX_SHA256, USE_LITE_ONNX_SHA256, buildUseLiteOnnx, readUseLiteWeights, sha256} from '../../src/embed/use-lite-onnx.js'
 import {schemeFor} from '../../src/hash/index.js'
 import {embeddingText} from '../../src/hash/input.js'
 
@@ -20,6 +20,36 @@ describe('use-lite as ONNX', () => {
     expect(Buffer.from(second).equals(Buffer.from(first))).toBe(true)
     // Pinned, so a change to the builder or the weights package is a visible, deliberate change.
     expect(sha256(first)).toBe(USE_LITE_ONNX_SHA256)
+  })
+
+  it('builds the int8 experiment byte for byte the same too', () => {
+    const weights = readUseLiteWeights()
+    const first = buildUseLiteOnnx(weights, 'int8')
+    expect(Buffer.from(buildUseLiteOnnx(readUseLiteWeights(), 'int8')).equals(Buffer.from(first))).toBe(true)
+    expect(sha256(first)).toBe(USE_LITE_INT8_ONNX_SHA256)
+  })
+
+  // The int8 graph is a measured experiment (bench/hash/int8.mjs): its vectors move ~5e-3 a
+  // component, so it has its own embedder id and must never hash under the shipped scheme; a
+  // text's vector must still not depend on its batch (per-row activation scales).
+  it('int8: its own id, close to fp32, and a text\'s vector independent of its batch', async () => {
+    const [int8, fp32] = await Promise.all([createUseLiteEmbedder({precision: 'int8', threads: 1}), createUseLiteEmbedder({runtime: 'onnx', threads: 1})])
+    try {
+      expect(int8.id).toBe('use-lite-int8')
+      expect(int8.runtime).toBe('onnx')
+      const texts = queries.slice(0, 24).map((q) => embeddingText(q))
+      const [together, exact] = [await int8.embed(texts), await fp32.embed(texts)]
+      for (let i = 0; i < texts.length; i++) {
+        const [alone] = await int8.embed([texts[i]])
+        expect(Array.from(alone)).toEqual(Array.from(together[i]))
+        let cosine = 0
+        for (let k = 0; k < 512; k++) cosine += together[i][k] * exact[i][k]
+        expect(cosine).toBeGreaterThan(0.999)
+        expect(cosine).toBeLessThan(1)
+      }
+    } finally {
+      await Promise.all([int8.close(), fp32.close()])
+    }
   })
 
   describe('against TF.js', () => {

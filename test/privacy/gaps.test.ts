@@ -36,8 +36,25 @@ describe('PII the scrubber used to miss', () => {
   })
   it('does not take public figures, genera or things after an article for people', () => {
     expect(out('What did Plato say about justice?')).toBe('What did Plato say about justice?')
-    expect(out('Homo sapiens evolved in Africa')).toBe('Homo sapiens evolved in <LOCATION>')
+    expect(out('Homo sapiens evolved in Africa')).toBe('Homo sapiens evolved in Africa')
+    expect(out('Homo sapiens evolved in Bavaria')).toBe('Homo sapiens evolved in <LOCATION>')
     expect(out('the Castile region')).toBe('the Castile region')
+  })
+  it('a country, continent or state only where it says where someone is from, lives or goes', () => {
+    expect(out('What was the effect of the tariff on the economy of the United States?')).toBe('What was the effect of the tariff on the economy of the United States?')
+    expect(out('Which state borders South Carolina and Georgia?')).toBe('Which state borders South Carolina and Georgia?')
+    expect(out("I'm originally from Peru")).toBe("I'm originally from <LOCATION>")
+    expect(out('Norway was super fun to visit!')).toBe('<LOCATION> was super fun to visit!')
+    expect(out('She moved to Ohio last year.')).toBe('She moved to <LOCATION> last year.')
+    // A country that is also a name is still a name.
+    expect(out('Virginia Dratchev called.')).toBe('<PERSON> called.')
+  })
+  it('not a sentence\'s first word the dictionary spells in lower case, nor a compound of words', () => {
+    expect(out('Homologous structures share an origin.')).toBe('Homologous structures share an origin.')
+    expect(out('Is colour blindness an X-linked recessive trait?')).toBe('Is colour blindness an X-linked recessive trait?')
+    expect(out('Write-through is a cache policy.')).toBe('Write-through is a cache policy.')
+    expect(out('Duqyaha shouted at the clerk.')).toBe('<PERSON> shouted at the clerk.')
+    expect(out('Amy-Leigh Szepesy called.')).toBe('<PERSON> called.')
   })
 })
 

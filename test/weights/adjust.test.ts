@@ -62,6 +62,7 @@ describe('adjustmentFor', () => {
         publishers: 0,
         evidence: null,
         closeEvidence: null,
+        domainEvidence: null,
         variants: [],
         bestVariants: [],
         worstVariants: [],
@@ -172,6 +173,55 @@ describe('adjustmentFor: the calibrated rule', () => {
     expect(strong.candidates!['gpt-x']).toBeCloseTo(0.5, 12)
     // Unknown model: pooled evidence.
     expect(adjustmentFor(w, [fp('k1')], {confidence: 0.5, model: 'gpt-x', queryHash})).toMatchObject({modelEvidence: false, probability: expect.closeTo(0.5, 12)})
+  })
+})
+
+describe('adjustmentFor: the domain layer', () => {
+  /** Key `rk` in `domain` whose peers succeeded at `success` where they expected 0.6 (variant `model`). */
+  const keyIn = (rk: string, domain: string, success: number, model = 'mistral-7b', mass = 16): KeyWeight => ({
+    ...entry(rk, success, 1, mass),
+    domain,
+    evidence: {mass, success, confidence: 0.6, publishers: 1},
+    variants: {[model]: {mass, success, confidence: 0.6, publishers: 1}},
+  })
+  // Twenty keys of clinical.oncology where peers did far worse than they expected, and one of law where they did as expected.
+  const w = weightsFile([...Array.from({length: 20}, (_, i) => keyIn(`o${i}`, DOMAIN, 0.2)), keyIn('l0', 'law.contracts', 0.6)])
+  const newKey = fp('unseen')
+
+  it('moves a query under keys peers never saw by what peers saw in its domain, and only with the domain given', () => {
+    const withDomain = adjustmentFor(w, [newKey], {confidence: 0.6, domain: DOMAIN})
+    expect(withDomain.keysMatched).toBe(0)
+    expect(withDomain.probability).toBeLessThan(0.5)
+    expect(withDomain.domainEvidence).toMatchObject({mass: 320, success: expect.closeTo(0.2, 12)})
+    expect(adjustmentFor(w, [newKey], {confidence: 0.6})).toMatchObject({probability: 0.6, domainEvidence: null})
+    // Another domain's evidence says nothing about this one.
+    expect(adjustmentFor(w, [fp('unseen', 'law.contracts')], {confidence: 0.6, domain: 'law.contracts'}).probability).toBeCloseTo(0.6, 12)
+    expect(adjustmentFor(w, [newKey], {confidence: 0.6, domain: 'no.such.domain'}).probability).toBe(0.6)
+  })
+
+  it('shrinks the domain towards none by its prior strength, and lets the keys\' own evidence refine it', () => {
+    const moves = [1, 64, 4096].map((k) => adjustmentFor(w, [newKey], {confidence: 0.6, domain: DOMAIN, domainPriorStrength: k}).adjustment)
+    expect(moves[0]).toBeLessThan(moves[1])
+    expect(moves[1]).toBeLessThan(moves[2])
+    expect(moves[2]).toBeLessThan(0)
+    // A key of this query where peers did better than expected pulls the estimate back up.
+    const good = weightsFile([...Object.values(w.weights), keyIn('mine', DOMAIN, 0.95)])
+    const domainOnly = adjustmentFor(good, [newKey], {confidence: 0.6, domain: DOMAIN}).probability
+    const withKey = adjustmentFor(good, [fp('mine')], {confidence: 0.6, domain: DOMAIN}).probability
+    expect(withKey).toBeGreaterThan(domainOnly)
+    // The domain layer can come from another object than the query's own keys (live lookup).
+    const onlyMine = weightsFile([keyIn('mine', DOMAIN, 0.95)])
+    expect(adjustmentFor(onlyMine, [fp('mine')], {confidence: 0.6, domain: DOMAIN, domainSource: good}).probability).toBeCloseTo(withKey, 12)
+  })
+
+  it('estimates a candidate from its own record in the domain, shrunk towards the other variants\'', () => {
+    const mixed = weightsFile([
+      ...Array.from({length: 10}, (_, i) => keyIn(`a${i}`, DOMAIN, 0.9, 'llama-3-70b')),
+      ...Array.from({length: 10}, (_, i) => keyIn(`b${i}`, DOMAIN, 0.3, 'mistral-7b')),
+    ])
+    const r = adjustmentFor(mixed, [newKey], {confidence: 0.6, domain: DOMAIN, candidates: {'llama-3-70b': 0.6, 'mistral-7b': 0.6}, domainPriorStrength: 16})
+    expect(r.candidates!['llama-3-70b']).toBeGreaterThan(0.6)
+    expect(r.candidates!['mistral-7b']).toBeLessThan(0.6)
   })
 })
 

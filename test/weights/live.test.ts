@@ -124,7 +124,7 @@ describe('pull-weights with queries', () => {
       served(packet(B, {outcome: 0, confidence: 0.5, timestamp: NOW - 600, keys: ['k1', 'k3'], hash: q}), 'k1'),
       served(packet(B, {outcome: 0, confidence: 0.5, timestamp: NOW - 600, keys: ['k1', 'k3'], hash: q}), 'k3'),
     ])
-    const r = await pullWeights({home, fetch: swarm.fetch, now: NOW, queries: [{query: 'next question', domain: DOMAIN}], hasher: {pipeline: fakeHasher({'next question': {hash: q, keys: ['k1', 'k3']}}), scheme: SCHEME}, scrubber: {scrub: identity}})
+    const r = await pullWeights({home, ownEvidence: false, fetch: swarm.fetch, now: NOW, queries: [{query: 'next question', domain: DOMAIN}], hasher: {pipeline: fakeHasher({'next question': {hash: q, keys: ['k1', 'k3']}}), scheme: SCHEME}, scrubber: {scrub: identity}})
     expect(swarm.asked).toEqual([[fp('k1'), fp('k3')].sort()])
     expect(r).toMatchObject({keysAsked: 2, queries: {read: 1, keys: 2}, accepted: 3, weightsWritten: 2})
     const file = await readWeightsFile(home.weightsFile)
@@ -136,9 +136,9 @@ describe('pull-weights with queries', () => {
     const home = await openHome(tempDir())
     const swarm = fakeSwarm([served(packet(A, {outcome: 1, confidence: 0.5, timestamp: NOW - 600, keys: ['k1']}), 'k1')])
     const hasher = {pipeline: fakeHasher({q: {hash: HASH0, keys: ['k1']}}), scheme: SCHEME}
-    const r = await pullWeights({home, fetch: swarm.fetch, now: NOW, queries: [{query: 'q', domain: DOMAIN}], hasher, scrubber: {scrub: identity}})
+    const r = await pullWeights({home, ownEvidence: false, fetch: swarm.fetch, now: NOW, queries: [{query: 'q', domain: DOMAIN}], hasher, scrubber: {scrub: identity}})
     expect(r).toMatchObject({keysAsked: 1, weightsWritten: 1, scheme: SCHEME})
-    await expect(pullWeights({home, fetch: swarm.fetch, now: NOW, queries: [], hasher, scrubber: {scrub: identity}})).rejects.toThrow(/nothing to ask the swarm.*and no queries/)
+    await expect(pullWeights({home, ownEvidence: false, fetch: swarm.fetch, now: NOW, queries: [], hasher, scrubber: {scrub: identity}})).rejects.toThrow(/nothing to ask the swarm.*and no queries/)
   })
 })
 

@@ -46,7 +46,7 @@ describe('pullWeights', () => {
       served(packet(me, {outcome: 0, confidence: 1, timestamp: NOW - 100})),
       served(packet(A, {outcome: 0, confidence: 1, timestamp: NOW - 100, hash: hashWithBits(40)})),
     ])
-    const r = await pullWeights({home, fetch: swarm.fetch, now: NOW})
+    const r = await pullWeights({home, ownEvidence: false, fetch: swarm.fetch, now: NOW})
     expect(swarm.asked).toEqual([[fp('k1'), fp('k2')].sort()])
     expect(r).toMatchObject({keysAsked: 2, peers: 3, received: 5, accepted: 3, refused: {OWN_PACKET: 1, NOT_NEAR: 1}, weightsWritten: 2, weightsKept: 0, previous: 'none'})
     const file = JSON.parse(readFileSync(home.weightsFile, 'utf8'))
@@ -72,14 +72,39 @@ describe('pullWeights', () => {
     // Both publishers are recorded as first seen now: new for a week.
     expect(r.publishersNew).toBe(2)
     expect(JSON.parse(readFileSync(path.join(home.root, 'publishers.json'), 'utf8'))).toEqual({version: 1, firstSeen: {[A.hex.slice(0, 16)]: NOW, [B.hex.slice(0, 16)]: NOW}})
-    expect((await pullWeights({home, fetch: swarm.fetch, now: NOW + 60})).publishersNew).toBe(0)
+    expect((await pullWeights({home, ownEvidence: false, fetch: swarm.fetch, now: NOW + 60})).publishersNew).toBe(0)
     expect(file.weights[fp('k2')]).toMatchObject({weight: expect.closeTo(0.35, 12), packets: 1, publishers: 1})
+  })
+
+  it('counts its own packets as evidence beside the peers\' (never new, never refused as its own), unless told not to', async () => {
+    const {home, me} = await homeWithQueries()
+    const swarm = fakeSwarm([
+      served(packet(A, {outcome: 0, confidence: 1, timestamp: NOW - 600})),
+      // The swarm's copy of an own packet is still not a peer's.
+      served(packet(me, {outcome: 1, confidence: 1, timestamp: NOW - 3600, keys: ['k1', 'k2']})),
+    ])
+    const mine = Buffer.from(me.publicKey).toString('hex').slice(0, 16)
+    const r = await pullWeights({home, fetch: swarm.fetch, now: NOW})
+    expect(r).toMatchObject({received: 2, accepted: 1, refused: {OWN_PACKET: 1}, own: {packets: 1, accepted: 2}, publishersNew: 1})
+    const file = JSON.parse(readFileSync(home.weightsFile, 'utf8'))
+    // k1: A's failure and the own success, one record each; the own publisher is established, so A
+    // (new) is held to NEW_PUBLISHER_SHARE of the key: mass 1 + 1/9.
+    expect(file.weights[fp('k1')]).toMatchObject({publishers: 2, publisherIds: [A.hex.slice(0, 16), mine].sort(), evidence: {mass: expect.closeTo(1 + 1 / 9, 12), success: expect.closeTo(0.9, 12)}})
+    // k2 has only the own packet.
+    expect(file.weights[fp('k2')]).toMatchObject({publishers: 1, evidence: {mass: 1, success: 1}})
+    // This node is not recorded as a peer it has seen.
+    expect(Object.keys(JSON.parse(readFileSync(path.join(home.root, 'publishers.json'), 'utf8')).firstSeen)).toEqual([A.hex.slice(0, 16)])
+    const peersOnly = await pullWeights({home, ownEvidence: false, fetch: swarm.fetch, now: NOW})
+    expect(peersOnly.own).toEqual({packets: 0, accepted: 0})
+    const again = JSON.parse(readFileSync(home.weightsFile, 'utf8'))
+    expect(again.weights[fp('k1')]).toMatchObject({publishers: 1, evidence: {mass: 1, success: 0}})
+    expect(again.weights[fp('k2')]).toBeUndefined()
   })
 
   it('keeps entries of keys not asked or not answered, drops answered keys with nothing left', async () => {
     const {home} = await homeWithQueries()
     const first = fakeSwarm([served(packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 600})), served(packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 600, keys: ['k2']}), 'k2')])
-    await pullWeights({home, fetch: first.fetch, now: NOW})
+    await pullWeights({home, ownEvidence: false, fetch: first.fetch, now: NOW})
     // Plant an entry for a key this node no longer asks about.
     const planted = JSON.parse(readFileSync(home.weightsFile, 'utf8'))
     const evidence = {mass: 1, success: 0.2, confidence: 1, publishers: 1}
@@ -88,7 +113,7 @@ describe('pullWeights', () => {
     await writeWeightsFile(home.weightsFile, planted)
     // Second pull: k1 answered but empty, k2 unanswered (peers down).
     const second = fakeSwarm([], {unanswered: [fp('k2')], failures: {TIMEOUT: 2}})
-    const r = await pullWeights({home, fetch: second.fetch, now: NOW})
+    const r = await pullWeights({home, ownEvidence: false, fetch: second.fetch, now: NOW})
     expect(r).toMatchObject({weightsWritten: 0, weightsKept: 2, previous: 'merged', keysUnanswered: 1, fetchFailures: {TIMEOUT: 2}})
     const file = JSON.parse(readFileSync(home.weightsFile, 'utf8'))
     expect(Object.keys(file.weights).sort()).toEqual([fp('gone'), fp('k2')].sort())
@@ -97,18 +122,18 @@ describe('pullWeights', () => {
   it('an incomplete answer neither replaces nor drops a previous weight (issue 21 item 3)', async () => {
     const {home} = await homeWithQueries()
     const first = fakeSwarm([served(packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 600})), served(packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 600, keys: ['k2']}), 'k2')])
-    await pullWeights({home, fetch: first.fetch, now: NOW})
+    await pullWeights({home, ownEvidence: false, fetch: first.fetch, now: NOW})
     const before = JSON.parse(readFileSync(home.weightsFile, 'utf8'))
     // k1 came back truncated with a flood's worth of other packets; k2 truncated with nothing at all.
     const second = fakeSwarm([served(packet(B, {outcome: 0, confidence: 1, timestamp: NOW - 60}))], {incomplete: [fp('k1'), fp('k2')], failures: {TRUNCATED: 2}})
-    const r = await pullWeights({home, fetch: second.fetch, now: NOW})
+    const r = await pullWeights({home, ownEvidence: false, fetch: second.fetch, now: NOW})
     expect(r).toMatchObject({weightsWritten: 0, weightsKept: 2, keysIncomplete: 2, keysUnanswered: 0})
     expect(JSON.parse(readFileSync(home.weightsFile, 'utf8')).weights).toEqual(before.weights)
   })
 
   it('an incomplete key with no previous weight gets what was received', async () => {
     const {home} = await homeWithQueries()
-    const r = await pullWeights({home, fetch: fakeSwarm([served(packet(B, {outcome: 1, confidence: 1, timestamp: NOW - 60}))], {incomplete: [fp('k1')]}).fetch, now: NOW})
+    const r = await pullWeights({home, ownEvidence: false, fetch: fakeSwarm([served(packet(B, {outcome: 1, confidence: 1, timestamp: NOW - 60}))], {incomplete: [fp('k1')]}).fetch, now: NOW})
     expect(r).toMatchObject({weightsWritten: 1, keysIncomplete: 1})
   })
 
@@ -117,7 +142,7 @@ describe('pullWeights', () => {
     const {writeWeightsFile} = await import('../../src/weights/file.js')
     const evidence = {mass: 1, success: 0.1, confidence: 1, publishers: 1}
     await writeWeightsFile(home.weightsFile, {version: 2, scheme: 'old.v0', generatedAt: new Date().toISOString(), hammingThreshold: 22, weights: {[fp('x', DOMAIN, 'old.v0')]: {weight: 0.1, packets: 1, publishers: 1, publisherIds: ['00000000000000aa'], records: 1, lastTimestamp: 1, domain: DOMAIN, routingKey: 'x', evidence, variants: {m: evidence}, queries: [], newShare: 0}}})
-    const r = await pullWeights({home, fetch: fakeSwarm([served(packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 60}))]).fetch, now: NOW})
+    const r = await pullWeights({home, ownEvidence: false, fetch: fakeSwarm([served(packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 60}))]).fetch, now: NOW})
     expect(r.previous).toBe('replaced-other-scheme')
     expect(Object.keys(JSON.parse(readFileSync(home.weightsFile, 'utf8')).weights)).toEqual([fp('k1')])
   })
@@ -125,7 +150,7 @@ describe('pullWeights', () => {
   it('replaces a version 1 weights file (no per-model evidence) instead of failing', async () => {
     const {home} = await homeWithQueries()
     writeFileSync(home.weightsFile, JSON.stringify({version: 1, scheme: SCHEME, generatedAt: new Date().toISOString(), hammingThreshold: 22, weights: {}}))
-    const r = await pullWeights({home, fetch: fakeSwarm([served(packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 60}))]).fetch, now: NOW})
+    const r = await pullWeights({home, ownEvidence: false, fetch: fakeSwarm([served(packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 60}))]).fetch, now: NOW})
     expect(r.previous).toBe('replaced-old-version')
     expect(JSON.parse(readFileSync(home.weightsFile, 'utf8')).version).toBe(2)
   })
@@ -133,7 +158,7 @@ describe('pullWeights', () => {
   it('refuses to run with nothing to ask, before touching the swarm', async () => {
     const home = await openHome(tempDir())
     const swarm = fakeSwarm([])
-    await expect(pullWeights({home, fetch: swarm.fetch, now: NOW})).rejects.toThrow(/nothing to ask the swarm.*run `qis distill` first/)
+    await expect(pullWeights({home, ownEvidence: false, fetch: swarm.fetch, now: NOW})).rejects.toThrow(/nothing to ask the swarm.*run `qis distill` first/)
     expect(swarm.asked).toEqual([])
   })
 
@@ -145,7 +170,7 @@ describe('pullWeights', () => {
         signal!.addEventListener('abort', () => reject(signal!.reason))
         setTimeout(() => controller.abort(new Error('SIGINT')), 10)
       })
-    await expect(pullWeights({home, fetch, signal: controller.signal, now: NOW})).rejects.toMatchObject({code: 'INTERRUPTED', exitCode: 130})
+    await expect(pullWeights({home, ownEvidence: false, fetch, signal: controller.signal, now: NOW})).rejects.toMatchObject({code: 'INTERRUPTED', exitCode: 130})
     const {existsSync} = await import('node:fs')
     expect(existsSync(home.weightsFile)).toBe(false)
   })
@@ -154,6 +179,6 @@ describe('pullWeights', () => {
     const {home} = await homeWithQueries()
     const {writeFileSync} = await import('node:fs')
     writeFileSync(home.weightsFile, JSON.stringify({version: 2, scheme: 's', generatedAt: 'yesterday', hammingThreshold: 22, weights: {}}))
-    await expect(pullWeights({home, fetch: fakeSwarm([]).fetch, now: NOW})).rejects.toThrow(/weights file .*weights\.json: field "generatedAt": must be an ISO date/)
+    await expect(pullWeights({home, ownEvidence: false, fetch: fakeSwarm([]).fetch, now: NOW})).rejects.toThrow(/weights file .*weights\.json: field "generatedAt": must be an ISO date/)
   })
 })

@@ -75,9 +75,9 @@ describe('trust list', () => {
       failures: {},
       unanswered: [],
     })
-    await expect(pullWeights({home, fetch, now: NOW, trustedOnly: true})).rejects.toMatchObject({code: 'BAD_FLAG'})
+    await expect(pullWeights({home, ownEvidence: false, fetch, now: NOW, trustedOnly: true})).rejects.toMatchObject({code: 'BAD_FLAG'})
     await trustAdd(home, A.hex, 'a')
-    const r = await pullWeights({home, fetch, now: NOW, trustedOnly: true})
+    const r = await pullWeights({home, ownEvidence: false, fetch, now: NOW, trustedOnly: true})
     expect(r).toMatchObject({accepted: 1, refused: {NOT_TRUSTED: 1}, trust: {listed: 1, only: true}})
     const file = JSON.parse(readFileSync(home.weightsFile, 'utf8'))
     expect(file.weights[fp('k1')]).toMatchObject({publishers: 1, trustedShare: 1})

@@ -1,0 +1,181 @@
+// Chooses the domain layer's prior strength (DOMAIN_PRIOR_STRENGTH) of the calibrated rule on a
+// split of real LLM outcomes, and checks it on the other half, against the rule without the layer.
+// Run after `npm run build`:
+//   node bench/weights/fit-domain.mjs [--questions N] [--json OUT]
+//
+// Data: ../shared/data/outcomes (MMLU-Pro questions x 16 open models). As bench/value: each model is
+// one deployment; its confidence is its own running accuracy on its logged past; the subject is the
+// domain tag. Scenarios: "disjoint" (a question reaches one deployment) and "overlap" (it reaches
+// four). A deployment's weights hold, under each routing key of its own past queries and of the
+// query being adjusted (live lookup), what its peers logged on questions sharing the key within the
+// Hamming threshold, each peer bounded by PUBLISHER_RECORD_CAP as synthesis does; the real
+// adjustmentFor() scores each future answer. Questions split by id parity: half A chooses, half B
+// checks. Embeddings are cached in /tmp (shared with fit-prior.mjs).
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {createHashPipeline} from '../../dist/hash/pipeline.js'
+import {keyFingerprint} from '../../dist/packet/fingerprint.js'
+import {toLabel} from '../../dist/packet/text.js'
+import {createScrubber} from '../../dist/privacy/index.js'
+import {DEFAULT_HAMMING_THRESHOLD, DOMAIN_PRIOR_STRENGTH, PUBLISHER_RECORD_CAP, adjustmentFor} from '../../dist/weights/index.js'
+import {hexHamming} from '../../dist/weights/synthesize.js'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 ? process.argv[i + 1] : fallback
+}
+const nQuestions = Number(arg('questions', 2000))
+const jsonOut = arg('json')
+const dataDir = [path.resolve(root, '../shared/data/outcomes'), path.resolve(root, '../../shared/data/outcomes')].find((d) => existsSync(d)) ?? path.resolve(root, '../shared/data/outcomes')
+const GRID = [4, 16, 64, 256, 1024]
+const PAST = 0.7
+const REACH = {disjoint: 1, overlap: 4}
+
+const questions = readFileSync(path.join(dataDir, 'questions.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+const [header, ...rows] = readFileSync(path.join(dataDir, 'correct.csv'), 'utf8').trim().split('\n').map((l) => l.split(','))
+const models = header.slice(1)
+const outcome = new Map(rows.map((r) => [Number(r[0]), r.slice(1).map((v) => (v === '' ? null : Number(v)))]))
+const usable = questions.filter((q) => outcome.get(q.question_id)?.every((v) => v !== null))
+const chosen = Array.from({length: Math.min(nQuestions, usable.length)}, (_, i) => usable[Math.floor((i * usable.length) / Math.min(nQuestions, usable.length))])
+
+const {pipeline, scheme} = await createHashPipeline({backend: 'use-lite', workers: 0})
+const cacheDir = path.join(os.tmpdir(), 'qis-fit-prior')
+mkdirSync(cacheDir, {recursive: true})
+const cacheFile = path.join(cacheDir, `${scheme.id}.json`)
+const cache = existsSync(cacheFile) ? JSON.parse(readFileSync(cacheFile, 'utf8')) : {}
+const scrubber = createScrubber()
+const todo = chosen.filter((q) => !cache[q.question_id])
+for (let i = 0; i < todo.length; i += 64) {
+  const batch = todo.slice(i, i + 64)
+  const codes = await pipeline.hashMany(batch.map((q) => scrubber.scrub(q.question).text))
+  batch.forEach((q, j) => (cache[q.question_id] = codes[j]))
+  writeFileSync(cacheFile, JSON.stringify(cache))
+}
+await pipeline.close()
+
+// A seeded generator, so a run is repeatable.
+let seed = 12345
+const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000)
+const domainOf = (q) => toLabel('domain_tag', q.category) ?? 'general'
+
+function evaluate(half, scenario) {
+  const qs = chosen.filter((q) => q.question_id % 2 === half)
+  // Events: (question, deployment, time); the first PAST of each deployment's stream is its logged past.
+  const events = models.map(() => [])
+  for (const q of qs) {
+    const targets = models.map((_, m) => m).sort(() => random() - 0.5).slice(0, REACH[scenario])
+    for (const m of targets) events[m].push({q, t: random()})
+  }
+  const past = []
+  const future = []
+  const confidence = []
+  events.forEach((list, m) => {
+    list.sort((a, b) => a.t - b.t)
+    const cut = Math.floor(list.length * PAST)
+    let wins = 0
+    list.forEach((e, i) => {
+      const y = outcome.get(e.q.question_id)[m]
+      if (i < cut) {
+        past.push({q: e.q, m, y, c: (wins + 1) / (i + 2)})
+        wins += y
+      } else future.push({q: e.q, m, y})
+    })
+    confidence[m] = (wins + 1) / (cut + 2)
+  })
+  const byKey = new Map()
+  for (const e of past) for (const k of cache[e.q.question_id].keys) {
+    const fp = keyFingerprint(scheme.id, domainOf(e.q), k)
+    ;(byKey.get(fp) ?? byKey.set(fp, []).get(fp)).push(e)
+  }
+  /** A weights entry from peers' (not m's) past events under fp near any of `hashes`. */
+  const entry = (fp, domain, m, hashes) => {
+    const near = (byKey.get(fp) ?? []).filter((e) => e.m !== m && hashes.some((h) => hexHamming(cache[e.q.question_id].hash, h) <= DEFAULT_HAMMING_THRESHOLD))
+    if (near.length === 0) return undefined
+    const per = new Map()
+    for (const e of near) (per.get(e.m) ?? per.set(e.m, []).get(e.m)).push(e)
+    const variants = {}
+    const parts = []
+    for (const [pm, list] of per) {
+      const mass = Math.min(list.length, PUBLISHER_RECORD_CAP)
+      const v = {mass, success: list.reduce((s, e) => s + e.y, 0) / list.length, confidence: list.reduce((s, e) => s + e.c, 0) / list.length, publishers: 1}
+      variants[models[pm]] = v
+      parts.push(v)
+    }
+    const mass = parts.reduce((s, p) => s + p.mass, 0)
+    const evidence = {mass, success: parts.reduce((s, p) => s + p.mass * p.success, 0) / mass, confidence: parts.reduce((s, p) => s + p.mass * p.confidence, 0) / mass, publishers: parts.length}
+    const queries = near.map((e) => ({hash: cache[e.q.question_id].hash, model: models[e.m], mass: 1, success: e.y, confidence: e.c, publishers: 1}))
+    return {weight: evidence.success, packets: near.length, publishers: per.size, publisherIds: [...per.keys()].map((x) => x.toString(16).padStart(16, '0')), records: near.length, lastTimestamp: 0, domain, routingKey: 'k', evidence, variants, queries, newShare: 0}
+  }
+  // Each deployment's pulled file: the keys of its own past queries, closeness centred on them.
+  const fileOf = (m) => {
+    const asked = new Map()
+    for (const e of past) if (e.m === m) for (const k of cache[e.q.question_id].keys) {
+      const fp = keyFingerprint(scheme.id, domainOf(e.q), k)
+      const a = asked.get(fp) ?? asked.set(fp, {domain: domainOf(e.q), hashes: []}).get(fp)
+      a.hashes.push(cache[e.q.question_id].hash)
+    }
+    const weights = {}
+    for (const [fp, a] of asked) {
+      const en = entry(fp, a.domain, m, a.hashes)
+      if (en) weights[fp] = en
+    }
+    return {version: 2, scheme: scheme.id, generatedAt: new Date().toISOString(), hammingThreshold: DEFAULT_HAMMING_THRESHOLD, weights}
+  }
+  const files = models.map((_, m) => fileOf(m))
+  const items = future.map((e) => {
+    const codes = cache[e.q.question_id]
+    const domain = domainOf(e.q)
+    const fps = codes.keys.map((k) => keyFingerprint(scheme.id, domain, k))
+    const file = files[e.m]
+    // Live lookup: keys the file lacks, closeness centred on this query alone.
+    const view = {...file, weights: {}}
+    for (const fp of fps) {
+      const en = file.weights[fp] ?? entry(fp, domain, e.m, [codes.hash])
+      if (en) view.weights[fp] = en
+    }
+    return {e, file, view, fps, domain, h: codes.hash}
+  })
+  const candidates = Object.fromEntries(models.map((name, m) => [name, confidence[m]]))
+  const score = (opts) => {
+    let brier = 0
+    let routed = 0
+    for (const it of items) {
+      const a = adjustmentFor(it.view, it.fps, {confidence: confidence[it.e.m], model: models[it.e.m], queryHash: it.h, candidates, ...opts(it)})
+      brier += (a.probability - it.e.y) ** 2
+      let best = 0
+      models.forEach((name, j) => {
+        if (a.candidates[name] > a.candidates[models[best]]) best = j
+      })
+      routed += outcome.get(it.e.q.question_id)[best]
+    }
+    return {brier: brier / items.length, routing: routed / items.length}
+  }
+  const perModel = models.map((_, m) => items.reduce((s, it) => s + outcome.get(it.e.q.question_id)[m], 0) / items.length)
+  const result = {
+    items: items.length,
+    noPeers: items.reduce((s, it) => s + (confidence[it.e.m] - it.e.y) ** 2, 0) / items.length,
+    bestSingle: Math.max(...perModel),
+    withoutDomain: score(() => ({})),
+    byK: {},
+  }
+  for (const k of GRID) result.byK[k] = score((it) => ({domain: it.domain, domainSource: it.file, domainPriorStrength: k}))
+  return result
+}
+
+const out = {scheme: scheme.id, questions: chosen.length, grid: GRID, current: DOMAIN_PRIOR_STRENGTH, runs: {}}
+for (const half of [0, 1]) for (const scenario of ['overlap', 'disjoint']) out.runs[`${half === 0 ? 'A' : 'B'}-${scenario}`] = evaluate(half, scenario)
+const f = (x) => x.toFixed(4)
+console.log(`scheme ${scheme.id}; ${chosen.length} MMLU-Pro questions x ${models.length} deployments; half A (even ids) chooses, half B checks`)
+for (const [name, r] of Object.entries(out.runs)) {
+  console.log(`\n${name}: ${r.items} future answers; Brier no-peers ${f(r.noPeers)}, without the domain layer ${f(r.withoutDomain.brier)} (routing ${f(r.withoutDomain.routing)}, best single ${f(r.bestSingle)})`)
+  for (const k of GRID) console.log(`  domain prior ${String(k).padStart(4)}: Brier ${f(r.byK[k].brier)}  routing ${f(r.byK[k].routing)}`)
+}
+const meanOn = (half, k) => (out.runs[`${half}-overlap`].byK[k].brier + out.runs[`${half}-disjoint`].byK[k].brier) / 2
+const best = GRID.reduce((a, b) => (meanOn('A', b) < meanOn('A', a) ? b : a))
+out.chosen = best
+console.log(`\nchosen on half A: ${best}; half B: overlap ${f(out.runs['B-overlap'].byK[best].brier)} (without ${f(out.runs['B-overlap'].withoutDomain.brier)}), disjoint ${f(out.runs['B-disjoint'].byK[best].brier)} (without ${f(out.runs['B-disjoint'].withoutDomain.brier)})`)
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify(out, null, 2) + '\n')
