@@ -81,6 +81,8 @@ export const ERROR_CODES = {
   NODE_START_FAILED: {exit: 'failure', means: 'the libp2p node did not start (e.g. the port is taken)'},
   SWARM_UNREACHABLE: {exit: 'failure', means: 'no bootstrap peer answered'},
   HOME_LOCKED: {exit: 'failure', means: 'another qis publish or node is running on the same home (its lock file names the process)'},
+  NOT_DELIVERED: {exit: 'failure', means: 'publish: some packets were not acknowledged by enough peers; a re-run sends only those'},
+  UNDER_REPLICATED: {exit: 'failure', means: 'publish: some packets reached every storage peer found, fewer than --replicas; more nodes or a lower --replicas help, a re-run does not'},
   INCOMPLETE_ANSWERS: {exit: 'failure', means: 'pull-weights: peers held more packets for some keys than they sent; those keys kept their previous weights'},
   // --- nothing produced (3) -----------------------------------------------------------------
   NOTHING_PRODUCED: {exit: 'nothing', means: 'the input was empty, or every record was rejected or skipped'},

@@ -11,10 +11,12 @@ export function interruptSignal(
   proc: Pick<NodeJS.Process, 'on' | 'off'> = process,
   /** A second Ctrl-C or SIGTERM: stop at once (clean up, exit). Without it, the second signal gets the default behaviour. */
   onRepeat?: () => void,
-): {signal: AbortSignal; dispose(): void} {
+): {signal: AbortSignal; dispose(): void; received(): NodeJS.Signals | undefined} {
   const controller = new AbortController()
-  const onSignal = () => {
+  let first: NodeJS.Signals | undefined
+  const onSignal = (name?: NodeJS.Signals) => {
     if (controller.signal.aborted) return onRepeat?.()
+    first = name
     controller.abort(new QisError(message, {code: 'INTERRUPTED'}))
     if (!onRepeat) dispose()
   }
@@ -27,5 +29,7 @@ export function interruptSignal(
   return {
     signal: controller.signal,
     dispose,
+    /** Which signal stopped it (`qis node` says so in its `stopping` line). */
+    received: () => first,
   }
 }

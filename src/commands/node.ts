@@ -3,6 +3,7 @@ import path from 'node:path'
 
 import {BaseCommand} from '../cli/command.js'
 import {bootstrapFlag, durationFlag} from '../cli/flags.js'
+import {interruptSignal} from '../cli/interrupt.js'
 import {loadConfig} from '../config/config.js'
 import {acquireHomeLock} from '../config/lock.js'
 import {loadOrCreateIdentity} from '../identity/identity.js'
@@ -80,7 +81,7 @@ export default class Node extends BaseCommand<typeof Node> {
   static summary = 'Run a swarm peer that stores and serves outcome packets for the keys it is close to.'
   static description = `Joins the qis swarm (libp2p: TCP, noise, yamux, Kademlia routing on /qis/kad/1.0.0), answers batched closest-peer lookups over /qis/closest/1.0.0 and accepts packets over /qis/store/1.0.0 and /qis/fetch/1.0.0. Every packet is checked on receipt (signature, fields, TTL, that it carries the routing key it was pushed under) and refused with a counted reason otherwise; each publisher's share of the node is bounded. Packets are kept in <home>/node across restarts and dropped when their TTL runs out.
 
-Every minute it looks up the current closest peers of the keys it holds and pushes a key's packets to peers that became one of its 3 closest since (re-replication under churn; --no-replicate switches it off).
+Every minute it looks up the current closest peers of the keys it holds and pushes a key's packets to each of its 3 closest peers not yet known to hold them, a probe of a few packets first (re-replication under churn; --no-replicate switches it off).
 
 Prints its peer ID and one "listening <multiaddr>" line per address, then bootstrap and address changes and, once a minute when anything happened, one summary line (--summary-interval); --verbose prints a line per event as well (every stored batch, fetch, connection), --quiet only warnings. Stops cleanly on Ctrl-C / SIGTERM. With --json, every line is a JSON object with an "event" field: every event, and the summaries, whatever the level. See docs/swarm.md; ports, NATs, relays, the swarm key and metrics: docs/operating.md.`
 
@@ -128,7 +129,7 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then bootst
     verbose: Flags.boolean({char: 'v', description: 'Same as --log-level verbose.', helpGroup: 'LOG'}),
     'summary-interval': durationFlag({description: 'How often the activity summary is printed (when anything happened).', allowZero: true})({default: 60, defaultHelp: async () => '1m', helpGroup: 'LOG'}),
     replicate: Flags.boolean({
-      description: 'Re-replicate held packets to their keys\' current closest peers when those change (churn).',
+      description: 'Re-replicate held packets to their keys\' current closest peers that lack them (churn).',
       default: true,
       allowNo: true,
       helpGroup: 'REPLICATION',
@@ -168,88 +169,101 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then bootst
     const shown = (l: LogLevel) => LOG_LEVELS.indexOf(l) <= LOG_LEVELS.indexOf(level)
     const {ActivityCounter, describeSummary} = await import('../swarm/activity.js')
     const activity = new ActivityCounter()
-    // Event lines go straight to stdout: oclif silences this.log under --json, and a log is what --json asks for here.
+    // Event lines go straight to stdout: this.log is silent under --json, and a log is what --json asks for here.
+    const out = (line: string) => this.io.stdout.write(line)
     const emit = (event: Record<string, unknown> & {event: string}, text: string) => {
-      process.stdout.write(json ? JSON.stringify({...event, time: new Date().toISOString()}) + '\n' : `${new Date().toISOString()} ${text}\n`)
+      out(json ? JSON.stringify({...event, time: new Date().toISOString()}) + '\n' : `${new Date().toISOString()} ${text}\n`)
     }
     // Two nodes on one home would share a peer id and append to one storage log.
     const lock = await acquireHomeLock(home, 'node')
-    process.once('exit', () => lock.releaseSync())
-    const storage = await PacketStorage.open(home.nodeDir, {
-      limits: {
-        maxPacketsPerPublisher: flags['publisher-max-packets'],
-        maxBytesPerPublisher: flags['publisher-max-bytes'],
-        maxPackets: flags['max-packets'],
-        maxBytes: flags['max-bytes'],
-      },
-    })
-    const node = await createSwarmNode({
-      privateKey: identity.privateKey,
-      listen: flags.listen ?? config.listen,
-      bootstrap: flags.bootstrap ?? config.bootstrap,
-      storage,
-      limits: flags['fetch-max-packets'] === undefined ? undefined : {maxFetchPackets: flags['fetch-max-packets']},
-      logger: (e) => {
-        metrics?.observe(e)
-        activity.observe(e)
-        if (json || shown(eventLevel(e))) emit(e, describeEvent(e))
-      },
-      reachability,
-      peerStoreDir: path.join(home.nodeDir, 'peers'),
-      replication: flags.replicate ? {intervalMs: flags['replicate-interval'] * 1000} : false,
-      swarmKey: swarmKey?.bytes,
-      metrics: metricsAddress !== undefined,
-    })
-    if (metricsModule && metricsAddress) {
-      try {
-        metrics = await metricsModule.startNodeMetrics(metricsAddress, {libp2p: node.libp2p, storage, routingTableSize: () => node.routingTableSize(), replication: node.replication?.stats})
-      } catch (err) {
-        await node.stop().catch(() => {})
-        throw err
+    // A crash must not leave the lock behind; a clean stop releases it and removes this.
+    const releaseAtExit = () => lock.releaseSync()
+    process.once('exit', releaseAtExit)
+    // Registered before the node starts, so a Ctrl-C during the start is a clean stop too. A second
+    // signal while stopping gets the default behaviour (the process ends at once).
+    const interrupt = interruptSignal('node stopped')
+    let storage: import('../swarm/storage.js').PacketStorage | undefined
+    let node: import('../swarm/node.js').SwarmNode | undefined
+    try {
+      storage = await PacketStorage.open(home.nodeDir, {
+        limits: {
+          maxPacketsPerPublisher: flags['publisher-max-packets'],
+          maxBytesPerPublisher: flags['publisher-max-bytes'],
+          maxPackets: flags['max-packets'],
+          maxBytes: flags['max-bytes'],
+        },
+      })
+      node = await createSwarmNode({
+        privateKey: identity.privateKey,
+        listen: flags.listen ?? config.listen,
+        bootstrap: flags.bootstrap ?? config.bootstrap,
+        storage,
+        limits: flags['fetch-max-packets'] === undefined ? undefined : {maxFetchPackets: flags['fetch-max-packets']},
+        logger: (e) => {
+          metrics?.observe(e)
+          activity.observe(e)
+          if (json || shown(eventLevel(e))) emit(e, describeEvent(e))
+        },
+        reachability,
+        peerStoreDir: path.join(home.nodeDir, 'peers'),
+        replication: flags.replicate ? {intervalMs: flags['replicate-interval'] * 1000} : false,
+        swarmKey: swarmKey?.bytes,
+        metrics: metricsAddress !== undefined,
+      })
+      if (metricsModule && metricsAddress) {
+        const running = node
+        metrics = await metricsModule.startNodeMetrics(metricsAddress, {libp2p: running.libp2p, storage, routingTableSize: () => running.routingTableSize(), replication: running.replication?.stats})
       }
+    } catch (err) {
+      // createSwarmNode closes the storage it was given only through node.stop(); a failed start closes it here.
+      interrupt.dispose()
+      await (node ? node.stop() : storage?.close())?.catch(() => {})
+      process.off('exit', releaseAtExit)
+      await lock.release()
+      throw err
     }
-    const stopped = new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGINT', () => resolve('SIGINT'))
-      process.once('SIGTERM', () => resolve('SIGTERM'))
-    })
-    const multiaddrs = node.multiaddrs()
+    const running = node
+    const multiaddrs = running.multiaddrs()
     const loaded = storage.stats()
     if (json) {
-      emit({event: 'started', peerId: node.peerId, multiaddrs, packets: loaded.packets, swarmKey: swarmKey?.fingerprint ?? null, metrics: metrics?.url ?? null}, '')
+      emit({event: 'started', peerId: running.peerId, multiaddrs, packets: loaded.packets, swarmKey: swarmKey?.fingerprint ?? null, metrics: metrics?.url ?? null}, '')
       for (const m of multiaddrs) emit({event: 'listening', multiaddr: m}, '')
     } else {
-      process.stdout.write(`qis node ${node.peerId}\n`)
-      if (swarmKey) process.stdout.write(`private swarm: key ${swarmKey.file} (fingerprint ${swarmKey.fingerprint})\n`)
-      for (const m of multiaddrs) process.stdout.write(`listening ${m}\n`)
-      if (metrics) process.stdout.write(`metrics ${metrics.url}/metrics, health ${metrics.url}/healthz\n`)
-      if (multiaddrs.length === 0) process.stdout.write('advertising no address yet: none is public (see --announce, --lan, --reserve-relay)\n')
-      process.stdout.write(`storage ${storage.file}: ${loaded.packets} packet(s) under ${loaded.keys} key(s)\n`)
+      out(`qis node ${running.peerId}\n`)
+      if (swarmKey) out(`private swarm: key ${swarmKey.file} (fingerprint ${swarmKey.fingerprint})\n`)
+      for (const m of multiaddrs) out(`listening ${m}\n`)
+      if (metrics) out(`metrics ${metrics.url}/metrics, health ${metrics.url}/healthz\n`)
+      if (multiaddrs.length === 0) out('advertising no address yet: none is public (see --announce, --lan, --reserve-relay)\n')
+      out(`storage ${storage.file}: ${loaded.packets} packet(s) under ${loaded.keys} key(s)\n`)
     }
     // The node dials its bootstrap peers itself, with back-off until joined and again after losing every peer.
+    const held = storage
     const summaries =
       flags['summary-interval'] > 0 && (json || shown('info'))
         ? setInterval(() => {
-            const summary = activity.take({peers: node.libp2p.getPeers().length, routing: node.routingTableSize(), packets: storage.stats().packets})
+            const summary = activity.take({peers: running.libp2p.getPeers().length, routing: running.routingTableSize(), packets: held.stats().packets})
             if (summary) emit({...summary}, describeSummary(summary))
           }, flags['summary-interval'] * 1000)
         : undefined
     summaries?.unref()
 
-    const signal = await stopped
+    if (!interrupt.signal.aborted) await new Promise((resolve) => interrupt.signal.addEventListener('abort', resolve, {once: true}))
+    const signal = interrupt.received() ?? 'SIGTERM'
     clearInterval(summaries)
     emit({event: 'stopping', signal}, `stopping (${signal})`)
-    // A second signal or a stuck stop must not leave the process hanging; acknowledged packets are already on disk.
+    // A stuck stop must not leave the process hanging; acknowledged packets are already on disk.
     setTimeout(() => process.exit(0), 5000).unref()
     await metrics?.close()
-    await node.stop()
+    await running.stop()
+    process.off('exit', releaseAtExit)
     await lock.release()
     const stats = storage.stats()
-    const replication = node.replication?.stats
+    const replication = running.replication?.stats
     emit(
-      {event: 'stopped', storage: stats, guard: node.guard, replication: replication ?? null},
+      {event: 'stopped', storage: stats, guard: running.guard, replication: replication ?? null},
       `stopped: ${stats.packets} packet(s) kept, ${stats.stored} stored and ${Object.values(stats.refused).reduce((a, b) => a + (b ?? 0), 0)} refused this run` +
         (replication && replication.sent > 0 ? `; re-replicated ${replication.stored} packet(s) to new closest peers` : ''),
     )
-    return {peerId: node.peerId, multiaddrs, storage: stats, ...(replication ? {replication} : {})}
+    return {peerId: running.peerId, multiaddrs, storage: stats, ...(replication ? {replication} : {})}
   }
 }

@@ -1,7 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/command.js'
-import {bootstrapFlag} from '../cli/flags.js'
+import {bootstrapFlag, quietFlag} from '../cli/flags.js'
+import {interruptSignal} from '../cli/interrupt.js'
+import {startProgress} from '../cli/progress.js'
 import {loadConfig} from '../config/config.js'
 import {loadOrCreateIdentity} from '../identity/identity.js'
 import {DEFAULT_REPLICAS} from '../swarm/defaults.js'
@@ -43,32 +45,28 @@ Exit status: 0 when every packet was delivered (or nothing was left), 1 when any
     }),
     'dry-run': Flags.boolean({description: 'Show what would be sent; contact no peer.', default: false}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask before a large publish.', default: false}),
+    quiet: quietFlag,
   }
 
   async run(): Promise<PublishSummary> {
     const {flags} = this
-    const {argv} = await this.parse(Publish)
     const home = await this.home()
     const {config} = await loadConfig(home)
     const bootstrap = flags.bootstrap ?? config.bootstrap
     if (!flags['dry-run'] && bootstrap.length === 0) {
-      throw new QisError('no bootstrap peers: pass --bootstrap MULTIADDR (repeatable), set QIS_BOOTSTRAP, or add "bootstrap" to the config', {code: 'NO_BOOTSTRAP', exitCode: 2})
+      throw new QisError('no bootstrap peers: pass --bootstrap MULTIADDR (repeatable), set QIS_BOOTSTRAP, or add "bootstrap" to the config', {code: 'NO_BOOTSTRAP'})
     }
     const identity = await loadOrCreateIdentity(home)
     const {publishStores} = await import('../swarm/publish.js')
 
-    const controller = new AbortController()
-    const onSignal = () => controller.abort(new QisError('interrupted', {code: 'INTERRUPTED', exitCode: 130}))
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
+    const interrupt = interruptSignal('publish interrupted; everything acknowledged so far is journaled, run qis publish again to send the rest')
     const clack = this.interactive ? await import('@clack/prompts') : undefined
-    let bar: ReturnType<NonNullable<typeof clack>['progress']> | undefined
-    let shown = 0
+    const progress = await startProgress(this.io.stderr, {enabled: !this.jsonEnabled() && !flags.quiet, waiting: 'Joining the swarm', title: 'Publishing'})
     try {
       const summary = await publishStores({
         home,
         privateKey: identity.privateKey,
-        stores: argv.map(String),
+        stores: this.positionals,
         bootstrap,
         batchSize: flags['batch-size'],
         concurrency: flags.concurrency,
@@ -76,7 +74,7 @@ Exit status: 0 when every packet was delivered (or nothing was left), 1 when any
         retries: flags.retries,
         dryRun: flags['dry-run'],
         republish: flags.republish,
-        signal: controller.signal,
+        signal: interrupt.signal,
         onPlan: (plan) => this.reportPlan(plan),
         confirm:
           clack && !flags.yes
@@ -87,24 +85,15 @@ Exit status: 0 when every packet was delivered (or nothing was left), 1 when any
                 return answer === true
               }
             : undefined,
-        onProgress: clack
-          ? (settled, total) => {
-              if (!bar) {
-                bar = clack.progress({max: total, style: 'heavy'})
-                bar.start('Publishing')
-              }
-              bar.advance(settled - shown, `${settled.toLocaleString('en')} / ${total.toLocaleString('en')} packet-key pairs`)
-              shown = settled
-            }
-          : undefined,
+        onProgress: (settled, total) => progress.update({done: settled, total, text: `${settled.toLocaleString('en')} / ${total.toLocaleString('en')} packet-key pairs`}),
       })
-      bar?.stop(`${summary.deliveries.toLocaleString('en')} packet-key pairs acknowledged`)
-      if (!this.jsonEnabled()) this.log(renderPublishSummary(summary))
-      // A partial publish still prints its summary (and --json its object); the status tells scripts to re-run.
-      if (summary.failed > 0) process.exitCode = 1
+      progress.stop(`${summary.deliveries.toLocaleString('en')} packet-key pairs acknowledged`)
+      if (!flags.quiet) this.log(renderPublishSummary(summary))
       // A store that cannot be read is never "nothing left to publish" (issue 21 item 10).
       const read = summary.pending + summary.skipped + summary.expired + summary.invalid
-      if (read === 0 && summary.unreadable.length === 0) {
+      // A partial publish still prints its summary (and --json its object); the error after it tells scripts to re-run.
+      if (summary.failed > 0) this.failAfterOutput(undelivered(summary))
+      else if (read === 0 && summary.unreadable.length === 0) {
         this.failAfterOutput(
           new QisError(summary.stores.length === 0 ? `no packet stores to publish in ${home.packetsDir}` : `the ${summary.stores.length} packet store(s) hold no packets`, {
             code: 'NOTHING_PRODUCED',
@@ -122,14 +111,11 @@ Exit status: 0 when every packet was delivered (or nothing was left), 1 when any
       }
       return summary
     } catch (err) {
-      bar?.error('Stopped')
-      if (controller.signal.aborted) {
-        throw new QisError('publish interrupted; everything acknowledged so far is journaled, run qis publish again to send the rest', {code: 'INTERRUPTED', exitCode: 130})
-      }
+      progress.fail('Stopped')
+      if (interrupt.signal.aborted) throw interrupt.signal.reason
       throw err
     } finally {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
+      interrupt.dispose()
     }
   }
 
@@ -139,6 +125,20 @@ Exit status: 0 when every packet was delivered (or nothing was left), 1 when any
     for (const p of shown) this.warn(p)
     if (plan.problems.length > shown.length) this.warn(`... and ${plan.problems.length - shown.length} more unreadable record(s)`)
   }
+}
+
+/** The error a publish that left packets undelivered exits with, after its summary. */
+function undelivered(s: PublishSummary): QisError {
+  const underReplicated = s.storagePeersFound !== undefined && s.failed === (s.failures.UNDER_REPLICATED ?? 0)
+  return underReplicated
+    ? new QisError(`${s.failed} packet(s) reached only ${s.storagePeersFound} storage peer(s), fewer than --replicas ${s.replicas}`, {
+        code: 'UNDER_REPLICATED',
+        hint: s.storagePeersFound! > 0 ? `a re-run cannot help until more nodes join; run qis publish --replicas ${s.storagePeersFound} to accept fewer copies` : 'check --bootstrap and that a qis node is running',
+      })
+    : new QisError(`${s.failed} of ${s.pending} packet(s) were not delivered`, {
+        code: 'NOT_DELIVERED',
+        hint: `run qis publish${s.republish ? ' --republish' : ''} again to send them (the summary gives the reasons)`,
+      })
 }
 
 export function renderPublishSummary(s: PublishSummary): string {

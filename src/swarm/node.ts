@@ -1,6 +1,7 @@
 import '../util/polyfill.js'
 
 import {noise} from '@chainsafe/libp2p-noise'
+import {bootstrap as bootstrapDiscovery} from '@libp2p/bootstrap'
 import {yamux} from '@chainsafe/libp2p-yamux'
 import {identify} from '@libp2p/identify'
 import type {Libp2p, PeerId, PrivateKey} from '@libp2p/interface'
@@ -9,6 +10,7 @@ import {ping} from '@libp2p/ping'
 import {preSharedKey} from '@libp2p/pnet'
 import {tcp} from '@libp2p/tcp'
 import {peerIdFromString} from '@libp2p/peer-id'
+import type {DNS} from '@multiformats/dns'
 import {type Multiaddr, multiaddr} from '@multiformats/multiaddr'
 import {createLibp2p} from 'libp2p'
 import {createHash} from 'node:crypto'
@@ -90,7 +92,7 @@ export type SwarmEvent =
   /** The routing table gained or lost a peer; `size` is its size now. */
   | {event: 'routing'; size: number}
   | {event: 'addresses'; multiaddrs: string[]}
-  /** A re-replication round pushed packets to peers that became one of their keys' closest (src/swarm/replicate.ts). */
+  /** A re-replication round pushed packets to keys' closest peers not known to hold them (src/swarm/replicate.ts). */
   | ReplicationEvent
 
 /** Counters a caller can read to see what the node cost (bench/swarm prints them). */
@@ -168,6 +170,8 @@ export interface SwarmNodeOptions {
   peerStoreDir?: string
   /** A storage node re-replicates its keys to their current closest peers (src/swarm/replicate.ts); false switches it off. */
   replication?: Partial<ReplicationLimits> | false
+  /** Resolves `/dnsaddr/` bootstrap addresses (libp2p's dialer asks it for `_dnsaddr.<host>` TXT records); default: the system's DNS over libp2p's resolvers. */
+  dns?: DNS
 }
 
 /** The DHT record key for a fingerprint in our namespace. */
@@ -192,6 +196,9 @@ export function validateRecord(key: Uint8Array, value: Uint8Array): void {
 }
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest()
+
+/** Bootstrap addresses that name their peer (`/p2p/<id>`), the ones @libp2p/bootstrap accepts. */
+const withPeerIds = (addrs: string[]) => addrs.filter((a) => multiaddr(a).getComponents().some((c) => c.name === 'p2p'))
 
 export function fingerprintBytes(key: string): Uint8Array {
   if (!FINGERPRINT_PATTERN.test(key)) throw new QisError(`"${key}" is not a key fingerprint (32 lowercase hex characters)`)
@@ -232,6 +239,12 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
         inboundUpgradeTimeout: limits.inboundUpgradeTimeoutMs,
       },
       connectionGater: pendingPerIpGater(limits.maxPendingInboundPerIp, () => guard.pendingPerIpRefused++),
+      dns: options.dns,
+      // libp2p's bootstrap module records the peers named with /p2p/ in the peer store, tagged so the
+      // connection manager prunes them last, and dials them once. It neither retries nor reports a
+      // failure, so the joining itself (back-off, rejoin, fast fail on a refused address) stays in
+      // keepJoined (src/swarm/join.ts); docs/swarm.md, "Bootstrap", has the measurement.
+      peerDiscovery: withPeerIds(options.bootstrap).length > 0 ? [bootstrapDiscovery({list: withPeerIds(options.bootstrap), timeout: 0})] : [],
       services: {
         ...reach.services,
         identify: identify(),

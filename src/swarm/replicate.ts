@@ -10,14 +10,19 @@ import type {PacketStorage} from './storage.js'
  * Re-replication (issue 17, "Packets outlive their first replicas"). A publisher stores each packet
  * on the R closest peers of its key at the time; when those peers leave and others join, a key's R
  * closest peers are no longer the ones holding it. Every storage node therefore looks up, now and
- * then, the current closest peers of the keys it holds, and pushes a key's packets to peers that
- * became one of its R closest since the last look. Baseline first: a key seen for the first time
- * only records its set (its publisher just stored it on that set), so a quiet swarm sends nothing.
+ * then, the current closest peers of the keys it holds, and pushes a key's packets to each of its R
+ * closest that is not known to hold them.
  *
- * Bounded: keys per round, packets per round (the rest waits for the next round, with its old set
- * kept so it is still seen as changed), per-peer back-off doubling after a failed push, and a key
- * whose first batch to a peer comes back all `duplicate` is not pushed further to it (another
- * holder did it first).
+ * "Known to hold" is learnt, not assumed: a peer is known for a key once it has answered a push of
+ * it. The first push of a key to a peer is a probe of a few packets; a peer that already holds them
+ * all answers `duplicate` and gets nothing more. An earlier version assumed that the set found on a
+ * node's first look at a key already held it (its publisher had just stored it there) and pushed only
+ * to peers that entered the set later; a replica lost before that first look, or a set the publisher's
+ * lookup saw differently, then stayed short for good (measured in docs/swarm.md, "Re-replication").
+ *
+ * Bounded: keys per round, packets per round (the rest waits for the next round), per-peer back-off
+ * doubling after a failed push, probes of `probeSize` packets, and a holder no longer among a key's
+ * 2R closest leaves the pushing to closer holders.
  */
 export interface ReplicationLimits {
   /** Time between rounds. */
@@ -30,6 +35,8 @@ export interface ReplicationLimits {
   maxPacketsPerRound: number
   /** Packets per store request. */
   batchSize: number
+  /** Packets in the first request of a key to a peer not known to hold it; all `duplicate` ends the push there. */
+  probeSize: number
   /** Peers pushed to at once. */
   concurrency: number
   /** A peer whose push failed is left alone for a doubling back-off, from intervalMs up to this. */
@@ -44,6 +51,7 @@ export const DEFAULT_REPLICATION: ReplicationLimits = {
   maxKeysPerRound: 1024,
   maxPacketsPerRound: 20_000,
   batchSize: 128,
+  probeSize: 4,
   concurrency: 4,
   maxBackoffMs: 10 * 60_000,
   requestTimeoutMs: 10_000,
@@ -54,7 +62,7 @@ export interface ReplicationStats {
   rounds: number
   /** Keys looked up. */
   checked: number
-  /** Keys whose replica set changed (a push was due). */
+  /** Keys with one of their R closest peers not known to hold them (a push or probe was due). */
   changed: number
   /** Packets pushed, and what the receiving peers answered. */
   sent: number
@@ -72,25 +80,23 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest()
 
 /**
  * Per key, which peers should receive its packets now: the key's `replicas` closest among the
- * looked-up peers and this node, minus this node and the peers of the previous set. `undefined`
- * previous means first sight (baseline: nothing to push). A node that is not itself among the
- * `2 x replicas` closest pushes nothing: it is a stale holder, and the closer holders do it.
+ * looked-up peers and this node, minus this node and the peers known to hold the key. A node that is
+ * not itself among the `2 x replicas` closest pushes nothing: it is a stale holder, and the closer
+ * holders do it.
  */
 export function replicationTargets(
   key: string,
   self: {id: string; kadId: Uint8Array},
   found: {id: string; kadId: Uint8Array}[],
   replicas: number,
-  previous: readonly string[] | undefined,
+  holding: ReadonlySet<string> | undefined,
 ): {set: string[]; push: string[]} {
   const target = keyKadId(key)
   const ranked = [self, ...found.filter((p) => p.id !== self.id)].sort((a, b) => compareXor(target, a.kadId, b.kadId))
   const set = ranked.slice(0, replicas).map((p) => p.id)
-  if (previous === undefined) return {set, push: []}
   const inRange = ranked.slice(0, replicas * 2).some((p) => p.id === self.id)
   if (!inRange) return {set, push: []}
-  const before = new Set(previous)
-  return {set, push: set.filter((id) => id !== self.id && !before.has(id))}
+  return {set, push: set.filter((id) => id !== self.id && !holding?.has(id))}
 }
 
 export interface Replicator {
@@ -103,7 +109,8 @@ export interface Replicator {
 export function startReplication(node: SwarmNode, storage: PacketStorage, options: Partial<ReplicationLimits>, log: (e: SwarmEvent) => void): Replicator {
   const limits = {...DEFAULT_REPLICATION, ...options}
   const stats: ReplicationStats = {rounds: 0, checked: 0, changed: 0, sent: 0, stored: 0, duplicates: 0, refused: 0, failed: 0}
-  const last = new Map<string, string[]>()
+  /** Per key, the peers of its current closest set that answered a push of it. */
+  const holding = new Map<string, Set<string>>()
   const backoff = new Map<string, {until: number; delay: number}>()
   const controller = new AbortController()
   const self = {id: node.peerId, kadId: sha256(node.libp2p.peerId.toMultihash().bytes)}
@@ -115,9 +122,9 @@ export function startReplication(node: SwarmNode, storage: PacketStorage, option
   const round = async () => {
     const held = storage.keys()
     // Forget keys no longer held (expired or evicted), so the map does not grow with churned keys.
-    if (last.size > held.length * 2 + 1024) {
+    if (holding.size > held.length * 2 + 1024) {
       const live = new Set(held)
-      for (const k of last.keys()) if (!live.has(k)) last.delete(k)
+      for (const k of holding.keys()) if (!live.has(k)) holding.delete(k)
     }
     if (held.length === 0) return
     if (cursor >= held.length) cursor = 0
@@ -129,10 +136,10 @@ export function startReplication(node: SwarmNode, storage: PacketStorage, option
     const result = await node.lookup(keys, {count: limits.replicas * 2, signal, timeoutMs: limits.requestTimeoutMs})
     const byId = new Map<string, PeerId>()
     const work = new Map<string, string[]>()
-    const due = new Map<string, {set: string[]; pending: number; ok: boolean}>()
+    const due = new Set<string>()
     for (const key of keys) {
       const found = result.closest.get(key) ?? []
-      // An isolated node learns nothing about who should hold the key: keep the old set.
+      // An isolated node learns nothing about who should hold the key.
       if (found.length === 0) continue
       for (const p of found) byId.set(p.toString(), p)
       const {set, push} = replicationTargets(
@@ -140,14 +147,14 @@ export function startReplication(node: SwarmNode, storage: PacketStorage, option
         self,
         found.map((p) => ({id: p.toString(), kadId: sha256(p.toMultihash().bytes)})),
         limits.replicas,
-        last.get(key),
+        holding.get(key),
       )
-      if (push.length === 0) {
-        last.set(key, set)
-        continue
-      }
+      // A peer that left the set and comes back may have lost the key meanwhile (restarted empty): probe it again then.
+      const known = holding.get(key)
+      if (known) for (const p of known) if (!set.includes(p)) known.delete(p)
+      if (push.length === 0) continue
       stats.changed++
-      due.set(key, {set, pending: push.length, ok: true})
+      due.add(key)
       for (const peer of push) work.set(peer, [...(work.get(peer) ?? []), key])
     }
     if (work.size === 0) return
@@ -155,8 +162,8 @@ export function startReplication(node: SwarmNode, storage: PacketStorage, option
     let budget = limits.maxPacketsPerRound
     const now = Date.now()
     const outcome = {peers: 0, sent: 0, stored: 0, duplicates: 0, failed: 0}
+    // A peer in back-off keeps its keys unconfirmed, so they are due again in a later round.
     const jobs = [...work].filter(([peer]) => (backoff.get(peer)?.until ?? 0) <= now)
-    for (const [peer, keysFor] of work) if (!jobs.some(([p]) => p === peer)) for (const k of keysFor) due.get(k)!.ok = false
     let next = 0
     const worker = async () => {
       while (next < jobs.length && !stopped) {
@@ -172,12 +179,15 @@ export function startReplication(node: SwarmNode, storage: PacketStorage, option
           const delay = Math.min((backoff.get(peer)?.delay ?? limits.intervalMs / 2) * 2, limits.maxBackoffMs)
           backoff.set(peer, {until: Date.now() + delay, delay})
         } else backoff.delete(peer)
-        // A key is settled only when every peer due it got it; otherwise its old set stays, so the next round pushes again.
-        for (const k of [...done.failed, ...done.skipped]) due.get(k)!.ok = false
+        // Answered, even with refusals (a full peer is not pushed to every round); failed and skipped keys stay due.
+        for (const k of done.answered) {
+          let known = holding.get(k)
+          if (!known) holding.set(k, (known = new Set()))
+          known.add(peer)
+        }
       }
     }
     await Promise.all(Array.from({length: Math.min(limits.concurrency, jobs.length)}, worker))
-    for (const [key, d] of due) if (d.ok) last.set(key, d.set)
     stats.sent += outcome.sent
     stats.stored += outcome.stored
     stats.duplicates += outcome.duplicates
@@ -185,9 +195,12 @@ export function startReplication(node: SwarmNode, storage: PacketStorage, option
     if (outcome.sent > 0 || outcome.failed > 0) log({event: 'replicated', keys: due.size, ...outcome})
   }
 
-  /** Sends each key's packets to one peer on one stream, batch by batch, within the round's budget. */
+  /**
+   * Sends each key's packets to one peer on one stream within the round's budget: a probe of
+   * `probeSize` packets first, then the rest in batches unless the probe came back all `duplicate`.
+   */
   async function pushToPeer(peer: PeerId, keys: string[], budget: () => number, spend: (n: number) => void) {
-    const out = {sent: 0, stored: 0, duplicates: 0, refused: 0, failed: [] as string[], skipped: [] as string[]}
+    const out = {sent: 0, stored: 0, duplicates: 0, refused: 0, answered: [] as string[], failed: [] as string[], skipped: [] as string[]}
     let i = 0
     try {
       const stream = await node.libp2p.dialProtocol(peer, STORE_PROTOCOL, {signal: AbortSignal.any([controller.signal, AbortSignal.timeout(limits.requestTimeoutMs)]), runOnLimitedConnection: true})
@@ -196,11 +209,12 @@ export function startReplication(node: SwarmNode, storage: PacketStorage, option
         let requests = 0
         for (; i < keys.length; i++) {
           const packets = storage.get(keys[i])
-          let first = true
-          for (let b = 0; b < packets.length; b += limits.batchSize) {
-            const batch = packets.slice(b, b + limits.batchSize)
+          let complete = true
+          for (let b = 0; b < packets.length; ) {
+            const batch = packets.slice(b, b + (b === 0 ? Math.min(limits.probeSize, limits.batchSize) : limits.batchSize))
             if (batch.length > budget() || requests >= PROTOCOL_LIMITS.maxStoreRequestsPerStream) {
               out.skipped.push(keys[i])
+              complete = false
               break
             }
             spend(batch.length)
@@ -221,10 +235,11 @@ export function startReplication(node: SwarmNode, storage: PacketStorage, option
               else out.refused++
             }
             out.duplicates += duplicates
-            // The peer already held the whole first batch: another holder pushed it, or the publisher did.
-            if (first && duplicates === batch.length) break
-            first = false
+            // The peer already held the probe: the publisher or another holder stored the key there.
+            if (b === 0 && duplicates === batch.length) break
+            b += batch.length
           }
+          if (complete) out.answered.push(keys[i])
         }
         await stream.close({signal: AbortSignal.timeout(limits.requestTimeoutMs)})
       } catch (err) {

@@ -2,6 +2,7 @@ import {spawn} from 'node:child_process'
 import {describe, expect, it} from 'vitest'
 
 import {repoRoot, runCli, runJs, tempDir} from '../helpers/cli.js'
+import {runCommand} from '../helpers/command.js'
 
 // Needs `npm run build` (runs dist/ through bin/run.js).
 
@@ -42,9 +43,9 @@ describe('qis node', () => {
   }, 60_000)
 
   it('refuses a malformed listen address with a clear message', async () => {
-    const r = await runCli(['node', '--home', tempDir(), '--listen', 'not-a-multiaddr'], {env: {QIS_BOOTSTRAP: ''}})
+    const r = await runCommand(['node', '--home', tempDir(), '--listen', 'not-a-multiaddr'], {env: {QIS_BOOTSTRAP: ''}})
     expect(r.code).toBe(2) // BAD_MULTIADDR: a usage error (src/cli/codes.ts)
-    expect(r.stderr.replace(/\s*\n\s*›?\s*/g, ' ')).toMatch(/"not-a-multiaddr" is not a valid multiaddr/)
+    expect(r.stderr).toMatch(/"not-a-multiaddr" is not a valid multiaddr/)
   }, 30_000)
 
   it('refuses node storage that is not a packet store, naming the file', async () => {
@@ -52,9 +53,10 @@ describe('qis node', () => {
     const {mkdirSync, writeFileSync} = await import('node:fs')
     mkdirSync(`${home}/node`)
     writeFileSync(`${home}/node/packets.qisp`, 'garbage')
-    const r = await runCli(['node', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0'], {env: {QIS_BOOTSTRAP: ''}})
+    const r = await runCommand(['node', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0'], {env: {QIS_BOOTSTRAP: ''}})
     expect(r.code).toBe(1)
-    // oclif wraps errors at the terminal width; undo that before matching.
-    expect(r.stderr.replace(/\s*\n\s*›?\s*/g, ' ')).toMatch(/node\/packets\.qisp is not a packet store/)
+    expect(r.stderr).toMatch(/node\/packets\.qisp is not a packet store/)
+    // A failed start releases the home lock: a second try meets the same error, not HOME_LOCKED.
+    expect((await runCommand(['node', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--json'], {env: {QIS_BOOTSTRAP: ''}})).stdout).toMatch(/STORAGE_CORRUPT/)
   }, 30_000)
 })

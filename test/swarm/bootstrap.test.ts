@@ -1,8 +1,12 @@
+import {generateKeyPair} from '@libp2p/crypto/keys'
+import {RecordType, dns} from '@multiformats/dns'
 import net from 'node:net'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {openHome} from '../../src/config/home.js'
 import {loadOrCreateIdentity} from '../../src/identity/identity.js'
+import {type SwarmEvent, type SwarmNode, createSwarmNode} from '../../src/swarm/node.js'
+import {PacketStorage} from '../../src/swarm/storage.js'
 import {tempDir} from '../helpers/cli.js'
 import {type NodeProcess, startNode, stopAll, waitForFullRouting} from '../helpers/swarm.js'
 
@@ -57,4 +61,95 @@ describe('bootstrap in the wrong order', () => {
     await lonely.waitForEvent((e) => e.event === 'bootstrap:joined' && lonely.events.filter((x) => x.event === 'bootstrap:joined').length > joinedBefore, 45_000)
     expect(back.events.some((e) => e.event === 'peer:connect' && e.peer === lonely.peerId) || (await back.waitForEvent((e) => e.event === 'peer:connect' && e.peer === lonely.peerId, 10_000))).toBeTruthy()
   }, 150_000)
+})
+
+// Bootstrap through /dnsaddr/ with a DNS resolver injected that answers locally (no network): the
+// TXT records of _dnsaddr.<host> name the real addresses, as a consortium's DNS zone would.
+describe('bootstrap through /dnsaddr/ and @libp2p/bootstrap', () => {
+  const live: SwarmNode[] = []
+  afterAll(async () => {
+    await Promise.all(live.map((n) => n.stop().catch(() => {})))
+  })
+
+  const localDns = (zone: Record<string, string[]>, asked: string[]) =>
+    dns({
+      resolvers: {
+        '.': async (domain) => {
+          asked.push(domain)
+          const records = zone[domain] ?? []
+          return {
+            Status: records.length > 0 ? 0 : 3,
+            TC: false,
+            RD: true,
+            RA: true,
+            AD: false,
+            CD: false,
+            Question: [{name: domain, type: RecordType.TXT}],
+            Answer: records.map((data) => ({name: domain, type: RecordType.TXT, TTL: 60, data})),
+          }
+        },
+      },
+    })
+
+  const storageNode = async (bootstrap: string[], extra: Partial<Parameters<typeof createSwarmNode>[0]> = {}) => {
+    const events: SwarmEvent[] = []
+    const node = await createSwarmNode({
+      privateKey: await generateKeyPair('Ed25519'),
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      bootstrap,
+      storage: await PacketStorage.open(tempDir('qis-dnsaddr-')),
+      replication: false,
+      logger: (e) => events.push(e),
+      ...extra,
+    })
+    live.push(node)
+    return {node, events}
+  }
+  const until = async (what: () => boolean, ms: number) => {
+    for (const end = Date.now() + ms; !what() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 100))
+    return what()
+  }
+
+  it('a storage node joins through a /dnsaddr/ bootstrap address its resolver expands', async () => {
+    const {node: first} = await storageNode([])
+    const asked: string[] = []
+    const zone = {'_dnsaddr.bootstrap.qis.test': [`dnsaddr=${first.multiaddrs()[0]}`]}
+    const {node: second, events} = await storageNode([`/dnsaddr/bootstrap.qis.test/p2p/${first.peerId}`], {dns: localDns(zone, asked)})
+    expect(await until(() => events.some((e) => e.event === 'bootstrap:joined'), 20_000)).toBe(true)
+    expect(asked).toContain('_dnsaddr.bootstrap.qis.test')
+    expect(second.libp2p.getConnections().some((c) => c.remotePeer.toString() === first.peerId)).toBe(true)
+    // @libp2p/bootstrap tagged the peer, so the connection manager prunes it last.
+    expect([...(await second.libp2p.peerStore.get(first.libp2p.peerId)).tags.keys()]).toContain('bootstrap')
+  }, 60_000)
+
+  it('a /dnsaddr/ name whose records point at a closed port fails as refused, and one with no records says so', async () => {
+    const port = await freePort()
+    const {node: first} = await storageNode([])
+    const zone = {'_dnsaddr.closed.qis.test': [`dnsaddr=/ip4/127.0.0.1/tcp/${port}/p2p/${first.peerId}`]}
+    const asked: string[] = []
+    const {node, events} = await storageNode([`/dnsaddr/closed.qis.test/p2p/${first.peerId}`, '/dnsaddr/nothing.qis.test'], {dns: localDns(zone, asked)})
+    expect(await until(() => events.filter((e) => e.event === 'bootstrap:failed').length >= 2, 20_000)).toBe(true)
+    const failed = events.filter((e): e is Extract<SwarmEvent, {event: 'bootstrap:failed'}> => e.event === 'bootstrap:failed')
+    expect(failed.find((e) => e.multiaddr.includes('closed'))!.message).toMatch(/ECONNREFUSED/)
+    expect(node.bootstrapRefused.some((a) => a.includes('closed'))).toBe(true)
+    expect(failed.find((e) => e.multiaddr.includes('nothing'))!.message.length).toBeGreaterThan(0)
+    expect(asked).toEqual(expect.arrayContaining(['_dnsaddr.closed.qis.test', '_dnsaddr.nothing.qis.test']))
+  }, 60_000)
+
+  // Why keepJoined stays (docs/swarm.md, "Bootstrap"): @libp2p/bootstrap on its own dials its list
+  // once; a peer that starts listening a moment later is never joined.
+  it('@libp2p/bootstrap alone does not join a bootstrap peer that listens late; keepJoined does', async () => {
+    const privateKey = await generateKeyPair('Ed25519')
+    const port = await freePort()
+    const {peerIdFromPrivateKey} = await import('@libp2p/peer-id')
+    const addr = `/ip4/127.0.0.1/tcp/${port}/p2p/${peerIdFromPrivateKey(privateKey)}`
+    const alone = await storageNode([addr], {keepJoined: false})
+    const kept = await storageNode([addr])
+    await new Promise((r) => setTimeout(r, 1500))
+    await storageNode([], {privateKey, listen: [`/ip4/127.0.0.1/tcp/${port}`]})
+    expect(await until(() => kept.events.some((e) => e.event === 'bootstrap:joined'), 20_000)).toBe(true)
+    await new Promise((r) => setTimeout(r, 3000))
+    expect(alone.node.libp2p.getConnections().some((c) => c.remoteAddr.toString().includes(`/tcp/${port}`))).toBe(false)
+    expect(alone.node.routingTableSize()).toBe(0)
+  }, 60_000)
 })

@@ -23,27 +23,27 @@ describe('replicationTargets', () => {
   const self = peer('self', 2)
   const others = [peer('a', 1), peer('b', 3), peer('c', 4), peer('d', 5), peer('e', 6)]
 
-  it('records the set on first sight and pushes nothing (its publisher just stored it there)', () => {
+  it('on first sight pushes to every other peer of the set: none is known to hold the key yet', () => {
     const r = replicationTargets(KEY, self, others, 3, undefined)
-    expect(r.push).toEqual([])
-    expect(r.set).toHaveLength(3)
     expect(r.set).toEqual(['a', 'self', 'b'])
+    expect(r.push).toEqual(['a', 'b'])
   })
 
-  it('pushes to the peers that entered the closest set since, never to itself or the ones that were there', () => {
+  it('pushes only to peers of the closest set not known to hold the key, never to itself', () => {
     const first = replicationTargets(KEY, self, others, 3, undefined).set
+    const holding = new Set(first.filter((id) => id !== 'self'))
+    expect(replicationTargets(KEY, self, others, 3, holding).push).toEqual([])
     const gone = first.find((id) => id !== 'self')!
-    const after = replicationTargets(KEY, self, others.filter((p) => p.id !== gone), 3, first)
-    expect(after.push).toHaveLength(1)
-    expect(first).not.toContain(after.push[0])
-    expect(after.push).not.toContain('self')
-    expect(replicationTargets(KEY, self, others, 3, first).push).toEqual([])
+    const after = replicationTargets(KEY, self, others.filter((p) => p.id !== gone), 3, holding)
+    expect(after.push).toEqual(['c'])
+    // A holder lost before this node ever looked (the weakness of recording the first set as held) is still replaced.
+    expect(replicationTargets(KEY, self, others.filter((p) => p.id !== 'a'), 3, undefined).push).toEqual(['b', 'c'])
   })
 
   it('a holder no longer among the 2 x R closest leaves the push to closer holders', () => {
     const far = peer('far', 0xf0)
     const closer = [1, 2, 3, 4, 5, 6, 7].map((d) => peer(`p${d}`, d))
-    const r = replicationTargets(KEY, far, closer, 3, ['far', 'x', 'y'])
+    const r = replicationTargets(KEY, far, closer, 3, new Set(['x', 'y']))
     expect(r.push).toEqual([])
   })
 })
