@@ -25,6 +25,9 @@ const HELP = `node bench/value/run.mjs [options]
   --n LIST              deployments per run (default 2,4,8,16)
   --scenario LIST       overlap,disjoint (default both)
   --limit Q             questions used, a seeded sample (default 400); --full uses every question
+  --disjoint-limit Q    questions for the disjoint scenario (default: --limit x --reach, capped at the data, so both
+                        scenarios score about as many answers: a disjoint question reaches one deployment, an
+                        overlap question --reach); the first --limit of them are the overlap questions
   --reach K             overlap: deployments each question reaches, at most N (default 4)
   --past F              share of each stream that is logged past (default 0.7)
   --corrections F       share of wrong past answers that get a correction record (default 0.3)
@@ -56,6 +59,7 @@ const {values: a} = parseArgs({
     n: {type: 'string', default: '2,4,8,16'},
     scenario: {type: 'string', default: 'overlap,disjoint'},
     limit: {type: 'string', default: '400'},
+    'disjoint-limit': {type: 'string'},
     full: {type: 'boolean', default: false},
     reach: {type: 'string', default: '4'},
     past: {type: 'string', default: '0.7'},
@@ -111,6 +115,7 @@ const opts = {
   ns: list(a.n).map((x) => int(x, '--n', 2)),
   scenarios: list(a.scenario),
   limit: a.full ? Infinity : int(a.limit, '--limit', 4),
+  disjointLimit: a.full ? Infinity : a['disjoint-limit'] !== undefined ? int(a['disjoint-limit'], '--disjoint-limit', 4) : undefined,
   reach: int(a.reach, '--reach', 2),
   past: frac(a.past, '--past'),
   correctionShare: frac(a.corrections, '--corrections'),
@@ -143,22 +148,26 @@ try {
   if (err instanceof DataError) usage(err.message)
   throw err
 }
-const rows = shuffle(data.rows, rng(subSeed(opts.seed, 'questions'))).slice(0, opts.limit)
-log(`bench/value: ${rows.length} of ${data.rows.length} questions (${data.withoutOutcomes} without outcomes, ${data.withoutQuestion} outcome rows without a question), ${data.models.length} models; work ${opts.work}`)
+opts.disjointLimit ??= opts.limit * opts.reach
+const sample = shuffle(data.rows, rng(subSeed(opts.seed, 'questions')))
+const rows = sample.slice(0, opts.limit)
+const disjointRows = opts.scenarios.includes('disjoint') ? sample.slice(0, opts.disjointLimit) : rows
+log(`bench/value: ${rows.length} of ${data.rows.length} questions (disjoint: ${disjointRows.length}) (${data.withoutOutcomes} without outcomes, ${data.withoutQuestion} outcome rows without a question), ${data.models.length} models; work ${opts.work}`)
 
 const started = performance.now()
-const shared = await createShared({cacheSize: Math.max(10_000, rows.length + 1000)})
+const shared = await createShared({cacheSize: Math.max(10_000, disjointRows.length + 1000)})
 const scorer = await createScorer({shared, rule: opts.rule})
 const distiller = await makeDistiller(opts.distill, shared)
 // Embedding every question once up front: the runs then hit the cache, and the embedding cost is measured on its own.
 let t0 = performance.now()
-await shared.pipeline.hashMany([...new Set(rows.map((r) => shared.scrubber.scrub(r.text).text))])
+const everyRow = disjointRows.length > rows.length ? disjointRows : rows
+await shared.pipeline.hashMany([...new Set(everyRow.map((r) => shared.scrubber.scrub(r.text).text))])
 const embedSeconds = (performance.now() - t0) / 1000
-log(`embedded ${rows.length} questions in ${embedSeconds.toFixed(1)} s`)
+log(`embedded ${everyRow.length} questions in ${embedSeconds.toFixed(1)} s`)
 
 const ctx = {shared, scorer, distiller, opts, log}
 const build = (scenario, n) =>
-  buildRun({rows, modelNames: data.models, scenario, n, reach: opts.reach, pastShare: opts.past, correctionShare: opts.correctionShare, seed: opts.seed})
+  buildRun({rows: scenario === 'disjoint' ? disjointRows : rows, modelNames: data.models, scenario, n, reach: opts.reach, pastShare: opts.past, correctionShare: opts.correctionShare, seed: opts.seed})
 
 const runs = []
 const curves = {}
@@ -205,7 +214,7 @@ try {
     date: new Date().toISOString(),
     machine: {cores: os.cpus().length, node: process.version, load: os.loadavg().map((x) => Number(x.toFixed(2)))},
     rule: scorer.rule,
-    config: {...opts, limit: Number.isFinite(opts.limit) ? opts.limit : 'full', questionsUsed: rows.length, work: undefined, json: undefined, svg: undefined},
+    config: {...opts, limit: Number.isFinite(opts.limit) ? opts.limit : 'full', disjointLimit: Number.isFinite(opts.disjointLimit) ? opts.disjointLimit : 'full', questionsUsed: rows.length, disjointQuestionsUsed: disjointRows.length, work: undefined, json: undefined, svg: undefined},
     confidence: 'each deployment states its own running accuracy so far, (correct + 1) / (answered + 2), over its logged past; future answers carry the value at the end of the past',
     embedSeconds,
     seconds,
