@@ -264,10 +264,12 @@ interface PublisherSummary {
  * most NEW_PUBLISHER_SHARE of the key whenever established publishers exist under it, however
  * many identities they are.
  */
-function newcomerFactor(summaries: PublisherSummary[]): number {
+function newcomerFactor(summaries: PublisherSummary[], ownId?: string): number {
   let established = 0
   let fresh = 0
   for (const p of summaries) {
+    // This node's own record is neither: a peer is not new relative to it, only to other peers.
+    if (p.id === ownId) continue
     const m = Math.min(p.records, PUBLISHER_RECORD_CAP)
     if (p.isNew) fresh += m
     else established += m
@@ -447,7 +449,7 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
       summaries.push(summary)
     }
 
-    const factor = newcomerFactor(summaries)
+    const factor = newcomerFactor(summaries, ownAccepted > 0 ? ownId : undefined)
     const massOf = (records: number, p: PublisherSummary) => Math.min(records, PUBLISHER_RECORD_CAP) * (p.isNew ? factor : 1)
     const pooled = summaries.map((p) => ({mass: massOf(p.records, p), success: p.successSum / p.records, confidence: p.confidenceSum / p.records}))
     const evidence = combine(pooled)

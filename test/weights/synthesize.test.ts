@@ -154,6 +154,20 @@ describe('synthesizeWeights: bounded publisher influence', () => {
     expect(alone).toMatchObject({newShare: 1, evidence: {mass: 1}})
   })
 
+  it('own evidence sits beside the newcomer bound: it neither bounds new peers nor is bounded, and the bound among peers still holds', () => {
+    const own = [{key: fp('k1'), bytes: packet(ME, {outcome: 1, confidence: 1, timestamp: NOW - 100, count: 16})}]
+    const sybils = Array.from({length: 10}, (_, i) => served(packet(publisher(`sybil-${i}`), {outcome: 0, confidence: 1, timestamp: NOW - 10, count: 16})))
+    // Beside its own record alone, a node's first peers are not held down (as without own evidence).
+    const fresh = synthesizeWeights(sybils, options({firstSeen: new Map(), own})).weights.get(fp('k1'))!
+    expect(fresh.evidence.mass).toBeCloseTo(16 + 160, 12)
+    // With an established peer, all new identities together hold at most NEW_PUBLISHER_SHARE of the peers' mass.
+    const honest = served(packet(A, {outcome: 1, confidence: 1, timestamp: NOW - 5000, count: 16}))
+    const w = synthesizeWeights([honest, ...sybils], options({firstSeen: new Map([[A.hex.slice(0, 16), NOW - NEW_PUBLISHER_AGE - 1]]), own})).weights.get(fp('k1'))!
+    const sybilMass = (NEW_PUBLISHER_SHARE / (1 - NEW_PUBLISHER_SHARE)) * 16
+    expect(w.evidence.mass).toBeCloseTo(16 + 16 + sybilMass, 9)
+    expect(w.evidence.success).toBeCloseTo(32 / (32 + sybilMass), 9)
+  })
+
   it('fails on the timestamp-ordered EMA it replaces: 3 identities dated last held >= 60%', () => {
     // The synthesis before issue 21 folded publishers in order of their newest timestamp.
     const honest = [{publicKey: 'a', value: 1, lastTimestamp: NOW - 5000}, {publicKey: 'b', value: 1, lastTimestamp: NOW - 4000}]
