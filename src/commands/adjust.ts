@@ -93,7 +93,7 @@ function renderAdjustment(result: QueryAdjustment, weightsFile: string): string 
     const whose = result.modelEvidence ? `${result.model}'s own outcomes and the others'` : result.model ? `peers' outcomes (none from ${result.model})` : "peers' outcomes"
     verdict = lines(
       `Adjustment ${signed(result.adjustment)}: P(right) ${result.probability.toFixed(3)} against your confidence ${result.confidence.toFixed(3)}.`,
-      `  Why: on such queries peers were right ${Math.round(ev.success * 100)}% of the time where they expected ${Math.round(ev.confidence * 100)}% (${records(ev.mass)} after publisher bounds; ${base}); estimate from ${whose}.`,
+      `  Why: on such queries the logged answers (peers', and this node's own unless pulled with --no-own-evidence) were right ${Math.round(ev.success * 100)}% of the time where they expected ${Math.round(ev.confidence * 100)}% (${records(ev.mass)} after publisher bounds; ${base}); estimate from ${whose}.`,
       domainLine,
     )
   }
