@@ -53,7 +53,7 @@ describe('qis pull-weights when a peer holds more under a key than it sends', ()
     await stopAll(nodes)
   })
 
-  const pull = () => runCli(['pull-weights', '--home', home, '--bootstrap', nodes[1]!.multiaddrs[0]!, '--hamming-threshold', '64', '--json'])
+  const pull = () => runCli(['pull-weights', '--home', home, '--bootstrap', nodes[1]!.multiaddrs[0]!, '--hamming-threshold', '64', '--no-own-evidence', '--json'])
   const weightsFile = () => JSON.parse(readFileSync(path.join(home, 'weights.json'), 'utf8')) as {weights: Record<string, {weight: number; packets: number}>}
 
   it('exits 1 with INCOMPLETE_ANSWERS, keeps the flooded key\'s weight, and updates the other key', async () => {
