@@ -12,11 +12,9 @@
 // swarm as it is then and counts the distinct packets it gets back. At 4x with share 0.2, 80 % of
 // the nodes are new. At most N + 1 node processes run at once; every one is killed on exit.
 import {generateKeyPair} from '@libp2p/crypto/keys'
-import {spawn} from 'node:child_process'
 import {mkdtempSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
 import {packetId} from '../../dist/packet/index.js'
@@ -24,9 +22,8 @@ import {readStoreFile} from '../../dist/packet/store.js'
 import {STORAGE_FILE} from '../../dist/swarm/storage.js'
 import {makeBenchPackets} from './packets.mjs'
 import {fetchPackets, openSwarmClient, publishPackets} from '../../dist/swarm/client.js'
+import {startQisNode} from './node-process.mjs'
 
-const here = path.dirname(fileURLToPath(import.meta.url))
-const runJs = path.join(here, '../../bin/run.js')
 const {values} = parseArgs({
   options: {
     nodes: {type: 'string', default: '20'},
@@ -53,11 +50,6 @@ const perPeriod = Math.max(1, Math.round(N * share))
 const checkpoints = [1, 2, 4]
 const replacements = perPeriod * checkpoints.at(-1)
 
-const children = new Set()
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL')
-})
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130))
 
 // Seeded, so both arms kill the same sequence of node slots.
 function rng(seed) {
@@ -68,38 +60,18 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 
 
 function startNode(root, name, bootstrap, replicate) {
-  const home = path.join(root, name)
-  const args = [runJs, 'node', '--json', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', ...bootstrap.flatMap((b) => ['--bootstrap', b])]
-  args.push(...(replicate ? ['--replicate-interval', `${intervalS}s`] : ['--no-replicate']))
-  const child = spawn(process.execPath, args, {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, QIS_BOOTSTRAP: '', QIS_LISTEN: ''}})
-  children.add(child)
-  const node = {child, home, name, multiaddr: '', joined: false, replicated: {sent: 0, stored: 0, failed: 0}, stderr: ''}
-  child.stderr.on('data', (d) => (node.stderr += d))
-  return new Promise((resolve, reject) => {
-    let out = ''
-    child.stdout.on('data', (d) => {
-      out += d
-      let nl
-      while ((nl = out.indexOf('\n')) >= 0) {
-        const line = out.slice(0, nl)
-        out = out.slice(nl + 1)
-        if (!line.startsWith('{"event"')) continue
-        const e = JSON.parse(line)
-        if (e.event === 'started') {
-          node.multiaddr = e.multiaddrs[0]
-          resolve(node)
-        } else if (e.event === 'bootstrap:joined') node.joined = true
-        else if (e.event === 'replicated') {
-          node.replicated.sent += e.sent
-          node.replicated.stored += e.stored
-          node.replicated.failed += e.failed
-        }
-      }
-    })
-    child.once('exit', (code) => {
-      children.delete(child)
-      reject(new Error(`qis node ${name} exited with ${code} before starting: ${node.stderr.slice(-500)}`))
-    })
+  return startQisNode({
+    home: path.join(root, name),
+    name,
+    bootstrap,
+    args: replicate ? ['--replicate-interval', `${intervalS}s`] : ['--no-replicate'],
+    fields: {replicated: {sent: 0, stored: 0, failed: 0}},
+    onEvent: (e, node) => {
+      if (e.event !== 'replicated') return
+      node.replicated.sent += e.sent
+      node.replicated.stored += e.stored
+      node.replicated.failed += e.failed
+    },
   })
 }
 

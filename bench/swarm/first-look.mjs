@@ -8,11 +8,9 @@
 // after storing it, up to `interval` seconds later) one holder is killed with SIGKILL. Then the
 // holders among the live nodes are counted from their storage files every 2 s for `wait` seconds.
 import {generateKeyPair} from '@libp2p/crypto/keys'
-import {spawn} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
 import {packetId} from '../../dist/packet/index.js'
@@ -20,49 +18,17 @@ import {readStoreFile} from '../../dist/packet/store.js'
 import {openSwarmClient, publishPackets} from '../../dist/swarm/client.js'
 import {STORAGE_FILE} from '../../dist/swarm/storage.js'
 import {makeBenchPackets} from './packets.mjs'
+import {startQisNode} from './node-process.mjs'
 
-const here = path.dirname(fileURLToPath(import.meta.url))
-const runJs = path.join(here, '../../bin/run.js')
 const {values} = parseArgs({options: {nodes: {type: 'string', default: '6'}, interval: {type: 'string', default: '20'}, wait: {type: 'string', default: '60'}, trials: {type: 'string', default: '3'}}})
 const N = Number(values.nodes)
 const intervalS = Number(values.interval)
 const waitS = Number(values.wait)
 
-const children = new Set()
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL')
-})
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130))
 const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 
 function startNode(home, bootstrap) {
-  const child = spawn(process.execPath, [runJs, 'node', '--json', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--replicate-interval', `${intervalS}s`, ...bootstrap.flatMap((b) => ['--bootstrap', b])], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {...process.env, QIS_BOOTSTRAP: '', QIS_LISTEN: ''},
-  })
-  children.add(child)
-  const node = {child, home, multiaddr: '', joined: false}
-  return new Promise((resolve, reject) => {
-    let out = ''
-    child.stdout.on('data', (d) => {
-      out += d
-      let nl
-      while ((nl = out.indexOf('\n')) >= 0) {
-        const line = out.slice(0, nl)
-        out = out.slice(nl + 1)
-        if (!line.startsWith('{"event"')) continue
-        const e = JSON.parse(line)
-        if (e.event === 'started') {
-          node.multiaddr = e.multiaddrs[0]
-          resolve(node)
-        } else if (e.event === 'bootstrap:joined') node.joined = true
-      }
-    })
-    child.once('exit', (code) => {
-      children.delete(child)
-      reject(new Error(`qis node exited with ${code}`))
-    })
-  })
+  return startQisNode({home, bootstrap, args: ['--replicate-interval', `${intervalS}s`]})
 }
 
 async function holders(nodes, items) {

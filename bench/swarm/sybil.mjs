@@ -27,15 +27,13 @@ import {createHash} from 'node:crypto'
 import {mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
 import {encodePacket, keyFingerprint, signerFromSeed} from '../../dist/packet/index.js'
 import {frameRecord, storeHeader} from '../../dist/packet/store.js'
 import {newSwarmKeyText} from '../../dist/swarm/pnet.js'
+import {children, runJs, startQisNode} from './node-process.mjs'
 
-const here = path.dirname(fileURLToPath(import.meta.url))
-const runJs = path.join(here, '../../bin/run.js')
 const {values} = parseArgs({
   options: {
     nodes: {type: 'string', default: '5'},
@@ -59,11 +57,6 @@ const NOW = Math.floor(Date.now() / 1000)
 const routingKeys = Array.from({length: KEYS}, (_, i) => `rk${i}`)
 const fingerprints = routingKeys.map((rk) => keyFingerprint(SCHEME, DOMAIN, rk))
 
-const children = new Set()
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL')
-})
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130))
 
 const signer = (name) => {
   const s = signerFromSeed(createHash('sha256').update(`bench-swarm-sybil:${name}`).digest())
@@ -113,32 +106,15 @@ function qis(args, env = {}, timeoutMs = 300_000) {
 }
 
 function startNode(home, bootstrap, env) {
-  const args = [runJs, 'node', '--json', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-replicate', ...bootstrap.flatMap((b) => ['--bootstrap', b])]
-  const child = spawn(process.execPath, args, {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, QIS_BOOTSTRAP: '', QIS_LISTEN: '', QIS_SWARM_KEY: '', ...env}})
-  children.add(child)
-  const node = {child, multiaddr: '', joined: false, refused: {}, stderr: ''}
-  child.stderr.on('data', (d) => (node.stderr += d))
-  return new Promise((resolve, reject) => {
-    let out = ''
-    child.stdout.on('data', (d) => {
-      out += d
-      let nl
-      while ((nl = out.indexOf('\n')) >= 0) {
-        const line = out.slice(0, nl)
-        out = out.slice(nl + 1)
-        if (!line.startsWith('{"event"')) continue
-        const e = JSON.parse(line)
-        if (e.event === 'started') {
-          node.multiaddr = e.multiaddrs[0]
-          resolve(node)
-        } else if (e.event === 'bootstrap:joined') node.joined = true
-        else if (e.event === 'stored') for (const [r, n] of Object.entries(e.refused)) node.refused[r] = (node.refused[r] ?? 0) + n
-      }
-    })
-    child.once('exit', (code) => {
-      children.delete(child)
-      reject(new Error(`qis node exited with ${code} before starting: ${node.stderr.slice(-500)}`))
-    })
+  return startQisNode({
+    home,
+    bootstrap,
+    env,
+    args: ['--no-replicate'],
+    fields: {refused: {}},
+    onEvent: (e, node) => {
+      if (e.event === 'stored') for (const [r, n] of Object.entries(e.refused)) node.refused[r] = (node.refused[r] ?? 0) + n
+    },
   })
 }
 
