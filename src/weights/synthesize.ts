@@ -316,87 +316,69 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
   let accepted = 0
   const acceptedIds = new Set<string>()
 
-  for (const item of received) {
-    receivedCount++
-    // A packet filed under several asked keys arrives once per key; its signature is checked once
-    // (verification dominates the cost: ~0.6 ms per packet on a slow core).
-    const bytesId = packetId(item.bytes)
+  // A packet filed under several asked keys arrives once per key; its signature is checked once
+  // (verification dominates the cost: ~0.6 ms per packet on a slow core).
+  const decode = (bytes: Uint8Array): DecodeResult => {
+    const bytesId = packetId(bytes)
     let decoded = decodedById.get(bytesId)
     if (!decoded) {
-      decoded = shared?.get(bytesId) ?? decodePacket(item.bytes, {now: options.now})
+      decoded = shared?.get(bytesId) ?? decodePacket(bytes, {now: options.now})
       decodedById.set(bytesId, decoded)
       shared?.set(bytesId, decoded)
     }
-    if (!decoded.ok) {
-      refuse(decoded.error.code)
-      continue
-    }
+    return decoded
+  }
+  /**
+   * Files a packet under the key it came under, or says why not. `own` packets come from this
+   * node's stores: not refused for being its own, nor by the trust list.
+   */
+  const admit = (item: ReceivedPacket, decoded: DecodeResult, own: boolean): SynthesisRefusal | undefined => {
+    if (!decoded.ok) return decoded.error.code
     const {packet, info} = decoded
     const key = asked.get(item.key)
-    if (!key) {
-      refuse('NOT_ASKED')
-      continue
-    }
-    if (packet.scheme !== options.scheme) {
-      refuse('WRONG_SCHEME')
-      continue
-    }
+    if (!key) return 'NOT_ASKED'
+    if (packet.scheme !== options.scheme) return 'WRONG_SCHEME'
     // The packet must itself claim the key it was served under; otherwise a peer could file any
     // packet under any key and pull unrelated outcomes into this weight.
-    if (!packet.routing_keys.some((rk) => keyFingerprint(packet.scheme, packet.domain_tag, rk) === item.key)) {
-      refuse('KEY_MISMATCH')
-      continue
-    }
-    if (packet.public_key === ownKey) {
-      refuse('OWN_PACKET')
-      continue
-    }
+    if (!packet.routing_keys.some((rk) => keyFingerprint(packet.scheme, packet.domain_tag, rk) === item.key)) return 'KEY_MISMATCH'
+    if (!own && packet.public_key === ownKey) return 'OWN_PACKET'
     // Replicas on several peers serve the same packet; it counts once per key.
     const seenId = `${item.key}:${info.id}`
-    if (seen.has(seenId)) {
-      refuse('DUPLICATE')
-      continue
-    }
+    if (seen.has(seenId)) return 'DUPLICATE'
     seen.add(seenId)
-    if (key.localHashes !== undefined && !key.localHashes.some((h) => hexHamming(h, packet.query_semantic_hash) <= threshold)) {
-      refuse('NOT_NEAR')
-      continue
-    }
-    if (options.trustedOnly && !options.trusted?.has(packet.public_key.slice(0, PUBLISHER_ID_CHARS))) {
-      refuse('NOT_TRUSTED')
+    if (key.localHashes !== undefined && !key.localHashes.some((h) => hexHamming(h, packet.query_semantic_hash) <= threshold)) return 'NOT_NEAR'
+    if (!own && options.trustedOnly && !options.trusted?.has(packet.public_key.slice(0, PUBLISHER_ID_CHARS))) return 'NOT_TRUSTED'
+    let publishers = byKey.get(item.key)
+    if (!publishers) byKey.set(item.key, (publishers = new Map()))
+    let list = publishers.get(packet.public_key)
+    if (!list) publishers.set(packet.public_key, (list = []))
+    list.push({id: info.id, packet})
+    return undefined
+  }
+
+  for (const item of received) {
+    receivedCount++
+    const decoded = decode(item.bytes)
+    const reason = admit(item, decoded, false)
+    if (reason) {
+      refuse(reason)
       continue
     }
     accepted++
-    acceptedIds.add(info.id)
-    let publishers = byKey.get(item.key)
-    if (!publishers) byKey.set(item.key, (publishers = new Map()))
-    let list = publishers.get(packet.public_key)
-    if (!list) publishers.set(packet.public_key, (list = []))
-    list.push({id: info.id, packet})
+    if (decoded.ok) acceptedIds.add(decoded.info.id)
   }
+  const receivedDistinct = decodedById.size
 
-  // Own packets: checked as a peer's would be (signature, scheme, key claimed, closeness), but never
-  // refused for being this node's. A bad one is skipped, not counted: it is a local store's problem.
+  // Own packets: checked as a peer's would be (signature, scheme, key claimed, closeness). A bad
+  // one is skipped, not counted: it is a local store's problem, not a peer's. Copies the swarm
+  // served were refused above as OWN_PACKET, so none is counted twice.
   const ownIds = new Set<string>()
   let ownAccepted = 0
-  const ownSeen = new Set<string>()
   for (const item of options.own ?? []) {
-    const decoded = decodePacket(item.bytes, {now: options.now})
-    if (!decoded.ok) continue
-    const {packet, info} = decoded
-    const key = asked.get(item.key)
-    if (!key || packet.scheme !== options.scheme || packet.public_key !== ownKey) continue
-    if (!packet.routing_keys.some((rk) => keyFingerprint(packet.scheme, packet.domain_tag, rk) === item.key)) continue
-    if (ownSeen.has(`${item.key}:${info.id}`)) continue
-    ownSeen.add(`${item.key}:${info.id}`)
-    if (key.localHashes !== undefined && !key.localHashes.some((h) => hexHamming(h, packet.query_semantic_hash) <= threshold)) continue
+    const decoded = decode(item.bytes)
+    if (!decoded.ok || decoded.packet.public_key !== ownKey || admit(item, decoded, true)) continue
     ownAccepted++
-    ownIds.add(info.id)
-    let publishers = byKey.get(item.key)
-    if (!publishers) byKey.set(item.key, (publishers = new Map()))
-    let list = publishers.get(packet.public_key)
-    if (!list) publishers.set(packet.public_key, (list = []))
-    list.push({id: info.id, packet})
+    ownIds.add(decoded.info.id)
   }
   const ownId = ownKey.slice(0, PUBLISHER_ID_CHARS)
 
@@ -502,7 +484,7 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
       ...(options.trusted && options.trusted.size > 0 ? {trustedShare: trustedMass / massTotal} : {}),
     })
   }
-  return {weights, received: receivedCount, accepted, refused, publishers: [...allPublishers].sort(), packets: {received: decodedById.size, accepted: acceptedIds.size}, own: {packets: ownIds.size, accepted: ownAccepted}}
+  return {weights, received: receivedCount, accepted, refused, publishers: [...allPublishers].sort(), packets: {received: receivedDistinct, accepted: acceptedIds.size}, own: {packets: ownIds.size, accepted: ownAccepted}}
 }
 
 /**

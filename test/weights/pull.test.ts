@@ -86,6 +86,8 @@ describe('pullWeights', () => {
     const mine = Buffer.from(me.publicKey).toString('hex').slice(0, 16)
     const r = await pullWeights({home, fetch: swarm.fetch, now: NOW})
     expect(r).toMatchObject({received: 2, accepted: 1, refused: {OWN_PACKET: 1}, own: {packets: 1, accepted: 2}, publishersNew: 1})
+    // Counts of what came from the swarm stay the swarm's: the own packets read from the stores are not in them.
+    expect(r.packets).toEqual({received: 2, accepted: 1})
     const file = JSON.parse(readFileSync(home.weightsFile, 'utf8'))
     // k1: A's failure and the own success, one record each. A is new, but only peers bound each
     // other: beside its own record alone a node does not hold its first peers down.
