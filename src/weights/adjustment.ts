@@ -211,52 +211,49 @@ interface DomainEvidence {
   variants: Map<string, Pool>
 }
 
-/** A domain's evidence with more entries' added. */
-function withEntries(domain: DomainEvidence | undefined, entries: KeyWeight[]): DomainEvidence | undefined {
-  const pooled = pool([...(domain ? [domain.pooled] : []), ...entries.map((e) => e.evidence)], 'sum')
-  if (!pooled) return domain
-  const variants = new Map(domain?.variants)
-  for (const e of entries) {
-    for (const [name, v] of Object.entries(e.variants ?? {})) {
-      const had = variants.get(name)
-      const sum = pool(had ? [had, v] : [v], 'sum')
-      if (sum) variants.set(name, sum)
+/**
+ * Entries' evidence summed (pooled and per variant), on top of `base` if given; undefined when
+ * none has mass. Masses add across keys (key-records), since entries do not say which packets they
+ * share; the domain prior strength is in the same units.
+ */
+function summed(entries: Iterable<KeyWeight>, base?: DomainEvidence): DomainEvidence | undefined {
+  const pooledParts: Pool[] = base ? [base.pooled] : []
+  const variantParts = new Map<string, Pool[]>([...(base?.variants ?? [])].map(([name, v]) => [name, [v]]))
+  for (const entry of entries) {
+    if (!entry.evidence) continue
+    pooledParts.push(entry.evidence)
+    for (const [name, v] of Object.entries(entry.variants ?? {})) {
+      let list = variantParts.get(name)
+      if (!list) variantParts.set(name, (list = []))
+      list.push(v)
     }
+  }
+  const pooled = pool(pooledParts, 'sum')
+  if (!pooled) return base
+  const variants = new Map<string, Pool>()
+  for (const [name, list] of variantParts) {
+    const v = pool(list, 'sum')
+    if (v) variants.set(name, v)
   }
   return {pooled, variants}
 }
 
 const domainCache = new WeakMap<WeightsFile['weights'], Map<string, DomainEvidence>>()
 
-/**
- * Every domain's evidence, summed over its keys' entries once per weights object. Masses add
- * across keys (key-records), since entries do not say which packets they share; the domain prior
- * strength is in the same units.
- */
+/** Every domain's evidence in a weights file, computed once per weights object. */
 function domainsOf(weights: WeightsFile): Map<string, DomainEvidence> {
   const had = domainCache.get(weights.weights)
   if (had) return had
-  const parts = new Map<string, {pooled: Pool[]; variants: Map<string, Pool[]>}>()
+  const byDomain = new Map<string, KeyWeight[]>()
   for (const entry of Object.values(weights.weights)) {
-    if (!entry.evidence) continue
-    let d = parts.get(entry.domain)
-    if (!d) parts.set(entry.domain, (d = {pooled: [], variants: new Map()}))
-    d.pooled.push(entry.evidence)
-    for (const [name, v] of Object.entries(entry.variants ?? {})) {
-      let list = d.variants.get(name)
-      if (!list) d.variants.set(name, (list = []))
-      list.push(v)
-    }
+    let list = byDomain.get(entry.domain)
+    if (!list) byDomain.set(entry.domain, (list = []))
+    list.push(entry)
   }
   const out = new Map<string, DomainEvidence>()
-  const pooledVariants = (variants: Map<string, Pool[]>) => new Map([...variants].flatMap(([name, list]) => {
-    const v = pool(list, 'sum')
-    return v ? [[name, v] as const] : []
-  }))
-  for (const [domain, d] of parts) {
-    const pooled = pool(d.pooled, 'sum')
-    if (!pooled) continue
-    out.set(domain, {pooled, variants: pooledVariants(d.variants)})
+  for (const [domain, entries] of byDomain) {
+    const d = summed(entries)
+    if (d) out.set(domain, d)
   }
   domainCache.set(weights.weights, out)
   return out
@@ -365,7 +362,7 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
   let domain = options.domain === undefined ? undefined : domainsOf(source).get(options.domain)
   // Entries of this query that the source lacks (live lookup) count too, as they will once written back.
   const extra = source === weights ? [] : matched.filter((m) => m.domain === options.domain && m.evidence && !Object.hasOwn(source.weights, m.fingerprint)).map((m) => weights.weights[m.fingerprint])
-  if (extra.length > 0) domain = withEntries(domain, extra)
+  if (extra.length > 0) domain = summed(extra, domain)
   const domainShift = domain ? shift(domain.pooled, kDomain) : 0
   /** The domain's surprise for the variants other than `name`, and for `name` itself (its own record shrunk towards the others'). */
   const domainShifts = (name: string | null): {own: number; others: number} => {
