@@ -11,51 +11,26 @@
 // Hamming threshold, each peer bounded by PUBLISHER_RECORD_CAP as synthesis does; the real
 // adjustmentFor() scores each future answer. Questions split by id parity: half A chooses, half B
 // checks. Embeddings are cached in /tmp (shared with fit-prior.mjs).
-import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {writeFileSync} from 'node:fs'
 
-import {createHashPipeline} from '../../dist/hash/pipeline.js'
 import {keyFingerprint} from '../../dist/packet/fingerprint.js'
 import {toLabel} from '../../dist/packet/text.js'
-import {createScrubber} from '../../dist/privacy/index.js'
 import {DEFAULT_HAMMING_THRESHOLD, DOMAIN_PRIOR_STRENGTH, PUBLISHER_RECORD_CAP, adjustmentFor} from '../../dist/weights/index.js'
 import {hexHamming} from '../../dist/weights/synthesize.js'
+import {hashedQuestions, loadOutcomes} from './outcomes.mjs'
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`)
   return i >= 0 ? process.argv[i + 1] : fallback
 }
 const nQuestions = Number(arg('questions', 2000))
 const jsonOut = arg('json')
-const dataDir = [path.resolve(root, '../shared/data/outcomes'), path.resolve(root, '../../shared/data/outcomes')].find((d) => existsSync(d)) ?? path.resolve(root, '../shared/data/outcomes')
 const GRID = [4, 16, 64, 256, 1024]
 const PAST = 0.7
 const REACH = {disjoint: 1, overlap: 4}
 
-const questions = readFileSync(path.join(dataDir, 'questions.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
-const [header, ...rows] = readFileSync(path.join(dataDir, 'correct.csv'), 'utf8').trim().split('\n').map((l) => l.split(','))
-const models = header.slice(1)
-const outcome = new Map(rows.map((r) => [Number(r[0]), r.slice(1).map((v) => (v === '' ? null : Number(v)))]))
-const usable = questions.filter((q) => outcome.get(q.question_id)?.every((v) => v !== null))
-const chosen = Array.from({length: Math.min(nQuestions, usable.length)}, (_, i) => usable[Math.floor((i * usable.length) / Math.min(nQuestions, usable.length))])
-
-const {pipeline, scheme} = await createHashPipeline({backend: 'use-lite', workers: 0})
-const cacheDir = path.join(os.tmpdir(), 'qis-fit-prior')
-mkdirSync(cacheDir, {recursive: true})
-const cacheFile = path.join(cacheDir, `${scheme.id}.json`)
-const cache = existsSync(cacheFile) ? JSON.parse(readFileSync(cacheFile, 'utf8')) : {}
-const scrubber = createScrubber()
-const todo = chosen.filter((q) => !cache[q.question_id])
-for (let i = 0; i < todo.length; i += 64) {
-  const batch = todo.slice(i, i + 64)
-  const codes = await pipeline.hashMany(batch.map((q) => scrubber.scrub(q.question).text))
-  batch.forEach((q, j) => (cache[q.question_id] = codes[j]))
-  writeFileSync(cacheFile, JSON.stringify(cache))
-}
-await pipeline.close()
+const {chosen, models, outcome} = loadOutcomes(nQuestions)
+const {cache, scheme} = await hashedQuestions(chosen)
 
 // A seeded generator, so a run is repeatable.
 let seed = 12345

@@ -13,59 +13,25 @@
 // past) and "disjoint" (they did not). Questions are split in two halves by id parity: the prior
 // strength is chosen on half A and reported on half B, so the choice is not fitted to what it is
 // judged on. The embeddings are cached in /tmp so a re-run costs seconds.
-import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {writeFileSync} from 'node:fs'
 
-import {createHashPipeline} from '../../dist/hash/pipeline.js'
 import {keyFingerprint} from '../../dist/packet/fingerprint.js'
-import {createScrubber} from '../../dist/privacy/index.js'
 import {DEFAULT_HAMMING_THRESHOLD, PRIOR_STRENGTH, PUBLISHER_RECORD_CAP, REGION_WEIGHT, adjustmentFor} from '../../dist/weights/index.js'
 import {hexHamming} from '../../dist/weights/synthesize.js'
+import {hashedQuestions, loadOutcomes} from './outcomes.mjs'
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`)
   return i >= 0 ? process.argv[i + 1] : fallback
 }
 const nQuestions = Number(arg('questions', 2000))
 const jsonOut = arg('json')
-// ../shared beside the checkout (a worktree sits one level deeper).
-const dataDir = [path.resolve(root, '../shared/data/outcomes'), path.resolve(root, '../../shared/data/outcomes')].find((d) => existsSync(d)) ?? path.resolve(root, '../shared/data/outcomes')
 const GRID = [1, 2, 4, 8, 16, 32]
 const RHO = [0.05, 0.1, 0.25, 0.5, 1]
 const PAST = 0.7
 
-// ---- data
-const questions = readFileSync(path.join(dataDir, 'questions.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
-const [header, ...rows] = readFileSync(path.join(dataDir, 'correct.csv'), 'utf8').trim().split('\n').map((l) => l.split(','))
-const models = header.slice(1)
-const outcome = new Map(rows.map((r) => [Number(r[0]), r.slice(1).map((v) => (v === '' ? null : Number(v)))]))
-// An even spread over the file (subjects are blocks in it), only questions every model answered.
-const usable = questions.filter((q) => outcome.get(q.question_id)?.every((v) => v !== null))
-const chosen = Array.from({length: Math.min(nQuestions, usable.length)}, (_, i) => usable[Math.floor((i * usable.length) / Math.min(nQuestions, usable.length))])
-
-// ---- hashing (cached)
-const { pipeline, scheme } = await createHashPipeline({backend: 'use-lite', workers: 0})
-const cacheDir = path.join(os.tmpdir(), 'qis-fit-prior')
-mkdirSync(cacheDir, {recursive: true})
-const cacheFile = path.join(cacheDir, `${scheme.id}.json`)
-const cache = existsSync(cacheFile) ? JSON.parse(readFileSync(cacheFile, 'utf8')) : {}
-const scrubber = createScrubber()
-const todo = chosen.filter((q) => !cache[q.question_id])
-if (todo.length > 0) {
-  const t = performance.now()
-  for (let i = 0; i < todo.length; i += 64) {
-    const batch = todo.slice(i, i + 64)
-    const codes = await pipeline.hashMany(batch.map((q) => scrubber.scrub(q.question).text))
-    batch.forEach((q, j) => (cache[q.question_id] = codes[j]))
-    writeFileSync(cacheFile, JSON.stringify(cache))
-    process.stderr.write(`\rhashed ${Math.min(i + 64, todo.length)}/${todo.length} (${((performance.now() - t) / 1000).toFixed(0)} s)`)
-  }
-  process.stderr.write('\n')
-}
-await pipeline.close()
+const {chosen, models, outcome} = loadOutcomes(nQuestions)
+const {cache, scheme} = await hashedQuestions(chosen, (done, total, seconds) => process.stderr.write(`\rhashed ${done}/${total} (${seconds.toFixed(0)} s)${done === total ? '\n' : ''}`))
 
 // ---- simulation
 const DOMAIN = 'mmlu-pro'
