@@ -7,7 +7,7 @@ import {openHome} from '../../src/config/home.js'
 import {fetchPackets, openSwarmClient} from '../../src/swarm/client.js'
 import {loadSwarmKey, parseSwarmKey, swarmKeyPath, writeSwarmKey} from '../../src/swarm/pnet.js'
 import {runCli, tempDir} from '../helpers/cli.js'
-import {type NodeProcess, startNode, stopAll} from '../helpers/swarm.js'
+import {type NodeProcess, startNode, stopAll, waitForFullRouting} from '../helpers/swarm.js'
 import {makePackets, signerFor, writeStore} from './fixtures.js'
 
 describe('swarm key file', () => {
@@ -63,6 +63,8 @@ describe('private swarm (pnet) across processes', () => {
     const b = await startNode({home: await keyed(file), bootstrap: [a.multiaddrs[0]]})
     nodes.push(b)
     await a.waitForEvent((e) => e.event === 'peer:connect' && e.peer === b.peerId, 20_000)
+    // A connection is not yet a routing-table entry; the --replicas 2 publish below needs both.
+    await waitForFullRouting([a, b])
 
     const otherKey = tempDir('qis-pnet-other-')
     await writeSwarmKey(path.join(otherKey, 'swarm.key'))
