@@ -36,14 +36,14 @@ export const REGION_WEIGHT = 0.1
 export const CLOSE_BITS = 8
 
 /**
- * A record of this very question on this very variant (fine hashes within REPEAT_BITS: the same
- * text, give or take scrubbing and spacing) counts REPEAT_WEIGHT records: a model's answer to a
+ * A record of this very question on this very variant (fine hashes within REPEAT_BITS, i.e. equal:
+ * the same text once normalised for case, spacing and punctuation, which is what the hash reads) counts REPEAT_WEIGHT records: a model's answer to a
  * question it has answered before mostly repeats (always, at temperature 0), so one such record
  * moves the estimate as far as the prior pulls it back (REPEAT_WEIGHT = PRIOR_STRENGTH: halfway).
  * A stated choice, not fitted: the MMLU-Pro outcomes hold one answer per model and question, so
  * there every repeat agrees and any fit would say "infinitely many" (docs/weights.md).
  */
-export const REPEAT_BITS = 3
+export const REPEAT_BITS = 0
 export const REPEAT_WEIGHT = 4
 
 /**
@@ -404,15 +404,18 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
   const variantNames = [...new Set(entries.flatMap((e) => Object.keys(e.variants ?? {})))].sort()
   const perVariant = new Map<string, {estimate: VariantEstimate; shift: number; confidence: number}>()
   for (const name of variantNames) {
-    const own = weighed(pool(entries.map((e) => e.variants?.[name]).filter((v): v is Evidence => v !== undefined)), (m) => m === name, name)
+    const region = pool(entries.map((e) => e.variants?.[name]).filter((v): v is Evidence => v !== undefined))
+    const own = weighed(region, (m) => m === name, name)
     if (!own) continue
+    // What is reported is in records as logged: REPEAT_WEIGHT is how much they say, not how many there were.
+    const seen = weighed(region, (m) => m === name) ?? own
     const others = weighed(pool(entries.filter((e) => e.evidence !== undefined).map((e) => without(e.evidence, e.variants?.[name]))), (m) => m !== name)
     const d = domainShifts(name)
     // The others' surprise under the keys beyond their domain surprise, on top of this variant's own domain surprise.
     const prior = shifted(own.confidence, d.own + shift(others, k, d.others) - d.others)
     const probability = clamp(posterior(own, prior, k), 0, 1)
     perVariant.set(name, {
-      estimate: {model: name, probability, mass: own.mass, success: own.success, publishers: own.publishers},
+      estimate: {model: name, probability, mass: seen.mass, success: seen.success, publishers: seen.publishers},
       shift: logit(probability) - logit(own.confidence),
       confidence: own.confidence,
     })
