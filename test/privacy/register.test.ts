@@ -1,0 +1,52 @@
+import {describe, expect, it} from 'vitest'
+
+import {createScrubber} from '../../src/privacy/index.js'
+import {citesHistoricalSource, historicalSentence} from '../../src/privacy/register.js'
+
+const s = createScrubber()
+const out = (t: string) => s.scrub(t).text
+
+// Over-scrubbing (issue 18): names in writing dated more than a century ago are history.
+describe('historical register', () => {
+  it('a text crediting a source dated before 1920 keeps its names, places and titles', () => {
+    const text = '"These are the times that try men\'s souls."\n—Thomas Paine, The American Crisis, 1776\nWhat did Paine want from the colonists in Boston?'
+    expect(out(text)).toBe(text)
+    expect(out('"Leave the army to me."\nOtto von Bismarck, 1884\nWhat did Bismarck mean?')).not.toContain('<PERSON>')
+    expect(out('A letter.\n—George Washington, letter to John Jay, August 1, 1786')).not.toContain('<')
+  })
+  it('...but not one dated after it, nor an address or a birth year that looks like a credit', () => {
+    expect(out('"We will win."\n—Jane Hollister, campaign speech, 2016\nWhat did Hollister promise?')).toContain('<PERSON>')
+    // A Brazilian street line ends in a comma and a house number the shape of a year.
+    expect(out('Ship to Mariana Kowalczyk\nRua Augusta, 1508\nSão Paulo')).toContain('<PERSON>')
+    expect(out('Ship to Mariana Kowalczyk\nAv. Paulista, 1578')).toContain('<PERSON>')
+    // Digits in the credit (a record row, not a source) and a first line (nothing quoted above it).
+    expect(citesHistoricalSource('Name: Kowalczyk, 42, 1915')).toBe(false)
+    expect(citesHistoricalSource('notes\nMariana Kowalczyk, ward 4, 1915')).toBe(false)
+    expect(citesHistoricalSource('quote\n—Galileo Galilei, 1610')).toBe(true)
+  })
+  it('a historical date in the name\'s own sentence', () => {
+    expect(out('In 1776, Thomas Jefferson wrote the Declaration.')).toBe('In 1776, Thomas Jefferson wrote the Declaration.')
+    expect(out('Which reforms did Louis XIV (1643–1715) make?')).toBe('Which reforms did Louis XIV (1643–1715) make?')
+    expect(out('Ibn Battuta travelled to Timbuktu in the 1350s.')).toBe('Ibn Battuta travelled to Timbuktu in the 1350s.')
+    expect(out('Ashoka ruled Magadha in the third century BCE.')).toBe('Ashoka ruled Magadha in the third century BCE.')
+    // The next sentence is not dated by it.
+    expect(out('The mill opened in 1850. Tomasz Wierzbicki works there now.')).toBe('The mill opened in 1850. <PERSON> works there now.')
+  })
+  it('a year of birth, a count or a house number is no historical date', () => {
+    expect(out('Mariana Kowalczyk, born in 1915, was admitted.')).toContain('<PERSON>')
+    expect(out('Mariana Kowalczyk treated 1500 patients in 2019.')).toContain('<PERSON>')
+    expect(out('Mariana Kowalczyk lives at 1850 Main Street.')).toContain('<PERSON>')
+    expect(historicalSentence('Kowalczyk sent 1900 letters.', 0, 9)).toBe(false)
+    expect(historicalSentence('Kowalczyk wrote in 1900.', 0, 9)).toBe(true)
+  })
+  it('spares only what the word rules found: a date, a phone or an email in a historical text still goes', () => {
+    const r = out('"Liberty."\n—Patrick Henry, March 23, 1775\nCall Wierzbicki on 555-201-3344 or mail henry@example.com on Tuesday')
+    expect(r).toContain('Patrick Henry')
+    expect(r).toContain('<PHONE>')
+    expect(r).toContain('<EMAIL>')
+    expect(r).toContain('<DATE>')
+    // A date as old as its source is history; a numeric one outside such writing is not dated by its year.
+    expect(r).toContain('March 23, 1775')
+    expect(out('Seen 03/04/1915 by Dr. Wierzbicki')).toBe('Seen <DATE> by <TITLE> <PERSON>')
+  })
+})
