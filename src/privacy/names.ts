@@ -58,6 +58,15 @@ const EPONYM_HEADS = new Set([
   'gland', 'glands', 'duct', 'canal', 'membrane', 'cell', 'cells', 'node', 'nodes', 'fibers', 'fibres', 'area', 'tube',
 ])
 
+/**
+ * What follows an author in academic writing: co-authors and a year in brackets or "et al.", or a
+ * verb of argument before what is argued. Narrative verbs (said, thinks, believes) are not here: a
+ * lone surname says them in police reports and case notes too.
+ */
+const CITED_AUTHOR = /^(?:(?:(?:\s*,|\s+and|\s+&)\s+\p{Lu}[\p{L}'’-]+){0,2}(?:\s+et\s+al\b\.?|,?\s*\(\s*(?:1[6-9]|20)\d\d[a-z]?\s*[),;:])|\s+(?:argues|argued|contends|contended|maintains|posits|claims|claimed|insists|denies|defines|distinguishes|proposes|proposed|asserts|holds|objects)\s+(?:that|against|for|between|to)\b)/u
+/** "(Huemer, 2005)", "(Smith et al., 2019; ...)": an author-year citation inside brackets. */
+const CITED_IN_BRACKETS = /^(?:\s+et\s+al\.?)?,?\s+(?:1[6-9]|20)\d\d[a-z]?\s*[);,]/
+
 const PLACE_TAILS = new Set(['city', 'county', 'province', 'state', 'island', 'islands', 'region', 'district', 'town', 'village'])
 
 /** Sentence-initial words that are never part of an organisation's name (If XYZ Corporation). */
@@ -342,6 +351,13 @@ export class NameFinder {
     // Eponyms: "Alzheimer's disease", "Bayes theorem", "Hardy-Weinberg equilibrium".
     const n = toks[end + 1]
     if (n && n.kind === 'word' && !n.cap && EPONYM_HEADS.has(n.lower) && text.slice(lastWord.end, n.start) === ' ') return true
+    // Academic register: an author cited with a year or "et al." (Mulholland (1998), Bailey and
+    // Pillard (1991), (Huemer, 2005), Yee et al.), or a lone surname that argues a position (Ashford
+    // argues that, Kant claims that): writing about publications, not a record about someone.
+    if (!/['’]s$/i.test(lastWord.text)) {
+      const after = text.slice(lastWord.end, lastWord.end + 64)
+      if (CITED_AUTHOR.test(after) || (text[toks[start]!.start - 1] === '(' && CITED_IN_BRACKETS.test(after))) return true
+    }
     if (!lex.listedProper.has(lastLower)) return false
     // After "in", "to", "from" a listed name is a place ("in Aragon"), unless it owns something ("to Kant's ethics").
     if (placeRun && !/['’]s$/i.test(lastWord.text)) return false

@@ -50,3 +50,23 @@ describe('historical register', () => {
     expect(out('Seen 03/04/1915 by Dr. Wierzbicki')).toBe('Seen <DATE> by <TITLE> <PERSON>')
   })
 })
+
+describe('academic register', () => {
+  it('an author cited with a year or et al., alone or with co-authors', () => {
+    expect(out('What does Berger (1963) describe as a metaphor for social reality?')).toBe('What does Berger (1963) describe as a metaphor for social reality?')
+    expect(out('According to Schnackenberg and Tomlinson (2014), what are the criteria?')).toBe('According to Schnackenberg and Tomlinson (2014), what are the criteria?')
+    expect(out('The sandbox described by Yee et al. uses segmentation.')).toBe('The sandbox described by Yee et al. uses segmentation.')
+    expect(out('Harm is not the point (Huemer, 2005).')).toBe('Harm is not the point (Huemer, 2005).')
+  })
+  it('a lone surname arguing a position', () => {
+    expect(out('Ashford argues that worries about dependency are overstated.')).toBe('Ashford argues that worries about dependency are overstated.')
+    expect(out('Pogge claims that we are responsible for global poverty.')).toBe('Pogge claims that we are responsible for global poverty.')
+  })
+  it('but not a first name, a narrative verb, a possessive or a year without brackets', () => {
+    expect(out('Miranda argues that the bill is wrong.')).toBe('<PERSON> argues that the bill is wrong.')
+    expect(out('Wierzbicki said that he fell twice.')).toBe('<PERSON> said that he fell twice.')
+    expect(out('Wierzbicki claims damages from the landlord.')).toBe('<PERSON> claims damages from the landlord.')
+    expect(out("Wierzbicki's claims that he fell were true.")).toContain('<PERSON>')
+    expect(out('Wierzbicki 1963 was the account number.')).toContain('<PERSON>')
+  })
+})
