@@ -90,6 +90,11 @@ const PERSONAL_WORDS = new Set([
 /** How far either side of a place aboutSomeone looks, within its sentence (bounded, so a head of a text decides it as the whole does). */
 const FRAME_CHARS = 160
 
+/** "according to X": X is the source of a view, like "by X", not a place one goes to. */
+function attributedTo(toks: Token[], i: number): boolean {
+  return toks[i - 1]?.lower === 'to' && toks[i - 2]?.lower === 'according'
+}
+
 /** Whether the sentence around toks[i..j], up to FRAME_CHARS either side, has a personal pronoun. */
 function aboutSomeone(text: string, toks: Token[], i: number, j: number): boolean {
   const stop = (t: Token) => t.kind === 'newline' || (t.kind === 'punct' && /[.!?]/.test(t.text))
@@ -120,7 +125,7 @@ export class NameFinder {
     // 2: starts a name; 1: continues one (a surname that is also an English word); 0: neither.
     const afterPlacePreposition = (i: number): boolean => {
       const p = toks[i - 1]
-      return !!p && p.kind === 'word' && PLACE_PREPOSITIONS.has(p.text.toLowerCase())
+      return !!p && p.kind === 'word' && PLACE_PREPOSITIONS.has(p.text.toLowerCase()) && !attributedTo(toks, i)
     }
     const memo = new Int8Array(toks.length).fill(-1)
     const strength = (i: number, forced: boolean): number => {
@@ -361,10 +366,10 @@ export class NameFinder {
     if (!lex.listedProper.has(lastLower)) return false
     // After "in", "to", "from" a listed name is a place ("in Aragon"), unless it owns something ("to Kant's ethics").
     if (placeRun && !/['’]s$/i.test(lastWord.text)) return false
-    // Only as the owner or author of something (Kant's ethics, the works of Erasmus, written by
-    // Tacitus): as the subject of a sentence a listed name is as often a user (Beaufort is reliable).
+    // Only as the owner, author or source of something (Kant's ethics, the works of Erasmus, written
+    // by Tacitus, according to Locke): as the subject of a sentence a listed name is as often a user (Beaufort is reliable).
     const p = toks[start - 1]
-    if (!/['’]s$/i.test(lastWord.text) && !(p && (p.lower === 'of' || p.lower === 'by'))) return false
+    if (!/['’]s$/i.test(lastWord.text) && !(p && (p.lower === 'of' || p.lower === 'by' || attributedTo(toks, start)))) return false
     // One of several names: "A and B", "A, B and C", "A & B".
     const joined = (a: Token | undefined, b: Token | undefined): boolean => !!a && !!b && /^(?:\s*,\s*|\s+(?:and|or|&)\s+|\s*,\s*(?:and|or)\s+)$/.test(text.slice(a.end, b.start))
     const prevName = start > 0 ? this.prevWord(toks, start) : undefined
@@ -391,7 +396,7 @@ export class NameFinder {
     const words = toks.slice(start, end + 1)
     if (words.some((w) => this.lex.firstNames.has(w.text.toLowerCase()))) return 'PERSON'
     const p = toks[start - 1]
-    if (p && p.kind === 'word' && PLACE_PREPOSITIONS.has(p.lower)) return 'LOCATION'
+    if (p && p.kind === 'word' && PLACE_PREPOSITIONS.has(p.lower) && !attributedTo(toks, start)) return 'LOCATION'
     return 'PERSON'
   }
 

@@ -62,6 +62,11 @@ describe('academic register', () => {
     expect(out('Ashford argues that worries about dependency are overstated.')).toBe('Ashford argues that worries about dependency are overstated.')
     expect(out('Pogge claims that we are responsible for global poverty.')).toBe('Pogge claims that we are responsible for global poverty.')
   })
+  it('"according to" names the source of a view, not a place: a listed name is public, another a person', () => {
+    expect(out('According to Kant, the basis of morality is duty.')).toBe('According to Kant, the basis of morality is duty.')
+    expect(out('According to Wierzbicki, the meeting moved.')).toBe('According to <PERSON>, the meeting moved.')
+    expect(out('We drove to Wierzbicki yesterday.')).toContain('<LOCATION>')
+  })
   it('but not a first name, a narrative verb, a possessive or a year without brackets', () => {
     expect(out('Miranda argues that the bill is wrong.')).toBe('<PERSON> argues that the bill is wrong.')
     expect(out('Wierzbicki said that he fell twice.')).toBe('<PERSON> said that he fell twice.')
