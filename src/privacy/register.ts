@@ -22,6 +22,7 @@ import type {Candidate} from './types.js'
 export const HISTORICAL_BEFORE = 1920
 
 const YEAR = '(?:1[0-8]\\d\\d|19[01]\\d)'
+const ERA_YEAR = '(?:[1-9]\\d\\d|1[0-8]\\d\\d|19[01]\\d)'
 const MONTH = '(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\\.?'
 
 /**
@@ -62,11 +63,23 @@ const HISTORICAL_DATE = new RegExp(
     `\\b\\d{1,2}\\s+${MONTH}\\s+${YEAR}\\b`,
     `\\(\\s*(?:(?:c|ca)\\.\\s*)?${YEAR}\\s*[-–—]\\s*(?:(?:c|ca)\\.\\s*)?\\d{2,4}\\s*\\)`,
     `\\b(?:1[0-8]\\d0|190\\d|191\\d)s\\b`,
-    `\\b\\d{1,4}\\s*(?:BCE|B\\.C\\.E\\.|B\\.C\\.|CE|C\\.E\\.|AD|A\\.D\\.)(?![\\p{L}\\p{N}])`,
-    `\\b(?:AD|A\\.D\\.)\\s*\\d{1,4}\\b`,
-    `\\b(?:\\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth)[- ]century\\b`,
+    // Centuries up to the nineteenth (the 21st century dates nothing).
+    `\\b(?:1?[1-9](?:st|nd|rd|th)|10th|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth)[- ]century\\b`,
   ].join('|'),
   'giu',
+)
+/**
+ * Eras, in their own case (lowercase "ad" is advertising): any year before Christ; after him, three
+ * or four digits before 1920 ("stage 3 AD" is Alzheimer's disease, "BC" also British Columbia).
+ */
+const HISTORICAL_ERA = new RegExp(
+  [
+    `\\b\\d{1,4}\\s*(?:BCE|B\\.C\\.E\\.|B\\.C\\.)(?![\\p{L}\\p{N}])`,
+    `\\b\\d{3,4}\\s*BC\\b`,
+    `\\b${ERA_YEAR}\\s*(?:CE|C\\.E\\.|AD|A\\.D\\.)(?![\\p{L}\\p{N}])`,
+    `\\b(?:AD|A\\.D\\.)\\s*${ERA_YEAR}\\b`,
+  ].join('|'),
+  'gu',
 )
 /** What makes a year a year of birth: such a date makes a name more personal, not less. */
 const BIRTH = /\b(?:born|birth|b\.|dob|d\.o\.b\.?)\W{0,12}(?:\w+\W{1,3}){0,3}$/i
@@ -94,12 +107,24 @@ export function historicalSentence(text: string, start: number, end: number): bo
   }
   const sentence = text.slice(from, to)
   if (!/\d|century/i.test(sentence)) return false
-  HISTORICAL_DATE.lastIndex = 0
-  let m: RegExpExecArray | null
-  while ((m = HISTORICAL_DATE.exec(sentence)) !== null) {
-    if (!BIRTH.test(sentence.slice(0, m.index))) return true
+  for (const re of [HISTORICAL_DATE, HISTORICAL_ERA]) {
+    re.lastIndex = 0
+    let m: RegExpExecArray | null
+    while ((m = re.exec(sentence)) !== null) {
+      if (!BIRTH.test(sentence.slice(0, m.index))) return true
+    }
   }
   return false
+}
+
+/**
+ * A name the text introduces as someone's own (my name is, I'm, call me, Hi, Dear, Regards,
+ * Patient:) is personal whatever else the text quotes: a prompt that pastes a historical source
+ * still carries its writer's name.
+ */
+const INTRODUCED = /(?:\bmy name is|\bname\s*:|\bcall me|\bi['’]?m|\bi am|\bthis is|\b(?:hi|hello|hey|dear)|\b(?:regards|thanks|cheers|sincerely|best)\s*,?\s*\n|\bpatient\s*:?|\bsigned\s*:?)[ \t,]*$/i
+function introduced(text: string, start: number): boolean {
+  return INTRODUCED.test(text.slice(Math.max(0, start - 24), start))
 }
 
 const WORD_TYPES = new Set(['PERSON', 'LOCATION', 'TITLE', 'ORGANIZATION'])
@@ -116,5 +141,5 @@ export function dropHistorical(text: string, candidates: Candidate[], wordBelow:
   const oldDate = (c: Candidate) => c.type === 'DATE' && OLD_YEAR.test(text.slice(c.start, c.end))
   if (!candidates.some((c) => word(c) || oldDate(c))) return candidates
   const cited = citesHistoricalSource(whole)
-  return candidates.filter((c) => !(word(c) || oldDate(c)) || !(cited || historicalSentence(text, c.start, c.end)))
+  return candidates.filter((c) => !(word(c) || oldDate(c)) || introduced(text, c.start) || !(cited || historicalSentence(text, c.start, c.end)))
 }

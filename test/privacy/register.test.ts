@@ -37,7 +37,17 @@ describe('historical register', () => {
     expect(out('Mariana Kowalczyk treated 1500 patients in 2019.')).toContain('<PERSON>')
     expect(out('Mariana Kowalczyk lives at 1850 Main Street.')).toContain('<PERSON>')
     expect(historicalSentence('Kowalczyk sent 1900 letters.', 0, 9)).toBe(false)
+    // Eras and centuries that date nothing: Alzheimer's disease, advertising, this century.
+    expect(out('Mariana Kowalczyk has stage 3 AD.')).toContain('<PERSON>')
+    expect(out('Mariana Kowalczyk bought 900 ad slots.')).toContain('<PERSON>')
+    expect(out('In the 21st century Mariana Kowalczyk moved on.')).toContain('<PERSON>')
+    expect(out('Ashoka ruled in 250 BCE, Mariana Kowalczyk says.')).not.toContain('<PERSON>')
     expect(historicalSentence('Kowalczyk wrote in 1900.', 0, 9)).toBe(true)
+  })
+  it('a name the text introduces as its writer\'s own stays personal beside a historical source', () => {
+    const r = out('Hi, I\'m Mariana Kowalczyk. Summarise this:\n"These are the times."\n—Thomas Paine, The American Crisis, 1776\nRegards,\nTomasz Wierzbicki')
+    expect(r).toContain('Thomas Paine')
+    expect(r).toBe('Hi, I\'m <PERSON>. Summarise this:\n"These are the times."\n—Thomas Paine, The American Crisis, 1776\nRegards,\n<PERSON>')
   })
   it('spares only what the word rules found: a date, a phone or an email in a historical text still goes', () => {
     const r = out('"Liberty."\n—Patrick Henry, March 23, 1775\nCall Wierzbicki on 555-201-3344 or mail henry@example.com on Tuesday')
