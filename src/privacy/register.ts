@@ -30,7 +30,7 @@ const MONTH = '(?:January|February|March|April|May|June|July|August|September|Oc
  * then an optional c./ca., month and day, and a year before HISTORICAL_BEFORE, ending the line.
  */
 const SOURCE_LINE = new RegExp(
-  `\\n[ \\t]*(?:[—–―]|--?)?[ \\t]*([^\\n\\d]{2,200}?),[ \\t]*(?:(?:c|ca)\\.[ \\t]*|circa[ \\t]+)?(?:${MONTH}[ \\t]+(?:\\d{1,2},?[ \\t]+)?)?${YEAR}[ \\t]*[.)\\]]?[ \\t]*(?=\\n|$)`,
+  `\\n[ \\t]*(?:[—–―]|--?)?[ \\t]*([^\\n\\d]{2,200}?),["”’]?[ \\t]*(?:(?:c|ca)\\.[ \\t]*|circa[ \\t]+)?(?:${MONTH}[ \\t]+(?:\\d{1,2},?[ \\t]+)?)?${YEAR}[ \\t]*[.)\\]]?[ \\t]*(?=\\n|$)`,
   'g',
 )
 

@@ -23,6 +23,7 @@ describe('historical register', () => {
     expect(citesHistoricalSource('Name: Kowalczyk, 42, 1915')).toBe(false)
     expect(citesHistoricalSource('notes\nMariana Kowalczyk, ward 4, 1915')).toBe(false)
     expect(citesHistoricalSource('quote\n—Galileo Galilei, 1610')).toBe(true)
+    expect(citesHistoricalSource('quote\nHeinrich von Füch, "On the Treatment of Natives," 1744')).toBe(true)
   })
   it('a historical date in the name\'s own sentence', () => {
     expect(out('In 1776, Thomas Jefferson wrote the Declaration.')).toBe('In 1776, Thomas Jefferson wrote the Declaration.')
