@@ -141,5 +141,7 @@ export function dropHistorical(text: string, candidates: Candidate[], wordBelow:
   const oldDate = (c: Candidate) => c.type === 'DATE' && OLD_YEAR.test(text.slice(c.start, c.end))
   if (!candidates.some((c) => word(c) || oldDate(c))) return candidates
   const cited = citesHistoricalSource(whole)
+  // Most texts hold no year and no century at all: then no sentence is dated.
+  if (!cited && !/\d|century/i.test(text)) return candidates
   return candidates.filter((c) => !(word(c) || oldDate(c)) || introduced(text, c.start) || !(cited || historicalSentence(text, c.start, c.end)))
 }
