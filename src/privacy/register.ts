@@ -37,6 +37,9 @@ const SOURCE_LINE = new RegExp(
 /** Words of a street address (Rua Augusta, 1508; Main Street, 1850): such a line is an address, not a credit. */
 const STREETISH = /\b(?:street|st|road|rd|avenue|ave|av|avenida|boulevard|blvd|lane|drive|court|way|place|square|terrace|rua|via|calle|rue|strada|travessa|largo|praça|piazza|corso|carrer|paseo|apt|suite|unit|box|floor)\b\.?/i
 
+/** A line ending in a comma and a number: a row of a list, not a credit. */
+const ROW = /,\s*\d[\d,.]*\s*$/
+
 /** Whether `text` credits a source dated before HISTORICAL_BEFORE (see above). */
 export function citesHistoricalSource(text: string): boolean {
   if (!text.includes('\n')) return false
@@ -45,7 +48,15 @@ export function citesHistoricalSource(text: string): boolean {
   while ((m = SOURCE_LINE.exec(text)) !== null) {
     const credit = m[1]!
     // A credit names someone or something (a capital), and an address line is no credit.
-    if (/\p{Lu}/u.test(credit) && !STREETISH.test(credit)) return true
+    if (!/\p{Lu}/u.test(credit) || STREETISH.test(credit)) continue
+    // It follows the text it credits, which ends a sentence or a quote; a line of a list or table
+    // ("Sales:\nMariana Kowalczyk, 1200\nTomasz Wierzbicki, 1350") does not, and has a neighbour
+    // of its own shape.
+    const end = m.index + m[0].length
+    const prev = text.slice(text.lastIndexOf('\n', m.index - 1) + 1, m.index).trimEnd()
+    const nextEnd = text.indexOf('\n', end + 1)
+    const next = text.slice(end + 1, nextEnd < 0 ? text.length : nextEnd)
+    if (/[.!?"”’…)\]]$/.test(prev) && !ROW.test(next)) return true
   }
   return false
 }

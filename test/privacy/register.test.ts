@@ -22,8 +22,11 @@ describe('historical register', () => {
     // Digits in the credit (a record row, not a source) and a first line (nothing quoted above it).
     expect(citesHistoricalSource('Name: Kowalczyk, 42, 1915')).toBe(false)
     expect(citesHistoricalSource('notes\nMariana Kowalczyk, ward 4, 1915')).toBe(false)
-    expect(citesHistoricalSource('quote\n—Galileo Galilei, 1610')).toBe(true)
-    expect(citesHistoricalSource('quote\nHeinrich von Füch, "On the Treatment of Natives," 1744')).toBe(true)
+    expect(citesHistoricalSource('A quote.\n—Galileo Galilei, 1610')).toBe(true)
+    // A list or table of names and numbers is no credit: it follows no quote, and its rows come in runs.
+    expect(out('Sales this week:\nMariana Kowalczyk, 1200\nTomasz Wierzbicki, 1350')).toBe('Sales this week:\n<PERSON>, 1200\n<PERSON>, 1350')
+    expect(citesHistoricalSource('Sales were good.\nMariana Kowalczyk, 1200\nTomasz Wierzbicki, 1350')).toBe(false)
+    expect(citesHistoricalSource('"A quote"\nHeinrich von Füch, "On the Treatment of Natives," 1744')).toBe(true)
   })
   it('a historical date in the name\'s own sentence', () => {
     expect(out('In 1776, Thomas Jefferson wrote the Declaration.')).toBe('In 1776, Thomas Jefferson wrote the Declaration.')
