@@ -64,11 +64,12 @@ export function citesHistoricalSource(text: string): boolean {
 /**
  * Historical dates inside a sentence. A bare year is read as one only where the grammar makes it a
  * year and it ends there (a preposition of time before, punctuation after), so "in 1500 patients",
- * "at 1850 Main St" and "box 1684" are not dates.
+ * "at 1850 Main St" and "box 1684" are not dates; "until", "till" and "around" are left out
+ * because they take times of day as often ("until 1130.").
  */
 const HISTORICAL_DATE = new RegExp(
   [
-    `\\b(?:in|since|until|till|circa|during|around|year)\\s+${YEAR}(?=\\s*(?:[,.;:!?)\\]]|$|[-–—]\\s*\\d))`,
+    `\\b(?:in|since|circa|during|year)\\s+${YEAR}(?=\\s*(?:[,.;:!?)\\]]|$|[-–—]\\s*\\d))`,
     `\\b(?:c|ca)\\.\\s*${YEAR}\\b`,
     `\\b${MONTH}\\s+(?:\\d{1,2}(?:st|nd|rd|th)?,?\\s+)?${YEAR}\\b`,
     `\\b\\d{1,2}\\s+${MONTH}\\s+${YEAR}\\b`,

@@ -47,6 +47,8 @@ describe('historical register', () => {
     expect(out('In the 21st century Mariana Kowalczyk moved on.')).toContain('<PERSON>')
     expect(out('Ashoka ruled in 250 BCE, Mariana Kowalczyk says.')).not.toContain('<PERSON>')
     expect(historicalSentence('Kowalczyk wrote in 1900.', 0, 9)).toBe(true)
+    expect(out('Call Mariana Kowalczyk around 1400.')).toContain('<PERSON>')
+    expect(out('Mariana Kowalczyk is busy until 1130.')).toContain('<PERSON>')
   })
   it('a name the text introduces as its writer\'s own stays personal beside a historical source', () => {
     const r = out('Hi, I\'m Mariana Kowalczyk. Summarise this:\n"These are the times."\n—Thomas Paine, The American Crisis, 1776\nRegards,\nTomasz Wierzbicki')
