@@ -1,5 +1,6 @@
 import path from 'node:path'
 
+import {requireLabel} from '../cli/label.js'
 import {type Home, homeLayout} from '../config/home.js'
 import type {EmbedderConfig} from '../embed/types.js'
 import type {TextHasher} from '../hash/pipeline.js'
@@ -10,7 +11,6 @@ import {QisError} from '../util/errors.js'
 import {ADJUST_RULES, type AdjustRule, type Adjustment, adjustmentFor} from './adjustment.js'
 import {WEIGHTS_FILE_VERSION, type WeightsFile, readWeightsFile, readWeightsFileIfExists, validateWeightsFile, writeWeightsFile} from './file.js'
 import type {LiveLookup, LiveStats} from './live.js'
-import {checkDomain} from './local.js'
 import {DEFAULT_HAMMING_THRESHOLD, type KeyWeight} from './synthesize.js'
 
 /** The part of the hash pipeline adjust needs (src/hash/pipeline.ts). */
@@ -111,7 +111,7 @@ export async function createAdjuster(options: AdjusterOptions): Promise<Adjuster
   // The weights first: a missing or bad file should fail before a model is loaded for nothing.
   const live = options.live
   let weights: WeightsFile | undefined = typeof source === 'string' ? (live ? await readWeightsFileIfExists(source) : await readWeightsFile(source)) : validateWeightsFile(source, file)
-  if (options.rule !== undefined && !ADJUST_RULES.includes(options.rule)) throw new QisError(`rule must be one of ${ADJUST_RULES.join(', ')}`, {code: 'BAD_FLAG', exitCode: 2})
+  if (options.rule !== undefined && !ADJUST_RULES.includes(options.rule)) throw new QisError(`rule must be one of ${ADJUST_RULES.join(', ')}`, {code: 'BAD_FLAG'})
   const scrubber = options.scrubber ?? (await import('../privacy/index.js')).createScrubber()
   const config = home && (!options.hasher && !options.embedder || !options.modelAlias) ? (await (await import('../config/config.js')).loadConfig(home)).config : undefined
   const aliases = options.modelAlias ?? config?.modelAlias
@@ -137,10 +137,10 @@ export async function createAdjuster(options: AdjusterOptions): Promise<Adjuster
 
   const adjustMany = async (items: ({query: string} & AdjustQueryOptions)[]): Promise<QueryAdjustment[]> => {
     for (const {query, domain, confidence} of items) {
-      if (typeof query !== 'string' || query.trim().length === 0) throw new QisError('the query is empty', {code: 'BAD_QUERY', exitCode: 2})
-      checkDomain(domain, `domain "${domain}"`)
+      if (typeof query !== 'string' || query.trim().length === 0) throw new QisError('the query is empty', {code: 'BAD_QUERY'})
+      requireLabel('domain_tag', domain)
       if (confidence !== undefined && !(typeof confidence === 'number' && confidence >= 0 && confidence <= 1)) {
-        throw new QisError(`confidence must be a number from 0 to 1, got ${String(confidence)}`, {code: 'BAD_FLAG', exitCode: 2})
+        throw new QisError(`confidence must be a number from 0 to 1, got ${String(confidence)}`, {code: 'BAD_FLAG'})
       }
     }
     // Exactly what distill does to a query before hashing it, so the same text meets the same keys.

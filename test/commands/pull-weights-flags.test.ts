@@ -56,6 +56,16 @@ describe('qis pull-weights flags', () => {
     expect(json(r.stdout).error).toMatchObject({code: 'BAD_LABEL', hint: expect.stringContaining('Use --domain clinical_oncology.')})
   })
 
+  it('a domain focus from the environment follows the same label rule and code (no retired BAD_DOMAIN)', async () => {
+    const r = await runCommand(['pull-weights', '--home', await homeWithPacket(0), '--bootstrap', '/ip4/127.0.0.1/tcp/9', '--json'], {env: {...env, QIS_DOMAIN_FOCUS: 'legal,Clinical Oncology'}})
+    expect(r.code).toBe(EXIT.usage)
+    expect(json(r.stdout).error).toEqual({
+      code: 'BAD_LABEL',
+      message: 'domain focus (config domainFocus, $QIS_DOMAIN_FOCUS): domain "Clinical Oncology" may contain only lowercase a-z, 0-9 and . _ - : (found "C")',
+      hint: 'Use clinical_oncology. Labels are lowercase a-z, 0-9 and . _ - : (at most 64 characters).',
+    })
+  })
+
   it('--since takes the one duration grammar (7d, 1w 2d) or an ISO date', async () => {
     const home = await homeWithPacket(10)
     const ask = (since: string) => runCommand(['pull-weights', '--home', home, '--bootstrap', '/ip4/127.0.0.1/tcp/9', '--since', since, '--json'], {env})
