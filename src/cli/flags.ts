@@ -64,7 +64,7 @@ export const codebookFlag = Flags.file({
   helpValue: 'FILE',
 })
 
-/** How texts become codes: distill, hash and adjust take these. */
+/** How texts become codes: distill, hash, adjust and pull-weights (for --queries) take these. */
 export const embedderFlags = {
   embedder: embedderFlag,
   'model-dir': modelDirFlag,

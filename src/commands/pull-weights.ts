@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/command.js'
-import {bootstrapFlag, labelFlag, renamed, sinceFlag, weightsFlag} from '../cli/flags.js'
+import {bootstrapFlag, embedderFlags, embedderFromFlags, labelFlag, renamed, sinceFlag, weightsFlag} from '../cli/flags.js'
 import {interruptSignal} from '../cli/interrupt.js'
 import {lines} from '../cli/render.js'
 import {loadConfig} from '../config/config.js'
@@ -36,6 +36,8 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
       min: 0,
       max: 64,
     }),
+    // --queries are hashed here as adjust hashes a query: the same flags choose the same embedder.
+    ...embedderFlags,
   }
 
   async run(): Promise<PullWeightsResult> {
@@ -45,6 +47,12 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
     const bootstrap = flags.bootstrap && flags.bootstrap.length > 0 ? flags.bootstrap : config.bootstrap
     // Before any own packet is read or query hashed: as publish and adjust --live do.
     if (bootstrap.length === 0) throw new QisError('no bootstrap peers: pass --bootstrap MULTIADDR (repeatable), set QIS_BOOTSTRAP, or add "bootstrap" to the config', {code: 'NO_BOOTSTRAP'})
+    // Own packets carry their scheme; only texts hashed here (--queries) need an embedder, so a flag for one alone would do nothing.
+    const given = (['embedder', 'model-dir', 'allow-download', 'codebook'] as const).find((f) => flags[f] !== undefined && flags[f] !== false)
+    if (given && flags.queries === undefined) {
+      throw new QisError(`--${given} needs --queries`, {code: 'BAD_FLAG', hint: `The embedder hashes --queries only (own packets already carry their keys): add --queries FILE, or drop --${given}.`})
+    }
+    const embedder = embedderFromFlags(flags, config.embedder)
     let queries: {query: string; domain: string}[] | undefined
     let scrubber: {scrub(text: string): {text: string}} | undefined
     if (flags.queries !== undefined) {
@@ -67,7 +75,7 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
         signal: interrupt.signal,
         queries,
         scrubber,
-        embedder: config.embedder,
+        embedder,
       })
       this.log(renderPull(result))
       if (result.keysIncomplete > 0) {
