@@ -69,9 +69,10 @@ A bad line prints {"line": N, "error": "..."} in its place and the command exits
     const {pipeline, scheme} = await createHashPipeline({...embedder, workers: flags.workers, batchSize: flags['embed-batch-size']})
     let scrub: ((text: string) => string) | undefined
     if (flags.scrub) {
-      const {createScrubber} = await import('../privacy/index.js')
+      const [{createScrubber}, {scrubbedForHash}] = await Promise.all([import('../privacy/index.js'), import('../hash/pipeline.js')])
       const scrubber = createScrubber()
-      scrub = (text) => scrubber.scrub(text).text
+      // As distill: a long text's head only, as far as the model reads (the same codes, for less scrubbing).
+      scrub = (text) => scrubbedForHash(scrubber, text, pipeline)
     }
 
     const format = flags['input-format'] as InputFormat

@@ -6,6 +6,7 @@ import {interruptSignal} from '../cli/interrupt.js'
 import {lines} from '../cli/render.js'
 import {loadConfig} from '../config/config.js'
 import {QisError} from '../util/errors.js'
+import type {QueryScrubber} from '../weights/adjust.js'
 import {type PullWeightsResult, pullWeights} from '../weights/pull.js'
 import {DEFAULT_HAMMING_THRESHOLD} from '../weights/synthesize.js'
 
@@ -54,7 +55,7 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
     }
     const embedder = embedderFromFlags(flags, config.embedder)
     let queries: {query: string; domain: string}[] | undefined
-    let scrubber: {scrub(text: string): {text: string}} | undefined
+    let scrubber: QueryScrubber | undefined
     if (flags.queries !== undefined) {
       const [{readQueriesFile}, {createScrubber}] = await Promise.all([import('../weights/queries.js'), import('../privacy/index.js')])
       scrubber = createScrubber()

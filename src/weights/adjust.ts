@@ -3,7 +3,8 @@ import path from 'node:path'
 import {requireLabel} from '../cli/label.js'
 import {type Home, homeLayout} from '../config/home.js'
 import type {EmbedderConfig} from '../embed/types.js'
-import type {TextHasher} from '../hash/pipeline.js'
+import {type TextHasher, scrubbedForHash} from '../hash/pipeline.js'
+import type {Scrubber} from '../privacy/types.js'
 import {normaliseAliases, publicModelName} from '../distill/model-name.js'
 import {keyFingerprint} from '../packet/fingerprint.js'
 import {toLabel} from '../packet/text.js'
@@ -13,8 +14,11 @@ import {WEIGHTS_FILE_VERSION, type WeightsFile, readWeightsFile, readWeightsFile
 import type {LiveLookup, LiveStats} from './live.js'
 import {DEFAULT_HAMMING_THRESHOLD, type KeyWeight} from './synthesize.js'
 
-/** The part of the hash pipeline adjust needs (src/hash/pipeline.ts). */
-export type QueryHasher = Pick<TextHasher, 'hashMany' | 'close'>
+/** The part of the hash pipeline adjust needs (src/hash/pipeline.ts); with modelInputOfHead a long query is scrubbed from a head only. */
+export type QueryHasher = Pick<TextHasher, 'hashMany' | 'close' | 'modelInputOfHead'>
+
+/** The scrubber a query goes through before hashing; with `head`, a long query's head only (scrubbedForHash). */
+export type QueryScrubber = Pick<Scrubber, 'head'> & {scrub(text: string): {text: string}}
 
 export interface AdjusterOptions {
   /** A qis home (folder or opened): its weights file, and its config's embedder unless `embedder` is given. */
@@ -34,7 +38,7 @@ export interface AdjusterOptions {
   /** A ready hasher and its scheme id instead of building one from `embedder` (tests, or sharing distill's). */
   hasher?: {pipeline: QueryHasher; scheme: string}
   /** A ready PII scrubber instead of building one (the word lists cost ~0.5 s once). */
-  scrubber?: {scrub(text: string): {text: string}}
+  scrubber?: QueryScrubber
   /**
    * Live lookup (`swarmLiveLookup()`, or a LiveLookup over any fetcher): a query whose keys the
    * weights file does not know asks the swarm about them now, within a timeout, and falls back to
@@ -144,7 +148,7 @@ export async function createAdjuster(options: AdjusterOptions): Promise<Adjuster
       }
     }
     // Exactly what distill does to a query before hashing it, so the same text meets the same keys.
-    const codes = await pipeline.hashMany(items.map(({query}) => scrubber.scrub(query).text))
+    const codes = await pipeline.hashMany(items.map(({query}) => scrubbedForHash(scrubber, query, pipeline)))
     const known = weights!
     const keysOf = items.map(({domain}, i) => codes[i].keys.map((routingKey) => ({fingerprint: keyFingerprint(scheme, domain, routingKey), domain, routingKey})))
     let liveStats: LiveStats | undefined

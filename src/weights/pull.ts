@@ -4,7 +4,7 @@ import {type Identity, loadOrCreateIdentity} from '../identity/identity.js'
 import type {EmbedderConfig} from '../embed/types.js'
 import {keyFingerprint} from '../packet/fingerprint.js'
 import {QisError} from '../util/errors.js'
-import type {QueryHasher} from './adjust.js'
+import type {QueryHasher, QueryScrubber} from './adjust.js'
 import {loadSwarmKey} from '../swarm/pnet.js'
 import {OldWeightsFileError, WEIGHTS_FILE_VERSION, type WeightsFile, readWeightsFileIfExists, writeWeightsFile} from './file.js'
 import {type LocalSkipReason, collectLocalKeys} from './local.js'
@@ -61,7 +61,7 @@ export interface PullWeightsOptions {
   /** Hashes the queries (default: a pipeline from `embedder`, else use-lite), and the scrubber to run first. */
   hasher?: {pipeline: QueryHasher; scheme: string}
   embedder?: EmbedderConfig
-  scrubber?: {scrub(text: string): {text: string}}
+  scrubber?: QueryScrubber
 }
 
 export interface PullWeightsResult {
@@ -246,7 +246,8 @@ async function queryKeys(queries: {query: string; domain: string}[], options: Pu
   try {
     const scrubber = options.scrubber ?? (await import('../privacy/index.js')).createScrubber()
     // Exactly what distill and adjust do to a query before hashing it.
-    const codes = queries.length ? await hasher.pipeline.hashMany(queries.map((q) => scrubber.scrub(q.query).text)) : []
+    const {scrubbedForHash} = await import('../hash/pipeline.js')
+    const codes = queries.length ? await hasher.pipeline.hashMany(queries.map((q) => scrubbedForHash(scrubber, q.query, hasher!.pipeline))) : []
     const keys = new Map<string, {domain: string; routingKey: string; hashes: Set<string>}>()
     queries.forEach((q, i) => {
       for (const routingKey of codes[i].keys) {
