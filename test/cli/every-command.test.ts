@@ -17,7 +17,9 @@ import {COMMANDS, type CommandResult, runCommand} from '../helpers/command.js'
  */
 
 const env = {QIS_BOOTSTRAP: undefined, QIS_SWARM_KEY: undefined, QIS_MODEL_DIR: undefined, QIS_LISTEN: undefined, QIS_DOMAIN_FOCUS: undefined, QIS_CONTENT_TYPE: undefined}
-const run = (argv: string[], options: {stdin?: string} = {}) => runCommand(argv, {...options, env: {...env, QIS_HOME: path.join(tempDir(), 'home')}})
+/** The home each run gets through $QIS_HOME (a --home in argv wins): a failing command must not create it. */
+let lastHome = ''
+const run = (argv: string[], options: {stdin?: string} = {}) => runCommand(argv, {...options, env: {...env, QIS_HOME: (lastHome = path.join(tempDir(), 'home'))}})
 
 /**
  * One JSON document on stdout holding the error (alone, or beside the result for a partial
@@ -161,11 +163,13 @@ describe('every command fails the same way', () => {
           expectErrorText(await run(c.badFlag.argv), exitCodeFor(c.badFlag.code))
         })
       } else {
-        it(`a bad flag value (${c.badFlag.argv.slice(words.length).join(' ')}): ${c.badFlag.code}`, async () => {
+        it(`a bad flag value (${c.badFlag.argv.slice(words.length).join(' ')}): ${c.badFlag.code}, and no home folder made`, async () => {
           expectEnvelope(await run([...c.badFlag.argv, '--json']), c.badFlag.code)
+          expect(existsSync(lastHome)).toBe(false)
         })
-        it(`bad input: ${c.badInput.code}`, async () => {
+        it(`bad input: ${c.badInput.code}, and no home folder made`, async () => {
           expectEnvelope(await run([...c.badInput.argv(), '--json']), c.badInput.code, c.badInput.partial)
+          expect(existsSync(lastHome)).toBe(false)
         })
       }
     })
