@@ -63,7 +63,8 @@ Environment variables (QIS_BOOTSTRAP, ...) are never written into the file: they
   private async initialise(): Promise<InitResult> {
     const {flags} = this
     const answers: InitAnswers = {
-      domainFocus: flags['domain-focus'] === undefined ? undefined : splitList(flags['domain-focus']),
+      // Commas only, as documented and as $QIS_DOMAIN_FOCUS: "Clinical Oncology" is one label to refuse (did you mean clinical_oncology?), not two.
+      domainFocus: flags['domain-focus'] === undefined ? undefined : flags['domain-focus'].flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean),
       bootstrap: flags.bootstrap === undefined ? undefined : splitList(flags.bootstrap),
       listen: flags.listen === undefined ? undefined : splitList(flags.listen),
       embedder: flags.embedder as EmbedderBackend | undefined,
