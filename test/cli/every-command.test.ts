@@ -203,6 +203,15 @@ describe('known phase-B failures (each is it.fails until its command moves onto 
     expect(readdirSync(path.dirname(home))).toEqual([])
   })
 
+  it('a --home below a file is HOME_UNUSABLE for every command that opens one, not an unreadable config.json', async () => {
+    const home = path.join(binaryFile('a-file'), 'home')
+    for (const argv of [['distill', missing()], ['config'], ['id'], ['adjust', 'q', '--domain', 'general'], ['pull-weights', '--bootstrap', '/ip4/127.0.0.1/tcp/9'], ['publish', '--bootstrap', '/ip4/127.0.0.1/tcp/9'], ['trust', 'list'], ['hash', 'x']]) {
+      const r = await runCommand([...argv, '--home', home, '--json'], {env})
+      expectEnvelope(r, 'HOME_UNUSABLE')
+      expect(JSON.parse(r.stdout).error.message, argv[0]).toBe(`home ${home} cannot be made: a part of the path is a file, not a folder`)
+    }
+  })
+
   it('qis config: an unusable value in config.json is a usage error (2), with the problems in the envelope', async () => {
     const home = tempDir()
     writeFileSync(path.join(home, 'config.json'), JSON.stringify({bootstrap: ['localhost:4001']}))
