@@ -11,12 +11,11 @@ import {generateKeyPair} from '@libp2p/crypto/keys'
 import {peerIdFromString} from '@libp2p/peer-id'
 import * as lp from 'it-length-prefixed'
 import {createHash} from 'node:crypto'
-import {mkdtempSync, readFileSync} from 'node:fs'
-import os from 'node:os'
+import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
-import {startQisNode} from '../swarm/node-process.mjs'
+import {startQisNode, tempHome} from '../swarm/node-process.mjs'
 
 const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const arg = (name, fallback) => {
@@ -53,7 +52,7 @@ const addProvider = (i, provider, addr) => Uint8Array.from([...enumField(1, 2), 
 const putValue = (key, value) => Uint8Array.from([...enumField(1, 0), ...field(2, key), ...field(3, [...field(1, key), ...field(2, value)])])
 
 // ---- the node -----------------------------------------------------------------------------------
-const home = mkdtempSync(path.join(os.tmpdir(), 'qis-dht-flood-'))
+const home = tempHome('qis-dht-flood-')
 const events = []
 const node = await startQisNode({home, run: path.join(ROOT, 'bin/run.js'), args: ['--max-packets', '1000'], onEvent: (e) => events.push(e)})
 const child = node.child

@@ -9,12 +9,10 @@
 // --root runs the node (and client library) of another checkout's build, for a before figure.
 import {generateKeyPair} from '@libp2p/crypto/keys'
 import {createHash} from 'node:crypto'
-import {mkdtempSync} from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
-import {startQisNode} from '../swarm/node-process.mjs'
+import {startQisNode, tempHome} from '../swarm/node-process.mjs'
 
 const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const arg = (name, fallback) => {
@@ -30,7 +28,7 @@ if (MAX > 20_000 || IDENTITIES > 1000) throw new Error('bounded: --max-packets <
 const {openSwarmClient, publishPackets, fetchPackets} = await import(pathToFileURL(path.join(ROOT, 'dist/swarm/client.js')).href)
 const {encodePacket, keyFingerprint, packetId, signerFromSeed} = await import(pathToFileURL(path.join(ROOT, 'dist/packet/index.js')).href)
 
-const home = mkdtempSync(path.join(os.tmpdir(), 'qis-fill-'))
+const home = tempHome('qis-fill-')
 const events = []
 const node = await startQisNode({home, run: path.join(ROOT, 'bin/run.js'), args: ['--max-packets', String(MAX)], onEvent: (e) => events.push(e)})
 const addr = node.multiaddr

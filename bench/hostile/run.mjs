@@ -14,7 +14,7 @@ import {generateKeyPair} from '@libp2p/crypto/keys'
 import {peerIdFromString} from '@libp2p/peer-id'
 import {encode as cborEncode} from 'cborg'
 import {createHash, randomBytes} from 'node:crypto'
-import {mkdtempSync, readFileSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -31,7 +31,7 @@ import {
   readOneFrame,
   writeFrame,
 } from '../../dist/swarm/protocol.js'
-import {startQisNode} from '../swarm/node-process.mjs'
+import {startQisNode, tempHome} from '../swarm/node-process.mjs'
 
 function flag(name, fallback) {
   const i = process.argv.indexOf(`--${name}`)
@@ -80,7 +80,7 @@ const rawBody = (over = {}) => {
 }
 
 // ---- the node under attack -------------------------------------------------------------------
-const home = mkdtempSync(path.join(os.tmpdir(), 'qis-hostile-node-'))
+const home = tempHome('qis-hostile-node-')
 const events = []
 const node = await startQisNode({home, args: ['--publisher-max-packets', String(QUOTA), '--publisher-max-bytes', String(QUOTA_BYTES)], onEvent: (e) => events.push(e)})
 const child = node.child

@@ -10,13 +10,11 @@
 // main, for a before/after figure.
 import {generateKeyPair} from '@libp2p/crypto/keys'
 import {createHash} from 'node:crypto'
-import {mkdtempSync} from 'node:fs'
 import net from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
-import {startQisNode} from '../swarm/node-process.mjs'
+import {startQisNode, tempHome} from '../swarm/node-process.mjs'
 
 const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const arg = (name, fallback) => {
@@ -34,7 +32,7 @@ if (IPS > 50 || PER_IP > 50 || JOINS > 50 || JOIN_TIMEOUT > 30_000) throw new Er
 const {openSwarmClient, publishPackets} = await import(pathToFileURL(path.join(ROOT, 'dist/swarm/client.js')).href)
 const {encodePacket, keyFingerprint, packetId, signerFromSeed} = await import(pathToFileURL(path.join(ROOT, 'dist/packet/index.js')).href)
 
-const home = mkdtempSync(path.join(os.tmpdir(), 'qis-slowloris-'))
+const home = tempHome('qis-slowloris-')
 const events = []
 const node = await startQisNode({home, run: path.join(ROOT, 'bin/run.js'), onEvent: (e) => events.push(e)})
 const addr = node.multiaddr

@@ -2,6 +2,8 @@
 // a free port, its JSON event lines read, resolved once it has started. Children still running are
 // killed when the bench exits, also on Ctrl-C.
 import {spawn} from 'node:child_process'
+import {mkdtempSync, rmSync} from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -9,9 +11,19 @@ export const runJs = path.join(path.dirname(fileURLToPath(import.meta.url)), '..
 
 /** Every child a bench started and has not seen exit (add others a bench spawns itself). */
 export const children = new Set()
+/** Temporary homes (tempHome) to remove when the bench exits, so no run leaves /tmp/qis-* behind. */
+const homes = new Set()
 process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL')
+  for (const h of homes) rmSync(h, {recursive: true, force: true})
 })
+
+/** A fresh folder under the system temp folder, removed when the bench exits (also on Ctrl-C or a failure). */
+export function tempHome(prefix) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix))
+  homes.add(dir)
+  return dir
+}
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130))
 
 /**
