@@ -6,7 +6,6 @@ import {bootstrapFlag, durationFlag} from '../cli/flags.js'
 import {interruptSignal} from '../cli/interrupt.js'
 import {loadConfig} from '../config/config.js'
 import {acquireHomeLock} from '../config/lock.js'
-import {loadOrCreateIdentity} from '../identity/identity.js'
 import {loadSwarmKey} from '../swarm/pnet.js'
 import {QisError} from '../util/errors.js'
 import type {SwarmEvent} from '../swarm/node.js'
@@ -174,6 +173,8 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then bootst
         if (problem) throw new QisError(`${what}: ${problem}`, {code: 'BAD_MULTIADDR'})
       }
     }
+    // Lazily: the key code costs ~0.2 s, and oclif loads this module for `qis node --help` too (its duration defaults).
+    const {loadOrCreateIdentity} = await import('../identity/identity.js')
     const identity = await loadOrCreateIdentity(home)
     const json = this.jsonEnabled()
     const level: LogLevel = flags.quiet ? 'quiet' : flags.verbose ? 'verbose' : (flags['log-level'] as LogLevel)
