@@ -101,6 +101,15 @@ export function embedderFromFlags(flags: EmbedderFlagValues, config: QisConfig['
   }
 }
 
+/**
+ * The values of a repeatable flag that also takes comma-separated lists (--domain-focus a,b): split on
+ * commas only, as the matching environment variables are, so "Clinical Oncology" stays one value
+ * (refused as one label, with its normalised form) rather than becoming two.
+ */
+export function commaList(values: string[]): string[] {
+  return values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)
+}
+
 /** Peers to join the swarm through. $QIS_BOOTSTRAP reaches it through the config layer (env.ts says why). */
 export const bootstrapFlag = Flags.string({
   description: `Multiaddr of a peer to join the swarm through (repeatable). Default: ${envRef('bootstrap')}, then the config.`,
