@@ -117,6 +117,16 @@ export const bootstrapFlag = Flags.string({
   helpValue: 'MULTIADDR',
 })
 
+/**
+ * The peers a command joins the swarm through: the flag's, else the config's (which holds
+ * $QIS_BOOTSTRAP). None is NO_BOOTSTRAP, said the same way by every command; `need` says what wanted them.
+ */
+export function bootstrapPeers(flag: string[] | undefined, config: string[], need = 'no bootstrap peers'): string[] {
+  const peers = flag && flag.length > 0 ? flag : config
+  if (peers.length === 0) throw new QisError(`${need}: pass --bootstrap MULTIADDR (repeatable), set ${ENV.bootstrap.name}, or add "bootstrap" to the config`, {code: 'NO_BOOTSTRAP'})
+  return peers
+}
+
 /** Where texts come from when they are not arguments (hash; scrub in phase B). */
 export const textInputFlags = {
   input: Flags.string({char: 'i', description: 'Input file, repeatable; "-" is stdin.', multiple: true, helpValue: 'FILE'}),

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/command.js'
-import {bootstrapFlag, durationFlag, embedderFlags, embedderFromFlags, labelFlag, numberFlag, weightsFlag} from '../cli/flags.js'
+import {bootstrapFlag, bootstrapPeers, durationFlag, embedderFlags, embedderFromFlags, labelFlag, numberFlag, weightsFlag} from '../cli/flags.js'
 import {lines, plural} from '../cli/render.js'
 import {loadConfig} from '../config/config.js'
 import {QisError} from '../util/errors.js'
@@ -51,8 +51,7 @@ export default class Adjust extends BaseCommand<typeof Adjust> {
     const weightsFile = flags.weights ?? home.weightsFile
     let live
     if (flags.live) {
-      const bootstrap = flags.bootstrap && flags.bootstrap.length > 0 ? flags.bootstrap : config.bootstrap
-      if (bootstrap.length === 0) throw new QisError('--live needs a swarm to ask: pass --bootstrap MULTIADDR, set QIS_BOOTSTRAP, or add "bootstrap" to the config', {code: 'NO_BOOTSTRAP'})
+      const bootstrap = bootstrapPeers(flags.bootstrap, config.bootstrap, '--live needs a swarm to ask')
       const {swarmLiveLookup} = await import('../weights/live.js')
       const {readTrustList, trustFile} = await import('../weights/trust.js')
       if (flags['trusted-only'] && (await readTrustList(trustFile(home))).length === 0) {

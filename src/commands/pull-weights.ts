@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/command.js'
-import {bootstrapFlag, embedderFlags, embedderFromFlags, labelFlag, renamed, sinceFlag, weightsFlag} from '../cli/flags.js'
+import {bootstrapFlag, bootstrapPeers, embedderFlags, embedderFromFlags, labelFlag, renamed, sinceFlag, weightsFlag} from '../cli/flags.js'
 import {interruptSignal} from '../cli/interrupt.js'
 import {lines} from '../cli/render.js'
 import {loadConfig} from '../config/config.js'
@@ -45,9 +45,8 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
     const {flags} = this
     const home = await this.home()
     const {config} = await loadConfig(home)
-    const bootstrap = flags.bootstrap && flags.bootstrap.length > 0 ? flags.bootstrap : config.bootstrap
     // Before any own packet is read or query hashed: as publish and adjust --live do.
-    if (bootstrap.length === 0) throw new QisError('no bootstrap peers: pass --bootstrap MULTIADDR (repeatable), set QIS_BOOTSTRAP, or add "bootstrap" to the config', {code: 'NO_BOOTSTRAP'})
+    const bootstrap = bootstrapPeers(flags.bootstrap, config.bootstrap)
     // Own packets carry their scheme; only texts hashed here (--queries) need an embedder, so a flag for one alone would do nothing.
     const given = (['embedder', 'model-dir', 'allow-download', 'codebook'] as const).find((f) => flags[f] !== undefined && flags[f] !== false)
     if (given && flags.queries === undefined) {
