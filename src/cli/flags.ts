@@ -127,7 +127,7 @@ export function bootstrapPeers(flag: string[] | undefined, config: string[], nee
   return peers
 }
 
-/** Where texts come from when they are not arguments (hash; scrub in phase B). */
+/** Where texts come from when they are not arguments (hash, scrub). */
 export const textInputFlags = {
   input: Flags.string({char: 'i', description: 'Input file, repeatable; "-" is stdin.', multiple: true, helpValue: 'FILE'}),
   'input-format': Flags.string({description: 'How input lines are read: jsonl (the text in --field) or text (each line is one text).', options: ['jsonl', 'text'], default: 'jsonl'}),
