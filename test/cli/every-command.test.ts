@@ -176,7 +176,7 @@ describe('every command fails the same way', () => {
   }
 })
 
-describe('known phase-B failures (each is it.fails until its command moves onto the kit)', () => {
+describe('phase-B failures, fixed and pinned', () => {
   it('qis scrub: a missing file is reported without the raw errno name "(ENOENT)"', async () => {
     expectErrorText(await run(CASES.scrub.badInput.argv()), EXIT.usage)
   })
