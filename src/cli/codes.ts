@@ -63,7 +63,6 @@ export const ERROR_CODES = {
   MODEL_NOT_FOUND: {exit: 'usage', means: 'the model folder for the transformers embedder is missing or incomplete'},
   MODEL_CHECK_FAILED: {exit: 'usage', means: 'the chosen embedder does not load, so init wrote nothing'},
   REJECTED: {exit: 'usage', means: 'a record was rejected under --strict'},
-  BAD_DOMAIN: {exit: 'usage', means: 'a domain label is not valid', use: 'BAD_LABEL'},
   // --- runtime failure (1) ------------------------------------------------------------------
   QIS_ERROR: {exit: 'failure', means: 'a failure not yet given its own code', use: 'a specific code'},
   INTERNAL: {exit: 'failure', means: 'an unexpected error: a bug (QIS_DEBUG=1 prints the stack)'},
