@@ -29,9 +29,9 @@ export interface UseLiteOptions {
   /** Default: $QIS_USE_LITE_RUNTIME, else onnx, falling back to tfjs when onnxruntime cannot load. */
   runtime?: UseLiteRuntime
   /**
-   * onnxruntime's intra-op threads. Default: defaultThreads(). onnxruntime-node 1.14 runs a call on
-   * the JS thread (its promise wraps a synchronous call), so more cores help only through these
-   * threads (docs/hashing.md, "Runtimes": 1 and 2 threads measured).
+   * onnxruntime's intra-op threads. Default: the cores Node reports, at most 4. onnxruntime-node
+   * 1.14 runs a call on the JS thread (its promise wraps a synchronous call), so more cores help
+   * only through these threads (docs/hashing.md, "Runtimes": 1 and 2 threads measured).
    */
   threads?: number
   /**
@@ -60,17 +60,6 @@ function runtimeFromEnv(): UseLiteRuntime | undefined {
   if (!value) return undefined
   if (value === 'onnx' || value === 'tfjs') return value
   throw new QisError(`${RUNTIME_ENV}=${process.env[RUNTIME_ENV]}: expected onnx or tfjs.`, {code: 'BAD_ENV'})
-}
-
-/**
- * One intra-op thread below 4 cores, else the cores Node reports, at most 4. On 2 cores a second
- * thread never bought wall time here (grouped calls ran 9.1x bare TF.js with 2 threads against
- * 9.2x with 1 on a quiet machine), while its spin-waiting cost 4-9% more CPU a text, taken from
- * whatever else runs (the scrubber, a neighbour). Larger machines were not measured, so they keep
- * the earlier default.
- */
-export function defaultThreads(cores = os.availableParallelism()): number {
-  return cores < 4 ? 1 : Math.min(4, cores)
 }
 
 type EmbedGroup = (tokens: number[][], texts: string[]) => Promise<Float32Array[]>
@@ -137,7 +126,7 @@ export async function createUseLiteEmbedder(options: UseLiteOptions = {}): Promi
     tokenizer = new SentencePieceTokenizer(readVocabulary())
     if (runtime === 'onnx') {
       try {
-        backend = await loadOnnx(Math.max(1, Math.floor(options.threads ?? defaultThreads())), precision)
+        backend = await loadOnnx(Math.max(1, Math.floor(options.threads ?? Math.min(4, os.availableParallelism()))), precision)
       } catch (err) {
         if (asked === 'onnx') throw err
         // onnxruntime-node ships binaries for linux, macOS and Windows on x64 and arm64 (glibc);

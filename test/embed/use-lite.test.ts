@@ -2,7 +2,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {createEmbedder} from '../../src/embed/index.js'
 import type {Embedder} from '../../src/embed/types.js'
-import {createUseLiteEmbedder, defaultThreads, type UseLiteRuntime} from '../../src/embed/use-lite.js'
+import {createUseLiteEmbedder, type UseLiteRuntime} from '../../src/embed/use-lite.js'
 import {schemeFor} from '../../src/hash/index.js'
 
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i], 0)
@@ -90,10 +90,3 @@ describe.each<UseLiteRuntime>(['onnx', 'tfjs'])('use-lite backend (Universal Sen
   })
 })
 
-
-describe('onnxruntime threads', () => {
-  // A second thread bought no wall time on 2 cores and spent CPU spinning (docs/hashing.md).
-  it('uses one below 4 cores, else the cores up to 4', () => {
-    expect([1, 2, 3, 4, 6, 64].map((cores) => defaultThreads(cores))).toEqual([1, 1, 1, 4, 4, 4])
-  })
-})
