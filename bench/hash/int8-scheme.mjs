@@ -5,13 +5,13 @@
 //
 //   node bench/hash/int8-scheme.mjs [--codebook FILE] [--pairs N]
 //
-// --codebook: the int8 scheme's codebook (default: the shipped one for use-lite-int8, if any), fitted
+// --codebook: the int8 scheme's codebook (default: assets/codebook/use-lite-int8.mmlu-anchors.qcb, not shipped), fitted
 // by `node scripts/fit-codebook.mjs --precision int8` on MMLU questions only.
 // Meet-rate = the two texts share a routing key. MSR paraphrase train+val (research licence,
 // evaluation only, never fitted on) scrubbed as `qis hash` embeds them (the figure that counts) and
 // raw, the same 20,000 random cross-pair couples as bench/hash/run.mjs; the 80 hand-written query
 // pairs of bench/hash/queries.mjs (scrubbed). Also the fine hash's Hamming distances.
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {parseArgs} from 'node:util'
@@ -75,6 +75,7 @@ for (let i = 0; i < queries.length; i++) {
 const fp32 = await createUseLiteEmbedder({runtime: 'onnx'})
 const int8 = await createUseLiteEmbedder({precision: 'int8'})
 const int8File = opt.codebook ?? path.join(CODEBOOK_DIR, 'use-lite-int8.mmlu-anchors.qcb')
+if (!existsSync(int8File)) throw new Error(`${int8File} does not exist: fit one with scripts/fit-codebook.mjs --precision int8 and pass it as --codebook`)
 const variants = [
   {embedder: fp32, scheme: schemeFor(fp32), file: path.join(CODEBOOK_DIR, 'use-lite.mmlu-anchors.qcb')},
   {embedder: int8, scheme: opt.codebook ? schemeFromCodebookFile(int8, opt.codebook) : schemeFor(int8), file: int8File},
