@@ -54,7 +54,7 @@ describe('operating a node', () => {
     expect(await scrape(`${url}/healthz`)).toEqual({status: 200, text: 'ok\n'})
     expect((await scrape(`${url}/nope`)).status).toBe(404)
 
-    const client = await openSwarmClient({privateKey: await generateKeyPair('Ed25519'), bootstrap: [a.multiaddrs[0]], joinTimeoutMs: 15_000})
+    const client = await openSwarmClient({privateKey: await generateKeyPair('Ed25519'), bootstrap: [a.multiaddrs[0]], joinTimeoutMs: 45_000})
     const packets = makePackets(signerFor('metrics'), 6, {keyCount: 1})
     try {
       const result = await publishPackets(client, packets.map((p) => ({key: p.keys[0], bytes: p.bytes, id: p.id})), {replicas: 2})
@@ -66,6 +66,7 @@ describe('operating a node', () => {
     expect(status).toBe(200)
     expect(value(text, 'qis_packets_stored_total')).toBe(6)
     expect(value(text, 'qis_storage_packets')).toBe(6)
+    expect(value(text, 'qis_packets_evicted_total')).toBe(0)
     expect(value(text, 'qis_storage_bytes')).toBeGreaterThan(6 * 100)
     expect(value(text, 'qis_storage_publishers')).toBe(1)
     expect(value(text, 'qis_routing_table_peers')).toBeGreaterThanOrEqual(1)
@@ -74,7 +75,7 @@ describe('operating a node', () => {
     expect(text).toMatch(/^libp2p_transport_manager_listeners \d+/m)
     expect(text).toMatch(/^libp2p_data_transfer_bytes_total\{protocol="\/qis\/store\/1\.0\.0 received"\} \d+/m)
     expect(text).toMatch(/^nodejs_memory_usage_bytes\{memory="rss"\} \d+/m)
-  }, 90_000)
+  }, 240_000)
 
   it('a port already taken is one line naming the port and the fix (metrics and listen ports)', async () => {
     const holder = createServer()
