@@ -19,7 +19,7 @@ describe('qis node', () => {
     child.stderr.on('data', (d) => (stderr += d))
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no listening line; stdout: ${stdout}; stderr: ${stderr}`)), 30_000)
+      const timer = setTimeout(() => reject(new Error(`no listening line; stdout: ${stdout}; stderr: ${stderr}`)), 90_000)
       child.stdout.on('data', (d) => {
         stdout += d
         if (/^listening \S+/m.test(stdout)) {
@@ -40,13 +40,13 @@ describe('qis node', () => {
     expect(await exited).toBe(0)
     expect(stdout).toMatch(/stopping \(SIGINT\)/)
     expect(stdout).toMatch(/stopped: 0 packet\(s\) kept/)
-  }, 60_000)
+  }, 150_000)
 
   it('refuses a malformed listen address with a clear message', async () => {
     const r = await runCommand(['node', '--home', tempDir(), '--listen', 'not-a-multiaddr'], {env: {QIS_BOOTSTRAP: ''}})
     expect(r.code).toBe(2) // BAD_MULTIADDR: a usage error (src/cli/codes.ts)
     expect(r.stderr).toMatch(/"not-a-multiaddr" is not a valid multiaddr/)
-  }, 30_000)
+  }, 90_000)
 
   it('refuses node storage that is not a packet store, naming the file', async () => {
     const home = tempDir()
@@ -58,5 +58,5 @@ describe('qis node', () => {
     expect(r.stderr).toMatch(/node\/packets\.qisp is not a packet store/)
     // A failed start releases the home lock: a second try meets the same error, not HOME_LOCKED.
     expect((await runCommand(['node', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--json'], {env: {QIS_BOOTSTRAP: ''}})).stdout).toMatch(/STORAGE_CORRUPT/)
-  }, 30_000)
+  }, 90_000)
 })

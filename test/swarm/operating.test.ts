@@ -4,7 +4,7 @@ import {afterAll, describe, expect, it} from 'vitest'
 
 import {openSwarmClient, publishPackets} from '../../src/swarm/client.js'
 import {parseMetricsAddress} from '../../src/swarm/metrics.js'
-import {runCli} from '../helpers/cli.js'
+import {runCli, tempDir} from '../helpers/cli.js'
 import {type NodeProcess, startNode, stopAll, waitForFullRouting} from '../helpers/swarm.js'
 import {makePackets, signerFor} from './fixtures.js'
 
@@ -82,16 +82,18 @@ describe('operating a node', () => {
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve))
     const taken = (holder.address() as {port: number}).port
     try {
-      const m = await runCli(['node', '--listen', '/ip4/127.0.0.1/tcp/0', '--metrics', `127.0.0.1:${taken}`])
+      // Each on a home of its own: without --home both used ~/.qis, whose node lock another test run
+      // on the machine may hold (seen at load: exit 1, HOME_LOCKED, instead of 2).
+      const m = await runCli(['node', '--home', tempDir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--metrics', `127.0.0.1:${taken}`])
       expect(m.code).toBe(2)
       expect(m.stderr).toBe(`Error: port ${taken} on 127.0.0.1 is already in use\nHint: stop the process that holds it (another qis node?) or choose another port with --metrics\n`)
-      const l = await runCli(['node', '--listen', `/ip4/127.0.0.1/tcp/${taken}`, '--json'])
+      const l = await runCli(['node', '--home', tempDir(), '--listen', `/ip4/127.0.0.1/tcp/${taken}`, '--json'])
       expect(l.code).toBe(2)
       expect(JSON.parse(l.stdout).error).toMatchObject({code: 'PORT_IN_USE', message: `port ${taken} on 127.0.0.1 is already in use`, hint: expect.stringContaining('--listen')})
     } finally {
       holder.close()
     }
-  }, 60_000)
+  }, 180_000)
 
   it('a bootstrap address nobody listens on fails at the first refusal, not at the join timeout', async () => {
     const port = await freePort()
