@@ -74,6 +74,18 @@ interface Plan {
   pending: Map<string, string[]>
   pendingById: Map<string, {publisher: string; bytes: number}>
   dropped: Set<string>
+  /** Bumped by every change above; `tiers` is valid for one version. */
+  version: number
+  tiers?: Tiers
+}
+
+/** Arrival order, where the senior tier ends, and the most packets a junior holds (see `victimFor`). */
+interface Tiers {
+  version: number
+  order: string[]
+  at: Map<string, number>
+  split: number
+  mostJunior: number
 }
 
 const emptyPlan = (): Plan => ({
@@ -87,6 +99,7 @@ const emptyPlan = (): Plan => ({
   pending: new Map(),
   pendingById: new Map(),
   dropped: new Set(),
+  version: 0,
 })
 
 /** One page of a key's packets (see `page`). */
@@ -352,6 +365,7 @@ export class PacketStorage {
         plan.added.set(p.public_key, added)
         plan.packets++
         plan.addedBytes += bytes.length
+        plan.version++
         let mine = plan.pending.get(p.public_key)
         if (!mine) plan.pending.set(p.public_key, (mine = []))
         mine.push(info.id)
@@ -397,6 +411,7 @@ export class PacketStorage {
   }
 
   private take(id: string, plan: Plan): void {
+    plan.version++
     const pending = plan.pendingById.get(id)
     if (pending) {
       plan.dropped.add(id)
@@ -417,6 +432,7 @@ export class PacketStorage {
   }
 
   private untake(id: string, plan: Plan): void {
+    plan.version++
     const pending = plan.pendingById.get(id)
     if (pending) {
       plan.dropped.delete(id)
@@ -465,24 +481,8 @@ export class PacketStorage {
    * decides who is protected; identities are cheap, so among the unprotected each gets the same.
    */
   private victimFor(publisher: string, plan: Plan): string | undefined {
-    const order: string[] = []
-    for (let i = 0; i < this.tenure.length; i++) if (this.byPublisher.get(this.tenure[i])?.order === i) order.push(this.tenure[i])
-    order.push(...plan.arrivals)
-    const seniorPackets = (1 - this.limits.newcomerShare) * this.limits.maxPackets
-    const seniorBytes = (1 - this.limits.newcomerShare) * this.limits.maxBytes
-    let split = order.length
-    let packets = 0
-    let bytes = 0
-    for (let i = 0; i < order.length; i++) {
-      const h = this.holding(order[i], plan)
-      if (packets + h.packets > seniorPackets || bytes + h.bytes > seniorBytes) {
-        split = i
-        break
-      }
-      packets += h.packets
-      bytes += h.bytes
-    }
-    const at = order.indexOf(publisher)
+    const {order, at: position, split, mostJunior} = this.tiers(plan)
+    const at = position.get(publisher) ?? -1
     if (at >= 0 && at < split) {
       for (let i = order.length - 1; i > at; i--) {
         const id = this.oldestUntaken(order[i], plan)
@@ -491,6 +491,8 @@ export class PacketStorage {
       return undefined
     }
     const mine = at >= 0 ? this.holding(publisher, plan).packets : 0
+    // The common case in a flood: no junior holds two more than the sender. Known without a scan.
+    if (mostJunior <= mine + 1) return undefined
     let best: string | undefined
     let most = mine + 1
     // Newest first, and only a strictly larger count replaces: among equals the newest arrival gives way.
@@ -503,6 +505,35 @@ export class PacketStorage {
       }
     }
     return best === undefined ? undefined : this.oldestUntaken(best, plan)
+  }
+
+  /**
+   * The tiers as `plan` leaves them: computed once per change of the plan, not per packet, so a
+   * flood's refused packets cost the node no walk of every publisher each.
+   */
+  private tiers(plan: Plan): Tiers {
+    if (plan.tiers?.version === plan.version) return plan.tiers
+    const order: string[] = []
+    for (let i = 0; i < this.tenure.length; i++) if (this.byPublisher.get(this.tenure[i])?.order === i) order.push(this.tenure[i])
+    order.push(...plan.arrivals)
+    const seniorPackets = (1 - this.limits.newcomerShare) * this.limits.maxPackets
+    const seniorBytes = (1 - this.limits.newcomerShare) * this.limits.maxBytes
+    let split = order.length
+    let packets = 0
+    let bytes = 0
+    let mostJunior = 0
+    const at = new Map<string, number>()
+    for (let i = 0; i < order.length; i++) {
+      at.set(order[i], i)
+      const h = this.holding(order[i], plan)
+      if (split === order.length && (packets + h.packets > seniorPackets || bytes + h.bytes > seniorBytes)) split = i
+      if (split === order.length) {
+        packets += h.packets
+        bytes += h.bytes
+      } else mostJunior = Math.max(mostJunior, h.packets)
+    }
+    plan.tiers = {version: plan.version, order, at, split, mostJunior}
+    return plan.tiers
   }
 
   /** Live packets under a key fingerprint, oldest first, at most `limit`. */
