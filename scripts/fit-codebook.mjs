@@ -3,6 +3,7 @@
 //
 //   npm run build && node scripts/fit-codebook.mjs --cache /tmp/mmlu.use-lite.f32
 //
+// (--precision int8 --out assets/codebook/use-lite-int8.mmlu-anchors.qcb for the int8 graph's scheme)
 // fits the shipped use-lite.mmlu-anchors.qcb on all 15,657 MMLU questions (embedding them is the
 // slow part, ~10 minutes of one core; --cache keeps the embeddings for later runs). Needs python3
 // with numpy for the numeric step (scripts/fit-codebook-kmeans.py).
@@ -72,6 +73,8 @@ const {values: opt} = parseArgs({
     'reference-cache': {type: 'string'},
     'hub-k': {type: 'string', default: '10'},
     'hub-beta': {type: 'string', default: '0.5'},
+    // int8: fit for the integer graph's vectors (src/embed/use-lite-onnx.ts), embedder use-lite-int8.
+    precision: {type: 'string', default: 'fp32'},
   },
 })
 const K = Number(opt.k)
@@ -121,7 +124,11 @@ if (opt['sample-head'] !== undefined) {
   texts.push(...kept)
 }
 const corpusDigest = createHash('sha256').update(texts.join('\n')).digest('hex')
-const embedder = await createEmbedder({backend: 'use-lite'})
+if (opt.precision !== 'fp32' && opt.precision !== 'int8') throw new Error(`--precision ${opt.precision}: expected fp32 or int8`)
+const embedder =
+  opt.precision === 'int8'
+    ? await (await import(path.join(root, 'dist/embed/use-lite.js'))).createUseLiteEmbedder({precision: 'int8'})
+    : await createEmbedder({backend: 'use-lite'})
 const D = embedder.dimension
 
 /** Embeddings of `texts`, N x D, from `cache` when it holds these texts (a sha256 of them leads the file). */
@@ -221,7 +228,7 @@ if (ANCHORS && LEXICAL_WEIGHT > 0) {
 
 const bytes = encodeCodebook({
   name: opt.name,
-  embedder: 'use-lite',
+  embedder: embedder.id,
   mean: f32('mean.f32'),
   projection: f32('projection.f32'),
   reducedDimension: P,

@@ -10,12 +10,12 @@
 import {generateKeyPair} from '@libp2p/crypto/keys'
 import {peerIdFromString} from '@libp2p/peer-id'
 import * as lp from 'it-length-prefixed'
-import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {mkdtempSync, readFileSync} from 'node:fs'
-import os from 'node:os'
+import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
+
+import {startQisNode, tempHome} from '../swarm/node-process.mjs'
 
 const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const arg = (name, fallback) => {
@@ -52,34 +52,19 @@ const addProvider = (i, provider, addr) => Uint8Array.from([...enumField(1, 2), 
 const putValue = (key, value) => Uint8Array.from([...enumField(1, 0), ...field(2, key), ...field(3, [...field(1, key), ...field(2, value)])])
 
 // ---- the node -----------------------------------------------------------------------------------
-const home = mkdtempSync(path.join(os.tmpdir(), 'qis-dht-flood-'))
-const child = spawn(process.execPath, [path.join(ROOT, 'bin/run.js'), 'node', '--json', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--max-packets', '1000'], {
-  env: {...process.env, QIS_BOOTSTRAP: '', NO_COLOR: '1'},
-  stdio: ['ignore', 'pipe', 'pipe'],
-})
-process.on('exit', () => child.exitCode === null && child.kill('SIGKILL'))
+const home = tempHome('qis-dht-flood-')
 const events = []
-let buf = ''
-child.stdout.on('data', (d) => {
-  buf += d
-  let nl
-  while ((nl = buf.indexOf('\n')) >= 0) {
-    const line = buf.slice(0, nl)
-    buf = buf.slice(nl + 1)
-    if (line.startsWith('{"event"')) events.push(JSON.parse(line))
-  }
-})
-for (const t = Date.now(); !events.some((e) => e.event === 'started'); await new Promise((r) => setTimeout(r, 50))) if (Date.now() - t > 30_000) throw new Error('qis node did not start')
-const started = events.find((e) => e.event === 'started')
+const node = await startQisNode({home, run: path.join(ROOT, 'bin/run.js'), args: ['--max-packets', '1000'], onEvent: (e) => events.push(e)})
+const child = node.child
 const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) / 1024
 const samples = []
 const sampler = setInterval(() => samples.push(rss()), 200)
 await new Promise((r) => setTimeout(r, 1000))
 const rssBefore = rss()
 
-const attacker = await createSwarmNode({privateKey: await generateKeyPair('Ed25519'), listen: [], bootstrap: [started.multiaddrs[0]]})
+const attacker = await createSwarmNode({privateKey: await generateKeyPair('Ed25519'), listen: [], bootstrap: [node.multiaddr]})
 await attacker.dialBootstrap()
-const target = peerIdFromString(started.peerId)
+const target = peerIdFromString(node.peerId)
 
 /** One message on its own stream; resolves with whether the node answered (PUT_VALUE echoes an accepted record). */
 async function send(message) {
@@ -152,8 +137,7 @@ await attacker.stop()
 await new Promise((r) => setTimeout(r, 2000))
 const rssAfter = rss()
 clearInterval(sampler)
-child.kill('SIGTERM')
-await new Promise((r) => child.on('close', r))
+await node.stop()
 const stopped = events.find((e) => e.event === 'stopped')
 
 const result = {

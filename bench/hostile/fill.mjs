@@ -8,12 +8,11 @@
 //
 // --root runs the node (and client library) of another checkout's build, for a before figure.
 import {generateKeyPair} from '@libp2p/crypto/keys'
-import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {mkdtempSync} from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
+
+import {startQisNode, tempHome} from '../swarm/node-process.mjs'
 
 const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const arg = (name, fallback) => {
@@ -29,25 +28,10 @@ if (MAX > 20_000 || IDENTITIES > 1000) throw new Error('bounded: --max-packets <
 const {openSwarmClient, publishPackets, fetchPackets} = await import(pathToFileURL(path.join(ROOT, 'dist/swarm/client.js')).href)
 const {encodePacket, keyFingerprint, packetId, signerFromSeed} = await import(pathToFileURL(path.join(ROOT, 'dist/packet/index.js')).href)
 
-const home = mkdtempSync(path.join(os.tmpdir(), 'qis-fill-'))
-const child = spawn(process.execPath, [path.join(ROOT, 'bin/run.js'), 'node', '--json', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--max-packets', String(MAX)], {
-  env: {...process.env, QIS_BOOTSTRAP: '', NO_COLOR: '1'},
-  stdio: ['ignore', 'pipe', 'pipe'],
-})
-process.on('exit', () => child.exitCode === null && child.kill('SIGKILL'))
+const home = tempHome('qis-fill-')
 const events = []
-let buf = ''
-child.stdout.on('data', (d) => {
-  buf += d
-  let nl
-  while ((nl = buf.indexOf('\n')) >= 0) {
-    const line = buf.slice(0, nl)
-    buf = buf.slice(nl + 1)
-    if (line.startsWith('{"event"')) events.push(JSON.parse(line))
-  }
-})
-for (const t = Date.now(); !events.some((e) => e.event === 'started'); await new Promise((r) => setTimeout(r, 50))) if (Date.now() - t > 30_000) throw new Error('qis node did not start')
-const addr = events.find((e) => e.event === 'started').multiaddrs[0]
+const node = await startQisNode({home, run: path.join(ROOT, 'bin/run.js'), args: ['--max-packets', String(MAX)], onEvent: (e) => events.push(e)})
+const addr = node.multiaddr
 
 const SCHEME = 'fill-v1'
 const signer = (name) => signerFromSeed(createHash('sha256').update(`qis-fill:${name}`).digest())
@@ -75,8 +59,7 @@ const fetched = await fetchPackets(client, [keyFingerprint(SCHEME, 'bench', 'hon
 const have = new Set(fetched.packets.map((p) => packetId(p.bytes)))
 const survived = honestFirst.filter((p) => have.has(p.id)).length
 await client.close()
-child.kill('SIGTERM')
-await new Promise((r) => child.on('close', r))
+await node.stop()
 const stopped = events.find((e) => e.event === 'stopped')
 
 const result = {

@@ -13,13 +13,11 @@
 import {generateKeyPair} from '@libp2p/crypto/keys'
 import {peerIdFromString} from '@libp2p/peer-id'
 import {encode as cborEncode} from 'cborg'
-import {spawn} from 'node:child_process'
 import {createHash, randomBytes} from 'node:crypto'
-import {mkdtempSync, readFileSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {decodePacket, encodePacket, keyFingerprint, packetId, readStoreFile, signerFromSeed} from '../../dist/packet/index.js'
 import {fetchPackets, openSwarmClient, publishPackets} from '../../dist/swarm/client.js'
@@ -33,8 +31,7 @@ import {
   readOneFrame,
   writeFrame,
 } from '../../dist/swarm/protocol.js'
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+import {startQisNode, tempHome} from '../swarm/node-process.mjs'
 
 function flag(name, fallback) {
   const i = process.argv.indexOf(`--${name}`)
@@ -83,45 +80,19 @@ const rawBody = (over = {}) => {
 }
 
 // ---- the node under attack -------------------------------------------------------------------
-const home = mkdtempSync(path.join(os.tmpdir(), 'qis-hostile-node-'))
-const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), 'node', '--json', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0',
-  '--publisher-max-packets', String(QUOTA), '--publisher-max-bytes', String(QUOTA_BYTES)], {env: {...process.env, QIS_BOOTSTRAP: '', NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
+const home = tempHome('qis-hostile-node-')
 const events = []
-let buffered = ''
-let nodeStderr = ''
-child.stderr.on('data', (d) => (nodeStderr += d))
-child.stdout.on('data', (d) => {
-  buffered += d
-  let nl
-  while ((nl = buffered.indexOf('\n')) >= 0) {
-    const line = buffered.slice(0, nl)
-    buffered = buffered.slice(nl + 1)
-    if (line.startsWith('{"event"')) events.push(JSON.parse(line))
-  }
-})
-const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({code, signal})))
+const node = await startQisNode({home, args: ['--publisher-max-packets', String(QUOTA), '--publisher-max-bytes', String(QUOTA_BYTES)], onEvent: (e) => events.push(e)})
+const child = node.child
 let alive = true
-void exited.then(() => (alive = false))
-// Never leave the node behind, whatever fails below.
-process.on('exit', () => alive && child.kill('SIGKILL'))
+void node.exited.then(() => (alive = false))
 process.on('uncaughtException', (err) => {
   console.error(err)
   process.exit(1)
 })
-async function waitEvent(pred, ms = 60_000) {
-  const t = Date.now()
-  while (Date.now() - t < ms) {
-    const e = events.find(pred)
-    if (e) return e
-    if (!alive) throw new Error(`qis node exited: ${nodeStderr.slice(-2000)}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`qis node: no event within ${ms} ms`)
-}
-const started = await waitEvent((e) => e.event === 'started')
-const addr = started.multiaddrs[0]
+const addr = node.multiaddr
 const port = Number(/\/tcp\/(\d+)/.exec(addr)[1])
-const nodePeer = peerIdFromString(started.peerId)
+const nodePeer = peerIdFromString(node.peerId)
 
 const rssSamples = []
 const rss = () => {
@@ -346,8 +317,7 @@ const rssAfter = rss()
 clearInterval(sampler)
 const aliveAtEnd = alive
 
-child.kill('SIGTERM')
-const exit = await exited
+const exit = await node.stop()
 const stopped = events.find((e) => e.event === 'stopped')
 
 // Per publisher on the node's disk: packets and bytes, against the quota.

@@ -9,13 +9,12 @@
 // --root runs the node (and the client library) of another checkout's build, e.g. a worktree of
 // main, for a before/after figure.
 import {generateKeyPair} from '@libp2p/crypto/keys'
-import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {mkdtempSync} from 'node:fs'
 import net from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
+
+import {startQisNode, tempHome} from '../swarm/node-process.mjs'
 
 const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const arg = (name, fallback) => {
@@ -33,32 +32,10 @@ if (IPS > 50 || PER_IP > 50 || JOINS > 50 || JOIN_TIMEOUT > 30_000) throw new Er
 const {openSwarmClient, publishPackets} = await import(pathToFileURL(path.join(ROOT, 'dist/swarm/client.js')).href)
 const {encodePacket, keyFingerprint, packetId, signerFromSeed} = await import(pathToFileURL(path.join(ROOT, 'dist/packet/index.js')).href)
 
-const home = mkdtempSync(path.join(os.tmpdir(), 'qis-slowloris-'))
-const child = spawn(process.execPath, [path.join(ROOT, 'bin/run.js'), 'node', '--json', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0'], {
-  env: {...process.env, QIS_BOOTSTRAP: '', NO_COLOR: '1'},
-  stdio: ['ignore', 'pipe', 'pipe'],
-})
-process.on('exit', () => child.exitCode === null && child.kill('SIGKILL'))
+const home = tempHome('qis-slowloris-')
 const events = []
-let buf = ''
-child.stdout.on('data', (d) => {
-  buf += d
-  let nl
-  while ((nl = buf.indexOf('\n')) >= 0) {
-    const line = buf.slice(0, nl)
-    buf = buf.slice(nl + 1)
-    if (line.startsWith('{"event"')) events.push(JSON.parse(line))
-  }
-})
-const waitFor = async (pred, ms = 30_000) => {
-  for (const t = Date.now(); Date.now() - t < ms; await new Promise((r) => setTimeout(r, 50))) {
-    const e = events.find(pred)
-    if (e) return e
-  }
-  throw new Error('qis node did not start')
-}
-const started = await waitFor((e) => e.event === 'started')
-const addr = started.multiaddrs[0]
+const node = await startQisNode({home, run: path.join(ROOT, 'bin/run.js'), onEvent: (e) => events.push(e)})
+const addr = node.multiaddr
 const port = Number(/\/tcp\/(\d+)/.exec(addr)[1])
 
 // ---- the attack ----------------------------------------------------------------------------------
@@ -111,8 +88,7 @@ for (let i = 0; i < JOINS; i++) {
 const seconds = (performance.now() - tAll) / 1000
 stopped = true
 for (const s of open) s.destroy()
-child.kill('SIGTERM')
-await new Promise((r) => child.on('close', r))
+await node.stop()
 const stoppedEvent = events.find((e) => e.event === 'stopped')
 
 const ok = joins.filter((j) => j.ok)

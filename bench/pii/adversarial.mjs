@@ -19,6 +19,10 @@ const cases = {
   'colons (IPv6-like)': '1:'.repeat(50000),
   'date-like': '1/1/'.repeat(30000),
   'city list': 'Kiel, '.repeat(30000),
+  // The historical register: a credit-like line per line (each tried as a source credit), and a
+  // dated sentence per name (each name's sentence read for a date).
+  'credit-like lines': 'Abc Def, Ghi Jkl, 2019\n'.repeat(8000),
+  'dated sentences': 'In 1850, Wierzbicki met Kowalczyk. '.repeat(5000),
 }
 const scrubber = createScrubber()
 for (const [name, text] of Object.entries(cases)) {

@@ -1,13 +1,16 @@
-// Real qis processes: storage nodes (`qis node`) on 127.0.0.1 and one-shot commands (publish, pull-weights, distill).
+// Real qis processes: storage nodes (`qis node`, started as every bench starts one) on 127.0.0.1 and one-shot commands (publish, pull-weights, distill).
 import {spawn} from 'node:child_process'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {startQisNode} from '../swarm/node-process.mjs'
+
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const runJs = path.join(root, 'bin', 'run.js')
-const childEnv = () => ({...process.env, NO_COLOR: '1', QIS_BOOTSTRAP: '', QIS_CONTENT_TYPE: ''})
+// As for the nodes (startQisNode): this shell's swarm settings must not reach the bench's swarm.
+const childEnv = () => ({...process.env, NO_COLOR: '1', QIS_BOOTSTRAP: '', QIS_CONTENT_TYPE: '', QIS_SWARM_KEY: '', QIS_LISTEN: ''})
 
-/** Every process this bench started and has not seen exit: stopped on exit or Ctrl-C, by pid. */
+/** Every one-shot command this bench started and has not seen exit: stopped on exit or Ctrl-C, by pid (the nodes: node-process.mjs). */
 const live = new Set()
 const stopLive = () => {
   for (const child of live) child.kill('SIGTERM')
@@ -67,62 +70,15 @@ function qisOnce(args, {timeoutMs = 600_000} = {}) {
   })
 }
 
-/** Starts one `qis node --json` on 127.0.0.1 and resolves once it printed its addresses. */
-export function startNode(home, bootstrap = []) {
-  return new Promise((resolve, reject) => {
-    const args = [runJs, 'node', '--json', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0']
-    for (const b of bootstrap) args.push('--bootstrap', b)
-    const child = spawn(process.execPath, args, {cwd: root, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe']})
-    live.add(child)
-    let buffered = ''
-    let stderr = ''
-    const peers = new Set()
-    const exited = new Promise((r) => child.on('close', (code) => {
-      live.delete(child)
-      r(code)
-    }))
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`qis node ${home} did not start within 60 s: ${stderr.slice(-1000)}`))
-    }, 60_000)
-    child.stderr.on('data', (d) => (stderr += d))
-    child.stdout.on('data', (d) => {
-      buffered += d
-      let nl
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl)
-        buffered = buffered.slice(nl + 1)
-        if (!line.startsWith('{')) continue
-        let e
-        try {
-          e = JSON.parse(line)
-        } catch {
-          continue
-        }
-        if (e.event === 'peer:connect') peers.add(e.peer)
-        if (e.event === 'peer:disconnect') peers.delete(e.peer)
-        if (e.event === 'started') {
-          clearTimeout(timer)
-          resolve({
-            home,
-            peerId: e.peerId,
-            multiaddrs: e.multiaddrs,
-            peers,
-            async stop() {
-              if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
-              const t = setTimeout(() => child.kill('SIGKILL'), 15_000)
-              await exited
-              clearTimeout(t)
-            },
-          })
-        }
-      }
-    })
-    void exited.then((code) => {
-      clearTimeout(timer)
-      reject(new Error(`qis node ${home} exited (${code}) before it started: ${stderr.slice(-1000)}`))
-    })
-  })
+/** Starts one `qis node --json` on 127.0.0.1 (the benches' one way, bench/swarm/node-process.mjs) and resolves once it printed its addresses. */
+export async function startNode(home, bootstrap = []) {
+  const peers = new Set()
+  const onEvent = (e) => {
+    if (e.event === 'peer:connect') peers.add(e.peer)
+    if (e.event === 'peer:disconnect') peers.delete(e.peer)
+  }
+  const node = await startQisNode({home, bootstrap, run: runJs, onEvent})
+  return {home, peerId: node.peerId, multiaddrs: node.multiaddrs, peers, stop: () => node.stop()}
 }
 
 /** `count` nodes: the first alone, the rest joining through it. */

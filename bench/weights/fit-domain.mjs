@@ -1,7 +1,7 @@
 // Chooses the domain layer's prior strength (DOMAIN_PRIOR_STRENGTH) of the calibrated rule on a
 // split of real LLM outcomes, and checks it on the other half, against the rule without the layer.
 // Run after `npm run build`:
-//   node bench/weights/fit-domain.mjs [--questions N] [--json OUT]
+//   node bench/weights/fit-domain.mjs [--questions N] [--grid 4,16,64,256,1024] [--no-own] [--json OUT]
 //
 // Data: ../shared/data/outcomes (MMLU-Pro questions x 16 open models). As bench/value: each model is
 // one deployment; its confidence is its own running accuracy on its logged past; the subject is the
@@ -25,7 +25,9 @@ const arg = (name, fallback) => {
 }
 const nQuestions = Number(arg('questions', 2000))
 const jsonOut = arg('json')
-const GRID = [4, 16, 64, 256, 1024]
+// pull-weights counts a home's own packets beside its peers' (its default); --no-own leaves them out, as before it did.
+const ownEvidence = !process.argv.includes('--no-own')
+const GRID = (arg('grid') ?? '4,16,64,256,1024').split(',').map(Number)
 const PAST = 0.7
 const REACH = {disjoint: 1, overlap: 4}
 
@@ -66,9 +68,9 @@ function evaluate(half, scenario) {
     const fp = keyFingerprint(scheme.id, domainOf(e.q), k)
     ;(byKey.get(fp) ?? byKey.set(fp, []).get(fp)).push(e)
   }
-  /** A weights entry from peers' (not m's) past events under fp near any of `hashes`. */
+  /** A weights entry from the past events under fp near any of `hashes`: peers', and m's own unless --no-own. */
   const entry = (fp, domain, m, hashes) => {
-    const near = (byKey.get(fp) ?? []).filter((e) => e.m !== m && hashes.some((h) => hexHamming(cache[e.q.question_id].hash, h) <= DEFAULT_HAMMING_THRESHOLD))
+    const near = (byKey.get(fp) ?? []).filter((e) => (ownEvidence || e.m !== m) && hashes.some((h) => hexHamming(cache[e.q.question_id].hash, h) <= DEFAULT_HAMMING_THRESHOLD))
     if (near.length === 0) return undefined
     const per = new Map()
     for (const e of near) (per.get(e.m) ?? per.set(e.m, []).get(e.m)).push(e)
@@ -141,10 +143,10 @@ function evaluate(half, scenario) {
   return result
 }
 
-const out = {scheme: scheme.id, questions: chosen.length, grid: GRID, current: DOMAIN_PRIOR_STRENGTH, runs: {}}
+const out = {scheme: scheme.id, questions: chosen.length, ownEvidence, grid: GRID, current: DOMAIN_PRIOR_STRENGTH, runs: {}}
 for (const half of [0, 1]) for (const scenario of ['overlap', 'disjoint']) out.runs[`${half === 0 ? 'A' : 'B'}-${scenario}`] = evaluate(half, scenario)
 const f = (x) => x.toFixed(4)
-console.log(`scheme ${scheme.id}; ${chosen.length} MMLU-Pro questions x ${models.length} deployments; half A (even ids) chooses, half B checks`)
+console.log(`scheme ${scheme.id}; ${chosen.length} MMLU-Pro questions x ${models.length} deployments; ${ownEvidence ? "a home's own records count beside its peers'" : "peers' records only (--no-own)"}; half A (even ids) chooses, half B checks`)
 for (const [name, r] of Object.entries(out.runs)) {
   console.log(`\n${name}: ${r.items} future answers; Brier no-peers ${f(r.noPeers)}, without the domain layer ${f(r.withoutDomain.brier)} (routing ${f(r.withoutDomain.routing)}, best single ${f(r.bestSingle)})`)
   for (const k of GRID) console.log(`  domain prior ${String(k).padStart(4)}: Brier ${f(r.byK[k].brier)}  routing ${f(r.byK[k].routing)}`)

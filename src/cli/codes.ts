@@ -63,7 +63,6 @@ export const ERROR_CODES = {
   MODEL_NOT_FOUND: {exit: 'usage', means: 'the model folder for the transformers embedder is missing or incomplete'},
   MODEL_CHECK_FAILED: {exit: 'usage', means: 'the chosen embedder does not load, so init wrote nothing'},
   REJECTED: {exit: 'usage', means: 'a record was rejected under --strict'},
-  BAD_DOMAIN: {exit: 'usage', means: 'a domain label is not valid', use: 'BAD_LABEL'},
   // --- runtime failure (1) ------------------------------------------------------------------
   QIS_ERROR: {exit: 'failure', means: 'a failure not yet given its own code', use: 'a specific code'},
   INTERNAL: {exit: 'failure', means: 'an unexpected error: a bug (QIS_DEBUG=1 prints the stack)'},
@@ -74,6 +73,7 @@ export const ERROR_CODES = {
   WRITE_FAILED: {exit: 'failure', means: 'an output file could not be written (nothing half-written is left)'},
   EMBEDDER_LOAD: {exit: 'failure', means: 'the embedding model failed to load'},
   STORE_UNREADABLE: {exit: 'failure', means: 'a packet store in the home cannot be read'},
+  IDENTITY_UNUSABLE: {exit: 'failure', means: "the home's identity file cannot be read, is damaged, or holds a key qis cannot sign with"},
   STORAGE_UNUSABLE: {exit: 'failure', means: "the node's storage cannot be opened"},
   STORAGE_CORRUPT: {exit: 'failure', means: "the node's storage file is not a packet store"},
   JOURNAL_UNUSABLE: {exit: 'failure', means: 'the publish journal cannot be opened'},

@@ -155,8 +155,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 const isDebug = () => Boolean(process.env.QIS_DEBUG) && process.env.QIS_DEBUG !== '0'
 
 async function refuseNonFolder(dir: string): Promise<void> {
-  const st = await fs.stat(dir).catch(() => undefined)
-  if (st && !st.isDirectory()) {
-    throw new QisError(`home ${dir} is a file, not a folder`, {code: 'HOME_UNUSABLE', hint: 'Pass --home (or set QIS_HOME) to a folder; qis creates it if it does not exist.'})
-  }
+  const hint = 'Pass --home (or set QIS_HOME) to a folder; qis creates it if it does not exist.'
+  const st = await fs.stat(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined
+    // A file on the way (ENOTDIR) is a home that can never be made, not a config.json that is "unreadable" later.
+    if (err.code === 'ENOTDIR') throw new QisError(`home ${dir} cannot be made: a part of the path is a file, not a folder`, {code: 'HOME_UNUSABLE', hint})
+    throw new QisError(`cannot use home ${dir}: ${err.message}`, {code: 'HOME_UNUSABLE', cause: err})
+  })
+  if (st && !st.isDirectory()) throw new QisError(`home ${dir} is a file, not a folder`, {code: 'HOME_UNUSABLE', hint})
 }

@@ -64,7 +64,7 @@ export const codebookFlag = Flags.file({
   helpValue: 'FILE',
 })
 
-/** How texts become codes: distill, hash and adjust take these. */
+/** How texts become codes: distill, hash, adjust and pull-weights (for --queries) take these. */
 export const embedderFlags = {
   embedder: embedderFlag,
   'model-dir': modelDirFlag,
@@ -101,6 +101,15 @@ export function embedderFromFlags(flags: EmbedderFlagValues, config: QisConfig['
   }
 }
 
+/**
+ * The values of a repeatable flag that also takes comma-separated lists (--domain-focus a,b): split on
+ * commas only, as the matching environment variables are, so "Clinical Oncology" stays one value
+ * (refused as one label, with its normalised form) rather than becoming two.
+ */
+export function commaList(values: string[]): string[] {
+  return values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)
+}
+
 /** Peers to join the swarm through. $QIS_BOOTSTRAP reaches it through the config layer (env.ts says why). */
 export const bootstrapFlag = Flags.string({
   description: `Multiaddr of a peer to join the swarm through (repeatable). Default: ${envRef('bootstrap')}, then the config.`,
@@ -108,7 +117,17 @@ export const bootstrapFlag = Flags.string({
   helpValue: 'MULTIADDR',
 })
 
-/** Where texts come from when they are not arguments (hash; scrub in phase B). */
+/**
+ * The peers a command joins the swarm through: the flag's, else the config's (which holds
+ * $QIS_BOOTSTRAP). None is NO_BOOTSTRAP, said the same way by every command; `need` says what wanted them.
+ */
+export function bootstrapPeers(flag: string[] | undefined, config: string[], need = 'no bootstrap peers'): string[] {
+  const peers = flag && flag.length > 0 ? flag : config
+  if (peers.length === 0) throw new QisError(`${need}: pass --bootstrap MULTIADDR (repeatable), set ${ENV.bootstrap.name}, or add "bootstrap" to the config`, {code: 'NO_BOOTSTRAP'})
+  return peers
+}
+
+/** Where texts come from when they are not arguments (hash, scrub). */
 export const textInputFlags = {
   input: Flags.string({char: 'i', description: 'Input file, repeatable; "-" is stdin.', multiple: true, helpValue: 'FILE'}),
   'input-format': Flags.string({description: 'How input lines are read: jsonl (the text in --field) or text (each line is one text).', options: ['jsonl', 'text'], default: 'jsonl'}),

@@ -36,13 +36,18 @@ export function describeLabelProblem(p: LabelProblem): string {
   return p.suggestion === undefined ? p.message : `${p.message}; did you mean ${JSON.stringify(p.suggestion)}?`
 }
 
-/** Returns `value` if it is a valid label; throws BAD_LABEL naming `flag` and the normalised form otherwise. */
-export function requireLabel(field: TextField, value: string, flag?: string): string {
+/**
+ * Returns `value` if it is a valid label; throws BAD_LABEL otherwise, with the normalised form in
+ * the hint. `where` names the value's source: a flag ("--domain", then the hint is a flag to type),
+ * or anything else ("domain focus"); library callers with no source to name leave it out.
+ */
+export function requireLabel(field: TextField, value: string, where?: string): string {
   const p = labelProblem(field, value)
   if (p === undefined) return value
   const rule = `Labels are lowercase a-z, 0-9 and . _ - : (at most ${TEXT_LIMITS[field]} characters).`
-  throw new QisError(`${flag ? `${flag}: ` : ''}${p.message}`, {
+  const flag = where?.startsWith('--') ? `${where} ` : ''
+  throw new QisError(`${where ? `${where}: ` : ''}${p.message}`, {
     code: 'BAD_LABEL',
-    hint: p.suggestion === undefined ? rule : `Use ${flag ? `${flag} ` : ''}${p.suggestion}. ${rule}`,
+    hint: p.suggestion === undefined ? rule : `Use ${flag}${p.suggestion}. ${rule}`,
   })
 }

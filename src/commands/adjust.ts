@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/command.js'
-import {bootstrapFlag, durationFlag, embedderFlags, embedderFromFlags, labelFlag, numberFlag, weightsFlag} from '../cli/flags.js'
+import {bootstrapFlag, bootstrapPeers, durationFlag, embedderFlags, embedderFromFlags, labelFlag, numberFlag, weightsFlag} from '../cli/flags.js'
 import {lines, plural} from '../cli/render.js'
 import {loadConfig} from '../config/config.js'
 import {QisError} from '../util/errors.js'
@@ -14,7 +14,7 @@ const variantList = (vs: VariantEstimate[]) => vs.map((v) => `${v.model} ${v.pro
 
 export default class Adjust extends BaseCommand<typeof Adjust> {
   static summary = 'Print the confidence adjustment peers\' outcomes suggest for a query.'
-  static description = `Scrubs and hashes the query exactly as distill does and looks its routing keys up in the weights file that \`qis pull-weights\` wrote. The default rule (calibrated) estimates the probability that an answer to this query is right, from how peers did on such queries against their own confidence (with --model, from that model's own outcomes where peers have them), and prints that estimate minus --confidence. --rule reference prints the reference pattern's clamp(weight - 0.5, -0.3, +0.3). It also names the model variants peers did best and worst with on such queries. With --live, keys the weights file does not know are asked of the swarm now (their fingerprints only, as pull-weights sends; within --live-timeout, else the adjustment uses the file alone) and what is learnt is added to the weights file. The query itself never leaves this process. Library: createAdjuster().`
+  static description = `Scrubs and hashes the query exactly as distill does and looks its routing keys up in the weights file that \`qis pull-weights\` wrote. The default rule (calibrated) estimates the probability that an answer to this query is right, from how peers did on such queries against their own confidence (with --model, from that model's own outcomes where peers have them), and prints that estimate minus --confidence. --rule reference prints the reference pattern's clamp(weight - 0.5, -0.3, +0.3). It also names the model variants peers did best and worst with on such queries. With --live, keys the weights file does not know are asked of the swarm now (their key fingerprints only, as pull-weights sends; within --live-timeout, else the adjustment uses the file alone) and what is learnt is added to the weights file. The query itself never leaves this process. Library: createAdjuster().`
   static examples = [
     '<%= config.bin %> adjust "What is the first-line treatment for stage II colon cancer?" --domain clinical.oncology --confidence 0.7 --model llama-3-8b',
     '<%= config.bin %> adjust "Is this clause enforceable?" --domain legal.contract_review --rule reference --json',
@@ -51,8 +51,7 @@ export default class Adjust extends BaseCommand<typeof Adjust> {
     const weightsFile = flags.weights ?? home.weightsFile
     let live
     if (flags.live) {
-      const bootstrap = flags.bootstrap && flags.bootstrap.length > 0 ? flags.bootstrap : config.bootstrap
-      if (bootstrap.length === 0) throw new QisError('--live needs a swarm to ask: pass --bootstrap MULTIADDR, set QIS_BOOTSTRAP, or add "bootstrap" to the config', {code: 'NO_BOOTSTRAP'})
+      const bootstrap = bootstrapPeers(flags.bootstrap, config.bootstrap, '--live needs a swarm to ask')
       const {swarmLiveLookup} = await import('../weights/live.js')
       const {readTrustList, trustFile} = await import('../weights/trust.js')
       if (flags['trusted-only'] && (await readTrustList(trustFile(home))).length === 0) {

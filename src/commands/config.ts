@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/command.js'
 import {CONFIG_ENV} from '../cli/env.js'
-import {embedderFlag, modelDirFlag, withDescription} from '../cli/flags.js'
+import {bootstrapFlag, commaList, embedderFlag, modelDirFlag, withDescription} from '../cli/flags.js'
 import {table} from '../cli/render.js'
 import type {ConfigKey} from '../config/config.js'
 import type {EmbedderBackend} from '../embed/types.js'
@@ -12,7 +12,7 @@ import {QisError} from '../util/errors.js'
 
 export default class Config extends BaseCommand<typeof Config> {
   static summary = 'Show the effective configuration and where each value came from (default, config file, env or flag).'
-  static description = `Values come from, lowest first: built-in defaults, <home>/config.json (written by qis init), environment variables (QIS_DOMAIN_FOCUS, QIS_BOOTSTRAP, QIS_LISTEN, QIS_MODEL_DIR), and command-line flags.
+  static description = `Values come from, lowest first: built-in defaults, <home>/config.json (written by qis init), environment variables (${Object.values(CONFIG_ENV).join(', ')}), and command-line flags.
 Give the same flags another command would get (--bootstrap, --listen, ...) to see what it would use. A value that is unusable is a usage error (BAD_CONFIG, exit 2): the table is still shown, then the problems.`
 
   static examples = [
@@ -24,7 +24,7 @@ Give the same flags another command would get (--bootstrap, --listen, ...) to se
 
   static flags = {
     'domain-focus': Flags.string({description: 'show the config as a command given this --domain-focus would see it (repeatable)', multiple: true}),
-    bootstrap: Flags.string({description: 'show the config with this --bootstrap (repeatable)', multiple: true}),
+    bootstrap: withDescription(bootstrapFlag, 'show the config with this --bootstrap (repeatable)'),
     listen: Flags.string({description: 'show the config with this --listen (repeatable)', multiple: true}),
     embedder: withDescription(embedderFlag, 'show the config with this --embedder'),
     'model-dir': withDescription(modelDirFlag, 'show the config with this --model-dir (implies --embedder transformers)'),
@@ -33,7 +33,7 @@ Give the same flags another command would get (--bootstrap, --listen, ...) to se
   async run(): Promise<ConfigView> {
     const {flags} = this
     const overrides: ConfigOverrides = {
-      domainFocus: flags['domain-focus'] && splitList(flags['domain-focus']),
+      domainFocus: flags['domain-focus'] && commaList(flags['domain-focus']),
       bootstrap: flags.bootstrap && splitList(flags.bootstrap),
       listen: flags.listen && splitList(flags.listen),
     }

@@ -8,7 +8,8 @@ import {loadConfig} from '../config/config.js'
 import {type HashInput, type HashOutput, type InputFormat, hashStream, isLineError, readInputs} from '../hash/stream.js'
 import {QisError} from '../util/errors.js'
 
-export interface HashResult {
+/** What `qis hash` returns (--json prints it): the lines' codes as key fingerprints. Not the codes themselves: those are SemanticCodes. */
+export interface HashCommandResult {
   scheme: string
   domain: string
   results: HashOutput[]
@@ -55,7 +56,7 @@ A bad line prints {"line": N, "error": "..."} in its place and the command exits
     })(),
   }
 
-  async run(): Promise<HashResult> {
+  async run(): Promise<HashCommandResult> {
     const {flags} = this
     const texts = this.positionals
     if (texts.length > 0 && flags.input) throw new QisError('give TEXT arguments or --input, not both', {code: 'BAD_FLAG', hint: 'See qis hash --help.'})
@@ -69,9 +70,10 @@ A bad line prints {"line": N, "error": "..."} in its place and the command exits
     const {pipeline, scheme} = await createHashPipeline({...embedder, workers: flags.workers, batchSize: flags['embed-batch-size']})
     let scrub: ((text: string) => string) | undefined
     if (flags.scrub) {
-      const {createScrubber} = await import('../privacy/index.js')
+      const [{createScrubber}, {scrubbedForHash}] = await Promise.all([import('../privacy/index.js'), import('../hash/pipeline.js')])
       const scrubber = createScrubber()
-      scrub = (text) => scrubber.scrub(text).text
+      // As distill: a long text's head only, as far as the model reads (the same codes, for less scrubbing).
+      scrub = (text) => scrubbedForHash(scrubber, text, pipeline)
     }
 
     const format = flags['input-format'] as InputFormat

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/command.js'
-import {codebookFlag, embedderFlag, modelDirFlag, withDescription} from '../cli/flags.js'
+import {bootstrapFlag, codebookFlag, commaList, embedderFlag, modelDirFlag, withDescription} from '../cli/flags.js'
 import {keyValue, lines} from '../cli/render.js'
 import {openHome, resolveHomeDir} from '../config/home.js'
 import type {EmbedderBackend} from '../embed/types.js'
@@ -30,11 +30,7 @@ Environment variables (QIS_BOOTSTRAP, ...) are never written into the file: they
       multiple: true,
       helpValue: 'LABEL',
     }),
-    bootstrap: Flags.string({
-      description: 'multiaddr of a peer to join the swarm through (repeatable, or comma-separated; "" for none)',
-      multiple: true,
-      helpValue: 'MULTIADDR',
-    }),
+    bootstrap: withDescription(bootstrapFlag, 'multiaddr of a peer to join the swarm through (repeatable, or comma-separated; "" for none)'),
     listen: Flags.string({
       description: 'multiaddr `qis node` listens on (repeatable). Default: the current value, or /ip4/127.0.0.1/tcp/0',
       multiple: true,
@@ -63,7 +59,7 @@ Environment variables (QIS_BOOTSTRAP, ...) are never written into the file: they
   private async initialise(): Promise<InitResult> {
     const {flags} = this
     const answers: InitAnswers = {
-      domainFocus: flags['domain-focus'] === undefined ? undefined : splitList(flags['domain-focus']),
+      domainFocus: flags['domain-focus'] === undefined ? undefined : commaList(flags['domain-focus']),
       bootstrap: flags.bootstrap === undefined ? undefined : splitList(flags.bootstrap),
       listen: flags.listen === undefined ? undefined : splitList(flags.listen),
       embedder: flags.embedder as EmbedderBackend | undefined,

@@ -6,8 +6,8 @@ import {bootstrapFlag, durationFlag} from '../cli/flags.js'
 import {interruptSignal} from '../cli/interrupt.js'
 import {loadConfig} from '../config/config.js'
 import {acquireHomeLock} from '../config/lock.js'
-import {loadOrCreateIdentity} from '../identity/identity.js'
 import {loadSwarmKey} from '../swarm/pnet.js'
+import {QisError} from '../util/errors.js'
 import type {SwarmEvent} from '../swarm/node.js'
 import type {ReplicationStats} from '../swarm/replicate.js'
 import type {StorageStats} from '../swarm/storage.js'
@@ -145,7 +145,6 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then bootst
     const {flags} = this
     const home = await this.home()
     const {config} = await loadConfig(home)
-    const identity = await loadOrCreateIdentity(home)
     const [{createSwarmNode}, {PacketStorage}, {reachabilityFrom}] = await Promise.all([
       import('../swarm/node.js'),
       import('../swarm/storage.js'),
@@ -164,6 +163,19 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then bootst
       reserveRelay: flags['reserve-relay'],
       upnp: flags.upnp,
     })
+    const listen = flags.listen ?? config.listen
+    const bootstrap = flags.bootstrap ?? config.bootstrap
+    // Every address is checked before the identity and storage are written, so a typo leaves no home behind.
+    const {multiaddrProblem} = await import('../init/validate.js')
+    for (const [what, list] of [['listen', listen], ['bootstrap', bootstrap], ['announce', reachability.announce ?? []]] as const) {
+      for (const a of list) {
+        const problem = multiaddrProblem(a)
+        if (problem) throw new QisError(`${what}: ${problem}`, {code: 'BAD_MULTIADDR'})
+      }
+    }
+    // Lazily: the key code costs ~0.2 s, and oclif loads this module for `qis node --help` too (its duration defaults).
+    const {loadOrCreateIdentity} = await import('../identity/identity.js')
+    const identity = await loadOrCreateIdentity(home)
     const json = this.jsonEnabled()
     const level: LogLevel = flags.quiet ? 'quiet' : flags.verbose ? 'verbose' : (flags['log-level'] as LogLevel)
     const shown = (l: LogLevel) => LOG_LEVELS.indexOf(l) <= LOG_LEVELS.indexOf(level)
@@ -195,8 +207,8 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then bootst
       })
       node = await createSwarmNode({
         privateKey: identity.privateKey,
-        listen: flags.listen ?? config.listen,
-        bootstrap: flags.bootstrap ?? config.bootstrap,
+        listen,
+        bootstrap,
         storage,
         limits: flags['fetch-max-packets'] === undefined ? undefined : {maxFetchPackets: flags['fetch-max-packets']},
         logger: (e) => {

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/command.js'
-import {bootstrapFlag, quietFlag} from '../cli/flags.js'
+import {bootstrapFlag, bootstrapPeers, quietFlag} from '../cli/flags.js'
 import {interruptSignal} from '../cli/interrupt.js'
 import {startProgress} from '../cli/progress.js'
 import {loadConfig} from '../config/config.js'
@@ -52,10 +52,8 @@ Exit status: 0 when every packet was delivered (or nothing was left), 1 when any
     const {flags} = this
     const home = await this.home()
     const {config} = await loadConfig(home)
-    const bootstrap = flags.bootstrap ?? config.bootstrap
-    if (!flags['dry-run'] && bootstrap.length === 0) {
-      throw new QisError('no bootstrap peers: pass --bootstrap MULTIADDR (repeatable), set QIS_BOOTSTRAP, or add "bootstrap" to the config', {code: 'NO_BOOTSTRAP'})
-    }
+    // A dry run joins nothing, so it needs no peers.
+    const bootstrap = flags['dry-run'] ? (flags.bootstrap ?? config.bootstrap) : bootstrapPeers(flags.bootstrap, config.bootstrap)
     const identity = await loadOrCreateIdentity(home)
     const {publishStores} = await import('../swarm/publish.js')
 

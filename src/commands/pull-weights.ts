@@ -1,11 +1,12 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/command.js'
-import {bootstrapFlag, labelFlag, renamed, sinceFlag, weightsFlag} from '../cli/flags.js'
+import {bootstrapFlag, bootstrapPeers, embedderFlags, embedderFromFlags, labelFlag, renamed, sinceFlag, weightsFlag} from '../cli/flags.js'
 import {interruptSignal} from '../cli/interrupt.js'
 import {lines} from '../cli/render.js'
 import {loadConfig} from '../config/config.js'
 import {QisError} from '../util/errors.js'
+import type {QueryScrubber} from '../weights/adjust.js'
 import {type PullWeightsResult, pullWeights} from '../weights/pull.js'
 import {DEFAULT_HAMMING_THRESHOLD} from '../weights/synthesize.js'
 
@@ -36,17 +37,24 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
       min: 0,
       max: 64,
     }),
+    // --queries are hashed here as adjust hashes a query: the same flags choose the same embedder.
+    ...embedderFlags,
   }
 
   async run(): Promise<PullWeightsResult> {
     const {flags} = this
     const home = await this.home()
     const {config} = await loadConfig(home)
-    const bootstrap = flags.bootstrap && flags.bootstrap.length > 0 ? flags.bootstrap : config.bootstrap
     // Before any own packet is read or query hashed: as publish and adjust --live do.
-    if (bootstrap.length === 0) throw new QisError('no bootstrap peers: pass --bootstrap MULTIADDR (repeatable), set QIS_BOOTSTRAP, or add "bootstrap" to the config', {code: 'NO_BOOTSTRAP'})
+    const bootstrap = bootstrapPeers(flags.bootstrap, config.bootstrap)
+    // Own packets carry their scheme; only texts hashed here (--queries) need an embedder, so a flag for one alone would do nothing.
+    const given = (['embedder', 'model-dir', 'allow-download', 'codebook'] as const).find((f) => flags[f] !== undefined && flags[f] !== false)
+    if (given && flags.queries === undefined) {
+      throw new QisError(`--${given} needs --queries`, {code: 'BAD_FLAG', hint: `The embedder hashes --queries only (own packets already carry their keys): add --queries FILE, or drop --${given}.`})
+    }
+    const embedder = embedderFromFlags(flags, config.embedder)
     let queries: {query: string; domain: string}[] | undefined
-    let scrubber: {scrub(text: string): {text: string}} | undefined
+    let scrubber: QueryScrubber | undefined
     if (flags.queries !== undefined) {
       const [{readQueriesFile}, {createScrubber}] = await Promise.all([import('../weights/queries.js'), import('../privacy/index.js')])
       scrubber = createScrubber()
@@ -67,7 +75,7 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
         signal: interrupt.signal,
         queries,
         scrubber,
-        embedder: config.embedder,
+        embedder,
       })
       this.log(renderPull(result))
       if (result.keysIncomplete > 0) {

@@ -23,15 +23,18 @@ Span offsets index the original string (JavaScript string indexes). A line that 
   static examples = [
     '<%= config.bin %> scrub queries.jsonl > scrubbed.jsonl',
     '<%= config.bin %> scrub --field prompt logs.jsonl.gz',
+    '<%= config.bin %> scrub --input queries.jsonl --input more.jsonl',
     "echo 'Call Anna Smith on +1 415 555 0100' | <%= config.bin %> scrub --input-format text",
   ]
   static strict = false
 
   // FILE... is read from argv rather than declared: oclif fills a declared, missing argument from a
   // piped standard input, which here is the data to scrub.
-  static usage = 'scrub [FILE...] [--field NAME] [--input-format jsonl|text]'
+  static usage = 'scrub [FILE...] [--input FILE...] [--field NAME] [--input-format jsonl|text]'
 
   static flags = {
+    // As qis hash reads its files: --input, beside the FILE arguments.
+    input: textInputFlags.input,
     field: textInputFlags.field,
     'input-format': textInputFlags['input-format'],
     'max-line-bytes': Flags.integer({description: 'Longest accepted input line in bytes; longer lines are reported as errors', default: 1024 * 1024, min: 1}),
@@ -39,7 +42,7 @@ Span offsets index the original string (JavaScript string indexes). A line that 
 
   async run(): Promise<ScrubSummary> {
     const {flags} = this
-    const files = this.positionals.filter((a) => a !== '')
+    const files = [...this.positionals, ...(flags.input ?? [])].filter((a) => a !== '')
     await checkInputs(files, 'input file')
     const [{scrubStream}, {customProblems}, {loadConfig}] = await Promise.all([import('../privacy/stream.js'), import('../privacy/scrubber.js'), import('../config/config.js')])
     // The deployment's own recognisers, deny- and allow-lists apply here as in distill. Read only:

@@ -24,7 +24,7 @@ export function inputSettings(options: DistillOptions, config: QisConfig, config
     const found = profiles[options.profile]
     if (!found || typeof found !== 'object') {
       const known = Object.keys(profiles)
-      throw new QisError(`--profile ${options.profile}: no such profile in ${configFile} (${known.length ? `known: ${known.join(', ')}` : 'it has none; add one under "profiles"'})`, {code: 'BAD_FLAG', exitCode: 2})
+      throw new QisError(`--profile ${options.profile}: no such profile in ${configFile} (${known.length ? `known: ${known.join(', ')}` : 'it has none; add one under "profiles"'})`, {code: 'BAD_FLAG'})
     }
     p = found
   }

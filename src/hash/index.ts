@@ -186,13 +186,13 @@ export interface CodebookFile {
  * file before spending a second loading one.
  */
 export function readCodebookFile(file: string): CodebookFile {
-  if (!existsSync(file)) throw new QisError(`codebook ${file} does not exist`, {code: 'BAD_CODEBOOK', exitCode: 2})
+  if (!existsSync(file)) throw new QisError(`codebook ${file} does not exist`, {code: 'BAD_CODEBOOK'})
   try {
     const bytes = readFileSync(file)
     return {file, bytes, codebook: parseCodebook(bytes, file)}
   } catch (err) {
     // The parser's messages name the file already.
-    throw new QisError(errorMessage(err), {code: 'BAD_CODEBOOK', exitCode: 2, cause: err})
+    throw new QisError(errorMessage(err), {code: 'BAD_CODEBOOK', cause: err})
   }
 }
 
@@ -250,6 +250,6 @@ export function schemeForConfig(embedder: Embedder, config: Pick<EmbedderConfig,
   try {
     return schemeFromCodebook(embedder, file)
   } catch (err) {
-    throw new QisError(errorMessage(err), {code: 'BAD_CODEBOOK', exitCode: 2, cause: err})
+    throw new QisError(errorMessage(err), {code: 'BAD_CODEBOOK', cause: err})
   }
 }

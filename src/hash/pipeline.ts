@@ -191,7 +191,7 @@ export const SCRUB_HEAD_CHARS = 2 * LONG_TEXT_CHARS
  * input (Scrubber.head says why the head's scrub is the whole's). Output of `qis scrub` never comes
  * from here: it must scrub everything.
  */
-export function scrubbedForHash(scrubber: Scrubber, raw: string, hasher: Pick<TextHasher, 'modelInputOfHead'> | undefined): string {
+export function scrubbedForHash(scrubber: Pick<Scrubber, 'head'> & {scrub(text: string): {text: string}}, raw: string, hasher: Pick<TextHasher, 'modelInputOfHead'> | undefined): string {
   if (raw.length > SCRUB_HEAD_CHARS && scrubber.head && hasher?.modelInputOfHead) {
     for (let chars = SCRUB_HEAD_CHARS; chars < raw.length; chars *= 2) {
       const head = scrubber.head(raw, chars)

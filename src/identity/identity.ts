@@ -26,7 +26,7 @@ export async function loadOrCreateIdentity(home: Home): Promise<Identity> {
     bytes = await fs.readFile(home.identityFile)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new QisError(`cannot read identity ${home.identityFile}: ${errorMessage(err)}`, {cause: err})
+      throw new QisError(`cannot read identity ${home.identityFile}: ${errorMessage(err)}`, {code: 'IDENTITY_UNUSABLE', cause: err})
     }
   }
   if (bytes === undefined) {
@@ -39,9 +39,9 @@ export async function loadOrCreateIdentity(home: Home): Promise<Identity> {
   try {
     key = privateKeyFromProtobuf(bytes)
   } catch (err) {
-    throw new QisError(`identity ${home.identityFile} is corrupt: ${errorMessage(err)}`, {cause: err})
+    throw new QisError(`identity ${home.identityFile} is corrupt: ${errorMessage(err)}`, {code: 'IDENTITY_UNUSABLE', cause: err})
   }
-  if (key.type !== 'Ed25519') throw new QisError(`identity ${home.identityFile} is a ${key.type} key; qis needs Ed25519`)
+  if (key.type !== 'Ed25519') throw new QisError(`identity ${home.identityFile} is a ${key.type} key; qis needs Ed25519`, {code: 'IDENTITY_UNUSABLE'})
   return toIdentity(key)
 }
 

@@ -32,7 +32,7 @@ export async function* readRecords(source: string, options: ReadOptions = {}): A
   const opts = {...options, delimiter: options.delimiter ?? delimiter}
   let objects: AsyncGenerator<SourceItem>
   if (container === 'parquet') {
-    if (source === '-') throw new QisError('Parquet cannot be read from standard input: name the file', {code: 'BAD_FLAG', exitCode: 2})
+    if (source === '-') throw new QisError('Parquet cannot be read from standard input: name the file', {code: 'BAD_FLAG'})
     objects = parquetObjects(source)
   } else {
     const stream = await openSource(source, options.onOpen)
@@ -211,7 +211,7 @@ async function* csvObjects(stream: Readable, file: string, options: ReadOptions)
     try {
       return new CsvSplitter(delimiter, max)
     } catch (err) {
-      throw new QisError(`${file}: ${(err as Error).message}`, {code: 'BAD_FLAG', exitCode: 2})
+      throw new QisError(`${file}: ${(err as Error).message}`, {code: 'BAD_FLAG'})
     }
   }
 

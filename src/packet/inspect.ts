@@ -112,7 +112,7 @@ async function readSource(source: string, stdin: AsyncIterable<Uint8Array | stri
       if (bytes) return bytes
       throw new QisError(`${source}: no such file, and not a packet in hex or base64`, {code: 'INPUT_NOT_FOUND'})
     }
-    throw new QisError(`cannot read ${source}: ${errorMessage(err)}`, {cause: err})
+    throw new QisError(`cannot read ${source}: ${errorMessage(err)}`, {code: 'STORE_UNREADABLE', cause: err})
   }
 }
 

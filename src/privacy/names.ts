@@ -58,6 +58,15 @@ const EPONYM_HEADS = new Set([
   'gland', 'glands', 'duct', 'canal', 'membrane', 'cell', 'cells', 'node', 'nodes', 'fibers', 'fibres', 'area', 'tube',
 ])
 
+/**
+ * What follows an author in academic writing: co-authors and a year in brackets or "et al.", or a
+ * verb of argument before what is argued. Narrative verbs (said, thinks, believes) are not here: a
+ * lone surname says them in police reports and case notes too.
+ */
+const CITED_AUTHOR = /^(?:(?:(?:\s*,|\s+and|\s+&)\s+\p{Lu}[\p{L}'’-]+){0,2}(?:\s+et\s+al\b\.?|,?\s*\(\s*(?:1[6-9]|20)\d\d[a-z]?\s*[),;:])|\s+(?:argues|argued|contends|contended|maintains|posits|claims|claimed|insists|denies|defines|distinguishes|proposes|proposed|asserts|holds|objects)\s+(?:that|against|for|between|to)\b)/u
+/** "(Huemer, 2005)", "(Smith et al., 2019; ...)": an author-year citation inside brackets. */
+const CITED_IN_BRACKETS = /^(?:\s+et\s+al\.?)?,?\s+(?:1[6-9]|20)\d\d[a-z]?\s*[);,]/
+
 const PLACE_TAILS = new Set(['city', 'county', 'province', 'state', 'island', 'islands', 'region', 'district', 'town', 'village'])
 
 /** Sentence-initial words that are never part of an organisation's name (If XYZ Corporation). */
@@ -80,6 +89,11 @@ const PERSONAL_WORDS = new Set([
 ])
 /** How far either side of a place aboutSomeone looks, within its sentence (bounded, so a head of a text decides it as the whole does). */
 const FRAME_CHARS = 160
+
+/** "according to X": X is the source of a view, like "by X", not a place one goes to. */
+function attributedTo(toks: Token[], i: number): boolean {
+  return toks[i - 1]?.lower === 'to' && toks[i - 2]?.lower === 'according'
+}
 
 /** Whether the sentence around toks[i..j], up to FRAME_CHARS either side, has a personal pronoun. */
 function aboutSomeone(text: string, toks: Token[], i: number, j: number): boolean {
@@ -111,7 +125,7 @@ export class NameFinder {
     // 2: starts a name; 1: continues one (a surname that is also an English word); 0: neither.
     const afterPlacePreposition = (i: number): boolean => {
       const p = toks[i - 1]
-      return !!p && p.kind === 'word' && PLACE_PREPOSITIONS.has(p.text.toLowerCase())
+      return !!p && p.kind === 'word' && PLACE_PREPOSITIONS.has(p.text.toLowerCase()) && !attributedTo(toks, i)
     }
     const memo = new Int8Array(toks.length).fill(-1)
     const strength = (i: number, forced: boolean): number => {
@@ -342,13 +356,20 @@ export class NameFinder {
     // Eponyms: "Alzheimer's disease", "Bayes theorem", "Hardy-Weinberg equilibrium".
     const n = toks[end + 1]
     if (n && n.kind === 'word' && !n.cap && EPONYM_HEADS.has(n.lower) && text.slice(lastWord.end, n.start) === ' ') return true
+    // Academic register: an author cited with a year or "et al." (Mulholland (1998), Bailey and
+    // Pillard (1991), (Huemer, 2005), Yee et al.), or a lone surname that argues a position (Ashford
+    // argues that, Kant claims that): writing about publications, not a record about someone.
+    if (!/['’]s$/i.test(lastWord.text)) {
+      const after = text.slice(lastWord.end, lastWord.end + 64)
+      if (CITED_AUTHOR.test(after) || (text[toks[start]!.start - 1] === '(' && CITED_IN_BRACKETS.test(after))) return true
+    }
     if (!lex.listedProper.has(lastLower)) return false
     // After "in", "to", "from" a listed name is a place ("in Aragon"), unless it owns something ("to Kant's ethics").
     if (placeRun && !/['’]s$/i.test(lastWord.text)) return false
-    // Only as the owner or author of something (Kant's ethics, the works of Erasmus, written by
-    // Tacitus): as the subject of a sentence a listed name is as often a user (Beaufort is reliable).
+    // Only as the owner, author or source of something (Kant's ethics, the works of Erasmus, written
+    // by Tacitus, according to Locke): as the subject of a sentence a listed name is as often a user (Beaufort is reliable).
     const p = toks[start - 1]
-    if (!/['’]s$/i.test(lastWord.text) && !(p && (p.lower === 'of' || p.lower === 'by'))) return false
+    if (!/['’]s$/i.test(lastWord.text) && !(p && (p.lower === 'of' || p.lower === 'by' || attributedTo(toks, start)))) return false
     // One of several names: "A and B", "A, B and C", "A & B".
     const joined = (a: Token | undefined, b: Token | undefined): boolean => !!a && !!b && /^(?:\s*,\s*|\s+(?:and|or|&)\s+|\s*,\s*(?:and|or)\s+)$/.test(text.slice(a.end, b.start))
     const prevName = start > 0 ? this.prevWord(toks, start) : undefined
@@ -375,7 +396,7 @@ export class NameFinder {
     const words = toks.slice(start, end + 1)
     if (words.some((w) => this.lex.firstNames.has(w.text.toLowerCase()))) return 'PERSON'
     const p = toks[start - 1]
-    if (p && p.kind === 'word' && PLACE_PREPOSITIONS.has(p.lower)) return 'LOCATION'
+    if (p && p.kind === 'word' && PLACE_PREPOSITIONS.has(p.lower) && !attributedTo(toks, start)) return 'LOCATION'
     return 'PERSON'
   }
 

@@ -2,6 +2,7 @@ import {AddressFinder} from './address.js'
 import {loadLexicon} from './lexicon.js'
 import {NameFinder} from './names.js'
 import {PRIORITY, findStructured} from './patterns.js'
+import {dropHistorical} from './register.js'
 import {SecretFinder} from './secrets.js'
 import {tokenize} from './tokens.js'
 import type {Candidate, CustomRecognisers, PiiSpan, ScrubResult, Scrubber, ScrubberOptions, SpanType} from './types.js'
@@ -141,6 +142,8 @@ function detect(text: string, names: NameFinder, addresses: AddressFinder, secre
       push(m.index, m.index + m[0].length, type, PRIORITY.custom)
     }
   }
+  // Word-level rules sit below every shape rule; history spares only what they found.
+  candidates = dropHistorical(text, candidates, PRIORITY.zip, whole)
   if (custom.allow) candidates = allowed(text, candidates, custom.allow)
   return resolve(candidates, text)
 }

@@ -1,8 +1,10 @@
 import path from 'node:path'
 
+import {requireLabel} from '../cli/label.js'
 import {type Home, homeLayout} from '../config/home.js'
 import type {EmbedderConfig} from '../embed/types.js'
-import type {TextHasher} from '../hash/pipeline.js'
+import {type TextHasher, scrubbedForHash} from '../hash/pipeline.js'
+import type {Scrubber} from '../privacy/types.js'
 import {normaliseAliases, publicModelName} from '../distill/model-name.js'
 import {keyFingerprint} from '../packet/fingerprint.js'
 import {toLabel} from '../packet/text.js'
@@ -10,11 +12,13 @@ import {QisError} from '../util/errors.js'
 import {ADJUST_RULES, type AdjustRule, type Adjustment, adjustmentFor} from './adjustment.js'
 import {WEIGHTS_FILE_VERSION, type WeightsFile, readWeightsFile, readWeightsFileIfExists, validateWeightsFile, writeWeightsFile} from './file.js'
 import type {LiveLookup, LiveStats} from './live.js'
-import {checkDomain} from './local.js'
 import {DEFAULT_HAMMING_THRESHOLD, type KeyWeight} from './synthesize.js'
 
-/** The part of the hash pipeline adjust needs (src/hash/pipeline.ts). */
-export type QueryHasher = Pick<TextHasher, 'hashMany' | 'close'>
+/** The part of the hash pipeline adjust needs (src/hash/pipeline.ts); with modelInputOfHead a long query is scrubbed from a head only. */
+export type QueryHasher = Pick<TextHasher, 'hashMany' | 'close' | 'modelInputOfHead'>
+
+/** The scrubber a query goes through before hashing; with `head`, a long query's head only (scrubbedForHash). */
+export type QueryScrubber = Pick<Scrubber, 'head'> & {scrub(text: string): {text: string}}
 
 export interface AdjusterOptions {
   /** A qis home (folder or opened): its weights file, and its config's embedder unless `embedder` is given. */
@@ -34,7 +38,7 @@ export interface AdjusterOptions {
   /** A ready hasher and its scheme id instead of building one from `embedder` (tests, or sharing distill's). */
   hasher?: {pipeline: QueryHasher; scheme: string}
   /** A ready PII scrubber instead of building one (the word lists cost ~0.5 s once). */
-  scrubber?: {scrub(text: string): {text: string}}
+  scrubber?: QueryScrubber
   /**
    * Live lookup (`swarmLiveLookup()`, or a LiveLookup over any fetcher): a query whose keys the
    * weights file does not know asks the swarm about them now, within a timeout, and falls back to
@@ -111,7 +115,7 @@ export async function createAdjuster(options: AdjusterOptions): Promise<Adjuster
   // The weights first: a missing or bad file should fail before a model is loaded for nothing.
   const live = options.live
   let weights: WeightsFile | undefined = typeof source === 'string' ? (live ? await readWeightsFileIfExists(source) : await readWeightsFile(source)) : validateWeightsFile(source, file)
-  if (options.rule !== undefined && !ADJUST_RULES.includes(options.rule)) throw new QisError(`rule must be one of ${ADJUST_RULES.join(', ')}`, {code: 'BAD_FLAG', exitCode: 2})
+  if (options.rule !== undefined && !ADJUST_RULES.includes(options.rule)) throw new QisError(`rule must be one of ${ADJUST_RULES.join(', ')}`, {code: 'BAD_FLAG'})
   const scrubber = options.scrubber ?? (await import('../privacy/index.js')).createScrubber()
   const config = home && (!options.hasher && !options.embedder || !options.modelAlias) ? (await (await import('../config/config.js')).loadConfig(home)).config : undefined
   const aliases = options.modelAlias ?? config?.modelAlias
@@ -137,14 +141,14 @@ export async function createAdjuster(options: AdjusterOptions): Promise<Adjuster
 
   const adjustMany = async (items: ({query: string} & AdjustQueryOptions)[]): Promise<QueryAdjustment[]> => {
     for (const {query, domain, confidence} of items) {
-      if (typeof query !== 'string' || query.trim().length === 0) throw new QisError('the query is empty', {code: 'BAD_QUERY', exitCode: 2})
-      checkDomain(domain, `domain "${domain}"`)
+      if (typeof query !== 'string' || query.trim().length === 0) throw new QisError('the query is empty', {code: 'BAD_QUERY'})
+      requireLabel('domain_tag', domain)
       if (confidence !== undefined && !(typeof confidence === 'number' && confidence >= 0 && confidence <= 1)) {
-        throw new QisError(`confidence must be a number from 0 to 1, got ${String(confidence)}`, {code: 'BAD_FLAG', exitCode: 2})
+        throw new QisError(`confidence must be a number from 0 to 1, got ${String(confidence)}`, {code: 'BAD_FLAG'})
       }
     }
     // Exactly what distill does to a query before hashing it, so the same text meets the same keys.
-    const codes = await pipeline.hashMany(items.map(({query}) => scrubber.scrub(query).text))
+    const codes = await pipeline.hashMany(items.map(({query}) => scrubbedForHash(scrubber, query, pipeline)))
     const known = weights!
     const keysOf = items.map(({domain}, i) => codes[i].keys.map((routingKey) => ({fingerprint: keyFingerprint(scheme, domain, routingKey), domain, routingKey})))
     let liveStats: LiveStats | undefined

@@ -36,6 +36,17 @@ export const REGION_WEIGHT = 0.1
 export const CLOSE_BITS = 8
 
 /**
+ * A record of this very question on this very variant (fine hashes within REPEAT_BITS, i.e. equal:
+ * the same text once normalised for case, spacing and punctuation, which is what the hash reads) counts REPEAT_WEIGHT records: a model's answer to a
+ * question it has answered before mostly repeats (always, at temperature 0), so one such record
+ * moves the estimate as far as the prior pulls it back (REPEAT_WEIGHT = PRIOR_STRENGTH: halfway).
+ * A stated choice, not fitted: the MMLU-Pro outcomes hold one answer per model and question, so
+ * there every repeat agrees and any fit would say "infinitely many" (docs/weights.md).
+ */
+export const REPEAT_BITS = 0
+export const REPEAT_WEIGHT = 4
+
+/**
  * Prior strength of the domain layer, in key-records (a record under r of the domain's keys counts
  * r times there): how much a variant's own record across the domain's keys must say before it
  * outweighs what the other variants' surprise in the domain says. Fitted with the others
@@ -95,6 +106,8 @@ export interface AdjustmentOptions {
   priorStrength?: number
   regionWeight?: number
   closeBits?: number
+  repeatBits?: number
+  repeatWeight?: number
   domainPriorStrength?: number
   /**
    * The query's domain: the evidence of every key of this domain in the weights file becomes the
@@ -345,12 +358,22 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
       }
     }
   }
-  /** Evidence for a set of variants: close records count fully, the other records under the keys count rho. */
-  const weighed = (region: Pool | null, which: (model: string) => boolean): Pool | null => {
-    const near = pool([...close.values()].filter((q) => which(q.model)).map((q) => ({...q})), 'sum')
+  const repeatBits = options.repeatBits ?? REPEAT_BITS
+  const repeatWeight = options.repeatWeight ?? REPEAT_WEIGHT
+  if (!(repeatWeight > 0)) throw new RangeError(`repeatWeight must be > 0, got ${String(repeatWeight)}`)
+  /**
+   * Evidence for a set of variants: close records count fully (a variant's own records of this very
+   * question REPEAT_WEIGHT each), the other records under the keys count rho.
+   */
+  const weighed = (region: Pool | null, which: (model: string) => boolean, variant?: string): Pool | null => {
+    const mine = [...close.values()].filter((q) => which(q.model))
+    const near = pool(mine.map((q) => ({...q})), 'sum')
     const far = region && near ? without(region as Evidence, near as Evidence) : region
     const parts: Pool[] = []
-    if (near) parts.push(near)
+    if (near) {
+      const repeats = (q: QueryEvidence) => variant !== undefined && q.model === variant && options.queryHash !== undefined && hexHamming(q.hash, options.queryHash) <= repeatBits
+      parts.push(...mine.map((q) => ({...q, mass: repeats(q) ? q.mass * repeatWeight : q.mass})))
+    }
     if (far && far.mass > 0) parts.push({...far, mass: far.mass * rho})
     return pool(parts, 'sum')
   }
@@ -381,15 +404,18 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
   const variantNames = [...new Set(entries.flatMap((e) => Object.keys(e.variants ?? {})))].sort()
   const perVariant = new Map<string, {estimate: VariantEstimate; shift: number; confidence: number}>()
   for (const name of variantNames) {
-    const own = weighed(pool(entries.map((e) => e.variants?.[name]).filter((v): v is Evidence => v !== undefined)), (m) => m === name)
+    const region = pool(entries.map((e) => e.variants?.[name]).filter((v): v is Evidence => v !== undefined))
+    const own = weighed(region, (m) => m === name, name)
     if (!own) continue
+    // What is reported is in records as logged: REPEAT_WEIGHT is how much they say, not how many there were.
+    const seen = weighed(region, (m) => m === name) ?? own
     const others = weighed(pool(entries.filter((e) => e.evidence !== undefined).map((e) => without(e.evidence, e.variants?.[name]))), (m) => m !== name)
     const d = domainShifts(name)
     // The others' surprise under the keys beyond their domain surprise, on top of this variant's own domain surprise.
     const prior = shifted(own.confidence, d.own + shift(others, k, d.others) - d.others)
     const probability = clamp(posterior(own, prior, k), 0, 1)
     perVariant.set(name, {
-      estimate: {model: name, probability, mass: own.mass, success: own.success, publishers: own.publishers},
+      estimate: {model: name, probability, mass: seen.mass, success: seen.success, publishers: seen.publishers},
       shift: logit(probability) - logit(own.confidence),
       confidence: own.confidence,
     })

@@ -1,10 +1,10 @@
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
+import {requireLabel} from '../cli/label.js'
 import {decodePacket} from '../packet/codec.js'
 import {keyFingerprint} from '../packet/fingerprint.js'
 import {STORE_EXTENSION, readStoreFile} from '../packet/store.js'
-import {checkLabel} from '../packet/text.js'
 import {QisError, errorMessage} from '../util/errors.js'
 import type {AskedKey, ReceivedPacket} from './synthesize.js'
 
@@ -59,27 +59,21 @@ interface SchemeQueries {
   used: number
 }
 
-export function checkDomain(domain: string, what: string): string {
-  const problem = checkLabel('domain_tag', domain)
-  if (problem) throw new QisError(`${what}: ${problem}`, {code: 'BAD_DOMAIN'})
-  return domain
-}
-
 async function listStores(dir: string): Promise<string[]> {
   let names: string[]
   try {
     names = await fs.readdir(dir)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw new QisError(`cannot read packet folder ${dir}: ${errorMessage(err)}`, {cause: err})
+    throw new QisError(`cannot read packet folder ${dir}: ${errorMessage(err)}`, {code: 'STORE_UNREADABLE', cause: err})
   }
   return names.filter((n) => n.endsWith(STORE_EXTENSION)).sort().map((n) => path.join(dir, n))
 }
 
 export async function collectLocalKeys(options: LocalKeysOptions): Promise<LocalKeys> {
   const now = options.now ?? Math.floor(Date.now() / 1000)
-  const focus = (options.domainFocus ?? []).map((d) => checkDomain(d, `domain focus "${d}"`))
-  const only = options.domain === undefined ? undefined : checkDomain(options.domain, `--domain "${options.domain}"`)
+  const focus = (options.domainFocus ?? []).map((d) => requireLabel('domain_tag', d, 'domain focus (config domainFocus, $QIS_DOMAIN_FOCUS)'))
+  const only = options.domain === undefined ? undefined : requireLabel('domain_tag', options.domain, '--domain')
   const skipped: Partial<Record<LocalSkipReason, number>> = {}
   const skip = (reason: LocalSkipReason) => {
     skipped[reason] = (skipped[reason] ?? 0) + 1

@@ -1,12 +1,13 @@
+import {requireLabel} from '../cli/label.js'
 import type {Home} from '../config/home.js'
 import {type Identity, loadOrCreateIdentity} from '../identity/identity.js'
 import type {EmbedderConfig} from '../embed/types.js'
 import {keyFingerprint} from '../packet/fingerprint.js'
 import {QisError} from '../util/errors.js'
-import type {QueryHasher} from './adjust.js'
+import type {QueryHasher, QueryScrubber} from './adjust.js'
 import {loadSwarmKey} from '../swarm/pnet.js'
 import {OldWeightsFileError, WEIGHTS_FILE_VERSION, type WeightsFile, readWeightsFileIfExists, writeWeightsFile} from './file.js'
-import {type LocalSkipReason, checkDomain, collectLocalKeys} from './local.js'
+import {type LocalSkipReason, collectLocalKeys} from './local.js'
 import {publishersFile, readFirstSeen, recordSeen} from './publishers.js'
 import {readTrustList, trustFile, trustedIds} from './trust.js'
 import {type AskedKey, DEFAULT_HAMMING_THRESHOLD, type KeyWeight, type ReceivedPacket, type SynthesisRefusal, synthesizeWeights} from './synthesize.js'
@@ -60,7 +61,7 @@ export interface PullWeightsOptions {
   /** Hashes the queries (default: a pipeline from `embedder`, else use-lite), and the scrubber to run first. */
   hasher?: {pipeline: QueryHasher; scheme: string}
   embedder?: EmbedderConfig
-  scrubber?: {scrub(text: string): {text: string}}
+  scrubber?: QueryScrubber
 }
 
 export interface PullWeightsResult {
@@ -110,7 +111,7 @@ export interface PullWeightsResult {
 export async function pullWeights(options: PullWeightsOptions): Promise<PullWeightsResult> {
   const now = options.now ?? Math.floor(Date.now() / 1000)
   const out = options.out ?? options.home.weightsFile
-  const only = options.domain === undefined ? undefined : checkDomain(options.domain, `--domain "${options.domain}"`)
+  const only = options.domain === undefined ? undefined : requireLabel('domain_tag', options.domain, '--domain')
   const queries = (options.queries ?? []).filter((q) => only === undefined || q.domain === only)
   const fromQueries = queries.length > 0 || options.queries !== undefined ? await queryKeys(queries, options) : undefined
   const local = await collectLocalKeys({
@@ -137,7 +138,7 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
   const scheme = fromQueries?.scheme ?? local.scheme!
   const trustList = await readTrustList(trustFile(options.home))
   if (options.trustedOnly && trustList.length === 0) {
-    throw new QisError(`--trusted-only, but the trust list ${trustFile(options.home)} is empty: add peers with \`qis trust add PEER_ID\``, {code: 'BAD_FLAG', exitCode: 2})
+    throw new QisError(`--trusted-only, but the trust list ${trustFile(options.home)} is empty: add peers with \`qis trust add PEER_ID\``, {code: 'BAD_FLAG'})
   }
   const identity = options.identity ?? (await loadOrCreateIdentity(options.home))
   const fingerprints = allKeys.map((k) => k.fingerprint)
@@ -147,7 +148,7 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
     fetched = await fetch(fingerprints, options.signal)
   } catch (err) {
     // Ctrl-C mid-fetch: nothing was synthesised, so the weights file is untouched.
-    if (options.signal?.aborted) throw new QisError(`interrupted; ${out} was not changed`, {code: 'INTERRUPTED', exitCode: 130, cause: err})
+    if (options.signal?.aborted) throw new QisError(`interrupted; ${out} was not changed`, {code: 'INTERRUPTED', cause: err})
     throw err
   }
 
@@ -233,7 +234,7 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
 
 /** The queries' keys, each with the fine hashes of the queries under it (the closeness filter's centres). */
 async function queryKeys(queries: {query: string; domain: string}[], options: PullWeightsOptions): Promise<{scheme: string; keys: AskedKey[]}> {
-  for (const q of queries) checkDomain(q.domain, `domain "${q.domain}"`)
+  for (const q of queries) requireLabel('domain_tag', q.domain)
   let hasher = options.hasher
   let close = async () => {}
   if (!hasher) {
@@ -245,7 +246,8 @@ async function queryKeys(queries: {query: string; domain: string}[], options: Pu
   try {
     const scrubber = options.scrubber ?? (await import('../privacy/index.js')).createScrubber()
     // Exactly what distill and adjust do to a query before hashing it.
-    const codes = queries.length ? await hasher.pipeline.hashMany(queries.map((q) => scrubber.scrub(q.query).text)) : []
+    const {scrubbedForHash} = await import('../hash/pipeline.js')
+    const codes = queries.length ? await hasher.pipeline.hashMany(queries.map((q) => scrubbedForHash(scrubber, q.query, hasher!.pipeline))) : []
     const keys = new Map<string, {domain: string; routingKey: string; hashes: Set<string>}>()
     queries.forEach((q, i) => {
       for (const routingKey of codes[i].keys) {

@@ -26,13 +26,13 @@ export async function readQueriesFile(file: string, options: {domain?: string; s
   try {
     text = await fs.readFile(file, 'utf8')
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new QisError(`queries file ${file} does not exist`, {code: 'INPUT_NOT_FOUND', exitCode: 2, cause: err})
-    throw new QisError(`cannot read queries file ${file}: ${errorMessage(err)}`, {code: 'BAD_INPUT', exitCode: 2, cause: err})
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new QisError(`queries file ${file} does not exist`, {code: 'INPUT_NOT_FOUND', cause: err})
+    throw new QisError(`cannot read queries file ${file}: ${errorMessage(err)}`, {code: 'BAD_INPUT', cause: err})
   }
   const lines = text.split(/\r?\n/)
   const firstContent = lines.find((l) => l.trim() !== '')?.trim()
   const jsonl = firstContent?.startsWith('{') ?? false
-  const bad = (line: number, field: string, message: string) => new QisError(`${file}:${line}: field "${field}": ${message}`, {code: 'BAD_INPUT', exitCode: 2})
+  const bad = (line: number, field: string, message: string) => new QisError(`${file}:${line}: field "${field}": ${message}`, {code: 'BAD_INPUT'})
   const labels = new Map<string, string | undefined>()
   const domainLabel = (raw: string, line: number, field: string): string => {
     if (!labels.has(raw)) labels.set(raw, options.scrubber.scrub(raw).text !== raw ? undefined : toLabel('domain_tag', raw))
@@ -43,7 +43,7 @@ export async function readQueriesFile(file: string, options: {domain?: string; s
   let fallback: string | undefined
   if (options.domain !== undefined) {
     fallback = options.scrubber.scrub(options.domain).text === options.domain ? toLabel('domain_tag', options.domain) : undefined
-    if (fallback === undefined) throw new QisError(`--domain "${options.domain}" cannot be a domain (a short category such as clinical.oncology, with nothing personal in it)`, {code: 'BAD_FLAG', exitCode: 2})
+    if (fallback === undefined) throw new QisError(`--domain "${options.domain}" cannot be a domain (a short category such as clinical.oncology, with nothing personal in it)`, {code: 'BAD_FLAG'})
   }
   const out: QueryLine[] = []
   lines.forEach((raw, i) => {
@@ -56,9 +56,9 @@ export async function readQueriesFile(file: string, options: {domain?: string; s
       try {
         record = JSON.parse(raw)
       } catch (err) {
-        throw new QisError(`${file}:${line}: not JSON: ${errorMessage(err)}`, {code: 'BAD_INPUT', exitCode: 2})
+        throw new QisError(`${file}:${line}: not JSON: ${errorMessage(err)}`, {code: 'BAD_INPUT'})
       }
-      if (typeof record !== 'object' || record === null || Array.isArray(record)) throw new QisError(`${file}:${line}: must be a JSON object`, {code: 'BAD_INPUT', exitCode: 2})
+      if (typeof record !== 'object' || record === null || Array.isArray(record)) throw new QisError(`${file}:${line}: must be a JSON object`, {code: 'BAD_INPUT'})
       const r = record as Record<string, unknown>
       const field = QUERY_FIELDS.find((f) => r[f] !== undefined)
       if (field === undefined) throw bad(line, 'query', `missing (one of ${QUERY_FIELDS.join(', ')})`)

@@ -31,7 +31,7 @@ export function trustFile(home: Home): string {
 }
 
 function bad(file: string, where: string, message: string): QisError {
-  return new QisError(`trust file ${file}: ${where}: ${message}`, {code: 'BAD_CONFIG', exitCode: 2})
+  return new QisError(`trust file ${file}: ${where}: ${message}`, {code: 'BAD_CONFIG'})
 }
 
 export async function readTrustList(file: string): Promise<TrustedPublisher[]> {
@@ -40,7 +40,7 @@ export async function readTrustList(file: string): Promise<TrustedPublisher[]> {
     text = await fs.readFile(file, 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw new QisError(`cannot read trust file ${file}: ${errorMessage(err)}`, {code: 'BAD_CONFIG', exitCode: 2, cause: err})
+    throw new QisError(`cannot read trust file ${file}: ${errorMessage(err)}`, {code: 'BAD_CONFIG', cause: err})
   }
   let data: unknown
   try {
@@ -85,7 +85,7 @@ export async function parsePublisher(input: string): Promise<{publicKey: string;
     if (id.type !== 'Ed25519' || !id.publicKey) throw new Error('not an ed25519 peer id')
     return {publicKey: Buffer.from(id.publicKey.raw).toString('hex'), peerId: id.toString()}
   } catch {
-    throw new QisError(`"${text.slice(0, 80)}" is not a qis peer id (what \`qis id\` prints, 12D3KooW...) or a 64-character hex public key`, {code: 'BAD_ARGUMENT', exitCode: 2})
+    throw new QisError(`"${text.slice(0, 80)}" is not a qis peer id (what \`qis id\` prints, 12D3KooW...) or a 64-character hex public key`, {code: 'BAD_ARGUMENT'})
   }
 }
 
@@ -148,7 +148,7 @@ async function removeLocked(home: Home, input: string): Promise<TrustedPublisher
     const parsed = await parsePublisher(input).catch(() => undefined)
     if (parsed) index = list.findIndex((t) => t.publicKey === parsed.publicKey)
   }
-  if (index < 0) throw new QisError(`"${input.slice(0, 80)}" is not on the trust list (${file}); \`qis trust list\` shows it`, {code: 'BAD_ARGUMENT', exitCode: 2})
+  if (index < 0) throw new QisError(`"${input.slice(0, 80)}" is not on the trust list (${file}); \`qis trust list\` shows it`, {code: 'BAD_ARGUMENT'})
   const [removed] = list.splice(index, 1)
   await writeTrustList(file, list)
   return removed

@@ -17,7 +17,9 @@ import {COMMANDS, type CommandResult, runCommand} from '../helpers/command.js'
  */
 
 const env = {QIS_BOOTSTRAP: undefined, QIS_SWARM_KEY: undefined, QIS_MODEL_DIR: undefined, QIS_LISTEN: undefined, QIS_DOMAIN_FOCUS: undefined, QIS_CONTENT_TYPE: undefined}
-const run = (argv: string[], options: {stdin?: string} = {}) => runCommand(argv, {...options, env: {...env, QIS_HOME: path.join(tempDir(), 'home')}})
+/** The home each run gets through $QIS_HOME (a --home in argv wins): a failing command must not create it. */
+let lastHome = ''
+const run = (argv: string[], options: {stdin?: string} = {}) => runCommand(argv, {...options, env: {...env, QIS_HOME: (lastHome = path.join(tempDir(), 'home'))}})
 
 /**
  * One JSON document on stdout holding the error (alone, or beside the result for a partial
@@ -161,18 +163,20 @@ describe('every command fails the same way', () => {
           expectErrorText(await run(c.badFlag.argv), exitCodeFor(c.badFlag.code))
         })
       } else {
-        it(`a bad flag value (${c.badFlag.argv.slice(words.length).join(' ')}): ${c.badFlag.code}`, async () => {
+        it(`a bad flag value (${c.badFlag.argv.slice(words.length).join(' ')}): ${c.badFlag.code}, and no home folder made`, async () => {
           expectEnvelope(await run([...c.badFlag.argv, '--json']), c.badFlag.code)
+          expect(existsSync(lastHome)).toBe(false)
         })
-        it(`bad input: ${c.badInput.code}`, async () => {
+        it(`bad input: ${c.badInput.code}, and no home folder made`, async () => {
           expectEnvelope(await run([...c.badInput.argv(), '--json']), c.badInput.code, c.badInput.partial)
+          expect(existsSync(lastHome)).toBe(false)
         })
       }
     })
   }
 })
 
-describe('known phase-B failures (each is it.fails until its command moves onto the kit)', () => {
+describe('phase-B failures, fixed and pinned', () => {
   it('qis scrub: a missing file is reported without the raw errno name "(ENOENT)"', async () => {
     expectErrorText(await run(CASES.scrub.badInput.argv()), EXIT.usage)
   })
@@ -197,6 +201,15 @@ describe('known phase-B failures (each is it.fails until its command moves onto 
     const home = path.join(tempDir(), 'typo')
     await runCommand(['adjust', 'a query', '--domain', 'general', '--home', home, '--json'], {env})
     expect(readdirSync(path.dirname(home))).toEqual([])
+  })
+
+  it('a --home below a file is HOME_UNUSABLE for every command that opens one, not an unreadable config.json', async () => {
+    const home = path.join(binaryFile('a-file'), 'home')
+    for (const argv of [['distill', missing()], ['config'], ['id'], ['adjust', 'q', '--domain', 'general'], ['pull-weights', '--bootstrap', '/ip4/127.0.0.1/tcp/9'], ['publish', '--bootstrap', '/ip4/127.0.0.1/tcp/9'], ['trust', 'list'], ['hash', 'x']]) {
+      const r = await runCommand([...argv, '--home', home, '--json'], {env})
+      expectEnvelope(r, 'HOME_UNUSABLE')
+      expect(JSON.parse(r.stdout).error.message, argv[0]).toBe(`home ${home} cannot be made: a part of the path is a file, not a folder`)
+    }
   })
 
   it('qis config: an unusable value in config.json is a usage error (2), with the problems in the envelope', async () => {

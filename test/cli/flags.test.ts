@@ -2,7 +2,9 @@ import {Flags, Parser} from '@oclif/core'
 import {EventEmitter} from 'node:events'
 import {describe, expect, it} from 'vitest'
 
-import {durationFlag, embedderFromFlags, labelFlag, numberFlag, renamed, sinceFlag} from '../../src/cli/flags.js'
+import {bootstrapPeers, commaList, durationFlag, embedderFromFlags, labelFlag, numberFlag, renamed, sinceFlag} from '../../src/cli/flags.js'
+import {runCommand} from '../helpers/command.js'
+import {tempDir} from '../helpers/temp.js'
 import {interruptSignal} from '../../src/cli/interrupt.js'
 import {QisError} from '../../src/util/errors.js'
 
@@ -43,6 +45,26 @@ describe('shared flags', () => {
     expect(embedderFromFlags({'model-dir': '/other'}, config)).toEqual({backend: 'transformers', modelDir: '/other'})
     expect(embedderFromFlags({codebook: '/x.qcb', 'allow-download': true})).toEqual({backend: 'use-lite', codebook: '/x.qcb', allowDownload: true})
     expect(() => embedderFromFlags({embedder: 'use-lite', 'model-dir': '/m'})).toThrow(QisError)
+  })
+
+  it('bootstrapPeers: the flag, else the config; none is one NO_BOOTSTRAP, said alike by publish, pull-weights and adjust --live', async () => {
+    expect(bootstrapPeers(['/ip4/127.0.0.1/tcp/1'], ['/ip4/127.0.0.1/tcp/2'])).toEqual(['/ip4/127.0.0.1/tcp/1'])
+    expect(bootstrapPeers([], ['/ip4/127.0.0.1/tcp/2'])).toEqual(['/ip4/127.0.0.1/tcp/2'])
+    expect(() => bootstrapPeers(undefined, [])).toThrow(expect.objectContaining({code: 'NO_BOOTSTRAP', exitCode: 2}))
+    const env = {QIS_BOOTSTRAP: undefined, QIS_HOME: tempDir()}
+    const messages = []
+    for (const argv of [['publish'], ['pull-weights'], ['adjust', 'q', '--domain', 'general', '--live']]) {
+      const r = await runCommand([...argv, '--json'], {env})
+      const {error} = JSON.parse(r.stdout) as {error: {code: string; message: string}}
+      expect(error.code, argv[0]).toBe('NO_BOOTSTRAP')
+      messages.push(error.message.replace(/^[^:]*: /, ''))
+    }
+    expect(new Set(messages).size).toBe(1)
+    expect(messages[0]).toBe('pass --bootstrap MULTIADDR (repeatable), set QIS_BOOTSTRAP, or add "bootstrap" to the config')
+  })
+
+  it('commaList splits repeatable list flags on commas only', () => {
+    expect(commaList(['a,b', ' c ', '', 'Clinical Oncology'])).toEqual(['a', 'b', 'c', 'Clinical Oncology'])
   })
 
   it('interruptSignal aborts with an INTERRUPTED QisError and removes its handlers', () => {

@@ -27,6 +27,17 @@ describe('the one label rule', () => {
     expect(err).toMatchObject({code: 'BAD_LABEL', exitCode: 2, hint: 'Use --domain bad_domain. Labels are lowercase a-z, 0-9 and . _ - : (at most 64 characters).'})
   })
 
+  it('names a source that is not a flag without offering it as one, and is the rule the weights library uses', async () => {
+    expect(() => requireLabel('domain_tag', 'Bad Domain!', 'domain focus')).toThrow(expect.objectContaining({code: 'BAD_LABEL', message: 'domain focus: domain "Bad Domain!" may contain only lowercase a-z, 0-9 and . _ - : (found "B")', hint: expect.stringMatching(/^Use bad_domain\. /)}))
+    const {createAdjuster} = await import('../../src/weights/adjust.js')
+    const adjuster = await createAdjuster({
+      weights: {version: 2, scheme: 's', generatedAt: new Date(0).toISOString(), hammingThreshold: 8, weights: {}},
+      hasher: {scheme: 's', pipeline: {hashMany: async (t: string[]) => t.map(() => ({hash: '0'.repeat(16), keys: []})), close: async () => {}}},
+      scrubber: {scrub: (text: string) => ({text})},
+    })
+    await expect(adjuster.adjust('a query', 'Bad Domain!')).rejects.toMatchObject({code: 'BAD_LABEL', exitCode: 2, hint: expect.stringMatching(/^Use bad_domain\. /)})
+  })
+
   it('has no suggestion when nothing valid is left', () => {
     expect(labelProblem('domain_tag', '!!!')).toEqual({message: 'domain "!!!" may contain only lowercase a-z, 0-9 and . _ - : (found "!")'})
     expect(labelProblem('domain_tag', 'x'.repeat(65))?.message).toMatch(/is 65 characters; at most 64 allowed$/)

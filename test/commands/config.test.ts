@@ -3,6 +3,7 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {runCli, tempDir} from '../helpers/cli.js'
+import {runCommand} from '../helpers/command.js'
 
 describe('qis config', () => {
   it('shows defaults before init, and says the file is not written yet', async () => {
@@ -30,6 +31,14 @@ describe('qis config', () => {
     expect(json.values.bootstrap.source).toBe('env')
     expect(json.values.domainFocus.source).toBe('config')
     expect(json.values.embedder).toEqual({value: {backend: 'transformers', modelDir: home}, source: 'flag'})
+  })
+
+  it('--domain-focus splits on commas only, as $QIS_DOMAIN_FOCUS does: "Clinical Oncology" is one value, shown with its normalised form', async () => {
+    const r = await runCommand(['config', '--home', tempDir(), '--domain-focus', 'Clinical Oncology,legal', '--json'], {env: {QIS_DOMAIN_FOCUS: undefined}})
+    expect(r.code).toBe(2)
+    const json = JSON.parse(r.stdout)
+    expect(json.values.domainFocus).toEqual({value: ['Clinical Oncology', 'legal'], source: 'flag'})
+    expect(json.error.message).toContain('did you mean "clinical_oncology"?')
   })
 
   it('a config.json that is not JSON is an error naming the file', async () => {

@@ -1,4 +1,4 @@
-import {statSync, writeFileSync} from 'node:fs'
+import {readFileSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
@@ -24,5 +24,15 @@ describe('qis id', () => {
     const r = await runCommand(['id', '--home', file])
     expect(r.code).toBe(2)
     expect(r.stderr).toBe(`Error: home ${file} is a file, not a folder\nHint: Pass --home (or set QIS_HOME) to a folder; qis creates it if it does not exist.\n`)
+  })
+
+  it('a damaged identity file is IDENTITY_UNUSABLE (exit 1), naming the file, and is left as it was', async () => {
+    const home = tempDir()
+    const file = path.join(home, 'identity.key')
+    writeFileSync(file, 'not a key', {mode: 0o600})
+    const r = await runCommand(['id', '--json', '--home', home])
+    expect(r.code).toBe(1)
+    expect(JSON.parse(r.stdout).error).toMatchObject({code: 'IDENTITY_UNUSABLE', message: expect.stringContaining(`identity ${file} is corrupt`)})
+    expect(readFileSync(file, 'utf8')).toBe('not a key')
   })
 })

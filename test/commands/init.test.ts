@@ -108,6 +108,12 @@ describe('qis init (no terminal: never prompts)', () => {
     expect(r.stderr).toBe('Error: --domain-focus: domain "Clinical.Oncology" may contain only lowercase a-z, 0-9 and . _ - : (found "C"); did you mean "clinical.oncology"?\n')
   })
 
+  it('a --domain-focus with a space is one label, refused with its normalised form as every label flag does', async () => {
+    const r = await runCommand(['init', '--home', tempDir(), '--yes', '--skip-model-check', '--domain-focus', 'Clinical Oncology, legal'], {env: {QIS_DOMAIN_FOCUS: undefined}})
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe('Error: --domain-focus: domain "Clinical Oncology" may contain only lowercase a-z, 0-9 and . _ - : (found "C"); did you mean "clinical_oncology"?\n')
+  })
+
   it('refuses bad answers with the flag and value named', async () => {
     const home = tempDir()
     const r = await runCli(['init', '--home', home, '--yes', '--skip-model-check', '--domain-focus', 'Oncology', '--bootstrap', 'localhost:4001'])

@@ -1,4 +1,6 @@
 import {spawn} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {repoRoot, runCli, runJs, tempDir} from '../helpers/cli.js'
@@ -42,10 +44,17 @@ describe('qis node', () => {
     expect(stdout).toMatch(/stopped: 0 packet\(s\) kept/)
   }, 150_000)
 
-  it('refuses a malformed listen address with a clear message', async () => {
-    const r = await runCommand(['node', '--home', tempDir(), '--listen', 'not-a-multiaddr'], {env: {QIS_BOOTSTRAP: ''}})
+  it('refuses a malformed listen, bootstrap or announce address with a clear message, and writes nothing in the home', async () => {
+    const home = path.join(tempDir(), 'typo')
+    const r = await runCommand(['node', '--home', home, '--listen', 'not-a-multiaddr'], {env: {QIS_BOOTSTRAP: ''}})
     expect(r.code).toBe(2) // BAD_MULTIADDR: a usage error (src/cli/codes.ts)
-    expect(r.stderr).toMatch(/"not-a-multiaddr" is not a valid multiaddr/)
+    expect(r.stderr).toMatch(/^Error: listen: "not-a-multiaddr" is not a valid multiaddr/)
+    for (const flags of [['--bootstrap', 'localhost:4001'], ['--announce', '/ip4/1.2.3']]) {
+      const bad = await runCommand(['node', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', ...flags, '--json'], {env: {QIS_BOOTSTRAP: ''}})
+      expect(bad.code, bad.stdout).toBe(2)
+      expect(JSON.parse(bad.stdout).error).toMatchObject({code: 'BAD_MULTIADDR', message: expect.stringContaining(`${flags[0].slice(2)}: "${flags[1]}" is not a valid multiaddr`)})
+    }
+    expect(existsSync(home)).toBe(false)
   }, 90_000)
 
   it('refuses node storage that is not a packet store, naming the file', async () => {

@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process'
-import {existsSync, readdirSync} from 'node:fs'
+import {existsSync, readdirSync, writeFileSync} from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -55,6 +55,33 @@ describe('qis pull-weights flags', () => {
     expect(r.code).toBe(EXIT.usage)
     expect(json(r.stdout).error).toMatchObject({code: 'BAD_LABEL', hint: expect.stringContaining('Use --domain clinical_oncology.')})
   })
+
+  it('a domain focus from the environment follows the same label rule and code (no retired BAD_DOMAIN)', async () => {
+    const r = await runCommand(['pull-weights', '--home', await homeWithPacket(0), '--bootstrap', '/ip4/127.0.0.1/tcp/9', '--json'], {env: {...env, QIS_DOMAIN_FOCUS: 'legal,Clinical Oncology'}})
+    expect(r.code).toBe(EXIT.usage)
+    expect(json(r.stdout).error).toEqual({
+      code: 'BAD_LABEL',
+      message: 'domain focus (config domainFocus, $QIS_DOMAIN_FOCUS): domain "Clinical Oncology" may contain only lowercase a-z, 0-9 and . _ - : (found "C")',
+      hint: 'Use clinical_oncology. Labels are lowercase a-z, 0-9 and . _ - : (at most 64 characters).',
+    })
+  })
+
+  it('--queries takes the embedder flags adjust takes, and they need --queries', async () => {
+    const home = await homeWithPacket(0)
+    const queries = path.join(tempDir(), 'queries.txt')
+    writeFileSync(queries, 'What is the first-line treatment for stage II colon cancer?\n')
+    const noModel = path.join(tempDir(), 'no-model')
+    const base = ['pull-weights', '--home', home, '--bootstrap', '/ip4/127.0.0.1/tcp/9', '--json']
+    // The queries are hashed with the embedder the flags name: here a model folder that does not exist, refused before the swarm is asked.
+    const r = await runCommand([...base, '--queries', queries, '--domain', 'clinical.oncology', '--embedder', 'transformers', '--model-dir', noModel], {env})
+    expect(r.code, r.stdout).toBe(EXIT.usage)
+    expect(json(r.stdout).error.code).toBe('MODEL_NOT_FOUND')
+    const contradict = await runCommand([...base, '--queries', queries, '--domain', 'clinical.oncology', '--embedder', 'use-lite', '--model-dir', noModel], {env})
+    expect(json(contradict.stdout).error).toMatchObject({code: 'BAD_FLAG', message: '--model-dir applies only to --embedder transformers'})
+    const alone = await runCommand([...base, '--model-dir', noModel], {env})
+    expect(alone.code).toBe(EXIT.usage)
+    expect(json(alone.stdout).error).toMatchObject({code: 'BAD_FLAG', message: '--model-dir needs --queries'})
+  }, 60_000)
 
   it('--since takes the one duration grammar (7d, 1w 2d) or an ISO date', async () => {
     const home = await homeWithPacket(10)

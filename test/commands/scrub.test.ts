@@ -4,6 +4,7 @@ import {gzipSync} from 'node:zlib'
 import {describe, expect, it} from 'vitest'
 
 import {runCli, tempDir} from '../helpers/cli.js'
+import {runCommand} from '../helpers/command.js'
 
 const lines = (s: string) => s.trimEnd().split('\n').map((l) => JSON.parse(l))
 
@@ -48,6 +49,19 @@ describe('qis scrub', () => {
     const t = await runCli(['scrub', '--input-format', 'text'], {input: 'Call Kent Jaworski on +1 415 555 0100\n\nplain\n'})
     expect(t.code).toBe(0)
     expect(lines(t.stdout).map((l) => l.text)).toEqual(['Call <PERSON> on <PHONE>', '', 'plain'])
+  })
+
+  it('reads --input files as qis hash does, beside FILE arguments, in order', async () => {
+    const dir = tempDir()
+    const a = path.join(dir, 'a.jsonl')
+    const b = path.join(dir, 'b.jsonl')
+    writeFileSync(a, JSON.stringify({text: 'SSN 205-46-4452'}) + '\n')
+    writeFileSync(b, JSON.stringify({text: 'plain'}) + '\n')
+    const r = await runCommand(['scrub', a, '--input', b, '--json'], {env: {QIS_HOME: path.join(dir, 'home')}})
+    expect(r.code, r.stdout).toBe(0)
+    expect(JSON.parse(r.stdout).results.map((l: {text: string}) => l.text)).toEqual(['SSN <SSN>', 'plain'])
+    const missing = await runCommand(['scrub', '--input', path.join(dir, 'nope.jsonl'), '--json'], {env: {QIS_HOME: path.join(dir, 'home')}})
+    expect(JSON.parse(missing.stdout).error.code).toBe('INPUT_NOT_FOUND')
   })
 
   it('names the file on errors when reading several, and fails cleanly on a missing file', async () => {

@@ -38,7 +38,7 @@ describe('use-lite sentence-piece tokenizer', () => {
     }
   })
 
-  // The cap reads a prefix that ends before a space; these texts are past the first 4,096
+  // The cap reads a prefix that ends before a space; these texts are past the first 1,024
   // characters, or need the prefix to double (few tokens a character), or have no space at all.
   it('gives the first 128 of the shipped tokenizer\u2019s tokens on long texts', () => {
     const longTexts = [

@@ -29,7 +29,7 @@ describe('use-lite as ONNX', () => {
     expect(sha256(first)).toBe(USE_LITE_INT8_ONNX_SHA256)
   })
 
-  // The int8 graph is a measured experiment (bench/hash/int8.mjs): its vectors move ~5e-3 a
+  // The int8 graph is a measured experiment (bench/hash/int8.mjs, int8-scheme.mjs): its vectors move ~5e-3 a
   // component, so it has its own embedder id and must never hash under the shipped scheme; a
   // text's vector must still not depend on its batch (per-row activation scales).
   it('int8: its own id, close to fp32, and a text\'s vector independent of its batch', async () => {
@@ -44,7 +44,7 @@ describe('use-lite as ONNX', () => {
         expect(Array.from(alone)).toEqual(Array.from(together[i]))
         let cosine = 0
         for (let k = 0; k < 512; k++) cosine += together[i][k] * exact[i][k]
-        expect(cosine).toBeGreaterThan(0.999)
+        expect(cosine).toBeGreaterThan(0.997)
         expect(cosine).toBeLessThan(1)
       }
     } finally {

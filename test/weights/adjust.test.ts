@@ -174,6 +174,27 @@ describe('adjustmentFor: the calibrated rule', () => {
     // Unknown model: pooled evidence.
     expect(adjustmentFor(w, [fp('k1')], {confidence: 0.5, model: 'gpt-x', queryHash})).toMatchObject({modelEvidence: false, probability: expect.closeTo(0.5, 12)})
   })
+  it('counts a variant\'s record of this very question REPEAT_WEIGHT times, a merely close one once', () => {
+    // One failure of llama-3-70b on a question: the same text (the same hash), or a close other question (6 bits away).
+    const at = (hash: string) => {
+      const w = one(24, 0.75, 0.75, {'llama-3-70b': {mass: 1, success: 0, confidence: 0.75}, 'mistral-7b': {mass: 23, success: 0.8, confidence: 0.75}})
+      w.weights[fp('k1')].queries = [{hash, model: 'llama-3-70b', mass: 1, success: 0, confidence: 0.75, publishers: 1}]
+      return w
+    }
+    const queryHash = '00000000000000ff'
+    const ask = (w: WeightsFile, extra: object = {}) => adjustmentFor(w, [fp('k1')], {confidence: 0.75, model: 'llama-3-70b', candidates: ['llama-3-70b', 'mistral-7b'], queryHash, ...extra})
+    const repeat = ask(at(queryHash))
+    const close = ask(at('00000000000000c0'))
+    expect(repeat.probability).toBeLessThan(close.probability - 0.1)
+    // Halfway: prior and the one repeated record weigh the same (REPEAT_WEIGHT = PRIOR_STRENGTH).
+    expect(repeat.candidates!['llama-3-70b']).toBeLessThan(0.5)
+    expect(repeat.candidates!['mistral-7b']).toBeGreaterThan(repeat.candidates!['llama-3-70b'])
+    // With repeatWeight 1 a repeat is just another close record.
+    expect(ask(at(queryHash), {repeatWeight: 1}).probability).toBeCloseTo(close.probability, 12)
+    // One bit away is another text: close, not a repeat.
+    expect(ask(at('00000000000000fe')).probability).toBeCloseTo(ask(at('00000000000000fe'), {repeatWeight: 1}).probability, 12)
+    expect(() => ask(at(queryHash), {repeatWeight: 0})).toThrow(/repeatWeight/)
+  })
 })
 
 describe('adjustmentFor: the domain layer', () => {

@@ -53,7 +53,11 @@ describe('collectLocalKeys', () => {
     // A --domain with no own packets is asked for every own key, like a focus domain.
     const other = await collectLocalKeys({packetsDir: dir, now: NOW, domain: 'finance'})
     expect(other.keys.map((k) => `${k.domain}/${k.routingKey}`)).toEqual(['finance/k1', 'finance/k2'])
-    await expect(collectLocalKeys({packetsDir: dir, now: NOW, domain: 'Not A Label'})).rejects.toThrow(/--domain "Not A Label": domain_tag may contain only/)
+    await expect(collectLocalKeys({packetsDir: dir, now: NOW, domain: 'Not A Label'})).rejects.toMatchObject({
+      code: 'BAD_LABEL',
+      message: expect.stringMatching(/^--domain: domain "Not A Label" may contain only/),
+      hint: expect.stringMatching(/^Use --domain not_a_label\. /),
+    })
   })
 
   it('skips expired packets, packets older than --since, and older schemes', async () => {
