@@ -9,8 +9,8 @@
 // the attacker's one store holding packets signed by all its identities), `qis trust add` and the
 // victim's `qis pull-weights --json`, whose weights file is read back. Packets are real signed ones.
 //
-// The victim has own packets under `--keys` routing keys (never published) and a fresh home (no
-// first-seen history). `--honest` publishers report outcome 1 at confidence 0.8 under each of those
+// The victim has own packets under `--keys` routing keys (never published, signed with its home's
+// identity, so pull-weights counts them as own evidence) and a fresh home (no first-seen history). `--honest` publishers report outcome 1 at confidence 0.8 under each of those
 // keys (4 packets each per key); each attacker identity copies the victim's fine hash (so the
 // closeness filter passes) and reports outcome 0 at confidence 1, spread over the keys. Since honest
 // evidence is 1 and the attacker's 0, the attacker's share of a key's evidence is 1 - success.
@@ -29,7 +29,10 @@ import os from 'node:os'
 import path from 'node:path'
 import {parseArgs} from 'node:util'
 
+import {openHome} from '../../dist/config/home.js'
+import {loadOrCreateIdentity} from '../../dist/identity/identity.js'
 import {encodePacket, keyFingerprint, signerFromSeed} from '../../dist/packet/index.js'
+import {signerFromIdentity} from '../../dist/packet/signer.js'
 import {frameRecord, storeHeader} from '../../dist/packet/store.js'
 import {newSwarmKeyText} from '../../dist/swarm/pnet.js'
 import {children, runJs, startQisNode} from './node-process.mjs'
@@ -120,7 +123,9 @@ function startNode(home, bootstrap, env) {
 
 const honest = Array.from({length: HONEST}, (_, i) => signer(`honest-${i}`))
 const attackers = Array.from({length: IDENTITIES}, (_, i) => signer(`sybil-${i}`))
-const victimOwn = routingKeys.map((rk) => packet(signer('victim-own'), rk, 1, 0.6, NOW - 7200))
+// The victim's own packets are signed with its home's identity, as `qis distill` signs them:
+// pull-weights counts them as own evidence beside its peers' only then.
+const victimOwn = (identitySigner) => routingKeys.map((rk) => packet(identitySigner, rk, 1, 0.6, NOW - 7200))
 const honestPackets = honest.map((s, h) => routingKeys.flatMap((rk, k) => Array.from({length: 4}, (_, j) => packet(s, rk, 1, 0.8, NOW - 3600 - 60 * (h * 100 + k * 10 + j)))))
 // Distinct packets (timestamps differ), all under the victim's keys and fine hash.
 const attackPackets = attackers.flatMap((s, a) => Array.from({length: PER_IDENTITY}, (_, j) => packet(s, routingKeys[j % KEYS], 0, 1, NOW - 600 - j - a * PER_IDENTITY)))
@@ -160,7 +165,7 @@ async function runCase(name, {trust, trustedOnly, privateSwarm}) {
     }
 
     const victim = path.join(root, 'victim')
-    writeStoreFile(victim, 'own', victimOwn)
+    writeStoreFile(victim, 'own', victimOwn(signerFromIdentity(await loadOrCreateIdentity(await openHome(victim)))))
     if (trust) for (const [i, s] of honest.entries()) {
       const r = await qis(['trust', 'add', s.hex, '--label', `honest-${i}`, '--home', victim])
       if (r.code !== 0) throw new Error(`qis trust add failed: ${r.stderr}`)
@@ -184,6 +189,9 @@ async function runCase(name, {trust, trustedOnly, privateSwarm}) {
       published,
       pullExit: pull.code,
       pullError: result.error?.code,
+      // The victim's own packets counted beside its peers' (pull-weights' own evidence).
+      own: result.own ?? null,
+      publishersNew: result.publishersNew ?? null,
       keysWithWeight: perKey.length,
       attackerShare: shares.length ? shares.reduce((a, b) => a + b, 0) / shares.length : null,
       attackerShareMax: shares.length ? Math.max(...shares) : null,

@@ -55,7 +55,7 @@ export function describeEvent(e: SwarmEvent): string {
         `stored ${e.stored} for key ${e.key} from ${short(e.from)}` +
         (e.duplicates ? `, ${e.duplicates} duplicate(s)` : '') +
         (refused.length ? `, refused ${refused.join(', ')}` : '') +
-        (e.evicted ? `, evicted ${e.evicted} of newer publishers to make room` : '')
+        (e.evicted ? `, evicted ${e.evicted} of later arrivals to make room` : '')
       )
     }
     case 'refused':

@@ -96,7 +96,14 @@ export function keepJoined(node: SwarmNode, log: (e: SwarmEvent) => void): {stop
       schedule(0)
     }
   }
+  // A dialled peer enters the table once identify has run, which on a loaded machine can take longer
+  // than the wait after a dial: check again as soon as it does, not a back-off later.
+  const onRoutingAdd = () => {
+    if (!joined && !stopped) schedule(0)
+  }
+  const table = (node.libp2p.services.dht as unknown as {routingTable: EventTarget}).routingTable
   node.libp2p.addEventListener('peer:disconnect', onDisconnect)
+  table.addEventListener('peer:add', onRoutingAdd)
   schedule(0)
   return {
     stop() {
@@ -104,6 +111,7 @@ export function keepJoined(node: SwarmNode, log: (e: SwarmEvent) => void): {stop
       clearTimeout(timer)
       controller.abort()
       node.libp2p.removeEventListener('peer:disconnect', onDisconnect)
+      table.removeEventListener('peer:add', onRoutingAdd)
     },
   }
 }

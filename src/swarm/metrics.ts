@@ -49,8 +49,8 @@ export interface NodeMetrics {
  */
 export async function startNodeMetrics(address: MetricsAddress, node: {libp2p: Libp2p; storage: PacketStorage; routingTableSize(): number; replication?: ReplicationStats}): Promise<NodeMetrics> {
   const {libp2p, storage} = node
-  const seen = {stored: 0, duplicates: 0, expired: 0, refused: {} as Record<string, number>}
-  const advance = (counter: Counter<string>, key: 'stored' | 'duplicates' | 'expired', now: number) => {
+  const seen = {stored: 0, duplicates: 0, expired: 0, evicted: 0, refused: {} as Record<string, number>}
+  const advance = (counter: Counter<string>, key: 'stored' | 'duplicates' | 'expired' | 'evicted', now: number) => {
     if (now > seen[key]) counter.inc(now - seen[key])
     seen[key] = now
   }
@@ -60,6 +60,7 @@ export async function startNodeMetrics(address: MetricsAddress, node: {libp2p: L
     advance(stored, 'stored', s.stored)
     advance(duplicates, 'duplicates', s.duplicates)
     advance(expired, 'expired', s.expired)
+    advance(evicted, 'evicted', s.evicted)
     for (const [reason, n] of Object.entries(s.refused)) {
       const before = seen.refused[reason] ?? 0
       if ((n ?? 0) > before) refused.inc({reason}, (n ?? 0) - before)
@@ -69,6 +70,7 @@ export async function startNodeMetrics(address: MetricsAddress, node: {libp2p: L
   const stored: Counter<string> = new Counter({name: 'qis_packets_stored_total', help: 'Packets accepted and stored since start (not duplicates).', collect: sync})
   const duplicates: Counter<string> = new Counter({name: 'qis_packets_duplicate_total', help: 'Packets offered again that the node already held.', collect: sync})
   const expired: Counter<string> = new Counter({name: 'qis_packets_expired_total', help: 'Packets dropped because their TTL ran out.', collect: sync})
+  const evicted: Counter<string> = new Counter({name: 'qis_packets_evicted_total', help: 'Packets evicted to make room on a full node (docs/swarm.md, "Limits").', collect: sync})
   const refused: Counter<string> = new Counter({
     name: 'qis_packets_refused_total',
     help: 'Packets and requests refused, by reason (docs/swarm.md, "Refusal reasons").',

@@ -308,6 +308,10 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
   const onRouting = () => log({event: 'routing', size: routingTable().size})
   routingTableEvents.addEventListener('peer:add', onRouting)
   routingTableEvents.addEventListener('peer:remove', onRouting)
+  // The table may have gained its first peers while the node was still starting (a bootstrap dial
+  // and identify finished before these listeners existed): say so, or the log never shows them
+  // (seen at load: `bootstrap:joined` with 1 peer and no `routing` event ever).
+  if (routingTable().size > 0) onRouting()
 
   // Where to dial peers named by others in lookups; put in the peer store only when we dial them
   // (peer-store writes are protobuf round trips, and most named peers are never dialled).

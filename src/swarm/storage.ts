@@ -16,6 +16,11 @@ export interface StorageLimits {
   maxBytesPerPublisher: number
   maxPackets: number
   maxBytes: number
+  /**
+   * Share of a full node (of maxPackets and of maxBytes) that publishers who arrived last divide
+   * equally among themselves; the earliest arrivals keep the rest. See `victimFor`.
+   */
+  newcomerShare: number
   /** Clock skew tolerated on packet timestamps. */
   maxFutureSeconds: number
 }
@@ -25,6 +30,7 @@ export const DEFAULT_STORAGE_LIMITS: StorageLimits = {
   maxBytesPerPublisher: 16 * 1024 * 1024,
   maxPackets: 1_000_000,
   maxBytes: 512 * 1024 * 1024,
+  newcomerShare: 0.1,
   maxFutureSeconds: 3600,
 }
 
@@ -44,6 +50,57 @@ interface Entry {
   /** Order of indexing in this process (1, 2, ...): the fetch cursor. A key's set of ids iterates in this order. */
   seq?: number
 }
+
+/**
+ * What a batch (or one replayed record at load) would change before it is on disk: packets accepted
+ * and packets chosen for eviction, per publisher, so eviction choices see the counts as they will be.
+ */
+interface Plan {
+  added: Map<string, {packets: number; bytes: number}>
+  removed: Map<string, {packets: number; bytes: number}>
+  /** Packets chosen for eviction, and their bytes. */
+  ids: Set<string>
+  bytes: number
+  /** Packets accepted, and their bytes. */
+  packets: number
+  addedBytes: number
+  /** Publishers new to the node in this batch, in the order of their first accepted packet (their tenure). */
+  arrivals: string[]
+  /**
+   * Packets accepted earlier in this batch, per publisher in order. One may still give way to a
+   * later packet of the batch (nothing is acknowledged before the whole batch is on disk): it is
+   * then `dropped` and answered NODE_FULL, as if it had come last.
+   */
+  pending: Map<string, string[]>
+  pendingById: Map<string, {publisher: string; bytes: number}>
+  dropped: Set<string>
+  /** Bumped by every change above; `tiers` is valid for one version. */
+  version: number
+  tiers?: Tiers
+}
+
+/** Arrival order, where the senior tier ends, and the most packets a junior holds (see `victimFor`). */
+interface Tiers {
+  version: number
+  order: string[]
+  at: Map<string, number>
+  split: number
+  mostJunior: number
+}
+
+const emptyPlan = (): Plan => ({
+  added: new Map(),
+  removed: new Map(),
+  ids: new Set(),
+  bytes: 0,
+  packets: 0,
+  addedBytes: 0,
+  arrivals: [],
+  pending: new Map(),
+  pendingById: new Map(),
+  dropped: new Set(),
+  version: 0,
+})
 
 /** One page of a key's packets (see `page`). */
 export interface KeyPage {
@@ -67,7 +124,7 @@ export interface StorageStats {
   refused: Partial<Record<RefusalReason, number>>
   /** Packets dropped because their TTL ran out (at load or by a sweep). */
   expired: number
-  /** Packets evicted to make room on a full node (only ever of publishers that arrived after the one making room). */
+  /** Packets evicted to make room on a full node (by the rule of `victimFor`: never of the senior tier for a junior). */
   evicted: number
   /** Records in the log that are no longer live (expired or superseded); compaction removes them. */
   deadRecords: number
@@ -104,9 +161,12 @@ export class PacketStorage {
 
   /** Opens (creating if needed) the storage in `dir`: cuts a torn tail left by a crash, then loads live packets. */
   static async open(dir: string, options: {limits?: Partial<StorageLimits>; now?: () => number} = {}): Promise<PacketStorage> {
+    // A limit given as undefined (a flag not set) keeps its default: spread as is, it would replace
+    // the default with undefined, and every `n > undefined` comparison is false, so no cap at all.
+    const given = Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, v]) => v !== undefined))
     const storage = new PacketStorage(
       path.join(dir, STORAGE_FILE),
-      {...DEFAULT_STORAGE_LIMITS, ...options.limits},
+      {...DEFAULT_STORAGE_LIMITS, ...given},
       options.now ?? (() => Math.floor(Date.now() / 1000)),
     )
     try {
@@ -148,20 +208,32 @@ export class PacketStorage {
         continue
       }
       const p = decoded.packet
+      // The log replays arrivals in order and the same rule chooses the evictions again (an evicted
+      // packet stays in the log until compaction); a lowered cap sheds by the same rule, and a
+      // packet that finds no room under it is shed itself.
+      const plan = emptyPlan()
+      let fits = true
+      while (this.over(plan, 1, entry.bytes.length)) {
+        const victim = this.victimFor(p.public_key, plan)
+        if (victim === undefined) {
+          fits = false
+          break
+        }
+        this.take(victim, plan)
+      }
+      if (!fits) {
+        this.counters.evicted++
+        this.deadRecords++
+        continue
+      }
+      for (const victim of plan.ids) this.unindex(victim)
+      this.counters.evicted += plan.ids.size
       this.index(decoded.info.id, {
         bytes: entry.bytes,
         publisher: p.public_key,
         expiresAt: decoded.info.expiresAt,
         keys: p.routing_keys.map((k) => keyFingerprint(p.scheme, p.domain_tag, k)),
       })
-      // The log replays arrivals in order, so the same evictions happen again (an evicted packet
-      // stays in the log until compaction); a lowered cap sheds by the same rule.
-      while (this.byId.size > this.limits.maxPackets || this.totalBytes > this.limits.maxBytes) {
-        const victim = this.victimFor(p.public_key) ?? decoded.info.id
-        this.unindex(victim)
-        this.counters.evicted++
-        if (victim === decoded.info.id) break
-      }
     }
     if (this.shouldCompact()) await this.compactNow()
   }
@@ -244,14 +316,12 @@ export class PacketStorage {
       if (this.closed) throw new QisError('node storage is closed')
       const now = this.now()
       const results: StoreStatus[] = []
-      const accepted: {id: string; entry: Entry}[] = []
+      let accepted: {id: string; entry: Entry}[] = []
+      const resultAt = new Map<string, number>()
       const batchIds = new Set<string>()
-      // Quota is charged as the batch is checked, so a batch cannot overrun it by counting against a stale total.
-      const pending = new Map<string, {packets: number; bytes: number}>()
-      let pendingPackets = 0
-      let pendingBytes = 0
-      // Packets to evict once the batch is on disk, to make room for it.
-      const planned = {ids: new Set<string>(), bytes: 0}
+      // Quota and room are charged as the batch is checked, so a batch cannot overrun them by
+      // counting against stale totals; evictions are applied once the batch is on disk.
+      const plan = emptyPlan()
       for (const bytes of packets) {
         const decoded = decodePacket(bytes, {now, maxFutureSeconds: this.limits.maxFutureSeconds})
         if (!decoded.ok) {
@@ -269,41 +339,45 @@ export class PacketStorage {
           results.push('duplicate')
           continue
         }
-        const used = this.byPublisher.get(p.public_key) ?? {packets: 0, bytes: 0}
-        const extra = pending.get(p.public_key) ?? {packets: 0, bytes: 0}
-        if (used.packets + extra.packets + 1 > this.limits.maxPacketsPerPublisher || used.bytes + extra.bytes + bytes.length > this.limits.maxBytesPerPublisher) {
+        const used = this.holding(p.public_key, plan)
+        if (used.packets + 1 > this.limits.maxPacketsPerPublisher || used.bytes + bytes.length > this.limits.maxBytesPerPublisher) {
           results.push(this.refuse('PUBLISHER_QUOTA'))
           continue
         }
-        const over = (extraPackets: number, extraBytes: number) =>
-          this.byId.size - planned.ids.size + pendingPackets + extraPackets > this.limits.maxPackets ||
-          this.totalBytes - planned.bytes + pendingBytes + extraBytes > this.limits.maxBytes
-        if (over(1, bytes.length)) {
-          // Full: make room by evicting packets of publishers that arrived here after this one.
-          const mine: string[] = []
-          let freed = 0
-          while (over(1 - mine.length, bytes.length - freed)) {
-            const victim = this.victimFor(p.public_key, planned.ids, mine)
+        if (this.over(plan, 1, bytes.length)) {
+          const chosen: string[] = []
+          while (this.over(plan, 1, bytes.length)) {
+            const victim = this.victimFor(p.public_key, plan)
             if (victim === undefined) break
-            mine.push(victim)
-            freed += this.byId.get(victim)!.bytes.length
+            this.take(victim, plan)
+            chosen.push(victim)
           }
-          if (over(1 - mine.length, bytes.length - freed)) {
+          if (this.over(plan, 1, bytes.length)) {
+            for (const v of chosen) this.untake(v, plan)
             results.push(this.refuse('NODE_FULL'))
             continue
           }
-          for (const v of mine) planned.ids.add(v)
-          planned.bytes += freed
         }
-        extra.packets++
-        extra.bytes += bytes.length
-        pending.set(p.public_key, extra)
-        pendingPackets++
-        pendingBytes += bytes.length
+        if (!plan.pending.has(p.public_key) && !this.byPublisher.has(p.public_key)) plan.arrivals.push(p.public_key)
+        const added = plan.added.get(p.public_key) ?? {packets: 0, bytes: 0}
+        added.packets++
+        added.bytes += bytes.length
+        plan.added.set(p.public_key, added)
+        plan.packets++
+        plan.addedBytes += bytes.length
+        plan.version++
+        let mine = plan.pending.get(p.public_key)
+        if (!mine) plan.pending.set(p.public_key, (mine = []))
+        mine.push(info.id)
+        plan.pendingById.set(info.id, {publisher: p.public_key, bytes: bytes.length})
         batchIds.add(info.id)
+        resultAt.set(info.id, results.length)
         accepted.push({id: info.id, entry: {bytes: new Uint8Array(bytes), publisher: p.public_key, expiresAt: info.expiresAt, keys}})
         results.push('stored')
       }
+      // Packets of this batch that gave way to later ones of it were never stored: refused, not evicted.
+      for (const id of plan.dropped) results[resultAt.get(id)!] = this.refuse('NODE_FULL')
+      accepted = accepted.filter((a) => !plan.dropped.has(a.id))
       if (accepted.length > 0) {
         try {
           await appendToStore(this.file, accepted.map((a) => a.entry.bytes))
@@ -311,8 +385,8 @@ export class PacketStorage {
           // Nothing was acknowledged, so nothing is lost: the publisher retries. A partial append is cut at next open.
           return results.map((r) => (r === 'stored' ? this.refuse('STORAGE_ERROR') : r))
         }
-        for (const v of planned.ids) this.unindex(v)
-        this.counters.evicted += planned.ids.size
+        for (const v of plan.ids) this.unindex(v)
+        this.counters.evicted += plan.ids.size
         for (const a of accepted) this.index(a.id, a.entry)
         this.counters.stored += accepted.length
       }
@@ -320,26 +394,146 @@ export class PacketStorage {
     })
   }
 
-  /**
-   * The packet to evict so `publisher` can store one more on a full node: the oldest packet of the
-   * publisher that arrived here most recently, among those that arrived after `publisher` (a
-   * publisher new to the node arrived last, so it evicts nobody). A flood of fresh identities can
-   * therefore only displace itself, never packets of publishers that were here before it; an
-   * established publisher reclaims room from the newest arrivals first. `skip` are already chosen.
-   */
-  private victimFor(publisher: string, ...skip: Iterable<string>[]): string | undefined {
-    const self = this.byPublisher.get(publisher)
-    if (!self) return undefined
-    const taken = (id: string) => {
-      for (const set of skip) if (set instanceof Set ? set.has(id) : (set as string[]).includes(id)) return true
-      return false
+  /** What `publisher` holds once `plan` is applied. */
+  private holding(publisher: string, plan: Plan): {packets: number; bytes: number} {
+    const q = this.byPublisher.get(publisher)
+    const a = plan.added.get(publisher)
+    const r = plan.removed.get(publisher)
+    return {packets: (q?.packets ?? 0) + (a?.packets ?? 0) - (r?.packets ?? 0), bytes: (q?.bytes ?? 0) + (a?.bytes ?? 0) - (r?.bytes ?? 0)}
+  }
+
+  /** Whether the node would be over its caps with `plan` applied and `packets`/`bytes` more. */
+  private over(plan: Plan, packets: number, bytes: number): boolean {
+    return (
+      this.byId.size - plan.ids.size + plan.packets + packets > this.limits.maxPackets ||
+      this.totalBytes - plan.bytes + plan.addedBytes + bytes > this.limits.maxBytes
+    )
+  }
+
+  private take(id: string, plan: Plan): void {
+    plan.version++
+    const pending = plan.pendingById.get(id)
+    if (pending) {
+      plan.dropped.add(id)
+      const a = plan.added.get(pending.publisher)!
+      a.packets--
+      a.bytes -= pending.bytes
+      plan.packets--
+      plan.addedBytes -= pending.bytes
+      return
     }
-    for (let i = this.tenure.length - 1; i > self.order; i--) {
-      const q = this.byPublisher.get(this.tenure[i])
-      if (!q || q.order !== i) continue
-      for (const id of q.ids) if (!taken(id)) return id
+    const e = this.byId.get(id)!
+    plan.ids.add(id)
+    plan.bytes += e.bytes.length
+    const r = plan.removed.get(e.publisher) ?? {packets: 0, bytes: 0}
+    r.packets++
+    r.bytes += e.bytes.length
+    plan.removed.set(e.publisher, r)
+  }
+
+  private untake(id: string, plan: Plan): void {
+    plan.version++
+    const pending = plan.pendingById.get(id)
+    if (pending) {
+      plan.dropped.delete(id)
+      const a = plan.added.get(pending.publisher)!
+      a.packets++
+      a.bytes += pending.bytes
+      plan.packets++
+      plan.addedBytes += pending.bytes
+      return
     }
+    const e = this.byId.get(id)!
+    plan.ids.delete(id)
+    plan.bytes -= e.bytes.length
+    const r = plan.removed.get(e.publisher)!
+    r.packets--
+    r.bytes -= e.bytes.length
+  }
+
+  /** The oldest packet of `publisher` not already chosen to give way: stored ones first, then this batch's. */
+  private oldestUntaken(publisher: string, plan: Plan): string | undefined {
+    const q = this.byPublisher.get(publisher)
+    if (q) for (const id of q.ids) if (!plan.ids.has(id)) return id
+    for (const id of plan.pending.get(publisher) ?? []) if (!plan.dropped.has(id)) return id
     return undefined
+  }
+
+  /**
+   * The packet to evict so `publisher` can store one more on a full node, or undefined (NODE_FULL).
+   *
+   * Publishers are ranked by arrival on this node (tenure: the order of their first packet). The
+   * **senior tier** is the longest run of earliest arrivals that together hold at most
+   * 1 - newcomerShare of the node (of its packets and of its bytes); everyone after them, and any
+   * publisher new to the node, is **junior**.
+   *
+   * - A senior makes room from the newest arrivals after it, oldest packet first: a flood can never
+   *   push out a publisher that was here before it, and an established publisher reclaims room from
+   *   the newest arrivals first.
+   * - A junior (or a newcomer) takes from the junior holding the most packets, as long as that one
+   *   holds at least two more than it: juniors converge on equal shares of the junior tier (max-min
+   *   fairness). A brand-new honest publisher therefore always gets as many packets as the largest
+   *   junior holds (a flood's identity included), however many identities the flood used; and no
+   *   junior, however many identities it has, ever evicts a senior's packet.
+   *
+   * What a flood can displace of the data that was here before it is the junior tier's share
+   * (newcomerShare of the node) and no more. Tenure is the one thing a flood cannot buy back, so it
+   * decides who is protected; identities are cheap, so among the unprotected each gets the same.
+   */
+  private victimFor(publisher: string, plan: Plan): string | undefined {
+    const {order, at: position, split, mostJunior} = this.tiers(plan)
+    const at = position.get(publisher) ?? -1
+    if (at >= 0 && at < split) {
+      for (let i = order.length - 1; i > at; i--) {
+        const id = this.oldestUntaken(order[i], plan)
+        if (id !== undefined) return id
+      }
+      return undefined
+    }
+    const mine = at >= 0 ? this.holding(publisher, plan).packets : 0
+    // The common case in a flood: no junior holds two more than the sender. Known without a scan.
+    if (mostJunior <= mine + 1) return undefined
+    let best: string | undefined
+    let most = mine + 1
+    // Newest first, and only a strictly larger count replaces: among equals the newest arrival gives way.
+    for (let i = order.length - 1; i >= split; i--) {
+      if (order[i] === publisher) continue
+      const n = this.holding(order[i], plan).packets
+      if (n > most && this.oldestUntaken(order[i], plan) !== undefined) {
+        best = order[i]
+        most = n
+      }
+    }
+    return best === undefined ? undefined : this.oldestUntaken(best, plan)
+  }
+
+  /**
+   * The tiers as `plan` leaves them: computed once per change of the plan, not per packet, so a
+   * flood's refused packets cost the node no walk of every publisher each.
+   */
+  private tiers(plan: Plan): Tiers {
+    if (plan.tiers?.version === plan.version) return plan.tiers
+    const order: string[] = []
+    for (let i = 0; i < this.tenure.length; i++) if (this.byPublisher.get(this.tenure[i])?.order === i) order.push(this.tenure[i])
+    order.push(...plan.arrivals)
+    const seniorPackets = (1 - this.limits.newcomerShare) * this.limits.maxPackets
+    const seniorBytes = (1 - this.limits.newcomerShare) * this.limits.maxBytes
+    let split = order.length
+    let packets = 0
+    let bytes = 0
+    let mostJunior = 0
+    const at = new Map<string, number>()
+    for (let i = 0; i < order.length; i++) {
+      at.set(order[i], i)
+      const h = this.holding(order[i], plan)
+      if (split === order.length && (packets + h.packets > seniorPackets || bytes + h.bytes > seniorBytes)) split = i
+      if (split === order.length) {
+        packets += h.packets
+        bytes += h.bytes
+      } else mostJunior = Math.max(mostJunior, h.packets)
+    }
+    plan.tiers = {version: plan.version, order, at, split, mostJunior}
+    return plan.tiers
   }
 
   /** Live packets under a key fingerprint, oldest first, at most `limit`. */

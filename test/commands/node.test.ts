@@ -21,7 +21,7 @@ describe('qis node', () => {
     child.stderr.on('data', (d) => (stderr += d))
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no listening line; stdout: ${stdout}; stderr: ${stderr}`)), 30_000)
+      const timer = setTimeout(() => reject(new Error(`no listening line; stdout: ${stdout}; stderr: ${stderr}`)), 90_000)
       child.stdout.on('data', (d) => {
         stdout += d
         if (/^listening \S+/m.test(stdout)) {
@@ -42,7 +42,7 @@ describe('qis node', () => {
     expect(await exited).toBe(0)
     expect(stdout).toMatch(/stopping \(SIGINT\)/)
     expect(stdout).toMatch(/stopped: 0 packet\(s\) kept/)
-  }, 60_000)
+  }, 150_000)
 
   it('refuses a malformed listen, bootstrap or announce address with a clear message, and writes nothing in the home', async () => {
     const home = path.join(tempDir(), 'typo')
@@ -55,7 +55,7 @@ describe('qis node', () => {
       expect(JSON.parse(bad.stdout).error).toMatchObject({code: 'BAD_MULTIADDR', message: expect.stringContaining(`${flags[0].slice(2)}: "${flags[1]}" is not a valid multiaddr`)})
     }
     expect(existsSync(home)).toBe(false)
-  }, 30_000)
+  }, 90_000)
 
   it('refuses node storage that is not a packet store, naming the file', async () => {
     const home = tempDir()
@@ -67,5 +67,5 @@ describe('qis node', () => {
     expect(r.stderr).toMatch(/node\/packets\.qisp is not a packet store/)
     // A failed start releases the home lock: a second try meets the same error, not HOME_LOCKED.
     expect((await runCommand(['node', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--json'], {env: {QIS_BOOTSTRAP: ''}})).stdout).toMatch(/STORAGE_CORRUPT/)
-  }, 30_000)
+  }, 90_000)
 })

@@ -45,7 +45,7 @@ describe('home lock', () => {
     // Released at a clean stop: a node starts on the home again.
     const again = await startNode({home: node.home})
     expect(await again.stop()).toBe(0)
-  }, 120_000)
+  }, 300_000)
 })
 
 describe('home permissions', () => {

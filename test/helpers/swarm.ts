@@ -31,7 +31,7 @@ export interface StartNodeOptions {
   /** Extra CLI flags, e.g. ['--publisher-max-packets', '10']. */
   args?: string[]
   env?: NodeJS.ProcessEnv
-  /** How long to wait for the node to print its addresses. */
+  /** How long to wait for the node to print its addresses (default 90 s: a CI machine at load ~26 takes tens of seconds to load libp2p). */
   timeoutMs?: number
   /** Listen port; 0 (default) picks a free one. Pass the old port to restart a node on the same address. */
   port?: number
@@ -77,7 +77,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<NodePro
   })
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
 
-  const waitForEvent = (pred: (e: NodeEvent) => boolean, timeoutMs = 20_000): Promise<NodeEvent> => {
+  const waitForEvent = (pred: (e: NodeEvent) => boolean, timeoutMs = 45_000): Promise<NodeEvent> => {
     const seen = events.find(pred)
     if (seen) return Promise.resolve(seen)
     return new Promise((resolve, reject) => {
@@ -104,7 +104,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<NodePro
 
   let started: NodeEvent
   try {
-    started = await waitForEvent((e) => e.event === 'started', options.timeoutMs ?? 30_000)
+    started = await waitForEvent((e) => e.event === 'started', options.timeoutMs ?? 90_000)
   } catch (err) {
     // A node that never said it started is nobody's to stop: kill it, or it outlives the test and writes into a removed home.
     child.kill('SIGKILL')
@@ -139,9 +139,11 @@ export function routingSize(node: NodeProcess): number {
 /**
  * Waits until every node's routing table holds every other node: a test that publishes to three
  * replicas right after start must not find a node that still knows only its bootstrap peer.
+ * Judged by each node's latest `routing` event, not any past one: a node that once knew everyone
+ * and then lost a restarted peer is not full again until it says so.
  */
-export async function waitForFullRouting(nodes: NodeProcess[], timeoutMs = 30_000): Promise<void> {
-  await Promise.all(nodes.map((n) => n.waitForEvent((e) => e.event === 'routing' && (e.size as number) >= nodes.length - 1, timeoutMs)))
+export async function waitForFullRouting(nodes: NodeProcess[], timeoutMs = 60_000): Promise<void> {
+  await Promise.all(nodes.map((n) => n.waitForEvent((e) => e.event === 'routing' && routingSize(n) >= nodes.length - 1, timeoutMs)))
 }
 
 /**

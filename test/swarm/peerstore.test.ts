@@ -22,14 +22,14 @@ describe('peer store on disk', () => {
     const again = await startNode({home: b.home, timeoutMs: 90_000})
     nodes.push(again)
     expect(again.peerId).toBe(b.peerId)
-    await again.waitForEvent((e) => e.event === 'bootstrap:joined', 30_000)
-    await again.waitForEvent((e) => e.event === 'peer:connect' && e.peer === a.peerId, 5000)
-  }, 120_000)
+    await again.waitForEvent((e) => e.event === 'bootstrap:joined', 60_000)
+    await again.waitForEvent((e) => e.event === 'peer:connect' && e.peer === a.peerId, 30_000)
+  }, 300_000)
 
   it('without a peer store there is nobody to rejoin through: a fresh home with no bootstrap stays alone', async () => {
     const alone = await startNode({timeoutMs: 90_000})
     nodes.push(alone)
     await new Promise((r) => setTimeout(r, 3000))
     expect(alone.events.some((e) => e.event === 'bootstrap:joined')).toBe(false)
-  }, 60_000)
+  }, 120_000)
 })

@@ -62,7 +62,7 @@ describe('private swarm (pnet) across processes', () => {
     expect(a.events.find((e) => e.event === 'started')?.swarmKey).toBe(fingerprint)
     const b = await startNode({home: await keyed(file), bootstrap: [a.multiaddrs[0]]})
     nodes.push(b)
-    await a.waitForEvent((e) => e.event === 'peer:connect' && e.peer === b.peerId, 20_000)
+    await a.waitForEvent((e) => e.event === 'peer:connect' && e.peer === b.peerId, 45_000)
     // A connection is not yet a routing-table entry; the --replicas 2 publish below needs both.
     await waitForFullRouting([a, b])
 
@@ -71,7 +71,7 @@ describe('private swarm (pnet) across processes', () => {
     const outsiders = await Promise.all([startNode({bootstrap: [a.multiaddrs[0]]}), startNode({home: await keyed(path.join(otherKey, 'swarm.key')), bootstrap: [a.multiaddrs[0]]})])
     nodes.push(...outsiders)
     for (const o of outsiders) {
-      const failed = await o.waitForEvent((e) => e.event === 'bootstrap:failed', 20_000)
+      const failed = await o.waitForEvent((e) => e.event === 'bootstrap:failed', 45_000)
       expect(failed.multiaddr).toBe(a.multiaddrs[0])
       expect(a.events.some((e) => e.event === 'peer:connect' && e.peer === o.peerId)).toBe(false)
     }
@@ -86,7 +86,7 @@ describe('private swarm (pnet) across processes', () => {
     expect(JSON.parse(pub.stdout)).toMatchObject({published: 4, failed: 0})
 
     const keys = makePackets(signerFor('pnet'), 4, {keyCount: 2}).flatMap((p) => p.keys)
-    const member = await openSwarmClient({privateKey: await generateKeyPair('Ed25519'), bootstrap: [a.multiaddrs[0]], swarmKey: keyBytes, joinTimeoutMs: 10_000})
+    const member = await openSwarmClient({privateKey: await generateKeyPair('Ed25519'), bootstrap: [a.multiaddrs[0]], swarmKey: keyBytes, joinTimeoutMs: 30_000})
     try {
       const got = await fetchPackets(member, [...new Set(keys)])
       expect(new Set(got.packets.map((p) => p.bytes.toString())).size).toBe(4)
@@ -94,5 +94,5 @@ describe('private swarm (pnet) across processes', () => {
       await member.close()
     }
     await expect(openSwarmClient({privateKey: await generateKeyPair('Ed25519'), bootstrap: [a.multiaddrs[0]], joinTimeoutMs: 3000})).rejects.toMatchObject({code: 'SWARM_UNREACHABLE'})
-  }, 90_000)
+  }, 360_000)
 })

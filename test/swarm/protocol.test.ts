@@ -130,12 +130,12 @@ describe('in-process nodes on 127.0.0.1', () => {
     }
     // Exact closest sets need complete routing tables, which kad-dht fills only after identify
     // has run on each connection: under CI load that can lag behind dialBootstrap.
-    const deadline = Date.now() + 15_000
+    const deadline = Date.now() + 45_000
     while (nodes.some((n) => n.routingTableSize() < nodes.length - 1)) {
       if (Date.now() > deadline) throw new Error(`routing tables incomplete: ${nodes.map((n) => n.routingTableSize())}`)
       await new Promise((r) => setTimeout(r, 50))
     }
-  }, 30_000)
+  }, 60_000)
 
   afterAll(async () => {
     await Promise.all(nodes.map((n) => n.stop()))

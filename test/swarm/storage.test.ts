@@ -2,11 +2,17 @@ import {promises as fs} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {packetId} from '../../src/packet/codec.js'
+import {decodePacket, packetId} from '../../src/packet/codec.js'
 import {readStoreFile} from '../../src/packet/store.js'
-import {STORAGE_FILE, PacketStorage} from '../../src/swarm/storage.js'
+import {DEFAULT_STORAGE_LIMITS, STORAGE_FILE, PacketStorage} from '../../src/swarm/storage.js'
 import {tempDir} from '../helpers/cli.js'
 import {makePacket, makePackets, signerFor} from './fixtures.js'
+
+const publisherOf = (bytes: Uint8Array): string => {
+  const d = decodePacket(bytes)
+  if (!d.ok) throw new Error(d.error.message)
+  return d.packet.public_key
+}
 
 async function logIds(dir: string): Promise<number> {
   let n = 0
@@ -71,6 +77,12 @@ describe('PacketStorage', () => {
     expect(await bytesLimited.storeBatch(k, a.slice(0, 3).map((p) => p.bytes))).toEqual(['stored', 'stored', 'PUBLISHER_QUOTA'])
   })
 
+  it('a limit passed as undefined (a `qis node` flag not given) keeps its default, not no limit at all', async () => {
+    const s = await PacketStorage.open(tempDir(), {limits: {maxPackets: undefined, maxPacketsPerPublisher: undefined, maxBytes: undefined, maxBytesPerPublisher: undefined}})
+    expect(s.limits).toEqual(DEFAULT_STORAGE_LIMITS)
+    await s.close()
+  })
+
   it('drops expired packets on load and on sweep, and compacts a mostly dead log', async () => {
     const dir = tempDir()
     let now = Math.floor(Date.now() / 1000)
@@ -93,34 +105,58 @@ describe('PacketStorage', () => {
     expect(reopened.get(key)).toHaveLength(1)
   })
 
-  it('a node filled by fresh identities still takes an established publisher\'s packets, evicting only the flood (issue 21 item 7)', async () => {
+  // Issue 21 item 7. Publishers are ranked by arrival; the earliest, holding up to 1 - newcomerShare
+  // of the node, are the senior tier, and the rest share the remainder equally (src/swarm/storage.ts).
+  it('a node filled by fresh identities: a flood evicts no earlier publisher, an established one reclaims room, a brand-new one gets a fair share (issue 21 item 7)', async () => {
     const dir = tempDir()
-    const limits = {maxPackets: 100}
+    const limits = {maxPackets: 100, newcomerShare: 0.3}
     const s = await PacketStorage.open(dir, {limits})
     const honest = signerFor('established')
     const key = makePacket(honest, 0, {routingKeys: ['k']}).keys[0]
+    const held = (name: string) => s.get(key).filter((b) => publisherOf(b) === Buffer.from(signerFor(name).publicKey).toString('hex')).length
     const early = Array.from({length: 30}, (_, i) => makePacket(honest, i, {routingKeys: ['k']}))
     expect(await s.storeBatch(key, early.map((p) => p.bytes))).toEqual(Array(30).fill('stored'))
-    // 20 fresh identities, 10 packets each, fill the node: 70 fit, the rest is NODE_FULL (a newcomer evicts nobody).
-    const flood = Array.from({length: 20}, (_, k) => Array.from({length: 10}, (_, i) => makePacket(signerFor(`sybil-${k}`), 1000 + k * 10 + i, {routingKeys: ['k']}))).flat()
+
+    // 10 fresh identities, 20 packets each: the first two fit in the senior tier (30 + 40 = 70);
+    // the other eight share the last 30 packets, each taking from the largest junior.
+    const flood = Array.from({length: 10}, (_, k) => Array.from({length: 20}, (_, i) => makePacket(signerFor(`sybil-${k}`), 1000 + k * 20 + i, {routingKeys: ['k']}))).flat()
     const floodResults = await s.storeBatch(key, flood.map((p) => p.bytes))
-    expect(floodResults.filter((r) => r === 'stored')).toHaveLength(70)
-    expect(floodResults.filter((r) => r === 'NODE_FULL')).toHaveLength(130)
-    expect(s.stats()).toMatchObject({packets: 100, evicted: 0})
-    // The established publisher publishes again: stored, by evicting the newest arrivals' packets.
+    expect(s.stats().packets).toBe(100)
+    expect(held('established')).toBe(30)
+    expect([held('sybil-0'), held('sybil-1')]).toEqual([20, 20])
+    const juniors = Array.from({length: 8}, (_, k) => held(`sybil-${k + 2}`))
+    expect(juniors.reduce((a, b) => a + b, 0)).toBe(30)
+    // Each junior that came after the tier filled took room until it held as much as the largest less one.
+    expect(Math.max(...juniors) - Math.min(...juniors)).toBeLessThanOrEqual(1)
+    expect(s.stats().evicted).toBe(floodResults.filter((r) => r === 'stored').length - 70)
+
+    // A brand-new honest publisher: stored up to a fair share of the junior tier (30 / 9 juniors),
+    // taken from the flood's juniors only.
+    const newcomer = Array.from({length: 10}, (_, i) => makePacket(signerFor('newcomer'), 3000 + i, {routingKeys: ['k']}))
+    const newResults = await s.storeBatch(key, newcomer.map((p) => p.bytes))
+    expect(newResults.filter((r) => r === 'stored').length).toBeGreaterThanOrEqual(Math.floor(30 / 9))
+    expect(newResults.filter((r) => r === 'stored').length).toBe(held('newcomer'))
+    expect(held('established')).toBe(30)
+    expect([held('sybil-0'), held('sybil-1')]).toEqual([20, 20])
+    expect(Math.max(...Array.from({length: 8}, (_, k) => held(`sybil-${k + 2}`)))).toBeLessThanOrEqual(held('newcomer') + 1)
+
+    // The established publisher publishes again: stored, by evicting the newest arrivals' packets first.
     const later = Array.from({length: 15}, (_, i) => makePacket(honest, 100 + i, {routingKeys: ['k']}))
     expect(await s.storeBatch(key, later.map((p) => p.bytes))).toEqual(Array(15).fill('stored'))
-    expect(s.stats()).toMatchObject({packets: 100, evicted: 15})
-    const held = new Set(s.get(key).map((b) => packetId(b)))
-    for (const p of [...early, ...later]) expect(held.has(p.id)).toBe(true)
-    // The flood again, from the same and fresh identities: nothing of the established publisher moves.
+    expect(held('established')).toBe(45)
+    const heldIds = new Set(s.get(key).map((b) => packetId(b)))
+    for (const p of [...early, ...later]) expect(heldIds.has(p.id)).toBe(true)
+
+    // The flood again, from fresh identities: nothing of the established publisher moves.
     const again = Array.from({length: 30}, (_, i) => makePacket(signerFor(`sybil-late-${i}`), 5000 + i, {routingKeys: ['k']}))
-    expect(await s.storeBatch(key, again.map((p) => p.bytes))).toEqual(Array(30).fill('NODE_FULL'))
-    expect(new Set(s.get(key).map((b) => packetId(b)))).toEqual(held)
+    await s.storeBatch(key, again.map((p) => p.bytes))
+    expect(held('established')).toBe(45)
+    expect(s.stats().packets).toBe(100)
+    const final = new Set(s.get(key).map((b) => packetId(b)))
     await s.close()
-    // A restart replays the log (evicted packets are still in it) and ends with the same packets.
+    // A restart replays the log (evicted packets are still in it) by the same rule and ends with the same packets.
     const reopened = await PacketStorage.open(dir, {limits})
-    expect(new Set(reopened.get(key).map((b) => packetId(b)))).toEqual(held)
+    expect(new Set(reopened.get(key).map((b) => packetId(b)))).toEqual(final)
     expect(reopened.stats().packets).toBe(100)
     await reopened.close()
   })

@@ -11,7 +11,7 @@ import {JOURNAL_FILE} from '../../src/swarm/journal.js'
 import {STORE_PROTOCOL, decodeStoreResponse, encodeStoreRequest, readOneFrame, writeFrame} from '../../src/swarm/protocol.js'
 import {STORAGE_FILE} from '../../src/swarm/storage.js'
 import {repoRoot, runCli, runJs, tempDir} from '../helpers/cli.js'
-import {type NodeProcess, portOf, startNode, startSwarm, stopAll} from '../helpers/swarm.js'
+import {type NodeProcess, portOf, startNode, startSwarm, stopAll, waitForFullRouting} from '../helpers/swarm.js'
 import {makePacket, makePackets, signerFor, type TestPacket, writeStore} from './fixtures.js'
 
 // Real `qis node` processes on 127.0.0.1, publishing through the real CLI (bin/run.js -> dist/).
@@ -59,12 +59,12 @@ async function publisherHome(name: string, packets: TestPacket[]): Promise<strin
 }
 
 const publish = (home: string, extra: string[] = []) =>
-  runCli(['publish', '--json', '--home', home, '--bootstrap', nodes[0].multiaddrs[0], '--yes', ...extra], {env: {QIS_BOOTSTRAP: ''}, timeoutMs: 90_000})
+  runCli(['publish', '--json', '--home', home, '--bootstrap', nodes[0].multiaddrs[0], '--yes', ...extra], {env: {QIS_BOOTSTRAP: ''}, timeoutMs: 180_000})
 
 describe('swarm of qis node processes', () => {
   beforeAll(async () => {
     nodes = await startSwarm(4)
-  }, 90_000)
+  }, 180_000)
 
   afterAll(async () => {
     await stopAll(nodes)
@@ -94,7 +94,7 @@ describe('swarm of qis node processes', () => {
     const again = await publish(home)
     expect(again.code).toBe(0)
     expect(JSON.parse(again.stdout)).toMatchObject({published: 0, pending: 0, skipped: 60, failed: 0})
-  }, 120_000)
+  }, 240_000)
 
   it('a second publisher of the same packets (empty journal) stores nothing twice', async () => {
     const before = await copiesOnNodes(nodes)
@@ -105,7 +105,7 @@ describe('swarm of qis node processes', () => {
     const after = await copiesOnNodes(nodes)
     expect(after.perNode.map((m) => m.size)).toEqual(before.perNode.map((m) => m.size))
     for (const counts of after.perNode) for (const c of counts.values()) expect(c).toBe(1)
-  }, 120_000)
+  }, 240_000)
 
   it('refuses forged, expired and wrong-key packets with counted reasons, and stores the honest one', async () => {
     const signer = signerFor('mallory')
@@ -142,7 +142,9 @@ describe('swarm of qis node processes', () => {
     expect(restarted.peerId).toBe(victim.peerId)
     const started = restarted.events.find((e) => e.event === 'started')
     expect(started?.packets).toBe(held)
-  }, 60_000)
+    // The tests after this one publish to three replicas: the restarted node must be back in every table.
+    await waitForFullRouting(nodes)
+  }, 120_000)
 
   it('kill -9 of publish mid-way, then a re-run: every packet delivered, once per peer', async () => {
     const many = makePackets(signerFor('publisher-kill'), 1500, {keyCount: 40, offset: 10_000})
@@ -182,7 +184,7 @@ describe('swarm of qis node processes', () => {
     const {perNode, holders} = await copiesOnNodes(nodes)
     for (const p of many) expect(holders.get(p.id) ?? 0).toBeGreaterThanOrEqual(3)
     for (const counts of perNode) for (const c of counts.values()) expect(c).toBe(1)
-  }, 180_000)
+  }, 300_000)
 
   it('with a node down the publish reports failures or routes around it; after a restart a re-run completes and all is retrievable', async () => {
     const down = nodes[3]
@@ -199,6 +201,7 @@ describe('swarm of qis node processes', () => {
     } else expect(r1.code).toBe(0)
 
     nodes[3] = await startNode({home: down.home, port: portOf(down), bootstrap: [nodes[0].multiaddrs[0]]})
+    await waitForFullRouting(nodes)
     const r2 = await publish(home)
     expect(r2.code).toBe(0)
     const s2 = JSON.parse(r2.stdout)
@@ -206,5 +209,5 @@ describe('swarm of qis node processes', () => {
     expect(s2.published + s2.skipped).toBe(80)
     const fetched = await fetchAll(nodes[3].multiaddrs[0], packets)
     for (const p of packets) expect(fetched.has(p.id)).toBe(true)
-  }, 180_000)
+  }, 300_000)
 })
