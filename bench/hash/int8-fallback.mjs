@@ -20,28 +20,14 @@ import os from 'node:os'
 import path from 'node:path'
 import {parseArgs} from 'node:util'
 import {fileURLToPath} from 'node:url'
+import {mmlu, msrSentences, spread} from './texts.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const require = createRequire(path.join(root, 'package.json'))
-const shared = process.env.QIS_SHARED ?? path.resolve(root, '../shared')
 const {values: opt} = parseArgs({options: {agree: {type: 'string', default: '2000'}, codebook: {type: 'string'}, 'web-child': {type: 'string'}}})
 const dist = (m) => import(path.join(root, 'dist', m))
 const [{createUseLiteEmbedder}, {buildUseLiteOnnx, readUseLiteWeights}, {SentencePieceTokenizer}, {embedInLengthGroups}, {normalizeInPlace}, {schemeFor, schemeFromCodebookFile, embeddingText}] =
   await Promise.all([dist('embed/use-lite.js'), dist('embed/use-lite-onnx.js'), dist('embed/sentencepiece.js'), dist('embed/groups.js'), dist('embed/normalize.js'), dist('hash/index.js')])
-
-const spread = (xs, n) => (n >= xs.length ? xs : Array.from({length: n}, (_, i) => xs[Math.floor((i * xs.length) / n)]))
-function msrSentences() {
-  const seen = new Set()
-  for (const name of ['msr-para-train.tsv', 'msr-para-val.tsv']) {
-    for (const line of readFileSync(path.join(shared, `data/paraphrase/${name}`), 'utf8').split('\n').slice(1)) {
-      const cols = line.split('\t')
-      if (cols.length >= 5) for (const s of [cols[3], cols[4]]) if (s) seen.add(s)
-    }
-  }
-  return [...seen]
-}
-const mmlu = () => [...new Set(readFileSync(path.join(shared, 'data/queries/mmlu-questions.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).text))]
-
 
 if (opt['web-child']) {
   // Child: texts (JSON) in, vectors (float32) and CPU seconds out, onnxruntime-web only.

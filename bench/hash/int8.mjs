@@ -16,14 +16,13 @@
 //    package's own embed([text])) as the issue's baseline.
 //
 // Data from ../shared/data or $QIS_SHARED/data (MSR: benchmark only; MMLU), never committed.
-import {readFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {handWritten, mmlu, msrSentences, shared, spread} from './texts.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const dist = (m) => import(path.join(root, 'dist', m))
-const shared = process.env.QIS_SHARED ?? path.resolve(root, '../shared')
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`)
   return i === -1 ? fallback : process.argv[i + 1]
@@ -34,24 +33,6 @@ const rounds = Number(arg('rounds', '3'))
 const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ')
 const f = (x, d = 0) => x.toLocaleString('en', {maximumFractionDigits: d, minimumFractionDigits: d})
 
-function msrSentences() {
-  const seen = new Set()
-  for (const name of ['msr-para-train.tsv', 'msr-para-val.tsv']) {
-    for (const line of readFileSync(path.join(shared, `data/paraphrase/${name}`), 'utf8').split('\n').slice(1)) {
-      const cols = line.split('\t')
-      if (cols.length >= 5) for (const s of [cols[3], cols[4]]) if (s) seen.add(s)
-    }
-  }
-  return [...seen]
-}
-const mmlu = () => [...new Set(readFileSync(path.join(shared, 'data/queries/mmlu-questions.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).text))]
-const handWritten = () =>
-  readFileSync(path.join(root, 'bench/hash/data/query-paraphrases.tsv'), 'utf8')
-    .split('\n')
-    .filter((l) => l && !l.startsWith('#'))
-    .flatMap((l) => l.split('\t').slice(2, 4))
-// Every k-th, so a sample spans the file (MMLU is sorted by subject).
-const spread = (xs, n) => (n >= xs.length ? xs : Array.from({length: n}, (_, i) => xs[Math.floor((i * xs.length) / n)]))
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 const [{createUseLiteEmbedder}, {schemeFor}, {embeddingText}, {createScrubber}, {HashPipeline}] = await Promise.all([

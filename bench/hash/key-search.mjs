@@ -10,14 +10,13 @@
 // counts texts whose keys differ (must be 0) and texts the native path handed back to JS. Also
 // checks vectors that sit on anchors and on the midpoints between neighbouring anchors (ties), and
 // random unit vectors. Data from ../shared/data or $QIS_SHARED/data (MSR: benchmark only), never committed.
-import {readFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {handWritten, mmlu, msrSentences, shared, spread} from './texts.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const dist = (m) => import(path.join(root, 'dist', m))
-const shared = process.env.QIS_SHARED ?? path.resolve(root, '../shared')
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`)
   return i === -1 ? fallback : process.argv[i + 1]
@@ -25,23 +24,6 @@ const arg = (name, fallback) => {
 const n = arg('n', '2000') === 'all' ? Infinity : Number(arg('n', '2000'))
 const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ')
 
-function msrSentences() {
-  const seen = new Set()
-  for (const name of ['msr-para-train.tsv', 'msr-para-val.tsv']) {
-    for (const line of readFileSync(path.join(shared, `data/paraphrase/${name}`), 'utf8').split('\n').slice(1)) {
-      const cols = line.split('\t')
-      if (cols.length >= 5) for (const s of [cols[3], cols[4]]) if (s) seen.add(s)
-    }
-  }
-  return [...seen]
-}
-const mmlu = () => [...new Set(readFileSync(path.join(shared, 'data/queries/mmlu-questions.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).text))]
-const handWritten = () =>
-  readFileSync(path.join(root, 'bench/hash/data/query-paraphrases.tsv'), 'utf8')
-    .split('\n')
-    .filter((l) => l && !l.startsWith('#'))
-    .flatMap((l) => l.split('\t').slice(2, 4))
-const spread = (xs, k) => (k >= xs.length ? xs : Array.from({length: k}, (_, i) => xs[Math.floor((i * xs.length) / k)]))
 
 const [{createUseLiteEmbedder}, {schemeFor}, {embeddingText}, {codebookKeys, loadCodebook}, {SeededRandom}] = await Promise.all([
   dist('embed/use-lite.js'),

@@ -18,15 +18,14 @@
 //
 // Data from ../shared/data or $QIS_SHARED/data (MSR: benchmark only; MMLU), never committed.
 import {execFileSync, spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {handWritten, mmlu, msrSentences, shared, spread} from './texts.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const dist = (m) => import(path.join(root, 'dist', m))
-// ../shared beside the checkout, or where $QIS_SHARED points (a worktree elsewhere).
-const shared = process.env.QIS_SHARED ?? path.resolve(root, '../shared')
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`)
   return i === -1 ? fallback : process.argv[i + 1]
@@ -37,29 +36,6 @@ const skipE2e = process.argv.includes('--skip-e2e')
 const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ')
 const f = (x, d = 0) => x.toLocaleString('en', {maximumFractionDigits: d, minimumFractionDigits: d})
 
-function msrSentences() {
-  const seen = new Set()
-  for (const name of ['msr-para-train.tsv', 'msr-para-val.tsv']) {
-    const lines = readFileSync(path.join(shared, `data/paraphrase/${name}`), 'utf8').split('\n').slice(1)
-    for (const line of lines) {
-      const cols = line.split('\t')
-      if (cols.length >= 5) for (const s of [cols[3], cols[4]]) if (s) seen.add(s)
-    }
-  }
-  return [...seen]
-}
-function mmluQuestions() {
-  const lines = readFileSync(path.join(shared, 'data/queries/mmlu-questions.jsonl'), 'utf8').split('\n').filter(Boolean)
-  return [...new Set(lines.map((l) => JSON.parse(l).text))]
-}
-function handWritten() {
-  return readFileSync(path.join(root, 'bench/hash/data/query-paraphrases.tsv'), 'utf8')
-    .split('\n')
-    .filter((l) => l && !l.startsWith('#'))
-    .flatMap((l) => l.split('\t').slice(2, 4))
-}
-// Every k-th, so a sample spans the file (MMLU is sorted by subject).
-const spread = (xs, n) => (n >= xs.length ? xs : Array.from({length: n}, (_, i) => xs[Math.floor((i * xs.length) / n)]))
 
 const [{createUseLiteEmbedder}, {schemeFor}, {embeddingText}, {createScrubber}, {HashPipeline}] = await Promise.all([
   dist('embed/use-lite.js'),
@@ -68,7 +44,7 @@ const [{createUseLiteEmbedder}, {schemeFor}, {embeddingText}, {createScrubber}, 
   dist('privacy/index.js'),
   dist('hash/pipeline.js'),
 ])
-const sets = {msr: msrSentences(), mmlu: mmluQuestions(), queries: handWritten()}
+const sets = {msr: msrSentences(), mmlu: mmlu(), queries: handWritten()}
 console.log(`bench/hash/runtimes on ${os.cpus().length} cores (${os.cpus()[0]?.model}), node ${process.version}; load ${load()}`)
 console.log(`sets: ${sets.msr.length} distinct MSR sentences, ${sets.mmlu.length} distinct MMLU questions, ${sets.queries.length} hand-written queries`)
 
