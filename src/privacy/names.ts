@@ -275,6 +275,13 @@ export class NameFinder {
           }
           break
         }
+        // A name its writer spelt in lower case goes on with a known surname in lower case, as in
+        // all-lowercase text, even where the rest of the text is cased ("hi im john smith, I need help").
+        if (!lowerText && !isCapitalised(toks[start]!.text) && !isCapitalised(x.text) && lex.lastNames.has(x.lower)) {
+          end = k
+          k++
+          continue
+        }
         if (strength(k, false) < 1) break
         if (!lowerText && !isCapitalised(x.text) && !forced) break
         end = k

@@ -30,6 +30,9 @@ describe('PII the scrubber used to miss', () => {
     expect(out('hi im john smith')).toBe('hi im <PERSON>')
     expect(out('mike johnson called about the invoice')).toBe('<PERSON> called about the invoice')
     expect(out('hi im having trouble with my router')).toBe('hi im having trouble with my router')
+    // The same lowercase name in text that is cased elsewhere: the surname is not left behind.
+    expect(out('hi im john smith, I turned 60 on Tuesday')).toBe('hi im <PERSON>, I <AGE> on <DATE>')
+    expect(out('hi im john and I need help')).toBe('hi im <PERSON> and I need help')
   })
   it('house numbers stay with their street', () => {
     expect(out('Send it to 2450 Crown St.')).toBe('Send it to <ADDRESS>')
