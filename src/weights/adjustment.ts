@@ -362,20 +362,20 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
   const repeatWeight = options.repeatWeight ?? REPEAT_WEIGHT
   if (!(repeatWeight > 0)) throw new RangeError(`repeatWeight must be > 0, got ${String(repeatWeight)}`)
   /**
-   * Evidence for a set of variants: close records count fully (a variant's own records of this very
-   * question REPEAT_WEIGHT each), the other records under the keys count rho.
+   * Evidence for a set of variants: close records count fully, the other records under the keys
+   * count rho. `logged` is that as logged; `counted` is what the estimate uses, in which a
+   * `variant`'s own records of this very question count REPEAT_WEIGHT each (the same as `logged`
+   * without a variant or a repeat).
    */
-  const weighed = (region: Pool | null, which: (model: string) => boolean, variant?: string): Pool | null => {
+  const weighed = (region: Pool | null, which: (model: string) => boolean, variant?: string): {logged: Pool | null; counted: Pool | null} => {
     const mine = [...close.values()].filter((q) => which(q.model))
     const near = pool(mine.map((q) => ({...q})), 'sum')
     const far = region && near ? without(region as Evidence, near as Evidence) : region
-    const parts: Pool[] = []
-    if (near) {
-      const repeats = (q: QueryEvidence) => variant !== undefined && q.model === variant && options.queryHash !== undefined && hexHamming(q.hash, options.queryHash) <= repeatBits
-      parts.push(...mine.map((q) => ({...q, mass: repeats(q) ? q.mass * repeatWeight : q.mass})))
-    }
-    if (far && far.mass > 0) parts.push({...far, mass: far.mass * rho})
-    return pool(parts, 'sum')
+    const farPart: Pool[] = far && far.mass > 0 ? [{...far, mass: far.mass * rho}] : []
+    const logged = pool([...(near ? [near] : []), ...farPart], 'sum')
+    const repeats = (q: QueryEvidence) => q.model === variant && options.queryHash !== undefined && hexHamming(q.hash, options.queryHash) <= repeatBits
+    if (variant === undefined || !mine.some(repeats)) return {logged, counted: logged}
+    return {logged, counted: pool([...mine.map((q) => ({...q, mass: repeats(q) ? q.mass * repeatWeight : q.mass})), ...farPart], 'sum')}
   }
   // The domain layer: what the file holds in this domain says how these variants do on such
   // queries; the keys' evidence refines it, the query's close records refine that.
@@ -396,7 +396,7 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
     return {own: logit(posterior(mine, shifted(mine.confidence, others), kDomain)) - logit(mine.confidence), others}
   }
   const regionAll = pool(entries.map((e) => e.evidence).filter((v): v is Evidence => v !== undefined))
-  const pooled = weighed(regionAll, () => true)
+  const pooled = weighed(regionAll, () => true).logged
   const pooledShift = shift(pooled, k, domainShift)
   /** A variant without evidence under the keys: its domain surprise plus what the keys say beyond the domain's. */
   const shiftWithoutKeys = (name: string | null) => domainShifts(name).own + pooledShift - domainShift
@@ -405,11 +405,10 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
   const perVariant = new Map<string, {estimate: VariantEstimate; shift: number; confidence: number}>()
   for (const name of variantNames) {
     const region = pool(entries.map((e) => e.variants?.[name]).filter((v): v is Evidence => v !== undefined))
-    const own = weighed(region, (m) => m === name, name)
-    if (!own) continue
-    // What is reported is in records as logged: REPEAT_WEIGHT is how much they say, not how many there were.
-    const seen = weighed(region, (m) => m === name) ?? own
-    const others = weighed(pool(entries.filter((e) => e.evidence !== undefined).map((e) => without(e.evidence, e.variants?.[name]))), (m) => m !== name)
+    // What is reported is in records as logged (`seen`): REPEAT_WEIGHT is how much they say, not how many there were.
+    const {logged: seen, counted: own} = weighed(region, (m) => m === name, name)
+    if (!own || !seen) continue
+    const others = weighed(pool(entries.filter((e) => e.evidence !== undefined).map((e) => without(e.evidence, e.variants?.[name]))), (m) => m !== name).logged
     const d = domainShifts(name)
     // The others' surprise under the keys beyond their domain surprise, on top of this variant's own domain surprise.
     const prior = shifted(own.confidence, d.own + shift(others, k, d.others) - d.others)
