@@ -410,45 +410,37 @@ export class PacketStorage {
     )
   }
 
+  /** Chooses `id` to give way under `plan` (an evicted packet, or a packet of this batch dropped). */
   private take(id: string, plan: Plan): void {
-    plan.version++
-    const pending = plan.pendingById.get(id)
-    if (pending) {
-      plan.dropped.add(id)
-      const a = plan.added.get(pending.publisher)!
-      a.packets--
-      a.bytes -= pending.bytes
-      plan.packets--
-      plan.addedBytes -= pending.bytes
-      return
-    }
-    const e = this.byId.get(id)!
-    plan.ids.add(id)
-    plan.bytes += e.bytes.length
-    const r = plan.removed.get(e.publisher) ?? {packets: 0, bytes: 0}
-    r.packets++
-    r.bytes += e.bytes.length
-    plan.removed.set(e.publisher, r)
+    this.mark(id, plan, 1)
   }
 
+  /** Takes back a `take`. */
   private untake(id: string, plan: Plan): void {
+    this.mark(id, plan, -1)
+  }
+
+  private mark(id: string, plan: Plan, sign: 1 | -1): void {
     plan.version++
     const pending = plan.pendingById.get(id)
     if (pending) {
-      plan.dropped.delete(id)
+      if (sign > 0) plan.dropped.add(id)
+      else plan.dropped.delete(id)
       const a = plan.added.get(pending.publisher)!
-      a.packets++
-      a.bytes += pending.bytes
-      plan.packets++
-      plan.addedBytes += pending.bytes
+      a.packets -= sign
+      a.bytes -= sign * pending.bytes
+      plan.packets -= sign
+      plan.addedBytes -= sign * pending.bytes
       return
     }
     const e = this.byId.get(id)!
-    plan.ids.delete(id)
-    plan.bytes -= e.bytes.length
-    const r = plan.removed.get(e.publisher)!
-    r.packets--
-    r.bytes -= e.bytes.length
+    if (sign > 0) plan.ids.add(id)
+    else plan.ids.delete(id)
+    plan.bytes += sign * e.bytes.length
+    const r = plan.removed.get(e.publisher) ?? {packets: 0, bytes: 0}
+    r.packets += sign
+    r.bytes += sign * e.bytes.length
+    plan.removed.set(e.publisher, r)
   }
 
   /** The oldest packet of `publisher` not already chosen to give way: stored ones first, then this batch's. */
