@@ -16,9 +16,9 @@ import os from 'node:os'
 import path from 'node:path'
 import {parseArgs} from 'node:util'
 import {fileURLToPath} from 'node:url'
+import {meetPairs, msrPairs} from './texts.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-const shared = process.env.QIS_SHARED ?? path.resolve(root, '../shared')
 const {values: opt} = parseArgs({
   options: {codebook: {type: 'string'}, pairs: {type: 'string'}, 'random-pairs': {type: 'string', default: '20000'}, sweep: {type: 'string', default: '0.065,0.075,0.085,0.095,0.105'}},
 })
@@ -30,27 +30,10 @@ const {CODEBOOK_DIR} = await import(path.join(root, 'dist/hash/index.js'))
 const {loadCodebook, nearest, reduce, selectKeys} = await import(path.join(root, 'dist/hash/codebook.js'))
 const {createScrubber} = await import(path.join(root, 'dist/privacy/index.js'))
 
-const pairs = []
-for (const split of ['train', 'val']) {
-  const lines = readFileSync(path.join(shared, `data/paraphrase/msr-para-${split}.tsv`), 'utf8').replace(/^\uFEFF/, '').split('\n').slice(1)
-  for (const line of lines) {
-    if (!line.trim()) continue
-    const [quality, , , a, b] = line.split('\t')
-    pairs.push({paraphrase: quality === '1', a, b})
-  }
-}
+const pairs = msrPairs()
 const used = opt.pairs ? pairs.slice(0, Number(opt.pairs)) : pairs
 // The same random couples as bench/hash/run.mjs.
-const rnd = new SeededRandom(20261126)
-const randomPairs = []
-while (randomPairs.length < Number(opt['random-pairs'])) {
-  const i = Math.floor(rnd.nextUnit() * used.length)
-  const j = Math.floor(rnd.nextUnit() * used.length)
-  if (i === j) continue
-  randomPairs.push([rnd.nextUnit() < 0.5 ? used[i].a : used[i].b, used[j].b])
-}
-const para = used.filter((p) => p.paraphrase).map((p) => [p.a, p.b])
-const non = used.filter((p) => !p.paraphrase).map((p) => [p.a, p.b])
+const {para, non, random: randomPairs} = meetPairs(used, Number(opt['random-pairs']), SeededRandom)
 const sentences = [...new Set(used.flatMap((p) => [p.a, p.b]))]
 
 const rows = readFileSync(path.join(root, 'bench/hash/data/query-paraphrases.tsv'), 'utf8')

@@ -23,6 +23,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {parseArgs} from 'node:util'
 import {fileURLToPath} from 'node:url'
+import {meetPairs, msrPairs} from './texts.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const {values: opt} = parseArgs({
@@ -48,15 +49,7 @@ const {SeededRandom} = await import(path.join(root, 'dist/hash/prng.js'))
 const {loadBareModel} = await import('./bare-model.mjs')
 const {createScrubber} = await import(path.join(root, 'dist/privacy/index.js'))
 
-const pairs = []
-for (const split of ['train', 'val']) {
-  const lines = readFileSync(path.join(opt.data, `msr-para-${split}.tsv`), 'utf8').replace(/^\uFEFF/, '').split('\n').slice(1)
-  for (const line of lines) {
-    if (!line.trim()) continue
-    const [quality, , , a, b] = line.split('\t')
-    pairs.push({paraphrase: quality === '1', a, b})
-  }
-}
+const pairs = msrPairs(opt.data)
 const used = opt.pairs ? pairs.slice(0, Number(opt.pairs)) : pairs
 const fmt = (x, d = 3) => x.toFixed(d)
 const pct = (xs, ps) => {
@@ -100,16 +93,7 @@ if (!opt['no-quality']) {
     return codes.get(y).keys.some((k) => kx.includes(k))
   }
   const ham = (x, y) => hammingDistance(codes.get(x).hash, codes.get(y).hash)
-  const rnd = new SeededRandom(20261126)
-  const randomPairs = []
-  while (randomPairs.length < Number(opt['random-pairs'])) {
-    const i = Math.floor(rnd.nextUnit() * used.length)
-    const j = Math.floor(rnd.nextUnit() * used.length)
-    if (i === j) continue
-    randomPairs.push([rnd.nextUnit() < 0.5 ? used[i].a : used[i].b, used[j].b])
-  }
-  const para = used.filter((p) => p.paraphrase).map((p) => [p.a, p.b])
-  const non = used.filter((p) => !p.paraphrase).map((p) => [p.a, p.b])
+  const {para, non, random: randomPairs} = meetPairs(used, Number(opt['random-pairs']), SeededRandom)
   if (opt.dump) {
     // For bench/hash/explore-keys.py: the sentence embeddings and every evaluated pair as indexes.
     mkdirSync(opt.dump, {recursive: true})

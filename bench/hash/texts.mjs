@@ -8,16 +8,42 @@ import {fileURLToPath} from 'node:url'
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const shared = process.env.QIS_SHARED ?? path.resolve(root, '../shared')
 
-/** Every distinct sentence of the MSR paraphrase train and validation files. */
-export function msrSentences() {
-  const seen = new Set()
-  for (const name of ['msr-para-train.tsv', 'msr-para-val.tsv']) {
-    for (const line of readFileSync(path.join(shared, `data/paraphrase/${name}`), 'utf8').split('\n').slice(1)) {
-      const cols = line.split('\t')
-      if (cols.length >= 5) for (const s of [cols[3], cols[4]]) if (s) seen.add(s)
+/** The MSR paraphrase train and validation pairs, in file order ({paraphrase, a, b}). */
+export function msrPairs(dir = path.join(shared, 'data/paraphrase')) {
+  const pairs = []
+  for (const split of ['train', 'val']) {
+    const lines = readFileSync(path.join(dir, `msr-para-${split}.tsv`), 'utf8').replace(/^\uFEFF/, '').split('\n').slice(1)
+    for (const line of lines) {
+      if (!line.trim()) continue
+      const [quality, , , a, b] = line.split('\t')
+      pairs.push({paraphrase: quality === '1', a, b})
     }
   }
-  return [...seen]
+  return pairs
+}
+
+/** Every distinct sentence of those pairs. */
+export const msrSentences = () => [...new Set(msrPairs().flatMap((p) => [p.a, p.b]).filter(Boolean))]
+
+/**
+ * The pairs meet-rates are measured on: paraphrase and non-paraphrase pairs of `used`, and `count`
+ * random cross-pair couples drawn with the seed every bench/hash meet-rate uses, so two benches
+ * over the same pairs compare the same couples. `SeededRandom` from dist/hash/prng.js.
+ */
+export function meetPairs(used, count, SeededRandom) {
+  const rnd = new SeededRandom(20261126)
+  const random = []
+  while (random.length < count) {
+    const i = Math.floor(rnd.nextUnit() * used.length)
+    const j = Math.floor(rnd.nextUnit() * used.length)
+    if (i === j) continue
+    random.push([rnd.nextUnit() < 0.5 ? used[i].a : used[i].b, used[j].b])
+  }
+  return {
+    para: used.filter((p) => p.paraphrase).map((p) => [p.a, p.b]),
+    non: used.filter((p) => !p.paraphrase).map((p) => [p.a, p.b]),
+    random,
+  }
 }
 
 /** Every distinct MMLU question text (sorted by subject in the file). */
