@@ -1,4 +1,3 @@
-import type {PeerId} from '@libp2p/interface'
 import {createHash} from 'node:crypto'
 
 import type {SwarmEvent, SwarmNode} from './node.js'
@@ -21,8 +20,7 @@ const SMALL_TABLE = 8
 function isJoined(node: SwarmNode): boolean {
   const size = node.routingTableSize()
   if (size === 0) return false
-  const table = (node.libp2p.services.dht as unknown as {routingTable: {closestPeers(kadId: Uint8Array, o: {count: number}): PeerId[]}}).routingTable
-  const known = new Set(table.closestPeers(sha256(node.libp2p.peerId.toMultihash().bytes), {count: size}).map(String))
+  const known = new Set(node.routingTable.closestPeers(sha256(node.libp2p.peerId.toMultihash().bytes), {count: size}).map(String))
   return node.libp2p.getConnections().some((c) => known.has(c.remotePeer.toString()))
 }
 
@@ -101,9 +99,8 @@ export function keepJoined(node: SwarmNode, log: (e: SwarmEvent) => void): {stop
   const onRoutingAdd = () => {
     if (!joined && !stopped) schedule(0)
   }
-  const table = (node.libp2p.services.dht as unknown as {routingTable: EventTarget}).routingTable
   node.libp2p.addEventListener('peer:disconnect', onDisconnect)
-  table.addEventListener('peer:add', onRoutingAdd)
+  node.routingTable.addEventListener('peer:add', onRoutingAdd)
   schedule(0)
   return {
     stop() {
@@ -111,7 +108,7 @@ export function keepJoined(node: SwarmNode, log: (e: SwarmEvent) => void): {stop
       clearTimeout(timer)
       controller.abort()
       node.libp2p.removeEventListener('peer:disconnect', onDisconnect)
-      table.removeEventListener('peer:add', onRoutingAdd)
+      node.routingTable.removeEventListener('peer:add', onRoutingAdd)
     },
   }
 }

@@ -119,6 +119,12 @@ export interface GuardCounters {
   dhtRefused: Record<RefusedDhtMessage, number>
 }
 
+/** The parts of kad-dht's routing table qis uses (the instance has them; the KadDHT interface does not). */
+export interface RoutingTableView extends EventTarget {
+  size: number
+  closestPeers(kadId: Uint8Array, options: {count: number}): PeerId[]
+}
+
 export interface SwarmNode {
   libp2p: Libp2p<{dht: KadDHT}>
   peerId: string
@@ -131,6 +137,8 @@ export interface SwarmNode {
   multiaddrs(): string[]
   /** Peers in the DHT routing table. */
   routingTableSize(): number
+  /** kad-dht's routing table itself, for what the KadDHT interface does not expose (closest known peers, add/remove events). */
+  routingTable: RoutingTableView
   /**
    * The closest storage peers of many keys in one batched Kademlia lookup (src/swarm/lookup.ts):
    * each round sends every peer involved one /qis/closest request for all its keys.
@@ -303,15 +311,14 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
   const dht = libp2p.services.dht
   const self = libp2p.peerId
   // kad-dht exposes its routing table on the instance but not in the KadDHT interface.
-  const routingTable = () => (dht as unknown as {routingTable: {size: number; closestPeers(kadId: Uint8Array, o: {count: number}): PeerId[]}}).routingTable
-  const routingTableEvents = (dht as unknown as {routingTable: EventTarget}).routingTable
-  const onRouting = () => log({event: 'routing', size: routingTable().size})
-  routingTableEvents.addEventListener('peer:add', onRouting)
-  routingTableEvents.addEventListener('peer:remove', onRouting)
+  const table = (dht as unknown as {routingTable: RoutingTableView}).routingTable
+  const onRouting = () => log({event: 'routing', size: table.size})
+  table.addEventListener('peer:add', onRouting)
+  table.addEventListener('peer:remove', onRouting)
   // The table may have gained its first peers while the node was still starting (a bootstrap dial
   // and identify finished before these listeners existed): say so, or the log never shows them
   // (seen at load: `bootstrap:joined` with 1 peer and no `routing` event ever).
-  if (routingTable().size > 0) onRouting()
+  if (table.size > 0) onRouting()
 
   // Where to dial peers named by others in lookups; put in the peer store only when we dial them
   // (peer-store writes are protobuf round trips, and most named peers are never dialled).
@@ -345,7 +352,7 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
     return {id: key, addrs}
   }
   function closestFromTable(target: Uint8Array, count: number): PeerId[] {
-    return routingTable().closestPeers(target, {count})
+    return table.closestPeers(target, {count})
   }
   const peerIds = new Map<string, PeerId>()
   const parsePeer = (s: string): PeerId => {
@@ -382,7 +389,8 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
     counters,
     guard,
     multiaddrs: () => libp2p.getMultiaddrs().map((m) => m.toString()),
-    routingTableSize: () => routingTable().size,
+    routingTableSize: () => table.size,
+    routingTable: table,
     async lookup(keys, {count, signal, concurrency, timeoutMs}) {
       counters.batchLookups++
       counters.batchLookupKeys += keys.length
