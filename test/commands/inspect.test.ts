@@ -65,6 +65,14 @@ describe('qis inspect packet (in-process)', () => {
     expect(folder.stderr).toBe(`Error: ${dir} is a folder; give a packet store or packet file\n`)
   })
 
+  it('an input that exists but cannot be read is STORE_UNREADABLE (exit 1), in words', async () => {
+    const loop = path.join(tempDir(), 'loop.qisp')
+    await fs.symlink(loop, loop)
+    const r = await runCommand(['inspect', 'packet', loop, '--json'])
+    expect(r.code).toBe(1)
+    expect(JSON.parse(r.stdout).error).toEqual({code: 'STORE_UNREADABLE', message: `cannot read ${loop}: stat failed: too many symbolic links encountered`})
+  })
+
   it('names the bad indexes of a damaged, truncated store and still shows the good packets', async () => {
     const dir = tempDir()
     const bytes = Buffer.from(await fs.readFile(fixture))
