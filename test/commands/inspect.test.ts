@@ -60,6 +60,12 @@ describe('qis inspect packet (in-process)', () => {
     const missing = await runCommand(['inspect', 'packet', path.join(dir, 'nope.qisp'), '--json'])
     expect(missing.code).toBe(2)
     expect(JSON.parse(missing.stdout).error).toEqual({code: 'INPUT_NOT_FOUND', message: `${path.join(dir, 'nope.qisp')}: no such file, and not a packet in hex or base64`})
+    // A short name that happens to be valid base64 (or hex) is a missing file too, not a "bad packet".
+    for (const name of ['nope', 'cafe', 'abcd']) {
+      const r = await runCommand(['inspect', 'packet', name, '--json'])
+      expect(r.code).toBe(2)
+      expect(JSON.parse(r.stdout).error).toEqual({code: 'INPUT_NOT_FOUND', message: `${name}: no such file, and not a packet in hex or base64`})
+    }
     const folder = await runCommand(['inspect', 'packet', dir])
     expect(folder.code).toBe(2)
     expect(folder.stderr).toBe(`Error: ${dir} is a folder; give a packet store or packet file\n`)
