@@ -74,7 +74,7 @@ export const ERROR_CODES = {
   EMBEDDER_LOAD: {exit: 'failure', means: 'the embedding model failed to load'},
   STORE_UNREADABLE: {exit: 'failure', means: 'a packet store in the home cannot be read'},
   IDENTITY_UNUSABLE: {exit: 'failure', means: "the home's identity file cannot be read, is damaged, or holds a key qis cannot sign with"},
-  STORAGE_UNUSABLE: {exit: 'failure', means: "the node's storage cannot be opened"},
+  STORAGE_UNUSABLE: {exit: 'failure', means: "the node's storage cannot be opened (or was used after it closed)"},
   STORAGE_CORRUPT: {exit: 'failure', means: "the node's storage file is not a packet store"},
   JOURNAL_UNUSABLE: {exit: 'failure', means: 'the publish journal cannot be opened'},
   JOURNAL_WRITE_FAILED: {exit: 'failure', means: 'the publish journal cannot be written'},

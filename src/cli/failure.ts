@@ -1,3 +1,5 @@
+import {getSystemErrorMap} from 'node:util'
+
 import {EXIT, type ErrorCode, exitCodeFor} from './codes.js'
 import {QisError} from '../util/errors.js'
 
@@ -45,6 +47,8 @@ export function toFailure(err: unknown, context: FailureContext = {}): Failure {
     const u = unwrapFlagParse(err.message)
     const text = u === undefined ? err.message : u.message.startsWith(u.flag) ? u.message : `${u.flag}: ${u.message}`
     const message = cleanMessage(text, err.cause)
+    // A broken invariant thrown as a QisError is a bug all the same: say so, and keep where it happened.
+    if (err.code === 'INTERNAL') return finish({code: err.code, message, hint: err.hint ?? BUG_HINT, exitCode: err.exitCode, stack: err.stack})
     return finish({code: err.code, message, hint: err.hint, exitCode: err.exitCode})
   }
   if (!(err instanceof Error)) return finish({code: 'INTERNAL', message: String(err), exitCode: EXIT.failure, hint: BUG_HINT})
@@ -121,11 +125,14 @@ function body(message: string): string[] {
 
 const lowerFirst = (s: string) => (/^[A-Z][a-z]/.test(s) ? s.charAt(0).toLowerCase() + s.slice(1) : s)
 
-/** Replaces an embedded raw errno message ("EEXIST: file already exists, mkdir '/x'") with words. */
+/** Replaces an embedded raw errno message ("EEXIST: file already exists, mkdir '/x'") with words, naming the path once. */
 function cleanMessage(message: string, cause: unknown): string {
   const described = cause instanceof Error ? describeErrno(cause) : undefined
-  if (described && cause instanceof Error && message.includes(cause.message)) return message.replace(cause.message, described.text)
-  return message
+  if (!described || !(cause instanceof Error) || !message.includes(cause.message)) return message
+  const {path: p} = cause as NodeJS.ErrnoException
+  const before = message.slice(0, message.indexOf(cause.message))
+  const text = p && before.includes(p) && described.text.startsWith(`${p}: `) ? described.text.slice(p.length + 2) : described.text
+  return message.replace(cause.message, text)
 }
 
 function errnoFailure(err: NodeJS.ErrnoException): Failure | undefined {
@@ -160,8 +167,14 @@ export function describeErrno(err: NodeJS.ErrnoException & {dest?: string; addre
     case 'EADDRINUSE':
       return {code: 'IO_ERROR', text: `${err.address ?? 'the address'}${err.port ? `:${err.port}` : ''} is already in use`}
     default:
-      return {code: 'IO_ERROR', text: `${at}${err.syscall ?? 'I/O'} failed (${err.code})`}
+      // libuv's own words ("too many symbolic links encountered"), not the errno name.
+      return {code: 'IO_ERROR', text: `${at}${err.syscall ?? 'I/O'} failed: ${errnoWords(err.code)}`}
   }
+}
+
+function errnoWords(code: string): string {
+  for (const [name, words] of getSystemErrorMap().values()) if (name === code) return words
+  return 'an operating-system error'
 }
 
 // eslint-disable-next-line no-control-regex

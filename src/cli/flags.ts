@@ -53,7 +53,7 @@ export const modelDirFlag = Flags.directory({
 })
 
 export const allowDownloadFlag = Flags.boolean({
-  description: 'transformers embedder: fetch missing model files from the hub into --model-dir.',
+  description: 'With the transformers embedder: fetch missing model files from the hub into --model-dir.',
   default: false,
   helpGroup: 'EMBEDDER',
 })

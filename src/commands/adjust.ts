@@ -28,7 +28,7 @@ export default class Adjust extends BaseCommand<typeof Adjust> {
   static flags = {
     domain: labelFlag('domain_tag', {description: 'Domain of the query, as in its packets (e.g. clinical.oncology).'})({required: true}),
     weights: weightsFlag,
-    rule: Flags.string({description: `calibrated: estimated P(success) - confidence; reference: clamp(weight - 0.5, -0.3, +0.3).`, options: [...ADJUST_RULES], default: DEFAULT_RULE}),
+    rule: Flags.string({description: `How evidence becomes an adjustment. calibrated: estimated P(success) - confidence; reference: clamp(weight - 0.5, -0.3, +0.3).`, options: [...ADJUST_RULES], default: DEFAULT_RULE}),
     confidence: numberFlag({description: `Your model's confidence in its answer, 0 to 1 (the adjustment is relative to it). Default: ${DEFAULT_CONFIDENCE}.`, min: 0, max: 1})(),
     model: Flags.string({description: "The model variant that answered (as in distill's logs): its own peers' outcomes are used where they exist."}),
     live: Flags.boolean({description: "Ask the swarm now about the query's keys the weights file does not know (key fingerprints only leave this machine), and add what is learnt to the weights file.", default: false}),

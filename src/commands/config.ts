@@ -23,11 +23,11 @@ Give the same flags another command would get (--bootstrap, --listen, ...) to se
   ]
 
   static flags = {
-    'domain-focus': Flags.string({description: 'show the config as a command given this --domain-focus would see it (repeatable)', multiple: true}),
-    bootstrap: withDescription(bootstrapFlag, 'show the config with this --bootstrap (repeatable)'),
-    listen: Flags.string({description: 'show the config with this --listen (repeatable)', multiple: true}),
-    embedder: withDescription(embedderFlag, 'show the config with this --embedder'),
-    'model-dir': withDescription(modelDirFlag, 'show the config with this --model-dir (implies --embedder transformers)'),
+    'domain-focus': Flags.string({description: 'Show the config as a command given this --domain-focus would see it (repeatable).', multiple: true}),
+    bootstrap: withDescription(bootstrapFlag, 'Show the config with this --bootstrap (repeatable).'),
+    listen: Flags.string({description: 'Show the config with this --listen (repeatable).', multiple: true}),
+    embedder: withDescription(embedderFlag, 'Show the config with this --embedder.'),
+    'model-dir': withDescription(modelDirFlag, 'Show the config with this --model-dir (implies --embedder transformers).'),
   }
 
   async run(): Promise<ConfigView> {

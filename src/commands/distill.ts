@@ -108,7 +108,7 @@ Privacy knobs (see docs/distill.md): --time-resolution coarsens timestamps, --mi
         strict: flags.strict,
         embedder,
         home,
-        onProgress: (p) => progress.update({done: p.bytesRead, total: p.bytesTotal, text: `${plural(p.read, 'record')}, ${Math.round(p.seconds > 0 ? p.read / p.seconds : 0).toLocaleString('en')}/s`}),
+        onProgress: (p) => progress.update({done: p.bytesDone, total: p.bytesTotal, text: `${plural(p.read, 'record')}, ${Math.round(p.seconds > 0 ? p.read / p.seconds : 0).toLocaleString('en')}/s`}),
         signal: interrupt.signal,
       })
       finish(progress, summary)

@@ -26,22 +26,22 @@ Environment variables (QIS_BOOTSTRAP, ...) are never written into the file: they
 
   static flags = {
     'domain-focus': Flags.string({
-      description: 'domain label this node asks peers about (repeatable, or comma-separated; "" for none)',
+      description: 'Domain label this node asks peers about (repeatable, or comma-separated; "" for none).',
       multiple: true,
       helpValue: 'LABEL',
     }),
-    bootstrap: withDescription(bootstrapFlag, 'multiaddr of a peer to join the swarm through (repeatable, or comma-separated; "" for none)'),
+    bootstrap: withDescription(bootstrapFlag, 'Multiaddr of a peer to join the swarm through (repeatable, or comma-separated; "" for none).'),
     listen: Flags.string({
-      description: 'multiaddr `qis node` listens on (repeatable). Default: the current value, or /ip4/127.0.0.1/tcp/0',
+      description: 'Multiaddr `qis node` listens on (repeatable). Default: the current value, or /ip4/127.0.0.1/tcp/0.',
       multiple: true,
       helpValue: 'MULTIADDR',
     }),
     embedder: embedderFlag,
     'model-dir': modelDirFlag,
     codebook: withDescription(codebookFlag, `A group's own routing codebook file ("" for the shipped one). Default: the current one while the embedder stays the same.`),
-    'skip-model-check': Flags.boolean({description: 'write the config without loading the model first'}),
-    yes: Flags.boolean({char: 'y', description: 'ask nothing: keep current values (or defaults) for answers not given as flags'}),
-    'swarm-key': Flags.boolean({description: 'also create <home>/swarm.key, the pre-shared key of a private swarm (an existing key is kept); see qis swarm-key'}),
+    'skip-model-check': Flags.boolean({description: 'Write the config without loading the model first.'}),
+    yes: Flags.boolean({char: 'y', description: 'Ask nothing: keep current values (or defaults) for answers not given as flags.'}),
+    'swarm-key': Flags.boolean({description: 'Also create <home>/swarm.key, the pre-shared key of a private swarm (an existing key is kept); see qis swarm-key.'}),
   }
 
   async run(): Promise<InitResult & {swarmKey?: {file: string; fingerprint: string; created: boolean}}> {

@@ -119,7 +119,7 @@ Prints its peer ID and one "listening <multiaddr>" line per address, then bootst
     }),
     upnp: Flags.boolean({description: 'Ask the router for a port mapping over UPnP.', allowNo: true, helpGroup: 'REACHABILITY'}),
     'log-level': Flags.string({
-      description: 'quiet: start, warnings and stop; info: also joins, address changes and a periodic summary; verbose: also one line per event. --json prints every event whatever the level.',
+      description: 'How much to log. quiet: start, warnings and stop; info: also joins, address changes and a periodic summary; verbose: also one line per event. --json prints every event whatever the level.',
       options: [...LOG_LEVELS],
       default: 'info',
       exclusive: ['quiet', 'verbose'],

@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {existsSync} from 'node:fs'
 
 import {BaseCommand} from '../cli/command.js'
 import {bootstrapFlag, bootstrapPeers, quietFlag} from '../cli/flags.js'
@@ -50,6 +51,12 @@ Exit status: 0 when every packet was delivered (or nothing was left), 1 when any
 
   async run(): Promise<PublishSummary> {
     const {flags} = this
+    // With no store named, a home that does not exist has nothing to publish: say so before the
+    // lock, the journal and a new identity would create it (a typo in --home must leave nothing).
+    if (this.positionals.length === 0) {
+      const layout = await this.readHome()
+      if (!existsSync(layout.root)) throw nothingToPublish(layout.packetsDir)
+    }
     const home = await this.home()
     const {config} = await loadConfig(home)
     // A dry run joins nothing, so it needs no peers.
@@ -92,12 +99,7 @@ Exit status: 0 when every packet was delivered (or nothing was left), 1 when any
       // A partial publish still prints its summary (and --json its object); the error after it tells scripts to re-run.
       if (summary.failed > 0) this.failAfterOutput(undelivered(summary))
       else if (read === 0 && summary.unreadable.length === 0) {
-        this.failAfterOutput(
-          new QisError(summary.stores.length === 0 ? `no packet stores to publish in ${home.packetsDir}` : `the ${summary.stores.length} packet store(s) hold no packets`, {
-            code: 'NOTHING_PRODUCED',
-            hint: 'run `qis distill` first, or name the stores to publish',
-          }),
-        )
+        this.failAfterOutput(summary.stores.length === 0 ? nothingToPublish(home.packetsDir) : new QisError(`the ${summary.stores.length} packet store(s) hold no packets`, {code: 'NOTHING_PRODUCED', hint: NOTHING_HINT}))
       } else if (summary.unreadable.length > 0) {
         const more = summary.unreadable.length > 1 ? ` (and ${summary.unreadable.length - 1} more)` : ''
         this.failAfterOutput(
@@ -171,4 +173,10 @@ export function renderPublishSummary(s: PublishSummary): string {
   const reasons = Object.entries(s.failures).sort((a, b) => b[1] - a[1])
   if (reasons.length > 0) lines.push('Failed by reason:', keyValueTable(reasons.map(([r, n]): [string, string] => [r, String(n)]), '    '))
   return lines.join('\n')
+}
+
+const NOTHING_HINT = 'run `qis distill` first, or name the stores to publish'
+
+function nothingToPublish(packetsDir: string): QisError {
+  return new QisError(`no packet stores to publish in ${packetsDir}`, {code: 'NOTHING_PRODUCED', hint: NOTHING_HINT})
 }

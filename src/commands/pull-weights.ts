@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/command.js'
 import {bootstrapFlag, bootstrapPeers, embedderFlags, embedderFromFlags, labelFlag, renamed, sinceFlag, weightsFlag} from '../cli/flags.js'
 import {interruptSignal} from '../cli/interrupt.js'
-import {lines} from '../cli/render.js'
+import {lines, plural} from '../cli/render.js'
 import {loadConfig} from '../config/config.js'
 import {QisError} from '../util/errors.js'
 import type {QueryScrubber} from '../weights/adjust.js'
@@ -100,17 +100,17 @@ function renderPull(r: PullWeightsResult): string {
       .map(([k, n]) => `${k} ${n}`)
       .join(', ')
   const refusedTotal = Object.values(r.refused).reduce((s: number, n) => s + (n ?? 0), 0)
-  const fromQueries = r.queries ? ` and ${r.queries.read} queries (${r.queries.keys} keys)` : ''
+  const fromQueries = r.queries ? ` and ${plural(r.queries.read, 'query', 'queries')} (${plural(r.queries.keys, 'key')})` : ''
   const failed = Object.keys(r.fetchFailures).length > 0
   const kept = r.weightsKept ? ` (+${r.weightsKept} kept from the previous file)` : ''
   const replaced = r.previous === 'replaced-other-scheme' ? ' The previous file was of another scheme and was replaced.' : r.previous === 'replaced-old-version' ? ' The previous file was of version 1 (no per-model evidence) and was replaced.' : ''
   return lines(
-    `Asked ${r.keysAsked} keys (from ${r.local.packetsUsed} own packets in ${r.local.stores} stores${fromQueries}, scheme ${r.scheme}); ${r.peers} peers answered.`,
+    `Asked ${plural(r.keysAsked, 'key')} (from ${plural(r.local.packetsUsed, 'own packet')} in ${plural(r.local.stores, 'packet store')}${fromQueries}, scheme ${r.scheme}); ${plural(r.peers, 'peer')} answered.`,
     // Packets as a person counts them first; a packet filed under several asked keys arrives once per key.
-    `Received ${r.packets.received} packets from peers, ${r.packets.accepted} of them used (as ${r.received} packet-key deliveries: ${r.accepted} accepted, ${refusedTotal} refused${refusedTotal ? ` (${reasons(r.refused)})` : ''}).`,
-    r.own.packets > 0 && `Used ${r.own.packets} of this node's own packets as evidence beside the peers' (--no-own-evidence for peers alone).`,
+    `Received ${plural(r.packets.received, 'packet')} from peers, ${r.packets.accepted} of them used (as ${plural(r.received, 'packet-key delivery', 'packet-key deliveries')}: ${r.accepted} accepted, ${refusedTotal} refused${refusedTotal ? ` (${reasons(r.refused)})` : ''}).`,
+    r.own.packets > 0 && `Used ${plural(r.own.packets, 'own packet')} as evidence beside the peers' (--no-own-evidence for peers alone).`,
     (r.keysUnanswered > 0 || r.keysIncomplete > 0 || failed) && `Fetch problems: ${r.keysUnanswered} keys unanswered, ${r.keysIncomplete} answered in part${failed ? `; ${reasons(r.fetchFailures)}` : ''}.`,
-    `Wrote ${r.weightsWritten} weights${kept} to ${r.out}.${replaced}`,
-    r.publishersNew > 0 && `${r.publishersNew} publishers seen for the first time: together they hold a bounded share of each weight for a week (docs/weights.md).`,
+    `Wrote ${plural(r.weightsWritten, 'weight')}${kept} to ${r.out}.${replaced}`,
+    r.publishersNew > 0 && `${plural(r.publishersNew, 'publisher')} seen for the first time: together they hold a bounded share of each weight for a week (docs/weights.md).`,
   )
 }

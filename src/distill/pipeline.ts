@@ -62,7 +62,10 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
   const run = new Run(options, checked, outputs, started, options.files.includes('-') ? undefined : [...sizes.values()].reduce((a, b) => a + b, 0))
   try {
     await run.open(d, config, input, fallbackDomain)
+    // Join sources (scores, feedback, batch outputs among the inputs) were read whole by open().
+    for (const file of options.files) if (!run.inferenceFiles.includes(file)) run.bytes.fileDone(sizes.get(file) ?? 0)
     for (const file of run.inferenceFiles) {
+      run.bytes.begin(sizes.get(file) ?? 0)
       await run.readFile(d.readRecords(file, run.readOptions))
       run.bytes.fileDone(sizes.get(file) ?? 0)
     }
@@ -179,27 +182,28 @@ class Run {
       if (next.done) return
       if (options.signal?.aborted) throw this.interrupted()
       acc.read++
+      this.bytes.record(next.value.at)
+      await this.record(next.value)
+      // After the record is dropped or batched, so the figure never counts one still in the works.
       if ((acc.read & 255) === 0) this.progress()
-      const joined = join(next.value, this.corrections)
-      if (isDrop(joined)) {
-        await this.drop(next.value.at, joined)
-        continue
-      }
-      if (joined.correction) acc.correctionsMatched++
-      const labelled = this.label.run(joined)
-      if (isDrop(labelled)) {
-        await this.drop(joined.at, labelled)
-        continue
-      }
-      // The store is opened before the first embedding, so a folder that cannot take it fails before the model works.
-      if (!this.opened) await this.openStore()
-      // A long query is scrubbed only as far as the model reads, which the model says: load it first.
-      if (labelled.query.length > SCRUB_HEAD_CHARS) await (this.modelLoading ??= this.loadModel())
-      const ts = performance.now()
-      this.batch.push(this.scrub.run(labelled, this.hasher))
-      this.stages.scrub += (performance.now() - ts) / 1000
-      if (this.batch.length >= this.checked.batchSize) await this.flush()
     }
+  }
+
+  /** One record through join, label and scrub: dropped, or into the batch (hashed once the batch is full). */
+  private async record(event: IngestEvent): Promise<void> {
+    const joined = join(event, this.corrections)
+    if (isDrop(joined)) return this.drop(event.at, joined)
+    if (joined.correction) this.acc.correctionsMatched++
+    const labelled = this.label.run(joined)
+    if (isDrop(labelled)) return this.drop(joined.at, labelled)
+    // The store is opened before the first embedding, so a folder that cannot take it fails before the model works.
+    if (!this.opened) await this.openStore()
+    // A long query is scrubbed only as far as the model reads, which the model says: load it first.
+    if (labelled.query.length > SCRUB_HEAD_CHARS) await (this.modelLoading ??= this.loadModel())
+    const ts = performance.now()
+    this.batch.push(this.scrub.run(labelled, this.hasher))
+    this.stages.scrub += (performance.now() - ts) / 1000
+    if (this.batch.length >= this.checked.batchSize) await this.flush()
   }
 
   /** The last batch, the groups still open, the join's leftovers; then the books must balance. */
@@ -210,6 +214,8 @@ class Run {
     acc.correctionsUnmatched = this.corrections?.unmatched() ?? 0
     acc.correctionsSkippedFrom(this.corrections?.skipped ?? {})
     if (!acc.balanced()) throw new QisError(`records do not add up: read ${acc.read}, emitted ${acc.emitted} + rejected ${acc.rejected} + skipped ${acc.skipped}`, {code: 'INTERNAL'})
+    // The last figure is the whole input, however the last report fell.
+    this.progress(true)
   }
 
   async close(): Promise<void> {
@@ -251,7 +257,7 @@ class Run {
     if (!force && t - this.lastProgress < 250) return
     this.lastProgress = t
     const done = this.batch.length === 0 ? this.bytes.read() : this.bytes.settled
-    onProgress({read: this.acc.read, emitted: this.acc.emitted, bytesRead: this.bytes.total === undefined ? undefined : done, bytesTotal: this.bytes.total, seconds: (t - this.started) / 1000})
+    onProgress({read: this.acc.read, emitted: this.acc.emitted, bytesDone: this.bytes.total === undefined ? undefined : done, bytesTotal: this.bytes.total, seconds: (t - this.started) / 1000})
   }
 
   summary(written: {out: string | null; rejects: string | null}, bytes: number): DistillSummary {
@@ -314,26 +320,51 @@ async function joinSources(options: DistillOptions, d: DistillDeps, readOptions:
   return {corrections, inferenceFiles}
 }
 
-/** How much of the input files has been read, from the files' own byte counts (not the process's, which include the model). */
+/**
+ * How much of the input files the run is through, in the files' own bytes (not the process's, which
+ * include the model): the sizes of the files finished, plus, in the current file, the end offset
+ * of the last record finished (emitted, rejected or skipped). Where a reader cannot give a record's
+ * end (a JSON array, a .gz file) it falls back to the bytes read from the file, which run ahead by
+ * the stream's read-ahead.
+ */
 class InputBytes {
   private finished = 0
-  private current: (() => number) | undefined
-  /** Bytes read when the last batch was written: the work done, not just read ahead. */
+  private size = 0
+  private bytesRead: (() => number) | undefined
+  /** End of the last record read in the current file. */
+  private last = 0
+  /** Through where the run was when the last batch was written: the records hashed and emitted, not just read. */
   settled = 0
 
   constructor(readonly total: number | undefined) {}
 
-  opened = (bytesRead: () => number): void => {
-    this.current = bytesRead
+  /** A file is about to be read; `size` is 0 for stdin. */
+  begin(size: number): void {
+    this.size = size
+    this.last = 0
+    this.bytesRead = undefined
   }
 
+  opened = (bytesRead: () => number): void => {
+    this.bytesRead = bytesRead
+  }
+
+  /** A record was read from the current file. */
+  record(at: RecordLocation): void {
+    const end = at.end ?? this.bytesRead?.() ?? this.last
+    // Clamped: a file with invalid UTF-8 re-encodes a little longer than it is.
+    this.last = Math.max(this.last, this.size > 0 ? Math.min(this.size, end) : end)
+  }
+
+  /** The whole of a file: read to its end, or read before the first record (a join source). */
   fileDone(size: number): void {
     this.finished += size
-    this.current = undefined
+    this.begin(0)
   }
 
+  /** Through the last record read. */
   read(): number {
-    const n = this.finished + (this.current?.() ?? 0)
+    const n = this.finished + this.last
     return this.total === undefined ? n : Math.min(this.total, n)
   }
 

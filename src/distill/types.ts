@@ -68,8 +68,8 @@ export interface DistillOptions {
 export interface DistillProgress {
   read: number
   emitted: number
-  /** Input bytes consumed so far and in total, when the inputs are files of known size. */
-  bytesRead?: number
+  /** Input bytes through the last record finished (emitted, rejected or skipped), and the inputs' total size; set when every input is a file. */
+  bytesDone?: number
   bytesTotal?: number
   seconds: number
 }

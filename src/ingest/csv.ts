@@ -17,6 +17,8 @@ export interface CsvRecord {
   line: number
   /** The record's fields; empty when TooLong. */
   fields: string[]
+  /** UTF-8 byte offset just past the record and the line break that ends it: how far a reader that has finished this record is. */
+  end: number
   error?: 'MissingQuotes' | 'InvalidQuotes' | 'TooLong'
 }
 
@@ -48,6 +50,8 @@ export class CsvSplitter {
   private skipLF = false
   private prevCR = false
   private first = true
+  /** UTF-8 bytes of the input before the current chunk (a stripped BOM included). */
+  private bytes = 0
 
   constructor(
     delimiter: string,
@@ -68,10 +72,22 @@ export class CsvSplitter {
         s = s.slice(1)
         this.offset++
         this.recordStart++
+        this.bytes += 3
       }
     }
     const out: CsvRecord[] = []
     const n = s.length
+    // Byte offsets of record ends, counted as the scan goes: once over each character, and not at all for ASCII.
+    const chunkBytes = Buffer.byteLength(s)
+    const ascii = chunkBytes === n
+    let counted = 0
+    let countedBytes = this.bytes
+    const byteEnd = (at: number): number => {
+      if (ascii) return this.bytes + at + 1
+      countedBytes += Buffer.byteLength(s.slice(counted, at + 1))
+      counted = at + 1
+      return countedBytes
+    }
     const delim = this.delim
     let seg = 0 // start of the current field's not yet copied text in s
     const take = (end: number) => {
@@ -90,7 +106,7 @@ export class CsvSplitter {
     }
     const endRecord = (at: number) => {
       checkLength(at)
-      const rec: CsvRecord = {line: this.recordLine, fields: this.tooLong ? [] : this.fields}
+      const rec: CsvRecord = {line: this.recordLine, fields: this.tooLong ? [] : this.fields, end: byteEnd(at)}
       if (this.tooLong) rec.error = 'TooLong'
       else if (this.invalidQuotes) rec.error = 'InvalidQuotes'
       out.push(rec)
@@ -167,6 +183,7 @@ export class CsvSplitter {
     checkLength(n)
     if (this.state !== State.QuoteInQuoted) take(n)
     this.offset += n
+    this.bytes += chunkBytes
     return out
   }
 
@@ -176,7 +193,7 @@ export class CsvSplitter {
     const pending = this.state !== State.FieldStart || this.fields.length > 0 || this.field !== ''
     if (!pending) return []
     if (!this.tooLong) this.fields.push(this.field)
-    const rec: CsvRecord = {line: this.recordLine, fields: this.tooLong ? [] : this.fields}
+    const rec: CsvRecord = {line: this.recordLine, fields: this.tooLong ? [] : this.fields, end: this.bytes}
     if (open) rec.error = 'MissingQuotes'
     else if (this.tooLong) rec.error = 'TooLong'
     else if (this.invalidQuotes) rec.error = 'InvalidQuotes'

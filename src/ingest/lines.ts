@@ -7,6 +7,8 @@ export interface Line {
   text?: string
   /** Bytes in the line (for an over-long line, at least maxBytes + 1). */
   bytes: number
+  /** Byte offset in the stream just past the line and its line ending: how far a reader that has finished this line is. */
+  end: number
 }
 
 /**
@@ -21,9 +23,11 @@ export async function* readLines(stream: Readable, maxBytes: number): AsyncGener
   let tooLong = false
   let lineNo = 1
   let first = true
+  /** Stream bytes before the current chunk's unsplit rest. */
+  let pos = 0
 
-  const finish = (): Line => {
-    const out: Line = tooLong ? {line: lineNo, bytes: size} : {line: lineNo, bytes: size, text: decode()}
+  const finish = (end: number): Line => {
+    const out: Line = tooLong ? {line: lineNo, bytes: size, end} : {line: lineNo, bytes: size, end, text: decode()}
     parts = []
     size = 0
     tooLong = false
@@ -55,10 +59,12 @@ export async function* readLines(stream: Readable, maxBytes: number): AsyncGener
     let nl: number
     while ((nl = buf.indexOf(0x0a)) !== -1) {
       add(buf.subarray(0, nl))
-      yield finish()
+      pos += nl + 1
+      yield finish(pos)
       buf = buf.subarray(nl + 1)
     }
     if (buf.length) add(buf)
+    pos += buf.length
   }
-  if (size > 0 || tooLong) yield finish()
+  if (size > 0 || tooLong) yield finish(pos)
 }

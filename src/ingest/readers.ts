@@ -36,7 +36,9 @@ export async function* readRecords(source: string, options: ReadOptions = {}): A
     objects = parquetObjects(source)
   } else {
     const stream = await openSource(source, options.onOpen)
-    objects = container === 'csv' ? csvObjects(stream, file, opts) : container === 'json' ? jsonObjects(stream, file, opts) : jsonlObjects(stream, file, opts)
+    // A decompressed stream's offsets say nothing about how far through the .gz file a record is.
+    const ends = !source.toLowerCase().endsWith('.gz')
+    objects = container === 'csv' ? csvObjects(stream, file, opts, ends) : container === 'json' ? jsonObjects(stream, file, opts, ends) : jsonlObjects(stream, file, opts, ends)
   }
   const names = resolveFieldNames(options.map)
   let schema = forced
@@ -95,10 +97,10 @@ function parsed(text: string, at: RecordLocation): SourceItem {
   return {kind: 'object', at, value: value as Record<string, unknown>}
 }
 
-async function* jsonlObjects(stream: Readable, file: string, options: ReadOptions): AsyncGenerator<SourceItem> {
+async function* jsonlObjects(stream: Readable, file: string, options: ReadOptions, ends: boolean): AsyncGenerator<SourceItem> {
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
   for await (const line of readLines(stream, max)) {
-    const at = {file, line: line.line}
+    const at: RecordLocation = ends ? {file, line: line.line, end: line.end} : {file, line: line.line}
     if (line.text === undefined) {
       yield {kind: 'reject', at, reason: `line longer than ${max} bytes`}
       continue
@@ -108,7 +110,7 @@ async function* jsonlObjects(stream: Readable, file: string, options: ReadOption
   }
 }
 
-async function* jsonObjects(stream: Readable, file: string, options: ReadOptions): AsyncGenerator<SourceItem> {
+async function* jsonObjects(stream: Readable, file: string, options: ReadOptions, ends: boolean): AsyncGenerator<SourceItem> {
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
   stream.setEncoding('utf8')
   const input = (stream as AsyncIterable<string>)[Symbol.asyncIterator]()
@@ -132,7 +134,8 @@ async function* jsonObjects(stream: Readable, file: string, options: ReadOptions
     }
     const firstLine = head.replace(/^\ufeff/, '').split('\n', 1)[0]!.trim()
     if (firstLine.startsWith('{') && isObjectText(firstLine)) {
-      yield* jsonlObjects(Readable.from(rest()), file, options)
+      // Re-encoded, the decoded text has the file's bytes (a BOM included), so line ends stay file offsets.
+      yield* jsonlObjects(Readable.from(rest()), file, options, ends)
       return
     }
     const splitter = new JsonValueSplitter(max)
@@ -169,7 +172,7 @@ async function* parquetObjects(file: string): AsyncGenerator<SourceItem> {
 /** How much of a CSV file's start papaparse looks at to guess the delimiter. */
 const DELIMITER_SAMPLE_CHARS = 64 * 1024
 
-async function* csvObjects(stream: Readable, file: string, options: ReadOptions): AsyncGenerator<SourceItem> {
+async function* csvObjects(stream: Readable, file: string, options: ReadOptions, ends: boolean): AsyncGenerator<SourceItem> {
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
   // Decode as a stream: a UTF-8 character split across two chunks stays whole.
   stream.setEncoding('utf8')
@@ -217,7 +220,7 @@ async function* csvObjects(stream: Readable, file: string, options: ReadOptions)
 
   function* events(records: CsvRecord[]): Generator<SourceItem> {
     for (const rec of records) {
-      const at = {file, line: rec.line}
+      const at: RecordLocation = ends ? {file, line: rec.line, end: rec.end} : {file, line: rec.line}
       if (!header) {
         if (rec.error) throw new QisError(`${file}: the CSV header row cannot be read (${rec.error === 'TooLong' ? `longer than ${max} characters` : rec.error})`, {code: 'BAD_INPUT'})
         if (rec.fields.every((v) => v.trim() === '')) continue

@@ -27,6 +27,13 @@ export interface RecordLocation {
   file: string
   /** 1-based line where the record starts. */
   line: number
+  /**
+   * Byte offset in the file just past the record (and its line ending): how much of the file a
+   * reader that has finished this record is through. Set for JSONL (also a .json file of JSON
+   * lines) and CSV; absent where the bytes of a record are not known: a JSON array, Parquet, a .gz
+   * file (its offsets are not the file's).
+   */
+  end?: number
 }
 
 /** What a reader yields for each input record. A reject never carries the record's text. */

@@ -79,14 +79,15 @@ export function inspectPacketBytes(bytes: Uint8Array, index: number, now?: numbe
  */
 export function parsePacketText(text: string): Uint8Array | undefined {
   const t = text.trim()
-  if (t.length === 0) return undefined
-  if (/^(?:[0-9a-fA-F]{2})+$/.test(t)) return Buffer.from(t, 'hex')
-  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(t)) {
-    const b = Buffer.from(t.replace(/-/g, '+').replace(/_/g, '/'), 'base64')
-    return b.length > 0 ? b : undefined
-  }
-  return undefined
+  let b: Buffer | undefined
+  if (/^(?:[0-9a-fA-F]{2})+$/.test(t)) b = Buffer.from(t, 'hex')
+  else if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(t)) b = Buffer.from(t.replace(/-/g, '+').replace(/_/g, '/'), 'base64')
+  // Shorter than any packet: a mistyped file name ("nope" is valid base64), not a packet.
+  return b !== undefined && b.length >= MIN_PACKET_BYTES ? b : undefined
 }
+
+/** A packet holds at least its public key (32 bytes) and signature (64 bytes). */
+const MIN_PACKET_BYTES = 96
 
 async function readSource(source: string, stdin: AsyncIterable<Uint8Array | string> = process.stdin): Promise<Uint8Array | {file: string}> {
   if (source === '-') {

@@ -35,8 +35,10 @@ export function storeHeader(): Buffer {
   return header
 }
 
+// Every caller hands over a packet the codec made or checked (at most MAX_PACKET_BYTES), so a
+// size outside it is a bug, never something a person did.
 export function frameRecord(packet: Uint8Array): Buffer {
-  if (packet.length === 0 || packet.length > MAX_PACKET_BYTES) throw new QisError(`cannot store a packet of ${packet.length} bytes`)
+  if (packet.length === 0 || packet.length > MAX_PACKET_BYTES) throw new QisError(`cannot store a packet of ${packet.length} bytes`, {code: 'INTERNAL'})
   const out = Buffer.alloc(2 + packet.length + 4)
   out.writeUInt16BE(packet.length, 0)
   out.set(packet, 2)

@@ -209,7 +209,7 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest()
 const withPeerIds = (addrs: string[]) => addrs.filter((a) => multiaddr(a).getComponents().some((c) => c.name === 'p2p'))
 
 export function fingerprintBytes(key: string): Uint8Array {
-  if (!FINGERPRINT_PATTERN.test(key)) throw new QisError(`"${key}" is not a key fingerprint (32 lowercase hex characters)`)
+  if (!FINGERPRINT_PATTERN.test(key)) throw new QisError(`"${key}" is not a key fingerprint (32 lowercase hex characters)`, {code: 'INTERNAL'})
   return Buffer.from(key, 'hex')
 }
 

@@ -313,7 +313,7 @@ export class PacketStorage {
    */
   storeBatch(key: string, packets: Uint8Array[]): Promise<StoreStatus[]> {
     return this.serial(async () => {
-      if (this.closed) throw new QisError('node storage is closed')
+      if (this.closed) throw new QisError('node storage is closed', {code: 'STORAGE_UNUSABLE'})
       const now = this.now()
       const results: StoreStatus[] = []
       let accepted: {id: string; entry: Entry}[] = []

@@ -1,5 +1,5 @@
 import {Args, Flags, Parser} from '@oclif/core'
-import {mkdirSync, promises as fs, readFileSync, writeFileSync} from 'node:fs'
+import {mkdirSync, promises as fs, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
@@ -83,6 +83,27 @@ describe('toFailure: every failure as code, message, hint and exit code', () => 
     const wrapped = new QisError(`cannot use QIS home ${file}: ${cause!.message}`, {code: 'HOME_UNUSABLE', cause})
     expect(toFailure(wrapped)).toEqual({code: 'HOME_UNUSABLE', message: `cannot use QIS home ${file}: ${file} exists and is not a folder`, exitCode: 2})
     expect(toFailure(new QisError('x', {code: 'BAD_FLAG', hint: 'do y'}))).toEqual({code: 'BAD_FLAG', message: 'x', hint: 'do y', exitCode: 2})
+  })
+
+  it('an operating-system error without words of its own gets libuv\'s, never the errno name; a path already named is not named twice', () => {
+    const loop = path.join(tempDir(), 'loop')
+    symlinkSync(loop, loop)
+    let cause: NodeJS.ErrnoException | undefined
+    try {
+      statSync(loop)
+    } catch (error) {
+      cause = error as NodeJS.ErrnoException
+    }
+    expect(cause!.code).toBe('ELOOP')
+    expect(toFailure(cause)).toMatchObject({code: 'IO_ERROR', message: `${loop}: stat failed: too many symbolic links encountered`, exitCode: 1})
+    const wrapped = toFailure(new QisError(`cannot read ${loop}: ${cause!.message}`, {code: 'STORE_UNREADABLE', cause}))
+    expect(wrapped.message).toBe(`cannot read ${loop}: stat failed: too many symbolic links encountered`)
+  })
+
+  it('a QisError coded INTERNAL (a broken invariant) is reported as a bug: the hint says so, the stack is kept', () => {
+    const f = toFailure(new QisError('cannot store a packet of 0 bytes', {code: 'INTERNAL'}))
+    expect(f).toMatchObject({code: 'INTERNAL', exitCode: 1, hint: expect.stringMatching(/bug in qis.*QIS_DEBUG=1/)})
+    expect(f.stack).toContain('QisError')
   })
 
   it('binary bytes never reach the terminal', () => {

@@ -3,7 +3,7 @@ import {EventEmitter} from 'node:events'
 import {describe, expect, it} from 'vitest'
 
 import {bootstrapPeers, commaList, durationFlag, embedderFromFlags, labelFlag, numberFlag, renamed, sinceFlag} from '../../src/cli/flags.js'
-import {runCommand} from '../helpers/command.js'
+import {COMMANDS, runCommand} from '../helpers/command.js'
 import {tempDir} from '../helpers/temp.js'
 import {interruptSignal} from '../../src/cli/interrupt.js'
 import {QisError} from '../../src/util/errors.js'
@@ -61,6 +61,19 @@ describe('shared flags', () => {
     }
     expect(new Set(messages).size).toBe(1)
     expect(messages[0]).toBe('pass --bootstrap MULTIADDR (repeatable), set QIS_BOOTSTRAP, or add "bootstrap" to the config')
+  })
+
+  it('every visible flag of every command is described alike: a sentence with a capital letter', async () => {
+    const odd: string[] = []
+    for (const [id, load] of Object.entries(COMMANDS)) {
+      const cmd = (await load()).default as {flags?: Record<string, {description?: string; summary?: string; hidden?: boolean}>}
+      for (const [name, flag] of Object.entries(cmd.flags ?? {})) {
+        if (flag.hidden) continue
+        const text = flag.description ?? flag.summary ?? ''
+        if (!/^[A-Z$<]/.test(text)) odd.push(`${id} --${name}: ${text.slice(0, 40)}`)
+      }
+    }
+    expect(odd).toEqual([])
   })
 
   it('commaList splits repeatable list flags on commas only', () => {

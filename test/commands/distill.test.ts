@@ -365,6 +365,22 @@ describe('qis distill robustness', () => {
 })
 
 describe('qis distill output (in-process)', () => {
+  it('the progress display: on stderr at a terminal only, never under --quiet or --json', async () => {
+    const {runCommand} = await import('../helpers/command.js')
+    const dir = tempDir()
+    const log = path.join(dir, 'log.jsonl')
+    writeFileSync(log, jsonl(Array.from({length: 40}, (_, i) => ({query: `What is tort number ${i}?`, outcome: 1, confidence: 0.5}))))
+    const shown = await runCommand(['distill', log, ...TINY, '--home', path.join(dir, 'h1')], {tty: true})
+    expect(shown.code, shown.stderr).toBe(0)
+    expect(shown.stderr).toContain('Loading the embedding model')
+    expect(shown.stderr).toMatch(/40 records in /)
+    for (const flag of ['--quiet', '--json']) {
+      const r = await runCommand(['distill', log, ...TINY, '--home', path.join(dir, `h${flag}`), flag], {tty: true})
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stderr, flag).toBe('')
+    }
+  }, SLOW)
+
   it('--quiet prints no summary; a run with nothing to show still prints its error, exit 3', async () => {
     const {runCommand} = await import('../helpers/command.js')
     const dir = tempDir()

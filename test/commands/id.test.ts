@@ -35,4 +35,15 @@ describe('qis id', () => {
     expect(JSON.parse(r.stdout).error).toMatchObject({code: 'IDENTITY_UNUSABLE', message: expect.stringContaining(`identity ${file} is corrupt`)})
     expect(readFileSync(file, 'utf8')).toBe('not a key')
   })
+
+  it('an identity file that cannot be read (a folder) is IDENTITY_UNUSABLE (exit 1) in words, not EISDIR', async () => {
+    const home = tempDir()
+    const {mkdirSync} = await import('node:fs')
+    mkdirSync(path.join(home, 'identity.key'))
+    const r = await runCommand(['id', '--json', '--home', home])
+    expect(r.code).toBe(1)
+    const {error} = JSON.parse(r.stdout)
+    expect(error).toMatchObject({code: 'IDENTITY_UNUSABLE', message: expect.stringContaining(`cannot read identity ${path.join(home, 'identity.key')}: `)})
+    expect(error.message).not.toMatch(/\bE[A-Z]{3,}\b/)
+  })
 })

@@ -73,9 +73,23 @@ describe('qis inspect packet (in-process)', () => {
     const missing = await runCommand(['inspect', 'packet', path.join(dir, 'nope.qisp'), '--json'])
     expect(missing.code).toBe(2)
     expect(JSON.parse(missing.stdout).error).toEqual({code: 'INPUT_NOT_FOUND', message: `${path.join(dir, 'nope.qisp')}: no such file, and not a packet in hex or base64`})
+    // A short name that happens to be valid base64 (or hex) is a missing file too, not a "bad packet".
+    for (const name of ['nope', 'cafe', 'abcd']) {
+      const r = await runCommand(['inspect', 'packet', name, '--json'])
+      expect(r.code).toBe(2)
+      expect(JSON.parse(r.stdout).error).toEqual({code: 'INPUT_NOT_FOUND', message: `${name}: no such file, and not a packet in hex or base64`})
+    }
     const folder = await runCommand(['inspect', 'packet', dir])
     expect(folder.code).toBe(2)
     expect(folder.stderr).toBe(`Error: ${dir} is a folder; give a packet store or packet file\n`)
+  })
+
+  it('an input that exists but cannot be read is STORE_UNREADABLE (exit 1), in words', async () => {
+    const loop = path.join(tempDir(), 'loop.qisp')
+    await fs.symlink(loop, loop)
+    const r = await runCommand(['inspect', 'packet', loop, '--json'])
+    expect(r.code).toBe(1)
+    expect(JSON.parse(r.stdout).error).toEqual({code: 'STORE_UNREADABLE', message: `cannot read ${loop}: stat failed: too many symbolic links encountered`})
   })
 
   it('names the bad indexes of a damaged, truncated store and still shows the good packets', async () => {

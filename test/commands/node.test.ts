@@ -57,6 +57,17 @@ describe('qis node', () => {
     expect(existsSync(home)).toBe(false)
   }, 90_000)
 
+  it('node storage that cannot be opened is STORAGE_UNUSABLE (exit 1), in words', async () => {
+    const home = tempDir()
+    const {mkdirSync} = await import('node:fs')
+    mkdirSync(`${home}/node/packets.qisp`, {recursive: true})
+    const r = await runCommand(['node', '--home', home, '--listen', '/ip4/127.0.0.1/tcp/0', '--json'], {env: {QIS_BOOTSTRAP: ''}})
+    expect(r.code).toBe(1)
+    const {error} = JSON.parse(r.stdout)
+    expect(error).toMatchObject({code: 'STORAGE_UNUSABLE', message: expect.stringContaining(`cannot open node storage ${home}/node/packets.qisp: `)})
+    expect(error.message).not.toMatch(/\bE[A-Z]{3,}\b/)
+  }, 90_000)
+
   it('refuses node storage that is not a packet store, naming the file', async () => {
     const home = tempDir()
     const {mkdirSync, writeFileSync} = await import('node:fs')

@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process'
-import {promises as fs} from 'node:fs'
+import {existsSync, promises as fs} from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
@@ -82,6 +82,16 @@ describe('qis publish without a swarm', () => {
     expect(r.code).toBe(3)
     expect(r.stderr).toMatch(/hold no packets/)
   }, 60_000)
+
+  it('a --home that does not exist: nothing to publish (exit 3), and the folder is not created', async () => {
+    const home = path.join(tempDir(), 'typo')
+    for (const extra of [[], ['--dry-run']]) {
+      const r = await runCommand(['publish', '--home', home, '--bootstrap', '/ip4/127.0.0.1/tcp/9/p2p/12D3KooWNGveBaC1JYMnywxBu9e9GMkQHgrNQAg851svvVUfd5oa', '--json', ...extra])
+      expect(r.code, r.stdout).toBe(3)
+      expect(JSON.parse(r.stdout).error).toMatchObject({code: 'NOTHING_PRODUCED', message: `no packet stores to publish in ${path.join(home, 'packets')}`})
+      expect(existsSync(home)).toBe(false)
+    }
+  })
 })
 
 describe('qis publish interrupted', () => {

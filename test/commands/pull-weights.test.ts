@@ -152,7 +152,7 @@ describe('qis pull-weights across a 3-node swarm', () => {
     // A second pull, for a person: same weights, the previous file merged rather than lost.
     const again = await runCli(['pull-weights', '--home', me.root, '--bootstrap', bootstrap, '--no-own-evidence'], {env})
     expect(again.code, again.stderr).toBe(0)
-    expect(again.stdout).toContain(`Asked ${n} keys (from 1 own packets in 1 stores, scheme ${scheme})`)
+    expect(again.stdout).toContain(`Asked ${n} keys (from 1 own packet in 1 packet store, scheme ${scheme})`)
     expect(again.stdout).toContain(`Received 5 packets from peers, 3 of them used (as ${5 * n} packet-key deliveries: ${3 * n} accepted, ${2 * n} refused (`)
     expect(again.stdout).toMatch(new RegExp(`Wrote ${n} weights to .*weights\\.json\\.`))
     expect(JSON.parse(readFileSync(path.join(me.root, 'weights.json'), 'utf8')).weights).toEqual(file.weights)
@@ -189,7 +189,7 @@ describe('qis pull-weights across a 3-node swarm', () => {
     const mine = await homeWith([{outcome: 1, confidence: 0.6, age: 30}])
     const r = await runCli(['pull-weights', '--home', mine.root, '--bootstrap', bootstrap], {env})
     expect(r.code, r.stderr).toBe(0)
-    expect(r.stdout).toContain("Used 1 of this node's own packets as evidence beside the peers'")
+    expect(r.stdout).toContain("Used 1 own packet as evidence beside the peers'")
     const file = JSON.parse(readFileSync(path.join(mine.root, 'weights.json'), 'utf8'))
     const own = Buffer.from(mine.signer.publicKey).toString('hex').slice(0, 16)
     for (const k of keys) expect(file.weights[keyFingerprint(scheme, DOMAIN, k)].publisherIds).toContain(own)

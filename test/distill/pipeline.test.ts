@@ -7,6 +7,7 @@ import {describe, expect, it} from 'vitest'
 import {openHome} from '../../src/config/home.js'
 import {type DistillDeps, type TextHasher, loadDistillDeps} from '../../src/distill/load-deps.js'
 import {SKIP, distill} from '../../src/distill/pipeline.js'
+import type {DistillOptions, DistillProgress} from '../../src/distill/types.js'
 import {SeededRandom} from '../../src/hash/prng.js'
 import {decodePacket} from '../../src/packet/codec.js'
 import {signerFromSeed} from '../../src/packet/signer.js'
@@ -246,15 +247,74 @@ describe('distill pipeline (library)', () => {
     const d = await deps()
     const dir = tempDir()
     const log = write(dir, 'log.jsonl', Array.from({length: 3000}, (_, i) => ({id: `r${i}`, query: `question ${i}`, outcome: 1, confidence: 1})))
-    const seen: {bytesRead?: number; bytesTotal?: number; read: number}[] = []
+    const seen: DistillProgress[] = []
     await distill({files: [log], home: await openHome(path.join(dir, 'home')), signer, now: NOW, onProgress: (p) => seen.push(p)}, d)
     const total = statSync(log).size
     expect(seen.length).toBeGreaterThan(3)
     for (const p of seen) expect(p.bytesTotal).toBe(total)
-    const bytes = seen.map((p) => p.bytesRead!)
+    const bytes = seen.map((p) => p.bytesDone!)
     expect([...bytes].sort((a, b) => a - b)).toEqual(bytes)
     expect(bytes[0]).toBeLessThan(total / 2)
     expect(bytes.at(-1)).toBe(total)
+  })
+
+  describe('progress is the bytes of the records finished, not of the input read ahead', () => {
+    /** Byte offsets just past each "\n" of a file. */
+    const lineEnds = (file: string) => [...readFileSync(file).entries()].filter(([, b]) => b === 0x0a).map(([i]) => i + 1)
+    const run = async (files: string[], options: Partial<DistillOptions> = {}) => {
+      const seen: DistillProgress[] = []
+      const dir = tempDir()
+      const s = await distill({files, home: await openHome(path.join(dir, 'home')), signer, now: NOW, batchSize: 4, onProgress: (p) => seen.push({...p}), ...options}, await deps())
+      return {s, seen}
+    }
+    const records = (n: number, from = 0) => Array.from({length: n}, (_, i) => ({id: `r${from + i}`, query: `question number ${from + i} about passports`, outcome: 1, confidence: 0.9}))
+
+    it('JSONL: after k of n records are finished, k/n of the bytes (the file is far smaller than one read-ahead chunk)', async () => {
+      const log = write(tempDir(), 'small.jsonl', records(20))
+      const ends = lineEnds(log)
+      const {s, seen} = await run([log])
+      expect(s.counts.emitted).toBe(20)
+      // Batches of 4: a report after each, at the end of the last record emitted, never the whole file early.
+      const partial = seen.filter((p) => p.emitted < 20)
+      expect(partial.length).toBeGreaterThanOrEqual(4)
+      for (const p of partial) expect(p.bytesDone, `after ${p.emitted} records`).toBe(p.emitted === 0 ? 0 : ends[p.emitted - 1])
+      expect(seen.at(-1)!.bytesDone).toBe(statSync(log).size)
+    })
+
+    it('CSV: the same, counted in UTF-8 bytes through multi-line quoted fields', async () => {
+      const dir = tempDir()
+      const log = path.join(dir, 'small.csv')
+      const rows = Array.from({length: 12}, (_, i) => `r${i},"Zürich straße 日本 ${i}\nline two",1,0.9`)
+      writeFileSync(log, ['id,query,outcome,confidence', ...rows].join('\n') + '\n')
+      const ends = lineEnds(log)
+      const {s, seen} = await run([log])
+      expect(s.counts.emitted).toBe(12)
+      const partial = seen.filter((p) => p.emitted < 12)
+      expect(partial.length).toBeGreaterThanOrEqual(2)
+      for (const p of partial) expect(p.bytesDone, `after ${p.emitted} records`).toBe(ends[2 * p.emitted])
+      expect(seen.at(-1)!.bytesDone).toBe(statSync(log).size)
+    })
+
+    it('several files (a join source among them): the sum of their sizes, never beyond it, all of it at the end', async () => {
+      const dir = tempDir()
+      const a = write(dir, 'a.jsonl', records(10))
+      const b = write(dir, 'b.jsonl', [...records(6, 10), '{"query": ', {query: 'no outcome', confidence: 1}, ...records(3, 16)])
+      const scores = write(dir, 'scores.jsonl', [{id: 'r0', name: 'quality', value: 1, traceId: 'r0', observationId: null}])
+      const total = [a, b, scores].reduce((n, f) => n + statSync(f).size, 0)
+      const {s, seen} = await run([a, scores, b])
+      expect(s.counts.read).toBe(21)
+      for (const p of seen) {
+        expect(p.bytesTotal).toBe(total)
+        expect(p.bytesDone!).toBeLessThanOrEqual(total)
+      }
+      const done = seen.map((p) => p.bytesDone!)
+      expect([...done].sort((x, y) => x - y)).toEqual(done)
+      // Within b, each report is at the end of a line of b, after all of a (and the join source, read first).
+      const before = statSync(a).size + statSync(scores).size
+      const ends = lineEnds(b)
+      for (const p of seen.filter((q) => q.read > 10 && q.bytesDone! < total)) expect(ends).toContain(p.bytesDone! - before)
+      expect(done.at(-1)).toBe(total)
+    })
   })
 
   it('loads the model only when a record reaches the hash stage, and once', async () => {

@@ -43,13 +43,16 @@ describe('CSV record bounds (issue 21 item 4)', () => {
     const cell = fc.string({unit: fc.constantFrom('a', 'b', ',', '"', '\n', '\r', ' ', 'é', ';'), maxLength: 8})
     fc.assert(
       fc.property(fc.array(fc.array(cell, {minLength: 3, maxLength: 3}), {minLength: 1, maxLength: 8}), fc.integer({min: 1, max: 7}), fc.constantFrom('\n', '\r\n'), (table, chunk, eol) => {
-        const text = table.map((r) => r.map((c) => (/[",\r\n]/.test(c) || c === '' ? `"${c.replace(/"/g, '""')}"` : c)).join(',')).join(eol) + eol
+        const rows = table.map((r) => r.map((c) => (/[",\r\n]/.test(c) || c === '' ? `"${c.replace(/"/g, '""')}"` : c)).join(','))
+        const text = rows.join(eol) + eol
         const sp = new CsvSplitter(',', 1000)
         const recs: CsvRecord[] = []
         for (let i = 0; i < text.length; i += chunk) recs.push(...sp.push(text.slice(i, i + chunk)))
         recs.push(...sp.end())
         expect(recs.map((r) => r.fields)).toEqual(table)
         expect(recs.every((r) => r.error === undefined)).toBe(true)
+        // Each record ends (for progress) at the UTF-8 byte just past the first character of its line break.
+        expect(recs.map((r) => r.end)).toEqual(rows.map((_, i) => Buffer.byteLength(rows.slice(0, i + 1).join(eol)) + 1))
         // Each record starts on the line an editor shows it on.
         let line = 1
         table.forEach((row, i) => {

@@ -98,7 +98,7 @@ describe('JSONL reader', () => {
   it('--map overrides the built-in names; a mapped field missing from the first record is an error before any record', async () => {
     const file = write('m.jsonl', '{"req":"m1","text":"q","quality":0.4,"meta":{"dom":"law"}}\n')
     const events = await collect(file, {map: parseMapFlags(['id=req', 'query=text', 'outcome=quality', 'domain=meta.dom'])})
-    expect(events).toEqual([{kind: 'record', at: {file, line: 1}, record: {id: 'm1', query: 'q', outcome: 0.4, domain: 'law'}}])
+    expect(events).toEqual([{kind: 'record', at: {file, line: 1, end: 59}, record: {id: 'm1', query: 'q', outcome: 0.4, domain: 'law'}}])
     await expect(collect(file, {map: {outcome: 'nope'}})).rejects.toThrow(/--map outcome=nope: no field "nope" in the first record/)
   })
 
@@ -112,7 +112,7 @@ describe('JSONL reader', () => {
 describe('CSV reader', () => {
   it('handles a BOM, CRLF, multi-line quoted fields, and reports where each row starts', async () => {
     const events = await collect(fixture('logs.csv'))
-    expect(events[0]).toEqual({kind: 'record', at: {file: fixture('logs.csv'), line: 2}, record: {id: 'c1', query: 'A question\r\nthat spans, two lines', outcome: 1, timestamp: Date.UTC(2026, 0, 15, 10)}})
+    expect(events[0]).toEqual({kind: 'record', at: {file: fixture('logs.csv'), line: 2, end: expect.any(Number)}, record: {id: 'c1', query: 'A question\r\nthat spans, two lines', outcome: 1, timestamp: Date.UTC(2026, 0, 15, 10)}})
     expect(events[1]).toMatchObject({kind: 'record', at: {line: 4}, record: {id: 'c2', outcome: 0, timestamp: 1768471200000}})
     expect(events[2]).toMatchObject({kind: 'reject', at: {line: 5}, reason: 'unparsable CSV row (MissingQuotes)'})
     expect(JSON.stringify(events)).not.toContain('secret answer')
@@ -238,5 +238,42 @@ describe('CorrectionIndex', () => {
     expect(index.take('r1')).toEqual({correctionApplied: true, correctionType: 'factual', outcome: 0.2})
     expect(index.unmatched()).toBe(1)
     expect(index.unmatchedIds()).toEqual(['zz-no-such-inference'])
+  })
+})
+
+describe('record ends (how far through its file a finished record is, for progress)', () => {
+  /** Byte offsets just past each "\n" of the text. */
+  const lineEnds = (bytes: Buffer) => [...bytes.entries()].filter(([, b]) => b === 0x0a).map(([i]) => i + 1)
+
+  it('JSONL: the byte just past each line, through a BOM, CRLF, blank lines and multi-byte text', async () => {
+    const bytes = Buffer.from('\ufeff{"query":"Zürich 日本","outcome":1}\r\n\n{"query":"b"}\n{"query": \n{"query":"last, no newline"}')
+    const events = await collect(write('ends.jsonl', bytes))
+    const ends = lineEnds(bytes)
+    expect(events.map((e) => [e.at.line, e.at.end])).toEqual([
+      [1, ends[0]],
+      [3, ends[2]],
+      [4, ends[3]],
+      [5, bytes.length],
+    ])
+    // A .json file of JSON lines is read as JSONL, with the same offsets.
+    expect((await collect(write('ends.json', bytes))).map((e) => e.at.end)).toEqual(events.map((e) => e.at.end))
+  })
+
+  it('CSV: the byte just past each record, multi-line quoted fields and multi-byte text included', async () => {
+    let text = '\ufeffid,query,rating\n'
+    for (let i = 0; i < 3000; i++) text += `r${i},"Zürich straße 日本 ${i}\nline two",${(i % 5) + 1}\n`
+    const bytes = Buffer.from(text)
+    const events = await collect(write('ends.csv', bytes))
+    const ends = lineEnds(bytes)
+    expect(events.map((e) => e.at.end)).toEqual(events.map((_, i) => ends[2 + 2 * i]))
+    expect(events.at(-1)!.at.end).toBe(bytes.length)
+  })
+
+  it('none where the offsets are not the file\'s: .gz and JSON arrays', async () => {
+    const gz = await collect(write('ends.jsonl.gz', gzipSync('{"query":"a"}\n{"query":"b"}\n')))
+    const array = await collect(write('array.json', '[{"query":"a"},\n{"query":"b"}]'))
+    for (const e of [...gz, ...array]) expect(e.at.end).toBeUndefined()
+    expect(gz).toHaveLength(2)
+    expect(array).toHaveLength(2)
   })
 })

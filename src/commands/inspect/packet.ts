@@ -24,8 +24,8 @@ Bad packets in a store are named by index; the good ones are still shown. Exit c
   }
 
   static flags = {
-    index: Flags.integer({description: 'first packet index to show', min: 0}),
-    limit: Flags.integer({description: 'show at most this many packets', min: 1}),
+    index: Flags.integer({description: 'First packet index to show.', min: 0}),
+    limit: Flags.integer({description: 'Show at most this many packets.', min: 1}),
   }
 
   async run(): Promise<InspectResult> {
