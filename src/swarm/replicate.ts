@@ -245,7 +245,7 @@ export function startReplication(node: SwarmNode, storage: PacketStorage, option
     const probe: string[] = keys.filter((k) => held.get(k)!.length > PROTOCOL_LIMITS.maxHaveIds)
     const push: {key: string; packets: Uint8Array[]}[] = []
     const checkable = keys.filter((k) => held.get(k)!.length <= PROTOCOL_LIMITS.maxHaveIds)
-    // Keys before `c` have been answered; a failure leaves the rest, from the chunk in flight on, unanswered.
+    // Keys before `c` got an answer; a failed check puts `c` back to its first key, so the rest stay due.
     let c = 0
     try {
       while (c < checkable.length) {
