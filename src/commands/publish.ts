@@ -51,16 +51,14 @@ Exit status: 0 when every packet was delivered (or nothing was left), 1 when any
 
   async run(): Promise<PublishSummary> {
     const {flags} = this
-    // With no store named, a home that does not exist has nothing to publish: say so before the
-    // lock, the journal and a new identity would create it (a typo in --home must leave nothing).
-    if (this.positionals.length === 0) {
-      const layout = await this.readHome()
-      if (!existsSync(layout.root)) throw nothingToPublish(layout.packetsDir)
-    }
-    const home = await this.home()
-    const {config} = await loadConfig(home)
+    const layout = await this.readHome()
+    const {config} = await loadConfig(layout)
     // A dry run joins nothing, so it needs no peers.
     const bootstrap = flags['dry-run'] ? (flags.bootstrap ?? config.bootstrap) : bootstrapPeers(flags.bootstrap, config.bootstrap)
+    // With no store named, a home that does not exist has nothing to publish: say so before the
+    // lock, the journal and a new identity would create it (a typo in --home must leave nothing).
+    if (this.positionals.length === 0 && !existsSync(layout.root)) throw nothingToPublish(layout.packetsDir)
+    const home = await this.home()
     const identity = await loadOrCreateIdentity(home)
     const {publishStores} = await import('../swarm/publish.js')
 
