@@ -89,10 +89,10 @@ export function embedderFromFlags(flags: EmbedderFlagValues, config: QisConfig['
   const backend = (flags.embedder ?? (modelDirFlag === undefined ? config.backend : 'transformers')) as EmbedderBackend
   // Only the config can hold another name (the flag has options): say which file to fix, before any model loads.
   if (!EMBEDDER_BACKENDS.includes(backend)) {
-    throw new QisError(`config.json: embedder.backend "${String(backend)}" is not one of ${EMBEDDER_BACKENDS.join(', ')}`, {code: 'BAD_CONFIG', hint: 'qis config lists every problem in the file; qis init --embedder NAME rewrites it.'})
+    throw new QisError(`config.json: embedder.backend "${String(backend)}" is not one of ${EMBEDDER_BACKENDS.join(', ')}`, {code: 'BAD_CONFIG', hint: 'Run qis config to list every problem in the file; qis init --embedder NAME rewrites it.'})
   }
   if (backend !== 'transformers' && modelDirFlag !== undefined) {
-    throw new QisError('--model-dir applies only to --embedder transformers', {code: 'BAD_FLAG', hint: 'use-lite ships its model; drop --model-dir or pass --embedder transformers.'})
+    throw new QisError('--model-dir applies only to --embedder transformers', {code: 'BAD_FLAG', hint: 'The use-lite embedder ships its model: drop --model-dir, or pass --embedder transformers.'})
   }
   const modelDir = backend === 'transformers' ? (modelDirFlag ?? (config.backend === 'transformers' ? config.modelDir : undefined)) : undefined
   // A model fetched from the hub is named by the folder's last two parts (organisation/model).

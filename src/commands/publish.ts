@@ -103,7 +103,7 @@ Exit status: 0 when every packet was delivered (or nothing was left), 1 when any
         this.failAfterOutput(
           new QisError(`${summary.unreadable.length} packet store(s) could not be read: ${summary.unreadable[0]}${more}`, {
             code: 'STORE_UNREADABLE',
-            hint: 'a store qis did not write, or one damaged on disk: `qis inspect STORE` shows what is readable',
+            hint: 'A store qis did not write, or one damaged on disk: `qis inspect packet STORE` shows what is readable.',
           }),
         )
       }
@@ -131,11 +131,11 @@ function undelivered(s: PublishSummary): QisError {
   return underReplicated
     ? new QisError(`${s.failed} packet(s) reached only ${s.storagePeersFound} storage peer(s), fewer than --replicas ${s.replicas}`, {
         code: 'UNDER_REPLICATED',
-        hint: s.storagePeersFound! > 0 ? `a re-run cannot help until more nodes join; run qis publish --replicas ${s.storagePeersFound} to accept fewer copies` : 'check --bootstrap and that a qis node is running',
+        hint: s.storagePeersFound! > 0 ? `A re-run cannot help until more nodes join; run qis publish --replicas ${s.storagePeersFound} to accept fewer copies.` : 'Check --bootstrap and that a qis node is running.',
       })
     : new QisError(`${s.failed} of ${s.pending} packet(s) were not delivered`, {
         code: 'NOT_DELIVERED',
-        hint: `run qis publish${s.republish ? ' --republish' : ''} again to send them (the summary gives the reasons)`,
+        hint: `Run qis publish${s.republish ? ' --republish' : ''} again to send them (the summary gives the reasons).`,
       })
 }
 
@@ -173,7 +173,7 @@ export function renderPublishSummary(s: PublishSummary): string {
   return lines.join('\n')
 }
 
-const NOTHING_HINT = 'run `qis distill` first, or name the stores to publish'
+const NOTHING_HINT = 'Run `qis distill` first, or name the packet stores to publish.'
 
 function nothingToPublish(packetsDir: string): QisError {
   return new QisError(`no packet stores to publish in ${packetsDir}`, {code: 'NOTHING_PRODUCED', hint: NOTHING_HINT})
