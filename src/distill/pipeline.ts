@@ -59,7 +59,7 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
   const fallbackDomain = domainFor(checked, input, options, config)
   const out = path.resolve(options.out ?? path.join(options.home.packetsDir, defaultStoreName(new Date(options.now ?? Date.now()))))
   const outputs = await Outputs.prepare(out, options.rejects, rejectsPathFor)
-  const run = new Run(options, checked, outputs, started, options.files.includes('-') ? undefined : [...sizes.values()].reduce((a, b) => a + b, 0))
+  const run = new Run(options, checked, outputs, started, options.files.includes('-') ? undefined : options.files.reduce((n, f) => n + (sizes.get(f) ?? 0), 0))
   try {
     await run.open(d, config, input, fallbackDomain)
     // Join sources (scores, feedback, batch outputs among the inputs) were read whole by open().

@@ -313,6 +313,16 @@ describe('distill pipeline (library)', () => {
       for (const p of seen.filter((q) => q.read > 10 && q.bytesDone! < total)) expect(ends).toContain(p.bytesDone! - before)
       expect(done.at(-1)).toBe(total)
     })
+
+    it('a file given twice is read twice, so it counts twice: the bar is not full halfway', async () => {
+      const log = write(tempDir(), 'twice.jsonl', records(8))
+      const size = statSync(log).size
+      const {s, seen} = await run([log, log])
+      expect(s.counts.read).toBe(16)
+      for (const p of seen) expect(p.bytesTotal).toBe(2 * size)
+      expect(seen.filter((p) => p.read <= 8).every((p) => p.bytesDone! <= size)).toBe(true)
+      expect(seen.at(-1)!.bytesDone).toBe(2 * size)
+    })
   })
 
   it('loads the model only when a record reaches the hash stage, and once', async () => {
