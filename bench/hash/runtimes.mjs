@@ -2,7 +2,7 @@
 // use-lite on onnxruntime (native) against the same model on TF.js, in one run (issue 20).
 // Run after `npm run build`:
 //
-//   node bench/hash/runtimes.mjs [--agree N] [--speed N] [--rounds R] [--skip-e2e]
+//   node bench/hash/runtimes.mjs [--agree N] [--speed N] [--rounds R] [--skip-e2e] [--e2e-rounds R] [--e2e-runtimes onnx,tfjs]
 //
 // 1. Agreement: the texts as qis embeds them (embeddingText), on both runtimes: the largest
 //    difference in any vector component, and the share of texts whose fine hash and routing keys
@@ -10,14 +10,14 @@
 // 2. Speed, in process and end to end, against bare use-lite on TF.js one text a call (the
 //    package's own embed([text]), its own tokenizer): N unique texts per set (default 300), MSR
 //    sentences and MMLU questions. Native at one and at two onnxruntime threads.
-// 3. `qis hash` end to end (a process: start-up, scrub, embed, hash, print; per CPU-second also
-//    warm, a 2N-text run less an N-text run) and distill (library,
-//    bench/distill/one.mjs) on the same unique texts, each ratio against the bare TF.js rate of this
-//    run; peak RSS from /usr/bin/time. The machine is shared, so the load average is printed and
-//    every ratio is taken within the run.
+// 3. `qis hash` and distill (library, bench/distill/one.mjs) end to end, as processes, on section
+//    2's texts: texts per CPU-second of the process, warm (a run of N other texts then these N,
+//    less a run of the N others), with start-up (one text) apart; the older wall-time figures
+//    beside them; peak RSS from /usr/bin/time. Each ratio is to section 2's bare TF.js rate of this
+//    run. The machine is shared, so the load average is printed.
 //
 // Data from ../shared/data or $QIS_SHARED/data (MSR: benchmark only; MMLU), never committed.
-import {execFileSync, spawnSync} from 'node:child_process'
+import {spawnSync} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -159,58 +159,69 @@ for (const row of cpuRows) console.log(row)
 await Promise.all([onnx1.close(), onnx2.close(), tfjsOurs.close()])
 
 // --- 3. end to end ------------------------------------------------------------------------------
+// Throughput as throughput: texts per CPU-second of the process (onnxruntime's threads included),
+// marginal, and start-up apart. A run of the N texts of section 2 after N others less a run of the N
+// others alone is what those N cost a process already going: the model loaded, onnxruntime's arena
+// grown, the JIT warm (a process's first few hundred texts pay ~0.5-0.9 CPU-s for that). The others
+// are the texts between section 2's in the file (every other one of a 2N spread), so both halves
+// are drawn alike, and the ratio is to the bare TF.js CPU rate of section 2 on the same N texts.
+// Distill is measured the same way (bench/distill/one.mjs, the library call, a fresh home each
+// run). The older figures stay beside them: wall time including start-up, and distill's "steady"
+// rate (records / (seconds - setup)), which on a loaded machine moves with the load.
+const e2eRuntimes = arg('e2e-runtimes', 'onnx,tfjs').split(',')
 if (!skipE2e) {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'qis-runtimes-'))
-  const peak = (stderr) => Number(/RSSKB=(\d+)/.exec(stderr)?.[1] ?? 0) / 1024
-  console.log(`\n3. end to end, ${speedN} unique texts a set; ratios to the bare TF.js rate of section 2; load ${load()}`)
-  console.log('| set | runtime | `qis hash` steady texts per CPU-second (ratio to bare TF.js per CPU-second) | `qis hash` warm texts per CPU-second, 2N less N (ratio) | `qis hash` total s | `qis hash` texts/s incl. start-up (ratio) | start-up s (1 text) | steady texts/s (ratio) | peak RSS MB | distill records/s, steady (ratio) | distill peak RSS MB |')
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|')
+  const e2eRounds = Number(arg('e2e-rounds', String(rounds)))
+  // One process under /usr/bin/time: its CPU seconds (user + system), wall seconds, peak RSS.
+  const timed = (args, env) => {
+    const r = spawnSync('/usr/bin/time', ['-f', 'QISTIME %U %S %e %M', process.execPath, ...args], {env: {...process.env, ...env}, encoding: 'utf8', maxBuffer: 256 << 20})
+    const m = /QISTIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr)
+    if (r.status !== 0 || !m) throw new Error(`${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`)
+    const [u, sy, wall, kb] = m.slice(1).map(Number)
+    return {cpu: u + sy, wall, rssMB: kb / 1024, stdout: r.stdout}
+  }
+  const medianOf = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+  console.log(`\n3. end to end, ${speedN} unique texts a set (section 2's), per CPU-second of each process, marginal: a run of N others then these N, less a run of the N others (median of ${e2eRounds}); ratios to section 2's bare TF.js rate per CPU-second; load ${load()}`)
+  console.log('| set | runtime | `qis hash` start-up, 1 text: wall s / CPU s | **`qis hash` texts per CPU-second, warm (ratio)** | `qis hash` N texts incl. start-up: wall s (texts/s, ratio to bare wall) | `qis hash` peak RSS MB | distill start-up, 1 record: wall s / CPU s | **distill records per CPU-second, warm (ratio)** | distill old figure: records / (wall s - setup) (ratio to bare wall) | distill peak RSS MB |')
+  console.log('|---|---|---|---|---|---|---|---|---|---|')
   for (const name of ['msr', 'mmlu']) {
-    const {base, texts} = speed[name]
-    const file = path.join(tmp, `${name}.jsonl`)
-    // One file for both: `qis hash` reads "text", distill "prompt" (with the fields a record needs).
+    const {base, cpuBase, texts} = speed[name]
+    const others = spread(sets[name], 2 * texts.length).filter((_, i) => i % 2 === 1)
+    if (others.some((t) => texts.includes(t))) throw new Error(`${name}: the warm-up texts overlap the measured ones`)
+    // One file per run serves both: `qis hash` reads "text", distill "prompt" (with the fields a record needs).
     const now = Date.now()
     const record = (text, i) => ({text, prompt: text, request_id: `q${i}`, timestamp: new Date(now - i * 1000).toISOString(), domain: 'general', model: 'gpt-4o', confidence: 0.8, outcome: i % 2})
-    writeFileSync(file, texts.map((text, i) => JSON.stringify(record(text, i))).join('\n') + '\n')
-    const one = path.join(tmp, `${name}-one.jsonl`)
-    writeFileSync(one, JSON.stringify({text: texts[0]}) + '\n')
-    // Warm rate: a run of 2N distinct texts less a run of its first N. A process's first few hundred
-    // texts also pay for onnxruntime's arena growing and the JIT (~0.5-0.9 CPU-s measured), which
-    // "steady" (N texts less one) still holds; the second N are what a long run sees.
-    const wide = spread(sets[name], 2 * texts.length)
-    const fileN = path.join(tmp, `${name}-n.jsonl`)
-    const file2N = path.join(tmp, `${name}-2n.jsonl`)
-    writeFileSync(fileN, wide.slice(0, texts.length).map((text) => JSON.stringify({text})).join('\n') + '\n')
-    writeFileSync(file2N, wide.map((text) => JSON.stringify({text})).join('\n') + '\n')
-    for (const runtime of ['onnx', 'tfjs']) {
+    const write = (file, list) => {
+      writeFileSync(path.join(tmp, file), list.map((text, i) => JSON.stringify(record(text, i))).join('\n') + '\n')
+      return path.join(tmp, file)
+    }
+    const fileOne = write(`${name}-one.jsonl`, texts.slice(0, 1))
+    const fileN = write(`${name}-n.jsonl`, texts)
+    const fileOthers = write(`${name}-others.jsonl`, others)
+    const fileBoth = write(`${name}-both.jsonl`, [...others, ...texts])
+    for (const runtime of e2eRuntimes) {
       const env = {QIS_USE_LITE_RUNTIME: runtime, QIS_HOME: path.join(tmp, 'home')}
-      const run = (input) => {
-        const t = performance.now()
-        execFileSync(process.execPath, [path.join(root, 'bin/run.js'), 'hash', '--input', input], {env: {...process.env, ...env}, stdio: ['ignore', 'ignore', 'inherit']})
-        return (performance.now() - t) / 1000
+      const hash = (file) => timed([path.join(root, 'bin/run.js'), 'hash', '--input', file], env)
+      const distill = (file, records) => {
+        const r = timed([path.join(root, 'bench/distill/one.mjs'), 'distill', file], env)
+        const summary = JSON.parse(r.stdout.trim().split('\n').pop()).summary
+        if (summary.counts.emitted !== records || summary.cache.embedded !== records) throw new Error(`distill emitted ${summary.counts.emitted} and embedded ${summary.cache.embedded} of ${records}`)
+        return {...r, summary}
       }
-      const cpuOfRun = (input) => {
-        const r = spawnSync('/usr/bin/time', ['-f', 'CPU=%U %S', process.execPath, path.join(root, 'bin/run.js'), 'hash', '--input', input], {env: {...process.env, ...env}, encoding: 'utf8', maxBuffer: 256 << 20})
-        const [u, sy] = /CPU=([\d.]+) ([\d.]+)/.exec(r.stderr).slice(1).map(Number)
-        return u + sy
+      const hashOne = hash(fileOne)
+      const distillOne = distill(fileOne, 1)
+      const hashWarm = []
+      const distillWarm = []
+      for (let r = 0; r < e2eRounds; r++) {
+        hashWarm.push(texts.length / (hash(fileBoth).cpu - hash(fileOthers).cpu))
+        distillWarm.push(texts.length / (distill(fileBoth, 2 * texts.length).cpu - distill(fileOthers, texts.length).cpu))
       }
-      const startUp = run(one)
-      const cpuSteady = (texts.length - 1) / (cpuOfRun(file) - cpuOfRun(one))
-      const cpuWarm = texts.length / (cpuOfRun(file2N) - cpuOfRun(fileN))
-      const t = performance.now()
-      const full = spawnSync('/usr/bin/time', ['-f', 'RSSKB=%M', process.execPath, path.join(root, 'bin/run.js'), 'hash', '--input', file], {env: {...process.env, ...env}, encoding: 'utf8', maxBuffer: 256 << 20})
-      const total = (performance.now() - t) / 1000
-      if (full.status !== 0) throw new Error(`qis hash failed: ${full.stderr}`)
-      // Start-up measured apart (one text); on a busy machine it can swing by more than the work
-      // itself, and the difference then means nothing.
-      const steady = total - startUp > 0.2 * total ? (texts.length - 1) / (total - startUp) : NaN
-      const d = spawnSync('/usr/bin/time', ['-f', 'RSSKB=%M', process.execPath, path.join(root, 'bench/distill/one.mjs'), 'distill', file], {env: {...process.env, ...env}, encoding: 'utf8', maxBuffer: 256 << 20})
-      if (d.status !== 0) throw new Error(`distill failed: ${d.stderr}`)
-      const summary = JSON.parse(d.stdout.trim().split('\n').pop()).summary
-      if (summary.counts.emitted !== texts.length || summary.cache.embedded !== texts.length) throw new Error(`distill emitted ${summary.counts.emitted} and embedded ${summary.cache.embedded} of ${texts.length}`)
-      const distillSteady = summary.counts.read / (summary.seconds - summary.stages.setup)
+      const hashN = hash(fileN)
+      const distillN = distill(fileN, texts.length)
+      const oldDistill = distillN.summary.counts.read / (distillN.summary.seconds - distillN.summary.stages.setup)
+      const warmCell = (xs) => `**${f(medianOf(xs))} (${f(medianOf(xs) / cpuBase, 1)}x)** (${xs.map((x) => f(x)).join(', ')})`
       console.log(
-        `| ${name} | ${runtime} | ${f(cpuSteady)} (${f(cpuSteady / speed[name].cpuBase, 1)}x) | ${f(cpuWarm)} (${f(cpuWarm / speed[name].cpuBase, 1)}x) | ${total.toFixed(1)} | ${f(texts.length / total)} (${f(texts.length / total / base, 1)}x) | ${startUp.toFixed(2)} | ${Number.isNaN(steady) ? '- (start-up swung more than the work)' : `${f(steady)} (${f(steady / base, 1)}x)`} | ${f(peak(full.stderr))} | ${f(distillSteady)} (${f(distillSteady / base, 1)}x) | ${f(peak(d.stderr))} |`,
+        `| ${name} | ${runtime} | ${hashOne.wall.toFixed(2)} / ${hashOne.cpu.toFixed(2)} | ${warmCell(hashWarm)} | ${hashN.wall.toFixed(1)} (${f(texts.length / hashN.wall)}, ${f(texts.length / hashN.wall / base, 1)}x) | ${f(hashN.rssMB)} | ${distillOne.wall.toFixed(2)} / ${distillOne.cpu.toFixed(2)} | ${warmCell(distillWarm)} | ${f(oldDistill)} (${f(oldDistill / base, 1)}x) | ${f(distillN.rssMB)} |`,
       )
     }
   }

@@ -2,10 +2,12 @@
 // and without re-replication (issue 17, "Packets outlive their first replicas").
 //
 //   npm run build && node bench/swarm/churn.mjs [--nodes 20] [--share 0.2] [--period 60] \
-//     [--packets 600] [--keys 150] [--interval 10] [--settle <2 x interval>] [--arms with,without] [--seed 1] [--svg docs/img/churn.svg]
+//     [--packets 600] [--keys 150] [--interval 10] [--settle <2 x interval>] [--arms with,without] [--seed 1] [--svg docs/img/churn.svg] \
+//     [--before-root DIR --arms with,before,without]
 //
 // Per arm: N real `qis node` processes on 127.0.0.1 (bin/run.js, as an operator runs them; with
-// `--replicate-interval <interval>s`, or `--no-replicate`), a client publishes the packets with 3
+// `--replicate-interval <interval>s`, or `--no-replicate`; the `before` arm runs DIR/bin/run.js, a
+// build of an earlier rule, with the same flags as `with`), a client publishes the packets with 3
 // replicas, then churn starts: one node at a time is killed (SIGKILL, its storage gone with it) and
 // replaced by a fresh node with a new identity and empty storage, so that `share` x N nodes are
 // replaced per churn period, oldest first. At 1x, 2x and 4x the period a fresh client fetches every key from the
@@ -37,6 +39,7 @@ const {values} = parseArgs({
     arms: {type: 'string', default: 'with,without'},
     seed: {type: 'string', default: '1'},
     svg: {type: 'string', default: ''},
+    'before-root': {type: 'string'},
   },
 })
 const N = Number(values.nodes)
@@ -59,18 +62,28 @@ function rng(seed) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 
 
-function startNode(root, name, bootstrap, replicate) {
+const emptyTraffic = () => ({sent: 0, stored: 0, failed: 0, checks: 0, checkedIds: 0})
+
+/** `total` adds up the re-replication of every node of the arm, also the ones killed since. */
+function startNode(root, name, bootstrap, arm, total) {
+  const run = arm === 'before' ? path.join(path.resolve(values['before-root']), 'bin', 'run.js') : undefined
   return startQisNode({
     home: path.join(root, name),
     name,
     bootstrap,
-    args: replicate ? ['--replicate-interval', `${intervalS}s`] : ['--no-replicate'],
-    fields: {replicated: {sent: 0, stored: 0, failed: 0}},
+    ...(run ? {run} : {}),
+    args: arm === 'without' ? ['--no-replicate'] : ['--replicate-interval', `${intervalS}s`],
+    fields: {replicated: emptyTraffic()},
     onEvent: (e, node) => {
       if (e.event !== 'replicated') return
-      node.replicated.sent += e.sent
-      node.replicated.stored += e.stored
-      node.replicated.failed += e.failed
+      for (const t of [node.replicated, total]) {
+        t.sent += e.sent
+        t.stored += e.stored
+        t.failed += e.failed
+        // An older build's events have no check counts.
+        t.checks += e.checks ?? 0
+        t.checkedIds += e.checkedIds ?? 0
+      }
     },
   })
 }
@@ -136,12 +149,14 @@ async function checkpoint(nodes, items) {
   return {retrievable: await retrievable(nodes, items), ...where}
 }
 
-async function runArm(replicate, items) {
+async function runArm(arm, items) {
+  const replicate = arm !== 'without'
   const root = mkdtempSync(path.join(os.tmpdir(), 'qis-bench-churn-'))
   const random = rng(Number(values.seed))
   const nodes = []
+  const total = emptyTraffic()
   let made = 0
-  const fresh = (bootstrap) => startNode(root, `n${made++}`, bootstrap, replicate)
+  const fresh = (bootstrap) => startNode(root, `n${made++}`, bootstrap, arm, total)
   try {
     nodes.push(await fresh([]))
     for (let i = 1; i < N; i += 4) {
@@ -159,7 +174,7 @@ async function runArm(replicate, items) {
     const publisher = await client(nodes)
     const pub = await publishPackets(publisher, items, {concurrency: 8})
     await publisher.close()
-    console.error(`  ${replicate ? 'with' : 'without'}: published ${pub.acked}/${items.length}${pub.failed ? ` (failed ${JSON.stringify(pub.failures)})` : ''}`)
+    console.error(`  ${arm}: published ${pub.acked}/${items.length}${pub.failed ? ` (failed ${JSON.stringify(pub.failures)})` : ''}`)
     await sleep(settleS * 1000)
     const rows = [{at: 0, seconds: 0, ...(await checkpoint(nodes, items)), replaced: 0}]
     const step = (periodS * 1000) / perPeriod
@@ -179,7 +194,7 @@ async function runArm(replicate, items) {
       if (checkpoints.includes(at)) rows.push({at, seconds: (Date.now() - t0) / 1000, ...(await checkpoint(nodes, items)), replaced: j})
     }
     const traffic = nodes.reduce((a, n) => ({sent: a.sent + n.replicated.sent, stored: a.stored + n.replicated.stored}), {sent: 0, stored: 0})
-    return {replicate, acked: pub.acked, failed: pub.failed, rows, liveTraffic: traffic}
+    return {arm, replicate, acked: pub.acked, failed: pub.failed, rows, liveTraffic: traffic, total}
   } finally {
     await Promise.all(nodes.map(kill))
     rmSync(root, {recursive: true, force: true})
@@ -192,7 +207,7 @@ function svg(results) {
   const m = {l: 60, r: 190, t: 30, b: 50}
   const x = (at) => m.l + (at / checkpoints.at(-1)) * (W - m.l - m.r)
   const y = (v) => m.t + (1 - v) * (H - m.t - m.b)
-  const colours = {true: '#1f77b4', false: '#d62728'}
+  const colours = {with: '#1f77b4', before: '#2ca02c', without: '#d62728'}
   let out = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">\n`
   out += `<text x="${m.l}" y="18" font-size="13">Packets retrievable under churn (${N} nodes, ${Math.round(share * 100)} % replaced per ${periodS} s period)</text>\n`
   for (const v of [0, 0.25, 0.5, 0.75, 1]) out += `<line x1="${m.l}" x2="${W - m.r}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/><text x="${m.l - 8}" y="${y(v) + 4}" text-anchor="end">${v * 100} %</text>\n`
@@ -200,37 +215,47 @@ function svg(results) {
   out += `<text x="${(m.l + W - m.r) / 2}" y="${H - 12}" text-anchor="middle">time since churn began, in churn periods (nodes replaced: ${perPeriod} per period)</text>\n`
   out += `<line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${H - m.b}" stroke="#333"/><line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="#333"/>\n`
   results.forEach((r, i) => {
-    const c = colours[r.replicate]
+    const c = colours[r.arm]
     out += `<polyline fill="none" stroke="${c}" stroke-width="2" points="${r.rows.map((p) => `${x(p.at)},${y(p.retrievable)}`).join(' ')}"/>\n`
     for (const p of r.rows) out += `<circle cx="${x(p.at)}" cy="${y(p.retrievable)}" r="3" fill="${c}"/>\n`
     // Dashed: the share still on 3 or more live nodes (the census), where loss starts before it shows.
     out += `<polyline fill="none" stroke="${c}" stroke-width="1.5" stroke-dasharray="5,4" points="${r.rows.map((p) => `${x(p.at)},${y(p.full)}`).join(' ')}"/>\n`
-    out += `<text x="${W - m.r + 10}" y="${m.t + 20 + i * 36}" fill="${c}">${r.replicate ? `re-replication (${intervalS} s rounds)` : 'no re-replication'}</text>\n`
+    out += `<text x="${W - m.r + 10}" y="${m.t + 20 + i * 36}" fill="${c}">${armName(r)}</text>\n`
     out += `<text x="${W - m.r + 10}" y="${m.t + 36 + i * 36}" fill="${c}" font-size="10">solid: retrievable; dashed: on 3+</text>\n`
   })
   return out + '</svg>\n'
 }
 
+const armName = (r) => ({with: `re-replication (${intervalS} s rounds)`, before: `earlier rule (${intervalS} s rounds)`, without: 'no re-replication'})[r.arm]
 const items = makeBenchPackets({seed: 'bench-churn-publisher', count: packetCount, keys: keyCount, queryPrefix: 'churn'})
 console.log(
   `bench/swarm/churn: ${N} qis node processes, ${packetCount} packets under ${keyCount} keys, 3 replicas; churn: ${perPeriod} node(s) (${Math.round(share * 100)} %) replaced per ${periodS} s period, one at a time, oldest first (SIGKILL, fresh identity and storage), first kill ${settleS} s after the publish; ` +
     `${os.cpus().length} cores, load average ${os.loadavg().map((v) => v.toFixed(1)).join(' ')}`,
 )
 const pct = (v) => `${(v * 100).toFixed(1)} %`
+const meanPacketBytes = items.reduce((s, i) => s + i.bytes.length, 0) / items.length
+const arms = values.arms.split(',')
+for (const arm of arms) {
+  if (!['with', 'before', 'without'].includes(arm)) throw new Error(`--arms: "${arm}" is not one of with, before, without`)
+  if (arm === 'before' && !values['before-root']) throw new Error('--arms before needs --before-root DIR (a checkout with an earlier build: DIR/bin/run.js)')
+}
 const results = []
-for (const arm of values.arms.split(',')) {
+for (const arm of arms) {
   const started = Date.now()
-  const r = await runArm(arm === 'with', items)
+  const r = await runArm(arm, items)
   results.push(r)
   console.log(
-    `${arm === 'with' ? `with re-replication (${intervalS} s rounds)` : 'without re-replication'}: published ${r.acked}/${packetCount} (${r.failed} failed); ` +
+    `${armName(r)}: published ${r.acked}/${packetCount} (${r.failed} failed); ` +
       r.rows.map((p) => `${p.at}x (${p.replaced} replaced, t=${p.seconds.toFixed(0)} s): ${pct(p.retrievable)} retrievable, ${pct(p.held)} on a live node, ${pct(p.full)} on 3+, ${p.mean.toFixed(2)} copies`).join(' | ') +
-      (r.replicate ? ` | pushes by the nodes alive at the end: ${r.liveTraffic.sent} packets sent, ${r.liveTraffic.stored} new to the receiver` : '') +
+      (r.replicate
+        ? ` | pushes by the nodes alive at the end: ${r.liveTraffic.sent} packets sent, ${r.liveTraffic.stored} new to the receiver` +
+          ` | by every node of the arm: ${r.total.sent} packets sent, ${r.total.stored} new to the receiver, ${r.total.checks} have checks naming ${r.total.checkedIds} ids;` +
+          ` payload ~${Math.round((r.total.sent * meanPacketBytes + r.total.checkedIds * 8) / 1024)} KiB (packets at ${meanPacketBytes.toFixed(0)} B, ids at 8 B)`
+        : '') +
       ` (${((Date.now() - started) / 1000).toFixed(0)} s)`,
   )
 }
 // Per arm: retrievable through the swarm / held by at least one live node / held by 3 or more.
-const armName = (r) => (r.replicate ? 'with re-replication' : 'without')
 console.log('\n| churn periods | nodes replaced | ' + results.map((r) => `${armName(r)}: retrievable / on a live node / on 3+`).join(' | ') + ' |')
 console.log('| ---: | ---: | ' + results.map(() => '---:').join(' | ') + ' |')
 for (let i = 0; i < results[0].rows.length; i++) {

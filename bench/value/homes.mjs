@@ -3,6 +3,7 @@ import {mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {qis} from './processes.mjs'
+import {rng, subSeed} from './random.mjs'
 
 const DAY = 86_400_000
 
@@ -56,7 +57,7 @@ export async function createShared({cacheSize}) {
  *   embedded once (the pipeline's in-memory cache) instead of 8 times. Scrubbing, hashing, packet
  *   building, signing with the home's own identity and the atomic store write are distill's own.
  */
-export async function makeDistiller(mode, shared) {
+export async function makeDistiller(mode, shared, seed = 1) {
   if (mode === 'cli') {
     return async (home, logs, privacy) => {
       const args = ['distill', logs.inference, '--home', home, '--domain', 'general', ...privacyFlags(privacy)]
@@ -88,6 +89,9 @@ export async function makeDistiller(mode, shared) {
         epsilon: privacy.epsilon,
         aggregate: privacy.aggregate ?? false,
         minCount: privacy.minCount ?? 1,
+        // --epsilon's coin flips seeded per home, so two builds (or rules) meet the same flips and
+        // their difference is the rule's, not the noise's. The CLI mode draws from the CSPRNG.
+        uniform: rng(subSeed(seed, 'epsilon', path.basename(homeDir))),
       },
       deps,
     )

@@ -157,7 +157,7 @@ log(`bench/value: ${rows.length} of ${data.rows.length} questions (disjoint: ${d
 const started = performance.now()
 const shared = await createShared({cacheSize: Math.max(10_000, disjointRows.length + 1000)})
 const scorer = await createScorer({shared, rule: opts.rule})
-const distiller = await makeDistiller(opts.distill, shared)
+const distiller = await makeDistiller(opts.distill, shared, opts.seed)
 // Embedding every question once up front: the runs then hit the cache, and the embedding cost is measured on its own.
 let t0 = performance.now()
 const everyRow = disjointRows.length > rows.length ? disjointRows : rows

@@ -1,7 +1,10 @@
 // Chooses the domain layer's prior strength (DOMAIN_PRIOR_STRENGTH) of the calibrated rule on a
 // split of real LLM outcomes, and checks it on the other half, against the rule without the layer.
 // Run after `npm run build`:
-//   node bench/weights/fit-domain.mjs [--questions N] [--grid 4,16,64,256,1024] [--no-own] [--json OUT]
+//   node bench/weights/fit-domain.mjs [--questions N] [--grid 4,8,16,32,64,128,256] [--no-own] [--region] [--json OUT]
+//
+// --region: the domain layer reads every record under the home's keys, near its queries or not.
+// Each run also scores the domain arm (every deployment's past in the subject under one key).
 //
 // Data: ../shared/data/outcomes (MMLU-Pro questions x 16 open models). As bench/value: each model is
 // one deployment; its confidence is its own running accuracy on its logged past; the subject is the
@@ -27,7 +30,8 @@ const nQuestions = Number(arg('questions', 2000))
 const jsonOut = arg('json')
 // pull-weights counts a home's own packets beside its peers' (its default); --no-own leaves them out, as before it did.
 const ownEvidence = !process.argv.includes('--no-own')
-const GRID = (arg('grid') ?? '4,16,64,256,1024').split(',').map(Number)
+const region = process.argv.includes('--region')
+const GRID = (arg('grid') ?? '4,8,16,32,64,128,256').split(',').map(Number)
 const PAST = 0.7
 const REACH = {disjoint: 1, overlap: 4}
 
@@ -69,8 +73,8 @@ function evaluate(half, scenario) {
     ;(byKey.get(fp) ?? byKey.set(fp, []).get(fp)).push(e)
   }
   /** A weights entry from the past events under fp near any of `hashes`: peers', and m's own unless --no-own. */
-  const entry = (fp, domain, m, hashes) => {
-    const near = (byKey.get(fp) ?? []).filter((e) => (ownEvidence || e.m !== m) && hashes.some((h) => hexHamming(cache[e.q.question_id].hash, h) <= DEFAULT_HAMMING_THRESHOLD))
+  const entry = (fp, domain, m, hashes, threshold = DEFAULT_HAMMING_THRESHOLD) => {
+    const near = (byKey.get(fp) ?? []).filter((e) => (ownEvidence || e.m !== m) && hashes.some((h) => hexHamming(cache[e.q.question_id].hash, h) <= threshold))
     if (near.length === 0) return undefined
     const per = new Map()
     for (const e of near) (per.get(e.m) ?? per.set(e.m, []).get(e.m)).push(e)
@@ -88,7 +92,7 @@ function evaluate(half, scenario) {
     return {weight: evidence.success, packets: near.length, publishers: per.size, publisherIds: [...per.keys()].map((x) => x.toString(16).padStart(16, '0')), records: near.length, lastTimestamp: 0, domain, routingKey: 'k', evidence, variants, queries, newShare: 0}
   }
   // Each deployment's pulled file: the keys of its own past queries, closeness centred on them.
-  const fileOf = (m) => {
+  const fileOf = (m, threshold) => {
     const asked = new Map()
     for (const e of past) if (e.m === m) for (const k of cache[e.q.question_id].keys) {
       const fp = keyFingerprint(scheme.id, domainOf(e.q), k)
@@ -97,12 +101,13 @@ function evaluate(half, scenario) {
     }
     const weights = {}
     for (const [fp, a] of asked) {
-      const en = entry(fp, a.domain, m, a.hashes)
+      const en = entry(fp, a.domain, m, a.hashes, threshold)
       if (en) weights[fp] = en
     }
     return {version: 2, scheme: scheme.id, generatedAt: new Date().toISOString(), hammingThreshold: DEFAULT_HAMMING_THRESHOLD, weights}
   }
   const files = models.map((_, m) => fileOf(m))
+  const regionFiles = models.map((_, m) => fileOf(m, 64))
   const items = future.map((e) => {
     const codes = cache[e.q.question_id]
     const domain = domainOf(e.q)
@@ -114,7 +119,7 @@ function evaluate(half, scenario) {
       const en = file.weights[fp] ?? entry(fp, domain, e.m, [codes.hash])
       if (en) view.weights[fp] = en
     }
-    return {e, file, view, fps, domain, h: codes.hash}
+    return {e, file, view, fps, domain, h: codes.hash, region: regionFiles[e.m]}
   })
   const candidates = Object.fromEntries(models.map((name, m) => [name, confidence[m]]))
   const score = (opts) => {
@@ -139,7 +144,27 @@ function evaluate(half, scenario) {
     withoutDomain: score(() => ({})),
     byK: {},
   }
-  for (const k of GRID) result.byK[k] = score((it) => ({domain: it.domain, domainSource: it.file, domainPriorStrength: k}))
+  // The domain arm: every deployment's past in the question's domain under one key, no closeness filter.
+  const domainEntries = new Map()
+  const domainFile = (domain) => {
+    if (!domainEntries.has(domain)) {
+      const fp = keyFingerprint(scheme.id, domain, 'domain')
+      byKey.set(fp, past.filter((e) => domainOf(e.q) === domain))
+      const en = entry(fp, domain, -1, [''], Infinity)
+      domainEntries.set(domain, {fp, file: {version: 2, scheme: scheme.id, generatedAt: '', hammingThreshold: 64, weights: en ? {[fp]: en} : {}}})
+    }
+    return domainEntries.get(domain)
+  }
+  {
+    let brier = 0
+    for (const it of items) {
+      const d = domainFile(it.domain)
+      const a = adjustmentFor(d.file, [d.fp], {confidence: confidence[it.e.m], model: models[it.e.m], queryHash: it.h, candidates})
+      brier += (a.probability - it.e.y) ** 2
+    }
+    result.domainArm = brier / items.length
+  }
+  for (const k of GRID) result.byK[k] = score((it) => ({domain: it.domain, domainSource: region ? it.region : it.file, domainPriorStrength: k}))
   return result
 }
 
@@ -148,7 +173,7 @@ for (const half of [0, 1]) for (const scenario of ['overlap', 'disjoint']) out.r
 const f = (x) => x.toFixed(4)
 console.log(`scheme ${scheme.id}; ${chosen.length} MMLU-Pro questions x ${models.length} deployments; ${ownEvidence ? "a home's own records count beside its peers'" : "peers' records only (--no-own)"}; half A (even ids) chooses, half B checks`)
 for (const [name, r] of Object.entries(out.runs)) {
-  console.log(`\n${name}: ${r.items} future answers; Brier no-peers ${f(r.noPeers)}, without the domain layer ${f(r.withoutDomain.brier)} (routing ${f(r.withoutDomain.routing)}, best single ${f(r.bestSingle)})`)
+  console.log(`\n${name}: ${r.items} future answers; Brier no-peers ${f(r.noPeers)}, domain arm ${f(r.domainArm)}, without the domain layer ${f(r.withoutDomain.brier)} (routing ${f(r.withoutDomain.routing)}, best single ${f(r.bestSingle)})`)
   for (const k of GRID) console.log(`  domain prior ${String(k).padStart(4)}: Brier ${f(r.byK[k].brier)}  routing ${f(r.byK[k].routing)}`)
 }
 const meanOn = (half, k) => (out.runs[`${half}-overlap`].byK[k].brier + out.runs[`${half}-disjoint`].byK[k].brier) / 2

@@ -72,8 +72,11 @@ export function describeEvent(e: SwarmEvent): string {
       return `routing table: ${e.size} peer(s)`
     case 'addresses':
       return e.multiaddrs.length > 0 ? `advertising ${e.multiaddrs.join(' ')}` : 'advertising no address (not reachable by peers yet)'
-    case 'replicated':
-      return `re-replicated ${e.keys} key(s) to ${e.peers} peer(s): ${e.stored} of ${e.sent} packet(s) were new to them${e.failed ? `, ${e.failed} push(es) failed (retried later)` : ''}`
+    case 'replicated': {
+      const failed = e.failed ? `, ${e.failed} push(es) failed (retried later)` : ''
+      if (e.sent === 0) return `re-replication checked ${e.keys} key(s) with ${e.peers} peer(s) by ${e.checkedIds} packet id(s): nothing missing${failed}`
+      return `re-replicated ${e.keys} key(s) to ${e.peers} peer(s): ${e.stored} of ${e.sent} packet(s) were new to them${failed}`
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import {requireLabel} from '../cli/label.js'
-import {DEFAULT_TTL_HOURS, MAX_TTL_HOURS} from '../packet/types.js'
+import {DEFAULT_TTL_HOURS, MAX_OUTCOME_EPSILON, MAX_TTL_HOURS, MIN_OUTCOME_EPSILON} from '../packet/types.js'
 import {QisError} from '../util/errors.js'
 import {DEFAULT_MAX_GROUPS} from './aggregate.js'
 import type {DistillOptions} from './types.js'
@@ -28,7 +28,10 @@ export function checkOptions(o: DistillOptions): Checked {
   const minCount = o.minCount ?? 1
   if (!Number.isInteger(minCount) || minCount < 1) throw badFlag(`--min-count must be a whole number of at least 1, got ${minCount}`)
   if (minCount > 1 && !o.aggregate) throw badFlag('--min-count only applies to aggregates: add --aggregate')
-  if (o.epsilon !== undefined && !(Number.isFinite(o.epsilon) && o.epsilon > 0)) throw badFlag(`--epsilon must be a positive number, got ${o.epsilon}`)
+  // Packets state the epsilon in hundredths (outcome_epsilon), so it must be one they can state.
+  if (o.epsilon !== undefined && !(Number.isFinite(o.epsilon) && o.epsilon >= MIN_OUTCOME_EPSILON && o.epsilon <= MAX_OUTCOME_EPSILON)) {
+    throw badFlag(`--epsilon must be a number from ${MIN_OUTCOME_EPSILON} to ${MAX_OUTCOME_EPSILON}, got ${o.epsilon}`)
+  }
   if (o.defaultConfidence !== undefined && !(o.defaultConfidence >= 0 && o.defaultConfidence <= 1)) throw badFlag(`--default-confidence must be from 0 to 1, got ${o.defaultConfidence}`)
   const ttlHours = o.ttlHours ?? DEFAULT_TTL_HOURS
   if (!Number.isInteger(ttlHours) || ttlHours < 1 || ttlHours > MAX_TTL_HOURS) throw badFlag(`--ttl must be whole hours from 1h to ${MAX_TTL_HOURS / 24}d, got ${ttlHours} hours`)

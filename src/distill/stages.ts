@@ -304,6 +304,7 @@ export class Emitter {
       timestamp: key.bucket,
       ttl_hours: ttlFor(key.bucket, this.s.ttlHours, this.s.nowSeconds),
       count,
+      outcome_epsilon: this.s.rr ? this.s.rr.epsilon : null,
     }
   }
 }

@@ -12,8 +12,11 @@ import {
   type PacketInfo,
   DEFAULT_TTL_HOURS,
   MAX_PACKET_BYTES,
+  LDP_PACKET_VERSION,
+  MAX_OUTCOME_EPSILON,
   MAX_ROUTING_KEYS,
   MAX_TTL_HOURS,
+  MIN_OUTCOME_EPSILON,
   PACKET_VERSION,
 } from './types.js'
 
@@ -23,6 +26,7 @@ import {
  * where body is the CBOR array
  *   [version, scheme, domain_tag, hash(bstr), routing_keys[], outcome‰, confidence‰, model_variant,
  *    correction_applied, correction_type|null, timestamp, ttl_hours, count]
+ * and wire format v2 appends outcome_epsilon in hundredths (written only when it is set).
  * Positional arrays and integer per-mille values keep it small and leave exactly one encoding per
  * packet; the decoder re-encodes and compares bytes, so a non-canonical (malleable) packet is refused.
  * The signature covers the CBOR bytes of `body`.
@@ -45,7 +49,9 @@ export interface DecodeOptions {
 }
 
 const MAX_COUNT = 0xffffffff
-const BODY_FIELDS = 13
+/** Body length per known version. */
+const BODY_FIELDS: Record<number, number> = {[PACKET_VERSION]: 13, [LDP_PACKET_VERSION]: 14}
+const KNOWN_VERSIONS = `${PACKET_VERSION} and ${LDP_PACKET_VERSION}`
 
 const toPermille = (x: number) => Math.round(x * 1000)
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
@@ -56,7 +62,17 @@ function fail(code: PacketError['code'], message: string, field?: PacketError['f
 
 /** Validates the logical fields; returns the first problem found. Shared by encode and decode. */
 export function validatePacketFields(p: Omit<OutcomePacket, 'public_key' | 'signature'>): PacketError | undefined {
-  if (p.version !== PACKET_VERSION) return fail('UNSUPPORTED_VERSION', `packet version ${p.version} is not supported (this qis reads version ${PACKET_VERSION})`, 'version')
+  if (p.version !== PACKET_VERSION && p.version !== LDP_PACKET_VERSION) return fail('UNSUPPORTED_VERSION', `packet version ${p.version} is not supported (this qis reads versions ${KNOWN_VERSIONS})`, 'version')
+  // The version says whether the field exists, so each packet keeps exactly one encoding.
+  if ((p.version === LDP_PACKET_VERSION) !== (p.outcome_epsilon !== null)) {
+    return fail('INVALID_FIELD', `outcome_epsilon must be set in a version ${LDP_PACKET_VERSION} packet and only there`, 'outcome_epsilon')
+  }
+  if (p.outcome_epsilon !== null) {
+    const e = p.outcome_epsilon
+    if (typeof e !== 'number' || !Number.isFinite(e) || e < MIN_OUTCOME_EPSILON || e > MAX_OUTCOME_EPSILON || Math.round(e * 100) / 100 !== e) {
+      return fail('INVALID_FIELD', `outcome_epsilon must be a number from ${MIN_OUTCOME_EPSILON} to ${MAX_OUTCOME_EPSILON} in hundredths`, 'outcome_epsilon')
+    }
+  }
   for (const [field, kind] of [['scheme', 'scheme'], ['domain_tag', 'domain_tag'], ['model_variant', 'model_variant']] as const) {
     const problem = checkLabel(kind, p[field])
     if (problem) return fail('INVALID_FIELD', problem, field)
@@ -107,13 +123,15 @@ function bodyArray(p: Omit<OutcomePacket, 'public_key' | 'signature'>): unknown[
     p.timestamp,
     p.ttl_hours,
     p.count,
+    ...(p.outcome_epsilon === null ? [] : [Math.round(p.outcome_epsilon * 100)]),
   ]
 }
 
-/** Normalises a body the way the wire will (per-mille rounding, defaults). */
+/** Normalises a body the way the wire will (per-mille rounding, epsilon in hundredths, defaults, the version its fields need). */
 export function normaliseBody(body: PacketBody): Omit<OutcomePacket, 'public_key' | 'signature'> {
+  const epsilon = body.outcome_epsilon ?? null
   return {
-    version: PACKET_VERSION,
+    version: epsilon === null ? PACKET_VERSION : LDP_PACKET_VERSION,
     scheme: body.scheme,
     domain_tag: body.domain_tag,
     query_semantic_hash: body.query_semantic_hash,
@@ -127,6 +145,7 @@ export function normaliseBody(body: PacketBody): Omit<OutcomePacket, 'public_key
     timestamp: body.timestamp,
     ttl_hours: body.ttl_hours ?? DEFAULT_TTL_HOURS,
     count: body.count ?? 1,
+    outcome_epsilon: typeof epsilon === 'number' ? Math.round(epsilon * 100) / 100 : epsilon,
   }
 }
 
@@ -179,15 +198,18 @@ function decodeUnsafe(bytes: Uint8Array, options: DecodeOptions): DecodeResult {
   }
   if (!Array.isArray(outer) || outer.length !== 3) return {ok: false, error: fail('MALFORMED', 'packet must be a 3-element array [body, publicKey, signature]')}
   const [body, publicKey, signature] = outer as [unknown, unknown, unknown]
-  if (!Array.isArray(body) || body.length !== BODY_FIELDS) {
-    if (Array.isArray(body) && typeof body[0] === 'number' && body[0] !== PACKET_VERSION) {
-      return {ok: false, error: fail('UNSUPPORTED_VERSION', `packet version ${body[0]} is not supported (this qis reads version ${PACKET_VERSION})`, 'version')}
-    }
-    return {ok: false, error: fail('MALFORMED', `packet body must be a ${BODY_FIELDS}-element array`)}
+  if (!Array.isArray(body) || body.length === 0) return {ok: false, error: fail('MALFORMED', `packet body must be an array`)}
+  const fieldCount = typeof body[0] === 'number' ? BODY_FIELDS[body[0]] : undefined
+  if (fieldCount === undefined && typeof body[0] === 'number') {
+    return {ok: false, error: fail('UNSUPPORTED_VERSION', `packet version ${body[0]} is not supported (this qis reads versions ${KNOWN_VERSIONS})`, 'version')}
   }
+  if (body.length !== fieldCount) return {ok: false, error: fail('MALFORMED', `packet body must be a ${fieldCount ?? BODY_FIELDS[PACKET_VERSION]}-element array`)}
   if (!isBytes(publicKey, 32)) return {ok: false, error: fail('INVALID_FIELD', 'public key must be 32 bytes', 'public_key')}
   if (!isBytes(signature, 64)) return {ok: false, error: fail('INVALID_FIELD', 'signature must be 64 bytes', 'signature')}
-  const [version, scheme, domain, hash, keys, outcome, confidence, model, corrected, ctype, timestamp, ttl, count] = body as unknown[]
+  const [version, scheme, domain, hash, keys, outcome, confidence, model, corrected, ctype, timestamp, ttl, count, centiEpsilon] = body as unknown[]
+  if (centiEpsilon !== undefined && !Number.isSafeInteger(centiEpsilon)) {
+    return {ok: false, error: fail('INVALID_FIELD', 'outcome_epsilon must be a whole number of hundredths', 'outcome_epsilon')}
+  }
   if (!isBytes(hash)) return {ok: false, error: fail('INVALID_FIELD', 'query_semantic_hash must be a byte string', 'query_semantic_hash')}
   for (const [value, field] of [[outcome, 'outcome_signal'], [confidence, 'confidence_at_inference']] as const) {
     if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 1000) {
@@ -208,6 +230,7 @@ function decodeUnsafe(bytes: Uint8Array, options: DecodeOptions): DecodeResult {
     timestamp: timestamp as number,
     ttl_hours: ttl as number,
     count: count as number,
+    outcome_epsilon: centiEpsilon === undefined ? null : (centiEpsilon as number) / 100,
   }
   const problem = validatePacketFields(fields)
   if (problem) return {ok: false, error: problem}

@@ -1,5 +1,14 @@
-/** Wire format version written into every packet. Decoders refuse versions they do not know. */
+/**
+ * Wire format versions. Version 1 is the 13-field body; version 2 adds `outcome_epsilon` (field 13)
+ * and is written only for packets whose outcome was randomised (`qis distill --epsilon`), so every
+ * other packet stays readable by nodes that know version 1 only. Decoders refuse versions they do
+ * not know.
+ */
 export const PACKET_VERSION = 1
+export const LDP_PACKET_VERSION = 2
+/** `outcome_epsilon` travels in hundredths: the smallest epsilon a packet can state, and the largest. */
+export const MIN_OUTCOME_EPSILON = 0.01
+export const MAX_OUTCOME_EPSILON = 10_000
 /** The whole encoded packet (body, public key and signature) never exceeds this. */
 export const MAX_PACKET_BYTES = 512
 /** At most this many routing keys per packet (issue: "at most 8 per query"). */
@@ -34,6 +43,12 @@ export interface OutcomePacket {
   ttl_hours: number
   /** How many log records this packet distils (1 unless aggregated). */
   count: number
+  /**
+   * The epsilon of the randomised response applied to `outcome_signal` (`qis distill --epsilon`),
+   * in hundredths; null when the outcome is exact. Receivers use it to undo the noise's bias and
+   * to count such a record as the information it carries (docs/weights.md, "Randomised outcomes").
+   */
+  outcome_epsilon: number | null
   /** Signer's raw ed25519 public key, lowercase hex (64 chars). */
   public_key: string
   /** ed25519 signature over the canonical body, lowercase hex (128 chars). */
@@ -41,8 +56,9 @@ export interface OutcomePacket {
 }
 
 /** What a caller supplies to build a packet; version, key and signature are added by encode. */
-export type PacketBody = Omit<OutcomePacket, 'version' | 'public_key' | 'signature' | 'count' | 'ttl_hours' | 'routing_keys' | 'correction_type'> & {
+export type PacketBody = Omit<OutcomePacket, 'version' | 'public_key' | 'signature' | 'count' | 'ttl_hours' | 'routing_keys' | 'correction_type' | 'outcome_epsilon'> & {
   count?: number
+  outcome_epsilon?: number | null
   ttl_hours?: number
   routing_keys?: string[]
   correction_type?: string | null

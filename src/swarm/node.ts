@@ -22,6 +22,7 @@ import {GuardedDatastore, type RefusedDhtMessage, openPeerStoreDatastore} from '
 import {pendingPerIpGater} from './gater.js'
 import {handleClosest} from './handlers/closest.js'
 import {handleFetch} from './handlers/fetch.js'
+import {handleHave} from './handlers/have.js'
 import {handleStore} from './handlers/store.js'
 import {keepJoined} from './join.js'
 import {type LookupResult, lookupClosest} from './lookup.js'
@@ -30,6 +31,7 @@ import {
   type ClosestRequest,
   FETCH_PROTOCOL,
   FINGERPRINT_PATTERN,
+  HAVE_PROTOCOL,
   KAD_PROTOCOL,
   PROTOCOL_LIMITS,
   RECORD_NAMESPACE,
@@ -302,6 +304,7 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
     await libp2p.handle(STORE_PROTOCOL, (stream, connection) => handleStore(stream, connection, storage, limits, log), handlerOptions)
     await libp2p.handle(FETCH_PROTOCOL, (stream, connection) => handleFetch(stream, connection, storage, limits, log), handlerOptions)
     await libp2p.handle(CLOSEST_PROTOCOL, (stream, connection) => handleClosest(stream, connection, storage, limits, log, closestFromTable, peerRecord), handlerOptions)
+    await libp2p.handle(HAVE_PROTOCOL, (stream, connection) => handleHave(stream, connection, storage, limits, log), handlerOptions)
     sweeper = setInterval(() => {
       storage.sweep().then((dropped) => dropped > 0 && log({event: 'expired', dropped}), () => {})
     }, limits.sweepIntervalMs)

@@ -16,6 +16,8 @@ export const STORE_PROTOCOL = '/qis/store/1.0.0'
 export const FETCH_PROTOCOL = '/qis/fetch/1.0.0'
 /** Batched FIND_NODE: the closest storage peers a node knows for many keys in one request (src/swarm/lookup.ts). */
 export const CLOSEST_PROTOCOL = '/qis/closest/1.0.0'
+/** Which of these packets (by id prefix) do you lack under these keys: re-replication's check before it sends packets (src/swarm/replicate.ts). */
+export const HAVE_PROTOCOL = '/qis/have/1.0.0'
 /** DHT record namespace: keys `/qis/<fingerprint>`. The store protocol carries the data; the DHT validator refuses anything that is not a valid signed packet under a matching key. */
 export const RECORD_NAMESPACE = 'qis'
 
@@ -48,7 +50,17 @@ export const PROTOCOL_LIMITS = {
   /** Multiaddrs per peer in a closest-peers response, and the length of each. */
   maxPeerAddrs: 4,
   maxAddrChars: 128,
+  /** Keys in one have request, and packet ids over all of them (8 bytes each: 128 KiB fits a frame with room). */
+  maxHaveKeys: 256,
+  maxHaveIds: 16_384,
 } as const
+
+/**
+ * Bytes of a packet id (sha256 of the packet) sent in a have request. The answer is per key, and a
+ * key holds at most 50,000 packets on a node: two of them sharing their first 64 bits has a
+ * chance of about 1e-10, and its cost would be one packet not pushed to one peer in one round.
+ */
+export const HAVE_ID_BYTES = 8
 
 // Per-packet CBOR overhead in a batch is at most 3 bytes (bstr header); 1 KiB covers the envelope.
 const STORE_REQUEST_MAX = PROTOCOL_LIMITS.maxStoreBatch * (MAX_PACKET_BYTES + 3) + 1024
@@ -112,6 +124,17 @@ export interface ClosestResponse {
   peers: PeerRecord[]
   /** Per requested key, in request order: indexes into `peers`, closest first. */
   closest: number[][]
+}
+
+export interface HaveRequest {
+  keys: string[]
+  /** Per key, in `keys` order: the first HAVE_ID_BYTES of each packet id, concatenated. */
+  ids: Uint8Array[]
+}
+
+export interface HaveResponse {
+  /** Per key, in request order: indexes (into that key's ids) of the packets the peer does not hold. */
+  missing: number[][]
 }
 
 /**
@@ -292,6 +315,41 @@ export function decodeClosestResponse(bytes: Uint8Array, request: ClosestRequest
     return list as number[]
   })
   return {peers, closest}
+}
+
+export const encodeHaveRequest = (r: HaveRequest): Uint8Array => cborEncode({v: 1, keys: r.keys, ids: r.ids})
+
+export function decodeHaveRequest(bytes: Uint8Array): HaveRequest {
+  const m = decodeCbor(bytes)
+  if (!isObject(m) || m.v !== 1 || !Array.isArray(m.keys) || m.keys.length === 0 || m.keys.length > PROTOCOL_LIMITS.maxHaveKeys) {
+    throw new ProtocolError('BAD_REQUEST', `have request must be a map with v=1 and 1..${PROTOCOL_LIMITS.maxHaveKeys} keys`)
+  }
+  const keys = m.keys.map(checkKey)
+  if (!Array.isArray(m.ids) || m.ids.length !== keys.length) throw new ProtocolError('BAD_REQUEST', 'have request "ids" must hold one byte string per key')
+  let total = 0
+  for (const b of m.ids) {
+    if (!(b instanceof Uint8Array) || b.length % HAVE_ID_BYTES !== 0) throw new ProtocolError('BAD_REQUEST', `have request ids must be byte strings of ${HAVE_ID_BYTES}-byte id prefixes`)
+    total += b.length / HAVE_ID_BYTES
+  }
+  if (total > PROTOCOL_LIMITS.maxHaveIds) throw new ProtocolError('BAD_REQUEST', `have request names more than ${PROTOCOL_LIMITS.maxHaveIds} packet ids`)
+  return {keys, ids: m.ids as Uint8Array[]}
+}
+
+export const encodeHaveResponse = (r: HaveResponse): Uint8Array => cborEncode({v: 1, missing: r.missing})
+
+/** `request` is the one answered: every index must point into that key's ids. */
+export function decodeHaveResponse(bytes: Uint8Array, request: HaveRequest): HaveResponse {
+  const m = decodeCbor(bytes)
+  if (!isObject(m) || m.v !== 1 || !Array.isArray(m.missing) || m.missing.length !== request.keys.length) {
+    throw new ProtocolError('BAD_REQUEST', `have response must be a map with v=1 and one "missing" list per key (${request.keys.length})`)
+  }
+  const missing = m.missing.map((list, k) => {
+    const n = request.ids[k].length / HAVE_ID_BYTES
+    if (!Array.isArray(list) || list.length > n) throw new ProtocolError('BAD_REQUEST', 'have response lists more missing packets than were asked')
+    for (const i of list) if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= n) throw new ProtocolError('BAD_REQUEST', 'have response has an index out of range')
+    return list as number[]
+  })
+  return {missing}
 }
 
 /**

@@ -573,6 +573,19 @@ export class PacketStorage {
     return this.byId.has(id)
   }
 
+  /** Live packets under a key with their ids (hex), oldest first: re-replication compares ids before it sends bytes. */
+  held(key: string): {id: string; bytes: Uint8Array}[] {
+    const ids = this.byKey.get(key)
+    if (!ids) return []
+    const now = this.now()
+    const out: {id: string; bytes: Uint8Array}[] = []
+    for (const id of ids) {
+      const e = this.byId.get(id)
+      if (e && e.expiresAt > now) out.push({id, bytes: e.bytes})
+    }
+    return out
+  }
+
   /** Drops expired packets from the index (and compacts the log when it is mostly dead). Returns how many were dropped. */
   sweep(): Promise<number> {
     return this.serial(async () => {

@@ -47,12 +47,12 @@ export const REPEAT_BITS = 0
 export const REPEAT_WEIGHT = 4
 
 /**
- * Prior strength of the domain layer, in key-records (a record under r of the domain's keys counts
- * r times there): how much a variant's own record across the domain's keys must say before it
- * outweighs what the other variants' surprise in the domain says. Fitted with the others
+ * Prior strength of the domain layer, in records (each record of the domain once, however many of
+ * its keys it is filed under): how much a variant's own record across the domain must say before
+ * it outweighs what the other variants' surprise in the domain says. Fitted with the others
  * (docs/weights.md, "The domain layer").
  */
-export const DOMAIN_PRIOR_STRENGTH = 256
+export const DOMAIN_PRIOR_STRENGTH = 32
 
 /** The confidence assumed when the caller gives none (`qis adjust` without `--confidence`). */
 export const DEFAULT_CONFIDENCE = 0.5
@@ -148,9 +148,9 @@ export interface Adjustment {
   /** The part of it from queries within CLOSE_BITS of this one (the same question, as far as the hash tells), or null. */
   closeEvidence: Evidence | null
   /**
-   * Everything the weights file holds in the query's domain, pooled over its keys (in key-records:
-   * a record under r keys counts r times): the prior the keys' evidence refines. Null without a
-   * domain or without evidence in it.
+   * Everything the weights file holds in the query's domain, each record once however many of its
+   * keys it is filed under: the prior the keys' evidence refines. Null without a domain or without
+   * evidence in it.
    */
   domainEvidence: Evidence | null
   /** Every variant with evidence, best estimate first. */
@@ -218,54 +218,108 @@ function shift(e: Pool | null, k: number, prior = 0): number {
   return logit(posterior(e, shifted(e.confidence, prior), k)) - logit(e.confidence)
 }
 
-/** A domain's evidence in a weights file: pooled and per variant, summed over its keys. */
+/** A domain's evidence in a weights file: pooled and per variant, each record once. */
 interface DomainEvidence {
   pooled: Pool
   variants: Map<string, Pool>
 }
 
-/**
- * Entries' evidence summed (pooled and per variant), on top of `base` if given; undefined when
- * none has mass. Masses add across keys (key-records), since entries do not say which packets they
- * share; the domain prior strength is in the same units.
- */
-function summed(entries: Iterable<KeyWeight>, base?: DomainEvidence): DomainEvidence | undefined {
-  const pooledParts: Pool[] = base ? [base.pooled] : []
-  const variantParts = new Map<string, Pool[]>([...(base?.variants ?? [])].map(([name, v]) => [name, [v]]))
-  for (const entry of entries) {
-    if (!entry.evidence) continue
-    pooledParts.push(entry.evidence)
-    for (const [name, v] of Object.entries(entry.variants ?? {})) {
-      let list = variantParts.get(name)
-      if (!list) variantParts.set(name, (list = []))
-      list.push(v)
-    }
-  }
-  const pooled = pool(pooledParts, 'sum')
-  if (!pooled) return base
-  const variants = new Map<string, Pool>()
-  for (const [name, list] of variantParts) {
-    const v = pool(list, 'sum')
-    if (v) variants.set(name, v)
-  }
-  return {pooled, variants}
+/** Running sums of records: what a Pool is before its means are taken. */
+interface Sums {
+  mass: number
+  success: number
+  confidence: number
+  publishers: number
 }
 
-const domainCache = new WeakMap<WeightsFile['weights'], Map<string, DomainEvidence>>()
+/** A domain's records, once each, and their sums (pooled and per variant). */
+interface DomainRecords {
+  /** Record id (fine hash NUL variant) -> its largest entry across the domain's keys ... */
+  records: Map<string, QueryEvidence>
+  /** ... on top of these (a live lookup's entries over the file's domain), which stay unchanged. */
+  under?: DomainRecords
+  pooled: Sums
+  variants: Map<string, Sums>
+}
 
-/** Every domain's evidence in a weights file, computed once per weights object. */
-function domainsOf(weights: WeightsFile): Map<string, DomainEvidence> {
+const emptySums = (): Sums => ({mass: 0, success: 0, confidence: 0, publishers: 0})
+
+function addTo(sums: Sums, q: Pool, sign: 1 | -1): void {
+  sums.mass += sign * q.mass
+  sums.success += sign * q.mass * q.success
+  sums.confidence += sign * q.mass * q.confidence
+  if (sign > 0) sums.publishers = Math.max(sums.publishers, q.publishers)
+}
+
+/**
+ * The records an entry holds: its per-query entries; an entry built without them (benches, older
+ * files) stands for records of its own, one group per variant, unique to its key.
+ */
+function recordsOf(fingerprint: string, entry: KeyWeight): [string, QueryEvidence][] {
+  if (entry.queries && entry.queries.length > 0) return entry.queries.map((q) => [`${q.hash}\u0000${q.model}`, q])
+  const variants = Object.entries(entry.variants ?? {})
+  const groups: [string, Evidence][] = variants.length > 0 ? variants : entry.evidence ? [['', entry.evidence]] : []
+  return groups.map(([model, e]) => [`\u0001${fingerprint}\u0000${model}`, {...e, hash: '', model}])
+}
+
+/**
+ * Entries' records added to `base` (copied, never changed), each record once: a record filed
+ * under several of the domain's keys is one record, counted at its largest mass. Undefined when
+ * nothing has mass.
+ */
+function withRecords(entries: Iterable<[string, KeyWeight]>, base?: DomainRecords): DomainRecords | undefined {
+  const out: DomainRecords = base
+    ? {records: new Map(), under: base, pooled: {...base.pooled}, variants: new Map([...base.variants].map(([name, v]) => [name, {...v}]))}
+    : {records: new Map(), pooled: emptySums(), variants: new Map()}
+  const had = (id: string) => {
+    for (let d: DomainRecords | undefined = out; d; d = d.under) {
+      const q = d.records.get(id)
+      if (q) return q
+    }
+    return undefined
+  }
+  for (const [fingerprint, entry] of entries) {
+    for (const [id, q] of recordsOf(fingerprint, entry)) {
+      if (!(q.mass > 0)) continue
+      const old = had(id)
+      if (old && old.mass >= q.mass) continue
+      let v = out.variants.get(q.model)
+      if (!v) out.variants.set(q.model, (v = emptySums()))
+      if (old) {
+        addTo(out.pooled, old, -1)
+        addTo(v, old, -1)
+      }
+      addTo(out.pooled, q, 1)
+      addTo(v, q, 1)
+      out.records.set(id, q)
+    }
+  }
+  return out.pooled.mass > 1e-9 ? out : base
+}
+
+const meanOf = (s: Sums): Pool => ({mass: s.mass, success: clamp(s.success / s.mass, 0, 1), confidence: clamp(s.confidence / s.mass, 0, 1), publishers: s.publishers})
+
+function evidenceOf(d: DomainRecords): DomainEvidence {
+  const variants = new Map<string, Pool>()
+  for (const [name, v] of d.variants) if (v.mass > 1e-9) variants.set(name, meanOf(v))
+  return {pooled: meanOf(d.pooled), variants}
+}
+
+const domainCache = new WeakMap<WeightsFile['weights'], Map<string, DomainRecords>>()
+
+/** Every domain's records in a weights file, computed once per weights object. */
+function domainsOf(weights: WeightsFile): Map<string, DomainRecords> {
   const had = domainCache.get(weights.weights)
   if (had) return had
-  const byDomain = new Map<string, KeyWeight[]>()
-  for (const entry of Object.values(weights.weights)) {
+  const byDomain = new Map<string, [string, KeyWeight][]>()
+  for (const [fingerprint, entry] of Object.entries(weights.weights)) {
     let list = byDomain.get(entry.domain)
     if (!list) byDomain.set(entry.domain, (list = []))
-    list.push(entry)
+    list.push([fingerprint, entry])
   }
-  const out = new Map<string, DomainEvidence>()
+  const out = new Map<string, DomainRecords>()
   for (const [domain, entries] of byDomain) {
-    const d = summed(entries)
+    const d = withRecords(entries)
     if (d) out.set(domain, d)
   }
   domainCache.set(weights.weights, out)
@@ -382,10 +436,11 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
   const kDomain = options.domainPriorStrength ?? DOMAIN_PRIOR_STRENGTH
   if (!(kDomain > 0)) throw new RangeError(`domainPriorStrength must be > 0, got ${String(kDomain)}`)
   const source = options.domainSource ?? weights
-  let domain = options.domain === undefined ? undefined : domainsOf(source).get(options.domain)
+  let records = options.domain === undefined ? undefined : domainsOf(source).get(options.domain)
   // Entries of this query that the source lacks (live lookup) count too, as they will once written back.
-  const extra = source === weights ? [] : matched.filter((m) => m.domain === options.domain && m.evidence && !Object.hasOwn(source.weights, m.fingerprint)).map((m) => weights.weights[m.fingerprint])
-  if (extra.length > 0) domain = summed(extra, domain)
+  const extra = source === weights ? [] : matched.filter((m) => m.domain === options.domain && m.evidence && !Object.hasOwn(source.weights, m.fingerprint)).map((m): [string, KeyWeight] => [m.fingerprint, weights.weights[m.fingerprint]])
+  if (extra.length > 0) records = withRecords(extra, records)
+  const domain = records ? evidenceOf(records) : undefined
   const domainShift = domain ? shift(domain.pooled, kDomain) : 0
   /** The domain's surprise for the variants other than `name`, and for `name` itself (its own record shrunk towards the others'). */
   const domainShifts = (name: string | null): {own: number; others: number} => {

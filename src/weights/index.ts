@@ -16,6 +16,7 @@ export {
   PUBLISHER_RECORD_CAP,
   emaStep,
   observationValue,
+  readRecord,
   successValue,
   synthesizeWeights,
   timestampOrderedWeight,

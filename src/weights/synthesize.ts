@@ -216,6 +216,32 @@ export function successValue(p: Pick<OutcomePacket, 'outcome_signal' | 'correcti
   return Math.max(0, Math.min(1, p.outcome_signal - (p.correction_applied ? CORRECTION_PENALTY : 0)))
 }
 
+/** What one record of a packet tells the calibrated rule: its share of a record's information, and its success read without bias. */
+export interface RecordReading {
+  share: number
+  success: number
+}
+
+/**
+ * An exact outcome is a whole record, read as successValue. A randomised one (`outcome_epsilon`,
+ * src/distill/ldp.ts) reports the true bit with probability p = e^eps / (1 + e^eps) and its
+ * opposite otherwise. Its unbiased estimate has 1 / (2p - 1)^2 times the variance, so it counts as
+ * (2p - 1)^2 of a record (a quarter of a record at epsilon 1.2, a tenth at 0.65); a single record's bit
+ * y reads back as (y - (1 - p)) / (2p - 1), outside [0, 1] on purpose (only means are clamped, or
+ * the bias would return); an aggregate already carries that estimate. Read as exact, as before
+ * packets said so, a flipped bit of the very same question counted as much as a true one.
+ */
+export function readRecord(p: Pick<OutcomePacket, 'outcome_signal' | 'correction_applied' | 'outcome_epsilon' | 'count'>): RecordReading {
+  if (p.outcome_epsilon === null) return {share: 1, success: successValue(p)}
+  const keep = 1 / (1 + Math.exp(-p.outcome_epsilon))
+  const signal = 2 * keep - 1
+  const outcome = p.count === 1 ? (p.outcome_signal - (1 - keep)) / signal : p.outcome_signal
+  return {share: signal * signal, success: outcome - (p.correction_applied ? CORRECTION_PENALTY : 0)}
+}
+
+/** A mean success from sums that may hold unbiased readings outside [0, 1]. */
+const meanSuccess = (sum: number, mass: number) => Math.max(0, Math.min(1, sum / mass))
+
 /** Folds `count` repeated observations of `value` into `weight` (closed form of `count` EMA steps). */
 export function emaStep(weight: number | undefined, value: number, count = 1): number {
   if (weight === undefined) return value
@@ -249,17 +275,20 @@ interface PublisherSummary {
   id: string
   /** The reference EMA over its own packets, in its own timestamp order (it can only reorder itself). */
   value: number
+  /** Records as logged (the sum of `count`). */
   records: number
+  /** Records' worth of information (RecordReading.share x count); masses and means are in these. */
+  information: number
   successSum: number
   confidenceSum: number
-  variants: Map<string, {records: number; successSum: number; confidenceSum: number}>
+  variants: Map<string, {information: number; successSum: number; confidenceSum: number}>
   /** hash + NUL + variant -> the same sums for that query */
-  queries: Map<string, {hash: string; model: string; records: number; successSum: number; confidenceSum: number}>
+  queries: Map<string, {hash: string; model: string; information: number; successSum: number; confidenceSum: number}>
   isNew: boolean
 }
 
 /**
- * How much a publisher's summary counts: its records up to the cap, times the newcomer factor.
+ * How much a publisher's summary counts: its records' information up to the cap, times the newcomer factor.
  * The newcomer factor shrinks all publishers first seen recently together, so that they hold at
  * most NEW_PUBLISHER_SHARE of the key whenever established publishers exist under it, however
  * many identities they are.
@@ -270,7 +299,7 @@ function newcomerFactor(summaries: PublisherSummary[], ownId?: string): number {
   for (const p of summaries) {
     // This node's own record is neither: a peer is not new relative to it, only to other peers.
     if (p.id === ownId) continue
-    const m = Math.min(p.records, PUBLISHER_RECORD_CAP)
+    const m = Math.min(p.information, PUBLISHER_RECORD_CAP)
     if (p.isNew) fresh += m
     else established += m
   }
@@ -404,25 +433,23 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
       const id = publicKey.slice(0, PUBLISHER_ID_CHARS)
       // This node is not a peer to record as seen.
       if (publicKey !== ownKey) allPublishers.add(id)
-      const summary: PublisherSummary = {id, value: 0, records: 0, successSum: 0, confidenceSum: 0, variants: new Map(), queries: new Map(), isNew: isNew(id)}
+      const summary: PublisherSummary = {id, value: 0, records: 0, information: 0, successSum: 0, confidenceSum: 0, variants: new Map(), queries: new Map(), isNew: isNew(id)}
       let w: number | undefined
       for (const {packet} of list) {
         w = emaStep(w, observationValue(packet), packet.count)
-        const s = successValue(packet)
+        const {share, success: s} = readRecord(packet)
+        const n = packet.count * share
         summary.records += packet.count
-        summary.successSum += packet.count * s
-        summary.confidenceSum += packet.count * packet.confidence_at_inference
         let v = summary.variants.get(packet.model_variant)
-        if (!v) summary.variants.set(packet.model_variant, (v = {records: 0, successSum: 0, confidenceSum: 0}))
-        v.records += packet.count
-        v.successSum += packet.count * s
-        v.confidenceSum += packet.count * packet.confidence_at_inference
+        if (!v) summary.variants.set(packet.model_variant, (v = {information: 0, successSum: 0, confidenceSum: 0}))
         const qk = `${packet.query_semantic_hash}\u0000${packet.model_variant}`
         let q = summary.queries.get(qk)
-        if (!q) summary.queries.set(qk, (q = {hash: packet.query_semantic_hash, model: packet.model_variant, records: 0, successSum: 0, confidenceSum: 0}))
-        q.records += packet.count
-        q.successSum += packet.count * s
-        q.confidenceSum += packet.count * packet.confidence_at_inference
+        if (!q) summary.queries.set(qk, (q = {hash: packet.query_semantic_hash, model: packet.model_variant, information: 0, successSum: 0, confidenceSum: 0}))
+        for (const sums of [summary, v, q]) {
+          sums.information += n
+          sums.successSum += n * s
+          sums.confidenceSum += n * packet.confidence_at_inference
+        }
       }
       summary.value = w!
       records += summary.records
@@ -432,8 +459,13 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
     }
 
     const factor = newcomerFactor(summaries, ownAccepted > 0 ? ownId : undefined)
-    const massOf = (records: number, p: PublisherSummary) => Math.min(records, PUBLISHER_RECORD_CAP) * (p.isNew ? factor : 1)
-    const pooled = summaries.map((p) => ({mass: massOf(p.records, p), success: p.successSum / p.records, confidence: p.confidenceSum / p.records}))
+    const massOf = (information: number, p: PublisherSummary) => Math.min(information, PUBLISHER_RECORD_CAP) * (p.isNew ? factor : 1)
+    const part = (sums: {information: number; successSum: number; confidenceSum: number}, p: PublisherSummary) => ({
+      mass: massOf(sums.information, p),
+      success: meanSuccess(sums.successSum, sums.information),
+      confidence: sums.confidenceSum / sums.information,
+    })
+    const pooled = summaries.map((p) => part(p, p))
     const evidence = combine(pooled)
     let weightSum = 0
     let newMass = 0
@@ -448,7 +480,7 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
       for (const [variant, v] of p.variants) {
         let parts = perVariant.get(variant)
         if (!parts) perVariant.set(variant, (parts = []))
-        parts.push({mass: massOf(v.records, p), success: v.successSum / v.records, confidence: v.confidenceSum / v.records})
+        parts.push(part(v, p))
       }
     }
     const variants: Record<string, Evidence> = {}
@@ -458,7 +490,7 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
       for (const [qk, q] of p.queries) {
         let entry = perQuery.get(qk)
         if (!entry) perQuery.set(qk, (entry = {hash: q.hash, model: q.model, parts: []}))
-        entry.parts.push({mass: massOf(q.records, p), success: q.successSum / q.records, confidence: q.confidenceSum / q.records})
+        entry.parts.push(part(q, p))
       }
     }
     const queries: QueryEvidence[] = [...perQuery.values()]

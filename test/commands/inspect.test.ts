@@ -4,6 +4,7 @@ import {describe, expect, it} from 'vitest'
 
 import {repoRoot, runCli, tempDir} from '../helpers/cli.js'
 import {runCommand} from '../helpers/command.js'
+import {makePacket, signerFor, writeStore} from '../swarm/fixtures.js'
 
 const fixture = path.join(repoRoot, 'fixtures', 'packets', 'reference.qisp')
 
@@ -17,6 +18,18 @@ describe('qis inspect packet (in-process)', () => {
     expect(r.stdout).toMatch(/signature\s+valid \(ed25519\)/)
     expect(r.stdout).toMatch(/signer\s+12D3KooW/)
     expect(r.stdout).toMatch(/expiry\s+(valid for|expired)/)
+  })
+
+  it('says when an outcome was randomised, and with which epsilon', async () => {
+    const file = path.join(tempDir(), 'noisy.qisp')
+    await writeStore(file, [makePacket(signerFor('ldp'), 1, {epsilon: 1.5}), makePacket(signerFor('ldp'), 2)])
+    const r = await runCommand(['inspect', 'packet', file])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/outcome_signal\s+0\.100 \(randomised response, epsilon 1\.5\)/)
+    expect(r.stdout).toMatch(/version\s+2/)
+    expect(r.stdout).toMatch(/outcome_signal\s+0\.200\n/)
+    const json = JSON.parse((await runCommand(['inspect', 'packet', file, '--json'])).stdout)
+    expect(json.packets.map((p: {packet: {version: number; outcome_epsilon: number | null}}) => [p.packet.version, p.packet.outcome_epsilon])).toEqual([[2, 1.5], [1, null]])
   })
 
   it('returns the documented JSON shape', async () => {

@@ -170,8 +170,10 @@ describe('distill pipeline (library)', () => {
     expect(p.count).toBe(n)
     expect(Math.abs(p.outcome_signal - truth)).toBeLessThan(4 * (1.082 / Math.sqrt(n)))
     const per = await distill({files: [log], home, signer, now: NOW, epsilon: 1, uniform: () => rng.nextUnit()}, d)
-    const bits = (await packets(per.out!)).map((x) => x.outcome_signal)
-    expect(new Set(bits)).toEqual(new Set([0, 1]))
+    const perPackets = await packets(per.out!)
+    expect(new Set(perPackets.map((x) => x.outcome_signal))).toEqual(new Set([0, 1]))
+    // Receivers must know the outcome is noised to read it without bias (docs/weights.md).
+    expect(new Set([p, ...perPackets].map((x) => `${x.version}:${x.outcome_epsilon}`))).toEqual(new Set(['2:1']))
   })
 
   it('an output that cannot be written fails up front, naming the path', async () => {

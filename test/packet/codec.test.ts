@@ -34,6 +34,7 @@ const bodyArb: fc.Arbitrary<PacketBody> = fc
     timestamp: fc.integer({min: NOW - 3600 * 24 * 30, max: NOW}),
     ttl_hours: fc.integer({min: 24 * 31, max: 8760}),
     count: fc.integer({min: 1, max: 0xffffffff}),
+    outcome_epsilon: fc.option(fc.integer({min: 1, max: 1_000_000}).map((n) => n / 100), {nil: null}),
   })
   .map((b) => ({...b, correction_type: b.correction_applied ? b.correction_type : null}))
 
@@ -176,6 +177,35 @@ describe('packet codec', () => {
     expect(!r.ok && r.error.code).toBe('BAD_SIGNATURE')
   })
 
+  it('writes version 1 without outcome_epsilon (nodes that know only v1 keep every such packet) and version 2 with it', () => {
+    const plain = encodePacket(reference, signer)
+    const r1 = decodePacket(plain, {now: NOW})
+    expect(r1.ok && [r1.packet.version, r1.packet.outcome_epsilon]).toEqual([1, null])
+    // The 13-element body (0x8d) starting with version 1, as before the field existed.
+    expect(Buffer.from(plain).indexOf(Buffer.from([0x8d, 0x01]))).toBeGreaterThan(0)
+    const noisy = encodePacket({...reference, outcome_signal: 1, outcome_epsilon: 1.234}, signer)
+    const r2 = decodePacket(noisy, {now: NOW})
+    expect(r2.ok && [r2.packet.version, r2.packet.outcome_epsilon]).toEqual([2, 1.23])
+    expect(Buffer.from(noisy).indexOf(Buffer.from([0x8e, 0x02]))).toBeGreaterThan(0)
+    expect(noisy.length - plain.length).toBeLessThanOrEqual(4)
+  })
+
+  it('refuses a body whose length does not match its version, and names unknown versions', async () => {
+    const {encode} = await import('cborg')
+    const body = (version: number, extra: unknown[]) => [version, 's', 'd', Buffer.from('a3f7c9d1', 'hex'), [], 500, 500, 'm', false, null, NOW - 60, 168, 1, ...extra]
+    const packet = (b: unknown[]) => encode([b, new Uint8Array(32), new Uint8Array(64)])
+    const code = (b: unknown[]) => {
+      const r = decodePacket(packet(b), {now: NOW})
+      return r.ok ? 'ok' : r.error.code
+    }
+    expect(code(body(1, [100]))).toBe('MALFORMED')
+    expect(code(body(2, []))).toBe('MALFORMED')
+    expect(code(body(2, [0]))).toBe('INVALID_FIELD')
+    expect(code(body(2, [1.5]))).toBe('INVALID_FIELD')
+    const r = decodePacket(packet(body(3, [1, 2])), {now: NOW})
+    expect(!r.ok && [r.error.code, r.error.message]).toEqual(['UNSUPPORTED_VERSION', 'packet version 3 is not supported (this qis reads versions 1 and 2)'])
+  })
+
   it('validates ranges on encode with a typed error', () => {
     for (const [patch, field] of [
       [{outcome_signal: 1.2}, 'outcome_signal'],
@@ -185,6 +215,8 @@ describe('packet codec', () => {
       [{correction_type: 'factual'}, 'correction_type'],
       [{routing_keys: ['a', 'a']}, 'routing_keys'],
       [{count: 0}, 'count'],
+      [{outcome_epsilon: 0.001}, 'outcome_epsilon'],
+      [{outcome_epsilon: 20_000}, 'outcome_epsilon'],
     ] as const) {
       try {
         encodePacket({...reference, ...patch} as PacketBody, signer)

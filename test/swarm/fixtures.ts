@@ -18,7 +18,7 @@ export interface TestPacket {
 }
 
 /** A valid signed packet; `i` varies the hash, `routingKeys` default to two of `keyCount` labels. */
-export function makePacket(signer: Signer, i: number, options: {routingKeys?: string[]; keyCount?: number; timestamp?: number; ttlHours?: number; domain?: string} = {}): TestPacket {
+export function makePacket(signer: Signer, i: number, options: {routingKeys?: string[]; keyCount?: number; timestamp?: number; ttlHours?: number; domain?: string; epsilon?: number} = {}): TestPacket {
   const keyCount = options.keyCount ?? 10
   const routingKeys = options.routingKeys ?? [`rk${i % keyCount}`, `rk${(i + 3) % keyCount}`].filter((k, j, a) => a.indexOf(k) === j)
   const domain = options.domain ?? DOMAIN
@@ -34,6 +34,7 @@ export function makePacket(signer: Signer, i: number, options: {routingKeys?: st
     correction_type: i % 3 === 0 ? 'factual' : null,
     timestamp: options.timestamp ?? Math.floor(Date.now() / 1000) - 60,
     ttl_hours: options.ttlHours ?? 168,
+    outcome_epsilon: options.epsilon ?? null,
   }
   const bytes = encodePacket(body, signer)
   return {bytes, id: packetId(bytes), keys: routingKeys.map((k) => keyFingerprint(SCHEME, domain, k)), routingKeys}

@@ -11,6 +11,7 @@ import {compareXor, keyKadId} from '../../src/swarm/lookup.js'
 import {
   CLOSEST_PROTOCOL,
   FETCH_PROTOCOL,
+  HAVE_ID_BYTES,
   PROTOCOL_LIMITS,
   ProtocolError,
   STORE_PROTOCOL,
@@ -19,11 +20,15 @@ import {
   decodeFetchFrame,
   encodeFetchFrame,
   decodeFetchRequest,
+  decodeHaveRequest,
+  decodeHaveResponse,
   decodeStoreRequest,
   decodeStoreResponse,
   encodeClosestRequest,
   encodeClosestResponse,
   encodeFetchRequest,
+  encodeHaveRequest,
+  encodeHaveResponse,
   encodeStoreRequest,
   readOneFrame,
   writeFrame,
@@ -41,6 +46,8 @@ describe('message decoders', () => {
     (b: Uint8Array) => decodeStoreResponse(b, 3),
     decodeClosestRequest,
     (b: Uint8Array) => decodeClosestResponse(b, asked),
+    decodeHaveRequest,
+    (b: Uint8Array) => decodeHaveResponse(b, {keys: ['ab'.repeat(16)], ids: [new Uint8Array(HAVE_ID_BYTES * 3)]}),
   ]
 
   it('turn any bytes into a message or a ProtocolError, never anything else', () => {
@@ -107,6 +114,17 @@ describe('message decoders', () => {
     expect(() => decodeClosestResponse(encodeClosestResponse({peers: [peer], closest: [[1], []]}), request)).toThrow(/out of range/)
     expect(() => decodeClosestResponse(encodeClosestResponse({peers: [peer], closest: [[0, 0, 0], []]}), request)).toThrow(/more than 2/)
     expect(() => decodeClosestResponse(encodeClosestResponse({peers: [{id: 'not a peer id!', addrs: []}], closest: [[], []]}), request)).toThrow(/malformed peer/)
+
+    // Have: whole id prefixes, one byte string per key, a bounded number of ids; answers index only what was asked.
+    const have = {keys: [key, other], ids: [new Uint8Array(HAVE_ID_BYTES * 2).fill(1), new Uint8Array(0)]}
+    expect(decodeHaveRequest(encodeHaveRequest(have))).toEqual(have)
+    expect(() => decodeHaveRequest(encodeHaveRequest({keys: [key], ids: [new Uint8Array(HAVE_ID_BYTES + 1)]}))).toThrow(/prefixes/)
+    expect(() => decodeHaveRequest(encodeHaveRequest({keys: [key, other], ids: [new Uint8Array(HAVE_ID_BYTES)]}))).toThrow(/one byte string per key/)
+    expect(() => decodeHaveRequest(encodeHaveRequest({keys: [key], ids: [new Uint8Array(HAVE_ID_BYTES * (PROTOCOL_LIMITS.maxHaveIds + 1))]}))).toThrow(/more than/)
+    expect(() => decodeHaveRequest(encodeHaveRequest({keys: Array.from({length: PROTOCOL_LIMITS.maxHaveKeys + 1}, () => key), ids: Array.from({length: PROTOCOL_LIMITS.maxHaveKeys + 1}, () => new Uint8Array(0))}))).toThrow(ProtocolError)
+    expect(decodeHaveResponse(encodeHaveResponse({missing: [[1], []]}), have)).toEqual({missing: [[1], []]})
+    expect(() => decodeHaveResponse(encodeHaveResponse({missing: [[2], []]}), have)).toThrow(/out of range/)
+    expect(() => decodeHaveResponse(encodeHaveResponse({missing: [[0]]}), have)).toThrow(/one "missing" list per key/)
   })
 
   it('DHT record validator accepts only a valid packet under one of its own keys', () => {

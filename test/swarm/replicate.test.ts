@@ -1,3 +1,4 @@
+import {generateKeyPair} from '@libp2p/crypto/keys'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
@@ -5,8 +6,10 @@ import {afterAll, describe, expect, it} from 'vitest'
 import {packetId} from '../../src/packet/codec.js'
 import {readStoreFile} from '../../src/packet/store.js'
 import {keyKadId} from '../../src/swarm/lookup.js'
+import {type SwarmNode, createSwarmNode} from '../../src/swarm/node.js'
+import {HAVE_PROTOCOL} from '../../src/swarm/protocol.js'
 import {replicationTargets} from '../../src/swarm/replicate.js'
-import {STORAGE_FILE} from '../../src/swarm/storage.js'
+import {PacketStorage, STORAGE_FILE} from '../../src/swarm/storage.js'
 import {runCli, tempDir} from '../helpers/cli.js'
 import {type NodeProcess, startSwarm, stopAll} from '../helpers/swarm.js'
 import {makePackets, signerFor, writeStore} from './fixtures.js'
@@ -46,6 +49,45 @@ describe('replicationTargets', () => {
     const r = replicationTargets(KEY, far, closer, 3, new Set(['x', 'y']))
     expect(r.push).toEqual([])
   })
+})
+
+describe('a holder asks which packets a peer lacks before sending any', () => {
+  const nodes: SwarmNode[] = []
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => n.stop()))
+  })
+
+  it('sends exactly the missing packets, and falls back to a probe for a peer without /qis/have', async () => {
+    for (let i = 0; i < 3; i++) {
+      const storage = await PacketStorage.open(tempDir('qis-have-'))
+      // Rounds only when the test runs one.
+      const node = await createSwarmNode({privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: nodes.map((n) => n.multiaddrs()[0]), storage, replication: {intervalMs: 3_600_000}})
+      await node.dialBootstrap()
+      nodes.push(node)
+    }
+    const deadline = Date.now() + 45_000
+    while (nodes.some((n) => n.routingTableSize() < nodes.length - 1)) {
+      if (Date.now() > deadline) throw new Error(`routing tables incomplete: ${nodes.map((n) => n.routingTableSize())}`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    const [a, b, c] = nodes
+    const packets = makePackets(signerFor('have'), 10, {keyCount: 1})
+    const key = packets[0].keys[0]
+    await a.storage!.storeBatch(key, packets.map((p) => p.bytes))
+    // b lacks the first 4; c holds all 10 but is an older node that does not speak /qis/have.
+    await b.storage!.storeBatch(key, packets.slice(4).map((p) => p.bytes))
+    await c.storage!.storeBatch(key, packets.map((p) => p.bytes))
+    await c.libp2p.unhandle(HAVE_PROTOCOL)
+
+    await a.replication!.runOnce()
+    const stats = a.replication!.stats
+    // b: one check naming 10 ids, then the 4 it lacked. c: the check is refused, a 4-packet probe comes back all duplicate.
+    expect(stats).toMatchObject({checks: 2, checkedIds: 20, sent: 8, stored: 4, duplicates: 4, failed: 0})
+    for (const p of packets) expect(b.storage!.has(p.id)).toBe(true)
+    // Both peers answered: a second round sends nothing and checks nothing.
+    await a.replication!.runOnce()
+    expect(a.replication!.stats).toMatchObject({checks: 2, sent: 8})
+  }, 90_000)
 })
 
 // Real `qis node` processes on 127.0.0.1 (run `npm run build` first).
@@ -89,7 +131,11 @@ describe('re-replication between qis node processes', () => {
     // and logs `replicated`), then kill one holder without a clean stop.
     const holding = await nodesHolding(nodes, packets[0].id)
     expect(holding).toHaveLength(3)
-    await Promise.all(holding.map((n) => n.waitForEvent((e) => e.event === 'replicated', 60_000)))
+    const first = await Promise.all(holding.map((n) => n.waitForEvent((e) => e.event === 'replicated', 60_000)))
+    // Every holder already has every packet: the first rounds compare ids and send nothing (a probe
+    // of 4 packets per key and peer did, all answered `duplicate`).
+    expect(first.reduce((s, e) => s + (e.sent as number), 0)).toBe(0)
+    expect(first.every((e) => (e.checkedIds as number) >= packets.length)).toBe(true)
     const victim = holding[0]
     await victim.stop('SIGKILL')
     const live = nodes.filter((n) => n !== victim)

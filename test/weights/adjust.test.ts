@@ -235,6 +235,19 @@ describe('adjustmentFor: the domain layer', () => {
     expect(adjustmentFor(onlyMine, [fp('mine')], {confidence: 0.6, domain: DOMAIN, domainSource: good}).probability).toBeCloseTo(withKey, 12)
   })
 
+  it('counts a record once however many of the domain\'s keys it is filed under, a live lookup\'s keys included', () => {
+    const record = (hash: string, success: number) => ({hash, model: 'mistral-7b', mass: 1, success, confidence: 0.6, publishers: 1})
+    // One failed record under eight keys (a packet's routing keys), and one success under one key.
+    const keys = Array.from({length: 8}, (_, i) => ({...keyIn(`r${i}`, DOMAIN, 0, 'mistral-7b', 1), queries: [record('00000000000000aa', 0)]}))
+    const other = {...keyIn('s0', DOMAIN, 1, 'mistral-7b', 1), queries: [record('00000000000000bb', 1)]}
+    const file = weightsFile([...keys, other])
+    expect(adjustmentFor(file, [newKey], {confidence: 0.6, domain: DOMAIN}).domainEvidence).toMatchObject({mass: 2, success: 0.5})
+    // The same failure met again under a key the file lacks (live lookup) is still one record; a new one adds.
+    const live = weightsFile([{...keyIn('live', DOMAIN, 0, 'mistral-7b', 1), queries: [record('00000000000000aa', 0), record('00000000000000cc', 0)]}])
+    const r = adjustmentFor(live, [fp('live')], {confidence: 0.6, domain: DOMAIN, domainSource: file})
+    expect(r.domainEvidence).toMatchObject({mass: 3, success: expect.closeTo(1 / 3, 12)})
+  })
+
   it('estimates a candidate from its own record in the domain, shrunk towards the other variants\'', () => {
     const mixed = weightsFile([
       ...Array.from({length: 10}, (_, i) => keyIn(`a${i}`, DOMAIN, 0.9, 'llama-3-70b')),

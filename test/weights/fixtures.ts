@@ -44,6 +44,8 @@ export interface PacketSpec {
   domain?: string
   ttlHours?: number
   model?: string
+  /** Randomised-response epsilon the outcome was noised with (v2 packet), or none. */
+  epsilon?: number
 }
 
 export function packet(signer: Signer, spec: PacketSpec): Uint8Array {
@@ -60,6 +62,7 @@ export function packet(signer: Signer, spec: PacketSpec): Uint8Array {
     timestamp: spec.timestamp,
     ttl_hours: spec.ttlHours ?? 168,
     count: spec.count ?? 1,
+    outcome_epsilon: spec.epsilon ?? null,
   }
   return encodePacket(body, signer)
 }

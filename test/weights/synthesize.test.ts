@@ -9,6 +9,7 @@ import {
   PUBLISHER_RECORD_CAP,
   emaStep,
   hexHamming,
+  readRecord,
   synthesizeWeights,
   timestampOrderedWeight,
   type ReceivedPacket,
@@ -116,6 +117,45 @@ describe('synthesizeWeights: the reference rule', () => {
       'llama-3-70b': {mass: 3, success: 1, confidence: expect.closeTo(0.6, 12), publishers: 1},
       'mistral-7b': {mass: 2, success: 0.5, confidence: expect.closeTo(0.4, 12), publishers: 2},
     })
+  })
+})
+
+describe('synthesizeWeights: randomised outcomes (outcome_epsilon)', () => {
+  const evidenceOf = (received: ReceivedPacket[]) => synthesizeWeights(received, options()).weights.get(fp('k1'))!
+
+  it('a randomised record counts (2p - 1)^2 of a record, its bit read without bias', () => {
+    const keep = 1 / (1 + Math.exp(-1))
+    expect(readRecord({outcome_signal: 1, correction_applied: false, outcome_epsilon: 1, count: 1})).toEqual({share: expect.closeTo((2 * keep - 1) ** 2, 12), success: expect.closeTo(keep / (2 * keep - 1), 12)})
+    expect(readRecord({outcome_signal: 0, correction_applied: true, outcome_epsilon: 1, count: 1}).success).toBeCloseTo(-(1 - keep) / (2 * keep - 1) - 0.15, 12)
+    // An aggregate already carries the unbiased mean: only its weight changes.
+    expect(readRecord({outcome_signal: 0.7, correction_applied: false, outcome_epsilon: 1, count: 50})).toEqual({share: expect.closeTo((2 * keep - 1) ** 2, 12), success: 0.7})
+    expect(readRecord({outcome_signal: 0.7, correction_applied: false, outcome_epsilon: null, count: 1})).toEqual({share: 1, success: 0.7})
+  })
+
+  it('randomised bits of a 75% success rate pool to about 75%, not the 62% they show, at a fifth of the mass', () => {
+    // 16 records from each of 8 publishers at epsilon 1: 12 true successes each, randomised as
+    // distill would with a fixed pattern (keep 73%: 3 of 12 successes and 1 of 4 failures flipped).
+    const bits = [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1]
+    const signers = Array.from({length: 8}, (_, i) => publisher(`ldp${i}`))
+    const received = signers.flatMap((s) => bits.map((b, j) => served(packet(s, {outcome: b, confidence: 0.5, timestamp: NOW - 60 - j, epsilon: 1, hash: hashWithBits(j % 3)}))))
+    const e = evidenceOf(received)
+    const shown = bits.reduce((a, b) => a + b, 0) / bits.length
+    expect(shown).toBeCloseTo(0.625, 12)
+    const keep = 1 / (1 + Math.exp(-1))
+    expect(e.evidence.success).toBeCloseTo((shown - (1 - keep)) / (2 * keep - 1), 9)
+    expect(e.evidence.success).toBeGreaterThan(0.7)
+    expect(e.evidence.mass).toBeCloseTo(8 * 16 * (2 * keep - 1) ** 2, 9)
+    expect(e.records).toBe(8 * 16)
+    // The same bits stated exact count fully, at face value.
+    const exact = evidenceOf(signers.flatMap((s) => bits.map((b, j) => served(packet(s, {outcome: b, confidence: 0.5, timestamp: NOW - 60 - j, hash: hashWithBits(j % 3)})))))
+    expect(exact.evidence).toMatchObject({mass: 8 * 16, success: expect.closeTo(0.625, 12)})
+  })
+
+  it('a single randomised record stays a rate in [0, 1] wherever it is reported', () => {
+    const e = evidenceOf([served(packet(A, {outcome: 1, confidence: 0.5, timestamp: NOW - 60, epsilon: 1}))])
+    expect(e.evidence.success).toBe(1)
+    expect(e.queries[0].success).toBe(1)
+    expect(e.variants['llama3-8b-instruct'].success).toBe(1)
   })
 })
 

@@ -62,7 +62,7 @@ function describe(p: InspectedPacket, now: number): string {
   const rows: [string, string][] = [
     ['domain_tag', k.domain_tag],
     ['query_semantic_hash', k.query_semantic_hash],
-    ['outcome_signal', k.outcome_signal.toFixed(3)],
+    ['outcome_signal', `${k.outcome_signal.toFixed(3)}${k.outcome_epsilon === null ? '' : ` (randomised response, epsilon ${k.outcome_epsilon})`}`],
     ['confidence', k.confidence_at_inference.toFixed(3)],
     ['model_variant', k.model_variant],
     ['correction', k.correction_applied ? `applied${k.correction_type ? ` (${k.correction_type})` : ''}` : 'none'],
