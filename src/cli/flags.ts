@@ -87,10 +87,18 @@ export interface EmbedderFlagValues {
 export function embedderFromFlags(flags: EmbedderFlagValues, config: QisConfig['embedder'] = {backend: 'use-lite'}): EmbedderConfig {
   const modelDirFlag = flags['model-dir']
   const backend = (flags.embedder ?? (modelDirFlag === undefined ? config.backend : 'transformers')) as EmbedderBackend
+  // Only the config can hold another name (the flag has options): say which file to fix, before any model loads.
+  if (!EMBEDDER_BACKENDS.includes(backend)) {
+    throw new QisError(`config.json: embedder.backend "${String(backend)}" is not one of ${EMBEDDER_BACKENDS.join(', ')}`, {code: 'BAD_CONFIG', hint: 'Run qis config to list every problem in the file; qis init --embedder NAME rewrites it.'})
+  }
   if (backend !== 'transformers' && modelDirFlag !== undefined) {
-    throw new QisError('--model-dir applies only to --embedder transformers', {code: 'BAD_FLAG', hint: 'use-lite ships its model; drop --model-dir or pass --embedder transformers.'})
+    throw new QisError('--model-dir applies only to --embedder transformers', {code: 'BAD_FLAG', hint: 'The use-lite embedder ships its model: drop --model-dir, or pass --embedder transformers.'})
   }
   const modelDir = backend === 'transformers' ? (modelDirFlag ?? (config.backend === 'transformers' ? config.modelDir : undefined)) : undefined
+  // A model fetched from the hub is named by the folder's last two parts (organisation/model).
+  if (flags['allow-download'] && modelDir !== undefined && modelDir.split(/[\\/]/).filter(Boolean).length < 2) {
+    throw new QisError(`--model-dir ${modelDir} is too short to name a model to download`, {code: 'BAD_FLAG', hint: 'End it with the model\'s hub name, e.g. --model-dir models/Xenova/all-MiniLM-L6-v2.'})
+  }
   const sameAsConfig = backend === config.backend && modelDir === config.modelDir
   const codebook = flags.codebook ?? (sameAsConfig ? config.codebook : undefined)
   return {

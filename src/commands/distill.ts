@@ -69,7 +69,7 @@ Privacy knobs (see docs/distill.md): --time-resolution coarsens timestamps, --mi
     const {flags} = this
     const files = this.positionals
     if (files.length === 0) throw new QisError('no log files given: qis distill FILE... (use - for stdin)', {code: 'MISSING_ARGUMENT', hint: 'See qis distill --help.'})
-    if (flags.ttl % 3600 !== 0) throw new QisError(`--ttl must be whole hours, got ${formatDuration(flags.ttl)}`, {code: 'BAD_FLAG', hint: 'e.g. --ttl 12h, --ttl 7d'})
+    if (flags.ttl % 3600 !== 0) throw new QisError(`--ttl must be whole hours, got ${formatDuration(flags.ttl)}`, {code: 'BAD_FLAG', hint: 'Give whole hours, e.g. --ttl 12h or --ttl 7d.'})
     const [{distill}, {parseModelAliasFlags}] = await Promise.all([import('../distill/pipeline.js'), import('../distill/model-name.js')])
     const modelAlias = flags['model-alias'] ? parseModelAliasFlags(flags['model-alias']) : undefined
     const home = await this.readHome()

@@ -51,16 +51,14 @@ Exit status: 0 when every packet was delivered (or nothing was left), 1 when any
 
   async run(): Promise<PublishSummary> {
     const {flags} = this
-    // With no store named, a home that does not exist has nothing to publish: say so before the
-    // lock, the journal and a new identity would create it (a typo in --home must leave nothing).
-    if (this.positionals.length === 0) {
-      const layout = await this.readHome()
-      if (!existsSync(layout.root)) throw nothingToPublish(layout.packetsDir)
-    }
-    const home = await this.home()
-    const {config} = await loadConfig(home)
+    const layout = await this.readHome()
+    const {config} = await loadConfig(layout)
     // A dry run joins nothing, so it needs no peers.
     const bootstrap = flags['dry-run'] ? (flags.bootstrap ?? config.bootstrap) : bootstrapPeers(flags.bootstrap, config.bootstrap)
+    // With no store named, a home that does not exist has nothing to publish: say so before the
+    // lock, the journal and a new identity would create it (a typo in --home must leave nothing).
+    if (this.positionals.length === 0 && !existsSync(layout.root)) throw nothingToPublish(layout.packetsDir)
+    const home = await this.home()
     const identity = await loadOrCreateIdentity(home)
     const {publishStores} = await import('../swarm/publish.js')
 
@@ -105,7 +103,7 @@ Exit status: 0 when every packet was delivered (or nothing was left), 1 when any
         this.failAfterOutput(
           new QisError(`${summary.unreadable.length} packet store(s) could not be read: ${summary.unreadable[0]}${more}`, {
             code: 'STORE_UNREADABLE',
-            hint: 'a store qis did not write, or one damaged on disk: `qis inspect STORE` shows what is readable',
+            hint: 'A store qis did not write, or one damaged on disk: `qis inspect packet STORE` shows what is readable.',
           }),
         )
       }
@@ -133,11 +131,11 @@ function undelivered(s: PublishSummary): QisError {
   return underReplicated
     ? new QisError(`${s.failed} packet(s) reached only ${s.storagePeersFound} storage peer(s), fewer than --replicas ${s.replicas}`, {
         code: 'UNDER_REPLICATED',
-        hint: s.storagePeersFound! > 0 ? `a re-run cannot help until more nodes join; run qis publish --replicas ${s.storagePeersFound} to accept fewer copies` : 'check --bootstrap and that a qis node is running',
+        hint: s.storagePeersFound! > 0 ? `A re-run cannot help until more nodes join; run qis publish --replicas ${s.storagePeersFound} to accept fewer copies.` : 'Check --bootstrap and that a qis node is running.',
       })
     : new QisError(`${s.failed} of ${s.pending} packet(s) were not delivered`, {
         code: 'NOT_DELIVERED',
-        hint: `run qis publish${s.republish ? ' --republish' : ''} again to send them (the summary gives the reasons)`,
+        hint: `Run qis publish${s.republish ? ' --republish' : ''} again to send them (the summary gives the reasons).`,
       })
 }
 
@@ -175,7 +173,7 @@ export function renderPublishSummary(s: PublishSummary): string {
   return lines.join('\n')
 }
 
-const NOTHING_HINT = 'run `qis distill` first, or name the stores to publish'
+const NOTHING_HINT = 'Run `qis distill` first, or name the packet stores to publish.'
 
 function nothingToPublish(packetsDir: string): QisError {
   return new QisError(`no packet stores to publish in ${packetsDir}`, {code: 'NOTHING_PRODUCED', hint: NOTHING_HINT})

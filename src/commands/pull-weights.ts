@@ -82,7 +82,7 @@ export default class PullWeights extends BaseCommand<typeof PullWeights> {
         this.failAfterOutput(
           new QisError(`${result.keysIncomplete} of ${result.keysAsked} keys were answered only in part (a peer held more packets than it sent); their previous weights were kept, not replaced or dropped`, {
             code: 'INCOMPLETE_ANSWERS',
-            hint: 're-run pull-weights later; many packets under one key can be a flood aimed at that key',
+            hint: 'Re-run pull-weights later; many packets under one key can be a flood aimed at that key',
           }),
         )
       }

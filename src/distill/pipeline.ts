@@ -59,7 +59,7 @@ export async function distill(options: DistillOptions, deps?: DistillDeps): Prom
   const fallbackDomain = domainFor(checked, input, options, config)
   const out = path.resolve(options.out ?? path.join(options.home.packetsDir, defaultStoreName(new Date(options.now ?? Date.now()))))
   const outputs = await Outputs.prepare(out, options.rejects, rejectsPathFor)
-  const run = new Run(options, checked, outputs, started, options.files.includes('-') ? undefined : [...sizes.values()].reduce((a, b) => a + b, 0))
+  const run = new Run(options, checked, outputs, started, options.files.includes('-') ? undefined : options.files.reduce((n, f) => n + (sizes.get(f) ?? 0), 0))
   try {
     await run.open(d, config, input, fallbackDomain)
     // Join sources (scores, feedback, batch outputs among the inputs) were read whole by open().
@@ -324,8 +324,9 @@ async function joinSources(options: DistillOptions, d: DistillDeps, readOptions:
  * How much of the input files the run is through, in the files' own bytes (not the process's, which
  * include the model): the sizes of the files finished, plus, in the current file, the end offset
  * of the last record finished (emitted, rejected or skipped). Where a reader cannot give a record's
- * end (a JSON array, a .gz file) it falls back to the bytes read from the file, which run ahead by
- * the stream's read-ahead.
+ * end it falls back to how far the stream is into the file: for .gz, the compressed bytes the
+ * decompressor consumed (within one output chunk of the records); for a JSON array, the bytes read,
+ * which run ahead by the read-ahead.
  */
 class InputBytes {
   private finished = 0

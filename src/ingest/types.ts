@@ -65,7 +65,7 @@ export interface ReadOptions {
   scores?: ScoreMapping
   /** Called once per file with its container, schema and the first record's keys. */
   onSchema?: (info: SourceInfo) => void
-  /** Called when a file (not stdin, not Parquet) is opened, with the count of its bytes read so far: a progress bar on the input's own bytes. */
+  /** Called when a file (not stdin, not Parquet) is opened, with how far into it the stream is (see openSource): progress where records carry no `end`. */
   onOpen?: (bytesRead: () => number) => void
   /** Longest accepted JSONL line (bytes) or CSV record (characters); longer ones are rejected without being buffered. Default 1 MiB. */
   maxLineBytes?: number

@@ -68,6 +68,22 @@ describe('error codes', () => {
     expect(explicit.sort()).toEqual(leftovers)
   })
 
+  it('every hint is a sentence: it starts with a capital letter, as the renderer prints it after "Hint:" (known leftovers listed)', () => {
+    const files: string[] = []
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const p = path.join(dir, name)
+        if (statSync(p).isDirectory()) walk(p)
+        else if (p.endsWith('.ts')) files.push(p)
+      }
+    }
+    walk(path.join(repoRoot, 'src'))
+    const lower = files.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/\bhint: ['`"][a-z]/g)].map(() => path.relative(repoRoot, f)))
+    // Outside the kit's files: remove an entry when its hint is fixed; add none. (wizard.ts's are prompt options, not error hints.)
+    const leftovers = ['src/config/lock.ts', 'src/init/wizard.ts', 'src/init/wizard.ts', 'src/swarm/client/open.ts', 'src/swarm/pnet.ts', 'src/swarm/pnet.ts', 'src/swarm/reachability.ts', 'src/swarm/reachability.ts']
+    expect(lower.sort()).toEqual(leftovers)
+  })
+
   it('QisError takes its exit code from its code unless told otherwise', () => {
     expect(new QisError('x', {code: 'INPUT_NOT_FOUND'}).exitCode).toBe(2)
     expect(new QisError('x', {code: 'NOTHING_PRODUCED'}).exitCode).toBe(3)

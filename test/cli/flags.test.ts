@@ -1,5 +1,7 @@
 import {Flags, Parser} from '@oclif/core'
 import {EventEmitter} from 'node:events'
+import {writeFileSync} from 'node:fs'
+import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {bootstrapPeers, commaList, durationFlag, embedderFromFlags, labelFlag, numberFlag, renamed, sinceFlag} from '../../src/cli/flags.js'
@@ -45,6 +47,20 @@ describe('shared flags', () => {
     expect(embedderFromFlags({'model-dir': '/other'}, config)).toEqual({backend: 'transformers', modelDir: '/other'})
     expect(embedderFromFlags({codebook: '/x.qcb', 'allow-download': true})).toEqual({backend: 'use-lite', codebook: '/x.qcb', allowDownload: true})
     expect(() => embedderFromFlags({embedder: 'use-lite', 'model-dir': '/m'})).toThrow(QisError)
+  })
+
+  it('an embedder the config names wrongly is BAD_CONFIG, and a model folder too short to name a download BAD_FLAG (both exit 2, before any model loads)', async () => {
+    expect(() => embedderFromFlags({}, {backend: 'foo' as never})).toThrow(expect.objectContaining({code: 'BAD_CONFIG', message: expect.stringContaining('embedder.backend "foo"')}))
+    expect(() => embedderFromFlags({'model-dir': '/x', 'allow-download': true})).toThrow(expect.objectContaining({code: 'BAD_FLAG'}))
+    expect(embedderFromFlags({'model-dir': '/models/Xenova/m', 'allow-download': true})).toMatchObject({modelDir: '/models/Xenova/m'})
+    const home = tempDir()
+    writeFileSync(path.join(home, 'config.json'), JSON.stringify({embedder: {backend: 'foo'}}))
+    const bad = await runCommand(['hash', 'hello', '--home', home, '--json'])
+    expect(bad.code).toBe(2)
+    expect(JSON.parse(bad.stdout).error.code).toBe('BAD_CONFIG')
+    const short = await runCommand(['hash', 'hello', '--model-dir', '/x', '--allow-download', '--json'])
+    expect(short.code).toBe(2)
+    expect(JSON.parse(short.stdout).error).toMatchObject({code: 'BAD_FLAG', message: '--model-dir /x is too short to name a model to download'})
   })
 
   it('bootstrapPeers: the flag, else the config; none is one NO_BOOTSTRAP, said alike by publish, pull-weights and adjust --live', async () => {

@@ -1,7 +1,8 @@
 import fc from 'fast-check'
-import {createHash} from 'node:crypto'
+import {createHash, randomBytes} from 'node:crypto'
 import {existsSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
+import {gzipSync} from 'node:zlib'
 import {describe, expect, it} from 'vitest'
 
 import {openHome} from '../../src/config/home.js'
@@ -314,6 +315,34 @@ describe('distill pipeline (library)', () => {
       const ends = lineEnds(b)
       for (const p of seen.filter((q) => q.read > 10 && q.bytesDone! < total)) expect(ends).toContain(p.bytesDone! - before)
       expect(done.at(-1)).toBe(total)
+    })
+
+    it('.gz: the compressed bytes the decompressor has consumed, not the 64 KiB read-ahead', async () => {
+      const dir = tempDir()
+      const log = path.join(dir, 'log.jsonl.gz')
+      // Random text barely compresses: ~150 KB compressed, so a read-ahead chunk is well under the whole.
+      const lines = Array.from({length: 3000}, (_, i) => JSON.stringify({id: `r${i}`, query: `q ${randomBytes(40).toString('hex')}`, outcome: 1, confidence: 0.9}))
+      writeFileSync(log, gzipSync(lines.join('\n') + '\n'))
+      const total = statSync(log).size
+      const {s, seen} = await run([log], {batchSize: 64})
+      expect(s.counts.emitted).toBe(3000)
+      const done = seen.map((p) => p.bytesDone!)
+      expect([...done].sort((a, b) => a - b)).toEqual(done)
+      // After the first 64 records (~7 KB of text, ~3 KB compressed), within one 16 KiB output chunk's worth.
+      const first = seen.find((p) => p.emitted > 0)!
+      expect(first.emitted).toBe(64)
+      expect(first.bytesDone!).toBeLessThan(16 * 1024)
+      expect(done.at(-1)).toBe(total)
+    })
+
+    it('a file given twice is read twice, so it counts twice: the bar is not full halfway', async () => {
+      const log = write(tempDir(), 'twice.jsonl', records(8))
+      const size = statSync(log).size
+      const {s, seen} = await run([log, log])
+      expect(s.counts.read).toBe(16)
+      for (const p of seen) expect(p.bytesTotal).toBe(2 * size)
+      expect(seen.filter((p) => p.read <= 8).every((p) => p.bytesDone! <= size)).toBe(true)
+      expect(seen.at(-1)!.bytesDone).toBe(2 * size)
     })
   })
 
