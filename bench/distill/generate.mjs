@@ -16,7 +16,7 @@ import {fileURLToPath} from 'node:url'
 import {rng} from '../fuzz/mutate.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-export const MMLU = path.resolve(root, '../shared/data/queries/mmlu-questions.jsonl')
+export const MMLU = path.join(process.env.QIS_SHARED ?? path.resolve(root, '../shared'), 'data/queries/mmlu-questions.jsonl')
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`)

