@@ -47,6 +47,7 @@ const start = (name, bootstrap) =>
     bootstrap,
     // Re-replication would move copies between the publish and the census.
     args: ['--no-replicate'],
+    startTimeoutMs: 180_000,
     fields: {table: 0},
     onEvent: (e, node) => {
       if (e.event === 'routing') node.table = e.size

@@ -405,6 +405,7 @@ async function run(N) {
     const node = await swarm.makeNode(true)
     await swarm.join(node, [first, swarm.nodes[Math.floor(random() * i)]])
     clock += 50
+    if (i % Math.ceil(N / 10) === 0) console.error(`  N = ${N}: ${i} joined (${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(0)} s)`)
   }
   // Let every table settle as it would in the first minutes: one refresh for every node.
   for (const n of swarm.live()) await swarm.refreshTable(n)
@@ -466,6 +467,7 @@ async function run(N) {
       const w = [...without.values()]
       rows.push({hour, replaced, ...census(swarm, keys), retrievable: f.retrievable, withoutHeld: w.filter((x) => x > 0).length / keys.length, withoutFull: w.filter((x) => x >= R).length / keys.length})
       hourly.push({...swarm.meter.sent})
+      console.error(`  N = ${N}: ${hour} h of churn simulated (${(Number(process.hrtime.bigint() - churnT0) / 1e9).toFixed(0)} s)`)
     }
   }
   const churnS = Number(process.hrtime.bigint() - churnT0) / 1e9
