@@ -222,6 +222,8 @@ function svg(results) {
     out += `<polyline fill="none" stroke="${c}" stroke-width="1.5" stroke-dasharray="5,4" points="${r.rows.map((p) => `${x(p.at)},${y(p.full)}`).join(' ')}"/>\n`
     out += `<text x="${W - m.r + 10}" y="${m.t + 20 + i * 36}" fill="${c}">${armName(r)}</text>\n`
     out += `<text x="${W - m.r + 10}" y="${m.t + 36 + i * 36}" fill="${c}" font-size="10">solid: retrievable; dashed: on 3+</text>\n`
+    // What the arm's re-replication cost, all nodes: the figure the have check is meant to cut.
+    if (r.replicate) out += `<text x="${W - m.r + 10}" y="${H - m.b - 10 - (results.filter((q) => q.replicate).length - 1 - results.filter((q) => q.replicate).indexOf(r)) * 14}" fill="${c}" font-size="10">pushed ${r.total.sent} packets, ~${payloadKiB(r)} KiB</text>\n`
   })
   return out + '</svg>\n'
 }
@@ -234,6 +236,8 @@ console.log(
 )
 const pct = (v) => `${(v * 100).toFixed(1)} %`
 const meanPacketBytes = items.reduce((s, i) => s + i.bytes.length, 0) / items.length
+// Re-replication payload: packets pushed, plus 8 bytes per id named in have checks (keys and framing left out).
+const payloadKiB = (r) => Math.round((r.total.sent * meanPacketBytes + r.total.checkedIds * 8) / 1024)
 const arms = values.arms.split(',')
 for (const arm of arms) {
   if (!['with', 'before', 'without'].includes(arm)) throw new Error(`--arms: "${arm}" is not one of with, before, without`)
@@ -250,7 +254,7 @@ for (const arm of arms) {
       (r.replicate
         ? ` | pushes by the nodes alive at the end: ${r.liveTraffic.sent} packets sent, ${r.liveTraffic.stored} new to the receiver` +
           ` | by every node of the arm: ${r.total.sent} packets sent, ${r.total.stored} new to the receiver, ${r.total.checks} have checks naming ${r.total.checkedIds} ids;` +
-          ` payload ~${Math.round((r.total.sent * meanPacketBytes + r.total.checkedIds * 8) / 1024)} KiB (packets at ${meanPacketBytes.toFixed(0)} B, ids at 8 B)`
+          ` payload ~${payloadKiB(r)} KiB (packets at ${meanPacketBytes.toFixed(0)} B, ids at 8 B)`
         : '') +
       ` (${((Date.now() - started) / 1000).toFixed(0)} s)`,
   )

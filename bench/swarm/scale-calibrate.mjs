@@ -47,6 +47,7 @@ const start = (name, bootstrap) =>
     bootstrap,
     // Re-replication would move copies between the publish and the census.
     args: ['--no-replicate'],
+    startTimeoutMs: 180_000,
     fields: {table: 0},
     onEvent: (e, node) => {
       if (e.event === 'routing') node.table = e.size
@@ -58,8 +59,9 @@ for (let i = 1; i < N; i += 4) {
   nodes.push(...(await Promise.all(wave)))
 }
 for (let t = 0; t < 240 && nodes.some((n) => !n.joined); t++) await sleep(500)
-console.log(`started ${N} nodes; waiting ${values.settle} s for tables to settle`)
+console.log(`started ${N} nodes; waiting ${values.settle} s for tables to settle, longer while a table holds fewer than 8 peers (at most 4 minutes)`)
 await sleep(Number(values.settle) * 1000)
+for (let t = 0; t < 240 && nodes.some((n) => n.table < Math.min(8, N - 1)); t++) await sleep(1000)
 
 const kad = new Map(nodes.map((n) => [n.peerId, sha256(peerIdFromString(n.peerId).toMultihash().bytes)]))
 const truth = (key, n) => {
@@ -72,7 +74,7 @@ const bootstrap = () => [...new Set([0, 1, 2].map(() => nodes[Math.floor(Math.ra
 const pct = (v) => `${(v * 100).toFixed(1)} %`
 
 async function lookupFigures(count, label) {
-  const client = await openSwarmClient({privateKey: await generateKeyPair('Ed25519'), bootstrap: bootstrap(), joinTimeoutMs: 60_000})
+  const client = await openSwarmClient({privateKey: await generateKeyPair('Ed25519'), bootstrap: bootstrap(), joinTimeoutMs: 180_000})
   try {
     const r = await client.node.lookup(keys, {count, timeoutMs: 15_000})
     const exact = keys.filter((k) => {
@@ -91,15 +93,20 @@ try {
   console.log(`routing tables: mean ${(tables.reduce((a, b) => a + b, 0) / N).toFixed(1)}, min ${tables[0]}, max ${tables.at(-1)} (of ${N - 1} other nodes)`)
   await lookupFigures(9, 'publish')
   await lookupFigures(12, 'fetch')
-  const publisher = await openSwarmClient({privateKey: await generateKeyPair('Ed25519'), bootstrap: bootstrap(), joinTimeoutMs: 60_000})
+  const publisher = await openSwarmClient({privateKey: await generateKeyPair('Ed25519'), bootstrap: bootstrap(), joinTimeoutMs: 180_000})
   const pub = await publishPackets(publisher, items, {concurrency: 8})
   await publisher.close()
   await sleep(2000)
   const holders = new Map()
   for (const n of nodes) {
-    for await (const e of readStoreFile(path.join(n.home, 'node', STORAGE_FILE))) if (e.kind === 'packet') {
-      const id = packetId(e.bytes)
-      holders.set(id, [...(holders.get(id) ?? []), n.peerId])
+    try {
+      for await (const e of readStoreFile(path.join(n.home, 'node', STORAGE_FILE))) if (e.kind === 'packet') {
+        const id = packetId(e.bytes)
+        holders.set(id, [...(holders.get(id) ?? []), n.peerId])
+      }
+    } catch (err) {
+      // A node that was sent nothing has no storage file.
+      if (err.code !== 'ENOENT') throw err
     }
   }
   const byKey = new Map()

@@ -26,7 +26,7 @@
 import {generateKeyPair} from '@libp2p/crypto/keys'
 import {peerIdFromPrivateKey} from '@libp2p/peer-id'
 import {createHash, randomBytes} from 'node:crypto'
-import {renameSync, writeFileSync} from 'node:fs'
+import {readFileSync, renameSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import {parseArgs} from 'node:util'
 
@@ -52,6 +52,8 @@ const {values} = parseArgs({
     seed: {type: 'string', default: '1'},
     svg: {type: 'string', default: ''},
     json: {type: 'string', default: ''},
+    // Draw the picture from earlier runs' --json files (comma-separated) instead of running.
+    'from-json': {type: 'string', default: ''},
   },
 })
 
@@ -405,6 +407,7 @@ async function run(N) {
     const node = await swarm.makeNode(true)
     await swarm.join(node, [first, swarm.nodes[Math.floor(random() * i)]])
     clock += 50
+    if (i % Math.ceil(N / 10) === 0) console.error(`  N = ${N}: ${i} joined (${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(0)} s)`)
   }
   // Let every table settle as it would in the first minutes: one refresh for every node.
   for (const n of swarm.live()) await swarm.refreshTable(n)
@@ -466,9 +469,19 @@ async function run(N) {
       const w = [...without.values()]
       rows.push({hour, replaced, ...census(swarm, keys), retrievable: f.retrievable, withoutHeld: w.filter((x) => x > 0).length / keys.length, withoutFull: w.filter((x) => x >= R).length / keys.length})
       hourly.push({...swarm.meter.sent})
+      console.error(`  N = ${N}: ${hour} h of churn simulated (${(Number(process.hrtime.bigint() - churnT0) / 1e9).toFixed(0)} s)`)
     }
   }
   const churnS = Number(process.hrtime.bigint() - churnT0) / 1e9
+  // Tables right after the build hold only what the joins and one refresh found; hours of upkeep fill
+  // them. A second publish and pull of fresh keys measures lookups in the swarm as it is now.
+  let late
+  if (hours > 0) {
+    const fresh = Array.from({length: keys.length}, () => randomBytes(16).toString('hex'))
+    const p = await publish(swarm, fresh)
+    const f = await fetch(swarm, fresh)
+    late = {publish: p, pull: f, tables: tableStats(swarm)}
+  }
   const live = swarm.live()
   const received = live.map((n) => n.received).sort((a, b) => a - b)
   return {
@@ -483,6 +496,7 @@ async function run(N) {
     pull,
     pubLoad,
     pullLoad,
+    late,
     rows,
     traffic,
     hours,
@@ -498,6 +512,15 @@ function loadOf(swarm) {
   return {touched, max: Math.max(...r), mean: r.reduce((a, b) => a + b, 0) / r.length}
 }
 
+if (values['from-json']) {
+  const results = values['from-json'].split(',').flatMap((f) => JSON.parse(readFileSync(f, 'utf8'))).sort((a, b) => a.N - b.N)
+  values.hours = String(Math.max(...results.map((r) => r.hours)))
+  const tmp = `${values.svg}.tmp-${process.pid}`
+  writeFileSync(tmp, svg(results))
+  renameSync(tmp, values.svg)
+  console.log(`picture: ${values.svg} from ${results.map((r) => `N = ${r.N}`).join(', ')}`)
+  process.exit(0)
+}
 const sizes = values.nodes.split(',').map(Number)
 console.log(
   `bench/swarm/scale-model: ${sizes.join(', ')} storage nodes (kad-dht ${prefixLength}-bit prefix trie${prefixLength === PREFIX_LENGTH ? ", kad-dht's default" : ''}, k = ${K_BUCKET}, R = ${R}); ` +
@@ -525,18 +548,24 @@ for (const N of sizes) {
         `without: ${pct(row.withoutHeld)} on a live node, ${pct(row.withoutFull)} on 3+`,
     )
   }
-  const t = r.traffic
-  const m = r.churnMessages
-  console.log(
-    `  re-replication over ${r.hours} h: ${t.pushed} packets pushed in ${t.pushRequests} store requests; have checks ${t.haveRequests} requests, ${(t.haveBytes / 1024).toFixed(0)} KiB; ` +
-      `the probe rule would have sent ${t.probePackets} packets in ${t.probeRequests} requests (${((t.probePackets * PACKET_BYTES) / 1024).toFixed(0)} KiB at ${PACKET_BYTES} B a packet)`,
-  )
-  console.log(
-    `  messages over ${r.hours} h: ` + Object.entries(m).map(([k, v]) => `${k} ${v}`).join(', ') +
-      `; received per live node per hour: mean ${(r.churnReceived.mean / r.hours).toFixed(0)}, p99 ${(r.churnReceived.p99 / r.hours).toFixed(0)}, max ${(r.churnReceived.max / r.hours).toFixed(0)}`,
-  )
+  if (r.hours > 0) {
+    const l = r.late
+    console.log(
+      `  after ${r.hours} h, fresh keys: publish ${l.publish.stats.rounds} rounds, ${l.publish.stats.requests} closest requests, ${(l.publish.stats.queries / Number(values.keys)).toFixed(1)} queries/key, ` +
+        `replicas on the true 3 closest for ${pct(l.publish.exact)} of keys; pull ${l.pull.stats.rounds} rounds, ${(l.pull.stats.queries / Number(values.keys)).toFixed(1)} queries/key, retrievable ${pct(l.pull.retrievable)}`,
+    )
+    const t = r.traffic
+    const m = r.churnMessages
+    console.log(
+      `  re-replication over ${r.hours} h: ${t.pushed} packets pushed in ${t.pushRequests} store requests; have checks ${t.haveRequests} requests, ${(t.haveBytes / 1024).toFixed(0)} KiB; ` +
+        `the probe rule would have sent ${t.probePackets} packets in ${t.probeRequests} requests (${((t.probePackets * PACKET_BYTES) / 1024).toFixed(0)} KiB at ${PACKET_BYTES} B a packet)`,
+    )
+    console.log(
+      `  messages over ${r.hours} h: ` + Object.entries(m).map(([k, v]) => `${k} ${v}`).join(', ') +
+        `; received per live node per hour: mean ${(r.churnReceived.mean / r.hours).toFixed(0)}, p99 ${(r.churnReceived.p99 / r.hours).toFixed(0)}, max ${(r.churnReceived.max / r.hours).toFixed(0)}`,
+    )
+  }
 }
-
 if (values.json) {
   const tmp = `${values.json}.tmp-${process.pid}`
   writeFileSync(tmp, JSON.stringify(results.map(({rows, ...r}) => ({...r, rows})), null, 1))
@@ -551,7 +580,7 @@ if (values.svg) {
 
 /** Left: lookup cost per key against N (log scale). Right: share of keys on 3+ live nodes through churn. */
 function svg(results) {
-  const W = 760
+  const W = 800
   const H = 320
   const pw = 300
   const m = {l: 55, t: 40, b: 50}
@@ -581,7 +610,7 @@ function svg(results) {
   out += `<line x1="${ox}" x2="${ox + pw}" y1="${H - m.b}" y2="${H - m.b}" stroke="#333"/><line x1="${ox}" x2="${ox}" y1="${m.t}" y2="${H - m.b}" stroke="#333"/>\n`
   for (const v of [0, 0.5, 1]) out += `<text x="${ox - 6}" y="${y2(v) + 4}" text-anchor="end">${v * 100} %</text><line x1="${ox}" x2="${ox + pw}" y1="${y2(v)}" y2="${y2(v)}" stroke="#eee"/>\n`
   for (let h = 0; h <= hours; h++) out += `<text x="${x2(h)}" y="${H - m.b + 16}" text-anchor="middle">${h} h</text>\n`
-  out += `<text x="${ox + pw / 2}" y="${H - 14}" text-anchor="middle">keys on 3+ live nodes (solid: re-replication; dashed: none)</text>\n`
+  out += `<text x="${ox + pw / 2 - 10}" y="${H - 14}" text-anchor="middle">keys on 3+ live nodes (solid: re-replication, dashed: none)</text>\n`
   const colours = ['#ff7f0e', '#1f77b4', '#d62728', '#2ca02c']
   results.forEach((r, i) => {
     const c = colours[i % colours.length]

@@ -127,7 +127,7 @@ describe('re-replication between qis node processes', () => {
     const before = await holdersOf(nodes)
     for (const p of packets) expect(before.get(p.id)).toBe(3)
 
-    // Let every holder look at the key's replica set once (its first round probes the other holders
+    // Let every holder look at the key's replica set once (its first round checks the other holders
     // and logs `replicated`), then kill one holder without a clean stop.
     const holding = await nodesHolding(nodes, packets[0].id)
     expect(holding).toHaveLength(3)
