@@ -92,7 +92,7 @@ export async function acquireHomeLock(home: Home, role: LockRole): Promise<HomeL
       const who = held?.pid && held.pid > 0 ? `process ${held.pid}${held.host && held.host !== os.hostname() ? ` on ${held.host}` : ''}${held.since ? ` (since ${held.since})` : ''}` : 'another process'
       throw new QisError(`another qis ${role} is running on the home ${home.root}: ${who} holds ${file}`, {
         code: 'HOME_LOCKED',
-        hint: `wait for it to finish, or use another --home; if no such process runs, delete ${file}`,
+        hint: `Wait for it to finish, or use another --home; if no such process runs, delete ${file}.`,
       })
     }
     await fs.rm(file, {force: true})

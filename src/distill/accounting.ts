@@ -10,7 +10,7 @@ export const SKIP = {
   tooOld: `older than the longest packet lifetime (${MAX_TTL_HOURS} hours)`,
   belowMinCount: 'below min-count',
   joinRow: 'a score, feedback or batch output row among inference records',
-  duplicate: 'duplicate packet (byte-identical to one already in the store)',
+  duplicate: 'duplicate packet (byte-identical to one already in the packet store)',
 } as const
 
 /**

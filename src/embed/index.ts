@@ -25,6 +25,6 @@ export async function createEmbedder(config: EmbedderConfig): Promise<Embedder> 
       return createTransformersEmbedder({modelDir, allowDownload: config.allowDownload})
     }
     default:
-      throw new QisError(`Unknown embedding backend "${String((config as {backend: unknown}).backend)}" (use-lite or transformers).`)
+      throw new QisError(`Unknown embedding backend "${String((config as {backend: unknown}).backend)}" (use-lite or transformers).`, {code: 'BAD_CONFIG'})
   }
 }

@@ -65,7 +65,7 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
 
   const segments = modelDir.split(path.sep).filter(Boolean)
   const nameDepth = allowDownload ? 2 : 1
-  if (segments.length < nameDepth) throw new QisError(`--model-dir ${modelDir} is too short to name a model.`)
+  if (segments.length < nameDepth) throw new QisError(`--model-dir ${modelDir} is too short to name a model.`, {code: 'BAD_FLAG'})
   const modelName = segments.slice(-nameDepth).join('/')
   const root = path.sep + segments.slice(0, -nameDepth).join(path.sep)
 

@@ -24,9 +24,6 @@ export interface WizardOptions {
   output?: Writable
 }
 
-/** Thrown when the person cancels (Ctrl-C or Esc at a prompt). Nothing has been written by then. */
-export const CANCELLED_EXIT_CODE = 130
-
 /**
  * The interactive `qis init`: asks what flags did not answer, shows the result, checks that the
  * model loads, and writes config.json only after the person confirms. Existing values are the
@@ -41,7 +38,7 @@ export async function runWizard(options: WizardOptions): Promise<InitResult> {
   // Every prompt goes through here: a cancelled prompt ends the wizard with nothing written.
   const cancelled = (): never => {
     p.cancel('Cancelled. Nothing was written.', io)
-    throw new QisError('qis init was cancelled; nothing was written', {code: 'CANCELLED', exitCode: CANCELLED_EXIT_CODE})
+    throw new QisError('qis init was cancelled; nothing was written', {code: 'CANCELLED'})
   }
   const ask = async <T>(prompt: Promise<T>): Promise<Exclude<T, symbol>> => {
     const value = await prompt

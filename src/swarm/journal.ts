@@ -60,7 +60,7 @@ export class PublishJournal {
   async record(pairs: {id: string; key: string}[]): Promise<void> {
     const fresh = pairs.filter((p) => !this.has(p.id, p.key))
     if (fresh.length === 0) return
-    if (!this.handle) throw new QisError(`publish journal ${this.file} is closed`)
+    if (!this.handle) throw new QisError(`publish journal ${this.file} is closed`, {code: 'INTERNAL'})
     try {
       await writeAll(this.handle, Buffer.from(fresh.map((p) => `${p.id} ${p.key}\n`).join('')))
       await this.handle.datasync()
@@ -81,7 +81,7 @@ export class PublishJournal {
     const live = [...this.done].filter((pair) => keep(pair.slice(0, 64)))
     const dead = this.done.size - live.length
     if (dead < minDead || dead * 2 < this.done.size) return 0
-    if (!this.handle) throw new QisError(`publish journal ${this.file} is closed`)
+    if (!this.handle) throw new QisError(`publish journal ${this.file} is closed`, {code: 'INTERNAL'})
     try {
       await writeFileAtomic(this.file, live.map((pair) => `${pair}\n`).join(''), 0o600)
       await this.handle.close()

@@ -34,7 +34,7 @@ export function newSwarmKeyText(): string {
 export function parseSwarmKey(file: string, bytes: Uint8Array): SwarmKey {
   const lines = Buffer.from(bytes).toString('utf8').split(/\r?\n/)
   const bad = (line: number, what: string) =>
-    new QisError(`swarm key ${file} line ${line}: ${what}`, {code: 'BAD_SWARM_KEY', hint: 'make a new one with `qis swarm-key generate`, or copy the consortium\'s file unchanged'})
+    new QisError(`swarm key ${file} line ${line}: ${what}`, {code: 'BAD_SWARM_KEY', hint: 'Make a new one with `qis swarm-key generate`, or copy the consortium\'s file unchanged.'})
   if (lines[0] !== HEADER) throw bad(1, `expected "${HEADER}"`)
   if (lines[1] !== '/base16/') throw bad(2, 'expected "/base16/" (the only encoding qis reads)')
   if (!/^[0-9a-fA-F]{64}$/.test(lines[2] ?? '')) throw bad(3, 'expected 64 hexadecimal characters (a 32-byte key)')
@@ -68,7 +68,7 @@ export async function writeSwarmKey(file: string, options: {force?: boolean} = {
       () => false,
     )
     if (exists) {
-      throw new QisError(`swarm key ${file} already exists`, {code: 'BAD_FLAG', hint: 'pass --force to replace it: nodes with the old key will no longer connect to this one'})
+      throw new QisError(`swarm key ${file} already exists`, {code: 'BAD_FLAG', hint: 'Pass --force to replace it: nodes with the old key will no longer connect to this one.'})
     }
   }
   const text = newSwarmKeyText()

@@ -156,7 +156,7 @@ export async function reachabilityParts(options: ReachabilityOptions, context: {
     if (!policy.shareable(ma)) {
       throw new QisError(`announce address "${a}" is private or loopback, and this node is not configured for a LAN swarm`, {
         code: 'ADDRESS_NOT_PUBLIC',
-        hint: 'announce the public address peers dial, or pass --lan (config "lan": true, or a list of CIDRs) for a swarm inside one network',
+        hint: 'Announce the public address peers dial, or pass --lan (config "lan": true, or a list of CIDRs) for a swarm inside one network.',
       })
     }
   }
@@ -267,7 +267,7 @@ export function paceEmptyWalks<F extends (components: any) => object>(factory: F
 export function portInUseError(port: number | string, host: string, flag: string): QisError {
   return new QisError(`port ${port} on ${host} is already in use`, {
     code: 'PORT_IN_USE',
-    hint: `stop the process that holds it (another qis node?) or choose another port with ${flag}`,
+    hint: `Stop the process that holds it (another qis node?) or choose another port with ${flag}.`,
   })
 }
 

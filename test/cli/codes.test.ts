@@ -79,8 +79,8 @@ describe('error codes', () => {
     }
     walk(path.join(repoRoot, 'src'))
     const lower = files.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/\bhint: ['`"][a-z]/g)].map(() => path.relative(repoRoot, f)))
-    // Outside the kit's files: remove an entry when its hint is fixed; add none. (wizard.ts's are prompt options, not error hints.)
-    const leftovers = ['src/config/lock.ts', 'src/init/wizard.ts', 'src/init/wizard.ts', 'src/swarm/client/open.ts', 'src/swarm/pnet.ts', 'src/swarm/pnet.ts', 'src/swarm/reachability.ts', 'src/swarm/reachability.ts']
+    // wizard.ts's are prompt options, not error hints; add none.
+    const leftovers = ['src/init/wizard.ts', 'src/init/wizard.ts']
     expect(lower.sort()).toEqual(leftovers)
   })
 

@@ -86,7 +86,7 @@ describe('operating a node', () => {
       // on the machine may hold (seen at load: exit 1, HOME_LOCKED, instead of 2).
       const m = await runCli(['node', '--home', tempDir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--metrics', `127.0.0.1:${taken}`])
       expect(m.code).toBe(2)
-      expect(m.stderr).toBe(`Error: port ${taken} on 127.0.0.1 is already in use\nHint: stop the process that holds it (another qis node?) or choose another port with --metrics\n`)
+      expect(m.stderr).toBe(`Error: port ${taken} on 127.0.0.1 is already in use\nHint: Stop the process that holds it (another qis node?) or choose another port with --metrics.\n`)
       const l = await runCli(['node', '--home', tempDir(), '--listen', `/ip4/127.0.0.1/tcp/${taken}`, '--json'])
       expect(l.code).toBe(2)
       expect(JSON.parse(l.stdout).error).toMatchObject({code: 'PORT_IN_USE', message: `port ${taken} on 127.0.0.1 is already in use`, hint: expect.stringContaining('--listen')})

@@ -45,7 +45,7 @@ export async function openSwarmClient(opts: OpenClientOptions): Promise<SwarmCli
         if (answered === 0 && node.bootstrapRefused.length === opts.bootstrap.length) {
           throw new QisError(`every bootstrap peer refused the connection (${opts.bootstrap.join(', ')}): no qis node listens there`, {
             code: 'SWARM_UNREACHABLE',
-            hint: 'check the address and port, and that the node is running (`qis node` prints its addresses)',
+            hint: 'Check the address and port, and that the node is running (`qis node` prints its addresses).',
           })
         }
       }
