@@ -42,7 +42,7 @@ A bad line prints {"line": N, "error": "..."} in its place and the command exits
     domain: labelFlag('domain_tag', {description: 'Domain the key fingerprints are computed for.'})({default: 'general'}),
     scrub: Flags.boolean({description: 'Scrub personal data before hashing, as distill does (--no-scrub to hash raw text).', default: true, allowNo: true}),
     ...embedderFlags,
-    'embed-batch-size': renamed(Flags.integer({description: "Texts per embedding call. Default: the embedder's own (use-lite 1024 on onnxruntime, else 256).", min: 1, max: 1024, helpGroup: 'EMBEDDER'}), 'batch-size'),
+    'embed-batch-size': renamed(Flags.integer({description: "Texts per embedding call. Default: the embedder's own (256 for both).", min: 1, max: 1024, helpGroup: 'EMBEDDER'}), 'batch-size'),
     workers: Flags.custom<number | 'auto'>({
       description: 'Extra embedding worker threads: a number, or "auto" (only with 4+ cores, large inputs and the use-lite embedder).',
       default: 'auto',

@@ -5,12 +5,8 @@ import {DEFAULT_MAX_GROUPS} from './aggregate.js'
 import type {DistillOptions} from './types.js'
 
 export const DEFAULT_TIME_RESOLUTION_SECONDS = 3600
-/**
- * Records per embedding batch: use-lite embeds a call's texts in groups of equal token count, and
- * larger calls make larger groups (on onnxruntime 1,024 took 5-6% less CPU a text than 256). The
- * batch holds scrubbed text only, a long query's as far as the model reads (SCRUB_HEAD_CHARS).
- */
-export const DEFAULT_BATCH_SIZE = 1024
+/** Records per embedding call: use-lite embeds a call's texts in groups of equal token count, and larger calls make larger groups. */
+export const DEFAULT_BATCH_SIZE = 256
 
 export interface Checked {
   timeResolutionSeconds: number

@@ -20,9 +20,7 @@ export class SlicedHasher {
 
   async hash(texts: string[]): Promise<SemanticCodes[]> {
     const target = this.options.targetSeconds ?? 1
-    // Up to a whole default batch: the batch is ordered by length, so a slice's texts share few
-    // token counts and make large model groups.
-    const maxSlice = this.options.maxSlice ?? 1024
+    const maxSlice = this.options.maxSlice ?? 256
     const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length || a - b)
     const out = new Array<SemanticCodes>(texts.length)
     let at = 0

@@ -148,12 +148,9 @@ export async function createUseLiteEmbedder(options: UseLiteOptions = {}): Promi
     dimension: 512,
     runtime,
     fallbackReason,
-    // Larger calls give larger equal-length groups, hence larger products for onnxruntime: on
-    // TF.js, grouping within 256 texts ran 1.14x the speed of plain batches of 32 on MSR sentences
-    // (1.44x on MMLU questions), grouping within 32 0.90x; on onnxruntime, grouping within 1,024
-    // took 5-6% less CPU a text than within 256 (three runs; docs/hashing.md, "Runtimes"). A call
-    // still runs at most MAX_GROUP texts through the model at once, so memory stays bounded.
-    preferredBatchSize: runtime === 'onnx' ? 1024 : 256,
+    // Larger calls give larger equal-length groups: grouping within 256 texts ran 1.14x the speed
+    // of plain batches of 32 on MSR sentences (1.44x on MMLU questions), grouping within 32 0.90x.
+    preferredBatchSize: 256,
     async embed(texts: string[]): Promise<Float32Array[]> {
       if (closed) throw new Error('use-lite embedder is closed')
       // The tokenizer maps '' to no tokens, which the graph rejects; a lone space embeds as "nothing".

@@ -28,7 +28,7 @@ export interface TextHasher {
 }
 
 export interface HashPipelineOptions {
-  /** Texts per embedder call. Default: the embedder's preferredBatchSize (use-lite: 1,024 on onnxruntime, 256 on TF.js; transformers 256), else 32. */
+  /** Texts per embedder call. Default: the embedder's preferredBatchSize (256 for both backends), else 32. */
   batchSize?: number
   /** Distinct texts remembered within this pipeline (least recently used dropped). Default 10,000. */
   cacheSize?: number
