@@ -73,10 +73,22 @@ const keys = [...new Set(items.map((i) => i.key))]
 const bootstrap = () => [...new Set([0, 1, 2].map(() => nodes[Math.floor(Math.random() * nodes.length)].multiaddr))]
 const pct = (v) => `${(v * 100).toFixed(1)} %`
 
+/** A client joined through a few nodes; on a loaded machine a join can time out, so it is tried again (as bench/swarm/churn.mjs does). */
+async function client() {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openSwarmClient({privateKey: await generateKeyPair('Ed25519'), bootstrap: bootstrap(), joinTimeoutMs: 60_000})
+    } catch (err) {
+      if (attempt >= 3) throw err
+      console.error(`client join failed (${err.message}); trying again`)
+    }
+  }
+}
+
 async function lookupFigures(count, label) {
-  const client = await openSwarmClient({privateKey: await generateKeyPair('Ed25519'), bootstrap: bootstrap(), joinTimeoutMs: 180_000})
+  const client_ = await client()
   try {
-    const r = await client.node.lookup(keys, {count, timeoutMs: 15_000})
+    const r = await client_.node.lookup(keys, {count, timeoutMs: 30_000})
     const exact = keys.filter((k) => {
       const found = (r.closest.get(k) ?? []).slice(0, 3).map(String)
       return truth(k, 3).every((t) => found.includes(t))
@@ -84,7 +96,7 @@ async function lookupFigures(count, label) {
     console.log(`${label} lookup (count ${count}): ${r.stats.rounds} rounds, ${r.stats.requests} requests, ${(r.stats.queries / keys.length).toFixed(1)} queries/key; true 3 closest among the first 3 found: ${pct(exact / keys.length)}; failed peers ${r.failures.size}`)
     return r.stats
   } finally {
-    await client.close()
+    await client_.close()
   }
 }
 
@@ -93,7 +105,7 @@ try {
   console.log(`routing tables: mean ${(tables.reduce((a, b) => a + b, 0) / N).toFixed(1)}, min ${tables[0]}, max ${tables.at(-1)} (of ${N - 1} other nodes)`)
   await lookupFigures(9, 'publish')
   await lookupFigures(12, 'fetch')
-  const publisher = await openSwarmClient({privateKey: await generateKeyPair('Ed25519'), bootstrap: bootstrap(), joinTimeoutMs: 180_000})
+  const publisher = await client()
   const pub = await publishPackets(publisher, items, {concurrency: 8})
   await publisher.close()
   await sleep(2000)
