@@ -173,14 +173,15 @@ describe('qis pull-weights across a 3-node swarm', () => {
     expect(a).toMatchObject({keysMatched: n, publishers: 2, packets: 3 * n})
     // Calibrated: peers were right 48% where they expected 77%, on this very question (same fine
     // hash, so all 3 records count fully) against a prior of PRIOR_STRENGTH (4) centred on their
-    // confidence moved by the domain layer (the n keys' 3n key-records against DOMAIN_PRIOR_STRENGTH, 256):
+    // confidence moved by the domain layer (the 3 records, once each though filed under n keys,
+    // against DOMAIN_PRIOR_STRENGTH, 32 records):
     // posterior (1.45 + 4 x prior) / 7, whose log-odds shift moves 0.5 down.
     const cal = JSON.parse((await runCli(['adjust', QUERY, '--domain', DOMAIN, '--home', me.root, '--json'], {env})).stdout)
     const logit = (p: number) => Math.log(p / (1 - p))
     const sigmoid = (x: number) => 1 / (1 + Math.exp(-x))
-    const domainShift = logit((n * 1.45 + (256 * 2.3) / 3) / (3 * n + 256)) - logit(2.3 / 3)
+    const domainShift = logit((1.45 + (32 * 2.3) / 3) / (3 + 32)) - logit(2.3 / 3)
     const expected = sigmoid(logit((1.45 + 4 * sigmoid(logit(2.3 / 3) + domainShift)) / 7) - logit(2.3 / 3))
-    expect(cal.domainEvidence).toMatchObject({mass: 3 * n, success: expect.closeTo(1.45 / 3, 9)})
+    expect(cal.domainEvidence).toMatchObject({mass: 3, success: expect.closeTo(1.45 / 3, 9)})
     expect(cal).toMatchObject({rule: 'calibrated', confidence: 0.5, probability: expect.closeTo(expected, 9), adjustment: expect.closeTo(expected - 0.5, 9)})
   }, 180_000)
 
