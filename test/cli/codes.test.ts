@@ -7,8 +7,8 @@ import {envTable, exitCodeDocs} from '../../src/cli/docs.js'
 import {QisError} from '../../src/util/errors.js'
 import {repoRoot} from '../helpers/cli.js'
 
-/** Every `new QisError(...)` in src/: file, the codes it can carry, and an explicit exitCode if numeric. */
-function throwSites(): {file: string; codes: string[]; exitCode?: number}[] {
+/** Every .ts file under src/. */
+function sourceFiles(): string[] {
   const files: string[] = []
   const walk = (dir: string) => {
     for (const name of readdirSync(dir)) {
@@ -18,6 +18,12 @@ function throwSites(): {file: string; codes: string[]; exitCode?: number}[] {
     }
   }
   walk(path.join(repoRoot, 'src'))
+  return files
+}
+
+/** Every `new QisError(...)` in src/: file, the codes it can carry, and an explicit exitCode if numeric. */
+function throwSites(): {file: string; codes: string[]; exitCode?: number}[] {
+  const files = sourceFiles()
   const sites = []
   for (const file of files) {
     const s = readFileSync(file, 'utf8')
@@ -69,16 +75,7 @@ describe('error codes', () => {
   })
 
   it('every hint is a sentence: it starts with a capital letter, as the renderer prints it after "Hint:" (known leftovers listed)', () => {
-    const files: string[] = []
-    const walk = (dir: string) => {
-      for (const name of readdirSync(dir)) {
-        const p = path.join(dir, name)
-        if (statSync(p).isDirectory()) walk(p)
-        else if (p.endsWith('.ts')) files.push(p)
-      }
-    }
-    walk(path.join(repoRoot, 'src'))
-    const lower = files.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/\bhint: ['`"][a-z]/g)].map(() => path.relative(repoRoot, f)))
+    const lower = sourceFiles().flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/\bhint: ['`"][a-z]/g)].map(() => path.relative(repoRoot, f)))
     // wizard.ts's are prompt options, not error hints; add none.
     const leftovers = ['src/init/wizard.ts', 'src/init/wizard.ts']
     expect(lower.sort()).toEqual(leftovers)
