@@ -33,6 +33,7 @@ import {parseArgs} from 'node:util'
 import {compareXor, keyKadId, lookupClosest} from '../../dist/swarm/lookup.js'
 import {DEFAULT_REPLICATION, replicationTargets} from '../../dist/swarm/replicate.js'
 import {HAVE_ID_BYTES, PROTOCOL_LIMITS} from '../../dist/swarm/protocol.js'
+import {KAD_BUCKET_SIZE, KAD_PREFIX_LENGTH} from '../../dist/swarm/node.js'
 
 // kad-dht's package exports only its index; its routing table classes are files next to it.
 const kadDir = new URL('./', import.meta.resolve('@libp2p/kad-dht'))
@@ -47,7 +48,7 @@ const {values} = parseArgs({
     churn: {type: 'string', default: '0.1'},
     hours: {type: 'string', default: '4'},
     refresh: {type: 'string'},
-    // kad-dht's trie depth; qis leaves kad-dht's default. A what-if: deeper tries hold more peers.
+    // kad-dht's trie depth; default qis's (KAD_PREFIX_LENGTH). --prefix-length 6 is kad-dht's own default.
     'prefix-length': {type: 'string'},
     seed: {type: 'string', default: '1'},
     svg: {type: 'string', default: ''},
@@ -57,8 +58,8 @@ const {values} = parseArgs({
   },
 })
 
-// qis's settings (src/swarm/node.ts kBucketSize, src/swarm/client/publish.ts and fetch.ts counts).
-const K_BUCKET = 8
+// qis's settings (src/swarm/node.ts, src/swarm/client/publish.ts and fetch.ts counts).
+const K_BUCKET = KAD_BUCKET_SIZE
 const R = DEFAULT_REPLICATION.replicas
 const PUBLISH_COUNT = R * 3
 const FETCH_COUNT = 2 * R * 2
@@ -70,7 +71,7 @@ const REFRESH_MS = 5 * 60_000
 const MAX_CPL_REFRESH = 15
 const probeSize = DEFAULT_REPLICATION.probeSize
 const packetsPerKey = Number(values['packets-per-key'])
-const prefixLength = values['prefix-length'] === undefined ? PREFIX_LENGTH : Number(values['prefix-length'])
+const prefixLength = values['prefix-length'] === undefined ? KAD_PREFIX_LENGTH : Number(values['prefix-length'])
 const PACKET_BYTES = 420 // a typical signed packet (bench/swarm/packets.mjs makes 300-450 B)
 
 // Simulated clock: kad-dht's buckets compare lastPing with Date.now().
@@ -523,7 +524,7 @@ if (values['from-json']) {
 }
 const sizes = values.nodes.split(',').map(Number)
 console.log(
-  `bench/swarm/scale-model: ${sizes.join(', ')} storage nodes (kad-dht ${prefixLength}-bit prefix trie${prefixLength === PREFIX_LENGTH ? ", kad-dht's default" : ''}, k = ${K_BUCKET}, R = ${R}); ` +
+  `bench/swarm/scale-model: ${sizes.join(', ')} storage nodes (kad-dht ${prefixLength}-bit prefix trie${prefixLength === KAD_PREFIX_LENGTH ? ", qis's" : prefixLength === PREFIX_LENGTH ? ", kad-dht's default" : ''}, k = ${K_BUCKET}, R = ${R}); ` +
     `${values.keys} keys x ${packetsPerKey} packets; churn ${Number(values.churn) * 100} % of the nodes per hour for ${values.hours} h, re-replication every ${STEP_MS / 1000} s; ` +
     `${os.cpus().length} cores, load average ${os.loadavg().map((v) => v.toFixed(1)).join(' ')}`,
 )

@@ -46,6 +46,22 @@ import {type ReachabilityOptions, listenFailure, paceEmptyWalks, reachabilityPar
 import {type ReplicationEvent, type ReplicationLimits, type Replicator, startReplication} from './replicate.js'
 import type {PacketStorage} from './storage.js'
 
+/**
+ * Peers per routing-table bucket. kad-dht's own lookups (only the join's self-lookup now; key
+ * lookups are batched, src/swarm/lookup.ts) query the k closest, and we need the 2 x 3 closest,
+ * not 20: at N=20 k=20 cost 20 messages per lookup, k=8 cost 8.
+ */
+export const KAD_BUCKET_SIZE = 8
+
+/**
+ * Depth of kad-dht's routing-table trie, in bits. kad-dht's default of 6 holds at most 64 x 8 peers
+ * and never deepens around the node's own id, so at 10,000 nodes lookups missed a key's true
+ * closest nodes (replicas there for 0.0 % of keys, 95.4 % retrievable right after a publish); at
+ * 10 bits 89.0 % and 100.0 %, with tables of 285 peers on average (bench/swarm/scale-model.mjs,
+ * docs/swarm.md "What changes at 10,000 nodes").
+ */
+export const KAD_PREFIX_LENGTH = 10
+
 /** Limits on what a node accepts from the network, beyond the per-message caps in PROTOCOL_LIMITS. */
 export interface NodeLimits {
   /** A whole request (read, handle, reply) must finish in this time or its stream is reset. */
@@ -266,10 +282,8 @@ export async function createSwarmNode(options: SwarmNodeOptions): Promise<SwarmN
           // A client answers no DHT queries and must admit its bootstrap peers whatever their addresses.
           peerInfoMapper: storage === undefined ? passthroughMapper : reach.peerInfoMapper,
           allowQueryWithZeroPeers: true,
-          // Peers per bucket. kad-dht's own lookups (only the join's self-lookup now; key lookups
-          // are batched, src/swarm/lookup.ts) query the k closest, and we need the 2 x 3 closest,
-          // not 20: at N=20 k=20 cost 20 messages per lookup, k=8 cost 8.
-          kBucketSize: 8,
+          kBucketSize: KAD_BUCKET_SIZE,
+          prefixLength: KAD_PREFIX_LENGTH,
           // Many keys are looked up at once (alpha=3 streams each, mostly to the same few peers);
           // libp2p's default of 32 inbound streams per connection resets them under a publish.
           maxInboundStreams: 256,
