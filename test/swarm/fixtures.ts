@@ -1,6 +1,10 @@
+import {generateKeyPair} from '@libp2p/crypto/keys'
 import {createHash} from 'node:crypto'
 
 import {encodePacket, keyFingerprint, packetId, PacketStoreWriter, signerFromSeed, type PacketBody, type Signer} from '../../src/packet/index.js'
+import {type SwarmNode, type SwarmNodeOptions, createSwarmNode} from '../../src/swarm/node.js'
+import {PacketStorage} from '../../src/swarm/storage.js'
+import {tempDir} from '../helpers/temp.js'
 
 export const SCHEME = 'test-scheme-v1'
 export const DOMAIN = 'clinical'
@@ -48,4 +52,25 @@ export async function writeStore(file: string, packets: TestPacket[]): Promise<v
   const w = await PacketStoreWriter.create(file)
   for (const p of packets) await w.append(p.bytes)
   await w.commit()
+}
+
+/**
+ * `count` in-process storage nodes on 127.0.0.1, each bootstrapped from those before it, pushed to
+ * `into` as they start (so the caller's afterAll stops them even if a later one fails), returned once
+ * every routing table holds all the others: exact closest sets need complete tables, which kad-dht
+ * fills only after identify has run on each connection, and under CI load that lags behind dialBootstrap.
+ */
+export async function startLoopbackNodes(count: number, into: SwarmNode[], options: Partial<SwarmNodeOptions> = {}): Promise<SwarmNode[]> {
+  for (let i = 0; i < count; i++) {
+    const storage = await PacketStorage.open(tempDir('qis-swarm-'))
+    const node = await createSwarmNode({privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: into.map((n) => n.multiaddrs()[0]), storage, ...options})
+    await node.dialBootstrap()
+    into.push(node)
+  }
+  const deadline = Date.now() + 45_000
+  while (into.some((n) => n.routingTableSize() < into.length - 1)) {
+    if (Date.now() > deadline) throw new Error(`routing tables incomplete: ${into.map((n) => n.routingTableSize())}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return into
 }

@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {packetId} from '../../src/packet/codec.js'
 import {fetchPackets, openSwarmClient, publishPackets} from '../../src/swarm/client.js'
-import {type SwarmNode, createSwarmNode, validateRecord, recordKey} from '../../src/swarm/node.js'
+import {type SwarmNode, validateRecord, recordKey} from '../../src/swarm/node.js'
 import {compareXor, keyKadId} from '../../src/swarm/lookup.js'
 import {
   CLOSEST_PROTOCOL,
@@ -33,9 +33,7 @@ import {
   readOneFrame,
   writeFrame,
 } from '../../src/swarm/protocol.js'
-import {PacketStorage} from '../../src/swarm/storage.js'
-import {tempDir} from '../helpers/cli.js'
-import {makePacket, makePackets, signerFor} from './fixtures.js'
+import {makePacket, makePackets, signerFor, startLoopbackNodes} from './fixtures.js'
 
 describe('message decoders', () => {
   const asked = {keys: ['ab'.repeat(16)], count: 3}
@@ -140,19 +138,7 @@ describe('in-process nodes on 127.0.0.1', () => {
   const nodes: SwarmNode[] = []
 
   beforeAll(async () => {
-    for (let i = 0; i < 3; i++) {
-      const storage = await PacketStorage.open(tempDir())
-      const node = await createSwarmNode({privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: nodes.map((n) => n.multiaddrs()[0]), storage})
-      await node.dialBootstrap()
-      nodes.push(node)
-    }
-    // Exact closest sets need complete routing tables, which kad-dht fills only after identify
-    // has run on each connection: under CI load that can lag behind dialBootstrap.
-    const deadline = Date.now() + 45_000
-    while (nodes.some((n) => n.routingTableSize() < nodes.length - 1)) {
-      if (Date.now() > deadline) throw new Error(`routing tables incomplete: ${nodes.map((n) => n.routingTableSize())}`)
-      await new Promise((r) => setTimeout(r, 50))
-    }
+    await startLoopbackNodes(3, nodes)
   }, 60_000)
 
   afterAll(async () => {

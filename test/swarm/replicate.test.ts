@@ -1,4 +1,3 @@
-import {generateKeyPair} from '@libp2p/crypto/keys'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
@@ -6,13 +5,13 @@ import {afterAll, describe, expect, it} from 'vitest'
 import {packetId} from '../../src/packet/codec.js'
 import {readStoreFile} from '../../src/packet/store.js'
 import {keyKadId} from '../../src/swarm/lookup.js'
-import {type SwarmNode, createSwarmNode} from '../../src/swarm/node.js'
+import type {SwarmNode} from '../../src/swarm/node.js'
 import {HAVE_PROTOCOL} from '../../src/swarm/protocol.js'
 import {replicationTargets} from '../../src/swarm/replicate.js'
-import {PacketStorage, STORAGE_FILE} from '../../src/swarm/storage.js'
+import {STORAGE_FILE} from '../../src/swarm/storage.js'
 import {runCli, tempDir} from '../helpers/cli.js'
 import {type NodeProcess, startSwarm, stopAll} from '../helpers/swarm.js'
-import {makePackets, signerFor, writeStore} from './fixtures.js'
+import {makePackets, signerFor, startLoopbackNodes, writeStore} from './fixtures.js'
 
 const KEY = '0123456789abcdef0123456789abcdef'
 /** A peer at XOR distance `d` (in the first byte) from the key's kad id: smaller is closer. */
@@ -58,18 +57,8 @@ describe('a holder asks which packets a peer lacks before sending any', () => {
   })
 
   it('sends exactly the missing packets, and falls back to a probe for a peer without /qis/have', async () => {
-    for (let i = 0; i < 3; i++) {
-      const storage = await PacketStorage.open(tempDir('qis-have-'))
-      // Rounds only when the test runs one.
-      const node = await createSwarmNode({privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: nodes.map((n) => n.multiaddrs()[0]), storage, replication: {intervalMs: 3_600_000}})
-      await node.dialBootstrap()
-      nodes.push(node)
-    }
-    const deadline = Date.now() + 45_000
-    while (nodes.some((n) => n.routingTableSize() < nodes.length - 1)) {
-      if (Date.now() > deadline) throw new Error(`routing tables incomplete: ${nodes.map((n) => n.routingTableSize())}`)
-      await new Promise((r) => setTimeout(r, 50))
-    }
+    // Rounds only when the test runs one.
+    await startLoopbackNodes(3, nodes, {replication: {intervalMs: 3_600_000}})
     const [a, b, c] = nodes
     const packets = makePackets(signerFor('have'), 10, {keyCount: 1})
     const key = packets[0].keys[0]
