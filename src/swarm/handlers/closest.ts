@@ -2,9 +2,9 @@ import type {Connection, PeerId, Stream} from '@libp2p/interface'
 
 import {keyKadId} from '../lookup.js'
 import type {NodeLimits} from '../node.js'
-import {PROTOCOL_LIMITS, decodeClosestRequest, encodeClosestResponse, writeFrame} from '../protocol.js'
+import {PROTOCOL_LIMITS, decodeClosestRequest, encodeClosestResponse} from '../protocol.js'
 import type {PacketStorage} from '../storage.js'
-import {type Log, serveRequest} from './common.js'
+import {type Log, sendReply, serveRequest} from './common.js'
 
 /**
  * Answers a batched FIND_NODE from the routing table: per key, the `count` closest storage peers
@@ -37,12 +37,6 @@ export async function handleClosest(
       }
       return list
     })
-    try {
-      const peers = await Promise.all(ids.map(record))
-      await writeFrame(stream, encodeClosestResponse({peers, closest: lists}), signal)
-      await stream.close({signal})
-    } catch (err) {
-      stream.abort(err as Error)
-    }
+    await sendReply(stream, signal, async () => encodeClosestResponse({peers: await Promise.all(ids.map(record)), closest: lists}))
   })
 }

@@ -21,6 +21,19 @@ export async function withDeadline(stream: Stream, ms: number, task: (signal: Ab
   }
 }
 
+/**
+ * The one reply of a one-request protocol (closest, have): built, written and the stream closed;
+ * anything failing on the way (the reply's own lookups included) resets the stream instead.
+ */
+export async function sendReply(stream: Stream, signal: AbortSignal, build: () => Uint8Array | Promise<Uint8Array>): Promise<void> {
+  try {
+    await writeFrame(stream, await build(), signal)
+    await stream.close({signal})
+  } catch (err) {
+    stream.abort(err as Error)
+  }
+}
+
 export async function refuseRequest(stream: Stream, from: string, err: unknown, storage: PacketStorage, log: Log, reply: Uint8Array | undefined, signal: AbortSignal) {
   const reason: RefusalReason = err instanceof ProtocolError ? err.reason : 'BAD_REQUEST'
   storage.countRefusal(reason)

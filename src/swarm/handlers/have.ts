@@ -1,9 +1,9 @@
 import type {Connection, Stream} from '@libp2p/interface'
 
 import type {NodeLimits} from '../node.js'
-import {HAVE_ID_BYTES, decodeHaveRequest, encodeHaveResponse, writeFrame} from '../protocol.js'
+import {HAVE_ID_BYTES, decodeHaveRequest, encodeHaveResponse} from '../protocol.js'
 import type {PacketStorage} from '../storage.js'
-import {type Log, serveRequest} from './common.js'
+import {type Log, sendReply, serveRequest} from './common.js'
 
 /**
  * Answers re-replication's check (/qis/have): per key, which of the named packets (by id prefix)
@@ -21,11 +21,6 @@ export async function handleHave(stream: Stream, connection: Connection, storage
       }
       return out
     })
-    try {
-      await writeFrame(stream, encodeHaveResponse({missing}), signal)
-      await stream.close({signal})
-    } catch (err) {
-      stream.abort(err as Error)
-    }
+    await sendReply(stream, signal, () => encodeHaveResponse({missing}))
   })
 }
