@@ -30,7 +30,7 @@ for (const file of process.argv.slice(2)) {
   }
   for (const [name, list] of [['privacy', r.privacy], ['poisoning', r.poisoning]]) {
     if (!list?.length) continue
-    const base = (x) => list.find((b) => b.scenario === x.scenario && (b.label === 'baseline' || b.label === (x.label?.endsWith('-trust') ? 'poison-0-trust' : 'poison-0')))
+    const base = (x) => list.find((b) => b.scenario === x.scenario && (b.label === 'baseline' || b.label === x.label?.replace(/^poison-\d+/, 'poison-0')))
     const gain = (x) => x.arms['no-peers'].brier - x.arms.qis.brier
     const more = ['qis-past-keys', 'qis-trusted-only'].filter((a) => list.some((x) => x.arms[a]))
     console.log(`\n| ${name} run | scenario | N | packets | Brier no-peers | Brier qis | Brier central |${more.map((a) => ` Brier ${a} |`).join('')} share of central gain | qis gain | gain kept |`)

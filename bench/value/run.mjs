@@ -44,6 +44,8 @@ const HELP = `node bench/value/run.mjs [options]
   --poison-trust        the poisoning runs again with a trust list (each honest home trusts the others; arm qis-trusted-only too)
   --poison-trust-only   only the runs with a trust list
   --poison-share F      share of the honest past records the attackers copy inverted, the same records for all (default 0.25)
+  --poison-established  the poisoning runs again in a swarm the attackers join late: the honest homes published and
+                        pulled a week before the attackers came, so they know each other and the attackers are new
   --bootstrap B         bootstrap resamples for intervals (default 1000; 0 = none)
   --concurrency C       CLI processes at once (default 2)
   --seed S              (default 1)
@@ -77,6 +79,7 @@ const {values: a} = parseArgs({
     'poison-trust': {type: 'boolean', default: false},
     'poison-trust-only': {type: 'boolean', default: false},
     'poison-share': {type: 'string', default: '0.25'},
+    'poison-established': {type: 'boolean', default: false},
     bootstrap: {type: 'string', default: '1000'},
     concurrency: {type: 'string', default: '2'},
     seed: {type: 'string', default: '1'},
@@ -201,9 +204,12 @@ try {
   }
   const poisoning = []
   if (opts.poison.length > 0) {
-    for (const trust of a['poison-trust-only'] ? [true] : a['poison-trust'] ? [false, true] : [false]) {
+    // Kinds of swarm the attackers meet: brand new (every publisher new to every home), one whose
+    // homes trust each other, and one whose homes have known each other for a week.
+    const kinds = a['poison-trust-only'] ? ['trust'] : ['open', ...(a['poison-trust'] ? ['trust'] : []), ...(a['poison-established'] ? ['established'] : [])]
+    for (const kind of kinds) {
       for (const k of [0, ...opts.poison]) {
-        poisoning.push((await simulate(build('overlap', opts.privacyN), {...ctx, label: `poison-${k}${trust ? '-trust' : ''}`, attackers: k, trust})).record)
+        poisoning.push((await simulate(build('overlap', opts.privacyN), {...ctx, label: `poison-${k}${kind === 'open' ? '' : `-${kind}`}`, attackers: k, trust: kind === 'trust', established: kind === 'established'})).record)
         savePartial({runs, privacy, poisoning})
       }
     }
@@ -277,7 +283,7 @@ function printOthers(result) {
   for (const [name, list] of [['privacy', result.privacy], ['poisoning', result.poisoning]]) {
     if (!list) continue
     // Value kept: qis's Brier gain over no-peers under the knob, as a share of the gain without it.
-    const base = (r) => list.find((b) => b.scenario === r.scenario && (b.label === 'baseline' || b.label === (r.label?.endsWith('-trust') ? 'poison-0-trust' : 'poison-0')))
+    const base = (r) => list.find((b) => b.scenario === r.scenario && (b.label === 'baseline' || b.label === r.label?.replace(/^poison-\d+/, 'poison-0')))
     const gain = (r) => r.arms['no-peers'].brier - r.arms.qis.brier
     console.log(`\n${name}: Brier of no-peers / qis / central, share of central gain, qis gain kept vs baseline, packets`)
     console.log(['scenario', 'N', 'run', 'no-peers', 'qis', 'central', 'share', 'gain', 'kept', 'packets'].join('\t'))

@@ -43,6 +43,20 @@ function attackerLogs(dir, deployments, share, random, now) {
   return {inference, corrections: path.join(dir, 'none.jsonl'), records: lines.length, correctionRecords: 0}
 }
 
+/** How long before the attackers came the honest homes of an established swarm first saw each other. */
+const ESTABLISHED_AGE = 8 * DAY
+
+/**
+ * A week passes for a home: every publisher it has seen was first seen `ms` earlier. Only the clock
+ * is simulated; the file is the one the home's real pull wrote, in its documented format.
+ */
+async function ageFirstSeen(home, ms) {
+  const file = liveLib.publishersFile(await openHome(home))
+  const firstSeen = await liveLib.readFirstSeen(file)
+  const aged = Object.fromEntries([...firstSeen].map(([id, t]) => [id, Math.max(0, t - Math.round(ms / 1000))]))
+  writeFileSync(file, JSON.stringify({version: 1, firstSeen: aged}, null, 1) + '\n')
+}
+
 /**
  * Runs one (scenario, N) simulation. `run` comes from buildRun. Returns the JSON run record plus
  * the per-answer predictions (for pictures), and the timings of each phase.
@@ -124,8 +138,18 @@ export async function simulate(run, ctx) {
   try {
     timings.swarmStart = lap()
     lap = clock()
-    published = await pool(publishers, opts.concurrency, (home) => publishAll(home, bootstrap, replicas, publishRuns))
+    const honestHomes = homes.filter((_, i) => distilled[i] !== undefined)
+    published = await pool(ctx.established ? honestHomes : publishers, opts.concurrency, (home) => publishAll(home, bootstrap, replicas, publishRuns))
     timings.publish = lap()
+    if (ctx.established) {
+      // A swarm the attackers join late: the honest homes pulled from each other (real pulls, which
+      // record who they saw), then a week passed, then the attackers came and published.
+      lap = clock()
+      await pool(honestHomes, opts.concurrency, (home) => qis(['pull-weights', '--home', home, '--bootstrap', bootstrap]))
+      for (const home of honestHomes) await ageFirstSeen(home, ESTABLISHED_AGE)
+      published.push(...(await pool(attackers, opts.concurrency, (home) => publishAll(home, bootstrap, replicas, publishRuns))))
+      timings.established = lap()
+    }
     lap = clock()
     pulls = await pool(run.deployments, opts.concurrency, async (d) => {
       if (!distilled[d.index]) return undefined
@@ -321,6 +345,7 @@ export async function simulate(run, ctx) {
     ...(ctx.privacy ? {privacy: {...ctx.privacy, flags: privacyFlags(ctx.privacy).join(' ')}} : {}),
     ...(ctx.attackers !== undefined ? {attackers: ctx.attackers} : {}),
     ...(ctx.trust ? {trustList: 'every honest home trusts every other honest home (qis trust add); attackers are on no list'} : {}),
+    ...(ctx.established ? {established: 'the honest homes published and pulled, and first saw each other, 8 days before the attackers published'} : {}),
     rule: scorer.rule,
     models: run.deployments.map((d) => d.model),
     answers: {past: run.deployments.reduce((s, d) => s + d.past.length, 0), future: ys.length, futureCorrect: ys.reduce((a, b) => a + b, 0)},
@@ -396,4 +421,3 @@ function summarizePulls(pulls) {
   return {homes: pulls.length, keysAsked: sum((p) => p.keysAsked), received: sum((p) => p.received), accepted: sum((p) => p.accepted), refused, keysUnanswered: sum((p) => p.keysUnanswered), weightsWritten: sum((p) => p.weightsWritten)}
 }
 
-void DAY
