@@ -8,8 +8,17 @@ const fail = (file, line, field, message) => {
   throw new DataError(`${file}:${line}: field "${field}": ${message}`)
 }
 
-/** Question records: `question_id`, `category` (the domain), `question` (the text). `subject`/`text` are accepted too. */
-export function readQuestions(file) {
+/** A multiple-choice prompt as a model is asked it: the question, then its options lettered (A), (B), ... */
+function withOptions(text, options) {
+  return `${text}\nOptions: ${options.map((o, i) => `(${String.fromCharCode(65 + i)}) ${o}`).join(' ')}`
+}
+
+/**
+ * Question records: `question_id`, `category` (the domain), `question` (the text). `subject`/`text`
+ * are accepted too. With `options` true the query is the question followed by its `options` (an
+ * array of strings, required then), i.e. the prompt a deployment would log, not the stem alone.
+ */
+export function readQuestions(file, {options = false} = {}) {
   const questions = new Map()
   const lines = readFileSync(file, 'utf8').split('\n')
   lines.forEach((raw, i) => {
@@ -28,9 +37,10 @@ export function readQuestions(file) {
     if (typeof domain !== 'string' || domain.trim() === '') fail(file, line, 'category', 'missing or empty')
     const text = r.question ?? r.text ?? r.query
     if (typeof text !== 'string' || text.trim() === '') fail(file, line, 'question', 'missing or empty')
+    if (options && (!Array.isArray(r.options) || r.options.length === 0 || !r.options.every((o) => typeof o === 'string'))) fail(file, line, 'options', 'missing or not an array of strings (needed for --with-options)')
     const key = String(id)
     if (questions.has(key)) fail(file, line, 'question_id', `${key} appears twice`)
-    questions.set(key, {id: key, domain, text, source: typeof r.src === 'string' ? r.src : undefined})
+    questions.set(key, {id: key, domain, text: options ? withOptions(text, r.options) : text, source: typeof r.src === 'string' ? r.src : undefined})
   })
   if (questions.size === 0) throw new DataError(`${file}: no questions`)
   return questions
@@ -69,8 +79,8 @@ export function readOutcomes(file) {
 }
 
 /** Questions with an outcome row, in a stable order; ids only in one file are counted, not silently used. */
-export function loadData(questionsFile, outcomesFile) {
-  const questions = readQuestions(questionsFile)
+export function loadData(questionsFile, outcomesFile, {options = false} = {}) {
+  const questions = readQuestions(questionsFile, {options})
   const {models, correct} = readOutcomes(outcomesFile)
   const rows = []
   let withoutOutcomes = 0

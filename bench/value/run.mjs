@@ -22,6 +22,8 @@ import {ARMS, simulate} from './simulate.mjs'
 const HELP = `node bench/value/run.mjs [options]
   --questions F         questions JSONL (question_id, category, question); default ../shared/data/outcomes/questions.jsonl
   --outcomes F          question x model CSV of 1/0/blank; default ../shared/data/outcomes/correct.csv
+  --with-options        each query is the question followed by its options (A) ... (J), as a model is prompted,
+                        not the question alone (needs an "options" array in every question record)
   --n LIST              deployments per run (default 2,4,8,16)
   --scenario LIST       overlap,disjoint (default both)
   --limit Q             questions used, a seeded sample (default 400); --full uses every question
@@ -83,6 +85,7 @@ const {values: a} = parseArgs({
     bootstrap: {type: 'string', default: '1000'},
     concurrency: {type: 'string', default: '2'},
     seed: {type: 'string', default: '1'},
+    'with-options': {type: 'boolean', default: false},
     json: {type: 'string'},
     svg: {type: 'string'},
     work: {type: 'string'},
@@ -146,7 +149,7 @@ const log = a.quiet ? () => {} : (m) => console.error(m)
 
 let data
 try {
-  data = loadData(opts.questions, opts.outcomes)
+  data = loadData(opts.questions, opts.outcomes, {options: a['with-options']})
 } catch (err) {
   if (err instanceof DataError) usage(err.message)
   throw err

@@ -105,5 +105,10 @@ describe('bench/value', () => {
     const r2 = await runBench(['--questions', questions, '--outcomes', outcomes, '--n', '2', '--work', path.join(dir, 'w')])
     expect(r2.code).toBe(2)
     expect(r2.stderr).toContain(`${outcomes}:2: field "b": must be 1, 0 or blank`)
+    // --with-options logs the prompt with its options, so a question without them is refused, not logged bare.
+    writeFileSync(outcomes, 'question_id,a,b\n1,1,0\n')
+    const r3 = await runBench(['--questions', questions, '--outcomes', outcomes, '--with-options', '--n', '2', '--work', path.join(dir, 'w')])
+    expect(r3.code).toBe(2)
+    expect(r3.stderr).toContain(`${questions}:1: field "options": missing or not an array of strings`)
   })
 })
