@@ -311,6 +311,9 @@ async function publish(swarm, keys) {
   const r = await swarm.lookup(c, keys, PUBLISH_COUNT, 'closest')
   let exact = 0
   let holdersOk = 0
+  // Why a key missed: per true-closest node the publish did not choose, how many live tables hold it
+  // and how many live nodes share its first prefix-length bits (what its bucket must hold).
+  const missed = []
   for (const key of keys) {
     const chosen = (r.closest.get(key) ?? []).map((id) => swarm.byId.get(id)).filter((p) => p.alive).slice(0, R)
     for (const p of chosen) {
@@ -319,10 +322,20 @@ async function publish(swarm, keys) {
     }
     const truth = trueClosest(swarm, key, R)
     if (truth.every((t) => chosen.includes(t))) exact++
+    else for (const t of truth.filter((t) => !chosen.includes(t))) missed.push(whyMissed(swarm, t))
     holdersOk += chosen.length === R ? 1 : 0
   }
   c.alive = false
-  return {stats: r.stats, exact: exact / keys.length, full: holdersOk / keys.length, messages: diff(swarm.meter.sent, before)}
+  return {stats: r.stats, exact: exact / keys.length, missed, full: holdersOk / keys.length, messages: diff(swarm.meter.sent, before)}
+}
+
+function whyMissed(swarm, t) {
+  const live = swarm.live()
+  const samePrefix = (n) => {
+    for (let i = 0; i < prefixLength; i++) if (bit(n.kadId, i) !== bit(t.kadId, i)) return false
+    return true
+  }
+  return {inTables: live.filter((n) => n !== t && n.inTable.has(t.id)).length, prefixPeers: live.filter(samePrefix).length, joinedAt: t.joinedAt}
 }
 
 /** A fetch of every key from a fresh client: lookup (12 closest), then the 6 closest that answer are asked. */
@@ -568,6 +581,14 @@ for (const N of sizes) {
     `  publish of ${values.keys} keys: ${r.publish.stats.rounds} rounds (hops), ${r.publish.stats.requests} closest requests, ${(r.publish.stats.queries / Number(values.keys)).toFixed(1)} queries/key; ` +
       `store requests ${per(r.publish.messages, 'store')}; replicas on the true 3 closest for ${pct(r.publish.exact)} of keys; nodes receiving a message ${r.pubLoad.touched}, busiest ${r.pubLoad.max}`,
   )
+  if (r.publish.missed.length > 0) {
+    const m = r.publish.missed
+    const med = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+    console.log(
+      `  true-closest nodes the publish missed: ${m.length}; in how many live tables: ${m.filter((x) => x.inTables === 0).length} in none, median ${med(m.map((x) => x.inTables))}, max ${Math.max(...m.map((x) => x.inTables))}; ` +
+        `live nodes sharing their ${prefixLength}-bit prefix: median ${med(m.map((x) => x.prefixPeers))} (min ${Math.min(...m.map((x) => x.prefixPeers))})`,
+    )
+  }
   console.log(
     `  pull of ${values.keys} keys: ${r.pull.stats.rounds} rounds, ${r.pull.stats.requests} closest requests, ${(r.pull.stats.queries / Number(values.keys)).toFixed(1)} queries/key, fetch requests ${per(r.pull.messages, 'fetch')}; retrievable ${pct(r.pull.retrievable)}`,
   )
