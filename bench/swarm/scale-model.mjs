@@ -2,7 +2,8 @@
 // one machine as processes (issue 17, "How this scales"; docs/swarm.md, "What changes at 10,000 nodes").
 //
 //   npm run build && node bench/swarm/scale-model.mjs [--nodes 100,1000,10000] [--keys 500] [--packets-per-key 20] \
-//     [--churn 0.1] [--hours 4] [--refresh 0|1] [--seed 1] [--svg docs/img/scale-model.svg] [--json FILE]
+//     [--churn 0.1] [--hours 4] [--refresh 0|1] [--prefix-length 12] [--k-bucket 8] [--split-threshold 8] [--seed 1] \
+//     [--svg docs/img/scale-model.svg] [--json FILE]
 //
 // What is real here and what is modelled:
 // - Real: every node's routing table is kad-dht's own KBucket (@libp2p/kad-dht 16, the class inside its
