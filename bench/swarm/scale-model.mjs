@@ -2,7 +2,8 @@
 // one machine as processes (issue 17, "How this scales"; docs/swarm.md, "What changes at 10,000 nodes").
 //
 //   npm run build && node bench/swarm/scale-model.mjs [--nodes 100,1000,10000] [--keys 500] [--packets-per-key 20] \
-//     [--churn 0.1] [--hours 4] [--refresh 0|1] [--seed 1] [--svg docs/img/scale-model.svg] [--json FILE]
+//     [--churn 0.1] [--hours 4] [--refresh 0|1] [--prefix-length 12] [--k-bucket 8] [--split-threshold 8] [--seed 1] \
+//     [--svg docs/img/scale-model.svg] [--json FILE]
 //
 // What is real here and what is modelled:
 // - Real: every node's routing table is kad-dht's own KBucket (@libp2p/kad-dht 16, the class inside its
@@ -50,6 +51,11 @@ const {values} = parseArgs({
     refresh: {type: 'string'},
     // kad-dht's trie depth; default qis's (KAD_PREFIX_LENGTH). --prefix-length 6 is kad-dht's own default.
     'prefix-length': {type: 'string'},
+    // kad-dht's kBucketSize (default qis's KAD_BUCKET_SIZE) and kBucketSplitThreshold (default: the bucket size).
+    // A bucket splits when it holds split-threshold peers and is shallower than the prefix length;
+    // a bucket at full depth holds up to k-bucket peers.
+    'k-bucket': {type: 'string'},
+    'split-threshold': {type: 'string'},
     seed: {type: 'string', default: '1'},
     svg: {type: 'string', default: ''},
     json: {type: 'string', default: ''},
@@ -59,7 +65,8 @@ const {values} = parseArgs({
 })
 
 // qis's settings (src/swarm/node.ts, src/swarm/client/publish.ts and fetch.ts counts).
-const K_BUCKET = KAD_BUCKET_SIZE
+const K_BUCKET = values['k-bucket'] === undefined ? KAD_BUCKET_SIZE : Number(values['k-bucket'])
+const SPLIT_THRESHOLD = values['split-threshold'] === undefined ? K_BUCKET : Number(values['split-threshold'])
 const R = DEFAULT_REPLICATION.replicas
 const PUBLISH_COUNT = R * 3
 const FETCH_COUNT = 2 * R * 2
@@ -150,6 +157,7 @@ class Swarm {
       {peerId, metrics: undefined},
       {
         kBucketSize: K_BUCKET,
+        splitThreshold: SPLIT_THRESHOLD,
         prefixLength,
         metricsPrefix: 'model',
         // Mirrors the table's members, so "already in the table" is a set lookup (KBucket.get builds a 256-character bit string).
@@ -304,6 +312,9 @@ async function publish(swarm, keys) {
   const r = await swarm.lookup(c, keys, PUBLISH_COUNT, 'closest')
   let exact = 0
   let holdersOk = 0
+  // Why a key missed: per true-closest node the publish did not choose, how many live tables hold it
+  // and how many live nodes share its first prefix-length bits (what its bucket must hold).
+  const missed = []
   for (const key of keys) {
     const chosen = (r.closest.get(key) ?? []).map((id) => swarm.byId.get(id)).filter((p) => p.alive).slice(0, R)
     for (const p of chosen) {
@@ -312,10 +323,20 @@ async function publish(swarm, keys) {
     }
     const truth = trueClosest(swarm, key, R)
     if (truth.every((t) => chosen.includes(t))) exact++
+    else for (const t of truth.filter((t) => !chosen.includes(t))) missed.push(whyMissed(swarm, t))
     holdersOk += chosen.length === R ? 1 : 0
   }
   c.alive = false
-  return {stats: r.stats, exact: exact / keys.length, full: holdersOk / keys.length, messages: diff(swarm.meter.sent, before)}
+  return {stats: r.stats, exact: exact / keys.length, missed, full: holdersOk / keys.length, messages: diff(swarm.meter.sent, before)}
+}
+
+function whyMissed(swarm, t) {
+  const live = swarm.live()
+  const samePrefix = (n) => {
+    for (let i = 0; i < prefixLength; i++) if (bit(n.kadId, i) !== bit(t.kadId, i)) return false
+    return true
+  }
+  return {inTables: live.filter((n) => n !== t && n.inTable.has(t.id)).length, prefixPeers: live.filter(samePrefix).length, joinedAt: t.joinedAt}
 }
 
 /** A fetch of every key from a fresh client: lookup (12 closest), then the 6 closest that answer are asked. */
@@ -388,7 +409,9 @@ function census(swarm, keys) {
   const count = new Map(keys.map((k) => [k, 0]))
   for (const n of swarm.live()) for (const k of n.held) if (count.has(k)) count.set(k, count.get(k) + 1)
   const c = [...count.values()]
-  return {held: c.filter((x) => x > 0).length / keys.length, full: c.filter((x) => x >= R).length / keys.length, mean: c.reduce((a, b) => a + b, 0) / keys.length}
+  // Keys whose true 3 closest live nodes all hold them: where a perfect lookup would look.
+  const onTrue = keys.filter((k) => trueClosest(swarm, k, R).every((n) => n.held.has(k))).length / keys.length
+  return {onTrue, held: c.filter((x) => x > 0).length / keys.length, full: c.filter((x) => x >= R).length / keys.length, mean: c.reduce((a, b) => a + b, 0) / keys.length}
 }
 
 function tableStats(swarm) {
@@ -424,6 +447,10 @@ async function run(N) {
     if (theirs === tableClosest(n.kb, target, 12).map(String).join()) agree++
   }
   const tables = tableStats(swarm)
+  // The model's whole heap (every table, every id, the peer ids' keys) after a collection, per node:
+  // an upper bound on what one node's table costs in kad-dht (run node with --expose-gc for a clean figure).
+  globalThis.gc?.()
+  const heap = {bytes: process.memoryUsage().heapUsed, entries: swarm.live().reduce((a, n) => a + n.kb.count(), 0), gc: typeof globalThis.gc === 'function'}
 
   const keys = Array.from({length: Number(values.keys)}, () => randomBytes(16).toString('hex'))
   swarm.meter = new Meter()
@@ -446,7 +473,8 @@ async function run(N) {
   let replaced = 0
   const churnT0 = process.hrtime.bigint()
   const hourly = []
-  for (let step = 1; step <= (hours * 3_600_000) / STEP_MS; step++) {
+  const steps = Math.round((hours * 3_600_000) / STEP_MS)
+  for (let step = 1; step <= steps; step++) {
     clock += STEP_MS
     owed += perStep
     while (owed >= 1) {
@@ -461,7 +489,9 @@ async function run(N) {
     }
     if (refresh) for (const n of swarm.live()) if (clock - n.refreshedAt >= REFRESH_MS) await swarm.refreshTable(n)
     await replicationRound(swarm, traffic)
-    if ((step * STEP_MS) % 3_600_000 === 0) {
+    // A checkpoint every hour, and at the end of a horizon that is not whole hours.
+    if (step % 10 === 0) console.error(`  N = ${N}: ${step} min of churn simulated (${(Number(process.hrtime.bigint() - churnT0) / 1e9).toFixed(0)} s)`)
+    if ((step * STEP_MS) % 3_600_000 === 0 || step === steps) {
       const hour = (step * STEP_MS) / 3_600_000
       const f = await fetch(swarm, keys)
       // Without re-replication the copies are the publish's, minus the dead.
@@ -470,7 +500,15 @@ async function run(N) {
       const w = [...without.values()]
       rows.push({hour, replaced, ...census(swarm, keys), retrievable: f.retrievable, withoutHeld: w.filter((x) => x > 0).length / keys.length, withoutFull: w.filter((x) => x >= R).length / keys.length})
       hourly.push({...swarm.meter.sent})
-      console.error(`  N = ${N}: ${hour} h of churn simulated (${(Number(process.hrtime.bigint() - churnT0) / 1e9).toFixed(0)} s)`)
+      const row = rows.at(-1)
+      const rec = swarm.live().map((n) => n.received).sort((a, b) => a - b)
+      // Printed as it comes, so a run stopped later still leaves its checkpoints.
+      console.error(
+        `  N = ${N}: ${hour} h of churn simulated (${(Number(process.hrtime.bigint() - churnT0) / 1e9).toFixed(0)} s): ${row.replaced} replaced; retrievable ${(row.retrievable * 100).toFixed(1)} %, ` +
+          `on a live node ${(row.held * 100).toFixed(1)} %, on 3+ ${(row.full * 100).toFixed(1)} %, ${row.mean.toFixed(2)} copies, on the true 3 closest ${(row.onTrue * 100).toFixed(1)} %; without: ${(row.withoutHeld * 100).toFixed(1)} / ${(row.withoutFull * 100).toFixed(1)} %; ` +
+          `pushed ${traffic.pushed} packets, have ${traffic.haveRequests} requests ${(traffic.haveBytes / 1024).toFixed(0)} KiB; messages ${JSON.stringify(swarm.meter.sent)}; ` +
+          `received per live node so far: mean ${(rec.reduce((a, b) => a + b, 0) / rec.length).toFixed(0)}, p99 ${rec[Math.floor(rec.length * 0.99)]}, max ${rec.at(-1)}`,
+      )
     }
   }
   const churnS = Number(process.hrtime.bigint() - churnT0) / 1e9
@@ -492,6 +530,7 @@ async function run(N) {
     churnS,
     agree: `${agree} of ${sample}`,
     tables,
+    heap,
     tablesAfter: tableStats(swarm),
     publish: pub,
     pull,
@@ -524,7 +563,7 @@ if (values['from-json']) {
 }
 const sizes = values.nodes.split(',').map(Number)
 console.log(
-  `bench/swarm/scale-model: ${sizes.join(', ')} storage nodes (kad-dht ${prefixLength}-bit prefix trie${prefixLength === KAD_PREFIX_LENGTH ? ", qis's" : prefixLength === PREFIX_LENGTH ? ", kad-dht's default" : ''}, k = ${K_BUCKET}, R = ${R}); ` +
+  `bench/swarm/scale-model: ${sizes.join(', ')} storage nodes (kad-dht ${prefixLength}-bit prefix trie${prefixLength === KAD_PREFIX_LENGTH ? ", qis's" : prefixLength === PREFIX_LENGTH ? ", kad-dht's default" : ''}, k = ${K_BUCKET}${SPLIT_THRESHOLD === K_BUCKET ? '' : `, split at ${SPLIT_THRESHOLD}`}, R = ${R}); ` +
     `${values.keys} keys x ${packetsPerKey} packets; churn ${Number(values.churn) * 100} % of the nodes per hour for ${values.hours} h, re-replication every ${STEP_MS / 1000} s; ` +
     `${os.cpus().length} cores, load average ${os.loadavg().map((v) => v.toFixed(1)).join(' ')}`,
 )
@@ -535,17 +574,28 @@ for (const N of sizes) {
   results.push(r)
   const per = (m, k) => m[k] ?? 0
   console.log(`\nN = ${N} (table refresh every 5 min: ${r.refresh ? 'modelled' : 'not modelled'}; built in ${r.buildS.toFixed(0)} s, churn in ${r.churnS.toFixed(0)} s)`)
+  console.log(
+    `  model heap after the build: ${(r.heap.bytes / 2 ** 20).toFixed(0)} MiB${r.heap.gc ? '' : ' (no --expose-gc)'} for ${r.heap.entries} table entries, ${(r.heap.bytes / N / 1024).toFixed(1)} KiB per node (tables, ids and keys)`,
+  )
   console.log(`  routing table: ${r.tables.mean.toFixed(0)} peers (min ${r.tables.min}, max ${r.tables.max}); after churn ${r.tablesAfter.mean.toFixed(0)}, ${pct(r.tablesAfter.deadShare)} of entries dead; kad-dht closest() = model's walk on ${r.agree} samples`)
   console.log(
     `  publish of ${values.keys} keys: ${r.publish.stats.rounds} rounds (hops), ${r.publish.stats.requests} closest requests, ${(r.publish.stats.queries / Number(values.keys)).toFixed(1)} queries/key; ` +
       `store requests ${per(r.publish.messages, 'store')}; replicas on the true 3 closest for ${pct(r.publish.exact)} of keys; nodes receiving a message ${r.pubLoad.touched}, busiest ${r.pubLoad.max}`,
   )
+  if (r.publish.missed.length > 0) {
+    const m = r.publish.missed
+    const med = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+    console.log(
+      `  true-closest nodes the publish missed: ${m.length}; in how many live tables: ${m.filter((x) => x.inTables === 0).length} in none, median ${med(m.map((x) => x.inTables))}, max ${Math.max(...m.map((x) => x.inTables))}; ` +
+        `live nodes sharing their ${prefixLength}-bit prefix: median ${med(m.map((x) => x.prefixPeers))} (min ${Math.min(...m.map((x) => x.prefixPeers))})`,
+    )
+  }
   console.log(
     `  pull of ${values.keys} keys: ${r.pull.stats.rounds} rounds, ${r.pull.stats.requests} closest requests, ${(r.pull.stats.queries / Number(values.keys)).toFixed(1)} queries/key, fetch requests ${per(r.pull.messages, 'fetch')}; retrievable ${pct(r.pull.retrievable)}`,
   )
   for (const row of r.rows.slice(1)) {
     console.log(
-      `  ${row.hour} h (${row.replaced} replaced): with re-replication ${pct(row.retrievable)} retrievable, ${pct(row.held)} on a live node, ${pct(row.full)} on 3+, ${row.mean.toFixed(2)} copies; ` +
+      `  ${row.hour} h (${row.replaced} replaced): with re-replication ${pct(row.retrievable)} retrievable, ${pct(row.held)} on a live node, ${pct(row.full)} on 3+, ${row.mean.toFixed(2)} copies, ${pct(row.onTrue)} on the true 3 closest; ` +
         `without: ${pct(row.withoutHeld)} on a live node, ${pct(row.withoutFull)} on 3+`,
     )
   }

@@ -54,13 +54,17 @@ import type {PacketStorage} from './storage.js'
 export const KAD_BUCKET_SIZE = 8
 
 /**
- * Depth of kad-dht's routing-table trie, in bits. kad-dht's default of 6 holds at most 64 x 8 peers
- * and never deepens around the node's own id, so at 10,000 nodes lookups missed a key's true
- * closest nodes (replicas there for 0.0 % of keys, 95.4 % retrievable right after a publish); at
- * 10 bits 89.0 % and 100.0 %, with tables of 285 peers on average (bench/swarm/scale-model.mjs,
- * docs/swarm.md "What changes at 10,000 nodes").
+ * Depth of kad-dht's routing-table trie, in bits. kad-dht's trie never splits a bucket around the
+ * node's own id below this depth, and a full bucket keeps its live old contacts, so once a prefix
+ * holds more nodes than a bucket (8), the later ones are in none of their neighbours' tables, and
+ * a lookup, which ends among those neighbours, does not find them. At 10,000 nodes: kad-dht's default of 6 bits put a key's replicas on its true 3 closest for
+ * 0.0 % of keys (95.4 % retrievable right after a publish); 10 bits (~10 nodes per prefix) for
+ * 86.6-89.0 % (100 %), falling to 73 % after 2 h of churn; 12 bits (~2.4 per prefix) for 100 %, at
+ * the same lookup cost and tables 4 % larger (~300 B an entry). At ~40,000 nodes a 12-bit prefix is
+ * as crowded as a 10-bit one at 10,000 and the misses return (bench/swarm/scale-model.mjs and
+ * table-memory.mjs, docs/swarm.md "What changes at 10,000 nodes").
  */
-export const KAD_PREFIX_LENGTH = 10
+export const KAD_PREFIX_LENGTH = 12
 
 /** Limits on what a node accepts from the network, beyond the per-message caps in PROTOCOL_LIMITS. */
 export interface NodeLimits {
