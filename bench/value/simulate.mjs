@@ -3,7 +3,7 @@
 import {mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {DOMAIN_KEY, askedKeys, groupedWeights, memoryLookup, readHomePackets, rekey, synthesizeTo, weightsFile} from './arms.mjs'
+import {DOMAIN_KEY, isDomainSummary, askedKeys, groupedWeights, memoryLookup, readHomePackets, rekey, synthesizeTo, weightsFile} from './arms.mjs'
 import {privacyFlags, writeLogs} from './homes.mjs'
 import {bootstrapDiff, bootstrapShare, reliability, scores, shareOfGain} from './metrics.mjs'
 import {pool, qis, startSwarm} from './processes.mjs'
@@ -196,8 +196,10 @@ export async function simulate(run, ctx) {
   const honest = packetsOf.flat()
   const ownKey = (i) => packetsOf[i][0]?.packet.public_key
   // The domain and same-question arms' evidence: every packet re-keyed by its domain, or by its question.
-  const byDomainPackets = rekey(honest, () => DOMAIN_KEY)
-  const byQuestionPackets = rekey(honest, (p) => p.query_semantic_hash)
+  // Domain summaries are the same records again (and name no question): these arms read the records.
+  const records = honest.filter(({packet}) => !isDomainSummary(packet))
+  const byDomainPackets = rekey(records, () => DOMAIN_KEY)
+  const byQuestionPackets = rekey(records, (p) => p.query_semantic_hash)
 
   const predictions = Object.fromEntries(ARMS.map((a) => [a, []]))
   const extra = Object.fromEntries(['qis-past-keys', ...(ctx.trust ? ['qis-trusted-only'] : []), ...(opts.pullQueries ? ['qis-pull-queries'] : []), ...opts.extraThresholds.map((t) => `qis@${t}`), 'qis@query-keys'].map((name) => [name, []]))
