@@ -154,6 +154,8 @@ export interface Adjustment {
    * evidence in it.
    */
   domainEvidence: Evidence | null
+  /** Where domainEvidence came from: the domain's summaries (each publisher-variant once), or the records under the file's keys of the domain. Null without it. */
+  domainFrom: 'summaries' | 'records' | null
   /** Every variant with evidence, best estimate first. */
   variants: VariantEstimate[]
   /** The variants peers did best with on such queries (best first) ... */
@@ -535,6 +537,7 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
     evidence: pooled,
     closeEvidence: pool([...close.values()].map((q) => ({...q})), 'sum'),
     domainEvidence: domain ? {...domain.pooled} : null,
+    domainFrom: domain ? (records?.summaries ? 'summaries' : 'records') : null,
     variants,
     bestVariants,
     worstVariants,

@@ -67,6 +67,7 @@ describe('adjustmentFor', () => {
         evidence: null,
         closeEvidence: null,
         domainEvidence: null,
+        domainFrom: null,
         variants: [],
         bestVariants: [],
         worstVariants: [],
@@ -293,6 +294,7 @@ describe('adjustmentFor: the domain layer with domain summaries', () => {
     const b = adjustmentFor(alone, [newKey], {confidence: 0.6, domain: DOMAIN})
     expect(a.domainEvidence).toEqual(b.domainEvidence)
     expect(a.domainEvidence).toMatchObject({mass: 40, success: expect.closeTo(0.25, 12)})
+    expect(a.domainFrom).toBe('summaries')
     expect(a.probability).toBeCloseTo(b.probability, 12)
     // Summaries of publishers in different shards add up; the records under the keys still refine the estimate for their queries.
     const two = adjustmentFor(synthesise([...records, summary(A, 40, 0.25), summary(B, 10, 0.9)]), [newKey], {confidence: 0.6, domain: DOMAIN})
@@ -302,7 +304,7 @@ describe('adjustmentFor: the domain layer with domain summaries', () => {
 
   it('without summaries the domain layer reads the records under the keys, as before', () => {
     const only = synthesise(records)
-    expect(adjustmentFor(only, [newKey], {confidence: 0.6, domain: DOMAIN}).domainEvidence).toMatchObject({mass: 6, success: expect.closeTo(1 / 3, 12)})
+    expect(adjustmentFor(only, [newKey], {confidence: 0.6, domain: DOMAIN})).toMatchObject({domainEvidence: {mass: 6, success: expect.closeTo(1 / 3, 12)}, domainFrom: 'records'})
   })
 
   it('a live lookup\'s keys add nothing to a domain that has summaries (the summaries already hold those publishers)', () => {
