@@ -82,7 +82,7 @@ export async function simulate(run, ctx) {
     const logs = writeLogs(path.join(dir, `logs-${d.index}`), d, {now, pastShare: opts.past})
     const summary = await distiller(homes[d.index], logs, privacy)
     // A home whose every record was suppressed (--min-count) has nothing to publish or ask about.
-    distilled.push(summary.packets > 0 ? {records: logs.records, corrections: logs.correctionRecords, packets: summary.packets} : undefined)
+    distilled.push(summary.packets > 0 ? {records: logs.records, corrections: logs.correctionRecords, packets: summary.packets, summaries: summary.summaries?.written ?? 0} : undefined)
     suppressed += summary.packets > 0 ? 0 : logs.records
   }
   const attackers = []
@@ -385,6 +385,8 @@ export async function simulate(run, ctx) {
       records: distilled.filter(Boolean).reduce((s, x) => s + x.records, 0) + suppressed,
       corrections: distilled.filter(Boolean).reduce((s, x) => s + x.corrections, 0),
       packets: distilled.filter(Boolean).reduce((s, x) => s + x.packets, 0),
+      // Domain summaries, published beside the records' packets (docs/protocol.md).
+      summaries: distilled.filter(Boolean).reduce((s, x) => s + x.summaries, 0),
       homesWithNothing: distilled.filter((x) => x === undefined).length,
     },
     timings,
