@@ -3,7 +3,7 @@
 import {mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {DOMAIN_KEY, askedKeys, groupedWeights, memoryLookup, readHomePackets, rekey, synthesizeTo, weightsFile} from './arms.mjs'
+import {DOMAIN_KEY, isDomainSummary, askedKeys, groupedWeights, memoryLookup, readHomePackets, rekey, synthesizeTo, weightsFile} from './arms.mjs'
 import {privacyFlags, writeLogs} from './homes.mjs'
 import {bootstrapDiff, bootstrapShare, reliability, scores, shareOfGain} from './metrics.mjs'
 import {pool, qis, startSwarm} from './processes.mjs'
@@ -82,7 +82,7 @@ export async function simulate(run, ctx) {
     const logs = writeLogs(path.join(dir, `logs-${d.index}`), d, {now, pastShare: opts.past})
     const summary = await distiller(homes[d.index], logs, privacy)
     // A home whose every record was suppressed (--min-count) has nothing to publish or ask about.
-    distilled.push(summary.packets > 0 ? {records: logs.records, corrections: logs.correctionRecords, packets: summary.packets} : undefined)
+    distilled.push(summary.packets > 0 ? {records: logs.records, corrections: logs.correctionRecords, packets: summary.packets, summaries: summary.summaries?.written ?? 0} : undefined)
     suppressed += summary.packets > 0 ? 0 : logs.records
   }
   const attackers = []
@@ -196,8 +196,10 @@ export async function simulate(run, ctx) {
   const honest = packetsOf.flat()
   const ownKey = (i) => packetsOf[i][0]?.packet.public_key
   // The domain and same-question arms' evidence: every packet re-keyed by its domain, or by its question.
-  const byDomainPackets = rekey(honest, () => DOMAIN_KEY)
-  const byQuestionPackets = rekey(honest, (p) => p.query_semantic_hash)
+  // Domain summaries are the same records again (and name no question): these arms read the records.
+  const records = honest.filter(({packet}) => !isDomainSummary(packet))
+  const byDomainPackets = rekey(records, () => DOMAIN_KEY)
+  const byQuestionPackets = rekey(records, (p) => p.query_semantic_hash)
 
   const predictions = Object.fromEntries(ARMS.map((a) => [a, []]))
   const extra = Object.fromEntries(['qis-past-keys', ...(ctx.trust ? ['qis-trusted-only'] : []), ...(opts.pullQueries ? ['qis-pull-queries'] : []), ...opts.extraThresholds.map((t) => `qis@${t}`), 'qis@query-keys'].map((name) => [name, []]))
@@ -383,6 +385,8 @@ export async function simulate(run, ctx) {
       records: distilled.filter(Boolean).reduce((s, x) => s + x.records, 0) + suppressed,
       corrections: distilled.filter(Boolean).reduce((s, x) => s + x.corrections, 0),
       packets: distilled.filter(Boolean).reduce((s, x) => s + x.packets, 0),
+      // Domain summaries, published beside the records' packets (docs/protocol.md).
+      summaries: distilled.filter(Boolean).reduce((s, x) => s + x.summaries, 0),
       homesWithNothing: distilled.filter((x) => x === undefined).length,
     },
     timings,

@@ -4,6 +4,9 @@
 //   node bench/weights/fit-domain.mjs [--questions N] [--grid 4,8,16,32,64,128,256] [--no-own] [--region] [--json OUT]
 //
 // --region: the domain layer reads every record under the home's keys, near its queries or not.
+// --summaries CAPS: also score the domain layer fed by domain summaries (docs/protocol.md): every
+// deployment's past in the subject as one summary per deployment, under its shard key, capped at
+// each of CAPS records (SUMMARY_RECORD_CAP), in place of the records under the home's keys.
 // Each run also scores the domain arm (every deployment's past in the subject under one key).
 //
 // Data: ../shared/data/outcomes (MMLU-Pro questions x 16 open models). As bench/value: each model is
@@ -32,6 +35,9 @@ const jsonOut = arg('json')
 const ownEvidence = !process.argv.includes('--no-own')
 const region = process.argv.includes('--region')
 const GRID = (arg('grid') ?? '4,8,16,32,64,128,256').split(',').map(Number)
+const CAPS = arg('summaries') ? arg('summaries').split(',').map(Number) : []
+// As summaryShard() does with a public key: a publisher-stable shard of DOMAIN_SUMMARY_SHARDS.
+const SHARDS = 8
 const PAST = 0.7
 const REACH = {disjoint: 1, overlap: 4}
 
@@ -165,6 +171,42 @@ function evaluate(half, scenario) {
     result.domainArm = brier / items.length
   }
   for (const k of GRID) result.byK[k] = score((it) => ({domain: it.domain, domainSource: region ? it.region : it.file, domainPriorStrength: k}))
+  if (CAPS.length > 0) {
+    // Each deployment's whole logged past per subject: what its distill run summarises.
+    const pastByDomain = new Map()
+    for (const e of past) {
+      const d = domainOf(e.q)
+      const byM = pastByDomain.get(d) ?? pastByDomain.set(d, new Map()).get(d)
+      ;(byM.get(e.m) ?? byM.set(e.m, []).get(e.m)).push(e)
+    }
+    /** m's pulled file with every deployment's summary (its own too, unless --no-own) under its shard key, as synthesis files them. */
+    const summaryFile = (m, cap) => {
+      const weights = {...files[m].weights}
+      for (const [domain, byM] of pastByDomain) {
+        const shards = new Map()
+        for (const [pm, list] of byM) {
+          if (!ownEvidence && pm === m) continue
+          const v = {mass: Math.min(list.length, cap), success: list.reduce((s, e) => s + e.y, 0) / list.length, confidence: list.reduce((s, e) => s + e.c, 0) / list.length, publishers: 1}
+          const shard = pm % SHARDS
+          ;(shards.get(shard) ?? shards.set(shard, {}).get(shard))[models[pm]] = v
+        }
+        for (const [shard, variants] of shards) {
+          const parts = Object.values(variants)
+          const mass = parts.reduce((s, p) => s + p.mass, 0)
+          const evidence = {mass, success: parts.reduce((s, p) => s + p.mass * p.success, 0) / mass, confidence: parts.reduce((s, p) => s + p.mass * p.confidence, 0) / mass, publishers: parts.length}
+          const routingKey = `domain:${shard}`
+          weights[keyFingerprint(scheme.id, domain, routingKey)] = {weight: evidence.success, packets: parts.length, publishers: parts.length, publisherIds: parts.map((_, i) => i.toString(16).padStart(16, '0')), records: parts.length, lastTimestamp: 0, domain, routingKey, evidence, variants, queries: [], newShare: 0}
+        }
+      }
+      return {...files[m], weights}
+    }
+    result.summaries = {}
+    for (const cap of CAPS) {
+      const sf = models.map((_, m) => summaryFile(m, cap))
+      result.summaries[cap] = {}
+      for (const k of GRID) result.summaries[cap][k] = score((it) => ({domain: it.domain, domainSource: sf[it.e.m], domainPriorStrength: k}))
+    }
+  }
   return result
 }
 
@@ -180,4 +222,17 @@ const meanOn = (half, k) => (out.runs[`${half}-overlap`].byK[k].brier + out.runs
 const best = GRID.reduce((a, b) => (meanOn('A', b) < meanOn('A', a) ? b : a))
 out.chosen = best
 console.log(`\nchosen on half A: ${best}; half B: overlap ${f(out.runs['B-overlap'].byK[best].brier)} (without ${f(out.runs['B-overlap'].withoutDomain.brier)}), disjoint ${f(out.runs['B-disjoint'].byK[best].brier)} (without ${f(out.runs['B-disjoint'].withoutDomain.brier)})`)
+if (CAPS.length > 0) {
+  console.log('\nwith domain summaries (Brier; routing):')
+  for (const [name, r] of Object.entries(out.runs)) {
+    console.log(`${name}: domain arm ${f(r.domainArm)}, records under keys at K=${DOMAIN_PRIOR_STRENGTH} ${f(r.byK[DOMAIN_PRIOR_STRENGTH]?.brier ?? NaN)}`)
+    for (const cap of CAPS) console.log(`  cap ${String(cap).padStart(4)}: ` + GRID.map((k) => `K=${k} ${f(r.summaries[cap][k].brier)}`).join('  '))
+  }
+  const meanS = (half, cap, k) => (out.runs[`${half}-overlap`].summaries[cap][k].brier + out.runs[`${half}-disjoint`].summaries[cap][k].brier) / 2
+  let bestS = [CAPS[0], GRID[0]]
+  for (const cap of CAPS) for (const k of GRID) if (meanS('A', cap, k) < meanS('A', ...bestS)) bestS = [cap, k]
+  out.chosenSummaries = {cap: bestS[0], k: bestS[1]}
+  const [c, k] = bestS
+  console.log(`chosen on half A with summaries: cap ${c}, K ${k}; half B: overlap ${f(out.runs['B-overlap'].summaries[c][k].brier)} (records ${f(out.runs['B-overlap'].byK[DOMAIN_PRIOR_STRENGTH]?.brier ?? NaN)}), disjoint ${f(out.runs['B-disjoint'].summaries[c][k].brier)} (records ${f(out.runs['B-disjoint'].byK[DOMAIN_PRIOR_STRENGTH]?.brier ?? NaN)}, domain arm ${f(out.runs['B-disjoint'].domainArm)})`)
+}
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify(out, null, 2) + '\n')

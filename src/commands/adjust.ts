@@ -77,7 +77,8 @@ function renderAdjustment(result: QueryAdjustment, weightsFile: string): string 
       ? `Live lookup failed (${l.failed}); adjusted with ${weightsFile} alone.`
       : `Live lookup: asked the swarm about ${l.keysFetched} keys the weights file did not know (${l.keysUnanswered} unanswered); ${l.keysLive} of the query's keys now have peer evidence from it, added to ${weightsFile}.`)
   const d = result.rule === 'calibrated' ? result.domainEvidence : null
-  const domainLine = d ? `  In ${result.domain} as a whole (every key of it in the weights file): right ${Math.round(d.success * 100)}% where expected ${Math.round(d.confidence * 100)}% (${records(d.mass)}, each once), the prior of the keys' evidence.` : undefined
+  const from = result.domainFrom === 'summaries' ? 'its deployments\' domain summaries' : 'every key of it in the weights file'
+  const domainLine = d ? `  In ${result.domain} as a whole (${from}): right ${Math.round(d.success * 100)}% where expected ${Math.round(d.confidence * 100)}% (${records(d.mass)}, each once), the prior of the keys' evidence.` : undefined
   if (result.keysMatched === 0) {
     const none = `none of the query's ${result.keysLookedUp} routing keys in ${result.domain} is in ${weightsFile}${l ? ' or known to the swarm' : ''}`
     if (!d) return lines(liveLine, `Adjustment 0: ${none}.`)

@@ -53,6 +53,7 @@ Privacy knobs (see docs/distill.md): --time-resolution coarsens timestamps, --mi
     'model-alias': Flags.string({description: "A model name as logged = the public name packets carry (repeatable), e.g. my-gpt4-deployment=gpt-4o. Over config's modelAlias.", multiple: true, multipleNonGreedy: true}),
     aggregate: Flags.boolean({description: 'One packet per (domain, hash, model, correction, time bucket) carrying mean outcome and confidence and the record count.', default: false}),
     'time-resolution': durationFlag({description: 'Floor timestamps to this resolution so packets cannot be matched to single requests.', allowZero: true})({default: 3600, defaultHelp: async () => '1h'}),
+    'domain-summary': Flags.boolean({description: 'After the records, write one summary packet per (domain, model): its record count, mean outcome and mean confidence, under a shared domain key, so peers learn how this deployment does in each domain (docs/privacy.md). --no-domain-summary writes none.', default: true, allowNo: true}),
     'min-count': Flags.integer({description: 'With --aggregate: emit a group only when at least this many records support it (k-anonymity).', default: 1, min: 1}),
     epsilon: numberFlag({description: 'Local differential privacy on the outcome signal: randomised response with this epsilon per record (smaller = noisier). Default: off.'})(),
     'default-confidence': numberFlag({description: 'Confidence (0..1) for records that carry none; without it they are skipped.'})(),
@@ -102,6 +103,7 @@ Privacy knobs (see docs/distill.md): --time-resolution coarsens timestamps, --mi
         timeResolutionSeconds: flags['time-resolution'],
         minCount: flags['min-count'],
         epsilon: flags.epsilon,
+        domainSummary: flags['domain-summary'],
         defaultConfidence: flags['default-confidence'],
         ttlHours: flags['ttl-hours'] ?? flags.ttl / 3600,
         maxGroups: flags['max-groups'],
@@ -159,6 +161,7 @@ export function renderSummary(s: DistillSummary): string {
     rows.push(['aggregate', `${plural(s.aggregate.packets, 'packet')} from ${plural(c.emitted, 'record')}: ${s.aggregate.compressionRatio.toFixed(2)}x; ${plural(s.aggregate.suppressedGroups, 'group')} below min-count`])
     if (s.aggregate.earlyCloses > 0) rows.push(['', `${plural(s.aggregate.earlyCloses, 'group')} closed early (more than ${s.aggregate.maxGroups} open at once)`])
   }
+  if (s.summaries) rows.push(['summaries', `${plural(s.summaries.written, 'domain summary packet')} (one per domain and model, not counted above)`])
   const p = s.privacy
   rows.push(['privacy', `time resolution ${p.timeResolution}, min-count ${p.minCount}, epsilon ${p.epsilon === null ? 'off' : `${p.epsilon} (${p.mechanism})`}`])
   rows.push(['scheme', s.scheme ?? 'none (no record reached the model)'])

@@ -28,6 +28,8 @@ export class Accounting {
   /** Packets not written because the store already held the same bytes. */
   duplicatePackets = 0
   suppressedGroups = 0
+  /** Domain summaries written: apart from the records' tally, which they do not change. */
+  summaries = 0
   correctionsMatched = 0
   correctionsUnmatched = 0
   correctionsRejected = 0

@@ -156,7 +156,7 @@ class Run {
       this.hasher = hp.pipeline
       this.scheme = hp.scheme
       this.sliced = new SlicedHasher(hp.pipeline, {signal: options.signal, onAbort: this.interrupted})
-      this.emitter = new Emitter({scheme: hp.scheme, ttlHours, nowSeconds, rr: this.rr, table: this.table, minCount, open: this.openStore, accounting: this.acc})
+      this.emitter = new Emitter({scheme: hp.scheme, ttlHours, nowSeconds, rr: this.rr, table: this.table, minCount, domainSummary: this.options.domainSummary !== false, open: this.openStore, accounting: this.acc})
       this.stages.setup += (performance.now() - t0) / 1000
     }
     this.stages.setup = (performance.now() - this.started) / 1000
@@ -279,6 +279,7 @@ class Run {
       aggregate: table
         ? {groups: acc.packets + acc.suppressedGroups, packets: acc.packets, suppressedGroups: acc.suppressedGroups, compressionRatio: acc.packets > 0 ? acc.emitted / acc.packets : 0, earlyCloses: table.earlyCloses, maxGroups: table.maxGroups}
         : null,
+      summaries: this.options.domainSummary === false ? null : {written: acc.summaries},
       privacy: {
         timeResolution: formatDuration(checked.timeResolutionSeconds),
         timeResolutionSeconds: checked.timeResolutionSeconds,

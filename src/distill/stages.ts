@@ -2,6 +2,7 @@ import {type TextHasher, scrubbedForHash} from '../hash/pipeline.js'
 import type {CorrectionIndex} from '../ingest/corrections.js'
 import type {CorrectionInfo, IngestEvent, NormalisedRecord, RecordLocation} from '../ingest/types.js'
 import {PacketEncodeError, encodePacket, packetId} from '../packet/codec.js'
+import {DOMAIN_SUMMARY_HASH, summaryRoutingKey, summaryShard} from '../packet/summary.js'
 import type {Signer} from '../packet/signer.js'
 import type {PacketStoreWriter} from '../packet/store.js'
 import {toLabel} from '../packet/text.js'
@@ -218,6 +219,8 @@ export interface EmitSettings {
   /** With --aggregate. */
   table?: GroupTable
   minCount: number
+  /** Also write one domain summary per (domain, model variant) of the records written (default on; `--no-domain-summary`). */
+  domainSummary?: boolean
   /** The store and the signer, opened on first use. */
   open(): Promise<{store: PacketStoreWriter; signer: Signer}>
   accounting: Accounting
@@ -232,6 +235,8 @@ export interface EmitSettings {
 export class Emitter {
   /** Packet ids written so far (first 12 bytes, base64): ~60 bytes of memory per packet. */
   private readonly written = new Set<string>()
+  /** Per domain NUL variant: the records written so far, for the domain summaries (one entry per pair, so memory is tiny). */
+  private readonly perDomain = new Map<string, {domain: string; modelVariant: string; count: number; outcomeSum: number; confidenceSum: number; newest: number}>()
 
   constructor(private readonly s: EmitSettings) {}
 
@@ -253,12 +258,48 @@ export class Emitter {
     if (!this.firstOf(bytes)) return skip(SKIP.duplicate)
     await store.append(bytes)
     this.s.accounting.emit(h.key.domain, 1)
+    this.summarise(h.key, 1, h.outcome, h.confidence)
     return undefined
   }
 
-  /** Writes the groups still open (with --aggregate). */
+  /** Writes the groups still open (with --aggregate), then the domain summaries of everything written. */
   async finish(): Promise<void> {
     if (this.s.table) for (const g of this.s.table.drain()) await this.emitGroup(g)
+    if (this.s.domainSummary !== false) await this.emitSummaries()
+  }
+
+  /** Records written, added to their (domain, variant)'s summary: only what the store holds is summarised. */
+  private summarise(key: GroupKey, count: number, outcomeSum: number, confidenceSum: number): void {
+    const id = `${key.domain}\u0000${key.modelVariant}`
+    let d = this.perDomain.get(id)
+    if (!d) this.perDomain.set(id, (d = {domain: key.domain, modelVariant: key.modelVariant, count: 0, outcomeSum: 0, confidenceSum: 0, newest: 0}))
+    d.count += count
+    d.outcomeSum += outcomeSum
+    d.confidenceSum += confidenceSum
+    d.newest = Math.max(d.newest, key.bucket)
+  }
+
+  /**
+   * One summary per (domain, variant) of the records written (docs/protocol.md, "Domain
+   * summaries"), under this publisher's shard key. None has fewer than --min-count records: a summary
+   * of fewer would say more about each of them than the aggregates the flag allowed. Under
+   * --epsilon the mean is of the randomised bits, read back as an aggregate's is.
+   */
+  private async emitSummaries(): Promise<void> {
+    const acc = this.s.accounting
+    for (const d of [...this.perDomain.values()].sort((a, b) => (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : a.modelVariant < b.modelVariant ? -1 : 1))) {
+      // Only written groups are summarised, each of at least --min-count records, so this never
+      // drops one today; it keeps the promise if records are ever summarised another way.
+      if (d.count < this.s.minCount) continue
+      const {signer, store} = await this.s.open()
+      const outcome = this.s.rr ? this.s.rr.packetOutcome(d.outcomeSum, d.count) : d.outcomeSum / d.count
+      const key: GroupKey = {domain: d.domain, hash: DOMAIN_SUMMARY_HASH, modelVariant: d.modelVariant, correctionApplied: false, correctionType: null, bucket: d.newest}
+      const bytes = encodePacket(this.body(key, [summaryRoutingKey(summaryShard(signer.publicKey))], outcome, d.confidenceSum / d.count, d.count), signer)
+      // The same records summarised again (a store distilled twice) make the same bytes: not stored twice.
+      if (!this.firstOf(bytes, false)) continue
+      await store.append(bytes)
+      acc.summaries++
+    }
   }
 
   private async emitGroup(g: Group): Promise<void> {
@@ -278,12 +319,14 @@ export class Emitter {
     }
     await store.append(bytes)
     acc.emit(g.domain, g.count)
+    this.summarise(g, g.count, g.outcomeSum, g.confidenceSum)
   }
 
-  private firstOf(bytes: Uint8Array): boolean {
+  /** `record`: a record's packet (a repeat counts as a duplicate packet); a summary's repeat is not one. */
+  private firstOf(bytes: Uint8Array, record = true): boolean {
     const id = Buffer.from(packetId(bytes).slice(0, 24), 'hex').toString('base64')
     if (this.written.has(id)) {
-      this.s.accounting.duplicatePackets++
+      if (record) this.s.accounting.duplicatePackets++
       return false
     }
     this.written.add(id)

@@ -37,6 +37,11 @@ export interface DistillOptions {
   timeResolutionSeconds?: number
   /** Aggregates supported by fewer records are suppressed. Default 1 (nothing suppressed). */
   minCount?: number
+  /**
+   * After the records, one domain summary per (domain, model variant) of the records written
+   * (docs/protocol.md, "Domain summaries"). Default true; false is `--no-domain-summary`.
+   */
+  domainSummary?: boolean
   /** Local-DP budget per record for the outcome signal (randomised response). Default: no noise. */
   epsilon?: number
   /** Confidence for records that carry none; without it they are skipped. */
@@ -122,6 +127,11 @@ export interface DistillSummary {
   scheme: string | null
   /** Present with --aggregate. */
   aggregate: {groups: number; packets: number; suppressedGroups: number; compressionRatio: number; earlyCloses: number; maxGroups: number} | null
+  /**
+   * Domain summaries written after the records (not in `packets` nor in `counts`: they carry the
+   * same records again). Null with --no-domain-summary.
+   */
+  summaries: {written: number} | null
   privacy: {timeResolution: string; timeResolutionSeconds: number; minCount: number; epsilon: number | null; mechanism: string | null}
   stages: StageTimes
   /** Embedding cache figures from the hash pipeline. */

@@ -4,6 +4,7 @@ import {promises as fs} from 'node:fs'
 
 import {QisError, errorMessage} from '../util/errors.js'
 import {decodePacket} from './codec.js'
+import {isDomainSummary} from './summary.js'
 import {looksLikeStore, readStoreBytes, readStoreFile, type StoreEntry} from './store.js'
 import type {OutcomePacket, PacketError} from './types.js'
 
@@ -21,6 +22,8 @@ export interface InspectedPacket {
   id: string | null
   signer: string | null
   packet: OutcomePacket | null
+  /** `domain-summary`: one publisher's records of a domain and model variant (routing key `domain:<s>`); `record`: any other packet. Null when undecodable. */
+  kind: 'record' | 'domain-summary' | null
   errors: string[]
 }
 
@@ -69,6 +72,7 @@ export function inspectPacketBytes(bytes: Uint8Array, index: number, now?: numbe
     id: info?.id ?? null,
     signer: packet ? signerOf(packet.public_key) : null,
     packet,
+    kind: packet ? (isDomainSummary(packet) ? 'domain-summary' : 'record') : null,
     errors: result.ok ? [] : [describeError(result.error)],
   }
 }
@@ -177,7 +181,7 @@ export async function inspectSource(source: string, options: InspectOptions = {}
 }
 
 function emptyInspected(index: number, size: number): InspectedPacket {
-  return {index, size, valid: false, signatureValid: false, expired: false, expiresAt: null, queryFingerprint: null, id: null, signer: null, packet: null, errors: []}
+  return {index, size, valid: false, signatureValid: false, expired: false, expiresAt: null, queryFingerprint: null, id: null, signer: null, packet: null, kind: null, errors: []}
 }
 
 async function* singleEntry(bytes: Uint8Array): AsyncGenerator<StoreEntry> {

@@ -1,4 +1,5 @@
 import type {WeightsFile} from './file.js'
+import {isSummaryRoutingKey} from '../packet/summary.js'
 import {type Evidence, type KeyWeight, type QueryEvidence, hexHamming} from './synthesize.js'
 
 /** The reference pattern's bound on a confidence adjustment (the `reference` rule only). */
@@ -153,6 +154,8 @@ export interface Adjustment {
    * evidence in it.
    */
   domainEvidence: Evidence | null
+  /** Where domainEvidence came from: the domain's summaries (each publisher-variant once), or the records under the file's keys of the domain. Null without it. */
+  domainFrom: 'summaries' | 'records' | null
   /** Every variant with evidence, best estimate first. */
   variants: VariantEstimate[]
   /** The variants peers did best with on such queries (best first) ... */
@@ -240,6 +243,8 @@ interface DomainRecords {
   under?: DomainRecords
   pooled: Sums
   variants: Map<string, Sums>
+  /** Built from the domain's summaries (docs/weights.md, "The domain layer"), not from records under keys. */
+  summaries?: boolean
 }
 
 const emptySums = (): Sums => ({mass: 0, success: 0, confidence: 0, publishers: 0})
@@ -319,8 +324,13 @@ function domainsOf(weights: WeightsFile): Map<string, DomainRecords> {
   }
   const out = new Map<string, DomainRecords>()
   for (const [domain, entries] of byDomain) {
-    const d = withRecords(entries)
-    if (d) out.set(domain, d)
+    // Where the domain's summaries arrived, they are its evidence: each publisher-variant once, for
+    // all of its records in the domain, not only those under the keys this home asked. The records
+    // under the keys are the same publishers' records again, so they are left out, not added.
+    // Each shard key's per-variant evidence is its own (a publisher is under one shard only).
+    const summaries = entries.filter(([, e]) => isSummaryRoutingKey(e.routingKey)).map(([fp, e]): [string, KeyWeight] => [fp, {...e, queries: []}])
+    const d = summaries.length > 0 ? withRecords(summaries) : withRecords(entries)
+    if (d) out.set(domain, summaries.length > 0 ? {...d, summaries: true} : d)
   }
   domainCache.set(weights.weights, out)
   return out
@@ -438,7 +448,7 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
   const source = options.domainSource ?? weights
   let records = options.domain === undefined ? undefined : domainsOf(source).get(options.domain)
   // Entries of this query that the source lacks (live lookup) count too, as they will once written back.
-  const extra = source === weights ? [] : matched.filter((m) => m.domain === options.domain && m.evidence && !Object.hasOwn(source.weights, m.fingerprint)).map((m): [string, KeyWeight] => [m.fingerprint, weights.weights[m.fingerprint]])
+  const extra = source === weights || records?.summaries ? [] : matched.filter((m) => m.domain === options.domain && m.evidence && !Object.hasOwn(source.weights, m.fingerprint)).map((m): [string, KeyWeight] => [m.fingerprint, weights.weights[m.fingerprint]])
   if (extra.length > 0) records = withRecords(extra, records)
   const domain = records ? evidenceOf(records) : undefined
   const domainShift = domain ? shift(domain.pooled, kDomain) : 0
@@ -527,6 +537,7 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
     evidence: pooled,
     closeEvidence: pool([...close.values()].map((q) => ({...q})), 'sum'),
     domainEvidence: domain ? {...domain.pooled} : null,
+    domainFrom: domain ? (records?.summaries ? 'summaries' : 'records') : null,
     variants,
     bestVariants,
     worstVariants,

@@ -5,6 +5,7 @@ import {requireLabel} from '../cli/label.js'
 import {decodePacket} from '../packet/codec.js'
 import {keyFingerprint} from '../packet/fingerprint.js'
 import {STORE_EXTENSION, readStoreFile} from '../packet/store.js'
+import {isDomainSummary, summaryRoutingKeys} from '../packet/summary.js'
 import {QisError, errorMessage} from '../util/errors.js'
 import type {AskedKey, ReceivedPacket} from './synthesize.js'
 
@@ -70,6 +71,15 @@ async function listStores(dir: string): Promise<string[]> {
   return names.filter((n) => n.endsWith(STORE_EXTENSION)).sort().map((n) => path.join(dir, n))
 }
 
+/**
+ * The shard keys of a domain's summaries (docs/protocol.md, "Domain summaries"): every publisher's
+ * summary of the domain is under one of them. No closeness filter: a summary is about the whole
+ * domain, not a query near this node's.
+ */
+export function summaryKeys(scheme: string, domain: string): AskedKey[] {
+  return summaryRoutingKeys().map((routingKey) => ({fingerprint: keyFingerprint(scheme, domain, routingKey), domain, routingKey}))
+}
+
 export async function collectLocalKeys(options: LocalKeysOptions): Promise<LocalKeys> {
   const now = options.now ?? Math.floor(Date.now() / 1000)
   const focus = (options.domainFocus ?? []).map((d) => requireLabel('domain_tag', d, 'domain focus (config domainFocus, $QIS_DOMAIN_FOCUS)'))
@@ -126,6 +136,8 @@ export async function collectLocalKeys(options: LocalKeysOptions): Promise<Local
       }
       let keys = q.keysByDomain.get(p.domain_tag)
       if (!keys) q.keysByDomain.set(p.domain_tag, (keys = new Set()))
+      // A domain summary's key is not a query's: its domain's shard keys are all asked below.
+      if (isDomainSummary(p)) continue
       for (const rk of p.routing_keys) {
         keys.add(rk)
         let hashes = q.hashesByKey.get(rk)
@@ -170,6 +182,7 @@ export async function collectLocalKeys(options: LocalKeysOptions): Promise<Local
     // queries have: the question is "what do peers in that domain know about what I am asked?".
     const keys = focus.includes(domain) || !own ? allKeys : [...own].sort()
     for (const rk of keys) ask(domain, rk)
+    for (const k of summaryKeys(scheme, domain)) if (!asked.has(k.fingerprint)) asked.set(k.fingerprint, k)
   }
   const own = options.packets ? ring.filter((r) => r.scheme === scheme).flatMap((r) => r.keys.map((key) => ({key, bytes: r.bytes}))) : undefined
   return {scheme, keys: [...asked.values()], stores: stores.length, packetsRead, packetsUsed: q.used, skipped, ...(own ? {own} : {})}

@@ -7,7 +7,8 @@ import {QisError} from '../util/errors.js'
 import type {QueryHasher, QueryScrubber} from './adjust.js'
 import {loadSwarmKey} from '../swarm/pnet.js'
 import {OldWeightsFileError, WEIGHTS_FILE_VERSION, type WeightsFile, readWeightsFileIfExists, writeWeightsFile} from './file.js'
-import {type LocalSkipReason, collectLocalKeys} from './local.js'
+import {type LocalSkipReason, collectLocalKeys, summaryKeys} from './local.js'
+import {isSummaryRoutingKey} from '../packet/summary.js'
 import {publishersFile, readFirstSeen, recordSeen} from './publishers.js'
 import {readTrustList, trustFile, trustedIds} from './trust.js'
 import {type AskedKey, DEFAULT_HAMMING_THRESHOLD, type KeyWeight, type ReceivedPacket, type SynthesisRefusal, synthesizeWeights} from './synthesize.js'
@@ -69,6 +70,8 @@ export interface PullWeightsResult {
   out: string
   /** Key fingerprints asked for. */
   keysAsked: number
+  /** Of them, domain summary shard keys (DOMAIN_SUMMARY_SHARDS per domain asked about; docs/protocol.md, "Domain summaries"). */
+  summaryKeys: number
   /** With `queries`: how many were given (after --domain), and the distinct keys they asked (some shared with the own packets'). */
   queries?: {read: number; keys: number}
   /** Own packets the keys were read from. */
@@ -134,8 +137,12 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
     const had = askedKeys.get(k.fingerprint)
     askedKeys.set(k.fingerprint, had ? {...had, localHashes: [...new Set([...(had.localHashes ?? []), ...(k.localHashes ?? [])])].sort()} : k)
   }
-  const allKeys = [...askedKeys.values()]
   const scheme = fromQueries?.scheme ?? local.scheme!
+  // Every domain asked about is asked for its domain summaries too (the own packets' domains already are).
+  for (const domain of new Set([...askedKeys.values()].map((k) => k.domain))) {
+    for (const k of summaryKeys(scheme, domain)) if (!askedKeys.has(k.fingerprint)) askedKeys.set(k.fingerprint, k)
+  }
+  const allKeys = [...askedKeys.values()]
   const trustList = await readTrustList(trustFile(options.home))
   if (options.trustedOnly && trustList.length === 0) {
     throw new QisError(`--trusted-only, but the trust list ${trustFile(options.home)} is empty: add peers with \`qis trust add PEER_ID\``, {code: 'BAD_FLAG'})
@@ -213,6 +220,7 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
     scheme,
     out,
     keysAsked: fingerprints.length,
+    summaryKeys: allKeys.filter((k) => isSummaryRoutingKey(k.routingKey)).length,
     ...(fromQueries ? {queries: {read: queries.length, keys: fromQueries.keys.length}} : {}),
     local: {stores: local.stores, packetsRead: local.packetsRead, packetsUsed: local.packetsUsed, skipped: local.skipped},
     peers: fetched.peers,

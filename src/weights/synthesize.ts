@@ -1,5 +1,6 @@
 import {decodePacket, packetId} from '../packet/codec.js'
 import {keyFingerprint} from '../packet/fingerprint.js'
+import {isDomainSummary, isSummaryRoutingKey, summaryRoutingKey, summaryShard} from '../packet/summary.js'
 import type {DecodeResult, OutcomePacket, PacketErrorCode} from '../packet/types.js'
 
 /**
@@ -46,6 +47,18 @@ export const PUBLISHER_ID_CHARS = 16
  * publisher adds little, while more publishers add independent evidence.
  */
 export const PUBLISHER_RECORD_CAP = 16
+
+/**
+ * A publisher's domain summaries (one model variant, one domain) count for at most this many
+ * records: the cap PUBLISHER_RECORD_CAP is for one key, a small region of a domain; a domain
+ * summary stands for a deployment's whole record in the domain, which the domain layer weighs
+ * against a prior of DOMAIN_PRIOR_STRENGTH = 32 records, so a cap below that would keep a
+ * deployment with thousands of records in a domain from ever saying more about its own model
+ * there than the other models' surprise. 64 = twice the prior: its own record can outweigh the
+ * others', and no one deployment outweighs more than a handful of others (docs/weights.md,
+ * "The domain layer").
+ */
+export const SUMMARY_RECORD_CAP = 64
 
 /** A publisher this home first saw less than this long ago (seconds) is new. */
 export const NEW_PUBLISHER_AGE = 7 * 24 * 3600
@@ -128,6 +141,8 @@ export type SynthesisRefusal =
   | 'NOT_NEAR'
   /** Not on the trust list, with trustedOnly. */
   | 'NOT_TRUSTED'
+  /** Under a domain summary key, but not a domain summary of its publisher's own shard (docs/protocol.md). */
+  | 'NOT_SUMMARY'
 
 /**
  * Evidence about a key (pooled) or about one model variant under it, after the publisher bounds
@@ -296,13 +311,13 @@ interface PublisherSummary {
  * most NEW_PUBLISHER_SHARE of the key whenever established publishers exist under it, however
  * many identities they are.
  */
-function newcomerFactor(summaries: PublisherSummary[], ownId?: string): number {
+function newcomerFactor(summaries: PublisherSummary[], ownId?: string, cap = PUBLISHER_RECORD_CAP): number {
   let established = 0
   let fresh = 0
   for (const p of summaries) {
     // This node's own record is neither: a peer is not new relative to it, only to other peers.
     if (p.id === ownId) continue
-    const m = Math.min(p.information, PUBLISHER_RECORD_CAP)
+    const m = Math.min(p.information, cap)
     if (p.isNew) fresh += m
     else established += m
   }
@@ -378,6 +393,8 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
     const seenId = `${item.key}:${info.id}`
     if (seen.has(seenId)) return 'DUPLICATE'
     seen.add(seenId)
+    // A summary key holds only summaries, each under its publisher's own shard: one publisher, one summary key per domain.
+    if (isSummaryRoutingKey(key.routingKey) && (!isDomainSummary(packet) || packet.routing_keys[0] !== summaryRoutingKey(summaryShard(packet.public_key)))) return 'NOT_SUMMARY'
     if (key.localHashes !== undefined && !key.localHashes.some((h) => hexHamming(h, packet.query_semantic_hash) <= threshold)) return 'NOT_NEAR'
     if (!own && options.trustedOnly && !options.trusted?.has(packet.public_key.slice(0, PUBLISHER_ID_CHARS))) return 'NOT_TRUSTED'
     let publishers = byKey.get(item.key)
@@ -461,8 +478,10 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
       summaries.push(summary)
     }
 
-    const factor = newcomerFactor(summaries, ownAccepted > 0 ? ownId : undefined)
-    const massOf = (information: number, p: PublisherSummary) => Math.min(information, PUBLISHER_RECORD_CAP) * (p.isNew ? factor : 1)
+    const summaryKey = isSummaryRoutingKey(key.routingKey)
+    const cap = summaryKey ? SUMMARY_RECORD_CAP : PUBLISHER_RECORD_CAP
+    const factor = newcomerFactor(summaries, ownAccepted > 0 ? ownId : undefined, cap)
+    const massOf = (information: number, p: PublisherSummary) => Math.min(information, cap) * (p.isNew ? factor : 1)
     const part = (sums: {information: number; successSum: number; confidenceSum: number}, p: PublisherSummary) => ({
       mass: massOf(sums.information, p),
       success: meanSuccess(sums.successSum, sums.information),
@@ -496,7 +515,8 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
         entry.parts.push(part(q, p))
       }
     }
-    const queries: QueryEvidence[] = [...perQuery.values()]
+    // A summary names no query (its hash is DOMAIN_SUMMARY_HASH): its evidence is per variant only.
+    const queries: QueryEvidence[] = summaryKey ? [] : [...perQuery.values()]
       .map(({hash, model, parts}) => ({hash, model, ...combine(parts)}))
       .sort((a, b) => b.mass - a.mass || (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : a.model < b.model ? -1 : a.model > b.model ? 1 : 0))
       .slice(0, MAX_QUERY_ENTRIES)

@@ -42,7 +42,7 @@ interface Run {
   shareOfCentralGain: number | null
   routing: {accuracy: number; bestSingle: number; random: number; oracle: number}
   answers: {past: number; future: number}
-  distilled: {records: number; packets: number; corrections: number}
+  distilled: {records: number; packets: number; summaries: number; corrections: number}
   swarm: {packetsPublished: number; publishFailed: number; pull: {received: number; accepted: number; refused: Record<string, number>}; live: {keysFetched: number; failures: number}}
   keysMatchedShare: Record<string, number>
 }
@@ -72,7 +72,9 @@ describe('bench/value', () => {
     // Every logged answer became a packet, every packet reached the swarm, and the peer's came back.
     expect(run.answers.past).toBe(run.distilled.records)
     expect(run.distilled.packets).toBe(run.distilled.records)
-    expect(run.swarm.packetsPublished).toBe(run.distilled.packets)
+    // Every home publishes its domain summaries beside its records' packets.
+    expect(run.distilled.summaries).toBeGreaterThan(0)
+    expect(run.swarm.packetsPublished).toBe(run.distilled.packets + run.distilled.summaries)
     expect(run.swarm.publishFailed).toBe(0)
     expect(run.swarm.pull.received).toBeGreaterThan(0)
     // Each home gets its own packets back too and must refuse them as its own.

@@ -5,6 +5,7 @@ import {describe, expect, it} from 'vitest'
 
 import {decodePacket} from '../../src/packet/codec.js'
 import {readStoreFile} from '../../src/packet/store.js'
+import {isDomainSummary} from '../../src/packet/summary.js'
 import type {OutcomePacket} from '../../src/packet/types.js'
 import {SKIP} from '../../src/distill/accounting.js'
 import type {DistillSummary} from '../../src/distill/types.js'
@@ -24,7 +25,12 @@ async function distillJson(args: string[], home = tempDir()): Promise<{summary: 
   return {summary: JSON.parse(r.stdout) as DistillSummary, home, stderr: r.stderr}
 }
 
-async function packetsOf(store: string): Promise<OutcomePacket[]> {
+/** The records' packets in a store (what `packets` counts); with `summaries`, the domain summaries too. */
+async function packetsOf(store: string, summaries = false): Promise<OutcomePacket[]> {
+  return (await allPacketsOf(store)).filter((p) => summaries || !isDomainSummary(p))
+}
+
+async function allPacketsOf(store: string): Promise<OutcomePacket[]> {
   const out: OutcomePacket[] = []
   for await (const entry of readStoreFile(store)) {
     expect(entry.kind).toBe('packet')
@@ -62,6 +68,12 @@ describe('qis distill on the bundled example', () => {
     expect(statSync(summary.out!).size).toBe(summary.bytes)
     const packets = await packetsOf(summary.out!)
     expect(packets).toHaveLength(summary.packets)
+    // Beside the records, one domain summary per (domain, model) they cover, counted apart.
+    const pairs = new Set(packets.map((p) => `${p.domain_tag}/${p.model_variant}`))
+    expect(summary.summaries).toEqual({written: pairs.size})
+    const summaries = (await packetsOf(summary.out!, true)).filter((p) => isDomainSummary(p))
+    expect(summaries.map((p) => `${p.domain_tag}/${p.model_variant}`).sort()).toEqual([...pairs].sort())
+    for (const s of summaries) expect(s.count).toBe(packets.filter((p) => p.domain_tag === s.domain_tag && p.model_variant === s.model_variant).length)
     expect(packets).toHaveLength(c.emitted)
     const corrected = packets.filter((p) => p.correction_applied)
     // Some records that matched a correction were skipped (no confidence), so at most as many packets.
@@ -116,6 +128,11 @@ describe('qis distill on the bundled example', () => {
     const kPackets = await packetsOf(kAnon.out!)
     expect(kPackets.length).toBeGreaterThan(0)
     expect(kPackets.every((p) => p.count >= k)).toBe(true)
+    // No domain summary stands for fewer records than --min-count allows either.
+    const kSummaries = (await packetsOf(kAnon.out!, true)).filter((p) => isDomainSummary(p))
+    expect(kSummaries.length).toBe(kAnon.summaries!.written)
+    expect(kSummaries.length).toBeGreaterThan(0)
+    expect(kSummaries.every((p) => p.count >= k)).toBe(true)
     const suppressed = kAnon.skippedByReason['below min-count']
     expect(suppressed).toBe(agg.counts.emitted - kAnon.counts.emitted)
     expect(kAnon.counts.read).toBe(kAnon.counts.emitted + kAnon.counts.rejected + kAnon.counts.skipped)

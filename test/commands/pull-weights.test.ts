@@ -116,7 +116,9 @@ describe('qis pull-weights across a 3-node swarm', () => {
     const n = keys.length
     expect(summary).toMatchObject({
       scheme,
-      keysAsked: n,
+      // The query keys, and the domain's 8 summary keys (no summaries were published here: nothing under them).
+      keysAsked: n + 8,
+      summaryKeys: 8,
       received: 5 * n,
       accepted: 3 * n,
       refused: {OWN_PACKET: n, NOT_NEAR: n},
@@ -152,7 +154,7 @@ describe('qis pull-weights across a 3-node swarm', () => {
     // A second pull, for a person: same weights, the previous file merged rather than lost.
     const again = await runCli(['pull-weights', '--home', me.root, '--bootstrap', bootstrap, '--no-own-evidence'], {env})
     expect(again.code, again.stderr).toBe(0)
-    expect(again.stdout).toContain(`Asked ${n} keys (from 1 own packet in 1 packet store, scheme ${scheme})`)
+    expect(again.stdout).toContain(`Asked ${n + 8} keys (8 of them domain summary keys; from 1 own packet in 1 packet store, scheme ${scheme})`)
     expect(again.stdout).toContain(`Received 5 packets from peers, 3 of them used (as ${5 * n} packet-key deliveries: ${3 * n} accepted, ${2 * n} refused (`)
     expect(again.stdout).toMatch(new RegExp(`Wrote ${n} weights to .*weights\\.json\\.`))
     expect(JSON.parse(readFileSync(path.join(me.root, 'weights.json'), 'utf8')).weights).toEqual(file.weights)
@@ -205,7 +207,7 @@ describe('qis pull-weights across a 3-node swarm', () => {
     const r = await runCli(['pull-weights', '--home', fresh, '--bootstrap', bootstrap, '--queries', queries, '--json'], {env})
     expect(r.code, r.stderr).toBe(0)
     const summary = JSON.parse(r.stdout)
-    expect(summary).toMatchObject({scheme, keysAsked: n, queries: {read: 1, keys: n}, weightsWritten: n, local: {packetsUsed: 0}})
+    expect(summary).toMatchObject({scheme, keysAsked: n + 8, summaryKeys: 8, queries: {read: 1, keys: n}, weightsWritten: n, local: {packetsUsed: 0}})
     // No own packets here, so every home's packets are peers' (the far one is refused as NOT_NEAR).
     expect(summary.packets.accepted).toBeGreaterThanOrEqual(4)
     expect(readFileSync(path.join(fresh, 'weights.json'), 'utf8')).not.toContain('ibuprofen')

@@ -13,6 +13,7 @@ import {SeededRandom} from '../../src/hash/prng.js'
 import {decodePacket} from '../../src/packet/codec.js'
 import {signerFromSeed} from '../../src/packet/signer.js'
 import {readStoreFile} from '../../src/packet/store.js'
+import {DOMAIN_SUMMARY_HASH, isDomainSummary, summaryRoutingKey, summaryShard} from '../../src/packet/summary.js'
 import type {OutcomePacket} from '../../src/packet/types.js'
 import {tempDir} from '../helpers/cli.js'
 
@@ -41,7 +42,8 @@ async function deps(): Promise<DistillDeps & {hashed: string[]}> {
 const signer = signerFromSeed(new Uint8Array(32).fill(9))
 const NOW = Date.UTC(2026, 10, 26, 12)
 
-async function packets(store: string): Promise<OutcomePacket[]> {
+/** Every packet in a store, domain summaries included. */
+async function allPackets(store: string): Promise<OutcomePacket[]> {
   const out: OutcomePacket[] = []
   for await (const e of readStoreFile(store)) {
     if (e.kind !== 'packet') throw new Error(`store entry ${e.index}: ${e.reason}`)
@@ -50,6 +52,15 @@ async function packets(store: string): Promise<OutcomePacket[]> {
     out.push(d.packet)
   }
   return out
+}
+
+/** The records' packets: what `packets` in the summary counts (domain summaries are apart). */
+async function packets(store: string): Promise<OutcomePacket[]> {
+  return (await allPackets(store)).filter((p) => !isDomainSummary(p))
+}
+
+async function summaries(store: string): Promise<OutcomePacket[]> {
+  return (await allPackets(store)).filter((p) => isDomainSummary(p))
 }
 
 const write = (dir: string, name: string, lines: unknown[]) => {
@@ -225,6 +236,83 @@ describe('distill pipeline (library)', () => {
     expect(s.rejects).toBe(rejects)
     expect(readFileSync(rejects, 'utf8').trim().split('\n')).toHaveLength(2)
     expect(existsSync(path.join(dir, 'home'))).toBe(false)
+  })
+
+  it('writes one domain summary per (domain, model) of the records written, counted apart from them', async () => {
+    const d = await deps()
+    const dir = tempDir()
+    const rows = [
+      {query: 'q one', domain: 'legal', model: 'llama-3-8b', outcome: 1, confidence: 0.8, timestamp: '2026-11-25T10:20:00Z'},
+      {query: 'q two', domain: 'legal', model: 'llama-3-8b', outcome: 0, confidence: 0.6, timestamp: '2026-11-25T12:40:00Z'},
+      {query: 'q three', domain: 'legal', model: 'llama-3-8b', outcome: 1, confidence: 0.7, timestamp: '2026-11-25T11:00:00Z'},
+      {query: 'q four', domain: 'legal', model: 'mistral-7b', outcome: 0, confidence: 0.5, timestamp: '2026-11-25T10:00:00Z'},
+      {query: 'q five', domain: 'finance', model: 'llama-3-8b', outcome: 1, confidence: 0.9, timestamp: '2026-11-25T09:00:00Z'},
+      {query: 'q six', domain: 'finance', model: 'llama-3-8b', outcome: 2, confidence: 0.9, timestamp: '2026-11-25T09:00:00Z'},
+    ]
+    const s = await distill({files: [write(dir, 'log.jsonl', rows)], home: await openHome(path.join(dir, 'home')), signer, now: NOW}, d)
+    // The records' tally is the records': the bad outcome is rejected, no summary counts as emitted.
+    expect(s.counts).toMatchObject({read: 6, emitted: 5, rejected: 1, skipped: 0})
+    expect(s.packets).toBe(5)
+    expect(s.summaries).toEqual({written: 3})
+    expect(await allPackets(s.out!)).toHaveLength(8)
+    const key = summaryRoutingKey(summaryShard(signer.publicKey))
+    const byName = new Map((await summaries(s.out!)).map((p) => [`${p.domain_tag}/${p.model_variant}`, p]))
+    expect([...byName.keys()].sort()).toEqual(['finance/llama-3-8b', 'legal/llama-3-8b', 'legal/mistral-7b'])
+    expect(byName.get('legal/llama-3-8b')).toMatchObject({
+      routing_keys: [key],
+      query_semantic_hash: DOMAIN_SUMMARY_HASH,
+      count: 3,
+      outcome_signal: 0.667,
+      confidence_at_inference: 0.7,
+      correction_applied: false,
+      correction_type: null,
+      outcome_epsilon: null,
+      // The newest record's coarsened time (1h).
+      timestamp: Date.UTC(2026, 10, 25, 12) / 1000,
+    })
+    expect(byName.get('finance/llama-3-8b')).toMatchObject({count: 1, outcome_signal: 1})
+    // --no-domain-summary: the records alone.
+    const off = await distill({files: [write(dir, 'log.jsonl', rows)], home: await openHome(path.join(dir, 'home2')), signer, now: NOW, domainSummary: false}, d)
+    expect(off.summaries).toBeNull()
+    expect(off.counts).toEqual(s.counts)
+    expect(await summaries(off.out!)).toHaveLength(0)
+    expect(await allPackets(off.out!)).toHaveLength(5)
+  })
+
+  it('--min-count: a summary only of the groups written, and none of fewer records than the flag allows', async () => {
+    const d = await deps()
+    const dir = tempDir()
+    const rows = [
+      ...Array.from({length: 3}, (_, i) => ({id: `a${i}`, query: 'the same question', domain: 'legal', outcome: 1, confidence: 0.8, timestamp: '2026-11-25T10:00:00Z'})),
+      // A group of one: below --min-count 2, so neither its packet nor its record in the summary.
+      {id: 'b', query: 'a lone question', domain: 'legal', outcome: 0, confidence: 0.2, timestamp: '2026-11-25T10:00:00Z'},
+      {id: 'c', query: 'a finance question', domain: 'finance', outcome: 1, confidence: 0.5, timestamp: '2026-11-25T10:00:00Z'},
+    ]
+    const s = await distill({files: [write(dir, 'log.jsonl', rows)], home: await openHome(path.join(dir, 'home')), signer, now: NOW, aggregate: true, minCount: 2}, d)
+    expect(s.counts).toMatchObject({read: 5, emitted: 3, skipped: 2})
+    expect(s.summaries).toEqual({written: 1})
+    const [legal] = await summaries(s.out!)
+    expect(legal).toMatchObject({domain_tag: 'legal', count: 3, outcome_signal: 1, confidence_at_inference: 0.8})
+    // With three records at --min-count 4 nothing is written at all, summaries neither.
+    const none = await distill({files: [write(dir, 'log.jsonl', rows)], home: await openHome(path.join(dir, 'home2')), signer, now: NOW, aggregate: true, minCount: 4}, d)
+    expect(none).toMatchObject({packets: 0, out: null, summaries: {written: 0}})
+  })
+
+  it('--epsilon: a summary is the mean of the randomised bits, debiased as an aggregate\'s, and says its epsilon', async () => {
+    const d = await deps()
+    const dir = tempDir()
+    const n = 2000
+    const rows = Array.from({length: n}, (_, i) => ({id: `r${i}`, query: `question ${i}`, outcome: i % 4 === 0 ? 0 : 1, confidence: 0.5, timestamp: '2026-11-25T10:00:00Z'}))
+    const rng = new SeededRandom(7)
+    const s = await distill({files: [write(dir, 'log.jsonl', rows)], home: await openHome(path.join(dir, 'home')), signer, now: NOW, epsilon: 1, uniform: () => rng.nextUnit()}, d)
+    const records = await packets(s.out!)
+    const [summary] = await summaries(s.out!)
+    expect(summary).toMatchObject({count: n, outcome_epsilon: 1})
+    // Exactly what the records' bits say, debiased: (mean - (1 - p)) / (2p - 1).
+    const p = 1 / (1 + Math.exp(-1))
+    const bits = records.reduce((a, r) => a + r.outcome_signal, 0) / n
+    expect(summary.outcome_signal).toBeCloseTo(Math.min(1, Math.max(0, (bits - (1 - p)) / (2 * p - 1))), 3)
+    expect(Math.abs(summary.outcome_signal - 0.75)).toBeLessThan(4 * (1.082 / Math.sqrt(n)))
   })
 
   it('byte-identical packets are stored once, and the skip says why', async () => {

@@ -7,7 +7,11 @@ import {adjustConfidence, createAdjuster, type QueryHasher} from '../../src/weig
 import {type WeightsFile, readWeightsFile, validateWeightsFile, writeWeightsFile} from '../../src/weights/file.js'
 import type {KeyWeight} from '../../src/weights/synthesize.js'
 import {tempDir} from '../helpers/cli.js'
-import {DOMAIN, SCHEME, fp} from './fixtures.js'
+import {decodePacket} from '../../src/packet/codec.js'
+import {DOMAIN_SUMMARY_HASH, summaryRoutingKey, summaryShard} from '../../src/packet/summary.js'
+import {summaryKeys} from '../../src/weights/local.js'
+import {synthesizeWeights} from '../../src/weights/synthesize.js'
+import {DOMAIN, NOW, SCHEME, asked, fp, hashWithBits, packet, publisher} from './fixtures.js'
 
 /** Publisher i's id; keys built with the same count share publishers 0..n-1. */
 const pid = (i: number) => (i + 1).toString(16).padStart(16, '0')
@@ -63,6 +67,7 @@ describe('adjustmentFor', () => {
         evidence: null,
         closeEvidence: null,
         domainEvidence: null,
+        domainFrom: null,
         variants: [],
         bestVariants: [],
         worstVariants: [],
@@ -256,6 +261,57 @@ describe('adjustmentFor: the domain layer', () => {
     const r = adjustmentFor(mixed, [newKey], {confidence: 0.6, domain: DOMAIN, candidates: {'llama-3-70b': 0.6, 'mistral-7b': 0.6}, domainPriorStrength: 16})
     expect(r.candidates!['llama-3-70b']).toBeGreaterThan(0.6)
     expect(r.candidates!['mistral-7b']).toBeLessThan(0.6)
+  })
+})
+
+describe('adjustmentFor: the domain layer with domain summaries', () => {
+  // Publishers with different summary shards, so their summaries sit under different keys.
+  const A = publisher('a')
+  const others = Array.from({length: 40}, (_, i) => publisher(`other-${i}`))
+  const B = others.find((p) => summaryShard(p.publicKey) !== summaryShard(A.publicKey))!
+  const shardOf = (p: typeof A) => summaryRoutingKey(summaryShard(p.publicKey))
+  const summary = (p: typeof A, count: number, outcome: number, confidence = 0.6) =>
+    packet(p, {outcome, confidence, count, timestamp: NOW - 600, hash: DOMAIN_SUMMARY_HASH, keys: [shardOf(p)]})
+  const record = (p: typeof A, outcome: number, i: number) => packet(p, {outcome, confidence: 0.6, timestamp: NOW - 600 - i, keys: ['k1', 'k2'], hash: hashWithBits(i % 4)})
+  /** The weights a pull would write from `packets` for keys k1, k2 and the domain's summary keys. */
+  const synthesise = (packets: Uint8Array[]): WeightsFile => {
+    const keys = [asked('k1', null), asked('k2', null), ...summaryKeys(SCHEME, DOMAIN)]
+    const received = packets.flatMap((bytes) => {
+      const d = decodePacket(bytes, {now: NOW})
+      return d.ok ? d.packet.routing_keys.map((rk) => ({key: fp(rk), bytes})) : []
+    })
+    const r = synthesizeWeights(received, {scheme: SCHEME, ownPublicKey: '00'.repeat(32), keys, now: NOW})
+    return {version: 2, scheme: SCHEME, generatedAt: new Date(NOW * 1000).toISOString(), hammingThreshold: 18, weights: Object.fromEntries(r.weights)}
+  }
+  const newKey = fp('unseen')
+  // A's 6 records (2 right) under the keys; its summary says 40 records at 0.25; B's summary 10 at 0.9.
+  const records = Array.from({length: 6}, (_, i) => record(A, i < 2 ? 1 : 0, i))
+
+  it('counts each publisher-variant once: its records and its summary say what its summary alone says', () => {
+    const both = synthesise([...records, summary(A, 40, 0.25)])
+    const alone = synthesise([summary(A, 40, 0.25)])
+    const a = adjustmentFor(both, [newKey], {confidence: 0.6, domain: DOMAIN})
+    const b = adjustmentFor(alone, [newKey], {confidence: 0.6, domain: DOMAIN})
+    expect(a.domainEvidence).toEqual(b.domainEvidence)
+    expect(a.domainEvidence).toMatchObject({mass: 40, success: expect.closeTo(0.25, 12)})
+    expect(a.domainFrom).toBe('summaries')
+    expect(a.probability).toBeCloseTo(b.probability, 12)
+    // Summaries of publishers in different shards add up; the records under the keys still refine the estimate for their queries.
+    const two = adjustmentFor(synthesise([...records, summary(A, 40, 0.25), summary(B, 10, 0.9)]), [newKey], {confidence: 0.6, domain: DOMAIN})
+    expect(two.domainEvidence).toMatchObject({mass: 50, success: expect.closeTo((40 * 0.25 + 10 * 0.9) / 50, 12)})
+    expect(adjustmentFor(both, [fp('k1')], {confidence: 0.6, domain: DOMAIN, queryHash: hashWithBits(0)}).evidence).toMatchObject({mass: 6, success: expect.closeTo(1 / 3, 12)})
+  })
+
+  it('without summaries the domain layer reads the records under the keys, as before', () => {
+    const only = synthesise(records)
+    expect(adjustmentFor(only, [newKey], {confidence: 0.6, domain: DOMAIN})).toMatchObject({domainEvidence: {mass: 6, success: expect.closeTo(1 / 3, 12)}, domainFrom: 'records'})
+  })
+
+  it('a live lookup\'s keys add nothing to a domain that has summaries (the summaries already hold those publishers)', () => {
+    const file = synthesise([summary(A, 40, 0.25)])
+    const live = synthesise(records)
+    const r = adjustmentFor(live, [fp('k1')], {confidence: 0.6, domain: DOMAIN, domainSource: file})
+    expect(r.domainEvidence).toMatchObject({mass: 40, success: expect.closeTo(0.25, 12)})
   })
 })
 

@@ -1,3 +1,4 @@
+import {summaryRoutingKeys} from '../../src/packet/summary.js'
 import {readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
@@ -125,8 +126,9 @@ describe('pull-weights with queries', () => {
       served(packet(B, {outcome: 0, confidence: 0.5, timestamp: NOW - 600, keys: ['k1', 'k3'], hash: q}), 'k3'),
     ])
     const r = await pullWeights({home, ownEvidence: false, fetch: swarm.fetch, now: NOW, queries: [{query: 'next question', domain: DOMAIN}], hasher: {pipeline: fakeHasher({'next question': {hash: q, keys: ['k1', 'k3']}}), scheme: SCHEME}, scrubber: {scrub: identity}})
-    expect(swarm.asked).toEqual([[fp('k1'), fp('k3')].sort()])
-    expect(r).toMatchObject({keysAsked: 2, queries: {read: 1, keys: 2}, accepted: 3, weightsWritten: 2})
+    // The domain's summary shard keys too (docs/protocol.md, "Domain summaries").
+    expect(swarm.asked).toEqual([[fp('k1'), fp('k3'), ...summaryRoutingKeys().map((rk) => fp(rk))].sort()])
+    expect(r).toMatchObject({keysAsked: 10, summaryKeys: 8, queries: {read: 1, keys: 2}, accepted: 3, weightsWritten: 2})
     const file = await readWeightsFile(home.weightsFile)
     expect(file.weights[fp('k1')].publishers).toBe(2)
     expect(file.weights[fp('k3')].evidence).toMatchObject({mass: 1, success: 0})
@@ -137,7 +139,8 @@ describe('pull-weights with queries', () => {
     const swarm = fakeSwarm([served(packet(A, {outcome: 1, confidence: 0.5, timestamp: NOW - 600, keys: ['k1']}), 'k1')])
     const hasher = {pipeline: fakeHasher({q: {hash: HASH0, keys: ['k1']}}), scheme: SCHEME}
     const r = await pullWeights({home, ownEvidence: false, fetch: swarm.fetch, now: NOW, queries: [{query: 'q', domain: DOMAIN}], hasher, scrubber: {scrub: identity}})
-    expect(r).toMatchObject({keysAsked: 1, weightsWritten: 1, scheme: SCHEME})
+    // A query's domain is asked for its summaries, though no own packet is in it.
+    expect(r).toMatchObject({keysAsked: 9, summaryKeys: 8, weightsWritten: 1, scheme: SCHEME})
     await expect(pullWeights({home, ownEvidence: false, fetch: swarm.fetch, now: NOW, queries: [], hasher, scrubber: {scrub: identity}})).rejects.toThrow(/nothing to ask the swarm.*and no queries/)
   })
 })

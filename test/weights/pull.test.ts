@@ -6,6 +6,8 @@ import {ensureDir, openHome} from '../../src/config/home.js'
 import {loadOrCreateIdentity} from '../../src/identity/identity.js'
 import {signerFromIdentity} from '../../src/packet/signer.js'
 import {PacketStoreWriter} from '../../src/packet/store.js'
+import {DOMAIN_SUMMARY_HASH, summaryRoutingKey, summaryRoutingKeys, summaryShard} from '../../src/packet/summary.js'
+import {PUBLISHER_RECORD_CAP, SUMMARY_RECORD_CAP} from '../../src/weights/synthesize.js'
 import {type FetchedPackets, pullWeights} from '../../src/weights/pull.js'
 import type {ReceivedPacket} from '../../src/weights/synthesize.js'
 import {tempDir} from '../helpers/cli.js'
@@ -47,8 +49,9 @@ describe('pullWeights', () => {
       served(packet(A, {outcome: 0, confidence: 1, timestamp: NOW - 100, hash: hashWithBits(40)})),
     ])
     const r = await pullWeights({home, ownEvidence: false, fetch: swarm.fetch, now: NOW})
-    expect(swarm.asked).toEqual([[fp('k1'), fp('k2')].sort()])
-    expect(r).toMatchObject({keysAsked: 2, peers: 3, received: 5, accepted: 3, refused: {OWN_PACKET: 1, NOT_NEAR: 1}, weightsWritten: 2, weightsKept: 0, previous: 'none'})
+    // The own keys, and the domain's summary shard keys (none answered here: nothing is written for them).
+    expect(swarm.asked.map((keys) => [...keys].sort())).toEqual([[fp('k1'), fp('k2'), ...summaryRoutingKeys().map((rk) => fp(rk))].sort()])
+    expect(r).toMatchObject({keysAsked: 10, summaryKeys: 8, peers: 3, received: 5, accepted: 3, refused: {OWN_PACKET: 1, NOT_NEAR: 1}, weightsWritten: 2, weightsKept: 0, previous: 'none'})
     const file = JSON.parse(readFileSync(home.weightsFile, 'utf8'))
     expect(file.scheme).toBe('test.cb16.v1')
     expect(file.generatedAt).toBe(new Date(NOW * 1000).toISOString())
@@ -101,6 +104,32 @@ describe('pullWeights', () => {
     const again = JSON.parse(readFileSync(home.weightsFile, 'utf8'))
     expect(again.weights[fp('k1')]).toMatchObject({publishers: 1, evidence: {mass: 1, success: 0}})
     expect(again.weights[fp('k2')]).toBeUndefined()
+  })
+
+  it('files peers\' domain summaries under their shard keys: capped, no per-query entries, a summary under another shard refused', async () => {
+    const {home} = await homeWithQueries()
+    const summary = (who: typeof A, spec: {outcome: number; count: number; shard?: number; keys?: string[]}) =>
+      packet(who, {outcome: spec.outcome, confidence: 0.5, timestamp: NOW - 600, count: spec.count, hash: DOMAIN_SUMMARY_HASH, keys: spec.keys ?? [summaryRoutingKey(spec.shard ?? summaryShard(who.publicKey))]})
+    const aKey = summaryRoutingKey(summaryShard(A.publicKey))
+    const bKey = summaryRoutingKey(summaryShard(B.publicKey))
+    const wrongShard = (summaryShard(A.publicKey) + 1) % 8
+    const swarm = fakeSwarm([
+      served(summary(A, {outcome: 0.9, count: 200}), aKey),
+      served(summary(B, {outcome: 0.2, count: 10}), bKey),
+      // A second summary of A under another shard would count A twice in the domain.
+      served(summary(A, {outcome: 0.9, count: 200, shard: wrongShard}), summaryRoutingKey(wrongShard)),
+      // A record filed under a summary key beside a query key is not a summary.
+      served(packet(B, {outcome: 1, confidence: 1, timestamp: NOW - 600, keys: ['k1', bKey]}), bKey),
+    ])
+    const r = await pullWeights({home, ownEvidence: false, fetch: swarm.fetch, now: NOW})
+    expect(r).toMatchObject({summaryKeys: 8, accepted: 2, refused: {NOT_SUMMARY: 2}})
+    const file = JSON.parse(readFileSync(home.weightsFile, 'utf8'))
+    const entryA = file.weights[fp(aKey)]
+    expect(entryA).toMatchObject({routingKey: aKey, domain: DOMAIN, records: 200, queries: []})
+    // 200 records count as SUMMARY_RECORD_CAP, not as PUBLISHER_RECORD_CAP (a key's) nor as 200.
+    expect(entryA.variants['llama3-8b-instruct'].mass).toBe(SUMMARY_RECORD_CAP)
+    expect(SUMMARY_RECORD_CAP).toBeGreaterThan(PUBLISHER_RECORD_CAP)
+    expect(file.weights[fp(bKey)].variants['llama3-8b-instruct']).toMatchObject({mass: 10, success: expect.closeTo(0.2, 12)})
   })
 
   it('keeps entries of keys not asked or not answered, drops answered keys with nothing left', async () => {

@@ -55,13 +55,13 @@ export function renderInspect(result: InspectResult, now = Date.now() / 1000): s
 
 function describe(p: InspectedPacket, now: number): string {
   const status = p.valid ? (p.expired ? 'valid, expired' : 'valid') : 'INVALID'
-  const head = `packet #${p.index}  ${status}  ${p.size} bytes`
+  const head = `packet #${p.index}  ${status}  ${p.size} bytes${p.kind === 'domain-summary' ? '  domain summary' : ''}`
   if (!p.packet) return `${head}\n${keyValue(p.errors.map((e) => ['error', e]))}`
   const k = p.packet
   const expiresIn = p.expiresAt ? Date.parse(p.expiresAt) / 1000 - now : 0
   const rows: [string, string][] = [
     ['domain_tag', k.domain_tag],
-    ['query_semantic_hash', k.query_semantic_hash],
+    ['query_semantic_hash', p.kind === 'domain-summary' ? `${k.query_semantic_hash} (none: a summary names no query)` : k.query_semantic_hash],
     ['outcome_signal', `${k.outcome_signal.toFixed(3)}${k.outcome_epsilon === null ? '' : ` (randomised response, epsilon ${k.outcome_epsilon})`}`],
     ['confidence', k.confidence_at_inference.toFixed(3)],
     ['model_variant', k.model_variant],
@@ -69,7 +69,7 @@ function describe(p: InspectedPacket, now: number): string {
     ['timestamp', `${k.timestamp} (${new Date(k.timestamp * 1000).toISOString()})`],
     ['ttl', `${k.ttl_hours} h`],
     ['expiry', p.expiresAt ? `${expiresIn > 0 ? `valid for ${formatDuration(expiresIn)}` : `expired ${formatDuration(expiresIn)} ago`} (${p.expiresAt})` : '-'],
-    ['count', String(k.count)],
+    ['count', p.kind === 'domain-summary' ? `${k.count} (records of this domain and model this summary stands for; outcome and confidence are their means)` : String(k.count)],
     ['scheme', k.scheme],
     ['routing_keys', k.routing_keys.length > 0 ? k.routing_keys.join(' ') : '(none)'],
     ['packet id', p.id ?? '-'],
