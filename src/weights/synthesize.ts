@@ -441,6 +441,7 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
 
   const weights = new Map<string, KeyWeight>()
   const allPublishers = new Set<string>()
+  const perKey: {fingerprint: string; key: AskedKey; summaries: PublisherSummary[]; packets: number; records: number; lastTimestamp: number}[] = []
   for (const fingerprint of [...byKey.keys()].sort()) {
     const publishers = byKey.get(fingerprint)!
     const key = asked.get(fingerprint)!
@@ -477,10 +478,27 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
       lastTimestamp = Math.max(lastTimestamp, list[list.length - 1].packet.timestamp)
       summaries.push(summary)
     }
+    perKey.push({fingerprint, key, summaries, packets, records, lastTimestamp})
+  }
 
+  // A domain's summaries are one body of evidence spread over DOMAIN_SUMMARY_SHARDS keys by
+  // publisher, so the newcomer share holds across all of them: bounded per shard, new identities
+  // would own every shard no established publisher happens to hash to (with 4 honest homes, most of
+  // the 8), and through them the domain layer of every query in the domain.
+  const ownForBound = ownAccepted > 0 ? ownId : undefined
+  const summaryFactors = new Map<string, number>()
+  const summariesByDomain = new Map<string, PublisherSummary[]>()
+  for (const k of perKey) {
+    if (!isSummaryRoutingKey(k.key.routingKey)) continue
+    const list = summariesByDomain.get(k.key.domain) ?? []
+    summariesByDomain.set(k.key.domain, [...list, ...k.summaries])
+  }
+  for (const [domain, list] of summariesByDomain) summaryFactors.set(domain, newcomerFactor(list, ownForBound, SUMMARY_RECORD_CAP))
+
+  for (const {fingerprint, key, summaries, packets, records, lastTimestamp} of perKey) {
     const summaryKey = isSummaryRoutingKey(key.routingKey)
     const cap = summaryKey ? SUMMARY_RECORD_CAP : PUBLISHER_RECORD_CAP
-    const factor = newcomerFactor(summaries, ownAccepted > 0 ? ownId : undefined, cap)
+    const factor = summaryKey ? summaryFactors.get(key.domain)! : newcomerFactor(summaries, ownForBound, cap)
     const massOf = (information: number, p: PublisherSummary) => Math.min(information, cap) * (p.isNew ? factor : 1)
     const part = (sums: {information: number; successSum: number; confidenceSum: number}, p: PublisherSummary) => ({
       mass: massOf(sums.information, p),

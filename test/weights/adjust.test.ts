@@ -307,6 +307,23 @@ describe('adjustmentFor: the domain layer with domain summaries', () => {
     expect(adjustmentFor(only, [newKey], {confidence: 0.6, domain: DOMAIN})).toMatchObject({domainEvidence: {mass: 6, success: expect.closeTo(1 / 3, 12)}, domainFrom: 'records'})
   })
 
+  it('holds new identities to the newcomer share across the whole domain, not per shard key', () => {
+    // A is established; ten fresh identities in every other shard say the opposite. Per shard key
+    // no established publisher would be beside them there, so nothing would bound them.
+    const fresh = others.filter((p) => summaryShard(p.publicKey) !== summaryShard(A.publicKey)).slice(0, 10)
+    expect(new Set(fresh.map((p) => summaryShard(p.publicKey))).size).toBeGreaterThan(1)
+    const keys = summaryKeys(SCHEME, DOMAIN)
+    const packets = [summary(A, 64, 0.9), ...fresh.map((p) => summary(p, 64, 0, 1))]
+    const received = packets.map((bytes) => ({key: fp(decodePacket(bytes, {now: NOW}).packet!.routing_keys[0]), bytes}))
+    const firstSeen = Object.fromEntries([[A.hex.slice(0, 16), NOW - 30 * 86_400], ...fresh.map((p) => [p.hex.slice(0, 16), NOW - 60])])
+    const r = synthesizeWeights(received, {scheme: SCHEME, ownPublicKey: '00'.repeat(32), keys, now: NOW, firstSeen})
+    const file: WeightsFile = {version: 2, scheme: SCHEME, generatedAt: new Date(NOW * 1000).toISOString(), hammingThreshold: 18, weights: Object.fromEntries(r.weights)}
+    const d = adjustmentFor(file, [newKey], {confidence: 0.6, domain: DOMAIN}).domainEvidence!
+    // The new identities together hold NEW_PUBLISHER_SHARE (10%) of the domain's evidence: success 0.9 x 0.9 + 0 x 0.1.
+    expect(d.mass).toBeCloseTo(64 / 0.9, 9)
+    expect(d.success).toBeCloseTo(0.81, 9)
+  })
+
   it('a live lookup\'s keys add nothing to a domain that has summaries (the summaries already hold those publishers)', () => {
     const file = synthesise([summary(A, 40, 0.25)])
     const live = synthesise(records)
