@@ -105,7 +105,7 @@ function renderPull(r: PullWeightsResult): string {
   const kept = r.weightsKept ? ` (+${r.weightsKept} kept from the previous file)` : ''
   const replaced = r.previous === 'replaced-other-scheme' ? ' The previous file was of another scheme and was replaced.' : r.previous === 'replaced-old-version' ? ' The previous file was of version 1 (no per-model evidence) and was replaced.' : ''
   return lines(
-    `Asked ${plural(r.keysAsked, 'key')} (${r.summaryKeys} of them domain summary keys; from ${plural(r.local.packetsUsed, 'own packet')} in ${plural(r.local.stores, 'packet store')}${fromQueries}, scheme ${r.scheme}); ${plural(r.peers, 'peer')} answered.`,
+    `Asked ${plural(r.keysAsked, 'key')} (${r.summaryKeys} of them domain summary keys; from ${plural(r.local.packetsUsed, 'own packet')}${r.local.summariesUsed > 0 ? ` (${r.local.summariesUsed === 1 ? 'one of them a domain summary' : `${r.local.summariesUsed} of them domain summaries`})` : ''} in ${plural(r.local.stores, 'packet store')}${fromQueries}, scheme ${r.scheme}); ${plural(r.peers, 'peer')} answered.`,
     // Packets as a person counts them first; a packet filed under several asked keys arrives once per key.
     `Received ${plural(r.packets.received, 'packet')} from peers, ${r.packets.accepted} of them used (as ${plural(r.received, 'packet-key delivery', 'packet-key deliveries')}: ${r.accepted} accepted, ${refusedTotal} refused${refusedTotal ? ` (${reasons(r.refused)})` : ''}).`,
     r.own.packets > 0 && `Used ${plural(r.own.packets, 'own packet')} as evidence beside the peers' (--no-own-evidence for peers alone).`,

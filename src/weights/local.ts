@@ -46,6 +46,8 @@ export interface LocalKeys {
   /** Own packets read / used / skipped by reason (used + skipped = read, corrupt records aside). */
   packetsRead: number
   packetsUsed: number
+  /** Of packetsUsed, the domain summaries (they add their domains' summary keys, not keys of their own). */
+  summariesUsed: number
   skipped: Partial<Record<LocalSkipReason, number>>
   /** With `packets`: the used packets of `scheme`, each under the fingerprint of each of its own keys. */
   own?: ReceivedPacket[]
@@ -58,6 +60,7 @@ interface SchemeQueries {
   /** routing key -> fine hashes of own packets listing it (any domain) */
   hashesByKey: Map<string, Set<string>>
   used: number
+  summaries: number
 }
 
 async function listStores(dir: string): Promise<string[]> {
@@ -125,7 +128,7 @@ export async function collectLocalKeys(options: LocalKeysOptions): Promise<Local
         continue
       }
       let q = bySchema.get(p.scheme)
-      if (!q) bySchema.set(p.scheme, (q = {newest: 0, keysByDomain: new Map(), hashesByKey: new Map(), used: 0}))
+      if (!q) bySchema.set(p.scheme, (q = {newest: 0, keysByDomain: new Map(), hashesByKey: new Map(), used: 0, summaries: 0}))
       q.newest = Math.max(q.newest, p.timestamp)
       q.used++
       if (options.packets) {
@@ -137,7 +140,10 @@ export async function collectLocalKeys(options: LocalKeysOptions): Promise<Local
       let keys = q.keysByDomain.get(p.domain_tag)
       if (!keys) q.keysByDomain.set(p.domain_tag, (keys = new Set()))
       // A domain summary's key is not a query's: its domain's shard keys are all asked below.
-      if (isDomainSummary(p)) continue
+      if (isDomainSummary(p)) {
+        q.summaries++
+        continue
+      }
       for (const rk of p.routing_keys) {
         keys.add(rk)
         let hashes = q.hashesByKey.get(rk)
@@ -161,7 +167,7 @@ export async function collectLocalKeys(options: LocalKeysOptions): Promise<Local
   }
   const q = scheme === undefined ? undefined : bySchema.get(scheme)
   for (const [s, other] of bySchema) if (s !== scheme) skipped.OTHER_SCHEME = (skipped.OTHER_SCHEME ?? 0) + other.used
-  if (!q || scheme === undefined) return {scheme, keys: [], stores: stores.length, packetsRead, packetsUsed: 0, skipped}
+  if (!q || scheme === undefined) return {scheme, keys: [], stores: stores.length, packetsRead, packetsUsed: 0, summariesUsed: 0, skipped}
 
   const allKeys = [...q.hashesByKey.keys()].sort()
   const asked = new Map<string, AskedKey>()
@@ -185,5 +191,5 @@ export async function collectLocalKeys(options: LocalKeysOptions): Promise<Local
     for (const k of summaryKeys(scheme, domain)) if (!asked.has(k.fingerprint)) asked.set(k.fingerprint, k)
   }
   const own = options.packets ? ring.filter((r) => r.scheme === scheme).flatMap((r) => r.keys.map((key) => ({key, bytes: r.bytes}))) : undefined
-  return {scheme, keys: [...asked.values()], stores: stores.length, packetsRead, packetsUsed: q.used, skipped, ...(own ? {own} : {})}
+  return {scheme, keys: [...asked.values()], stores: stores.length, packetsRead, packetsUsed: q.used, summariesUsed: q.summaries, skipped, ...(own ? {own} : {})}
 }

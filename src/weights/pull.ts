@@ -75,7 +75,7 @@ export interface PullWeightsResult {
   /** With `queries`: how many were given (after --domain), and the distinct keys they asked (some shared with the own packets'). */
   queries?: {read: number; keys: number}
   /** Own packets the keys were read from. */
-  local: {stores: number; packetsRead: number; packetsUsed: number; skipped: Partial<Record<LocalSkipReason, number>>}
+  local: {stores: number; packetsRead: number; packetsUsed: number; summariesUsed: number; skipped: Partial<Record<LocalSkipReason, number>>}
   peers: number
   /** Distinct packets received, and of those accepted under at least one key. */
   packets: {received: number; accepted: number}
@@ -222,7 +222,7 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
     keysAsked: fingerprints.length,
     summaryKeys: allKeys.filter((k) => isSummaryRoutingKey(k.routingKey)).length,
     ...(fromQueries ? {queries: {read: queries.length, keys: fromQueries.keys.length}} : {}),
-    local: {stores: local.stores, packetsRead: local.packetsRead, packetsUsed: local.packetsUsed, skipped: local.skipped},
+    local: {stores: local.stores, packetsRead: local.packetsRead, packetsUsed: local.packetsUsed, summariesUsed: local.summariesUsed, skipped: local.skipped},
     peers: fetched.peers,
     packets: synthesis.packets,
     own: synthesis.own,

@@ -101,6 +101,8 @@ describe('collectLocalKeys', () => {
     const mine = local.keys.find((k) => k.fingerprint === fp(shardKey))
     expect(mine).toEqual({fingerprint: fp(shardKey), domain: DOMAIN, routingKey: shardKey})
     expect(local.own?.filter((o) => o.key === fp(shardKey))).toHaveLength(1)
+    // Both are own packets used; the result says one of them is a summary, so the count reads right.
+    expect(local).toMatchObject({packetsUsed: 2, summariesUsed: 1})
   })
 
   it('finds nothing in a missing folder', async () => {
