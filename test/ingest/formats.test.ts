@@ -4,6 +4,7 @@ import {afterAll, describe, expect, it} from 'vitest'
 
 import {type IngestEvent, type NormalisedRecord, readRecords} from '../../src/ingest/index.js'
 import {readStoreFile} from '../../src/packet/store.js'
+import {isDomainSummary} from '../../src/packet/summary.js'
 import {decodePacket} from '../../src/packet/codec.js'
 import type {DistillSummary} from '../../src/distill/types.js'
 import {repoRoot, runCli, tempDir} from '../helpers/cli.js'
@@ -121,9 +122,17 @@ describe('qis distill on each log format, end to end', () => {
       expect(s.counts.emitted, name).toBe(want.emitted)
       expect(s.counts.read, name).toBe(s.counts.emitted + s.counts.rejected + s.counts.skipped)
       if (want.matched !== undefined) expect(s.counts.correctionsMatched, name).toBe(want.matched)
+      // Every emitted record is one packet; the domain summaries after them are counted apart.
       let packets = 0
-      for await (const e of readStoreFile(out)) if (e.kind === 'packet' && decodePacket(e.bytes).ok) packets++
+      let summaries = 0
+      for await (const e of readStoreFile(out)) {
+        const d = e.kind === 'packet' ? decodePacket(e.bytes) : undefined
+        if (d?.ok && isDomainSummary(d.packet)) summaries++
+        else if (d?.ok) packets++
+      }
       expect(packets, name).toBe(want.emitted)
+      expect(summaries, name).toBe(s.summaries?.written)
+      expect(summaries, name).toBeGreaterThan(0)
     }
   }, 240_000)
 
