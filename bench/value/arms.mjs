@@ -6,12 +6,11 @@ import {readdirSync} from 'node:fs'
 import path from 'node:path'
 
 const dist = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../dist')
-const [{decodePacket, encodePacket, keyFingerprint, readStoreFile, signerFromSeed}, weightsLib] = await Promise.all([import(`${dist}/packet/index.js`), import(`${dist}/weights/index.js`)])
+const [{decodePacket, encodePacket, isDomainSummary, keyFingerprint, readStoreFile, signerFromSeed}, weightsLib] = await Promise.all([import(`${dist}/packet/index.js`), import(`${dist}/weights/index.js`)])
 const {collectLocalKeys, synthesizeWeights, WEIGHTS_FILE_VERSION, writeWeightsFile, LiveLookup} = weightsLib
-const packetLib = await import(`${dist}/packet/index.js`)
 
-/** A domain summary packet (docs/protocol.md); a build without them has none. */
-export const isDomainSummary = (packet) => typeof packetLib.isDomainSummary === 'function' && packetLib.isDomainSummary(packet)
+/** A domain summary packet (docs/protocol.md): the same records again, which the domain and same-question arms leave out. */
+export {isDomainSummary}
 
 /** Matches no real key: lets synthesis accept a home's own packets (the local and central arms). */
 export const NOBODY = '00'.repeat(32)

@@ -20,6 +20,7 @@
 import {writeFileSync} from 'node:fs'
 
 import {keyFingerprint} from '../../dist/packet/fingerprint.js'
+import {DOMAIN_SUMMARY_SHARDS, summaryRoutingKey} from '../../dist/packet/summary.js'
 import {toLabel} from '../../dist/packet/text.js'
 import {DEFAULT_HAMMING_THRESHOLD, DOMAIN_PRIOR_STRENGTH, PUBLISHER_RECORD_CAP, adjustmentFor} from '../../dist/weights/index.js'
 import {hexHamming} from '../../dist/weights/synthesize.js'
@@ -36,8 +37,6 @@ const ownEvidence = !process.argv.includes('--no-own')
 const region = process.argv.includes('--region')
 const GRID = (arg('grid') ?? '4,8,16,32,64,128,256').split(',').map(Number)
 const CAPS = arg('summaries') ? arg('summaries').split(',').map(Number) : []
-// As summaryShard() does with a public key: a publisher-stable shard of DOMAIN_SUMMARY_SHARDS.
-const SHARDS = 8
 const PAST = 0.7
 const REACH = {disjoint: 1, overlap: 4}
 
@@ -187,14 +186,15 @@ function evaluate(half, scenario) {
         for (const [pm, list] of byM) {
           if (!ownEvidence && pm === m) continue
           const v = {mass: Math.min(list.length, cap), success: list.reduce((s, e) => s + e.y, 0) / list.length, confidence: list.reduce((s, e) => s + e.c, 0) / list.length, publishers: 1}
-          const shard = pm % SHARDS
+          // A publisher-stable shard, as summaryShard() makes one from a public key.
+          const shard = pm % DOMAIN_SUMMARY_SHARDS
           ;(shards.get(shard) ?? shards.set(shard, {}).get(shard))[models[pm]] = v
         }
         for (const [shard, variants] of shards) {
           const parts = Object.values(variants)
           const mass = parts.reduce((s, p) => s + p.mass, 0)
           const evidence = {mass, success: parts.reduce((s, p) => s + p.mass * p.success, 0) / mass, confidence: parts.reduce((s, p) => s + p.mass * p.confidence, 0) / mass, publishers: parts.length}
-          const routingKey = `domain:${shard}`
+          const routingKey = summaryRoutingKey(shard)
           weights[keyFingerprint(scheme.id, domain, routingKey)] = {weight: evidence.success, packets: parts.length, publishers: parts.length, publisherIds: parts.map((_, i) => i.toString(16).padStart(16, '0')), records: parts.length, lastTimestamp: 0, domain, routingKey, evidence, variants, queries: [], newShare: 0}
         }
       }

@@ -281,16 +281,14 @@ export class Emitter {
 
   /**
    * One summary per (domain, variant) of the records written (docs/protocol.md, "Domain
-   * summaries"), under this publisher's shard key. None has fewer than --min-count records: a summary
-   * of fewer would say more about each of them than the aggregates the flag allowed. Under
-   * --epsilon the mean is of the randomised bits, read back as an aggregate's is.
+   * summaries"), under this publisher's shard key. None has fewer than --min-count records, since
+   * only written packets are summarised and each stands for at least that many (a summary of fewer
+   * would say more about each record than the aggregates the flag allowed). Under --epsilon the
+   * mean is of the randomised bits, read back as an aggregate's is.
    */
   private async emitSummaries(): Promise<void> {
     const acc = this.s.accounting
     for (const d of [...this.perDomain.values()].sort((a, b) => (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : a.modelVariant < b.modelVariant ? -1 : 1))) {
-      // Only written groups are summarised, each of at least --min-count records, so this never
-      // drops one today; it keeps the promise if records are ever summarised another way.
-      if (d.count < this.s.minCount) continue
       const {signer, store} = await this.s.open()
       const outcome = this.s.rr ? this.s.rr.packetOutcome(d.outcomeSum, d.count) : d.outcomeSum / d.count
       const key: GroupKey = {domain: d.domain, hash: DOMAIN_SUMMARY_HASH, modelVariant: d.modelVariant, correctionApplied: false, correctionType: null, bucket: d.newest}

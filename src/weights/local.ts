@@ -83,6 +83,11 @@ export function summaryKeys(scheme: string, domain: string): AskedKey[] {
   return summaryRoutingKeys().map((routingKey) => ({fingerprint: keyFingerprint(scheme, domain, routingKey), domain, routingKey}))
 }
 
+/** Adds every domain's summary keys to `asked` (by fingerprint), once each. */
+export function askSummaryKeys(asked: Map<string, AskedKey>, scheme: string, domains: Iterable<string>): void {
+  for (const domain of domains) for (const k of summaryKeys(scheme, domain)) if (!asked.has(k.fingerprint)) asked.set(k.fingerprint, k)
+}
+
 export async function collectLocalKeys(options: LocalKeysOptions): Promise<LocalKeys> {
   const now = options.now ?? Math.floor(Date.now() / 1000)
   const focus = (options.domainFocus ?? []).map((d) => requireLabel('domain_tag', d, 'domain focus (config domainFocus, $QIS_DOMAIN_FOCUS)'))
@@ -188,7 +193,7 @@ export async function collectLocalKeys(options: LocalKeysOptions): Promise<Local
     // queries have: the question is "what do peers in that domain know about what I am asked?".
     const keys = focus.includes(domain) || !own ? allKeys : [...own].sort()
     for (const rk of keys) ask(domain, rk)
-    for (const k of summaryKeys(scheme, domain)) if (!asked.has(k.fingerprint)) asked.set(k.fingerprint, k)
+    askSummaryKeys(asked, scheme, [domain])
   }
   const own = options.packets ? ring.filter((r) => r.scheme === scheme).flatMap((r) => r.keys.map((key) => ({key, bytes: r.bytes}))) : undefined
   return {scheme, keys: [...asked.values()], stores: stores.length, packetsRead, packetsUsed: q.used, summariesUsed: q.summaries, skipped, ...(own ? {own} : {})}

@@ -7,7 +7,7 @@ import {QisError} from '../util/errors.js'
 import type {QueryHasher, QueryScrubber} from './adjust.js'
 import {loadSwarmKey} from '../swarm/pnet.js'
 import {OldWeightsFileError, WEIGHTS_FILE_VERSION, type WeightsFile, readWeightsFileIfExists, writeWeightsFile} from './file.js'
-import {type LocalSkipReason, collectLocalKeys, summaryKeys} from './local.js'
+import {type LocalSkipReason, askSummaryKeys, collectLocalKeys} from './local.js'
 import {isSummaryRoutingKey} from '../packet/summary.js'
 import {publishersFile, readFirstSeen, recordSeen} from './publishers.js'
 import {readTrustList, trustFile, trustedIds} from './trust.js'
@@ -139,9 +139,7 @@ export async function pullWeights(options: PullWeightsOptions): Promise<PullWeig
   }
   const scheme = fromQueries?.scheme ?? local.scheme!
   // Every domain asked about is asked for its domain summaries too (the own packets' domains already are).
-  for (const domain of new Set([...askedKeys.values()].map((k) => k.domain))) {
-    for (const k of summaryKeys(scheme, domain)) if (!askedKeys.has(k.fingerprint)) askedKeys.set(k.fingerprint, k)
-  }
+  askSummaryKeys(askedKeys, scheme, new Set([...askedKeys.values()].map((k) => k.domain)))
   const allKeys = [...askedKeys.values()]
   const trustList = await readTrustList(trustFile(options.home))
   if (options.trustedOnly && trustList.length === 0) {

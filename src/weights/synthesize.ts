@@ -490,8 +490,9 @@ export function synthesizeWeights(received: Iterable<ReceivedPacket>, options: S
   const summariesByDomain = new Map<string, PublisherSummary[]>()
   for (const k of perKey) {
     if (!isSummaryRoutingKey(k.key.routingKey)) continue
-    const list = summariesByDomain.get(k.key.domain) ?? []
-    summariesByDomain.set(k.key.domain, [...list, ...k.summaries])
+    let list = summariesByDomain.get(k.key.domain)
+    if (!list) summariesByDomain.set(k.key.domain, (list = []))
+    list.push(...k.summaries)
   }
   for (const [domain, list] of summariesByDomain) summaryFactors.set(domain, newcomerFactor(list, ownForBound, SUMMARY_RECORD_CAP))
 
