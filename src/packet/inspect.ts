@@ -35,6 +35,8 @@ export interface InspectResult {
   storeErrors: string[]
   total: number
   invalid: number
+  /** Of `total`, the domain summaries (docs/protocol.md, "Domain summaries"): they stand for no single record, so a reader counting records' packets leaves them out. */
+  summaries: number
 }
 
 export interface InspectOptions {
@@ -161,6 +163,7 @@ export async function inspectSource(source: string, options: InspectOptions = {}
   const storeErrors: string[] = []
   let total = 0
   let invalid = 0
+  let summaries = 0
   for await (const entry of entries) {
     if (entry.kind === 'corrupt' && entry.fatal) {
       storeErrors.push(`at byte ${entry.offset} (record ${entry.index}): ${entry.reason}`)
@@ -175,9 +178,10 @@ export async function inspectSource(source: string, options: InspectOptions = {}
     }
     const inspected = inspectPacketBytes(entry.bytes, entry.index, options.now)
     if (!inspected.valid) invalid++
+    if (inspected.kind === 'domain-summary') summaries++
     if (shown) packets.push(inspected)
   }
-  return {source, kind, packets, storeErrors, total, invalid}
+  return {source, kind, packets, storeErrors, total, invalid, summaries}
 }
 
 function emptyInspected(index: number, size: number): InspectedPacket {

@@ -32,6 +32,20 @@ describe('qis inspect packet (in-process)', () => {
     expect(json.packets.map((p: {packet: {version: number; outcome_epsilon: number | null}}) => [p.packet.version, p.packet.outcome_epsilon])).toEqual([[2, 1.5], [1, null]])
   })
 
+  it('counts the domain summaries in a store apart from the records\' packets, and labels each', async () => {
+    const file = path.join(tempDir(), 'with-summary.qisp')
+    const signer = signerFor('summary')
+    await writeStore(file, [makePacket(signer, 1), makePacket(signer, 2), makePacket(signer, 3, {routingKeys: ['domain:5']})])
+    const r = await runCommand(['inspect', 'packet', file])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('store with 3 packet(s) (2 record packet(s), 1 domain summary)')
+    expect(r.stdout).toMatch(/packet #2 {2}valid {2}\d+ bytes {2}domain summary/)
+    expect(r.stdout).not.toMatch(/packet #[01] .*domain summary/)
+    const json = JSON.parse((await runCommand(['inspect', 'packet', file, '--json'])).stdout)
+    expect(json).toMatchObject({total: 3, summaries: 1})
+    expect(json.packets.map((p: {kind: string}) => p.kind)).toEqual(['record', 'record', 'domain-summary'])
+  })
+
   it('returns the documented JSON shape', async () => {
     const r = await runCommand(['inspect', 'packet', fixture, '--json', '--index', '0', '--limit', '1'])
     expect(r.code).toBe(0)

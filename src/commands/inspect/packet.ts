@@ -45,7 +45,8 @@ Bad packets in a store are named by index; the good ones are still shown. Exit c
 
 export function renderInspect(result: InspectResult, now = Date.now() / 1000): string {
   const shown = result.packets.length
-  const what = result.kind === 'store' ? `store with ${result.total} packet(s)` : 'single packet'
+  const split = result.summaries > 0 ? ` (${result.total - result.summaries} record packet(s), ${result.summaries} domain summar${result.summaries === 1 ? 'y' : 'ies'})` : ''
+  const what = result.kind === 'store' ? `store with ${result.total} packet(s)${split}` : 'single packet'
   return lines(
     `${result.source}: ${what}${shown < result.total ? `, showing ${shown}` : ''}`,
     ...result.packets.map((p) => `\n${describe(p, now)}`),
