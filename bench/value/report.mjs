@@ -1,5 +1,7 @@
 // Markdown tables from bench/value result files (final or .partial.json), for docs/value.md and
 // docs/privacy.md:  node bench/value/report.mjs bench/value/out/value.json [...]
+// --across A.json B.json ...: one table over runs of the same command with other seeds, cell by
+// cell: a single seed's difference of 0.002 is noise or not, and only repeats tell which.
 import {readFileSync} from 'node:fs'
 
 import {shareOfGain} from './metrics.mjs'
@@ -7,7 +9,38 @@ import {shareOfGain} from './metrics.mjs'
 const f = (x, d = 3) => (x === null || x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(d))
 const ARMS = ['no-peers', 'local', 'qis', 'central', 'domain', 'same-question']
 
-for (const file of process.argv.slice(2)) {
+const args = process.argv.slice(2)
+if (args[0] === '--across') {
+  across(args.slice(1))
+  process.exit(0)
+}
+
+function across(files) {
+  const results = files.map((file) => ({file, r: JSON.parse(readFileSync(file, 'utf8'))}))
+  const seedOf = ({file, r}) => /--seed (\S+)/.exec(r.command ?? '')?.[1] ?? (r.config?.seed !== undefined ? String(r.config.seed) : file)
+  const cells = new Map()
+  for (const x of results) for (const run of x.r.runs ?? []) {
+    const id = `${run.scenario} ${run.n}`
+    if (!cells.has(id)) cells.set(id, [])
+    cells.get(id).push({seed: seedOf(x), run})
+  }
+  const seeds = results.map(seedOf)
+  console.log(`Seeds ${seeds.join(', ')}: ${files.join(', ')}\n`)
+  console.log('| scenario | N | qis - no-peers Brier per seed [95%] | seeds qis below no-peers (interval below 0) | qis - domain per seed | mean qis - domain | share of central gain per seed | routing - best single per seed |')
+  console.log('|---|---:|---|---|---|---:|---|---|')
+  for (const [id, list] of cells) {
+    const [scenario, n] = id.split(' ')
+    const diff = (run) => run.arms.qis.brier - run.arms['no-peers'].brier
+    const dom = (run) => run.arms.qis.brier - run.arms.domain.brier
+    const iv = (run) => (run.qisMinusNoPeersBrierInterval ? ` [${f(run.qisMinusNoPeersBrierInterval[0], 4)}, ${f(run.qisMinusNoPeersBrierInterval[1], 4)}]` : '')
+    const below = list.filter(({run}) => diff(run) < 0).length
+    const sure = list.filter(({run}) => run.qisMinusNoPeersBrierInterval?.[1] < 0).length
+    const share = ({run}) => f(shareOfGain(run.arms['no-peers'].brier, run.arms.qis.brier, run.arms.central.brier), 2)
+    console.log(`| ${scenario} | ${n} | ${list.map(({run}) => `${f(diff(run), 4)}${iv(run)}`).join('; ')} | ${below} of ${list.length} (${sure}) | ${list.map(({run}) => f(dom(run), 4)).join('; ')} | ${f(list.reduce((s, {run}) => s + dom(run), 0) / list.length, 4)} | ${list.map(share).join('; ')} | ${list.map(({run}) => f(run.routing.accuracy - run.routing.bestSingle, 3)).join('; ')} |`)
+  }
+}
+
+for (const file of args) {
   const r = JSON.parse(readFileSync(file, 'utf8'))
   console.log(`\n### ${file}\n\nCommand: \`${r.command}\`${r.date ? `, ${r.date}` : ''}${r.seconds ? `, ${Math.round(r.seconds)} s` : ''}${r.rule ? `, rule ${r.rule}` : ''}\n`)
   if (r.runs?.length) {

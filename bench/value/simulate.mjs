@@ -206,6 +206,8 @@ export async function simulate(run, ctx) {
   const pastKeyResults = []
   const ys = []
   const sources = []
+  /** The deployment's model of each future answer: byModel says whose answers peers help and whose they hurt. */
+  const answerModels = []
   const matched = {qis: 0, 'qis-past-keys': 0, local: 0, central: 0, domain: 0, 'same-question': 0, 'qis@query-keys': 0}
   for (const d of run.deployments) {
     const items = futureItems[d.index]
@@ -216,6 +218,7 @@ export async function simulate(run, ctx) {
     for (const it of items) {
       ys.push(it.event.outcome)
       sources.push(/^ori_mmlu/.test(it.event.question.source ?? '') ? 'ori_mmlu' : 'other')
+      answerModels.push(d.model)
     }
     predictions['no-peers'].push(...items.map((it) => it.confidence))
     const home = homes[d.index]
@@ -364,6 +367,13 @@ export async function simulate(run, ctx) {
         const pick = (arm) => idx.map((i) => (predictions[arm] ?? extra[arm])[i])
         const y = idx.map((i) => ys[i])
         return [src, {answers: idx.length, ...(idx.length ? Object.fromEntries(['no-peers', 'qis', 'qis-past-keys', 'central', 'domain'].map((arm) => [arm, scores(pick(arm), y).brier])) : {})}]
+      }),
+    ),
+    byModel: Object.fromEntries(
+      run.deployments.map((d) => {
+        const idx = answerModels.flatMap((x, i) => (x === d.model ? [i] : []))
+        const y = idx.map((i) => ys[i])
+        return [d.model, {answers: idx.length, accuracy: idx.length ? y.reduce((a, b) => a + b, 0) / idx.length : null, ...(idx.length ? Object.fromEntries(['no-peers', 'local', 'qis', 'domain'].map((arm) => [arm, scores(idx.map((i) => predictions[arm][i]), y).brier])) : {})}]
       }),
     ),
     keysMatchedShare: Object.fromEntries(Object.entries(matched).map(([k, v]) => [k, v / Math.max(1, ys.length)])),

@@ -45,6 +45,8 @@ interface Run {
   distilled: {records: number; packets: number; summaries: number; corrections: number}
   swarm: {packetsPublished: number; publishFailed: number; pull: {received: number; accepted: number; refused: Record<string, number>}; live: {keysFetched: number; failures: number}}
   keysMatchedShare: Record<string, number>
+  models: string[]
+  byModel: Record<string, {answers: number; accuracy: number | null} & Record<string, number>>
 }
 
 describe('bench/value', () => {
@@ -88,6 +90,11 @@ describe('bench/value', () => {
     expect(run.keysMatchedShare.qis).toBeGreaterThanOrEqual(run.keysMatchedShare['qis-past-keys'])
     for (const k of ['accuracy', 'bestSingle', 'random', 'oracle'] as const) expect(run.routing[k]).toBeGreaterThanOrEqual(0)
     expect(run.routing.oracle).toBeGreaterThanOrEqual(run.routing.bestSingle)
+    // Every future answer belongs to one deployment's model, and the per-model Briers average to the arm's.
+    expect(Object.keys(run.byModel).sort()).toEqual([...run.models].sort())
+    const parts = Object.values(run.byModel)
+    expect(parts.reduce((s, m) => s + m.answers, 0)).toBe(run.answers.future)
+    for (const arm of ['no-peers', 'qis']) expect(parts.reduce((s, m) => s + m.answers * (m.answers ? m[arm] : 0), 0) / run.answers.future).toBeCloseTo(run.arms[arm].brier, 10)
     expect(run.routing.bestSingle).toBeGreaterThanOrEqual(run.routing.random)
     expect(r.stdout).toContain('share')
     expect(readFileSync(svg, 'utf8')).toMatch(/^<svg[\s\S]*Reliability[\s\S]*<\/svg>\n$/)
