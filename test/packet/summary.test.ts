@@ -71,7 +71,7 @@ describe('a domain summary packet', () => {
   it('inspect says what it is', () => {
     const inspected = inspectPacketBytes(encodePacket(body, a), 0, NOW)
     expect(inspected.kind).toBe('domain-summary')
-    const text = renderInspect({source: 'x', kind: 'packet', packets: [inspected], storeErrors: [], total: 1, invalid: 0}, NOW)
+    const text = renderInspect({source: 'x', kind: 'packet', packets: [inspected], storeErrors: [], total: 1, invalid: 0, summaries: 1}, NOW)
     expect(text).toMatch(/packet #0 {2}valid {2}\d+ bytes {2}domain summary/)
     expect(text).toMatch(/count +40 \(records of this domain and model this summary stands for/)
     expect(text).toMatch(/query_semantic_hash +0000000000000000 \(none: a summary names no query\)/)
