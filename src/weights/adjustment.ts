@@ -245,6 +245,8 @@ interface DomainRecords {
   variants: Map<string, Sums>
   /** Built from the domain's summaries (docs/weights.md, "The domain layer"), not from records under keys. */
   summaries?: boolean
+  /** With summaries: the publishers (KeyWeight.publisherIds) that sent one. */
+  summarised?: Set<string>
 }
 
 const emptySums = (): Sums => ({mass: 0, success: 0, confidence: 0, publishers: 0})
@@ -312,6 +314,16 @@ function evidenceOf(d: DomainRecords): DomainEvidence {
 
 const domainCache = new WeakMap<WeightsFile['weights'], Map<string, DomainRecords>>()
 
+/**
+ * Record keys of a summarised domain whose every publisher sent no summary (an older qis, a
+ * `--no-domain-summary` run, a summary key that went unanswered): their records are in no
+ * summary, so they count as records. A key shared with a summarised publisher cannot be split
+ * (a file keeps no publisher per record), so it stays out: the summary holds that publisher.
+ */
+function unsummarised(entries: [string, KeyWeight][], summarised: Set<string>): [string, KeyWeight][] {
+  return entries.filter(([, e]) => !isSummaryRoutingKey(e.routingKey) && (e.publisherIds ?? []).length > 0 && e.publisherIds.every((id) => !summarised.has(id)))
+}
+
 /** Every domain's records in a weights file, computed once per weights object. */
 function domainsOf(weights: WeightsFile): Map<string, DomainRecords> {
   const had = domainCache.get(weights.weights)
@@ -329,8 +341,14 @@ function domainsOf(weights: WeightsFile): Map<string, DomainRecords> {
     // under the keys are the same publishers' records again, so they are left out, not added.
     // Each shard key's per-variant evidence is its own (a publisher is under one shard only).
     const summaries = entries.filter(([, e]) => isSummaryRoutingKey(e.routingKey)).map(([fp, e]): [string, KeyWeight] => [fp, {...e, queries: []}])
-    const d = summaries.length > 0 ? withRecords(summaries) : withRecords(entries)
-    if (d) out.set(domain, summaries.length > 0 ? {...d, summaries: true} : d)
+    if (summaries.length === 0) {
+      const d = withRecords(entries)
+      if (d) out.set(domain, d)
+      continue
+    }
+    const summarised = new Set(summaries.flatMap(([, e]) => e.publisherIds ?? []))
+    const d = withRecords([...summaries, ...unsummarised(entries, summarised)])
+    if (d) out.set(domain, {...d, summaries: true, summarised})
   }
   domainCache.set(weights.weights, out)
   return out
@@ -448,8 +466,11 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
   const source = options.domainSource ?? weights
   let records = options.domain === undefined ? undefined : domainsOf(source).get(options.domain)
   // Entries of this query that the source lacks (live lookup) count too, as they will once written back.
-  const extra = source === weights || records?.summaries ? [] : matched.filter((m) => m.domain === options.domain && m.evidence && !Object.hasOwn(source.weights, m.fingerprint)).map((m): [string, KeyWeight] => [m.fingerprint, weights.weights[m.fingerprint]])
-  if (extra.length > 0) records = withRecords(extra, records)
+  const lacked = source === weights ? [] : matched.filter((m) => m.domain === options.domain && m.evidence && !Object.hasOwn(source.weights, m.fingerprint)).map((m): [string, KeyWeight] => [m.fingerprint, weights.weights[m.fingerprint]])
+  // Under summaries only the keys of publishers without one add records (see unsummarised()).
+  const extra = records?.summarised ? unsummarised(lacked, records.summarised) : lacked
+  if (extra.length > 0 && records?.summaries) records = {...withRecords(extra, records)!, summaries: true, summarised: records.summarised}
+  else if (extra.length > 0) records = withRecords(extra, records)
   const domain = records ? evidenceOf(records) : undefined
   const domainShift = domain ? shift(domain.pooled, kDomain) : 0
   /** The domain's surprise for the variants other than `name`, and for `name` itself (its own record shrunk towards the others'). */

@@ -324,6 +324,28 @@ describe('adjustmentFor: the domain layer with domain summaries', () => {
     expect(d.success).toBeCloseTo(0.81, 9)
   })
 
+  it('counts the records of a publisher that sent no summary, on keys no summarised publisher shares', () => {
+    const C = others.find((p) => p !== B)!
+    const cRecords = Array.from({length: 5}, (_, i) => packet(C, {outcome: 1, confidence: 0.6, timestamp: NOW - 700 - i, keys: ['k3'], hash: hashWithBits(i % 4)}))
+    const keys = [asked('k1', null), asked('k2', null), asked('k3', null), ...summaryKeys(SCHEME, DOMAIN)]
+    const pull = (packets: Uint8Array[]): WeightsFile => {
+      const received = packets.flatMap((bytes) => decodePacket(bytes, {now: NOW}).packet!.routing_keys.map((rk) => ({key: fp(rk), bytes})))
+      const r = synthesizeWeights(received, {scheme: SCHEME, ownPublicKey: '00'.repeat(32), keys, now: NOW})
+      return {version: 2, scheme: SCHEME, generatedAt: new Date(NOW * 1000).toISOString(), hammingThreshold: 18, weights: Object.fromEntries(r.weights)}
+    }
+    // A: 6 records under k1, k2 and a summary of 40 at 0.25; C: 5 right answers under k3 and no summary.
+    const r = adjustmentFor(pull([...records, summary(A, 40, 0.25), ...cRecords]), [newKey], {confidence: 0.6, domain: DOMAIN})
+    expect(r.domainFrom).toBe('summaries')
+    expect(r.domainEvidence).toMatchObject({mass: 45, success: expect.closeTo((40 * 0.25 + 5) / 45, 12)})
+    // C's records under a key A's records share are not split out: A's summary already holds A, and the file keeps no publisher per record.
+    const shared = Array.from({length: 5}, (_, i) => packet(C, {outcome: 1, confidence: 0.6, timestamp: NOW - 800 - i, keys: ['k1'], hash: hashWithBits(i % 4)}))
+    expect(adjustmentFor(pull([...records, summary(A, 40, 0.25), ...shared]), [newKey], {confidence: 0.6, domain: DOMAIN}).domainEvidence).toMatchObject({mass: 40})
+    // The same through a live lookup: the file has A's summary, the lookup finds C's key.
+    const live = adjustmentFor(pull(cRecords), [fp('k3')], {confidence: 0.6, domain: DOMAIN, domainSource: pull([summary(A, 40, 0.25)])})
+    expect(live.domainFrom).toBe('summaries')
+    expect(live.domainEvidence).toMatchObject({mass: 45, success: expect.closeTo((40 * 0.25 + 5) / 45, 12)})
+  })
+
   it('a live lookup\'s keys add nothing to a domain that has summaries (the summaries already hold those publishers)', () => {
     const file = synthesise([summary(A, 40, 0.25)])
     const live = synthesise(records)
