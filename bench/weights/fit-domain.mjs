@@ -223,10 +223,10 @@ const best = GRID.reduce((a, b) => (meanOn('A', b) < meanOn('A', a) ? b : a))
 out.chosen = best
 console.log(`\nchosen on half A: ${best}; half B: overlap ${f(out.runs['B-overlap'].byK[best].brier)} (without ${f(out.runs['B-overlap'].withoutDomain.brier)}), disjoint ${f(out.runs['B-disjoint'].byK[best].brier)} (without ${f(out.runs['B-disjoint'].withoutDomain.brier)})`)
 if (CAPS.length > 0) {
-  console.log('\nwith domain summaries (Brier; routing):')
+  console.log('\nwith domain summaries (Brier (routing accuracy)):')
   for (const [name, r] of Object.entries(out.runs)) {
     console.log(`${name}: domain arm ${f(r.domainArm)}, records under keys at K=${DOMAIN_PRIOR_STRENGTH} ${f(r.byK[DOMAIN_PRIOR_STRENGTH]?.brier ?? NaN)}`)
-    for (const cap of CAPS) console.log(`  cap ${String(cap).padStart(4)}: ` + GRID.map((k) => `K=${k} ${f(r.summaries[cap][k].brier)}`).join('  '))
+    for (const cap of CAPS) console.log(`  cap ${String(cap).padStart(4)}: ` + GRID.map((k) => `K=${k} ${f(r.summaries[cap][k].brier)} (${f(r.summaries[cap][k].routing)})`).join('  ') + `; best single ${f(r.bestSingle)}`)
   }
   const meanS = (half, cap, k) => (out.runs[`${half}-overlap`].summaries[cap][k].brier + out.runs[`${half}-disjoint`].summaries[cap][k].brier) / 2
   let bestS = [CAPS[0], GRID[0]]
