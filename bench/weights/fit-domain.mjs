@@ -37,6 +37,10 @@ const ownEvidence = !process.argv.includes('--no-own')
 const region = process.argv.includes('--region')
 const GRID = (arg('grid') ?? '4,8,16,32,64,128,256').split(',').map(Number)
 const CAPS = arg('summaries') ? arg('summaries').split(',').map(Number) : []
+// --variant-grid L: with --summaries, also cross the domain prior strength with the variant's own
+// (VARIANT_DOMAIN_STRENGTH), with summaries (first cap) and without; chosen on half A by mean Brier
+// with summaries, routing reported. The plain grid uses one strength for both.
+const VGRID = arg('variant-grid') ? arg('variant-grid').split(',').map(Number) : []
 const PAST = 0.7
 const REACH = {disjoint: 1, overlap: 4}
 
@@ -169,7 +173,11 @@ function evaluate(half, scenario) {
     }
     result.domainArm = brier / items.length
   }
-  for (const k of GRID) result.byK[k] = score((it) => ({domain: it.domain, domainSource: region ? it.region : it.file, domainPriorStrength: k}))
+  for (const k of GRID) result.byK[k] = score((it) => ({domain: it.domain, domainSource: region ? it.region : it.file, domainPriorStrength: k, variantDomainStrength: k}))
+  if (VGRID.length > 0) {
+    result.crossedRecords = {}
+    for (const k of GRID) for (const kv of VGRID) result.crossedRecords[`${k}/${kv}`] = score((it) => ({domain: it.domain, domainSource: region ? it.region : it.file, domainPriorStrength: k, variantDomainStrength: kv}))
+  }
   if (CAPS.length > 0) {
     // Each deployment's whole logged past per subject: what its distill run summarises.
     const pastByDomain = new Map()
@@ -204,7 +212,11 @@ function evaluate(half, scenario) {
     for (const cap of CAPS) {
       const sf = models.map((_, m) => summaryFile(m, cap))
       result.summaries[cap] = {}
-      for (const k of GRID) result.summaries[cap][k] = score((it) => ({domain: it.domain, domainSource: sf[it.e.m], domainPriorStrength: k}))
+      for (const k of GRID) result.summaries[cap][k] = score((it) => ({domain: it.domain, domainSource: sf[it.e.m], domainPriorStrength: k, variantDomainStrength: k}))
+      if (cap === CAPS[0] && VGRID.length > 0) {
+        result.crossed = {}
+        for (const k of GRID) for (const kv of VGRID) result.crossed[`${k}/${kv}`] = score((it) => ({domain: it.domain, domainSource: sf[it.e.m], domainPriorStrength: k, variantDomainStrength: kv}))
+      }
     }
   }
   return result
@@ -234,5 +246,26 @@ if (CAPS.length > 0) {
   out.chosenSummaries = {cap: bestS[0], k: bestS[1]}
   const [c, k] = bestS
   console.log(`chosen on half A with summaries: cap ${c}, K ${k}; half B: overlap ${f(out.runs['B-overlap'].summaries[c][k].brier)} (records ${f(out.runs['B-overlap'].byK[DOMAIN_PRIOR_STRENGTH]?.brier ?? NaN)}), disjoint ${f(out.runs['B-disjoint'].summaries[c][k].brier)} (records ${f(out.runs['B-disjoint'].byK[DOMAIN_PRIOR_STRENGTH]?.brier ?? NaN)}, domain arm ${f(out.runs['B-disjoint'].domainArm)})`)
+}
+if (VGRID.length > 0) {
+  console.log(`\ndomain prior K x variant strength KV, summaries cap ${CAPS[0]} (Brier (routing accuracy)); best single A ${f(out.runs['A-disjoint'].bestSingle)} / ${f(out.runs['A-overlap'].bestSingle)}, B ${f(out.runs['B-disjoint'].bestSingle)} / ${f(out.runs['B-overlap'].bestSingle)}:`)
+  console.log('| K / KV | A overlap | A disjoint | B overlap | B disjoint |')
+  console.log('|---|---|---|---|---|')
+  for (const id of Object.keys(out.runs['A-overlap'].crossed)) console.log(`| ${id} | ${['A-overlap', 'A-disjoint', 'B-overlap', 'B-disjoint'].map((n) => `${f(out.runs[n].crossed[id].brier)} (${f(out.runs[n].crossed[id].routing)})`).join(' | ')} |`)
+  console.log('\nthe same without summaries (the domain layer from the records under the keys):')
+  console.log('| K / KV | A overlap | A disjoint | B overlap | B disjoint |')
+  console.log('|---|---|---|---|---|')
+  for (const id of Object.keys(out.runs['A-overlap'].crossedRecords)) console.log(`| ${id} | ${['A-overlap', 'A-disjoint', 'B-overlap', 'B-disjoint'].map((n) => `${f(out.runs[n].crossedRecords[id].brier)} (${f(out.runs[n].crossedRecords[id].routing)})`).join(' | ')} |`)
+  const meanC = (half, id) => (out.runs[`${half}-overlap`].crossed[id].brier + out.runs[`${half}-disjoint`].crossed[id].brier) / 2
+  const ids = Object.keys(out.runs['A-overlap'].crossed)
+  const routeC = (half, id) => (out.runs[`${half}-overlap`].crossed[id].routing + out.runs[`${half}-disjoint`].crossed[id].routing) / 2
+  const minA = Math.min(...ids.map((id) => meanC('A', id)))
+  // Brier within 0.0002 of half A's best is a tie (a few answers' worth); of those, the one that routes best on half A.
+  const tied = ids.filter((id) => meanC('A', id) <= minA + 0.0002)
+  const bestC = tied.reduce((a, b) => (routeC('A', b) > routeC('A', a) ? b : a))
+  out.chosenCrossed = bestC
+  const was = `${DOMAIN_PRIOR_STRENGTH}/${DOMAIN_PRIOR_STRENGTH}`
+  console.log(`half A mean Brier ${f(minA)} at best; tied within 0.0002: ${tied.map((id) => `${id} (routing ${f(routeC('A', id))})`).join(', ')}`)
+  console.log(`chosen on half A: K/KV ${bestC}; half B mean Brier ${f(meanC('B', bestC))}, routing ${f(routeC('B', bestC))}${out.runs['A-overlap'].crossed[was] ? ` (K=KV=${DOMAIN_PRIOR_STRENGTH}: ${f(meanC('B', was))}, routing ${f(routeC('B', was))})` : ''}`)
 }
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify(out, null, 2) + '\n')

@@ -55,6 +55,19 @@ export const REPEAT_WEIGHT = 4
  */
 export const DOMAIN_PRIOR_STRENGTH = 32
 
+/**
+ * With domain summaries: how many records of a variant's own in a domain it takes before its
+ * estimate there departs from the other variants' surprise by half as much as its record says.
+ * A model's edge over the others in one domain is a smaller effect than the domain's difficulty
+ * (DOMAIN_PRIOR_STRENGTH shrinks that), and a few records' worth of it is mostly noise that routing
+ * then mistakes for an edge. Summaries hold every publisher's whole record in the domain, so the
+ * others' surprise is well measured and the variant can lean on it; without summaries the others'
+ * evidence is the slice under the home's own keys while its own record is nearly whole, and the
+ * variant's record is shrunk with DOMAIN_PRIOR_STRENGTH as before. Fitted with it
+ * (docs/weights.md, "The domain layer").
+ */
+export const VARIANT_DOMAIN_STRENGTH = 128
+
 /** The confidence assumed when the caller gives none (`qis adjust` without `--confidence`). */
 export const DEFAULT_CONFIDENCE = 0.5
 
@@ -110,6 +123,8 @@ export interface AdjustmentOptions {
   repeatBits?: number
   repeatWeight?: number
   domainPriorStrength?: number
+  /** Default VARIANT_DOMAIN_STRENGTH with summaries, domainPriorStrength without. */
+  variantDomainStrength?: number
   /**
    * The query's domain: the evidence of every key of this domain in the weights file becomes the
    * prior of the keys' own (docs/weights.md, "The domain layer"). Without it there is no domain layer.
@@ -472,6 +487,8 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
   if (extra.length > 0 && records?.summaries) records = {...withRecords(extra, records)!, summaries: true, summarised: records.summarised}
   else if (extra.length > 0) records = withRecords(extra, records)
   const domain = records ? evidenceOf(records) : undefined
+  const kVariant = options.variantDomainStrength ?? (records?.summaries ? VARIANT_DOMAIN_STRENGTH : kDomain)
+  if (!(kVariant > 0)) throw new RangeError(`variantDomainStrength must be > 0, got ${String(kVariant)}`)
   const domainShift = domain ? shift(domain.pooled, kDomain) : 0
   /** The domain's surprise for the variants other than `name`, and for `name` itself (its own record shrunk towards the others'). */
   const domainShifts = (name: string | null): {own: number; others: number} => {
@@ -479,7 +496,7 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
     if (!domain || !mine) return {own: domainShift, others: domainShift}
     const rest = without(domain.pooled as Evidence, mine as Evidence)
     const others = shift(rest.mass > 0 ? rest : null, kDomain)
-    return {own: logit(posterior(mine, shifted(mine.confidence, others), kDomain)) - logit(mine.confidence), others}
+    return {own: logit(posterior(mine, shifted(mine.confidence, others), kVariant)) - logit(mine.confidence), others}
   }
   const regionAll = pool(entries.map((e) => e.evidence).filter((v): v is Evidence => v !== undefined))
   const pooled = weighed(regionAll, () => true).logged

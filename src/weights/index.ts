@@ -38,6 +38,7 @@ export {
   CLOSE_BITS,
   PRIOR_STRENGTH,
   DOMAIN_PRIOR_STRENGTH,
+  VARIANT_DOMAIN_STRENGTH,
   REGION_WEIGHT,
   adjustmentFor,
   type AdjustRule,

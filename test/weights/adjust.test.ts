@@ -2,7 +2,7 @@ import path from 'node:path'
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
-import {adjustmentFor} from '../../src/weights/adjustment.js'
+import {DOMAIN_PRIOR_STRENGTH, VARIANT_DOMAIN_STRENGTH, adjustmentFor} from '../../src/weights/adjustment.js'
 import {adjustConfidence, createAdjuster, type QueryHasher} from '../../src/weights/adjust.js'
 import {type WeightsFile, readWeightsFile, validateWeightsFile, writeWeightsFile} from '../../src/weights/file.js'
 import type {KeyWeight} from '../../src/weights/synthesize.js'
@@ -322,6 +322,20 @@ describe('adjustmentFor: the domain layer with domain summaries', () => {
     // The new identities together hold NEW_PUBLISHER_SHARE (10%) of the domain's evidence: success 0.9 x 0.9 + 0 x 0.1.
     expect(d.mass).toBeCloseTo(64 / 0.9, 9)
     expect(d.success).toBeCloseTo(0.81, 9)
+  })
+
+  it('shrinks a variant\'s own record in a summarised domain with VARIANT_DOMAIN_STRENGTH, towards the others\' surprise', () => {
+    // A's model right 10 of 10 in the domain; B's model as right as it expected (surprise 0).
+    const file = synthesise([
+      packet(A, {outcome: 1, confidence: 0.5, count: 10, timestamp: NOW - 600, hash: DOMAIN_SUMMARY_HASH, keys: [shardOf(A)], model: 'strong'}),
+      packet(B, {outcome: 0.5, confidence: 0.5, count: 60, timestamp: NOW - 600, hash: DOMAIN_SUMMARY_HASH, keys: [shardOf(B)], model: 'other'}),
+    ])
+    const estimate = (o: {variantDomainStrength?: number} = {}) => adjustmentFor(file, [newKey], {confidence: 0.5, domain: DOMAIN, candidates: {strong: 0.5}, ...o}).candidates!.strong
+    // The others' surprise is 0, so the prior is the confidence itself: (10 x 1 + KV x 0.5) / (10 + KV).
+    expect(VARIANT_DOMAIN_STRENGTH).toBe(128)
+    expect(estimate()).toBeCloseTo((10 + VARIANT_DOMAIN_STRENGTH * 0.5) / (10 + VARIANT_DOMAIN_STRENGTH), 12)
+    expect(estimate({variantDomainStrength: DOMAIN_PRIOR_STRENGTH})).toBeCloseTo((10 + DOMAIN_PRIOR_STRENGTH * 0.5) / (10 + DOMAIN_PRIOR_STRENGTH), 12)
+    expect(() => estimate({variantDomainStrength: 0})).toThrow(RangeError)
   })
 
   it('counts the records of a publisher that sent no summary, on keys no summarised publisher shares', () => {
