@@ -52,13 +52,13 @@ export const PUBLISHER_RECORD_CAP = 16
  * A publisher's domain summaries (one model variant, one domain) count for at most this many
  * records: the cap PUBLISHER_RECORD_CAP is for one key, a small region of a domain; a domain
  * summary stands for a deployment's whole record in the domain, which the domain layer weighs
- * against a prior of DOMAIN_PRIOR_STRENGTH = 32 records, so a cap below that would keep a
- * deployment with thousands of records in a domain from ever saying more about its own model
- * there than the other models' surprise. 64 = twice the prior: its own record can outweigh the
- * others', and no one deployment outweighs more than a handful of others (docs/weights.md,
- * "The domain layer").
+ * against the other variants' surprise with a prior of VARIANT_DOMAIN_STRENGTH = 128 records, so a
+ * cap below that would keep a deployment with thousands of records in a domain from ever saying
+ * more about its own model there than the others' surprise. 256 = twice that prior: its own record
+ * can outweigh the others', and no one deployment outweighs more than a handful of others
+ * (docs/weights.md, "The domain layer").
  */
-export const SUMMARY_RECORD_CAP = 64
+export const SUMMARY_RECORD_CAP = 256
 
 /** A publisher this home first saw less than this long ago (seconds) is new. */
 export const NEW_PUBLISHER_AGE = 7 * 24 * 3600

@@ -114,10 +114,10 @@ describe('pullWeights', () => {
     const bKey = summaryRoutingKey(summaryShard(B.publicKey))
     const wrongShard = (summaryShard(A.publicKey) + 1) % 8
     const swarm = fakeSwarm([
-      served(summary(A, {outcome: 0.9, count: 200}), aKey),
+      served(summary(A, {outcome: 0.9, count: 1000}), aKey),
       served(summary(B, {outcome: 0.2, count: 10}), bKey),
       // A second summary of A under another shard would count A twice in the domain.
-      served(summary(A, {outcome: 0.9, count: 200, shard: wrongShard}), summaryRoutingKey(wrongShard)),
+      served(summary(A, {outcome: 0.9, count: 1000, shard: wrongShard}), summaryRoutingKey(wrongShard)),
       // A record filed under a summary key beside a query key is not a summary.
       served(packet(B, {outcome: 1, confidence: 1, timestamp: NOW - 600, keys: ['k1', bKey]}), bKey),
     ])
@@ -125,8 +125,8 @@ describe('pullWeights', () => {
     expect(r).toMatchObject({summaryKeys: 8, accepted: 2, refused: {NOT_SUMMARY: 2}})
     const file = JSON.parse(readFileSync(home.weightsFile, 'utf8'))
     const entryA = file.weights[fp(aKey)]
-    expect(entryA).toMatchObject({routingKey: aKey, domain: DOMAIN, records: 200, queries: []})
-    // 200 records count as SUMMARY_RECORD_CAP, not as PUBLISHER_RECORD_CAP (a key's) nor as 200.
+    expect(entryA).toMatchObject({routingKey: aKey, domain: DOMAIN, records: 1000, queries: []})
+    // 1,000 records count as SUMMARY_RECORD_CAP, not as PUBLISHER_RECORD_CAP (a key's) nor as 1,000.
     expect(entryA.variants['llama3-8b-instruct'].mass).toBe(SUMMARY_RECORD_CAP)
     expect(SUMMARY_RECORD_CAP).toBeGreaterThan(PUBLISHER_RECORD_CAP)
     expect(file.weights[fp(bKey)].variants['llama3-8b-instruct']).toMatchObject({mass: 10, success: expect.closeTo(0.2, 12)})
