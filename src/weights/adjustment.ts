@@ -258,9 +258,10 @@ interface DomainRecords {
   under?: DomainRecords
   pooled: Sums
   variants: Map<string, Sums>
-  /** Built from the domain's summaries (docs/weights.md, "The domain layer"), not from records under keys. */
-  summaries?: boolean
-  /** With summaries: the publishers (KeyWeight.publisherIds) that sent one. */
+  /**
+   * Set when the domain's evidence is its summaries (docs/weights.md, "The domain layer"), not the
+   * records under keys: the publishers (KeyWeight.publisherIds) that sent one.
+   */
   summarised?: Set<string>
 }
 
@@ -291,7 +292,7 @@ function recordsOf(fingerprint: string, entry: KeyWeight): [string, QueryEvidenc
  */
 function withRecords(entries: Iterable<[string, KeyWeight]>, base?: DomainRecords): DomainRecords | undefined {
   const out: DomainRecords = base
-    ? {records: new Map(), under: base, pooled: {...base.pooled}, variants: new Map([...base.variants].map(([name, v]) => [name, {...v}]))}
+    ? {records: new Map(), under: base, pooled: {...base.pooled}, variants: new Map([...base.variants].map(([name, v]) => [name, {...v}])), ...(base.summarised ? {summarised: base.summarised} : {})}
     : {records: new Map(), pooled: emptySums(), variants: new Map()}
   const had = (id: string) => {
     for (let d: DomainRecords | undefined = out; d; d = d.under) {
@@ -363,7 +364,7 @@ function domainsOf(weights: WeightsFile): Map<string, DomainRecords> {
     }
     const summarised = new Set(summaries.flatMap(([, e]) => e.publisherIds ?? []))
     const d = withRecords([...summaries, ...unsummarised(entries, summarised)])
-    if (d) out.set(domain, {...d, summaries: true, summarised})
+    if (d) out.set(domain, {...d, summarised})
   }
   domainCache.set(weights.weights, out)
   return out
@@ -484,10 +485,9 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
   const lacked = source === weights ? [] : matched.filter((m) => m.domain === options.domain && m.evidence && !Object.hasOwn(source.weights, m.fingerprint)).map((m): [string, KeyWeight] => [m.fingerprint, weights.weights[m.fingerprint]])
   // Under summaries only the keys of publishers without one add records (see unsummarised()).
   const extra = records?.summarised ? unsummarised(lacked, records.summarised) : lacked
-  if (extra.length > 0 && records?.summaries) records = {...withRecords(extra, records)!, summaries: true, summarised: records.summarised}
-  else if (extra.length > 0) records = withRecords(extra, records)
+  if (extra.length > 0) records = withRecords(extra, records)
   const domain = records ? evidenceOf(records) : undefined
-  const kVariant = options.variantDomainStrength ?? (records?.summaries ? VARIANT_DOMAIN_STRENGTH : kDomain)
+  const kVariant = options.variantDomainStrength ?? (records?.summarised ? VARIANT_DOMAIN_STRENGTH : kDomain)
   if (!(kVariant > 0)) throw new RangeError(`variantDomainStrength must be > 0, got ${String(kVariant)}`)
   const domainShift = domain ? shift(domain.pooled, kDomain) : 0
   /** The domain's surprise for the variants other than `name`, and for `name` itself (its own record shrunk towards the others'). */
@@ -575,7 +575,7 @@ export function adjustmentFor(weights: WeightsFile, keyFingerprints: Iterable<st
     evidence: pooled,
     closeEvidence: pool([...close.values()].map((q) => ({...q})), 'sum'),
     domainEvidence: domain ? {...domain.pooled} : null,
-    domainFrom: domain ? (records?.summaries ? 'summaries' : 'records') : null,
+    domainFrom: domain ? (records?.summarised ? 'summaries' : 'records') : null,
     variants,
     bestVariants,
     worstVariants,
