@@ -249,13 +249,14 @@ if (CAPS.length > 0) {
 }
 if (VGRID.length > 0) {
   console.log(`\ndomain prior K x variant strength KV, summaries cap ${CAPS[0]} (Brier (routing accuracy)); best single A ${f(out.runs['A-disjoint'].bestSingle)} / ${f(out.runs['A-overlap'].bestSingle)}, B ${f(out.runs['B-disjoint'].bestSingle)} / ${f(out.runs['B-overlap'].bestSingle)}:`)
-  console.log('| K / KV | A overlap | A disjoint | B overlap | B disjoint |')
-  console.log('|---|---|---|---|---|')
-  for (const id of Object.keys(out.runs['A-overlap'].crossed)) console.log(`| ${id} | ${['A-overlap', 'A-disjoint', 'B-overlap', 'B-disjoint'].map((n) => `${f(out.runs[n].crossed[id].brier)} (${f(out.runs[n].crossed[id].routing)})`).join(' | ')} |`)
+  const table = (grid) => {
+    console.log('| K / KV | A overlap | A disjoint | B overlap | B disjoint |')
+    console.log('|---|---|---|---|---|')
+    for (const id of Object.keys(out.runs['A-overlap'][grid])) console.log(`| ${id} | ${['A-overlap', 'A-disjoint', 'B-overlap', 'B-disjoint'].map((n) => `${f(out.runs[n][grid][id].brier)} (${f(out.runs[n][grid][id].routing)})`).join(' | ')} |`)
+  }
+  table('crossed')
   console.log('\nthe same without summaries (the domain layer from the records under the keys):')
-  console.log('| K / KV | A overlap | A disjoint | B overlap | B disjoint |')
-  console.log('|---|---|---|---|---|')
-  for (const id of Object.keys(out.runs['A-overlap'].crossedRecords)) console.log(`| ${id} | ${['A-overlap', 'A-disjoint', 'B-overlap', 'B-disjoint'].map((n) => `${f(out.runs[n].crossedRecords[id].brier)} (${f(out.runs[n].crossedRecords[id].routing)})`).join(' | ')} |`)
+  table('crossedRecords')
   const meanC = (half, id) => (out.runs[`${half}-overlap`].crossed[id].brier + out.runs[`${half}-disjoint`].crossed[id].brier) / 2
   const ids = Object.keys(out.runs['A-overlap'].crossed)
   const routeC = (half, id) => (out.runs[`${half}-overlap`].crossed[id].routing + out.runs[`${half}-disjoint`].crossed[id].routing) / 2
