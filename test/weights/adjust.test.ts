@@ -273,9 +273,9 @@ describe('adjustmentFor: the domain layer with domain summaries', () => {
   const summary = (p: typeof A, count: number, outcome: number, confidence = 0.6) =>
     packet(p, {outcome, confidence, count, timestamp: NOW - 600, hash: DOMAIN_SUMMARY_HASH, keys: [shardOf(p)]})
   const record = (p: typeof A, outcome: number, i: number) => packet(p, {outcome, confidence: 0.6, timestamp: NOW - 600 - i, keys: ['k1', 'k2'], hash: hashWithBits(i % 4)})
-  /** The weights a pull would write from `packets` for keys k1, k2 and the domain's summary keys. */
-  const synthesise = (packets: Uint8Array[]): WeightsFile => {
-    const keys = [asked('k1', null), asked('k2', null), ...summaryKeys(SCHEME, DOMAIN)]
+  /** The weights a pull would write from `packets` for `queryKeys` (default k1, k2) and the domain's summary keys. */
+  const synthesise = (packets: Uint8Array[], queryKeys = ['k1', 'k2']): WeightsFile => {
+    const keys = [...queryKeys.map((k) => asked(k, null)), ...summaryKeys(SCHEME, DOMAIN)]
     const received = packets.flatMap((bytes) => {
       const d = decodePacket(bytes, {now: NOW})
       return d.ok ? d.packet.routing_keys.map((rk) => ({key: fp(rk), bytes})) : []
@@ -341,12 +341,7 @@ describe('adjustmentFor: the domain layer with domain summaries', () => {
   it('counts the records of a publisher that sent no summary, on keys no summarised publisher shares', () => {
     const C = others.find((p) => p !== B)!
     const cRecords = Array.from({length: 5}, (_, i) => packet(C, {outcome: 1, confidence: 0.6, timestamp: NOW - 700 - i, keys: ['k3'], hash: hashWithBits(i % 4)}))
-    const keys = [asked('k1', null), asked('k2', null), asked('k3', null), ...summaryKeys(SCHEME, DOMAIN)]
-    const pull = (packets: Uint8Array[]): WeightsFile => {
-      const received = packets.flatMap((bytes) => decodePacket(bytes, {now: NOW}).packet!.routing_keys.map((rk) => ({key: fp(rk), bytes})))
-      const r = synthesizeWeights(received, {scheme: SCHEME, ownPublicKey: '00'.repeat(32), keys, now: NOW})
-      return {version: 2, scheme: SCHEME, generatedAt: new Date(NOW * 1000).toISOString(), hammingThreshold: 18, weights: Object.fromEntries(r.weights)}
-    }
+    const pull = (packets: Uint8Array[]) => synthesise(packets, ['k1', 'k2', 'k3'])
     // A: 6 records under k1, k2 and a summary of 40 at 0.25; C: 5 right answers under k3 and no summary.
     const r = adjustmentFor(pull([...records, summary(A, 40, 0.25), ...cRecords]), [newKey], {confidence: 0.6, domain: DOMAIN})
     expect(r.domainFrom).toBe('summaries')
